@@ -1,0 +1,105 @@
+/* gst-webrtc-session: the relay's routing core.
+ *
+ * Peers, roles and sessions, with no sockets in sight: text frames come in
+ * per connection, text frames (and close requests) go out through an Output.
+ * The libsoup server (relay_server.cpp) is a thin adapter around it, and the
+ * unit tests drive it directly. Not thread-safe: call it from one thread (the
+ * server's main context). Every rule it enforces is listed in
+ * docs/protocol.md. */
+#pragma once
+
+#include "protocol/message.h"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace gws::relay {
+
+using ConnectionId = uint64_t;
+using Clock = std::chrono::steady_clock;
+
+/* What the router asks of its transport. Calls may come from inside
+ * connect()/receive()/disconnect(); the transport must not re-enter the
+ * router from them (queue the close, report disconnect() later). */
+class Output {
+ public:
+  virtual ~Output() = default;
+  virtual void send(ConnectionId conn, const std::string &text) = 0;
+  /* Close the connection; the transport later calls disconnect(). */
+  virtual void close(ConnectionId conn, const std::string &reason) = 0;
+  /* One line for the operator's log (connect, register, sessions, refusals). */
+  virtual void log(const std::string &line) = 0;
+};
+
+struct RouterConfig {
+  size_t max_message_size = 64 * 1024; /* bytes; larger frames are refused */
+  double flood_rate = 200.0;           /* messages per second, sustained */
+  double flood_burst = 400.0;          /* messages in a burst */
+  size_t max_peer_id_length = 128;
+};
+
+class Router {
+ public:
+  Router(Output &out, RouterConfig config = {});
+  ~Router();
+
+  /* A new connection; `claimed_id` is the ?peer-id= of its URL or empty.
+   * Sends welcome, or an error and a close when the claim is refused.
+   * Returns false when refused. */
+  bool connect(ConnectionId conn, const std::string &claimed_id);
+  /* One text frame from a connection. */
+  void receive(ConnectionId conn, std::string_view text);
+  /* The connection is gone: ends its sessions, tells listeners. */
+  void disconnect(ConnectionId conn);
+
+  /* For tests, logs and the benchmark. */
+  size_t peer_count() const { return peers_.size(); }
+  size_t session_count() const { return sessions_.size(); }
+  std::string peer_id(ConnectionId conn) const;
+
+  /* Tests replace the clock to exercise flood control deterministically. */
+  void set_clock(std::function<Clock::time_point()> now) {
+    now_ = std::move(now);
+  }
+
+ private:
+  struct Peer;
+  struct Session;
+
+  void handle(Peer &peer, protocol::Message &msg);
+  void on_set_peer_status(Peer &peer, protocol::Message &msg);
+  void on_start_session(Peer &peer, protocol::Message &msg);
+  void on_peer(Peer &peer, protocol::Message &msg);
+  void on_end_session(Peer &peer, const protocol::Message &msg);
+  void on_list(Peer &peer, bool consumers);
+
+  void end_session(const std::string &session_id, const Peer *by,
+      const std::optional<std::string> &reason);
+  void announce(const Peer &peer);
+  bool claim_id(Peer &peer, const std::string &id, std::string &why);
+  bool valid_peer_id(const std::string &id, std::string &why) const;
+  bool take_token(Peer &peer);
+
+  void send(const Peer &peer, const protocol::Message &msg);
+  void send_error(const Peer &peer, const std::string &details);
+  Peer *find_by_id(const std::string &id);
+  Peer *find_by_conn(ConnectionId conn);
+
+  Output &out_;
+  RouterConfig config_;
+  std::function<Clock::time_point()> now_;
+  std::unordered_map<ConnectionId, std::unique_ptr<Peer>> peers_;
+  std::unordered_map<std::string, Peer *> by_id_;
+  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  std::set<ConnectionId> listeners_;
+};
+
+} // namespace gws::relay
