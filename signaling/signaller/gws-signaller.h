@@ -1,0 +1,156 @@
+/* gst-webrtc-session: the signaller interface.
+ *
+ * Separates the webrtcsink/webrtcsrc bins from signalling protocols. A
+ * signaller moves session descriptions and ICE candidates between this
+ * process and remote peers; the bins own the peer connections. Any GObject
+ * implementing this interface can be handed to a bin's `signaller` property,
+ * so applications (and, through GObject introspection, Python) can add
+ * protocols. docs/signaller.md describes the contract for implementers.
+ *
+ * Threading: methods may be called from any thread and must not block;
+ * signals may be emitted from the signaller's own thread. Handlers must not
+ * call back into the signaller with a lock of their own held. */
+#pragma once
+
+#include <glib-object.h>
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GwsSignallerRole:
+ * @GWS_SIGNALLER_ROLE_PRODUCER: publishes media (webrtcsink); peers ask it
+ *   for sessions and it offers.
+ * @GWS_SIGNALLER_ROLE_CONSUMER: receives media (webrtcsrc); it asks a
+ *   producer for a session and answers its offer.
+ */
+typedef enum {
+  GWS_SIGNALLER_ROLE_PRODUCER,
+  GWS_SIGNALLER_ROLE_CONSUMER,
+} GwsSignallerRole;
+
+GType gws_signaller_role_get_type(void);
+#define GWS_TYPE_SIGNALLER_ROLE (gws_signaller_role_get_type())
+
+#define GWS_TYPE_SIGNALLER (gws_signaller_get_type())
+G_DECLARE_INTERFACE(GwsSignaller, gws_signaller, GWS, SIGNALLER, GObject)
+
+/**
+ * GwsSignallerInterface:
+ * @start: connect and register; report failure through the "error" signal.
+ * @stop: end every session and disconnect.
+ * @send_sdp: send our offer or answer for a session.
+ * @add_ice: send a local ICE candidate; @candidate NULL means gathering is
+ *   complete for the session (protocols that need all candidates at once,
+ *   like a WHEP server's answer, wait for it).
+ * @end_session: end one session (the remote side is told).
+ *
+ * Every implementation also has the interface property "role"
+ * (GwsSignallerRole, construct-only) set by the bin that creates it, and
+ * "uri" (string) when it was made from a URI.
+ */
+struct _GwsSignallerInterface {
+  GTypeInterface parent_iface;
+
+  void (*start)(GwsSignaller *self);
+  void (*stop)(GwsSignaller *self);
+  void (*send_sdp)(GwsSignaller *self, const gchar *session_id,
+      const GstWebRTCSessionDescription *sdp);
+  void (*add_ice)(GwsSignaller *self, const gchar *session_id,
+      const gchar *candidate, guint mline_index, const gchar *mid);
+  void (*end_session)(GwsSignaller *self, const gchar *session_id);
+
+  gpointer padding[8];
+};
+
+void gws_signaller_start(GwsSignaller *self);
+void gws_signaller_stop(GwsSignaller *self);
+void gws_signaller_send_sdp(GwsSignaller *self, const gchar *session_id,
+    const GstWebRTCSessionDescription *sdp);
+void gws_signaller_add_ice(GwsSignaller *self, const gchar *session_id,
+    const gchar *candidate, guint mline_index, const gchar *mid);
+void gws_signaller_end_session(GwsSignaller *self, const gchar *session_id);
+
+/* Signal emitters, for implementations. Signals (all run-last):
+ *
+ * "session-requested" (gchar *session_id, gchar *peer_id,
+ *     GstWebRTCSessionDescription *offer or NULL)
+ *   Producer side: a peer wants our media. Create a peer connection and
+ *   send an offer, or answer @offer when the peer offered first.
+ * "session-started" (gchar *session_id, gchar *peer_id)
+ *   Consumer side: the session we asked for exists; an offer will follow
+ *   through "session-description".
+ * "session-description" (gchar *session_id, GstWebRTCSessionDescription *)
+ *   The remote offer or answer.
+ * "handle-ice" (gchar *session_id, guint mline_index, gchar *mid or NULL,
+ *     gchar *candidate)
+ *   A remote ICE candidate (may arrive before the description: buffer it).
+ * "session-ended" (gchar *session_id, gchar *reason or NULL)
+ *   The remote side ended the session, or it was lost.
+ * "error" (gchar *message), detailed: "error::fatal" or "error::retrying"
+ *   Something the user can act on. Fatal: the signaller cannot go on
+ *   (token refused, id taken, producer not found). Retrying: it keeps
+ *   trying (relay unreachable). Sessions already running may keep flowing.
+ *   The message is fit for a user.
+ * "connection-changed" (gboolean connected)
+ *   The signalling channel went up or down (reconnects are internal).
+ */
+void gws_signaller_emit_session_requested(GwsSignaller *self,
+    const gchar *session_id, const gchar *peer_id,
+    const GstWebRTCSessionDescription *offer);
+void gws_signaller_emit_session_started(
+    GwsSignaller *self, const gchar *session_id, const gchar *peer_id);
+void gws_signaller_emit_session_description(GwsSignaller *self,
+    const gchar *session_id, const GstWebRTCSessionDescription *desc);
+void gws_signaller_emit_handle_ice(GwsSignaller *self, const gchar *session_id,
+    guint mline_index, const gchar *mid, const gchar *candidate);
+void gws_signaller_emit_session_ended(
+    GwsSignaller *self, const gchar *session_id, const gchar *reason);
+void gws_signaller_emit_error(GwsSignaller *self, const gchar *message);
+void gws_signaller_emit_connection_changed(
+    GwsSignaller *self, gboolean connected);
+
+/* Errors of gws_signaller_new_for_uri(). */
+#define GWS_SIGNALLER_ERROR (gws_signaller_error_quark())
+GQuark gws_signaller_error_quark(void);
+
+/**
+ * GwsSignallerError:
+ * @GWS_SIGNALLER_ERROR_BAD_URI: the string is not an absolute URI.
+ * @GWS_SIGNALLER_ERROR_UNKNOWN_SCHEME: no signaller is registered for the
+ *   URI's scheme.
+ */
+typedef enum {
+  GWS_SIGNALLER_ERROR_BAD_URI,
+  GWS_SIGNALLER_ERROR_UNKNOWN_SCHEME,
+} GwsSignallerError;
+
+/* "error" is a detailed signal. gws_signaller_emit_error() emits it with the
+ * detail "fatal": the signaller has given up (token refused, id taken,
+ * producer not found) and the bin should fail. gws_signaller_emit_error_full()
+ * with @fatal FALSE emits it with the detail "retrying": the user should
+ * know (the relay is unreachable) but the signaller keeps trying, so the bin
+ * should warn and go on. Connect to "error::fatal" / "error::retrying" to
+ * tell them apart; a plain "error" handler receives both. */
+void gws_signaller_emit_error_full(
+    GwsSignaller *self, const gchar *message, gboolean fatal);
+
+GwsSignallerRole gws_signaller_get_role(GwsSignaller *self);
+
+/* Protocols by URI scheme: implementations register their GType for one or
+ * more schemes ("ws", "wss", ...); the bins make a signaller from their `uri`
+ * property with gws_signaller_new_for_uri(). The type must have "uri" and
+ * "role" properties. */
+void gws_signaller_register_scheme(const gchar *scheme, GType type);
+GwsSignaller *gws_signaller_new_for_uri(
+    const gchar *uri, GwsSignallerRole role, GError **error);
+/* The schemes of the protocols built into this library: "ws" and "wss"
+ * (GwsWsSignaller). Idempotent; never replaces a scheme registered before.
+ * The plugin calls it from plugin_init; gws_signaller_new_for_uri() calls it
+ * too. */
+void gws_signaller_register_builtin(void);
+/* The registered schemes, sorted, NULL-terminated (g_strfreev it). */
+gchar **gws_signaller_list_schemes(void);
+
+G_END_DECLS

@@ -1,0 +1,1326 @@
+/* gst-webrtc-session: the WebSocket signaller (see gws-ws-signaller.h).
+ *
+ * Threading: every object has its own GMainContext and a thread running it.
+ * All WebSocket I/O and all protocol state live on that thread; the
+ * GwsSignaller methods, callable from any thread, copy their arguments and
+ * post the work there. Signals are emitted from that thread with no lock
+ * held.
+ *
+ * Locks: `Private::lock` guards `Private::settings` only (the properties). It
+ * is a leaf lock: nothing is called and nothing is emitted while it is held.
+ * The connection state needs no lock because only the signaller thread
+ * touches it. start() takes a snapshot of the settings; changes take effect
+ * at the next start().
+ *
+ * Lifetime: every closure posted to the thread and every asynchronous
+ * connect holds a strong reference, so dispose only runs when none is
+ * pending. Dispose tears the connection down on the thread, lets a graceful
+ * close finish (bounded), and joins the thread. */
+#include "gws-ws-signaller.h"
+
+#include "protocol/message.h"
+
+#include <libsoup/soup.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY_STATIC(gws_ws_signaller_debug);
+#define GST_CAT_DEFAULT gws_ws_signaller_debug
+
+namespace proto = gws::protocol;
+
+namespace {
+
+constexpr guint kDefaultMinBackoffMs = 500;
+constexpr guint kDefaultMaxBackoffMs = 15000;
+constexpr guint kKeepaliveSeconds = 20;
+constexpr guint64 kMaxIncomingPayload = 4 * 1024 * 1024;
+constexpr guint kShutdownCloseTimeoutMs = 1000;
+
+enum {
+  PROP_0,
+  PROP_ROLE,
+  PROP_URI,
+  PROP_PEER_ID,
+  PROP_PRODUCER_PEER_ID,
+  PROP_META,
+  PROP_TOKEN,
+  PROP_TLS_VALIDATION,
+  PROP_RECONNECT_MIN_BACKOFF,
+  PROP_RECONNECT_MAX_BACKOFF,
+};
+
+/* What the properties hold. */
+struct Settings {
+  GwsSignallerRole role = GWS_SIGNALLER_ROLE_PRODUCER;
+  std::string uri;
+  std::string peer_id;          /* explicit property */
+  std::string producer_peer_id; /* explicit property */
+  std::string uri_peer_id;      /* ?peer-id= of the uri */
+  std::string meta;
+  std::string token;
+  bool tls_validation = true;
+  guint min_backoff_ms = kDefaultMinBackoffMs;
+  guint max_backoff_ms = kDefaultMaxBackoffMs;
+
+  /* The id we claim at the relay: peer-id, or ?peer-id= for a producer. */
+  std::string claim() const {
+    if (!peer_id.empty())
+      return peer_id;
+    return role == GWS_SIGNALLER_ROLE_PRODUCER ? uri_peer_id : std::string();
+  }
+  /* Consumer: the producer to ask; empty means the first that appears. */
+  std::string target() const {
+    if (!producer_peer_id.empty())
+      return producer_peer_id;
+    return role == GWS_SIGNALLER_ROLE_CONSUMER ? uri_peer_id : std::string();
+  }
+};
+
+struct UriDeleter {
+  void operator()(GUri *u) const { g_uri_unref(u); }
+};
+using UriPtr = std::unique_ptr<GUri, UriDeleter>;
+
+/* ?peer-id= and ?token= of a URI (empty when absent or unparsable). */
+void
+query_values(const std::string &uri, std::string &peer_id, std::string &token) {
+  peer_id.clear();
+  token.clear();
+  UriPtr parsed(g_uri_parse(uri.c_str(), G_URI_FLAGS_ENCODED_QUERY, nullptr));
+  if (!parsed || !g_uri_get_query(parsed.get()))
+    return;
+  GUriParamsIter iter;
+  g_uri_params_iter_init(
+      &iter, g_uri_get_query(parsed.get()), -1, "&", G_URI_PARAMS_NONE);
+  gchar *name = nullptr, *value = nullptr;
+  while (g_uri_params_iter_next(&iter, &name, &value, nullptr)) {
+    if (g_strcmp0(name, "peer-id") == 0)
+      peer_id = value ? value : "";
+    else if (g_strcmp0(name, "token") == 0)
+      token = value ? value : "";
+    g_free(name);
+    g_free(value);
+  }
+}
+
+/* meta: a JSON object, or a GstStructure ("meta,name=cam1,floor=(int)2");
+ * nullptr when empty or unparsable. */
+proto::Json
+meta_to_json(const std::string &text) {
+  std::string trimmed = text;
+  trimmed.erase(0, trimmed.find_first_not_of(" \t\n"));
+  if (trimmed.empty())
+    return nullptr;
+  if (trimmed[0] == '{')
+    return proto::parse_json_object(trimmed);
+
+  GstStructure *s = gst_structure_from_string(trimmed.c_str(), nullptr);
+  if (!s)
+    return nullptr;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  gst_structure_foreach(
+      s,
+      [](GQuark field, const GValue *v, gpointer data) -> gboolean {
+        auto *b = static_cast<JsonBuilder *>(data);
+        json_builder_set_member_name(b, g_quark_to_string(field));
+        if (G_VALUE_HOLDS_STRING(v)) {
+          json_builder_add_string_value(b, g_value_get_string(v));
+        } else if (G_VALUE_HOLDS_BOOLEAN(v)) {
+          json_builder_add_boolean_value(b, g_value_get_boolean(v));
+        } else if (G_VALUE_HOLDS_INT(v)) {
+          json_builder_add_int_value(b, g_value_get_int(v));
+        } else if (G_VALUE_HOLDS_UINT(v)) {
+          json_builder_add_int_value(b, g_value_get_uint(v));
+        } else if (G_VALUE_HOLDS_INT64(v)) {
+          json_builder_add_int_value(b, g_value_get_int64(v));
+        } else if (G_VALUE_HOLDS_DOUBLE(v)) {
+          json_builder_add_double_value(b, g_value_get_double(v));
+        } else {
+          g_autofree gchar *str = gst_value_serialize(v);
+          json_builder_add_string_value(b, str ? str : "");
+        }
+        return TRUE;
+      },
+      b);
+  json_builder_end_object(b);
+  gst_structure_free(s);
+  return proto::adopt_json(json_builder_get_root(b));
+}
+
+std::string
+sdp_as_text(const GstWebRTCSessionDescription *desc) {
+  g_autofree gchar *text = gst_sdp_message_as_text(desc->sdp);
+  return text ? text : "";
+}
+
+} // namespace
+
+struct GwsWsSignallerPrivate {
+  /* Leaf lock, guards `settings` only. */
+  std::mutex lock;
+  Settings settings;
+
+  GMainContext *context = nullptr;
+  GMainLoop *loop = nullptr;
+  GThread *thread = nullptr;
+
+  /* Everything below is touched only on the signaller thread. */
+  Settings active;         /* snapshot taken by start() */
+  std::string connect_url; /* what we connect to (no token) */
+  UriPtr connect_uri;
+  bool running = false; /* between start() and stop() */
+  guint generation = 0; /* bumped by start/stop: stale callbacks check */
+  bool shutting_down = false;
+
+  SoupSession *session = nullptr;
+  GCancellable *cancellable = nullptr;
+  SoupWebsocketConnection *ws = nullptr;
+  gulong message_handler = 0;
+  gulong closed_handler = 0;
+  std::vector<SoupWebsocketConnection *> closing; /* closed gracefully */
+  GSource *retry_source = nullptr;
+  guint backoff_ms = 0;
+
+  bool welcomed = false;    /* welcome received on this connection */
+  bool registering = false; /* waiting for the reply to our `list` */
+  bool connected = false;   /* "connection-changed" TRUE was emitted */
+  bool ever_connected = false;
+  bool claimed_before = false; /* our id was accepted once */
+  bool unreachable_reported = false;
+  std::string my_id;
+
+  /* Sessions known to the relay we are connected to now, by id: the peer.
+   * Sessions of an earlier connection keep their media flowing in the bins
+   * but are unknown to this relay connection, so nothing is sent for them. */
+  std::map<std::string, std::string> sessions;
+
+  /* Consumer. */
+  bool want_session = false;    /* still to ask for a session */
+  bool request_pending = false; /* startSession sent, no sessionStarted yet */
+  std::string requested_producer;
+};
+
+struct _GwsWsSignaller {
+  GObject parent;
+  GwsWsSignallerPrivate *priv;
+};
+
+static void gws_ws_signaller_iface_init(GwsSignallerInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(
+    GwsWsSignaller, gws_ws_signaller, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE(GWS_TYPE_SIGNALLER, gws_ws_signaller_iface_init);
+    GST_DEBUG_CATEGORY_INIT(gws_ws_signaller_debug, "webrtc-signaller-ws", 0,
+        "WebRTC WebSocket signaller (relay protocol client)"))
+
+/* Forward declarations of the thread-side functions. */
+static void connect_now(GwsWsSignaller *self);
+static void schedule_retry(GwsWsSignaller *self);
+static void drop_connection(GwsWsSignaller *self, bool graceful);
+
+/* ---- Posting work to the signaller thread ---- */
+
+namespace {
+
+struct Task {
+  GwsWsSignaller *self; /* strong reference */
+  std::function<void(GwsWsSignaller *)> fn;
+};
+
+gboolean
+run_task(gpointer data) {
+  auto *task = static_cast<Task *>(data);
+  try {
+    task->fn(task->self);
+  } catch (const std::exception &e) {
+    GST_ERROR_OBJECT(task->self, "internal error: %s", e.what());
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void
+free_task(gpointer data) {
+  auto *task = static_cast<Task *>(data);
+  g_object_unref(task->self);
+  delete task;
+}
+
+/* Runs fn on the signaller thread, after what was posted before it, never
+ * inline (so a signal handler that calls a method does not re-enter the
+ * code that emitted the signal). */
+void
+post(GwsWsSignaller *self, std::function<void(GwsWsSignaller *)> fn) {
+  auto *task = new Task{
+      static_cast<GwsWsSignaller *>(g_object_ref(self)), std::move(fn)};
+  GSource *source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(source, run_task, task, free_task);
+  g_source_attach(source, self->priv->context);
+  g_source_unref(source);
+}
+
+gpointer
+thread_main(gpointer data) {
+  /* The thread owns references to its context and loop: they outlive the
+   * object when the last reference was dropped on this very thread. */
+  auto *priv = static_cast<GwsWsSignallerPrivate *>(data);
+  GMainContext *context = g_main_context_ref(priv->context);
+  GMainLoop *loop = g_main_loop_ref(priv->loop);
+  g_main_context_push_thread_default(context);
+  g_main_loop_run(loop);
+  g_main_context_pop_thread_default(context);
+  g_main_loop_unref(loop);
+  g_main_context_unref(context);
+  return nullptr;
+}
+
+} // namespace
+
+/* ---- Sending ---- */
+
+static void
+send_message(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  if (!priv->ws
+      || soup_websocket_connection_get_state(priv->ws)
+             != SOUP_WEBSOCKET_STATE_OPEN) {
+    GST_DEBUG_OBJECT(
+        self, "not connected, dropping %s", proto::type_name(msg.type));
+    return;
+  }
+  std::string text = proto::serialize(msg);
+  GST_LOG_OBJECT(self, ">> %s", text.c_str());
+  soup_websocket_connection_send_text(priv->ws, text.c_str());
+}
+
+static void
+send_end_session(
+    GwsWsSignaller *self, const std::string &session_id, const char *reason) {
+  proto::Message m;
+  m.type = proto::Type::EndSessionV1_1;
+  m.session_id = session_id;
+  if (reason)
+    m.reason = reason;
+  send_message(self, m);
+}
+
+static void
+request_session(GwsWsSignaller *self, const std::string &producer) {
+  auto *priv = self->priv;
+  GST_INFO_OBJECT(self, "asking producer %s for a session", producer.c_str());
+  priv->request_pending = true;
+  priv->requested_producer = producer;
+  proto::Message m;
+  m.type = proto::Type::StartSession;
+  m.peer_id = producer;
+  m.has_peer_id = true;
+  send_message(self, m);
+}
+
+static void
+set_connected(GwsWsSignaller *self, bool connected) {
+  auto *priv = self->priv;
+  if (priv->connected == connected)
+    return;
+  priv->connected = connected;
+  GST_INFO_OBJECT(self, "%s %s", connected ? "connected to" : "lost",
+      priv->connect_url.c_str());
+  gws_signaller_emit_connection_changed(GWS_SIGNALLER(self), connected);
+}
+
+/* Gives up: no more reconnects until the next start(). */
+static void
+fail(GwsWsSignaller *self, const std::string &message) {
+  auto *priv = self->priv;
+  priv->running = false;
+  priv->generation++;
+  if (priv->retry_source) {
+    g_source_destroy(priv->retry_source);
+    g_source_unref(priv->retry_source);
+    priv->retry_source = nullptr;
+  }
+  drop_connection(self, true);
+  set_connected(self, false);
+  gws_signaller_emit_error_full(GWS_SIGNALLER(self), message.c_str(), TRUE);
+}
+
+/* ---- Receiving ---- */
+
+static void
+on_welcome(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  const Settings &s = priv->active;
+  priv->welcomed = true;
+  priv->my_id = msg.peer_id;
+  priv->backoff_ms = s.min_backoff_ms;
+  priv->unreachable_reported = false;
+  std::string claim = s.claim();
+  if (!claim.empty() && claim != priv->my_id)
+    GST_WARNING_OBJECT(self,
+        "the server gave us the id %s instead of the claimed %s (it does not "
+        "support ?peer-id=)",
+        priv->my_id.c_str(), claim.c_str());
+  GST_INFO_OBJECT(self, "welcome, our id is %s", priv->my_id.c_str());
+
+  std::string target = s.target();
+  if (s.role == GWS_SIGNALLER_ROLE_CONSUMER && !target.empty()) {
+    priv->ever_connected = true;
+    set_connected(self, true);
+    if (priv->want_session && !priv->request_pending)
+      request_session(self, target);
+    return;
+  }
+
+  /* Producer: register. Consumer without a target: listen for producers.
+   * Either way a `list` follows; its reply tells us the relay has processed
+   * the registration. */
+  proto::Message status;
+  status.type = proto::Type::SetPeerStatus;
+  if (s.role == GWS_SIGNALLER_ROLE_PRODUCER) {
+    status.roles = proto::kProducer;
+    proto::Json meta = meta_to_json(s.meta);
+    if (!meta) {
+      if (!s.meta.empty())
+        GST_WARNING_OBJECT(self,
+            "meta \"%s\" is neither a JSON object nor a GstStructure; using "
+            "the default",
+            s.meta.c_str());
+      g_autoptr(JsonBuilder) b = json_builder_new();
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "name");
+      json_builder_add_string_value(
+          b, claim.empty() ? g_get_host_name() : claim.c_str());
+      json_builder_end_object(b);
+      meta = proto::adopt_json(json_builder_get_root(b));
+    }
+    status.meta = meta;
+    if (!claim.empty() && claim == priv->my_id) {
+      status.peer_id = claim;
+      status.has_peer_id = true;
+    }
+  } else {
+    status.roles = proto::kListener;
+    status.meta = meta_to_json(s.meta);
+  }
+  send_message(self, status);
+  proto::Message list;
+  list.type = proto::Type::List;
+  send_message(self, list);
+  priv->registering = true;
+}
+
+static void
+on_list(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  if (!msg.is_reply)
+    return;
+  if (priv->registering) {
+    priv->registering = false;
+    priv->ever_connected = true;
+    if (!priv->active.claim().empty())
+      priv->claimed_before = true;
+    GST_INFO_OBJECT(self, "registered as %s %s",
+        priv->active.role == GWS_SIGNALLER_ROLE_PRODUCER ? "producer"
+                                                         : "listener",
+        priv->my_id.c_str());
+    set_connected(self, true);
+  }
+  if (priv->active.role != GWS_SIGNALLER_ROLE_CONSUMER || !priv->want_session
+      || priv->request_pending)
+    return;
+  for (const auto &p : msg.peers) {
+    if (p.id != priv->my_id) {
+      request_session(self, p.id);
+      return;
+    }
+  }
+  GST_INFO_OBJECT(self, "no producer yet, waiting for one to appear");
+}
+
+static void
+on_peer_status_changed(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  if (priv->active.role != GWS_SIGNALLER_ROLE_CONSUMER || !priv->want_session
+      || priv->request_pending || priv->registering)
+    return;
+  if ((msg.roles & proto::kProducer) && msg.peer_id != priv->my_id)
+    request_session(self, msg.peer_id);
+}
+
+static void
+on_start_session(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  if (priv->active.role != GWS_SIGNALLER_ROLE_PRODUCER) {
+    GST_WARNING_OBJECT(self,
+        "peer %s asked us (a consumer) for session %s: refusing",
+        msg.peer_id.c_str(), msg.session_id.c_str());
+    send_end_session(self, msg.session_id, "this peer does not produce");
+    return;
+  }
+  GstWebRTCSessionDescription *offer = nullptr;
+  if (msg.offer) {
+    GstSDPMessage *sdp = nullptr;
+    if (gst_sdp_message_new_from_text(msg.offer->c_str(), &sdp) != GST_SDP_OK) {
+      GST_WARNING_OBJECT(
+          self, "session %s: unreadable offer", msg.session_id.c_str());
+      send_end_session(self, msg.session_id, "unreadable SDP offer");
+      return;
+    }
+    offer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  }
+  GST_INFO_OBJECT(self, "session %s requested by %s%s", msg.session_id.c_str(),
+      msg.peer_id.c_str(), offer ? " with an offer" : "");
+  priv->sessions[msg.session_id] = msg.peer_id;
+  gws_signaller_emit_session_requested(
+      GWS_SIGNALLER(self), msg.session_id.c_str(), msg.peer_id.c_str(), offer);
+  if (offer)
+    gst_webrtc_session_description_free(offer);
+}
+
+static void
+on_session_started(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  priv->request_pending = false;
+  priv->want_session = false;
+  priv->sessions[msg.session_id] = msg.peer_id;
+  GST_INFO_OBJECT(self, "session %s with producer %s started",
+      msg.session_id.c_str(), msg.peer_id.c_str());
+  gws_signaller_emit_session_started(
+      GWS_SIGNALLER(self), msg.session_id.c_str(), msg.peer_id.c_str());
+}
+
+static void
+on_peer(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  if (!priv->sessions.count(msg.session_id)) {
+    GST_DEBUG_OBJECT(
+        self, "peer message for unknown session %s", msg.session_id.c_str());
+    return;
+  }
+  if (msg.sdp) {
+    auto type = proto::sdp_type(msg);
+    auto text = proto::sdp_text(msg);
+    GstSDPMessage *sdp = nullptr;
+    if (!type || !text
+        || gst_sdp_message_new_from_text(text->c_str(), &sdp) != GST_SDP_OK) {
+      GST_WARNING_OBJECT(self, "session %s: unreadable session description",
+          msg.session_id.c_str());
+      return;
+    }
+    GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new(
+        *type == "offer" ? GST_WEBRTC_SDP_TYPE_OFFER
+                         : GST_WEBRTC_SDP_TYPE_ANSWER,
+        sdp);
+    GST_DEBUG_OBJECT(
+        self, "session %s: remote %s", msg.session_id.c_str(), type->c_str());
+    gws_signaller_emit_session_description(
+        GWS_SIGNALLER(self), msg.session_id.c_str(), desc);
+    gst_webrtc_session_description_free(desc);
+    return;
+  }
+  auto candidate = proto::ice_candidate(msg);
+  if (!candidate)
+    return;
+  auto mline = proto::ice_mline_index(msg);
+  auto mid = proto::ice_mid(msg);
+  if (candidate->empty()) {
+    GST_DEBUG_OBJECT(
+        self, "session %s: remote end of candidates", msg.session_id.c_str());
+    return;
+  }
+  gws_signaller_emit_handle_ice(GWS_SIGNALLER(self), msg.session_id.c_str(),
+      mline.value_or(0), mid ? mid->c_str() : nullptr, candidate->c_str());
+}
+
+static void
+on_end_session(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  if (!priv->sessions.erase(msg.session_id))
+    return;
+  GST_INFO_OBJECT(self, "session %s ended by the remote side%s%s",
+      msg.session_id.c_str(), msg.reason ? ": " : "",
+      msg.reason ? msg.reason->c_str() : "");
+  gws_signaller_emit_session_ended(GWS_SIGNALLER(self), msg.session_id.c_str(),
+      msg.reason ? msg.reason->c_str() : nullptr);
+}
+
+static void
+on_error(GwsWsSignaller *self, const proto::Message &msg) {
+  auto *priv = self->priv;
+  const std::string &d = msg.details;
+  GST_WARNING_OBJECT(self, "relay error: %s", d.c_str());
+
+  if (!priv->welcomed) {
+    /* Refused before the welcome: the relay turned our claim down. */
+    std::string claim = priv->active.claim();
+    if (!claim.empty() && d.find("in use") != std::string::npos) {
+      if (priv->claimed_before) {
+        /* Most likely our own previous connection, not yet reaped by the
+         * relay: try again after the backoff. */
+        GST_INFO_OBJECT(self, "id %s still held, will retry", claim.c_str());
+        return;
+      }
+      fail(self, "peer id \"" + claim + "\" is already in use at "
+                     + priv->connect_url + " (another peer claimed it)");
+      return;
+    }
+    fail(self, "signalling server " + priv->connect_url
+                   + " refused the connection: " + d);
+    return;
+  }
+  if (priv->active.role == GWS_SIGNALLER_ROLE_CONSUMER
+      && priv->request_pending) {
+    priv->request_pending = false;
+    priv->want_session = false;
+    fail(self, "producer \"" + priv->requested_producer + "\" not found at "
+                   + priv->connect_url + ": " + d);
+    return;
+  }
+  if (d.rfind("setPeerStatus", 0) == 0 || priv->registering) {
+    fail(self, "could not register at " + priv->connect_url + ": " + d);
+    return;
+  }
+  /* Anything else (a message for a session the relay already ended, ...)
+   * is not for the user. */
+}
+
+static void
+handle_message(GwsWsSignaller *self, const proto::Message &msg) {
+  switch (msg.type) {
+    case proto::Type::Welcome:
+      on_welcome(self, msg);
+      break;
+    case proto::Type::List:
+      on_list(self, msg);
+      break;
+    case proto::Type::PeerStatusChanged:
+      on_peer_status_changed(self, msg);
+      break;
+    case proto::Type::StartSession:
+      on_start_session(self, msg);
+      break;
+    case proto::Type::SessionStarted:
+      on_session_started(self, msg);
+      break;
+    case proto::Type::Peer:
+      on_peer(self, msg);
+      break;
+    case proto::Type::EndSession:
+    case proto::Type::EndSessionV1_1:
+      on_end_session(self, msg);
+      break;
+    case proto::Type::Error:
+      on_error(self, msg);
+      break;
+    default:
+      GST_DEBUG_OBJECT(
+          self, "ignoring %s from the relay", proto::type_name(msg.type));
+      break;
+  }
+}
+
+static void
+on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
+    gpointer user_data) {
+  auto *self = GWS_WS_SIGNALLER(user_data);
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    return;
+  gsize size = 0;
+  const char *data
+      = static_cast<const char *>(g_bytes_get_data(message, &size));
+  std::string_view text(data ? data : "", size);
+  GST_LOG_OBJECT(self, "<< %.*s", static_cast<int>(size), data ? data : "");
+  try {
+    proto::ParseResult parsed = proto::parse(text);
+    if (!parsed.message) {
+      GST_WARNING_OBJECT(
+          self, "unreadable message from the relay: %s", parsed.error.c_str());
+      return;
+    }
+    handle_message(self, *parsed.message);
+  } catch (const std::exception &e) {
+    GST_ERROR_OBJECT(self, "internal error handling a message: %s", e.what());
+  }
+}
+
+static void
+on_ws_closed(SoupWebsocketConnection *ws, gpointer user_data) {
+  auto *self = GWS_WS_SIGNALLER(user_data);
+  auto *priv = self->priv;
+  GST_INFO_OBJECT(self, "connection to %s closed (code %u%s%s)",
+      priv->connect_url.c_str(), soup_websocket_connection_get_close_code(ws),
+      soup_websocket_connection_get_close_data(ws) ? ": " : "",
+      soup_websocket_connection_get_close_data(ws)
+          ? soup_websocket_connection_get_close_data(ws)
+          : "");
+  drop_connection(self, false);
+  set_connected(self, false);
+  if (priv->running)
+    schedule_retry(self);
+}
+
+/* ---- Connection management ---- */
+
+static void
+on_closing_done(SoupWebsocketConnection *ws, gpointer user_data) {
+  auto *self = GWS_WS_SIGNALLER(user_data);
+  auto *priv = self->priv;
+  auto it = std::find(priv->closing.begin(), priv->closing.end(), ws);
+  if (it == priv->closing.end())
+    return;
+  priv->closing.erase(it);
+  g_signal_handlers_disconnect_by_data(ws, self);
+  g_object_unref(ws);
+  if (priv->shutting_down && priv->closing.empty())
+    g_main_loop_quit(priv->loop);
+}
+
+/* Forgets the current connection (sessions of it stay with the bins). */
+static void
+drop_connection(GwsWsSignaller *self, bool graceful) {
+  auto *priv = self->priv;
+  if (priv->cancellable) {
+    g_cancellable_cancel(priv->cancellable);
+    g_clear_object(&priv->cancellable);
+  }
+  priv->welcomed = false;
+  priv->registering = false;
+  priv->my_id.clear();
+  priv->sessions.clear();
+  if (priv->request_pending) {
+    /* Ask again once connected again. */
+    priv->request_pending = false;
+    priv->want_session = true;
+  }
+  if (!priv->ws)
+    return;
+  SoupWebsocketConnection *ws = priv->ws;
+  priv->ws = nullptr;
+  g_signal_handler_disconnect(ws, priv->message_handler);
+  g_signal_handler_disconnect(ws, priv->closed_handler);
+  priv->message_handler = priv->closed_handler = 0;
+  if (graceful
+      && soup_websocket_connection_get_state(ws) == SOUP_WEBSOCKET_STATE_OPEN) {
+    /* Let the close handshake finish (libsoup bounds it), so the relay sees
+     * a clean close after what we queued. */
+    priv->closing.push_back(ws);
+    g_signal_connect(ws, "closed", G_CALLBACK(on_closing_done), self);
+    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+    return;
+  }
+  g_object_unref(ws);
+}
+
+namespace {
+struct ConnectOp {
+  GwsWsSignaller *self; /* strong reference */
+  SoupMessage *msg;
+  guint generation;
+  ~ConnectOp() {
+    g_object_unref(msg);
+    g_object_unref(self);
+  }
+};
+} // namespace
+
+static void
+on_connected(GObject *source, GAsyncResult *res, gpointer data) {
+  std::unique_ptr<ConnectOp> op(static_cast<ConnectOp *>(data));
+  GwsWsSignaller *self = op->self;
+  auto *priv = self->priv;
+  g_autoptr(GError) err = nullptr;
+  SoupWebsocketConnection *ws
+      = soup_session_websocket_connect_finish(SOUP_SESSION(source), res, &err);
+
+  if (op->generation != priv->generation || !priv->running) {
+    if (ws) {
+      soup_websocket_connection_close(
+          ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
+      g_object_unref(ws);
+    }
+    return;
+  }
+  g_clear_object(&priv->cancellable);
+
+  if (!ws) {
+    guint status = soup_message_get_status(op->msg);
+    if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
+      const char *why = priv->active.token.empty()
+                            ? "it needs a token (set the token property or "
+                              "?token=)"
+                            : "the token was refused";
+      fail(self, "signalling server " + priv->connect_url + " refused us: "
+                     + why + " (HTTP " + std::to_string(status) + " "
+                     + soup_status_get_phrase(status) + ")");
+      return;
+    }
+    std::string reason = err ? err->message : "unknown error";
+    if (status >= 300)
+      reason += " (HTTP " + std::to_string(status) + ")";
+    GST_WARNING_OBJECT(self, "could not reach signalling server %s: %s",
+        priv->connect_url.c_str(), reason.c_str());
+    if (!priv->ever_connected && !priv->unreachable_reported) {
+      priv->unreachable_reported = true;
+      std::string message = "could not reach signalling server "
+                            + priv->connect_url + ": " + reason + " (retrying)";
+      gws_signaller_emit_error_full(
+          GWS_SIGNALLER(self), message.c_str(), FALSE);
+    }
+    if (priv->running && op->generation == priv->generation)
+      schedule_retry(self);
+    return;
+  }
+
+  GST_INFO_OBJECT(self, "WebSocket open to %s", priv->connect_url.c_str());
+  priv->ws = ws;
+  soup_websocket_connection_set_keepalive_interval(ws, kKeepaliveSeconds);
+  soup_websocket_connection_set_max_incoming_payload_size(
+      ws, kMaxIncomingPayload);
+  priv->message_handler
+      = g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), self);
+  priv->closed_handler
+      = g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), self);
+
+  /* v1_1 first, so endSession carries reasons. */
+  proto::Message version;
+  version.type = proto::Type::SetProtocolVersion;
+  version.version = proto::Version::V1_1;
+  send_message(self, version);
+}
+
+static gboolean
+accept_any_certificate(SoupMessage *msg, GTlsCertificate *cert,
+    GTlsCertificateFlags errors, gpointer user_data) {
+  return TRUE;
+}
+
+static void
+connect_now(GwsWsSignaller *self) {
+  auto *priv = self->priv;
+  if (!priv->running || priv->ws || priv->cancellable)
+    return;
+  GST_DEBUG_OBJECT(self, "connecting to %s", priv->connect_url.c_str());
+  SoupMessage *msg
+      = soup_message_new_from_uri(SOUP_METHOD_GET, priv->connect_uri.get());
+  if (!priv->active.token.empty()) {
+    std::string auth = "Bearer " + priv->active.token;
+    soup_message_headers_replace(
+        soup_message_get_request_headers(msg), "Authorization", auth.c_str());
+  }
+  if (!priv->active.tls_validation)
+    g_signal_connect(
+        msg, "accept-certificate", G_CALLBACK(accept_any_certificate), nullptr);
+  priv->cancellable = g_cancellable_new();
+  auto *op = new ConnectOp{
+      static_cast<GwsWsSignaller *>(g_object_ref(self)), msg, priv->generation};
+  soup_session_websocket_connect_async(priv->session, msg, nullptr, nullptr,
+      G_PRIORITY_DEFAULT, priv->cancellable, on_connected, op);
+}
+
+static gboolean
+on_retry(gpointer data) {
+  auto *self = GWS_WS_SIGNALLER(data);
+  auto *priv = self->priv;
+  g_source_unref(priv->retry_source);
+  priv->retry_source = nullptr;
+  connect_now(self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_retry(GwsWsSignaller *self) {
+  auto *priv = self->priv;
+  if (priv->retry_source || !priv->running)
+    return;
+  guint delay = priv->backoff_ms;
+  /* Up to a quarter less, so peers that lost the relay together do not all
+   * come back at the same instant. */
+  if (delay >= 4)
+    delay -= g_random_int_range(0, static_cast<gint32>(delay / 4));
+  priv->backoff_ms
+      = std::min(std::max(priv->backoff_ms * 2, priv->active.min_backoff_ms),
+          std::max(priv->active.max_backoff_ms, priv->active.min_backoff_ms));
+  GST_DEBUG_OBJECT(self, "reconnecting in %u ms", delay);
+  /* The source holds no reference: stop() and dispose destroy it. */
+  priv->retry_source = g_timeout_source_new(delay);
+  g_source_set_callback(priv->retry_source, on_retry, self, nullptr);
+  g_source_attach(priv->retry_source, priv->context);
+}
+
+/* Builds the URL we connect to from the snapshot: ?peer-id= becomes our
+ * claim (producer) or is dropped (consumer: it names the producer), ?token=
+ * moves into the Authorization header. */
+static bool
+prepare_url(GwsWsSignaller *self, std::string &why) {
+  auto *priv = self->priv;
+  Settings &s = priv->active;
+  g_autoptr(GError) err = nullptr;
+  UriPtr parsed(g_uri_parse(s.uri.c_str(), G_URI_FLAGS_ENCODED_QUERY, &err));
+  if (!parsed) {
+    why = "invalid signalling server URI \"" + s.uri + "\": " + err->message;
+    return false;
+  }
+  std::string scheme = g_uri_get_scheme(parsed.get());
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+      [](unsigned char c) { return g_ascii_tolower(c); });
+  if (scheme != "ws" && scheme != "wss") {
+    why = "signalling server URI \"" + s.uri + "\" must be ws:// or wss://";
+    return false;
+  }
+  if (!g_uri_get_host(parsed.get()) || !*g_uri_get_host(parsed.get())) {
+    why = "signalling server URI \"" + s.uri + "\" has no host";
+    return false;
+  }
+
+  std::string query;
+  auto add = [&query](const std::string &name, const std::string &value) {
+    g_autofree gchar *n = g_uri_escape_string(name.c_str(), nullptr, FALSE);
+    g_autofree gchar *v = g_uri_escape_string(value.c_str(), nullptr, FALSE);
+    if (!query.empty())
+      query += "&";
+    query += std::string(n) + "=" + v;
+  };
+  if (g_uri_get_query(parsed.get())) {
+    GUriParamsIter iter;
+    g_uri_params_iter_init(
+        &iter, g_uri_get_query(parsed.get()), -1, "&", G_URI_PARAMS_NONE);
+    gchar *name = nullptr, *value = nullptr;
+    while (g_uri_params_iter_next(&iter, &name, &value, nullptr)) {
+      if (g_strcmp0(name, "peer-id") != 0 && g_strcmp0(name, "token") != 0)
+        add(name, value ? value : "");
+      g_free(name);
+      g_free(value);
+    }
+  }
+  std::string claim = s.claim();
+  if (!claim.empty())
+    add("peer-id", claim);
+
+  const char *path = g_uri_get_path(parsed.get());
+  UriPtr built(g_uri_build(G_URI_FLAGS_ENCODED_QUERY, scheme.c_str(), nullptr,
+      g_uri_get_host(parsed.get()), g_uri_get_port(parsed.get()),
+      (path && *path) ? path : "/", query.empty() ? nullptr : query.c_str(),
+      nullptr));
+  g_autofree gchar *text = g_uri_to_string(built.get());
+  priv->connect_url = text;
+  priv->connect_uri = std::move(built);
+  return true;
+}
+
+/* ---- Methods, on the signaller thread ---- */
+
+static void
+do_start(GwsWsSignaller *self) {
+  auto *priv = self->priv;
+  if (priv->running || priv->shutting_down)
+    return;
+  {
+    std::lock_guard<std::mutex> lock(priv->lock);
+    priv->active = priv->settings;
+  }
+  Settings &s = priv->active;
+  std::string uri_peer, uri_token;
+  query_values(s.uri, uri_peer, uri_token);
+  if (s.token.empty())
+    s.token = uri_token;
+
+  std::string why;
+  if (s.uri.empty())
+    why = "no signalling server URI set (e.g. ws://127.0.0.1:8443/)";
+  if (why.empty())
+    prepare_url(self, why);
+  if (!why.empty()) {
+    gws_signaller_emit_error_full(GWS_SIGNALLER(self), why.c_str(), TRUE);
+    return;
+  }
+
+  priv->running = true;
+  priv->generation++;
+  priv->backoff_ms = s.min_backoff_ms;
+  priv->unreachable_reported = false;
+  priv->want_session = s.role == GWS_SIGNALLER_ROLE_CONSUMER;
+  priv->request_pending = false;
+  if (!priv->session) {
+    /* Made here so that it belongs to this thread's context. */
+    priv->session = soup_session_new();
+    soup_session_set_timeout(priv->session, 0);
+    soup_session_set_idle_timeout(priv->session, 0);
+  }
+  GST_INFO_OBJECT(self, "starting as %s with %s",
+      s.role == GWS_SIGNALLER_ROLE_PRODUCER ? "producer" : "consumer",
+      priv->connect_url.c_str());
+  connect_now(self);
+}
+
+static void
+do_stop(GwsWsSignaller *self) {
+  auto *priv = self->priv;
+  bool was_running = priv->running;
+  priv->running = false;
+  priv->generation++;
+  priv->want_session = false;
+  if (priv->retry_source) {
+    g_source_destroy(priv->retry_source);
+    g_source_unref(priv->retry_source);
+    priv->retry_source = nullptr;
+  }
+  for (const auto &entry : priv->sessions)
+    send_end_session(self, entry.first, nullptr);
+  drop_connection(self, true);
+  if (was_running)
+    GST_INFO_OBJECT(self, "stopped");
+  set_connected(self, false);
+}
+
+/* Dispose, on the signaller thread: stop, then let graceful closes finish
+ * (bounded) before the loop quits. */
+static void
+do_shutdown(GwsWsSignaller *self, bool wait_for_close) {
+  auto *priv = self->priv;
+  priv->shutting_down = true;
+  priv->running = false;
+  priv->generation++;
+  if (priv->retry_source) {
+    g_source_destroy(priv->retry_source);
+    g_source_unref(priv->retry_source);
+    priv->retry_source = nullptr;
+  }
+  for (const auto &entry : priv->sessions)
+    send_end_session(self, entry.first, nullptr);
+  drop_connection(self, true);
+  if (wait_for_close && !priv->closing.empty()) {
+    GSource *timeout = g_timeout_source_new(kShutdownCloseTimeoutMs);
+    g_source_set_callback(
+        timeout,
+        [](gpointer loop) -> gboolean {
+          g_main_loop_quit(static_cast<GMainLoop *>(loop));
+          return G_SOURCE_REMOVE;
+        },
+        g_main_loop_ref(priv->loop),
+        reinterpret_cast<GDestroyNotify>(g_main_loop_unref));
+    g_source_attach(timeout, priv->context);
+    g_source_unref(timeout);
+  } else {
+    g_main_loop_quit(priv->loop);
+  }
+}
+
+/* ---- The interface ---- */
+
+static void
+ws_start(GwsSignaller *signaller) {
+  post(GWS_WS_SIGNALLER(signaller), do_start);
+}
+
+static void
+ws_stop(GwsSignaller *signaller) {
+  post(GWS_WS_SIGNALLER(signaller), do_stop);
+}
+
+static void
+ws_send_sdp(GwsSignaller *signaller, const gchar *session_id,
+    const GstWebRTCSessionDescription *sdp) {
+  std::string sid = session_id;
+  const char *type_name = sdp->type == GST_WEBRTC_SDP_TYPE_OFFER    ? "offer"
+                          : sdp->type == GST_WEBRTC_SDP_TYPE_ANSWER ? "answer"
+                                                                    : nullptr;
+  if (!type_name) {
+    GST_WARNING_OBJECT(signaller,
+        "session %s: the relay protocol only carries offers and answers, "
+        "not %s",
+        session_id, gst_webrtc_sdp_type_to_string(sdp->type));
+    return;
+  }
+  std::string type = type_name;
+  std::string text = sdp_as_text(sdp);
+  post(GWS_WS_SIGNALLER(signaller), [sid, type, text](GwsWsSignaller *self) {
+    if (!self->priv->sessions.count(sid)) {
+      GST_DEBUG_OBJECT(self,
+          "session %s is not on this connection, "
+          "dropping its %s",
+          sid.c_str(), type.c_str());
+      return;
+    }
+    proto::Message m;
+    m.type = proto::Type::Peer;
+    m.session_id = sid;
+    m.sdp = proto::make_sdp(type, text);
+    send_message(self, m);
+  });
+}
+
+static void
+ws_add_ice(GwsSignaller *signaller, const gchar *session_id,
+    const gchar *candidate, guint mline_index, const gchar *mid) {
+  if (!candidate) {
+    /* The relay protocol has no end-of-candidates message. */
+    GST_DEBUG_OBJECT(signaller, "session %s: end of candidates", session_id);
+    return;
+  }
+  std::string sid = session_id;
+  std::string cand = candidate;
+  std::optional<std::string> media_id;
+  if (mid)
+    media_id = mid;
+  post(GWS_WS_SIGNALLER(signaller),
+      [sid, cand, mline_index, media_id](GwsWsSignaller *self) {
+        if (!self->priv->sessions.count(sid)) {
+          GST_DEBUG_OBJECT(self,
+              "session %s is not on this connection, dropping a candidate",
+              sid.c_str());
+          return;
+        }
+        proto::Message m;
+        m.type = proto::Type::Peer;
+        m.session_id = sid;
+        m.ice = proto::make_ice(
+            cand, mline_index, media_id ? media_id->c_str() : nullptr);
+        send_message(self, m);
+      });
+}
+
+static void
+ws_end_session(GwsSignaller *signaller, const gchar *session_id) {
+  std::string sid = session_id;
+  post(GWS_WS_SIGNALLER(signaller), [sid](GwsWsSignaller *self) {
+    if (!self->priv->sessions.erase(sid))
+      return;
+    GST_INFO_OBJECT(self, "ending session %s", sid.c_str());
+    send_end_session(self, sid, nullptr);
+  });
+}
+
+static void
+gws_ws_signaller_iface_init(GwsSignallerInterface *iface) {
+  iface->start = ws_start;
+  iface->stop = ws_stop;
+  iface->send_sdp = ws_send_sdp;
+  iface->add_ice = ws_add_ice;
+  iface->end_session = ws_end_session;
+}
+
+/* ---- GObject ---- */
+
+static void
+gws_ws_signaller_set_property(
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
+  auto *self = GWS_WS_SIGNALLER(object);
+  auto *priv = self->priv;
+  std::lock_guard<std::mutex> lock(priv->lock);
+  Settings &s = priv->settings;
+  auto str = [value]() {
+    const char *v = g_value_get_string(value);
+    return std::string(v ? v : "");
+  };
+  switch (prop_id) {
+    case PROP_ROLE:
+      s.role = static_cast<GwsSignallerRole>(g_value_get_enum(value));
+      break;
+    case PROP_URI: {
+      s.uri = str();
+      std::string token;
+      query_values(s.uri, s.uri_peer_id, token);
+      break;
+    }
+    case PROP_PEER_ID:
+      s.peer_id = str();
+      break;
+    case PROP_PRODUCER_PEER_ID:
+      s.producer_peer_id = str();
+      break;
+    case PROP_META:
+      s.meta = str();
+      break;
+    case PROP_TOKEN:
+      s.token = str();
+      break;
+    case PROP_TLS_VALIDATION:
+      s.tls_validation = g_value_get_boolean(value);
+      break;
+    case PROP_RECONNECT_MIN_BACKOFF:
+      s.min_backoff_ms = g_value_get_uint(value);
+      break;
+    case PROP_RECONNECT_MAX_BACKOFF:
+      s.max_backoff_ms = g_value_get_uint(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gws_ws_signaller_get_property(
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
+  auto *self = GWS_WS_SIGNALLER(object);
+  auto *priv = self->priv;
+  std::lock_guard<std::mutex> lock(priv->lock);
+  const Settings &s = priv->settings;
+  auto set_str = [value](const std::string &v) {
+    g_value_set_string(value, v.empty() ? nullptr : v.c_str());
+  };
+  switch (prop_id) {
+    case PROP_ROLE:
+      g_value_set_enum(value, s.role);
+      break;
+    case PROP_URI:
+      set_str(s.uri);
+      break;
+    case PROP_PEER_ID:
+      set_str(s.claim());
+      break;
+    case PROP_PRODUCER_PEER_ID:
+      set_str(s.target());
+      break;
+    case PROP_META:
+      set_str(s.meta);
+      break;
+    case PROP_TOKEN:
+      set_str(s.token);
+      break;
+    case PROP_TLS_VALIDATION:
+      g_value_set_boolean(value, s.tls_validation);
+      break;
+    case PROP_RECONNECT_MIN_BACKOFF:
+      g_value_set_uint(value, s.min_backoff_ms);
+      break;
+    case PROP_RECONNECT_MAX_BACKOFF:
+      g_value_set_uint(value, s.max_backoff_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gws_ws_signaller_init(GwsWsSignaller *self) {
+  auto *priv = new GwsWsSignallerPrivate;
+  self->priv = priv;
+  priv->context = g_main_context_new();
+  priv->loop = g_main_loop_new(priv->context, FALSE);
+  priv->thread = g_thread_new("gws-ws-signaller", thread_main, priv);
+}
+
+static void
+gws_ws_signaller_dispose(GObject *object) {
+  auto *self = GWS_WS_SIGNALLER(object);
+  auto *priv = self->priv;
+  if (priv->thread) {
+    GThread *thread = priv->thread;
+    priv->thread = nullptr;
+    if (g_thread_self() == thread) {
+      /* The last reference went away on our own thread: we cannot wait for
+       * ourselves, so close abruptly and let the thread end on return. */
+      do_shutdown(self, false);
+      for (auto *ws : priv->closing) {
+        g_signal_handlers_disconnect_by_data(ws, self);
+        g_object_unref(ws);
+      }
+      priv->closing.clear();
+      g_clear_object(&priv->session);
+      g_thread_unref(thread);
+    } else {
+      /* No strong reference is left for a posted task, so post a raw one. */
+      GSource *source = g_idle_source_new();
+      g_source_set_callback(
+          source,
+          [](gpointer data) -> gboolean {
+            auto *self = static_cast<GwsWsSignaller *>(data);
+            do_shutdown(self, true);
+            return G_SOURCE_REMOVE;
+          },
+          self, nullptr);
+      g_source_attach(source, priv->context);
+      g_source_unref(source);
+      g_thread_join(thread);
+      /* The loop is gone: release what belongs to the thread's context
+       * without it (nothing more will be dispatched there). */
+      for (auto *ws : priv->closing) {
+        g_signal_handlers_disconnect_by_data(ws, self);
+        g_object_unref(ws);
+      }
+      priv->closing.clear();
+      g_clear_object(&priv->session);
+    }
+  }
+  G_OBJECT_CLASS(gws_ws_signaller_parent_class)->dispose(object);
+}
+
+static void
+gws_ws_signaller_finalize(GObject *object) {
+  auto *self = GWS_WS_SIGNALLER(object);
+  auto *priv = self->priv;
+  g_main_loop_unref(priv->loop);
+  g_main_context_unref(priv->context);
+  delete priv;
+  G_OBJECT_CLASS(gws_ws_signaller_parent_class)->finalize(object);
+}
+
+static void
+gws_ws_signaller_class_init(GwsWsSignallerClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  gobject_class->set_property = gws_ws_signaller_set_property;
+  gobject_class->get_property = gws_ws_signaller_get_property;
+  gobject_class->dispose = gws_ws_signaller_dispose;
+  gobject_class->finalize = gws_ws_signaller_finalize;
+
+  auto rw = static_cast<GParamFlags>(
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+
+  g_object_class_override_property(gobject_class, PROP_ROLE, "role");
+  g_object_class_override_property(gobject_class, PROP_URI, "uri");
+
+  g_object_class_install_property(gobject_class, PROP_PEER_ID,
+      g_param_spec_string("peer-id", "Peer id",
+          "The id to claim at the relay instead of a random one (a producer "
+          "takes it from ?peer-id= in the URI too); refused if another peer "
+          "holds it",
+          nullptr, rw));
+  g_object_class_install_property(gobject_class, PROP_PRODUCER_PEER_ID,
+      g_param_spec_string("producer-peer-id", "Producer peer id",
+          "Consumer: the producer to receive from (?peer-id= in the URI "
+          "does the same); empty takes the first producer that appears",
+          nullptr, rw));
+  g_object_class_install_property(gobject_class, PROP_META,
+      g_param_spec_string("meta", "Meta",
+          "Free-form description other peers see in peer lists, as a JSON "
+          "object ({\"name\": \"cam1\"}) or a GstStructure "
+          "(\"meta,name=cam1\"); a producer defaults to {\"name\": <its id "
+          "or the host name>}",
+          nullptr, rw));
+  g_object_class_install_property(gobject_class, PROP_TOKEN,
+      g_param_spec_string("token", "Token",
+          "Access token for a relay started with --token, sent as "
+          "'Authorization: Bearer'; ?token= in the URI does the same",
+          nullptr, rw));
+  g_object_class_install_property(gobject_class, PROP_TLS_VALIDATION,
+      g_param_spec_boolean("tls-validation", "TLS validation",
+          "Check the wss:// server's certificate; turn off only for a "
+          "self-signed test server",
+          TRUE, rw));
+  g_object_class_install_property(gobject_class, PROP_RECONNECT_MIN_BACKOFF,
+      g_param_spec_uint("reconnect-min-backoff", "Minimum reconnect backoff",
+          "Milliseconds before the first attempt to reach the relay again; "
+          "doubled after each failure",
+          0, G_MAXINT, kDefaultMinBackoffMs, rw));
+  g_object_class_install_property(gobject_class, PROP_RECONNECT_MAX_BACKOFF,
+      g_param_spec_uint("reconnect-max-backoff", "Maximum reconnect backoff",
+          "Milliseconds between attempts to reach the relay, at most", 0,
+          G_MAXINT, kDefaultMaxBackoffMs, rw));
+}
+
+GwsSignaller *
+gws_ws_signaller_new(GwsSignallerRole role, const gchar *uri) {
+  return GWS_SIGNALLER(
+      g_object_new(GWS_TYPE_WS_SIGNALLER, "role", role, "uri", uri, nullptr));
+}

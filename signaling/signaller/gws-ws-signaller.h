@@ -1,0 +1,20 @@
+/* gst-webrtc-session: the WebSocket signaller, a client of our relay.
+ *
+ * Implements GwsSignaller for the relay protocol (docs/protocol.md) over
+ * ws:// and wss://. Registered for those schemes by
+ * gws_signaller_register_builtin(). URI forms and properties:
+ * docs/signaller.md. */
+#pragma once
+
+#include "gws-signaller.h"
+
+G_BEGIN_DECLS
+
+#define GWS_TYPE_WS_SIGNALLER (gws_ws_signaller_get_type())
+G_DECLARE_FINAL_TYPE(
+    GwsWsSignaller, gws_ws_signaller, GWS, WS_SIGNALLER, GObject)
+
+/* Same as g_object_new (GWS_TYPE_WS_SIGNALLER, "role", role, "uri", uri). */
+GwsSignaller *gws_ws_signaller_new(GwsSignallerRole role, const gchar *uri);
+
+G_END_DECLS
