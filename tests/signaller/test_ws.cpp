@@ -1,0 +1,621 @@
+/* The WebSocket signaller against the real relay process (gst-webrtc-relay)
+ * on 127.0.0.1: a producer and a consumer signaller meet through it, swap
+ * descriptions and candidates, end sessions both ways, and survive the
+ * relay starting late or restarting. Every wait is on an event, with a
+ * timeout. */
+#include "gws-signaller.h"
+#include "gws-ws-signaller.h"
+
+#include <gio/gio.h>
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kTimeout = 10s;
+
+/* ---- The relay process ---- */
+
+class Relay {
+ public:
+  /* Starts gst-webrtc-relay on 127.0.0.1:port (0: any) with extra args and
+   * waits for its "listening on ws://..." line. */
+  bool start(guint16 port, std::vector<std::string> extra = {}) {
+    const char *path = g_getenv("GWS_RELAY");
+    std::vector<const char *> argv{path, "--host", "127.0.0.1", "--port"};
+    std::string port_text = std::to_string(port);
+    argv.push_back(port_text.c_str());
+    for (const auto &a : extra)
+      argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    g_autoptr(GError) err = nullptr;
+    proc_ = g_subprocess_newv(argv.data(),
+        static_cast<GSubprocessFlags>(
+            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE),
+        &err);
+    if (!proc_) {
+      ADD_FAILURE() << "cannot start " << path << ": " << err->message;
+      return false;
+    }
+    GInputStream *out = g_subprocess_get_stdout_pipe(proc_);
+    reader_ = std::thread([this, out]() { read_lines(out); });
+    std::unique_lock<std::mutex> lock(lock_);
+    bool ok = cond_.wait_for(
+        lock, kTimeout, [this]() { return !url_.empty() || eof_; });
+    if (!ok || url_.empty()) {
+      ADD_FAILURE() << "the relay did not say \"listening on ws://...\"";
+      return false;
+    }
+    return true;
+  }
+
+  /* SIGTERM, then wait for the process to end. */
+  void stop() {
+    if (!proc_)
+      return;
+    g_subprocess_send_signal(proc_, SIGTERM);
+    g_subprocess_wait(proc_, nullptr, nullptr);
+    if (reader_.joinable())
+      reader_.join();
+    g_clear_object(&proc_);
+    std::lock_guard<std::mutex> lock(lock_);
+    url_.clear();
+    eof_ = false;
+  }
+
+  ~Relay() {
+    if (proc_) {
+      g_subprocess_force_exit(proc_);
+      g_subprocess_wait(proc_, nullptr, nullptr);
+    }
+    if (reader_.joinable())
+      reader_.join();
+    g_clear_object(&proc_);
+  }
+
+  std::string url() {
+    std::lock_guard<std::mutex> lock(lock_);
+    return url_;
+  }
+  guint16 port() {
+    std::string u = url();
+    auto colon = u.rfind(':');
+    return static_cast<guint16>(std::stoi(u.substr(colon + 1)));
+  }
+
+ private:
+  void read_lines(GInputStream *out) {
+    g_autoptr(GDataInputStream) data = g_data_input_stream_new(out);
+    while (true) {
+      gsize len = 0;
+      g_autofree gchar *line
+          = g_data_input_stream_read_line(data, &len, nullptr, nullptr);
+      if (!line)
+        break;
+      g_printerr("relay| %s\n", line);
+      std::string l = line;
+      auto at = l.find("listening on ws://");
+      if (at != std::string::npos) {
+        std::string url = l.substr(at + strlen("listening on "));
+        while (!url.empty() && (url.back() == '/' || isspace(url.back())))
+          url.pop_back();
+        std::lock_guard<std::mutex> lock(lock_);
+        if (url_.empty())
+          url_ = url;
+        cond_.notify_all();
+      }
+    }
+    std::lock_guard<std::mutex> lock(lock_);
+    eof_ = true;
+    cond_.notify_all();
+  }
+
+  GSubprocess *proc_ = nullptr;
+  std::thread reader_;
+  std::mutex lock_;
+  std::condition_variable cond_;
+  std::string url_;
+  bool eof_ = false;
+};
+
+/* A port nobody listens on right now (for "relay starts later"). */
+guint16
+free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/* ---- Recording what a signaller emits ---- */
+
+struct Event {
+  std::string name; /* signal name; "error" is "error::fatal"/"::retrying" */
+  std::string session_id, peer_id, text, mid;
+  guint mline = 0;
+  bool has_mid = false, has_offer = false, flag = false;
+  GstWebRTCSDPType sdp_type = GST_WEBRTC_SDP_TYPE_OFFER;
+  bool consumed = false;
+};
+
+class Recorder {
+ public:
+  explicit Recorder(GwsSignaller *s) {
+    g_signal_connect(s, "session-requested",
+        G_CALLBACK(+[](GwsSignaller *, const gchar *sid, const gchar *peer,
+                        GstWebRTCSessionDescription *offer, Recorder *r) {
+          Event e;
+          e.name = "session-requested";
+          e.session_id = sid;
+          e.peer_id = peer;
+          if (offer) {
+            e.has_offer = true;
+            g_autofree gchar *t = gst_sdp_message_as_text(offer->sdp);
+            e.text = t;
+          }
+          r->push(std::move(e));
+        }),
+        this);
+    g_signal_connect(s, "session-started",
+        G_CALLBACK(+[](GwsSignaller *, const gchar *sid, const gchar *peer,
+                        Recorder *r) {
+          Event e;
+          e.name = "session-started";
+          e.session_id = sid;
+          e.peer_id = peer;
+          r->push(std::move(e));
+        }),
+        this);
+    g_signal_connect(s, "session-description",
+        G_CALLBACK(+[](GwsSignaller *, const gchar *sid,
+                        GstWebRTCSessionDescription *desc, Recorder *r) {
+          Event e;
+          e.name = "session-description";
+          e.session_id = sid;
+          e.sdp_type = desc->type;
+          g_autofree gchar *t = gst_sdp_message_as_text(desc->sdp);
+          e.text = t;
+          r->push(std::move(e));
+        }),
+        this);
+    g_signal_connect(s, "handle-ice",
+        G_CALLBACK(+[](GwsSignaller *, const gchar *sid, guint mline,
+                        const gchar *mid, const gchar *cand, Recorder *r) {
+          Event e;
+          e.name = "handle-ice";
+          e.session_id = sid;
+          e.mline = mline;
+          e.has_mid = mid != nullptr;
+          e.mid = mid ? mid : "";
+          e.text = cand;
+          r->push(std::move(e));
+        }),
+        this);
+    g_signal_connect(s, "session-ended",
+        G_CALLBACK(+[](GwsSignaller *, const gchar *sid, const gchar *reason,
+                        Recorder *r) {
+          Event e;
+          e.name = "session-ended";
+          e.session_id = sid;
+          e.text = reason ? reason : "";
+          r->push(std::move(e));
+        }),
+        this);
+    g_signal_connect(s, "error::fatal",
+        G_CALLBACK(+[](GwsSignaller *, const gchar *msg, Recorder *r) {
+          Event e;
+          e.name = "error::fatal";
+          e.text = msg;
+          r->push(std::move(e));
+        }),
+        this);
+    g_signal_connect(s, "error::retrying",
+        G_CALLBACK(+[](GwsSignaller *, const gchar *msg, Recorder *r) {
+          Event e;
+          e.name = "error::retrying";
+          e.text = msg;
+          r->push(std::move(e));
+        }),
+        this);
+    g_signal_connect(s, "connection-changed",
+        G_CALLBACK(+[](GwsSignaller *, gboolean up, Recorder *r) {
+          Event e;
+          e.name = "connection-changed";
+          e.flag = up;
+          r->push(std::move(e));
+        }),
+        this);
+  }
+
+  /* The first not yet consumed event called `name` that `pred` accepts,
+   * waiting up to `timeout` for it. */
+  std::optional<Event> wait(const std::string &name,
+      std::function<bool(const Event &)> pred = nullptr,
+      std::chrono::milliseconds timeout = kTimeout) {
+    std::unique_lock<std::mutex> lock(lock_);
+    std::optional<Event> found;
+    cond_.wait_for(lock, timeout, [&]() {
+      for (auto &e : events_) {
+        if (!e.consumed && e.name == name && (!pred || pred(e))) {
+          e.consumed = true;
+          found = e;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+
+  std::optional<Event> wait_connected(bool up) {
+    return wait(
+        "connection-changed", [up](const Event &e) { return e.flag == up; });
+  }
+
+  /* Events called `name` seen so far (consumed or not). */
+  int count(const std::string &name) {
+    std::lock_guard<std::mutex> lock(lock_);
+    int n = 0;
+    for (const auto &e : events_)
+      n += e.name == name;
+    return n;
+  }
+
+ private:
+  void push(Event e) {
+    std::lock_guard<std::mutex> lock(lock_);
+    events_.push_back(std::move(e));
+    cond_.notify_all();
+  }
+
+  std::mutex lock_;
+  std::condition_variable cond_;
+  std::deque<Event> events_;
+};
+
+/* A signaller with its recorder; the signaller is stopped and released
+ * (disconnecting the recorder) before the recorder goes. */
+struct Peer {
+  GwsSignaller *s;
+  std::unique_ptr<Recorder> rec;
+
+  Peer(GwsSignallerRole role, const std::string &uri) {
+    g_autoptr(GError) err = nullptr;
+    s = gws_signaller_new_for_uri(uri.c_str(), role, &err);
+    EXPECT_NE(s, nullptr) << (err ? err->message : "");
+    g_object_set(s, "reconnect-min-backoff", 50u, "reconnect-max-backoff", 400u,
+        nullptr);
+    rec = std::make_unique<Recorder>(s);
+  }
+  ~Peer() {
+    gws_signaller_stop(s);
+    g_signal_handlers_disconnect_matched(
+        s, G_SIGNAL_MATCH_DATA, 0, 0, nullptr, nullptr, rec.get());
+    g_object_unref(s);
+  }
+  Recorder &operator*() { return *rec; }
+  Recorder *operator->() { return rec.get(); }
+};
+
+GstWebRTCSessionDescription *
+make_desc(GstWebRTCSDPType type, const char *origin) {
+  std::string text = std::string("v=0\r\no=- ") + origin
+                     + " 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                       "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+                       "c=IN IP4 0.0.0.0\r\na=mid:video0\r\n"
+                       "a=rtpmap:96 VP8/90000\r\n";
+  GstSDPMessage *sdp = nullptr;
+  gst_sdp_message_new_from_text(text.c_str(), &sdp);
+  return gst_webrtc_session_description_new(type, sdp);
+}
+
+class WsSignaller : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { gst_init(nullptr, nullptr); }
+
+  void SetUp() override {
+    const char *relay = g_getenv("GWS_RELAY");
+    if (!relay || !g_file_test(relay, G_FILE_TEST_IS_EXECUTABLE))
+      GTEST_SKIP() << "relay binary not built (GWS_RELAY="
+                   << (relay ? relay : "unset") << ")";
+  }
+
+  /* A producer claiming `id` and a consumer asking for it, through `url`. */
+  static std::string uri(const std::string &url, const std::string &query) {
+    return url + "/" + (query.empty() ? "" : "?" + query);
+  }
+
+  /* Producer up, consumer session started on both sides. Returns the
+   * session id. */
+  static std::string start_session(Peer &producer, Peer &consumer) {
+    gws_signaller_start(consumer.s);
+    auto started = consumer->wait("session-started");
+    EXPECT_TRUE(started);
+    if (!started)
+      return "";
+    auto requested = producer->wait("session-requested",
+        [&](const Event &e) { return e.session_id == started->session_id; });
+    EXPECT_TRUE(requested);
+    return started->session_id;
+  }
+};
+
+TEST_F(WsSignaller, OfferAnswerIceAndEndBothWays) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=cam1"));
+  gws_signaller_start(producer.s);
+  ASSERT_TRUE(producer->wait_connected(true));
+
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), "peer-id=cam1"));
+  gws_signaller_start(consumer.s);
+  auto started = consumer->wait("session-started");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->peer_id, "cam1");
+  std::string sid = started->session_id;
+  auto requested = producer->wait("session-requested");
+  ASSERT_TRUE(requested);
+  EXPECT_EQ(requested->session_id, sid);
+  EXPECT_FALSE(requested->has_offer);
+  EXPECT_NE(requested->peer_id, "cam1");
+
+  /* The producer offers, the consumer answers. */
+  GstWebRTCSessionDescription *offer
+      = make_desc(GST_WEBRTC_SDP_TYPE_OFFER, "111");
+  gws_signaller_send_sdp(producer.s, sid.c_str(), offer);
+  auto got_offer = consumer->wait("session-description");
+  ASSERT_TRUE(got_offer);
+  EXPECT_EQ(got_offer->session_id, sid);
+  EXPECT_EQ(got_offer->sdp_type, GST_WEBRTC_SDP_TYPE_OFFER);
+  g_autofree gchar *offer_text = gst_sdp_message_as_text(offer->sdp);
+  EXPECT_EQ(got_offer->text, offer_text);
+  gst_webrtc_session_description_free(offer);
+
+  GstWebRTCSessionDescription *answer
+      = make_desc(GST_WEBRTC_SDP_TYPE_ANSWER, "222");
+  gws_signaller_send_sdp(consumer.s, sid.c_str(), answer);
+  gst_webrtc_session_description_free(answer);
+  auto got_answer = producer->wait("session-description");
+  ASSERT_TRUE(got_answer);
+  EXPECT_EQ(got_answer->sdp_type, GST_WEBRTC_SDP_TYPE_ANSWER);
+  EXPECT_NE(got_answer->text.find("o=- 222"), std::string::npos);
+
+  /* ICE both ways: index alone, index with a mid; NULL (end of candidates)
+   * sends nothing. */
+  const char *c1 = "candidate:1 1 UDP 2122252543 127.0.0.1 40000 typ host";
+  const char *c2 = "candidate:2 1 TCP 1015021823 127.0.0.1 9 typ host "
+                   "tcptype active";
+  gws_signaller_add_ice(producer.s, sid.c_str(), c1, 0, nullptr);
+  gws_signaller_add_ice(producer.s, sid.c_str(), nullptr, 0, nullptr);
+  gws_signaller_add_ice(producer.s, sid.c_str(), c2, 1, "audio1");
+  auto ice1 = consumer->wait("handle-ice");
+  ASSERT_TRUE(ice1);
+  EXPECT_EQ(ice1->session_id, sid);
+  EXPECT_EQ(ice1->text, c1);
+  EXPECT_EQ(ice1->mline, 0u);
+  EXPECT_FALSE(ice1->has_mid);
+  auto ice2 = consumer->wait("handle-ice");
+  ASSERT_TRUE(ice2);
+  EXPECT_EQ(ice2->text, c2);
+  EXPECT_EQ(ice2->mline, 1u);
+  EXPECT_EQ(ice2->mid, "audio1");
+
+  gws_signaller_add_ice(consumer.s, sid.c_str(), c1, 0, "video0");
+  auto ice3 = producer->wait("handle-ice");
+  ASSERT_TRUE(ice3);
+  EXPECT_EQ(ice3->text, c1);
+  EXPECT_EQ(ice3->mid, "video0");
+
+  /* The consumer ends it: the producer hears. */
+  gws_signaller_end_session(consumer.s, sid.c_str());
+  auto ended = producer->wait("session-ended");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->session_id, sid);
+  EXPECT_EQ(consumer->count("session-ended"), 0);
+  EXPECT_EQ(consumer->count("handle-ice"), 2);
+
+  /* A second consumer; this time the producer ends it. */
+  Peer consumer2(GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), ""));
+  g_object_set(consumer2.s, "producer-peer-id", "cam1", nullptr);
+  std::string sid2 = start_session(producer, consumer2);
+  ASSERT_FALSE(sid2.empty());
+  EXPECT_NE(sid2, sid);
+  gws_signaller_end_session(producer.s, sid2.c_str());
+  auto ended2 = consumer2->wait("session-ended");
+  ASSERT_TRUE(ended2);
+  EXPECT_EQ(ended2->session_id, sid2);
+
+  /* A third; stopping the consumer ends its session at the producer. */
+  Peer consumer3(GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), "peer-id=cam1"));
+  std::string sid3 = start_session(producer, consumer3);
+  ASSERT_FALSE(sid3.empty());
+  gws_signaller_stop(consumer3.s);
+  ASSERT_TRUE(producer->wait(
+      "session-ended", [&](const Event &e) { return e.session_id == sid3; }));
+
+  EXPECT_EQ(producer->count("error::fatal"), 0);
+  EXPECT_EQ(consumer->count("error::fatal"), 0);
+}
+
+TEST_F(WsSignaller, ConsumerTakesTheFirstProducerThatAppears) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), ""));
+  gws_signaller_start(consumer.s);
+  ASSERT_TRUE(consumer->wait_connected(true));
+
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=late"));
+  g_object_set(producer.s, "meta", "{\"name\": \"Late camera\"}", nullptr);
+  gws_signaller_start(producer.s);
+  auto started = consumer->wait("session-started");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->peer_id, "late");
+  ASSERT_TRUE(producer->wait("session-requested"));
+}
+
+TEST_F(WsSignaller, ConsumerFindsAnExistingProducerByList) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), ""));
+  g_object_set(producer.s, "meta", "meta,name=cam,floor=(int)2", nullptr);
+  gws_signaller_start(producer.s);
+  ASSERT_TRUE(producer->wait_connected(true));
+
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), ""));
+  std::string sid = start_session(producer, consumer);
+  EXPECT_FALSE(sid.empty());
+}
+
+TEST_F(WsSignaller, PeerIdTakenIsReported) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  Peer first(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=cam1"));
+  gws_signaller_start(first.s);
+  ASSERT_TRUE(first->wait_connected(true));
+
+  Peer second(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), ""));
+  g_object_set(second.s, "peer-id", "cam1", nullptr);
+  gws_signaller_start(second.s);
+  auto err = second->wait("error::fatal");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->text.find("cam1"), std::string::npos) << err->text;
+  EXPECT_NE(err->text.find("already in use"), std::string::npos) << err->text;
+  EXPECT_EQ(second->count("connection-changed"), 0);
+
+  /* The first still works. */
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), "peer-id=cam1"));
+  EXPECT_FALSE(start_session(first, consumer).empty());
+}
+
+TEST_F(WsSignaller, ProducerNotFoundIsReported) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  Peer consumer(
+      GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), "peer-id=nobody"));
+  gws_signaller_start(consumer.s);
+  auto err = consumer->wait("error::fatal");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->text.find("\"nobody\" not found"), std::string::npos)
+      << err->text;
+}
+
+TEST_F(WsSignaller, TokenRefusedIsReportedOnce) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0, {"--token", "s3cret"}));
+
+  Peer wrong(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=cam1"));
+  g_object_set(wrong.s, "token", "guess", nullptr);
+  gws_signaller_start(wrong.s);
+  auto err = wrong->wait("error::fatal");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->text.find("401"), std::string::npos) << err->text;
+  EXPECT_NE(err->text.find("token"), std::string::npos) << err->text;
+
+  Peer none(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=cam2"));
+  gws_signaller_start(none.s);
+  ASSERT_TRUE(none->wait("error::fatal"));
+
+  /* The right token, as a property and in the URI, gets in. */
+  Peer right(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=cam1"));
+  g_object_set(right.s, "token", "s3cret", nullptr);
+  gws_signaller_start(right.s);
+  ASSERT_TRUE(right->wait_connected(true));
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER,
+      uri(relay.url(), "peer-id=cam1&token=s3cret"));
+  EXPECT_FALSE(start_session(right, consumer).empty());
+
+  /* Refused means given up: no retries, so no second error and never up. */
+  EXPECT_EQ(wrong->count("error::fatal"), 1);
+  EXPECT_EQ(wrong->count("error::retrying"), 0);
+  EXPECT_EQ(wrong->count("connection-changed"), 0);
+}
+
+TEST_F(WsSignaller, ProducerStartedBeforeTheRelayRegistersWhenItComesUp) {
+  guint16 port = free_port();
+  std::string url = "ws://127.0.0.1:" + std::to_string(port);
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(url, "peer-id=early"));
+  gws_signaller_start(producer.s);
+  auto err = producer->wait("error::retrying");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->text.find("could not reach"), std::string::npos) << err->text;
+  EXPECT_NE(err->text.find(url), std::string::npos) << err->text;
+
+  Relay relay;
+  ASSERT_TRUE(relay.start(port));
+  ASSERT_TRUE(producer->wait_connected(true));
+  EXPECT_EQ(producer->count("error::retrying"), 1);
+  EXPECT_EQ(producer->count("error::fatal"), 0);
+
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER, uri(url, "peer-id=early"));
+  EXPECT_FALSE(start_session(producer, consumer).empty());
+}
+
+TEST_F(WsSignaller, RelayRestartReRegistersAndKeepsSessions) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  guint16 port = relay.port();
+  std::string url = relay.url();
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(url, "peer-id=cam1"));
+  gws_signaller_start(producer.s);
+  ASSERT_TRUE(producer->wait_connected(true));
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER, uri(url, "peer-id=cam1"));
+  std::string sid = start_session(producer, consumer);
+  ASSERT_FALSE(sid.empty());
+
+  relay.stop();
+  ASSERT_TRUE(producer->wait_connected(false));
+  ASSERT_TRUE(consumer->wait_connected(false));
+
+  /* The bins keep their media: a candidate for the old session is
+   * dropped quietly, the session is not declared ended. */
+  gws_signaller_add_ice(producer.s, sid.c_str(),
+      "candidate:1 1 UDP 1 127.0.0.1 9 typ host", 0, nullptr);
+
+  ASSERT_TRUE(relay.start(port));
+  ASSERT_TRUE(producer->wait_connected(true));
+  ASSERT_TRUE(consumer->wait_connected(true));
+  EXPECT_EQ(producer->count("session-ended"), 0);
+  EXPECT_EQ(consumer->count("session-ended"), 0);
+  EXPECT_EQ(producer->count("error::fatal"), 0);
+  EXPECT_EQ(consumer->count("error::fatal"), 0);
+  /* The consumer had its session: it does not ask for another. */
+  EXPECT_EQ(consumer->count("session-started"), 1);
+
+  /* The producer is registered again under its id. */
+  Peer consumer2(GWS_SIGNALLER_ROLE_CONSUMER, uri(url, "peer-id=cam1"));
+  std::string sid2 = start_session(producer, consumer2);
+  EXPECT_FALSE(sid2.empty());
+}
+
+TEST_F(WsSignaller, UnknownSchemeIsRefused) {
+  g_autoptr(GError) err = nullptr;
+  EXPECT_EQ(gws_signaller_new_for_uri(
+                "xmpp://127.0.0.1/", GWS_SIGNALLER_ROLE_PRODUCER, &err),
+      nullptr);
+  ASSERT_TRUE(g_error_matches(
+      err, GWS_SIGNALLER_ERROR, GWS_SIGNALLER_ERROR_UNKNOWN_SCHEME));
+}
+
+} // namespace
