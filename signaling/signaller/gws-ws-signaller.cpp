@@ -40,7 +40,11 @@ namespace {
 
 constexpr guint kDefaultMinBackoffMs = 500;
 constexpr guint kDefaultMaxBackoffMs = 15000;
-constexpr guint kKeepaliveSeconds = 20;
+constexpr guint kDefaultKeepaliveSeconds = 20;
+/* Nothing heard (message or pong) for this many keepalive intervals: the
+ * relay is gone even if TCP does not say so (host down, link cut). */
+constexpr guint kDeadIntervals = 3;
+constexpr guint kConnectTimeoutMs = 10000;
 constexpr guint64 kMaxIncomingPayload = 4 * 1024 * 1024;
 constexpr guint kShutdownCloseTimeoutMs = 1000;
 
@@ -55,6 +59,7 @@ enum {
   PROP_TLS_VALIDATION,
   PROP_RECONNECT_MIN_BACKOFF,
   PROP_RECONNECT_MAX_BACKOFF,
+  PROP_KEEPALIVE_INTERVAL,
 };
 
 /* What the properties hold. */
@@ -69,6 +74,7 @@ struct Settings {
   bool tls_validation = true;
   guint min_backoff_ms = kDefaultMinBackoffMs;
   guint max_backoff_ms = kDefaultMaxBackoffMs;
+  guint keepalive_s = kDefaultKeepaliveSeconds;
 
   /* The id we claim at the relay: peer-id, or ?peer-id= for a producer. */
   std::string claim() const {
@@ -186,6 +192,11 @@ struct GwsWsSignallerPrivate {
   SoupWebsocketConnection *ws = nullptr;
   gulong message_handler = 0;
   gulong closed_handler = 0;
+  gulong pong_handler = 0;
+  gint64 last_heard_us = 0; /* monotonic: last message or pong */
+  GSource *liveness_source = nullptr;
+  GSource *connect_timeout = nullptr;
+  bool connect_timed_out = false;
   std::vector<SoupWebsocketConnection *> closing; /* closed gracefully */
   GSource *retry_source = nullptr;
   guint backoff_ms = 0;
@@ -284,6 +295,15 @@ thread_main(gpointer data) {
 }
 
 } // namespace
+
+static void
+clear_source(GSource *&source) {
+  if (!source)
+    return;
+  g_source_destroy(source);
+  g_source_unref(source);
+  source = nullptr;
+}
 
 /* ---- Sending ---- */
 
@@ -632,6 +652,7 @@ static void
 on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
     gpointer user_data) {
   auto *self = GWS_WS_SIGNALLER(user_data);
+  self->priv->last_heard_us = g_get_monotonic_time();
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     return;
   gsize size = 0;
@@ -688,6 +709,8 @@ on_closing_done(SoupWebsocketConnection *ws, gpointer user_data) {
 static void
 drop_connection(GwsWsSignaller *self, bool graceful) {
   auto *priv = self->priv;
+  clear_source(priv->liveness_source);
+  clear_source(priv->connect_timeout);
   if (priv->cancellable) {
     g_cancellable_cancel(priv->cancellable);
     g_clear_object(&priv->cancellable);
@@ -707,7 +730,9 @@ drop_connection(GwsWsSignaller *self, bool graceful) {
   priv->ws = nullptr;
   g_signal_handler_disconnect(ws, priv->message_handler);
   g_signal_handler_disconnect(ws, priv->closed_handler);
-  priv->message_handler = priv->closed_handler = 0;
+  if (priv->pong_handler)
+    g_signal_handler_disconnect(ws, priv->pong_handler);
+  priv->message_handler = priv->closed_handler = priv->pong_handler = 0;
   if (graceful
       && soup_websocket_connection_get_state(ws) == SOUP_WEBSOCKET_STATE_OPEN) {
     /* Let the close handshake finish (libsoup bounds it), so the relay sees
@@ -718,6 +743,28 @@ drop_connection(GwsWsSignaller *self, bool graceful) {
     return;
   }
   g_object_unref(ws);
+}
+
+/* Runs every keepalive interval while connected (no reference held: the
+ * source is destroyed with the connection). */
+static gboolean
+check_liveness(gpointer data) {
+  auto *self = GWS_WS_SIGNALLER(data);
+  auto *priv = self->priv;
+  gint64 silent_us = g_get_monotonic_time() - priv->last_heard_us;
+  gint64 limit_us
+      = G_GINT64_CONSTANT(1000000) * priv->active.keepalive_s * kDeadIntervals;
+  if (silent_us < limit_us)
+    return G_SOURCE_CONTINUE;
+  GST_WARNING_OBJECT(self,
+      "no answer from %s for %" G_GINT64_FORMAT " s, reconnecting",
+      priv->connect_url.c_str(), silent_us / G_GINT64_CONSTANT(1000000));
+  /* Our reference to the source goes with the connection; GLib still holds
+   * one while dispatching. */
+  drop_connection(self, false);
+  set_connected(self, false);
+  schedule_retry(self);
+  return G_SOURCE_REMOVE;
 }
 
 namespace {
@@ -749,10 +796,26 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data) {
     }
     return;
   }
+  bool timed_out = priv->connect_timed_out;
+  if (!ws && !timed_out
+      && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* stop() or dispose: nothing more to do */
   g_clear_object(&priv->cancellable);
+  clear_source(priv->connect_timeout);
 
   if (!ws) {
     guint status = soup_message_get_status(op->msg);
+    GTlsCertificateFlags tls_errors
+        = soup_message_get_tls_peer_certificate_errors(op->msg);
+    if (tls_errors
+        || g_error_matches(err, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
+      fail(self, "the TLS certificate of signalling server " + priv->connect_url
+                     + " is not trusted ("
+                     + (err ? err->message : "bad certificate")
+                     + "); set tls-validation=false to accept a self-signed "
+                       "certificate");
+      return;
+    }
     if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
       const char *why = priv->active.token.empty()
                             ? "it needs a token (set the token property or "
@@ -763,7 +826,11 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data) {
                      + soup_status_get_phrase(status) + ")");
       return;
     }
-    std::string reason = err ? err->message : "unknown error";
+    std::string reason
+        = timed_out ? std::string("no answer within ")
+                          + std::to_string(kConnectTimeoutMs / 1000) + " s"
+          : err ? err->message
+                : "unknown error";
     if (status >= 300)
       reason += " (HTTP " + std::to_string(status) + ")";
     GST_WARNING_OBJECT(self, "could not reach signalling server %s: %s",
@@ -782,7 +849,22 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data) {
 
   GST_INFO_OBJECT(self, "WebSocket open to %s", priv->connect_url.c_str());
   priv->ws = ws;
-  soup_websocket_connection_set_keepalive_interval(ws, kKeepaliveSeconds);
+  priv->last_heard_us = g_get_monotonic_time();
+  guint keepalive = priv->active.keepalive_s;
+  if (keepalive > 0) {
+    /* libsoup pings; any message or pong proves the relay is alive. */
+    soup_websocket_connection_set_keepalive_interval(ws, keepalive);
+    if (g_signal_lookup("pong", SOUP_TYPE_WEBSOCKET_CONNECTION))
+      priv->pong_handler = g_signal_connect(ws, "pong",
+          G_CALLBACK(+[](SoupWebsocketConnection *, GBytes *, gpointer data) {
+            GWS_WS_SIGNALLER(data)->priv->last_heard_us
+                = g_get_monotonic_time();
+          }),
+          self);
+    priv->liveness_source = g_timeout_source_new_seconds(keepalive);
+    g_source_set_callback(priv->liveness_source, check_liveness, self, nullptr);
+    g_source_attach(priv->liveness_source, priv->context);
+  }
   soup_websocket_connection_set_max_incoming_payload_size(
       ws, kMaxIncomingPayload);
   priv->message_handler
@@ -820,6 +902,20 @@ connect_now(GwsWsSignaller *self) {
     g_signal_connect(
         msg, "accept-certificate", G_CALLBACK(accept_any_certificate), nullptr);
   priv->cancellable = g_cancellable_new();
+  priv->connect_timed_out = false;
+  priv->connect_timeout = g_timeout_source_new(kConnectTimeoutMs);
+  g_source_set_callback(
+      priv->connect_timeout,
+      [](gpointer data) -> gboolean {
+        auto *priv = GWS_WS_SIGNALLER(data)->priv;
+        g_source_unref(priv->connect_timeout);
+        priv->connect_timeout = nullptr;
+        priv->connect_timed_out = true;
+        g_cancellable_cancel(priv->cancellable);
+        return G_SOURCE_REMOVE;
+      },
+      self, nullptr);
+  g_source_attach(priv->connect_timeout, priv->context);
   auto *op = new ConnectOp{
       static_cast<GwsWsSignaller *>(g_object_ref(self)), msg, priv->generation};
   soup_session_websocket_connect_async(priv->session, msg, nullptr, nullptr,
@@ -1152,6 +1248,9 @@ gws_ws_signaller_set_property(
     case PROP_RECONNECT_MAX_BACKOFF:
       s.max_backoff_ms = g_value_get_uint(value);
       break;
+    case PROP_KEEPALIVE_INTERVAL:
+      s.keepalive_s = g_value_get_uint(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1195,6 +1294,9 @@ gws_ws_signaller_get_property(
       break;
     case PROP_RECONNECT_MAX_BACKOFF:
       g_value_set_uint(value, s.max_backoff_ms);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint(value, s.keepalive_s);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -1317,6 +1419,12 @@ gws_ws_signaller_class_init(GwsWsSignallerClass *klass) {
       g_param_spec_uint("reconnect-max-backoff", "Maximum reconnect backoff",
           "Milliseconds between attempts to reach the relay, at most", 0,
           G_MAXINT, kDefaultMaxBackoffMs, rw));
+  g_object_class_install_property(gobject_class, PROP_KEEPALIVE_INTERVAL,
+      g_param_spec_uint("keepalive-interval", "Keepalive interval",
+          "Seconds between pings to the relay; after three intervals without "
+          "an answer the relay counts as gone and the signaller reconnects "
+          "(0: no pings, rely on TCP)",
+          0, 3600, kDefaultKeepaliveSeconds, rw));
 }
 
 GwsSignaller *

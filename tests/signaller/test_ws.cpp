@@ -5,10 +5,13 @@
  * timeout. */
 #include "gws-signaller.h"
 #include "gws-ws-signaller.h"
+#include "protocol/message.h"
 
 #include <gio/gio.h>
 #include <gtest/gtest.h>
+#include <libsoup/soup.h>
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -79,8 +82,15 @@ class Relay {
     eof_ = false;
   }
 
+  /* SIGSTOP / SIGCONT: a relay that hangs without closing its sockets. */
+  void send_signal(int sig) {
+    if (proc_)
+      g_subprocess_send_signal(proc_, sig);
+  }
+
   ~Relay() {
     if (proc_) {
+      g_subprocess_send_signal(proc_, SIGCONT);
       g_subprocess_force_exit(proc_);
       g_subprocess_wait(proc_, nullptr, nullptr);
     }
@@ -147,6 +157,141 @@ free_port() {
   getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+/* ---- A raw protocol client, to see the wire and play peers our signaller
+ * does not (a consumer that offers first, a listener) ---- */
+
+namespace proto = gws::protocol;
+
+class RawClient {
+ public:
+  RawClient() {
+    ctx_ = g_main_context_new();
+    g_main_context_push_thread_default(ctx_);
+    session_ = soup_session_new();
+    g_main_context_pop_thread_default(ctx_);
+  }
+  ~RawClient() {
+    g_main_context_push_thread_default(ctx_);
+    if (ws_) {
+      g_signal_handlers_disconnect_by_data(ws_, this);
+      g_object_unref(ws_);
+    }
+    g_object_unref(session_);
+    while (g_main_context_iteration(ctx_, FALSE))
+      ;
+    g_main_context_pop_thread_default(ctx_);
+    g_main_context_unref(ctx_);
+  }
+
+  bool connect(const std::string &url) {
+    g_main_context_push_thread_default(ctx_);
+    SoupMessage *msg = soup_message_new("GET", url.c_str());
+    soup_session_websocket_connect_async(
+        session_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
+        [](GObject *src, GAsyncResult *res, gpointer data) {
+          auto *self = static_cast<RawClient *>(data);
+          self->ws_ = soup_session_websocket_connect_finish(
+              SOUP_SESSION(src), res, nullptr);
+          self->connect_done_ = true;
+          if (!self->ws_)
+            return;
+          g_signal_connect(self->ws_, "message",
+              G_CALLBACK(+[](SoupWebsocketConnection *, gint, GBytes *b,
+                              RawClient *self) {
+                gsize n = 0;
+                auto *d = static_cast<const char *>(g_bytes_get_data(b, &n));
+                auto parsed = proto::parse(std::string_view(d, n));
+                if (parsed.message)
+                  self->inbox_.push_back(std::move(*parsed.message));
+              }),
+              self);
+          g_signal_connect(self->ws_, "closed",
+              G_CALLBACK(+[](SoupWebsocketConnection *, RawClient *self) {
+                self->closed_ = true;
+              }),
+              self);
+        },
+        this);
+    g_object_unref(msg);
+    iterate_until([this]() { return connect_done_; });
+    g_main_context_pop_thread_default(ctx_);
+    return ws_ != nullptr;
+  }
+
+  void send(const std::string &text) {
+    g_main_context_push_thread_default(ctx_);
+    soup_websocket_connection_send_text(ws_, text.c_str());
+    g_main_context_pop_thread_default(ctx_);
+  }
+
+  /* The first message of `type` that `pred` accepts (earlier ones of other
+   * kinds stay queued). */
+  std::optional<proto::Message> wait(proto::Type type,
+      std::function<bool(const proto::Message &)> pred = nullptr) {
+    std::optional<proto::Message> found;
+    g_main_context_push_thread_default(ctx_);
+    iterate_until([&]() {
+      for (auto it = inbox_.begin(); it != inbox_.end(); ++it) {
+        if (it->type == type && (!pred || pred(*it))) {
+          found = std::move(*it);
+          inbox_.erase(it);
+          return true;
+        }
+      }
+      return false;
+    });
+    g_main_context_pop_thread_default(ctx_);
+    return found;
+  }
+
+  void close() {
+    g_main_context_push_thread_default(ctx_);
+    soup_websocket_connection_close(ws_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+    iterate_until([this]() { return closed_; });
+    g_main_context_pop_thread_default(ctx_);
+  }
+
+ private:
+  void iterate_until(const std::function<bool()> &done) {
+    gint64 deadline
+        = g_get_monotonic_time()
+          + std::chrono::duration_cast<std::chrono::microseconds>(kTimeout)
+                .count();
+    while (!done() && g_get_monotonic_time() < deadline) {
+      /* Wake at least every 50 ms to check the deadline. */
+      GSource *tick = g_timeout_source_new(50);
+      g_source_set_callback(
+          tick, [](gpointer) { return G_SOURCE_REMOVE; }, nullptr, nullptr);
+      g_source_attach(tick, ctx_);
+      g_main_context_iteration(ctx_, TRUE);
+      g_source_destroy(tick);
+      g_source_unref(tick);
+    }
+  }
+
+  GMainContext *ctx_ = nullptr;
+  SoupSession *session_ = nullptr;
+  SoupWebsocketConnection *ws_ = nullptr;
+  bool connect_done_ = false;
+  bool closed_ = false;
+  std::deque<proto::Message> inbox_;
+};
+
+std::string
+member_string(const proto::Json &obj, const char *name) {
+  if (!obj || !JSON_NODE_HOLDS_OBJECT(obj.get()))
+    return "";
+  JsonObject *o = json_node_get_object(obj.get());
+  if (!json_object_has_member(o, name))
+    return "<absent>";
+  JsonNode *n = json_object_get_member(o, name);
+  if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+    return json_node_get_string(n);
+  if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64)
+    return std::to_string(json_node_get_int(n));
+  return "<other>";
 }
 
 /* ---- Recording what a signaller emits ---- */
@@ -607,6 +752,116 @@ TEST_F(WsSignaller, RelayRestartReRegistersAndKeepsSessions) {
   Peer consumer2(GWS_SIGNALLER_ROLE_CONSUMER, uri(url, "peer-id=cam1"));
   std::string sid2 = start_session(producer, consumer2);
   EXPECT_FALSE(sid2.empty());
+}
+
+TEST_F(WsSignaller, WireFormatMetaConsumerOfferAndDisconnectReason) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+
+  /* A listener sees the producer's registration and meta. */
+  RawClient listener;
+  ASSERT_TRUE(listener.connect(relay.url() + "/"));
+  ASSERT_TRUE(listener.wait(proto::Type::Welcome));
+  listener.send(R"({"type":"setPeerStatus","roles":["listener"],"meta":null})");
+
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=hall"));
+  g_object_set(producer.s, "meta", "meta,name=Hall,floor=(int)2", nullptr);
+  gws_signaller_start(producer.s);
+  ASSERT_TRUE(producer->wait_connected(true));
+  auto status = listener.wait(proto::Type::PeerStatusChanged,
+      [](const proto::Message &m) { return m.peer_id == "hall"; });
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->roles, proto::kProducer);
+  EXPECT_EQ(member_string(status->meta, "name"), "Hall");
+  EXPECT_EQ(member_string(status->meta, "floor"), "2");
+
+  /* A consumer that offers first: the producer gets the offer with the
+   * request, answers, and candidates go both ways in the wire format. */
+  RawClient consumer;
+  ASSERT_TRUE(consumer.connect(relay.url() + "/"));
+  ASSERT_TRUE(consumer.wait(proto::Type::Welcome));
+  consumer.send(R"({"type":"setProtocolVersion","version":"v1_1"})");
+  GstWebRTCSessionDescription *offer
+      = make_desc(GST_WEBRTC_SDP_TYPE_OFFER, "333");
+  g_autofree gchar *offer_text = gst_sdp_message_as_text(offer->sdp);
+  gst_webrtc_session_description_free(offer);
+  proto::Message start;
+  start.type = proto::Type::StartSession;
+  start.peer_id = "hall";
+  start.has_peer_id = true;
+  start.offer = std::string(offer_text);
+  consumer.send(proto::serialize(start));
+  auto started = consumer.wait(proto::Type::SessionStarted);
+  ASSERT_TRUE(started);
+  std::string sid = started->session_id;
+
+  auto requested = producer->wait("session-requested");
+  ASSERT_TRUE(requested);
+  EXPECT_EQ(requested->session_id, sid);
+  EXPECT_TRUE(requested->has_offer);
+  EXPECT_EQ(requested->text, offer_text);
+
+  GstWebRTCSessionDescription *answer
+      = make_desc(GST_WEBRTC_SDP_TYPE_ANSWER, "444");
+  gws_signaller_send_sdp(producer.s, sid.c_str(), answer);
+  gst_webrtc_session_description_free(answer);
+  auto got_answer = consumer.wait(proto::Type::Peer);
+  ASSERT_TRUE(got_answer);
+  EXPECT_EQ(got_answer->session_id, sid);
+  EXPECT_EQ(proto::sdp_type(*got_answer).value_or(""), "answer");
+
+  gws_signaller_add_ice(producer.s, sid.c_str(),
+      "candidate:1 1 UDP 2122252543 127.0.0.1 40000 typ host", 0, nullptr);
+  gws_signaller_add_ice(producer.s, sid.c_str(),
+      "candidate:1 1 UDP 2122252543 127.0.0.1 40002 typ host", 1, "a1");
+  auto ice1 = consumer.wait(proto::Type::Peer);
+  ASSERT_TRUE(ice1);
+  EXPECT_EQ(member_string(ice1->ice, "sdpMLineIndex"), "0");
+  EXPECT_EQ(member_string(ice1->ice, "sdpMid"), "<absent>");
+  auto ice2 = consumer.wait(proto::Type::Peer);
+  ASSERT_TRUE(ice2);
+  EXPECT_EQ(member_string(ice2->ice, "sdpMLineIndex"), "1");
+  EXPECT_EQ(member_string(ice2->ice, "sdpMid"), "a1");
+
+  /* A browser-style candidate (candidate.toJSON()). */
+  consumer.send(std::string(R"({"type":"peer","sessionId":")") + sid
+                + R"(","ice":{"candidate":"candidate:9 1 udp 1 127.0.0.1 )"
+                  R"(5000 typ host","sdpMid":"0","sdpMLineIndex":0,)"
+                  R"("usernameFragment":"abcd"}})");
+  auto ice3 = producer->wait("handle-ice");
+  ASSERT_TRUE(ice3);
+  EXPECT_EQ(ice3->mid, "0");
+  EXPECT_EQ(ice3->mline, 0u);
+
+  /* The consumer vanishes: the producer hears why (v1_1 reason). */
+  consumer.close();
+  auto ended = producer->wait("session-ended");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->session_id, sid);
+  EXPECT_FALSE(ended->text.empty());
+}
+
+TEST_F(WsSignaller, HungRelayIsDetectedAndReconnected) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=cam1"));
+  g_object_set(producer.s, "keepalive-interval", 1u, nullptr);
+  gws_signaller_start(producer.s);
+  ASSERT_TRUE(producer->wait_connected(true));
+
+  /* A healthy idle relay answers the pings: no false alarm over several
+   * intervals (the dead limit is three). */
+  EXPECT_FALSE(producer->wait("connection-changed", nullptr, 4500ms));
+
+  /* The process hangs: TCP stays up, nothing answers. */
+  relay.send_signal(SIGSTOP);
+  ASSERT_TRUE(producer->wait_connected(false));
+  relay.send_signal(SIGCONT);
+  ASSERT_TRUE(producer->wait_connected(true));
+  EXPECT_EQ(producer->count("error::fatal"), 0);
+
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), "peer-id=cam1"));
+  EXPECT_FALSE(start_session(producer, consumer).empty());
 }
 
 TEST_F(WsSignaller, UnknownSchemeIsRefused) {
