@@ -1,0 +1,389 @@
+/* gst-webrtc-session: one consumer of webrtcsink (see
+ * gws-consumer-session.h). */
+#include "gws-consumer-session.h"
+
+#include "gws-promise.h"
+
+#include <gst/rtp/rtp.h>
+#include <gst/sdp/sdp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_sink_debug);
+#define GST_CAT_DEFAULT gws_webrtc_sink_debug
+
+namespace gws {
+
+namespace {
+
+/* What a webrtcbin signal handler needs to find its session again. */
+struct SessionRef {
+  ConsumerSession::Host *host;
+  std::string id;
+};
+
+void
+free_session_ref(gpointer data, GClosure *) {
+  delete static_cast<SessionRef *>(data);
+}
+
+/* A promise whose outcome is handed to @fn on the session thread, if the
+ * session still exists then. */
+GstPromise *
+session_promise(ConsumerSession::Host *host, const std::string &id,
+    const char *field,
+    std::function<void(ConsumerSession &, DescPtr, const std::string &)> fn) {
+  return make_promise(field, [host, id, fn](DescPtr desc, std::string err) {
+    host->with_session(
+        id, [fn, desc, err](ConsumerSession &s) { fn(s, desc, err); });
+  });
+}
+
+/* Rewrites payload type from -> to on buffers and caps going into webrtcbin,
+ * for a consumer that offered its own payload types: the shared payloader
+ * keeps ours. */
+GstPadProbeReturn
+rewrite_pt_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  guint packed = GPOINTER_TO_UINT(data);
+  guint from = packed >> 8, to = packed & 0xff;
+  auto fix = [from, to](GstBuffer *buf) {
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp)) {
+      if (gst_rtp_buffer_get_payload_type(&rtp) == from)
+        gst_rtp_buffer_set_payload_type(&rtp, to);
+      gst_rtp_buffer_unmap(&rtp);
+    }
+  };
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+    fix(buf);
+    info->data = buf;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list
+        = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    guint n = gst_buffer_list_length(list);
+    for (guint i = 0; i < n; i++) {
+      GstBuffer *buf = gst_buffer_list_get_writable(list, i);
+      fix(buf);
+    }
+    info->data = list;
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+      GstCaps *caps = nullptr;
+      gst_event_parse_caps(event, &caps);
+      GstCaps *copy = gst_caps_copy(caps);
+      gst_caps_set_simple(copy, "payload", G_TYPE_INT, (gint)to, nullptr);
+      gst_event_unref(event);
+      info->data = gst_event_new_caps(copy);
+      gst_caps_unref(copy);
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+} // namespace
+
+ConsumerSession::ConsumerSession(Host &host, std::string id,
+    std::string peer_id, std::vector<StreamOffer> streams)
+    : host_(host), id_(std::move(id)), peer_id_(std::move(peer_id)),
+      offers_(std::move(streams)) {
+  streams_.resize(offers_.size());
+}
+
+ConsumerSession::~ConsumerSession() {
+  for (size_t i = 0; i < streams_.size(); i++) {
+    if (streams_[i].output)
+      host_.unlink_stream(i, *streams_[i].codec, streams_[i].output);
+  }
+  if (webrtc_) {
+    gst_element_set_locked_state(webrtc_, TRUE);
+    gst_element_set_state(webrtc_, GST_STATE_NULL);
+    for (auto &s : streams_) {
+      if (s.pad) {
+        gst_element_release_request_pad(webrtc_, s.pad);
+        gst_object_unref(s.pad);
+      }
+    }
+    gst_bin_remove(host_.bin(), webrtc_);
+    gst_object_unref(webrtc_);
+  }
+  GST_INFO("session %s (peer %s) ended", id_.c_str(), peer_id_.c_str());
+}
+
+bool
+ConsumerSession::prepare(const IceConfig &ice, GError **error) {
+  std::string name = "webrtcbin-" + id_;
+  webrtc_ = make_webrtcbin(name.c_str(), ice, error);
+  if (!webrtc_)
+    return false;
+  gst_object_ref_sink(webrtc_);
+
+  g_signal_connect_data(webrtc_, "on-ice-candidate",
+      G_CALLBACK(+[](GstElement *, guint mline, gchar *cand, gpointer data) {
+        auto *ref = static_cast<SessionRef *>(data);
+        std::string candidate = cand ? cand : "";
+        ref->host->with_session(
+            ref->id, [mline, candidate](ConsumerSession &s) {
+              s.host_.send_ice(s.id_, mline, candidate);
+            });
+      }),
+      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+  g_signal_connect_data(webrtc_, "notify::connection-state",
+      G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
+        auto *ref = static_cast<SessionRef *>(data);
+        GstWebRTCPeerConnectionState state;
+        g_object_get(webrtc, "connection-state", &state, nullptr);
+        GST_DEBUG_OBJECT(webrtc, "connection state %d", state);
+        if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+          std::string id = ref->id;
+          ref->host->fail_session(id, "the WebRTC connection failed");
+        }
+      }),
+      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+  return true;
+}
+
+GstPad *
+ConsumerSession::request_pad(size_t index, GstCaps *prefs) {
+  GstPad *pad = gst_element_request_pad_simple(webrtc_, "sink_%u");
+  if (!pad)
+    return nullptr;
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  g_object_get(pad, "transceiver", &trans, nullptr);
+  if (trans) {
+    g_object_set(trans, "direction",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
+        prefs, nullptr);
+    gst_object_unref(trans);
+  }
+  streams_[index].pad = pad;
+  return pad;
+}
+
+void
+ConsumerSession::start_offer() {
+  we_offered_ = true;
+  gst_bin_add(host_.bin(), webrtc_);
+  for (size_t i = 0; i < offers_.size(); i++) {
+    GstCaps *prefs = gst_caps_new_empty();
+    for (const auto &[codec, pt] : offers_[i].codecs)
+      gst_caps_append_structure(prefs, codec_rtp_structure(*codec, pt));
+    GST_DEBUG("session %s: %s offers %" GST_PTR_FORMAT, id_.c_str(),
+        offers_[i].name.c_str(), prefs);
+    request_pad(i, prefs);
+    gst_caps_unref(prefs);
+  }
+  gst_element_sync_state_with_parent(webrtc_);
+  GstPromise *promise = session_promise(&host_, id_, "offer",
+      [](ConsumerSession &s, DescPtr offer, const std::string &error) {
+        if (!offer) {
+          s.host_.fail_session(s.id_, "could not create an offer: " + error);
+          return;
+        }
+        s.on_offer_created(offer.get());
+      });
+  g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+}
+
+void
+ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
+  GST_DEBUG("session %s: sending offer", id_.c_str());
+  /* Send before setting it locally: our candidates then follow the offer. */
+  host_.send_sdp(id_, offer);
+  g_signal_emit_by_name(webrtc_, "set-local-description", offer, nullptr);
+}
+
+void
+ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
+  we_offered_ = false;
+  const GstSDPMessage *sdp = offer->sdp;
+  gst_bin_add(host_.bin(), webrtc_);
+  guint n_media = gst_sdp_message_medias_len(sdp);
+  for (size_t i = 0; i < offers_.size(); i++) {
+    const StreamOffer &so = offers_[i];
+    const GstSDPMedia *media
+        = i < n_media ? gst_sdp_message_get_media(sdp, i) : nullptr;
+    if (!media
+        || g_strcmp0(
+            gst_sdp_media_get_media(media), media_kind_name(so.kind))) {
+      host_.fail_session(id_, "the consumer's offer has no "
+                                  + std::string(media_kind_name(so.kind))
+                                  + " m-line for " + so.name);
+      return;
+    }
+    for (const auto &[codec, pt] : so.codecs) {
+      std::vector<int> pts = codec_payloads_in_media(media, *codec);
+      if (pts.empty())
+        continue;
+      streams_[i].codec = codec;
+      streams_[i].pt = pt;
+      streams_[i].remote_pt = pts.front();
+      break;
+    }
+    if (!streams_[i].codec) {
+      std::vector<const CodecInfo *> ours;
+      for (const auto &c : so.codecs)
+        ours.push_back(c.first);
+      host_.fail_session(id_, "no common codec for " + so.name
+                                  + ": we can send " + codec_names(ours)
+                                  + ", the consumer's offer has none of them");
+      return;
+    }
+    GstCaps *prefs = gst_caps_new_empty();
+    gst_caps_append_structure(prefs,
+        codec_structure_from_media(media, streams_[i].remote_pt, so.kind));
+    request_pad(i, prefs);
+    gst_caps_unref(prefs);
+  }
+  gst_element_sync_state_with_parent(webrtc_);
+
+  GstPromise *promise = session_promise(&host_, id_, nullptr,
+      [](ConsumerSession &s, DescPtr, const std::string &error) {
+        if (!error.empty()) {
+          s.host_.fail_session(
+              s.id_, "the consumer's offer was refused: " + error);
+          return;
+        }
+        GstPromise *p = session_promise(&s.host_, s.id_, "answer",
+            [](ConsumerSession &s2, DescPtr answer, const std::string &err) {
+              if (!answer) {
+                s2.host_.fail_session(
+                    s2.id_, "could not create an answer: " + err);
+                return;
+              }
+              s2.on_answer_created(answer.get());
+            });
+        g_signal_emit_by_name(s.webrtc_, "create-answer", nullptr, p);
+      });
+  g_signal_emit_by_name(webrtc_, "set-remote-description", offer, promise);
+  remote_set_ = true;
+  flush_candidates();
+}
+
+void
+ConsumerSession::on_answer_created(GstWebRTCSessionDescription *answer) {
+  host_.send_sdp(id_, answer);
+  g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
+  if (!link_streams())
+    host_.fail_session(id_, "could not link the encoders to this consumer");
+}
+
+void
+ConsumerSession::on_remote_description(
+    const GstWebRTCSessionDescription *desc) {
+  if (!we_offered_ || desc->type != GST_WEBRTC_SDP_TYPE_ANSWER) {
+    GST_WARNING("session %s: ignoring unexpected %s", id_.c_str(),
+        gst_webrtc_sdp_type_to_string(desc->type));
+    return;
+  }
+  if (!choose_codecs_from_answer(desc->sdp))
+    return;
+  GstPromise *promise = session_promise(&host_, id_, nullptr,
+      [](ConsumerSession &s, DescPtr, const std::string &error) {
+        if (!error.empty()) {
+          s.host_.fail_session(
+              s.id_, "the consumer's answer was refused: " + error);
+          return;
+        }
+        s.on_remote_answer_set();
+      });
+  g_signal_emit_by_name(webrtc_, "set-remote-description", desc, promise);
+  remote_set_ = true;
+  flush_candidates();
+}
+
+bool
+ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
+  guint n_media = gst_sdp_message_medias_len(sdp);
+  for (size_t i = 0; i < offers_.size(); i++) {
+    const StreamOffer &so = offers_[i];
+    const GstSDPMedia *media
+        = i < n_media ? gst_sdp_message_get_media(sdp, i) : nullptr;
+    if (media && media_accepts_sending(media)) {
+      for (const auto &[codec, pt] : so.codecs) {
+        std::vector<int> pts = codec_payloads_in_media(media, *codec);
+        if (std::find(pts.begin(), pts.end(), pt) != pts.end()) {
+          streams_[i].codec = codec;
+          streams_[i].pt = pt;
+          streams_[i].remote_pt = pt;
+          break;
+        }
+      }
+    }
+    if (!streams_[i].codec) {
+      std::vector<const CodecInfo *> ours;
+      for (const auto &c : so.codecs)
+        ours.push_back(c.first);
+      host_.fail_session(id_, "no common codec for " + so.name + ": we offered "
+                                  + codec_names(ours)
+                                  + " and the consumer accepted none");
+      return false;
+    }
+  }
+  return true;
+}
+
+void
+ConsumerSession::on_remote_answer_set() {
+  if (!link_streams())
+    host_.fail_session(id_, "could not link the encoders to this consumer");
+}
+
+bool
+ConsumerSession::link_streams() {
+  for (size_t i = 0; i < streams_.size(); i++) {
+    Stream &st = streams_[i];
+    if (st.output)
+      continue;
+    if (st.remote_pt && st.remote_pt != st.pt) {
+      guint packed
+          = (static_cast<guint>(st.pt) << 8) | static_cast<guint>(st.remote_pt);
+      gst_pad_add_probe(st.pad,
+          static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER
+                                       | GST_PAD_PROBE_TYPE_BUFFER_LIST
+                                       | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+          rewrite_pt_probe, GUINT_TO_POINTER(packed), nullptr);
+    }
+    st.output = host_.link_stream(i, *st.codec, st.pad, id_);
+    if (!st.output)
+      return false;
+  }
+  GST_INFO("session %s (peer %s): %s", id_.c_str(), peer_id_.c_str(),
+      describe().c_str());
+  return true;
+}
+
+void
+ConsumerSession::on_remote_candidate(
+    guint mline, const std::string &candidate) {
+  pending_candidates_.emplace_back(mline, candidate);
+  if (remote_set_)
+    flush_candidates();
+}
+
+void
+ConsumerSession::flush_candidates() {
+  for (const auto &[mline, cand] : pending_candidates_) {
+    if (cand.empty())
+      continue; /* end of candidates: webrtcbin 1.22 has no use for it */
+    g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, cand.c_str());
+  }
+  pending_candidates_.clear();
+}
+
+std::string
+ConsumerSession::describe() const {
+  std::string out;
+  for (size_t i = 0; i < streams_.size(); i++) {
+    if (!out.empty())
+      out += " ";
+    out += offers_[i].name + "="
+           + (streams_[i].codec ? streams_[i].codec->name : "?");
+  }
+  return out;
+}
+
+} // namespace gws

@@ -1,0 +1,122 @@
+/* gst-webrtc-session: one consumer of webrtcsink.
+ *
+ * Owns the consumer's webrtcbin (max-bundle, one sendonly transceiver per
+ * input stream) and drives its negotiation:
+ *  - we offer: every stream's m-line lists the codecs we can send, in our
+ *    order, each with the stream's fixed payload type; the answer picks.
+ *  - the consumer offered: per stream we take the first codec in our order
+ *    that the offer lists, and answer with that one.
+ * Once the codec of a stream is known, the host links the shared encoder
+ * branch of that codec into our webrtcbin. A failure here ends this
+ * session only.
+ *
+ * Threading: every method runs on the sink's session thread. webrtcbin
+ * callbacks (promises, candidates, state) run on webrtcbin's threads; they
+ * only post work to the session thread, naming the session by id, so a
+ * session that is gone by then is simply not found. */
+#pragma once
+
+#include "gws-codecs.h"
+#include "gws-ice.h"
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gws {
+
+/* What the sink can send on one input stream. */
+struct StreamOffer {
+  std::string name; /* video_0 */
+  MediaKind kind;
+  std::vector<std::pair<const CodecInfo *, int>> codecs; /* codec, pt */
+};
+
+class ConsumerSession {
+ public:
+  /* The sink, as seen by a session. All calls on the session thread. */
+  class Host {
+   public:
+    virtual ~Host() = default;
+    virtual GstBin *bin() = 0;
+    virtual void send_sdp(
+        const std::string &session_id, const GstWebRTCSessionDescription *desc)
+        = 0;
+    virtual void send_ice(const std::string &session_id, guint mline,
+        const std::string &candidate)
+        = 0;
+    /* Runs @fn on the session thread with the session named @session_id,
+     * if it still exists. Callable from any thread. */
+    virtual void with_session(const std::string &session_id,
+        std::function<void(ConsumerSession &)> fn)
+        = 0;
+    /* Links the shared branch of @codec for stream @index into @pad.
+     * Returns an output id, 0 on failure. */
+    virtual guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
+        const std::string &session_id)
+        = 0;
+    virtual void unlink_stream(
+        size_t index, const CodecInfo &codec, guint output)
+        = 0;
+    /* Ends and destroys the session (later, on the session thread). */
+    virtual void fail_session(
+        const std::string &session_id, const std::string &reason)
+        = 0;
+  };
+
+  ConsumerSession(Host &host, std::string id, std::string peer_id,
+      std::vector<StreamOffer> streams);
+  ~ConsumerSession();
+
+  ConsumerSession(const ConsumerSession &) = delete;
+  ConsumerSession &operator=(const ConsumerSession &) = delete;
+
+  /* Creates the webrtcbin; false with @error set on failure. */
+  bool prepare(const IceConfig &ice, GError **error);
+  /* We offer. */
+  void start_offer();
+  /* The consumer offered: answer it. */
+  void start_answer(const GstWebRTCSessionDescription *offer);
+  void on_remote_description(const GstWebRTCSessionDescription *desc);
+  void on_remote_candidate(guint mline, const std::string &candidate);
+
+  const std::string &id() const { return id_; }
+  const std::string &peer_id() const { return peer_id_; }
+  GstElement *webrtcbin() const { return webrtc_; }
+  /* "video_0=VP8 audio_0=OPUS" once negotiated. */
+  std::string describe() const;
+
+ private:
+  struct Stream {
+    GstPad *pad = nullptr; /* webrtcbin request sink pad */
+    const CodecInfo *codec = nullptr;
+    int pt = 0;        /* payload type of our shared payloader */
+    int remote_pt = 0; /* payload type the consumer's offer gave, if any */
+    guint output = 0;  /* shared branch output id */
+  };
+
+  void on_offer_created(GstWebRTCSessionDescription *offer);
+  void on_answer_created(GstWebRTCSessionDescription *answer);
+  void on_remote_answer_set();
+  bool choose_codecs_from_answer(const GstSDPMessage *sdp);
+  bool link_streams();
+  void flush_candidates();
+  GstPad *request_pad(size_t index, GstCaps *prefs);
+
+  Host &host_;
+  std::string id_;
+  std::string peer_id_;
+  std::vector<StreamOffer> offers_;
+  std::vector<Stream> streams_;
+  GstElement *webrtc_ = nullptr;
+  bool remote_set_ = false;
+  bool we_offered_ = false;
+  std::vector<std::pair<guint, std::string>> pending_candidates_;
+};
+
+} // namespace gws

@@ -1,0 +1,333 @@
+/* gst-webrtc-session: a shared encoder branch (see gws-encoder-branch.h). */
+#include "gws-encoder-branch.h"
+
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <mutex>
+
+GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_sink_debug);
+#define GST_CAT_DEFAULT gws_webrtc_sink_debug
+
+namespace gws {
+
+/* At most one key frame request per interval reaches the encoder. */
+static const GstClockTime kKeyframeInterval = 500 * GST_MSECOND;
+
+/* Rate-limits GstForceKeyUnit events going upstream through one pad. A
+ * request inside the interval is not lost: one request is replayed when the
+ * interval ends. */
+class KeyframeLimiter : public std::enable_shared_from_this<KeyframeLimiter> {
+ public:
+  explicit KeyframeLimiter(GstPad *pad)
+      : pad_(GST_PAD(gst_object_ref(pad))), clock_(gst_system_clock_obtain()) {}
+  ~KeyframeLimiter() {
+    gst_object_unref(clock_);
+    gst_object_unref(pad_);
+  }
+
+  GstPadProbeReturn on_upstream_event(GstEvent *event);
+  /* Pushes a key frame request upstream (through the limiter). */
+  void request();
+  void stop();
+
+  std::atomic<guint64> forwarded{0};
+  std::atomic<guint64> dropped{0};
+
+ private:
+  static gboolean on_deferred_cb(
+      GstClock *clock, GstClockTime time, GstClockID id, gpointer user_data);
+
+  GstPad *pad_;
+  GstClock *clock_;
+  std::mutex lock_; /* guards the fields below; leaf lock */
+  GstClockTime last_ = GST_CLOCK_TIME_NONE;
+  GstClockID pending_ = nullptr;
+  bool stopped_ = false;
+};
+
+GstPadProbeReturn
+KeyframeLimiter::on_upstream_event(GstEvent *event) {
+  if (!gst_video_event_is_force_key_unit(event)
+      || GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM)
+    return GST_PAD_PROBE_OK;
+
+  GstClockTime now = gst_clock_get_time(clock_);
+  std::lock_guard<std::mutex> guard(lock_);
+  if (!GST_CLOCK_TIME_IS_VALID(last_) || now >= last_ + kKeyframeInterval) {
+    last_ = now;
+    forwarded++;
+    GST_DEBUG_OBJECT(pad_, "forwarding key frame request");
+    return GST_PAD_PROBE_OK;
+  }
+  dropped++;
+  if (!pending_ && !stopped_) {
+    pending_ = gst_clock_new_single_shot_id(clock_, last_ + kKeyframeInterval);
+    auto *weak = new std::weak_ptr<KeyframeLimiter>(shared_from_this());
+    gst_clock_id_wait_async(pending_, on_deferred_cb, weak, [](gpointer data) {
+      delete static_cast<std::weak_ptr<KeyframeLimiter> *>(data);
+    });
+    GST_DEBUG_OBJECT(pad_, "key frame request deferred");
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
+gboolean
+KeyframeLimiter::on_deferred_cb(
+    GstClock *clock, GstClockTime time, GstClockID id, gpointer user_data) {
+  auto self = static_cast<std::weak_ptr<KeyframeLimiter> *>(user_data)->lock();
+  if (!self)
+    return TRUE;
+  {
+    std::lock_guard<std::mutex> guard(self->lock_);
+    if (self->pending_ == id) {
+      gst_clock_id_unref(self->pending_);
+      self->pending_ = nullptr;
+    }
+    if (self->stopped_)
+      return TRUE;
+  }
+  self->request();
+  return TRUE;
+}
+
+void
+KeyframeLimiter::request() {
+  gst_pad_push_event(pad_, gst_video_event_new_upstream_force_key_unit(
+                               GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+void
+KeyframeLimiter::stop() {
+  std::lock_guard<std::mutex> guard(lock_);
+  stopped_ = true;
+  if (pending_) {
+    gst_clock_id_unschedule(pending_);
+    gst_clock_id_unref(pending_);
+    pending_ = nullptr;
+  }
+}
+
+static GstElement *
+make_named(const char *factory, const std::string &prefix, const char *what) {
+  std::string name = prefix + "-" + what;
+  return gst_element_factory_make(factory, name.c_str());
+}
+
+std::unique_ptr<EncoderBranch>
+EncoderBranch::create(GstBin *bin, GstElement *input_tee,
+    const CodecInfo &codec, int pt, bool encoded_input,
+    const std::string &stream_name, GError **error) {
+  std::unique_ptr<EncoderBranch> b(new EncoderBranch());
+  b->bin_ = bin;
+  b->input_tee_ = input_tee;
+  b->codec_ = &codec;
+  b->pt_ = pt;
+  g_autofree gchar *lower = g_ascii_strdown(codec.name, -1);
+  b->name_ = stream_name + "-" + lower;
+
+  std::vector<GstElement *> chain;
+  GstElement *queue = make_named("queue", b->name_, "queue");
+  /* Never block the input (shared by every codec) on one slow encoder. */
+  gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
+  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", G_GUINT64_CONSTANT(200) * GST_MSECOND, nullptr);
+  chain.push_back(queue);
+
+  if (!encoded_input) {
+    if (codec.kind == MediaKind::Video) {
+      chain.push_back(make_named("videoconvert", b->name_, "convert"));
+    } else {
+      chain.push_back(make_named("audioconvert", b->name_, "convert"));
+      chain.push_back(make_named("audioresample", b->name_, "resample"));
+    }
+    std::string factory;
+    GstElement *enc = codec_make_encoder(codec, &factory);
+    if (enc) {
+      std::string name = b->name_ + "-encoder";
+      gst_element_set_name(enc, name.c_str());
+      b->encoder_factory_ = factory;
+      GstCaps *caps = codec_encoder_output_caps(codec, factory.c_str());
+      chain.push_back(enc);
+      if (caps) {
+        GstElement *filter = make_named("capsfilter", b->name_, "caps");
+        if (filter)
+          g_object_set(filter, "caps", caps, nullptr);
+        gst_caps_unref(caps);
+        chain.push_back(filter);
+      }
+    } else {
+      chain.push_back(nullptr);
+    }
+  }
+  if (codec.parser)
+    chain.push_back(make_named(codec.parser, b->name_, "parse"));
+  GstElement *pay = codec_make_payloader(codec, pt);
+  if (pay) {
+    std::string name = b->name_ + "-pay";
+    gst_element_set_name(pay, name.c_str());
+  }
+  chain.push_back(pay);
+  GstElement *tee = make_named("tee", b->name_, "tee");
+  if (tee)
+    g_object_set(tee, "allow-not-linked", TRUE, nullptr);
+  chain.push_back(tee);
+
+  for (GstElement *e : chain) {
+    if (!e) {
+      for (GstElement *o : chain) {
+        if (o)
+          gst_object_unref(gst_object_ref_sink(o));
+      }
+      g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+          "cannot build the %s branch of %s: an encoder, parser or payloader "
+          "is missing",
+          codec.name, stream_name.c_str());
+      return nullptr;
+    }
+  }
+
+  for (GstElement *e : chain)
+    gst_bin_add(bin, e);
+  b->elements_ = chain;
+  b->tee_ = tee;
+  for (size_t i = 0; i + 1 < chain.size(); i++) {
+    if (!gst_element_link(chain[i], chain[i + 1])) {
+      g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+          "cannot link %s to %s in the %s branch of %s",
+          GST_ELEMENT_NAME(chain[i]), GST_ELEMENT_NAME(chain[i + 1]),
+          codec.name, stream_name.c_str());
+      return nullptr; /* the destructor removes what was added */
+    }
+  }
+
+  GstPad *tee_sink = gst_element_get_static_pad(tee, "sink");
+  b->limiter_ = std::make_shared<KeyframeLimiter>(tee_sink);
+  b->probe_id_ = gst_pad_add_probe(
+      tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      [](GstPad *, GstPadProbeInfo *info, gpointer data) {
+        auto *lim = static_cast<std::shared_ptr<KeyframeLimiter> *>(data);
+        return (*lim)->on_upstream_event(GST_PAD_PROBE_INFO_EVENT(info));
+      },
+      new std::shared_ptr<KeyframeLimiter>(b->limiter_),
+      [](gpointer data) {
+        delete static_cast<std::shared_ptr<KeyframeLimiter> *>(data);
+      });
+  gst_object_unref(tee_sink);
+
+  /* Downstream first, so nothing flows into an element still stopped. */
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+    gst_element_sync_state_with_parent(*it);
+
+  b->input_pad_ = gst_element_request_pad_simple(input_tee, "src_%u");
+  GstPad *queue_sink = gst_element_get_static_pad(queue, "sink");
+  GstPadLinkReturn ret = gst_pad_link(b->input_pad_, queue_sink);
+  gst_object_unref(queue_sink);
+  if (ret != GST_PAD_LINK_OK) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "cannot link input %s to its %s encoder: %s", stream_name.c_str(),
+        codec.name, gst_pad_link_get_name(ret));
+    return nullptr;
+  }
+  GST_INFO_OBJECT(bin, "created %s branch %s (encoder %s, pt %d)",
+      encoded_input ? "pass-through" : "encoding", b->name_.c_str(),
+      b->encoder_factory_.empty() ? "none" : b->encoder_factory_.c_str(), pt);
+  return b;
+}
+
+EncoderBranch::~EncoderBranch() {
+  while (!outputs_.empty())
+    detach(outputs_.back().id);
+  if (input_pad_) {
+    /* Waits for a buffer in flight on this pad; other branches go on. */
+    gst_element_release_request_pad(input_tee_, input_pad_);
+    gst_object_unref(input_pad_);
+  }
+  if (limiter_)
+    limiter_->stop();
+  if (probe_id_) {
+    GstPad *tee_sink = gst_element_get_static_pad(tee_, "sink");
+    gst_pad_remove_probe(tee_sink, probe_id_);
+    gst_object_unref(tee_sink);
+  }
+  for (GstElement *e : elements_) {
+    gst_element_set_locked_state(e, TRUE);
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_bin_remove(bin_, e);
+  }
+  GST_INFO_OBJECT(bin_, "removed branch %s", name_.c_str());
+}
+
+guint
+EncoderBranch::attach(GstPad *webrtc_sink, const std::string &consumer) {
+  std::string qname = name_ + "-" + consumer + "-queue";
+  GstElement *queue = gst_element_factory_make("queue", qname.c_str());
+  if (!queue)
+    return 0;
+  gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
+  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", G_GUINT64_CONSTANT(500) * GST_MSECOND, nullptr);
+  gst_bin_add(bin_, queue);
+  GstPad *qsrc = gst_element_get_static_pad(queue, "src");
+  GstPadLinkReturn ret = gst_pad_link(qsrc, webrtc_sink);
+  gst_object_unref(qsrc);
+  if (ret != GST_PAD_LINK_OK) {
+    GST_WARNING_OBJECT(bin_, "cannot link %s to %" GST_PTR_FORMAT ": %s",
+        qname.c_str(), webrtc_sink, gst_pad_link_get_name(ret));
+    gst_element_set_state(queue, GST_STATE_NULL);
+    gst_bin_remove(bin_, queue);
+    return 0;
+  }
+  /* The branch runs before it is linked to the tee (see the 1.22 notes). */
+  gst_element_sync_state_with_parent(queue);
+  GstPad *tee_pad = gst_element_request_pad_simple(tee_, "src_%u");
+  GstPad *qsink = gst_element_get_static_pad(queue, "sink");
+  ret = gst_pad_link(tee_pad, qsink);
+  gst_object_unref(qsink);
+  if (ret != GST_PAD_LINK_OK) {
+    GST_WARNING_OBJECT(bin_, "cannot link %s to its tee: %s", qname.c_str(),
+        gst_pad_link_get_name(ret));
+    gst_element_release_request_pad(tee_, tee_pad);
+    gst_object_unref(tee_pad);
+    gst_element_set_state(queue, GST_STATE_NULL);
+    gst_bin_remove(bin_, queue);
+    return 0;
+  }
+  guint id = next_output_++;
+  outputs_.push_back({id, tee_pad, queue});
+  GST_INFO_OBJECT(
+      bin_, "%s now feeds %u consumer(s)", name_.c_str(), outputs());
+  /* A new viewer needs a key frame to start decoding. */
+  limiter_->request();
+  return id;
+}
+
+void
+EncoderBranch::detach(guint output_id) {
+  for (auto it = outputs_.begin(); it != outputs_.end(); ++it) {
+    if (it->id != output_id)
+      continue;
+    Output out = *it;
+    outputs_.erase(it);
+    gst_element_release_request_pad(tee_, out.tee_pad);
+    gst_object_unref(out.tee_pad);
+    gst_element_set_locked_state(out.queue, TRUE);
+    gst_element_set_state(out.queue, GST_STATE_NULL);
+    gst_bin_remove(bin_, out.queue);
+    GST_INFO_OBJECT(
+        bin_, "%s now feeds %u consumer(s)", name_.c_str(), outputs());
+    return;
+  }
+}
+
+guint64
+EncoderBranch::keyframes_forwarded() const {
+  return limiter_ ? limiter_->forwarded.load() : 0;
+}
+
+guint64
+EncoderBranch::keyframes_dropped() const {
+  return limiter_ ? limiter_->dropped.load() : 0;
+}
+
+} // namespace gws

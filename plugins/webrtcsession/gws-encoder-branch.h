@@ -1,0 +1,84 @@
+/* gst-webrtc-session: one shared encoder branch of webrtcsink.
+ *
+ * For one input stream and one codec:
+ *
+ *   input tee -> queue -> [convert] -> [encoder] -> [parser] -> payloader
+ *     -> tee -> queue (consumer 1) -> webrtcbin 1
+ *            -> queue (consumer 2) -> webrtcbin 2 ...
+ *
+ * Every consumer that negotiated this codec for this stream is an output of
+ * the same branch: the stream is encoded once, whatever the number of
+ * viewers. Pre-encoded input skips convert and encoder. Key frame requests
+ * (GstForceKeyUnit from any consumer's webrtcbin, i.e. PLI/FIR) reach the
+ * encoder at most once per interval; a request inside the interval is
+ * deferred to its end, so a new viewer still gets a picture soon.
+ *
+ * Threading: create, attach, detach and destruction run on the element's
+ * session thread (they change the bin); the key frame limiter runs on
+ * streaming threads and the system clock thread. */
+#pragma once
+
+#include "gws-codecs.h"
+
+#include <gst/gst.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gws {
+
+class KeyframeLimiter;
+
+class EncoderBranch {
+ public:
+  /* Builds the branch in @bin, brings it to the bin's state and links it to
+   * a new src pad of @input_tee. */
+  static std::unique_ptr<EncoderBranch> create(GstBin *bin,
+      GstElement *input_tee, const CodecInfo &codec, int pt, bool encoded_input,
+      const std::string &stream_name, GError **error);
+  ~EncoderBranch();
+
+  EncoderBranch(const EncoderBranch &) = delete;
+  EncoderBranch &operator=(const EncoderBranch &) = delete;
+
+  /* Adds a leaky queue into @webrtc_sink (a webrtcbin sink pad) fed by a new
+   * output of the shared tee, and asks for a key frame. Returns an id for
+   * detach(), or 0 on failure. */
+  guint attach(GstPad *webrtc_sink, const std::string &consumer);
+  /* Removes one output; others keep flowing. */
+  void detach(guint output_id);
+
+  guint outputs() const { return static_cast<guint>(outputs_.size()); }
+  const CodecInfo &codec() const { return *codec_; }
+  int pt() const { return pt_; }
+  /* Encoder factory name, or "" for pre-encoded input. */
+  const std::string &encoder_factory() const { return encoder_factory_; }
+  guint64 keyframes_forwarded() const;
+  guint64 keyframes_dropped() const;
+
+ private:
+  EncoderBranch() = default;
+
+  struct Output {
+    guint id;
+    GstPad *tee_pad;
+    GstElement *queue;
+  };
+
+  GstBin *bin_ = nullptr;
+  GstElement *input_tee_ = nullptr;
+  GstPad *input_pad_ = nullptr; /* our request pad on input_tee_ */
+  GstElement *tee_ = nullptr;
+  std::vector<GstElement *> elements_; /* upstream first, tee last */
+  std::vector<Output> outputs_;
+  guint next_output_ = 1;
+  const CodecInfo *codec_ = nullptr;
+  int pt_ = 0;
+  std::string name_;
+  std::string encoder_factory_;
+  std::shared_ptr<KeyframeLimiter> limiter_;
+  gulong probe_id_ = 0;
+};
+
+} // namespace gws

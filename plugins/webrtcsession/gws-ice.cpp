@@ -1,0 +1,105 @@
+/* gst-webrtc-session: ICE and transport settings (see gws-ice.h). */
+#include "gws-ice.h"
+
+#include <gst/webrtc/webrtc.h>
+#include <nice/nice.h>
+
+namespace gws {
+
+std::vector<std::string>
+split_addresses(const char *list) {
+  std::vector<std::string> out;
+  if (!list)
+    return out;
+  g_auto(GStrv) parts = g_strsplit(list, ",", -1);
+  for (guint i = 0; parts[i]; i++) {
+    g_autofree gchar *item = g_strstrip(g_strdup(parts[i]));
+    if (*item)
+      out.emplace_back(item);
+  }
+  return out;
+}
+
+std::string
+join_addresses(const std::vector<std::string> &addresses) {
+  std::string out;
+  for (const auto &a : addresses) {
+    if (!out.empty())
+      out += ",";
+    out += a;
+  }
+  return out;
+}
+
+static bool
+add_local_addresses(GstElement *webrtcbin,
+    const std::vector<std::string> &addresses, GError **error) {
+  if (addresses.empty())
+    return true;
+  GObject *ice = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  if (!ice) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "webrtcbin has no ICE agent");
+    return false;
+  }
+  /* The webrtcbin keeps its agent, but hold our own reference for as long
+   * as the webrtcbin lives, as recommended for 1.22. */
+  g_object_set_data_full(
+      G_OBJECT(webrtcbin), "gws-ice-agent", ice, g_object_unref);
+  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "the ICE agent of webrtcbin is not libnice: ice-addresses cannot be "
+        "applied");
+    return false;
+  }
+  NiceAgent *agent = nullptr;
+  g_object_get(ice, "agent", &agent, nullptr);
+  if (!agent) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "webrtcbin's ICE agent has no NiceAgent");
+    return false;
+  }
+  bool ok = true;
+  for (const auto &a : addresses) {
+    NiceAddress addr;
+    nice_address_init(&addr);
+    if (!nice_address_set_from_string(&addr, a.c_str())) {
+      g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "ice-addresses: '%s' is not an IP address", a.c_str());
+      ok = false;
+      break;
+    }
+    nice_agent_add_local_address(agent, &addr);
+  }
+  g_object_unref(agent);
+  return ok;
+}
+
+GstElement *
+make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
+  GstElement *webrtc = gst_element_factory_make("webrtcbin", name);
+  if (!webrtc) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "webrtcbin is not installed (gstreamer1.0-plugins-bad and "
+        "gstreamer1.0-nice are needed)");
+    return nullptr;
+  }
+  g_object_set(
+      webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  if (!ice.stun_server.empty())
+    g_object_set(webrtc, "stun-server", ice.stun_server.c_str(), nullptr);
+  for (const auto &turn : ice.turn_servers) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name(webrtc, "add-turn-server", turn.c_str(), &added);
+    if (!added)
+      GST_WARNING_OBJECT(webrtc, "TURN server %s refused", turn.c_str());
+  }
+  if (!add_local_addresses(webrtc, ice.addresses, error)) {
+    gst_object_unref(gst_object_ref_sink(webrtc));
+    return nullptr;
+  }
+  return webrtc;
+}
+
+} // namespace gws

@@ -1,0 +1,192 @@
+/* gst-webrtc-session: webrtcsrc's session (see gws-receive-session.h). */
+#include "gws-receive-session.h"
+
+#include <gst/sdp/sdp.h>
+
+GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_src_debug);
+#define GST_CAT_DEFAULT gws_webrtc_src_debug
+
+namespace gws {
+
+namespace {
+
+struct SessionRef {
+  ReceiveSession::Host *host;
+  std::string id;
+};
+
+void
+free_session_ref(gpointer data, GClosure *) {
+  delete static_cast<SessionRef *>(data);
+}
+
+GstPromise *
+session_promise(ReceiveSession::Host *host, const std::string &id,
+    const char *field,
+    std::function<void(ReceiveSession &, DescPtr, const std::string &)> fn) {
+  return make_promise(field, [host, id, fn](DescPtr desc, std::string err) {
+    host->with_session(
+        id, [fn, desc, err](ReceiveSession &s) { fn(s, desc, err); });
+  });
+}
+
+} // namespace
+
+ReceiveSession::ReceiveSession(Host &host, std::string id, std::string peer_id,
+    std::vector<const CodecInfo *> video_codecs,
+    std::vector<const CodecInfo *> audio_codecs)
+    : host_(host), id_(std::move(id)), peer_id_(std::move(peer_id)),
+      video_codecs_(std::move(video_codecs)),
+      audio_codecs_(std::move(audio_codecs)) {}
+
+ReceiveSession::~ReceiveSession() {
+  if (webrtc_) {
+    gst_element_set_locked_state(webrtc_, TRUE);
+    gst_element_set_state(webrtc_, GST_STATE_NULL);
+    gst_bin_remove(host_.bin(), webrtc_);
+    gst_object_unref(webrtc_);
+  }
+}
+
+bool
+ReceiveSession::prepare(
+    const IceConfig &ice, guint latency_ms, GError **error) {
+  std::string name = "webrtcbin-" + id_;
+  webrtc_ = make_webrtcbin(name.c_str(), ice, error);
+  if (!webrtc_)
+    return false;
+  gst_object_ref_sink(webrtc_);
+  g_object_set(webrtc_, "latency", latency_ms, nullptr);
+
+  g_signal_connect_data(webrtc_, "on-ice-candidate",
+      G_CALLBACK(+[](GstElement *, guint mline, gchar *cand, gpointer data) {
+        auto *ref = static_cast<SessionRef *>(data);
+        std::string candidate = cand ? cand : "";
+        ref->host->with_session(ref->id, [mline, candidate](ReceiveSession &s) {
+          s.host_.send_ice(s.id_, mline, candidate);
+        });
+      }),
+      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+  g_signal_connect_data(webrtc_, "notify::connection-state",
+      G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
+        auto *ref = static_cast<SessionRef *>(data);
+        GstWebRTCPeerConnectionState state;
+        g_object_get(webrtc, "connection-state", &state, nullptr);
+        GST_DEBUG_OBJECT(webrtc, "connection state %d", state);
+        if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
+          ref->host->fail_session(ref->id, "the WebRTC connection failed");
+      }),
+      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+  g_signal_connect_data(webrtc_, "pad-added",
+      G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer data) {
+        auto *ref = static_cast<SessionRef *>(data);
+        if (GST_PAD_DIRECTION(pad) == GST_PAD_SRC)
+          ref->host->on_stream_pad(pad);
+      }),
+      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+
+  gst_bin_add(host_.bin(), webrtc_);
+  gst_element_sync_state_with_parent(webrtc_);
+  return true;
+}
+
+void
+ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
+  if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER) {
+    GST_WARNING("session %s: ignoring a remote %s: producers offer",
+        id_.c_str(), gst_webrtc_sdp_type_to_string(desc->type));
+    return;
+  }
+  if (remote_set_) {
+    GST_WARNING("session %s: renegotiation is not supported", id_.c_str());
+    return;
+  }
+  const GstSDPMessage *sdp = desc->sdp;
+  for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media(sdp, i);
+    const char *kind_name = gst_sdp_media_get_media(media);
+    MediaKind kind;
+    if (g_strcmp0(kind_name, "video") == 0)
+      kind = MediaKind::Video;
+    else if (g_strcmp0(kind_name, "audio") == 0)
+      kind = MediaKind::Audio;
+    else
+      continue; /* data channels: not ours */
+    const auto &accepted
+        = kind == MediaKind::Video ? video_codecs_ : audio_codecs_;
+    GstCaps *prefs = gst_caps_new_empty();
+    std::vector<const CodecInfo *> offered;
+    for (const auto &c : codec_table()) {
+      if (c.kind == kind && !codec_payloads_in_media(media, c).empty())
+        offered.push_back(&c);
+    }
+    for (const CodecInfo *c : accepted) {
+      for (int pt : codec_payloads_in_media(media, *c))
+        gst_caps_append_structure(
+            prefs, codec_structure_from_media(media, pt, kind));
+    }
+    if (gst_caps_is_empty(prefs)) {
+      gst_caps_unref(prefs);
+      host_.fail_session(id_, std::string("no common ") + kind_name
+                                  + " codec with producer " + peer_id_
+                                  + ": it offers " + codec_names(offered)
+                                  + ", we accept " + codec_names(accepted));
+      return;
+    }
+    GST_DEBUG("session %s: m-line %u accepts %" GST_PTR_FORMAT, id_.c_str(), i,
+        prefs);
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_signal_emit_by_name(webrtc_, "add-transceiver",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, prefs, &trans);
+    gst_caps_unref(prefs);
+    if (trans)
+      gst_object_unref(trans);
+  }
+
+  GstPromise *promise = session_promise(&host_, id_, nullptr,
+      [](ReceiveSession &s, DescPtr, const std::string &error) {
+        if (!error.empty()) {
+          s.host_.fail_session(
+              s.id_, "the producer's offer was refused: " + error);
+          return;
+        }
+        GstPromise *p = session_promise(&s.host_, s.id_, "answer",
+            [](ReceiveSession &s2, DescPtr answer, const std::string &err) {
+              if (!answer) {
+                s2.host_.fail_session(
+                    s2.id_, "could not create an answer: " + err);
+                return;
+              }
+              s2.on_answer_created(answer.get());
+            });
+        g_signal_emit_by_name(s.webrtc_, "create-answer", nullptr, p);
+      });
+  g_signal_emit_by_name(webrtc_, "set-remote-description", desc, promise);
+  remote_set_ = true;
+  flush_candidates();
+}
+
+void
+ReceiveSession::on_answer_created(GstWebRTCSessionDescription *answer) {
+  GST_DEBUG("session %s: sending answer", id_.c_str());
+  host_.send_sdp(id_, answer);
+  g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
+}
+
+void
+ReceiveSession::on_remote_candidate(guint mline, const std::string &candidate) {
+  pending_candidates_.emplace_back(mline, candidate);
+  if (remote_set_)
+    flush_candidates();
+}
+
+void
+ReceiveSession::flush_candidates() {
+  for (const auto &[mline, cand] : pending_candidates_) {
+    if (!cand.empty())
+      g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, cand.c_str());
+  }
+  pending_candidates_.clear();
+}
+
+} // namespace gws

@@ -1,0 +1,84 @@
+/* gst-webrtc-session: the session of webrtcsrc with one producer.
+ *
+ * Owns the webrtcbin and answers the producer's offer: for every offered
+ * m-line it adds a recvonly transceiver whose codec-preferences list the
+ * offered payloads of the codecs we accept, in our order, so webrtcbin's
+ * answer names our preferred codec. No acceptable codec on an m-line ends
+ * the session with an error that says what was offered.
+ *
+ * Threading: methods run on the element's session thread. webrtcbin's
+ * pad-added runs on a streaming thread and goes straight to the host, which
+ * builds the output chain there (as demuxer users do). */
+#pragma once
+
+#include "gws-codecs.h"
+#include "gws-ice.h"
+#include "gws-promise.h"
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gws {
+
+class ReceiveSession {
+ public:
+  class Host {
+   public:
+    virtual ~Host() = default;
+    virtual GstBin *bin() = 0;
+    virtual void send_sdp(
+        const std::string &session_id, const GstWebRTCSessionDescription *desc)
+        = 0;
+    virtual void send_ice(const std::string &session_id, guint mline,
+        const std::string &candidate)
+        = 0;
+    /* Runs @fn on the session thread if the session still exists. */
+    virtual void with_session(
+        const std::string &session_id, std::function<void(ReceiveSession &)> fn)
+        = 0;
+    /* Ends the session with an error (callable from any thread). */
+    virtual void fail_session(
+        const std::string &session_id, const std::string &reason)
+        = 0;
+    /* A new RTP stream left webrtcbin (streaming thread). */
+    virtual void on_stream_pad(GstPad *pad) = 0;
+  };
+
+  ReceiveSession(Host &host, std::string id, std::string peer_id,
+      std::vector<const CodecInfo *> video_codecs,
+      std::vector<const CodecInfo *> audio_codecs);
+  ~ReceiveSession();
+
+  ReceiveSession(const ReceiveSession &) = delete;
+  ReceiveSession &operator=(const ReceiveSession &) = delete;
+
+  /* Creates the webrtcbin with jitterbuffer @latency_ms and adds it to the
+   * host's bin. */
+  bool prepare(const IceConfig &ice, guint latency_ms, GError **error);
+  void on_remote_description(const GstWebRTCSessionDescription *desc);
+  void on_remote_candidate(guint mline, const std::string &candidate);
+
+  const std::string &id() const { return id_; }
+  const std::string &peer_id() const { return peer_id_; }
+  GstElement *webrtcbin() const { return webrtc_; }
+
+ private:
+  void on_answer_created(GstWebRTCSessionDescription *answer);
+  void flush_candidates();
+
+  Host &host_;
+  std::string id_;
+  std::string peer_id_;
+  std::vector<const CodecInfo *> video_codecs_;
+  std::vector<const CodecInfo *> audio_codecs_;
+  GstElement *webrtc_ = nullptr;
+  bool remote_set_ = false;
+  std::vector<std::pair<guint, std::string>> pending_candidates_;
+};
+
+} // namespace gws

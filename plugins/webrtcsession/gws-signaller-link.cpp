@@ -1,0 +1,93 @@
+/* gst-webrtc-session: signaller signal wiring (see gws-signaller-link.h). */
+#include "gws-signaller-link.h"
+
+namespace gws {
+
+namespace {
+
+using Shared = std::shared_ptr<SignallerCallbacks>;
+
+std::string
+str(const gchar *s) {
+  return s ? s : "";
+}
+
+void
+free_shared(gpointer data, GClosure *) {
+  delete static_cast<Shared *>(data);
+}
+
+const SignallerCallbacks &
+cbs(gpointer data) {
+  return **static_cast<Shared *>(data);
+}
+
+} // namespace
+
+void
+SignallerLink::connect(GwsSignaller *signaller, SignallerCallbacks callbacks) {
+  disconnect();
+  signaller_ = GWS_SIGNALLER(g_object_ref(signaller));
+  Shared shared = std::make_shared<SignallerCallbacks>(std::move(callbacks));
+  auto add = [&](const char *signal, GCallback cb) {
+    handlers_.push_back(g_signal_connect_data(signaller, signal, cb,
+        new Shared(shared), free_shared, GConnectFlags(0)));
+  };
+
+  add("session-requested",
+      G_CALLBACK(+[](GwsSignaller *, const gchar *id, const gchar *peer,
+                      GstWebRTCSessionDescription *offer, gpointer data) {
+        if (cbs(data).session_requested)
+          cbs(data).session_requested(str(id), str(peer), copy_desc(offer));
+      }));
+  add("session-started", G_CALLBACK(+[](GwsSignaller *, const gchar *id,
+                                         const gchar *peer, gpointer data) {
+    if (cbs(data).session_started)
+      cbs(data).session_started(str(id), str(peer));
+  }));
+  add("session-description",
+      G_CALLBACK(+[](GwsSignaller *, const gchar *id,
+                      GstWebRTCSessionDescription *desc, gpointer data) {
+        if (cbs(data).session_description)
+          cbs(data).session_description(str(id), copy_desc(desc));
+      }));
+  add("handle-ice",
+      G_CALLBACK(+[](GwsSignaller *, const gchar *id, guint mline,
+                      const gchar *mid, const gchar *candidate, gpointer data) {
+        if (cbs(data).handle_ice)
+          cbs(data).handle_ice(str(id), mline, str(candidate));
+      }));
+  add("session-ended", G_CALLBACK(+[](GwsSignaller *, const gchar *id,
+                                       const gchar *reason, gpointer data) {
+    if (cbs(data).session_ended)
+      cbs(data).session_ended(str(id), str(reason));
+  }));
+  /* "error" is detailed: "retrying" means the signaller goes on; anything
+   * else (normally "fatal") means it gave up. */
+  add("error",
+      G_CALLBACK(+[](GwsSignaller *sig, const gchar *message, gpointer data) {
+        GSignalInvocationHint *hint = g_signal_get_invocation_hint(sig);
+        bool fatal
+            = !hint || hint->detail != g_quark_from_static_string("retrying");
+        if (cbs(data).error)
+          cbs(data).error(str(message), fatal);
+      }));
+  add("connection-changed",
+      G_CALLBACK(+[](GwsSignaller *, gboolean connected, gpointer data) {
+        if (cbs(data).connection_changed)
+          cbs(data).connection_changed(connected);
+      }));
+}
+
+void
+SignallerLink::disconnect() {
+  if (!signaller_)
+    return;
+  for (gulong id : handlers_)
+    g_signal_handler_disconnect(signaller_, id);
+  handlers_.clear();
+  g_object_unref(signaller_);
+  signaller_ = nullptr;
+}
+
+} // namespace gws

@@ -1,0 +1,48 @@
+/* gst-webrtc-session: an element's connection to its signaller's signals.
+ *
+ * The signaller emits from its own thread. A SignallerLink holds the
+ * element's handlers for one signaller; handlers stay valid during an
+ * emission that races with disconnect(), so the element may drop the link
+ * at any time. */
+#pragma once
+
+#include "gws-promise.h"
+#include "gws-signaller.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gws {
+
+struct SignallerCallbacks {
+  std::function<void(std::string id, std::string peer, DescPtr offer)>
+      session_requested;
+  std::function<void(std::string id, std::string peer)> session_started;
+  std::function<void(std::string id, DescPtr desc)> session_description;
+  std::function<void(std::string id, guint mline, std::string candidate)>
+      handle_ice;
+  std::function<void(std::string id, std::string reason)> session_ended;
+  /* @fatal: the signaller gave up; otherwise it keeps retrying. */
+  std::function<void(std::string message, bool fatal)> error;
+  std::function<void(bool connected)> connection_changed;
+};
+
+class SignallerLink {
+ public:
+  SignallerLink() = default;
+  ~SignallerLink() { disconnect(); }
+
+  SignallerLink(const SignallerLink &) = delete;
+  SignallerLink &operator=(const SignallerLink &) = delete;
+
+  void connect(GwsSignaller *signaller, SignallerCallbacks callbacks);
+  void disconnect();
+
+ private:
+  GwsSignaller *signaller_ = nullptr;
+  std::vector<gulong> handlers_;
+};
+
+} // namespace gws

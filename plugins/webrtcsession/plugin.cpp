@@ -1,0 +1,28 @@
+/* gst-webrtc-session: the `webrtcsession` plugin (webrtcsink, webrtcsrc). */
+#include "gws-signaller.h"
+#include "gws-webrtc-sink.h"
+#include "gws-webrtc-src.h"
+
+#include <gst/gst.h>
+
+#ifndef PACKAGE
+#define PACKAGE "gst-webrtc-session"
+#endif
+
+static gboolean
+plugin_init(GstPlugin *plugin) {
+  gws_signaller_register_builtin();
+  /* Initialise the interface (and its debug category) before the elements
+   * make signallers from URIs. */
+  g_type_default_interface_unref(
+      g_type_default_interface_ref(GWS_TYPE_SIGNALLER));
+  gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(webrtcsink, plugin);
+  ret |= GST_ELEMENT_REGISTER(webrtcsrc, plugin);
+  return ret;
+}
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, webrtcsession,
+    "WebRTC producer and consumer bins with pluggable signalling", plugin_init,
+    "0.1.0", "LGPL", "gst-webrtc-session",
+    "https://example.invalid/gst-webrtc-session")
