@@ -1,0 +1,617 @@
+/* gst-webrtc-session: the relay's network layer (see relay_server.h). */
+#include "relay_server.h"
+
+#include <glib/gstdio.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace gws::relay {
+
+namespace {
+
+/* libsoup closes a connection whose single frame exceeds this multiple of
+ * the router's message limit; frames between the two limits reach the router,
+ * which answers them with an error and keeps the connection. */
+constexpr guint64 kHardCapFactor = 16;
+/* A connection that sent nothing (no message, no pong) for this many ping
+ * intervals is dead. */
+constexpr double kReapAfterIntervals = 2.5;
+/* How long shutdown waits for peers to answer our close frames. */
+constexpr guint kShutdownGraceMs = 2000;
+/* Largest static file served from --web-root. */
+constexpr goffset kMaxStaticFile = 32 * 1024 * 1024;
+
+/* A close frame's reason must fit in 123 bytes; cut at a UTF-8 boundary. */
+std::string
+close_reason(const std::string &reason) {
+  constexpr size_t kMax = 120;
+  if (reason.size() <= kMax)
+    return reason;
+  size_t end = kMax;
+  while (end > 0 && (static_cast<unsigned char>(reason[end]) & 0xC0) == 0x80)
+    end--;
+  return reason.substr(0, end);
+}
+
+/* Compares without leaking where the first difference is. */
+bool
+equal_secret(const std::string &a, const char *b) {
+  size_t blen = strlen(b);
+  if (a.size() != blen)
+    return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < blen; i++)
+    diff |= static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]);
+  return diff == 0;
+}
+
+bool
+is_websocket_request(SoupServerMessage *msg) {
+  SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+  return soup_message_headers_header_contains(h, "Upgrade", "websocket");
+}
+
+std::string
+remote_of(SoupServerMessage *msg) {
+  GSocketAddress *addr = soup_server_message_get_remote_address(msg);
+  if (!addr || !G_IS_INET_SOCKET_ADDRESS(addr)) {
+    const char *host = soup_server_message_get_remote_host(msg);
+    return host ? host : "unknown";
+  }
+  auto *inet = G_INET_SOCKET_ADDRESS(addr);
+  g_autofree char *ip
+      = g_inet_address_to_string(g_inet_socket_address_get_address(inet));
+  guint16 port = g_inet_socket_address_get_port(inet);
+  bool v6 = g_inet_address_get_family(g_inet_socket_address_get_address(inet))
+            == G_SOCKET_FAMILY_IPV6;
+  return (v6 ? "[" + std::string(ip) + "]" : std::string(ip)) + ":"
+         + std::to_string(port);
+}
+
+/* The MIME types a browser client needs, independent of shared-mime-info
+ * (module scripts are refused unless served as JavaScript). */
+std::string
+mime_type_for(const std::string &path, const char *data, gsize size) {
+  static const std::pair<const char *, const char *> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".map", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".ico", "image/x-icon"},
+      {".wasm", "application/wasm"},
+      {".txt", "text/plain; charset=utf-8"},
+  };
+  for (const auto &t : kTypes) {
+    if (g_str_has_suffix(path.c_str(), t.first))
+      return t.second;
+  }
+  g_autofree char *ctype = g_content_type_guess(
+      path.c_str(), reinterpret_cast<const guchar *>(data), size, nullptr);
+  g_autofree char *mime = ctype ? g_content_type_get_mime_type(ctype) : nullptr;
+  return mime ? mime : "application/octet-stream";
+}
+
+void
+set_text_response(SoupServerMessage *msg, guint status, const char *text) {
+  soup_server_message_set_status(
+      msg, status, status == 426 ? "Upgrade Required" : nullptr);
+  soup_server_message_set_response(
+      msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text, strlen(text));
+}
+
+} // namespace
+
+struct RelayServer::Connection {
+  RelayServer *server = nullptr;
+  ConnectionId id = 0;
+  SoupWebsocketConnection *ws = nullptr; /* owned reference */
+  std::string remote;
+  gint64 last_seen = 0; /* g_get_monotonic_time() of the last frame or pong */
+  double binary_tokens = 0;
+  gint64 binary_refilled = 0;
+
+  ~Connection() {
+    if (ws) {
+      g_signal_handlers_disconnect_by_data(ws, this);
+      g_object_unref(ws);
+    }
+  }
+};
+
+void
+RelayServer::SoupServerDeleter::operator()(SoupServer *s) const {
+  soup_server_disconnect(s);
+  g_object_unref(s);
+}
+
+RelayServer::RelayServer(ServerConfig config)
+    : config_(std::move(config)), router_(*this, config_.router) {}
+
+RelayServer::~RelayServer() {
+  for (guint *source : {&flush_source_, &reap_source_, &shutdown_source_}) {
+    if (*source)
+      g_source_remove(*source);
+    *source = 0;
+  }
+  /* Drop the connections before the server; the router is destroyed after
+   * this body and never hears of them again. */
+  conns_.clear();
+  server_.reset();
+}
+
+void
+RelayServer::log(const std::string &line) {
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
+  fprintf(stdout, "%s.%03dZ %s\n", stamp,
+      g_date_time_get_microsecond(now) / 1000, line.c_str());
+  fflush(stdout);
+}
+
+bool
+RelayServer::start(std::string &error) {
+  g_autoptr(GTlsCertificate) cert = nullptr;
+  bool tls = !config_.cert_file.empty() || !config_.key_file.empty();
+  if (tls) {
+    if (config_.cert_file.empty() || config_.key_file.empty()) {
+      error = "TLS needs both --cert and --key";
+      return false;
+    }
+    g_autoptr(GError) err = nullptr;
+    cert = g_tls_certificate_new_from_files(
+        config_.cert_file.c_str(), config_.key_file.c_str(), &err);
+    if (!cert) {
+      error = "cannot load TLS certificate " + config_.cert_file + " / key "
+              + config_.key_file + ": " + err->message;
+      return false;
+    }
+  }
+
+  if (!config_.web_root.empty()) {
+    g_autofree char *real = realpath(config_.web_root.c_str(), nullptr);
+    if (!real || !g_file_test(real, G_FILE_TEST_IS_DIR)) {
+      error = "--web-root " + config_.web_root + " is not a directory";
+      return false;
+    }
+    web_root_real_ = real;
+  }
+
+  server_.reset(static_cast<SoupServer *>(g_object_new(SOUP_TYPE_SERVER,
+      "tls-certificate", cert, "server-header", "gst-webrtc-relay ", nullptr)));
+  /* Signalling messages are small; compression only adds CPU cost and
+   * decompression-bomb risk in front of the size limit. */
+  soup_server_remove_websocket_extension(
+      server_.get(), SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_early_handler(
+      server_.get(), nullptr, on_early_request, this, nullptr);
+  soup_server_add_handler(server_.get(), nullptr, on_request, this, nullptr);
+  soup_server_add_websocket_handler(
+      server_.get(), nullptr, nullptr, nullptr, on_websocket, this, nullptr);
+
+  g_autoptr(GInetAddress) addr
+      = g_inet_address_new_from_string(config_.host.c_str());
+  if (!addr) {
+    g_autoptr(GError) err = nullptr;
+    GResolver *resolver = g_resolver_get_default();
+    GList *found = g_resolver_lookup_by_name(
+        resolver, config_.host.c_str(), nullptr, &err);
+    g_object_unref(resolver);
+    if (!found) {
+      error = "cannot resolve --host " + config_.host + ": " + err->message;
+      return false;
+    }
+    addr = G_INET_ADDRESS(g_object_ref(found->data));
+    g_resolver_free_addresses(found);
+  }
+  g_autoptr(GSocketAddress) sockaddr
+      = g_inet_socket_address_new(addr, config_.port);
+  g_autoptr(GError) err = nullptr;
+  auto options = static_cast<SoupServerListenOptions>(
+      tls ? SOUP_SERVER_LISTEN_HTTPS : 0);
+  if (!soup_server_listen(server_.get(), sockaddr, options, &err)) {
+    error = "cannot listen on " + config_.host + ":"
+            + std::to_string(config_.port) + ": " + err->message;
+    server_.reset();
+    return false;
+  }
+
+  guint16 port = config_.port;
+  GSList *uris = soup_server_get_uris(server_.get());
+  if (uris)
+    port
+        = static_cast<guint16>(g_uri_get_port(static_cast<GUri *>(uris->data)));
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  g_autofree char *host = g_inet_address_to_string(addr);
+  std::string host_text
+      = g_inet_address_get_family(addr) == G_SOCKET_FAMILY_IPV6
+            ? "[" + std::string(host) + "]"
+            : std::string(host);
+  url_ = std::string(tls ? "wss" : "ws") + "://" + host_text + ":"
+         + std::to_string(port);
+
+  if (config_.ping_interval > 0)
+    reap_source_
+        = g_timeout_add_seconds(config_.ping_interval, on_reap_timer, this);
+
+  /* Tests and scripts parse this line: keep it ending with the URL. */
+  log("listening on " + url_);
+  if (!web_root_real_.empty())
+    log("serving files from " + web_root_real_ + " at "
+        + (tls ? "https" : "http") + "://" + host_text + ":"
+        + std::to_string(port) + "/");
+  log(std::string("access token ")
+      + (config_.token.empty() ? "not required" : "required")
+      + ", message limit " + std::to_string(config_.router.max_message_size)
+      + " bytes, ping interval "
+      + (config_.ping_interval ? std::to_string(config_.ping_interval) + " s"
+                               : std::string("off")));
+  return true;
+}
+
+bool
+RelayServer::authorized(SoupServerMessage *msg, GHashTable *query) const {
+  if (config_.token.empty())
+    return true;
+  SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+  const char *auth = soup_message_headers_get_one(h, "Authorization");
+  if (auth) {
+    while (g_ascii_isspace(*auth))
+      auth++;
+    if (g_ascii_strncasecmp(auth, "Bearer", 6) == 0
+        && g_ascii_isspace(auth[6])) {
+      g_autofree char *given = g_strstrip(g_strdup(auth + 7));
+      if (equal_secret(config_.token, given))
+        return true;
+    }
+  }
+  const char *given
+      = query ? static_cast<const char *>(g_hash_table_lookup(query, "token"))
+              : nullptr;
+  return given && equal_secret(config_.token, given);
+}
+
+void
+RelayServer::on_early_request(SoupServer *, SoupServerMessage *msg,
+    const char *, GHashTable *query, gpointer user_data) {
+  auto *self = static_cast<RelayServer *>(user_data);
+  if (!is_websocket_request(msg))
+    return;
+  if (self->shutting_down_) {
+    set_text_response(
+        msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the relay is shutting down\n");
+    return;
+  }
+  if (!self->authorized(msg, query)) {
+    self->log("refused connection from " + remote_of(msg)
+              + ": missing or wrong access token (HTTP 401)");
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+        "WWW-Authenticate", "Bearer realm=\"gst-webrtc-relay\"");
+    set_text_response(msg, SOUP_STATUS_UNAUTHORIZED,
+        "missing or wrong access token: send \"Authorization: Bearer "
+        "TOKEN\" or add ?token=TOKEN to the URL\n");
+  }
+}
+
+void
+RelayServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
+    GHashTable *, gpointer user_data) {
+  auto *self = static_cast<RelayServer *>(user_data);
+  if (is_websocket_request(msg))
+    return; /* libsoup now validates the handshake and calls on_websocket */
+  const char *method = soup_server_message_get_method(msg);
+  if (self->web_root_real_.empty()) {
+    soup_message_headers_replace(
+        soup_server_message_get_response_headers(msg), "Upgrade", "websocket");
+    set_text_response(msg, 426,
+        "gst-webrtc-relay: this is a WebSocket endpoint, connect with "
+        "ws:// or wss://\n");
+    return;
+  }
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+    soup_message_headers_replace(
+        soup_server_message_get_response_headers(msg), "Allow", "GET, HEAD");
+    set_text_response(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "GET only\n");
+    return;
+  }
+  self->serve_file(msg, path);
+}
+
+void
+RelayServer::serve_file(SoupServerMessage *msg, const char *path) {
+  /* libsoup has already percent-decoded the path and refused encoded "..";
+   * refuse every dot segment and hidden name ourselves too, then check that
+   * the resolved file (symlinks followed) is still inside the web root. */
+  std::string rel;
+  g_auto(GStrv) parts = g_strsplit(path ? path : "/", "/", -1);
+  for (char **p = parts; *p; p++) {
+    if (!**p)
+      continue;
+    if (**p == '.' || strchr(*p, '\\')) {
+      set_text_response(msg, SOUP_STATUS_NOT_FOUND, "not found\n");
+      return;
+    }
+    rel += "/";
+    rel += *p;
+  }
+  std::string file = web_root_real_ + rel;
+  if (g_file_test(file.c_str(), G_FILE_TEST_IS_DIR))
+    file += "/index.html";
+  g_autofree char *real = realpath(file.c_str(), nullptr);
+  GStatBuf st;
+  if (!real || !g_str_has_prefix(real, (web_root_real_ + "/").c_str())
+      || g_stat(real, &st) != 0 || !S_ISREG(st.st_mode)
+      || st.st_size > kMaxStaticFile) {
+    set_text_response(msg, SOUP_STATUS_NOT_FOUND, "not found\n");
+    return;
+  }
+  char *data = nullptr;
+  gsize size = 0;
+  if (!g_file_get_contents(real, &data, &size, nullptr)) {
+    set_text_response(msg, SOUP_STATUS_NOT_FOUND, "not found\n");
+    return;
+  }
+  std::string type = mime_type_for(real, data, size);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+  soup_message_headers_replace(h, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace(h, "Cache-Control", "no-cache");
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+  soup_server_message_set_response(
+      msg, type.c_str(), SOUP_MEMORY_TAKE, data, size);
+}
+
+void
+RelayServer::on_websocket(SoupServer *, SoupServerMessage *msg, const char *,
+    SoupWebsocketConnection *ws, gpointer user_data) {
+  static_cast<RelayServer *>(user_data)->accept(msg, ws);
+}
+
+void
+RelayServer::accept(SoupServerMessage *msg, SoupWebsocketConnection *ws) {
+  auto c = std::make_unique<Connection>();
+  c->server = this;
+  c->id = next_id_++;
+  c->ws = SOUP_WEBSOCKET_CONNECTION(g_object_ref(ws));
+  c->remote = remote_of(msg);
+  c->last_seen = g_get_monotonic_time();
+  c->binary_tokens = config_.router.flood_burst;
+  c->binary_refilled = c->last_seen;
+
+  std::string claimed;
+  const char *query = g_uri_get_query(soup_server_message_get_uri(msg));
+  if (query) {
+    GHashTable *form = soup_form_decode(query);
+    auto *id = static_cast<const char *>(g_hash_table_lookup(form, "peer-id"));
+    if (id)
+      claimed = id;
+    g_hash_table_unref(form);
+  }
+
+  soup_websocket_connection_set_max_incoming_payload_size(
+      ws, config_.router.max_message_size * kHardCapFactor);
+  soup_websocket_connection_set_keepalive_interval(ws, config_.ping_interval);
+  g_signal_connect(ws, "message", G_CALLBACK(on_message), c.get());
+  g_signal_connect(ws, "pong", G_CALLBACK(on_pong), c.get());
+  g_signal_connect(ws, "error", G_CALLBACK(on_error), c.get());
+  g_signal_connect(ws, "closed", G_CALLBACK(on_closed), c.get());
+
+  ConnectionId id = c->id;
+  log("connection " + std::to_string(id) + " from " + c->remote
+      + (claimed.empty() ? "" : " claiming \"" + claimed + "\""));
+  conns_[id] = std::move(c);
+  router_.connect(id, claimed);
+}
+
+RelayServer::Connection *
+RelayServer::find(ConnectionId conn) {
+  auto it = conns_.find(conn);
+  return it == conns_.end() ? nullptr : it->second.get();
+}
+
+void
+RelayServer::send(ConnectionId conn, const std::string &text) {
+  Connection *c = find(conn);
+  if (!c
+      || soup_websocket_connection_get_state(c->ws)
+             != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  soup_websocket_connection_send_text(c->ws, text.c_str());
+}
+
+void
+RelayServer::close(ConnectionId conn, const std::string &reason) {
+  /* Never re-enter the router from inside it: close from an idle callback,
+   * and report disconnect() when libsoup says the connection is closed. */
+  pending_closes_.emplace(conn, reason);
+  if (!flush_source_)
+    flush_source_ = g_idle_add(on_flush_closes, this);
+}
+
+gboolean
+RelayServer::on_flush_closes(gpointer user_data) {
+  auto *self = static_cast<RelayServer *>(user_data);
+  self->flush_source_ = 0;
+  auto pending = std::move(self->pending_closes_);
+  self->pending_closes_.clear();
+  for (const auto &entry : pending) {
+    Connection *c = self->find(entry.first);
+    if (!c
+        || soup_websocket_connection_get_state(c->ws)
+               != SOUP_WEBSOCKET_STATE_OPEN)
+      continue;
+    self->log("closing connection " + std::to_string(c->id) + " from "
+              + c->remote + ": " + entry.second);
+    soup_websocket_connection_close(c->ws,
+        SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+        close_reason(entry.second).c_str());
+  }
+  return G_SOURCE_REMOVE;
+}
+
+bool
+RelayServer::take_binary_token(Connection &c) {
+  gint64 now = g_get_monotonic_time();
+  double elapsed = (now - c.binary_refilled) / 1e6;
+  c.binary_refilled = now;
+  c.binary_tokens = std::min(config_.router.flood_burst,
+      c.binary_tokens + elapsed * config_.router.flood_rate);
+  if (c.binary_tokens < 1.0)
+    return false;
+  c.binary_tokens -= 1.0;
+  return true;
+}
+
+void
+RelayServer::on_message(
+    SoupWebsocketConnection *, gint type, GBytes *data, gpointer user_data) {
+  auto *c = static_cast<Connection *>(user_data);
+  RelayServer *self = c->server;
+  c->last_seen = g_get_monotonic_time();
+  gsize size = 0;
+  auto *bytes = static_cast<const char *>(g_bytes_get_data(data, &size));
+  if (type == SOUP_WEBSOCKET_DATA_TEXT) {
+    self->router_.receive(c->id, std::string_view(bytes ? bytes : "", size));
+    return;
+  }
+  /* Binary frames never reach the router; they are refused here, with the
+   * same flood limit the router applies to text. */
+  if (!self->take_binary_token(*c)) {
+    self->log("connection " + std::to_string(c->id)
+              + " floods binary messages: disconnecting");
+    self->close(c->id, "flooding");
+    return;
+  }
+  self->log("refused binary message from connection " + std::to_string(c->id));
+  self->send(c->id, protocol::serialize(protocol::make_error(
+                        "binary messages are not supported: send JSON text "
+                        "messages")));
+}
+
+void
+RelayServer::on_pong(SoupWebsocketConnection *, GBytes *, gpointer user_data) {
+  static_cast<Connection *>(user_data)->last_seen = g_get_monotonic_time();
+}
+
+void
+RelayServer::on_error(
+    SoupWebsocketConnection *, GError *error, gpointer user_data) {
+  auto *c = static_cast<Connection *>(user_data);
+  c->server->log("connection " + std::to_string(c->id) + " from " + c->remote
+                 + ": " + error->message);
+}
+
+void
+RelayServer::on_closed(SoupWebsocketConnection *, gpointer user_data) {
+  auto *c = static_cast<Connection *>(user_data);
+  c->server->closed(*c);
+}
+
+void
+RelayServer::closed(Connection &c) {
+  ConnectionId id = c.id;
+  gushort code = soup_websocket_connection_get_close_code(c.ws);
+  log("connection " + std::to_string(id) + " from " + c.remote
+      + " closed (code " + std::to_string(code) + ")");
+  /* We are inside the connection's "closed" emission: let go of it from an
+   * idle callback rather than here. */
+  g_signal_handlers_disconnect_by_data(c.ws, &c);
+  g_idle_add_full(
+      G_PRIORITY_DEFAULT_IDLE,
+      [](gpointer ws) -> gboolean {
+        g_object_unref(ws);
+        return G_SOURCE_REMOVE;
+      },
+      c.ws, nullptr);
+  c.ws = nullptr;
+  conns_.erase(id);
+  pending_closes_.erase(id);
+  router_.disconnect(id);
+  maybe_finish_shutdown();
+}
+
+gboolean
+RelayServer::on_reap_timer(gpointer user_data) {
+  static_cast<RelayServer *>(user_data)->reap();
+  return G_SOURCE_CONTINUE;
+}
+
+void
+RelayServer::reap() {
+  gint64 now = g_get_monotonic_time();
+  auto limit = static_cast<gint64>(
+      kReapAfterIntervals * config_.ping_interval * G_USEC_PER_SEC);
+  for (auto &entry : conns_) {
+    Connection &c = *entry.second;
+    if (now - c.last_seen <= limit
+        || soup_websocket_connection_get_state(c.ws)
+               != SOUP_WEBSOCKET_STATE_OPEN)
+      continue;
+    std::string who = router_.peer_id(c.id);
+    log("reaping connection " + std::to_string(c.id) + " from " + c.remote
+        + (who.empty() ? "" : " (peer " + who + ")") + ": silent for "
+        + std::to_string((now - c.last_seen) / G_USEC_PER_SEC) + " s");
+    soup_websocket_connection_close(
+        c.ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no answer to pings");
+  }
+}
+
+void
+RelayServer::shutdown(std::function<void()> done) {
+  if (shutting_down_)
+    return;
+  shutting_down_ = true;
+  shutdown_done_ = std::move(done);
+  log("shutting down: closing " + std::to_string(conns_.size())
+      + " connection(s)");
+  if (server_)
+    soup_server_disconnect(server_.get());
+  std::vector<SoupWebsocketConnection *> open;
+  for (auto &entry : conns_) {
+    if (soup_websocket_connection_get_state(entry.second->ws)
+        == SOUP_WEBSOCKET_STATE_OPEN)
+      open.push_back(entry.second->ws);
+  }
+  for (auto *ws : open)
+    soup_websocket_connection_close(
+        ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "relay shutting down");
+  shutdown_source_ = g_timeout_add(kShutdownGraceMs, on_shutdown_timeout, this);
+  maybe_finish_shutdown();
+}
+
+gboolean
+RelayServer::on_shutdown_timeout(gpointer user_data) {
+  auto *self = static_cast<RelayServer *>(user_data);
+  self->shutdown_source_ = 0;
+  self->log(std::to_string(self->conns_.size())
+            + " connection(s) did not close in time");
+  auto done = std::move(self->shutdown_done_);
+  self->shutdown_done_ = nullptr;
+  if (done)
+    done();
+  return G_SOURCE_REMOVE;
+}
+
+void
+RelayServer::maybe_finish_shutdown() {
+  if (!shutting_down_ || !conns_.empty() || !shutdown_done_)
+    return;
+  if (shutdown_source_) {
+    g_source_remove(shutdown_source_);
+    shutdown_source_ = 0;
+  }
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  done();
+}
+
+} // namespace gws::relay

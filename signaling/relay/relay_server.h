@@ -1,0 +1,113 @@
+/* gst-webrtc-session: the relay's network layer.
+ *
+ * A RelayServer owns a SoupServer and adapts it to the transport-free Router
+ * (router.h): every accepted WebSocket becomes a ConnectionId, text frames go
+ * to Router::receive(), and the router's output goes back out as text frames.
+ * On top of the router it does what only a transport can do: the access
+ * token check before the WebSocket upgrade, TLS, libsoup's hard frame-size
+ * cap, keepalive pings and reaping of dead connections, refusing binary
+ * frames, and (optionally) serving static files over plain HTTP GET.
+ *
+ * Single-threaded: everything runs on the thread-default GMainContext of the
+ * thread that calls start() (the default context in gst-webrtc-relay). */
+#pragma once
+
+#include "router.h"
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace gws::relay {
+
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  guint16 port = 8443; /* 0: any free port; see RelayServer::url() */
+  std::string token;   /* empty: no access control */
+  std::string cert_file, key_file; /* both set: serve wss:// and https:// */
+  std::string web_root;            /* empty: no static files */
+  unsigned ping_interval = 30;     /* seconds; 0 disables pings and reaping */
+  RouterConfig router;
+};
+
+class RelayServer : public Output {
+ public:
+  explicit RelayServer(ServerConfig config);
+  ~RelayServer() override;
+
+  RelayServer(const RelayServer &) = delete;
+  RelayServer &operator=(const RelayServer &) = delete;
+
+  /* Loads the certificate (if any) and starts listening. On failure returns
+   * false with a message a user can act on in `error`. */
+  bool start(std::string &error);
+
+  /* The bound URL, e.g. "ws://127.0.0.1:8443" (the real port when the
+   * configured one was 0). Valid after start(). */
+  const std::string &url() const { return url_; }
+
+  /* Stops listening and closes every connection (going away). Calls
+   * `done` once all of them are closed, or after a short grace period. */
+  void shutdown(std::function<void()> done);
+
+  size_t connection_count() const { return conns_.size(); }
+
+  /* Output: what the router asks of us. */
+  void send(ConnectionId conn, const std::string &text) override;
+  void close(ConnectionId conn, const std::string &reason) override;
+  void log(const std::string &line) override;
+
+ private:
+  struct Connection;
+  struct SoupServerDeleter {
+    void operator()(SoupServer *s) const;
+  };
+
+  static void on_early_request(SoupServer *server, SoupServerMessage *msg,
+      const char *path, GHashTable *query, gpointer user_data);
+  static void on_request(SoupServer *server, SoupServerMessage *msg,
+      const char *path, GHashTable *query, gpointer user_data);
+  static void on_websocket(SoupServer *server, SoupServerMessage *msg,
+      const char *path, SoupWebsocketConnection *ws, gpointer user_data);
+  static void on_message(
+      SoupWebsocketConnection *ws, gint type, GBytes *data, gpointer user_data);
+  static void on_pong(
+      SoupWebsocketConnection *ws, GBytes *data, gpointer user_data);
+  static void on_error(
+      SoupWebsocketConnection *ws, GError *error, gpointer user_data);
+  static void on_closed(SoupWebsocketConnection *ws, gpointer user_data);
+  static gboolean on_reap_timer(gpointer user_data);
+  static gboolean on_flush_closes(gpointer user_data);
+  static gboolean on_shutdown_timeout(gpointer user_data);
+
+  bool authorized(SoupServerMessage *msg, GHashTable *query) const;
+  void serve_file(SoupServerMessage *msg, const char *path);
+  void accept(SoupServerMessage *msg, SoupWebsocketConnection *ws);
+  void closed(Connection &c);
+  void reap();
+  bool take_binary_token(Connection &c);
+  Connection *find(ConnectionId conn);
+  void maybe_finish_shutdown();
+
+  ServerConfig config_;
+  Router router_;
+  std::unique_ptr<SoupServer, SoupServerDeleter> server_;
+  std::string url_;
+  std::string web_root_real_; /* canonical web root, or empty */
+  ConnectionId next_id_ = 1;
+  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> conns_;
+  std::unordered_map<ConnectionId, std::string> pending_closes_;
+  guint flush_source_ = 0;
+  guint reap_source_ = 0;
+  guint shutdown_source_ = 0;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+};
+
+} // namespace gws::relay
