@@ -305,6 +305,18 @@ clear_source(GSource *&source) {
   source = nullptr;
 }
 
+/* Closes a connection at once (no close handshake) and drops it. Unreffing
+ * alone could leave the socket open when no main loop runs for it any
+ * more. */
+static void
+abort_ws(SoupWebsocketConnection *ws, gpointer handler_data) {
+  g_signal_handlers_disconnect_by_data(ws, handler_data);
+  GIOStream *io = soup_websocket_connection_get_io_stream(ws);
+  if (io && !g_io_stream_is_closed(io))
+    g_io_stream_close(io, nullptr, nullptr);
+  g_object_unref(ws);
+}
+
 /* ---- Sending ---- */
 
 static void
@@ -742,7 +754,7 @@ drop_connection(GwsWsSignaller *self, bool graceful) {
     soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
     return;
   }
-  g_object_unref(ws);
+  abort_ws(ws, self);
 }
 
 /* Runs every keepalive interval while connected (no reference held: the
@@ -1324,10 +1336,9 @@ gws_ws_signaller_dispose(GObject *object) {
       /* The last reference went away on our own thread: we cannot wait for
        * ourselves, so close abruptly and let the thread end on return. */
       do_shutdown(self, false);
-      for (auto *ws : priv->closing) {
-        g_signal_handlers_disconnect_by_data(ws, self);
-        g_object_unref(ws);
-      }
+      /* No loop will run the close handshakes: close the sockets now. */
+      for (auto *ws : priv->closing)
+        abort_ws(ws, self);
       priv->closing.clear();
       g_clear_object(&priv->session);
       g_thread_unref(thread);
@@ -1347,10 +1358,8 @@ gws_ws_signaller_dispose(GObject *object) {
       g_thread_join(thread);
       /* The loop is gone: release what belongs to the thread's context
        * without it (nothing more will be dispatched there). */
-      for (auto *ws : priv->closing) {
-        g_signal_handlers_disconnect_by_data(ws, self);
-        g_object_unref(ws);
-      }
+      for (auto *ws : priv->closing)
+        abort_ws(ws, self);
       priv->closing.clear();
       g_clear_object(&priv->session);
     }

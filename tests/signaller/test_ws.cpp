@@ -864,6 +864,51 @@ TEST_F(WsSignaller, HungRelayIsDetectedAndReconnected) {
   EXPECT_FALSE(start_session(producer, consumer).empty());
 }
 
+TEST_F(WsSignaller, DroppingTheLastReferenceAnywhereCleansUp) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  RawClient listener;
+  ASSERT_TRUE(listener.connect(relay.url() + "/"));
+  ASSERT_TRUE(listener.wait(proto::Type::Welcome));
+  listener.send(R"({"type":"setPeerStatus","roles":["listener"],"meta":null})");
+
+  /* Released while connected, without stop(): the relay sees it leave. */
+  GwsSignaller *s = gws_ws_signaller_new(
+      GWS_SIGNALLER_ROLE_PRODUCER, (relay.url() + "/?peer-id=gone").c_str());
+  {
+    Recorder rec(s);
+    gws_signaller_start(s);
+    ASSERT_TRUE(rec.wait_connected(true));
+    g_signal_handlers_disconnect_matched(
+        s, G_SIGNAL_MATCH_DATA, 0, 0, nullptr, nullptr, &rec);
+  }
+  g_object_unref(s);
+  ASSERT_TRUE(listener.wait(
+      proto::Type::PeerStatusChanged, [](const proto::Message &m) {
+        return m.peer_id == "gone" && m.roles == 0;
+      }));
+
+  /* Released while its connect is in flight or its retry is pending: the
+   * last reference then goes on the signaller's own thread. (Memory safety
+   * of that path is what this checks, best under ASan.) */
+  for (int i = 0; i < 20; i++) {
+    GwsSignaller *t = gws_ws_signaller_new(
+        GWS_SIGNALLER_ROLE_PRODUCER, (relay.url() + "/").c_str());
+    gws_signaller_start(t);
+    g_object_unref(t);
+  }
+  guint16 port = free_port();
+  GwsSignaller *u = gws_ws_signaller_new(GWS_SIGNALLER_ROLE_PRODUCER,
+      ("ws://127.0.0.1:" + std::to_string(port) + "/").c_str());
+  gws_signaller_start(u);
+  g_object_unref(u);
+
+  /* The id of the first one is free again. */
+  Peer again(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=gone"));
+  gws_signaller_start(again.s);
+  ASSERT_TRUE(again->wait_connected(true));
+}
+
 TEST_F(WsSignaller, UnknownSchemeIsRefused) {
   g_autoptr(GError) err = nullptr;
   EXPECT_EQ(gws_signaller_new_for_uri(
