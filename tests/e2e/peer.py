@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""One end-to-end test peer: a webrtcsink (producer) or webrtcsrc (consumer)
+pipeline in its own process, reporting what happens as JSON lines on stdout.
+
+The test driver (run.py) starts these, reads the events and waits on them.
+Commands arrive on stdin, one per line: "stats" (producer: print the sink's
+statistics), "quit".
+
+Events (one JSON object per line, always with "event"):
+  ready                      pipeline is PLAYING
+  signalling  connected      the signaller's connection went up or down
+  consumer-added / consumer-removed  peer, session (producer)
+  stats       consumers, encoders, encoder_elements, branches (producer)
+  caps        kind, name, width/height or rate/channels (consumer, first
+              buffer of each stream)
+  frames      kind, count (consumer, every 10 buffers)
+  warning / error  message
+  eos
+"""
+
+import argparse
+import json
+import sys
+import threading
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import GLib, Gst  # noqa: E402
+
+ENCODERS = {"vp8enc", "vp9enc", "x264enc", "openh264enc", "opusenc"}
+_out_lock = threading.Lock()
+
+
+def emit(event, **fields):
+    fields["event"] = event
+    with _out_lock:
+        sys.stdout.write(json.dumps(fields) + "\n")
+        sys.stdout.flush()
+
+
+def producer_pipeline(args):
+    parts = [
+        "webrtcsink name=ws uri={} ice-addresses=127.0.0.1".format(args.uri)
+    ]
+    if args.video_codecs:
+        parts[0] += ' video-codecs="<{}>"'.format(args.video_codecs)
+    caps = "video/x-raw,width=320,height=240,framerate=30/1"
+    if args.video == "raw":
+        parts.append(
+            "videotestsrc is-live=true pattern=ball ! {} ! ws.video_0".format(
+                caps))
+    elif args.video == "h264":
+        parts.append(
+            "videotestsrc is-live=true pattern=ball ! {} ! "
+            "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! "
+            "video/x-h264,profile=constrained-baseline ! ws.video_0".format(
+                caps))
+    if args.audio:
+        parts.append("audiotestsrc is-live=true wave=sine ! "
+                     "audio/x-raw,rate=48000,channels=2 ! ws.audio_0")
+    return " ".join(parts)
+
+
+def consumer_pipeline(args):
+    desc = "webrtcsrc name=src uri={} ice-addresses=127.0.0.1".format(
+        args.uri)
+    if args.video_codecs:
+        desc += ' video-codecs="<{}>"'.format(args.video_codecs)
+    return desc
+
+
+class Peer:
+    def __init__(self, args):
+        self.args = args
+        self.loop = GLib.MainLoop()
+        if args.role == "producer":
+            desc = producer_pipeline(args)
+        else:
+            desc = consumer_pipeline(args)
+        parsed = Gst.parse_launch(desc)
+        if isinstance(parsed, Gst.Pipeline):
+            self.pipeline = parsed
+        else:  # a single element comes back bare
+            self.pipeline = Gst.Pipeline.new("consumer")
+            self.pipeline.add(parsed)
+        self.element = self.pipeline.get_by_name(
+            "ws" if args.role == "producer" else "src")
+        self.counts = {}
+        self.exit_code = 0
+        bus = self.pipeline.get_bus()
+        bus.add_signal_watch()
+        bus.connect("message", self.on_message)
+        signaller = self.element.get_property("signaller")
+        signaller.connect(
+            "connection-changed",
+            lambda _s, up: emit("signalling", connected=bool(up)))
+        if args.role == "producer":
+            self.element.connect(
+                "consumer-added",
+                lambda _e, peer, sid: emit("consumer-added", peer=peer,
+                                           session=sid))
+            self.element.connect(
+                "consumer-removed",
+                lambda _e, peer, sid, why: emit("consumer-removed", peer=peer,
+                                                session=sid, reason=why))
+        else:
+            self.element.connect("pad-added", self.on_pad_added)
+
+    # consumer side -------------------------------------------------------
+    def on_pad_added(self, _src, pad):
+        kind = "video" if pad.get_name().startswith("video") else "audio"
+        elements = []
+        if self.args.encoded and kind == "video":
+            caps = Gst.Caps.from_string(self.args.encoded)
+            filt = Gst.ElementFactory.make("capsfilter")
+            filt.set_property("caps", caps)
+            elements.append(filt)
+        sink = Gst.ElementFactory.make("fakesink")
+        sink.set_property("sync", False)
+        sink.set_property("async", False)
+        sink.set_property("signal-handoffs", True)
+        sink.connect("handoff", self.on_buffer, kind)
+        elements.append(sink)
+        for e in elements:
+            self.pipeline.add(e)
+            e.sync_state_with_parent()
+        for a, b in zip(elements, elements[1:]):
+            a.link(b)
+        pad.link(elements[0].get_static_pad("sink"))
+
+    def on_buffer(self, _sink, _buf, pad, kind):
+        n = self.counts.get(kind, 0) + 1
+        self.counts[kind] = n
+        if n == 1:
+            s = pad.get_current_caps().get_structure(0)
+            info = {"kind": kind, "name": s.get_name()}
+            for field in ("width", "height", "rate", "channels"):
+                ok, value = s.get_int(field)
+                if ok:
+                    info[field] = value
+            emit("caps", **info)
+        if n % 10 == 0:
+            emit("frames", kind=kind, count=n)
+
+    # producer side -------------------------------------------------------
+    def stats(self):
+        st = self.element.get_property("stats")
+        encoders = 0
+        it = self.element.iterate_recurse()
+        while True:
+            res, elem = it.next()
+            if res != Gst.IteratorResult.OK:
+                break
+            factory = elem.get_factory()
+            if factory and factory.get_name() in ENCODERS:
+                encoders += 1
+        emit("stats", consumers=st.get_value("consumers"),
+             encoders=st.get_value("encoders"), encoder_elements=encoders,
+             text=st.to_string())
+        return False
+
+    # common --------------------------------------------------------------
+    def on_message(self, _bus, msg):
+        if msg.type == Gst.MessageType.ERROR:
+            err, _dbg = msg.parse_error()
+            emit("error", message=err.message, source=msg.src.get_name())
+            self.exit_code = 1
+            self.loop.quit()
+        elif msg.type == Gst.MessageType.WARNING:
+            err, _dbg = msg.parse_warning()
+            emit("warning", message=err.message, source=msg.src.get_name())
+        elif msg.type == Gst.MessageType.EOS:
+            emit("eos")
+            self.loop.quit()
+        elif (msg.type == Gst.MessageType.STATE_CHANGED
+              and msg.src == self.pipeline):
+            _old, new, _pending = msg.parse_state_changed()
+            if new == Gst.State.PLAYING:
+                emit("ready")
+
+    def read_commands(self):
+        for line in sys.stdin:
+            cmd = line.strip()
+            if cmd == "stats":
+                GLib.idle_add(self.stats)
+            elif cmd == "quit":
+                GLib.idle_add(self.loop.quit)
+        GLib.idle_add(self.loop.quit)
+
+    def run(self):
+        threading.Thread(target=self.read_commands, daemon=True).start()
+        self.pipeline.set_state(Gst.State.PLAYING)
+        self.loop.run()
+        self.pipeline.set_state(Gst.State.NULL)
+        return self.exit_code
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("role", choices=["producer", "consumer"])
+    parser.add_argument("--uri", required=True)
+    parser.add_argument("--video", choices=["raw", "h264", "none"],
+                        default="raw")
+    parser.add_argument("--audio", action="store_true")
+    parser.add_argument("--video-codecs", default="")
+    parser.add_argument("--encoded", default="",
+                        help="consumer: caps the video branch accepts, e.g. "
+                        "video/x-h264 (no decoding)")
+    args = parser.parse_args()
+    Gst.init(None)
+    sys.exit(Peer(args).run())
+
+
+if __name__ == "__main__":
+    main()

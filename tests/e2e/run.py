@@ -1,0 +1,468 @@
+#!/usr/bin/python3
+"""End-to-end tests of webrtcsink and webrtcsrc: real processes, real sockets.
+
+Each test runs the relay (gst-webrtc-relay), one producer process and one or
+more consumer processes (peer.py), all inside a private network namespace
+with only loopback: the script re-executes itself under `unshare -n` (needs
+root; otherwise the test is skipped). Every wait is on an event the
+processes report, with a timeout; assertions are on what arrived (frame
+counts, caps, the sink's encoder count).
+
+Usage: run.py TEST    (see TESTS at the bottom; `run.py --list`)
+Environment: GWS_RELAY (relay binary), GST_PLUGIN_PATH (the built plugin).
+"""
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEER = os.path.join(HERE, "peer.py")
+PYTHON = "/usr/bin/python3"
+WAIT = 30.0  # seconds for any single expected event
+SKIP = 77
+
+
+class Failure(Exception):
+    pass
+
+
+class Proc:
+    """A child process whose stdout lines are collected as events."""
+
+    def __init__(self, name, argv, logdir, env=None, merge_stderr=False):
+        self.name = name
+        self.argv = argv
+        self.events = queue.Queue()
+        self.history = []
+        self.logpath = os.path.join(logdir, name + ".log")
+        self.log = open(self.logpath, "w")
+        self.merged = merge_stderr
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else self.log, env=env,
+            text=True, bufsize=1)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            line = line.rstrip("\n")
+            if self.merged:
+                self.log.write(line + "\n")
+                self.log.flush()
+            try:
+                ev = json.loads(line)
+                if not isinstance(ev, dict):
+                    raise ValueError
+            except ValueError:
+                ev = {"event": "line", "text": line}
+            self.events.put(ev)
+        self.events.put({"event": "exit"})
+
+    def wait(self, what, pred, timeout=WAIT):
+        """Returns the first event not yet taken that satisfies pred (also
+        one that arrived while waiting for something else); fails after
+        timeout, or if the process reports an error or exits first."""
+        for ev in self.history:
+            if not ev.get("_taken") and pred(ev):
+                ev["_taken"] = True
+                return ev
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Failure("{}: no {} within {:.0f} s; recent events: {}"
+                              .format(self.name, what, timeout,
+                                      self.history[-8:]))
+            try:
+                ev = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.history.append(ev)
+            if pred(ev):
+                ev["_taken"] = True
+                return ev
+            if ev["event"] == "exit":
+                raise Failure("{}: exited (code {}) while waiting for {}; "
+                              "recent events: {}".format(
+                                  self.name, self.proc.wait(), what,
+                                  self.history[-8:]))
+            if ev["event"] == "error":
+                raise Failure("{}: error while waiting for {}: {}".format(
+                    self.name, what, ev.get("message")))
+
+    def wait_event(self, name, timeout=WAIT, **match):
+        return self.wait(
+            name + (" " + json.dumps(match) if match else ""),
+            lambda ev: ev["event"] == name and all(
+                ev.get(k) == v for k, v in match.items()), timeout)
+
+    def wait_frames(self, kind, at_least, timeout=WAIT):
+        return self.wait(
+            "{} {} frames".format(at_least, kind),
+            lambda ev: ev["event"] == "frames" and ev["kind"] == kind and ev[
+                "count"] >= at_least, timeout)
+
+    def frames_now(self, kind):
+        """Highest frame count reported so far (drains queued events)."""
+        while True:
+            try:
+                self.history.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        counts = [ev["count"] for ev in self.history
+                  if ev["event"] == "frames" and ev["kind"] == kind]
+        return max(counts) if counts else 0
+
+    def send(self, command):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def stop(self):
+        if self.proc.poll() is None and self.proc.stdin:
+            try:
+                self.send("quit")
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def kill(self):
+        """Abrupt exit (SIGKILL): nobody says goodbye."""
+        self.proc.kill()
+        self.proc.wait()
+
+
+class World:
+    """The processes of one test; stops them all at the end."""
+
+    def __init__(self, name):
+        self.logdir = tempfile.mkdtemp(prefix="gws-e2e-" + name + "-")
+        self.procs = []
+        self.relay_port = None
+        self.counter = 0
+
+    def relay(self, *extra, port=0):
+        relay = os.environ.get("GWS_RELAY", "gst-webrtc-relay")
+        self.counter += 1
+        p = Proc("relay{}".format(self.counter),
+                 [relay, "--host", "127.0.0.1", "--port", str(port)] +
+                 list(extra), self.logdir, merge_stderr=True)
+        self.procs.append(p)
+        # Its "listening on ws://127.0.0.1:PORT" line tells the port.
+        ev = p.wait("listening line",
+                    lambda ev: "listening on ws://" in ev.get("text", ""))
+        url = ev["text"].split("listening on ")[1].split()[0]
+        self.relay_port = int(url.rstrip("/").rsplit(":", 1)[1])
+        return p
+
+    def uri(self, peer_id=None, token=None, port=None):
+        query = []
+        if peer_id:
+            query.append("peer-id=" + peer_id)
+        if token:
+            query.append("token=" + token)
+        return "ws://127.0.0.1:{}/{}".format(
+            port or self.relay_port, "?" + "&".join(query) if query else "")
+
+    def peer(self, name, role, uri, *extra):
+        env = dict(os.environ)
+        env.setdefault("GST_DEBUG", "webrtcsink:4,webrtcsrc:4,"
+                       "webrtc-signaller-ws:4")
+        p = Proc(name, [PYTHON, PEER, role, "--uri", uri] + list(extra),
+                 self.logdir, env=env)
+        self.procs.append(p)
+        return p
+
+    def close(self, ok):
+        for p in reversed(self.procs):
+            p.stop()
+        if ok:
+            shutil.rmtree(self.logdir, ignore_errors=True)
+        else:
+            print("logs kept in", self.logdir)
+            for p in self.procs:
+                try:
+                    with open(p.logpath) as f:
+                        tail = f.read()[-3000:]
+                except OSError:
+                    tail = ""
+                print("----- {} ({}) -----\n{}".format(p.name,
+                                                     " ".join(p.argv), tail))
+
+
+def stats(producer):
+    producer.send("stats")
+    return producer.wait_event("stats")
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+# ---------------------------------------------------------------- tests ----
+
+
+def test_vp8_video_audio(w):
+    """VP8 video and Opus audio arrive and decode."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--audio",
+                  "--video-codecs", "VP8")
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    caps = cons.wait_event("caps", kind="video")
+    check(caps["name"] == "video/x-raw", "video not decoded: {}".format(caps))
+    check((caps["width"], caps["height"]) == (320, 240),
+          "wrong video size: {}".format(caps))
+    acaps = cons.wait_event("caps", kind="audio")
+    check(acaps["name"] == "audio/x-raw", "audio not decoded: {}".format(acaps))
+    cons.wait_frames("video", 60)
+    cons.wait_frames("audio", 50)
+    st = stats(prod)
+    check("VP8" in st["text"] and "OPUS" in st["text"],
+          "producer did not use VP8 and OPUS: " + st["text"])
+
+
+def test_h264_video(w):
+    """The producer encodes H264 (its only choice); the consumer decodes."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "H264")
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    caps = cons.wait_event("caps", kind="video")
+    check(caps["name"] == "video/x-raw" and caps["width"] == 320,
+          "bad decoded caps: {}".format(caps))
+    cons.wait_frames("video", 60)
+    st = stats(prod)
+    check('codec=(string)H264' in st["text"] and "x264enc" in st["text"],
+          "producer did not encode H264 with x264enc: " + st["text"])
+
+
+def test_consumer_picks_codec(w):
+    """The producer prefers VP8, the consumer accepts only H264: H264."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8,H264")
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"), "--video-codecs",
+                  "H264")
+    cons.wait_frames("video", 30)
+    st = stats(prod)
+    check('codec=(string)H264' in st["text"] and
+          'codec=(string)VP8' not in st["text"],
+          "consumer's codec choice ignored: " + st["text"])
+
+
+def test_pre_encoded_h264(w):
+    """Pre-encoded H264 input is sent without a second encoder."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video", "h264")
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    caps = cons.wait_event("caps", kind="video")
+    check(caps["name"] == "video/x-raw" and caps["height"] == 240,
+          "bad decoded caps: {}".format(caps))
+    cons.wait_frames("video", 60)
+    st = stats(prod)
+    check(st["encoders"] == 0, "webrtcsink re-encoded: " + st["text"])
+    check(st["encoder_elements"] == 1,
+          "expected only the test's own x264enc, found {}".format(
+              st["encoder_elements"]))
+    check('codec=(string)H264' in st["text"], st["text"])
+
+
+def test_encoded_output(w):
+    """A consumer whose downstream takes only video/x-h264 gets it undecoded
+    (the receiver-to-file case)."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "H264")
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"), "--encoded",
+                  "video/x-h264")
+    caps = cons.wait_event("caps", kind="video")
+    check(caps["name"] == "video/x-h264",
+          "expected encoded H264, got {}".format(caps))
+    cons.wait_frames("video", 60)
+
+
+def test_shared_encoder(w):
+    """Three consumers share one encoder; one leaves, the others go on; it
+    rejoins."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+    consumers = [
+        w.peer("consumer{}".format(i), "consumer", w.uri("cam1"))
+        for i in range(3)
+    ]
+    for c in consumers:
+        c.wait_frames("video", 30)
+    st = stats(prod)
+    check(st["consumers"] == 3, "expected 3 consumers: " + st["text"])
+    check(st["encoders"] == 1 and st["encoder_elements"] == 1,
+          "expected one shared encoder, found {} ({} elements): {}".format(
+              st["encoders"], st["encoder_elements"], st["text"]))
+    check("consumers=(uint)3" in st["text"],
+          "the VP8 branch does not feed 3 consumers: " + st["text"])
+
+    consumers[0].kill()
+    prod.wait_event("consumer-removed")
+    for c in consumers[1:]:
+        before = c.frames_now("video")
+        c.wait_frames("video", before + 30)
+    st = stats(prod)
+    check(st["consumers"] == 2 and st["encoder_elements"] == 1,
+          "after one left: " + st["text"])
+
+    back = w.peer("consumer0-again", "consumer", w.uri("cam1"))
+    back.wait_frames("video", 30)
+    for c in consumers[1:]:
+        before = c.frames_now("video")
+        c.wait_frames("video", before + 10)
+    st = stats(prod)
+    check(st["consumers"] == 3 and st["encoder_elements"] == 1,
+          "after rejoining: " + st["text"])
+
+
+def test_producer_before_relay(w):
+    """The producer starts while the relay is down and connects once it is
+    up."""
+    port = 18443
+    prod = w.peer("producer", "producer", w.uri("cam1", port=port))
+    prod.wait_event("warning")  # relay unreachable, retrying
+    w.relay(port=port)
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    cons.wait_frames("video", 30)
+
+
+def test_relay_restart(w):
+    """Media keeps flowing while the relay restarts; both sides reconnect
+    and a new consumer gets media afterwards."""
+    relay = w.relay(port=18444)
+    prod = w.peer("producer", "producer", w.uri("cam1"))
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    cons.wait_frames("video", 30)
+    relay.kill()
+    prod.wait_event("signalling", connected=False)
+    before = cons.frames_now("video")
+    cons.wait_frames("video", before + 60)  # ~2 s of media without a relay
+    w.relay(port=18444)
+    prod.wait_event("signalling", connected=True)
+    before = cons.frames_now("video")
+    cons.wait_frames("video", before + 30)
+    late = w.peer("late-consumer", "consumer", w.uri("cam1"))
+    late.wait_frames("video", 30)
+
+
+def test_bad_peer_id(w):
+    """A consumer asking for a producer that does not exist fails with an
+    error naming it."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"))
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("no-such-camera"))
+    err = cons.wait("error", lambda ev: ev["event"] == "error")
+    check("no-such-camera" in err["message"],
+          "error does not name the producer: " + err["message"])
+    check(cons.proc.wait(timeout=WAIT) != 0, "consumer exited with 0")
+
+
+def test_refused_token(w):
+    """A relay with an access token refuses a producer with a wrong one, and
+    serves peers with the right one."""
+    w.relay("--token", "s3cret")
+    bad = w.peer("bad-producer", "producer", w.uri("cam1", token="wrong"))
+    err = bad.wait("error", lambda ev: ev["event"] == "error")
+    check("token" in err["message"].lower() or "401" in err["message"],
+          "error does not mention the token: " + err["message"])
+    prod = w.peer("producer", "producer", w.uri("cam1", token="s3cret"))
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1", token="s3cret"))
+    cons.wait_frames("video", 30)
+
+
+def test_no_common_codec(w):
+    """The producer sends only VP8, the consumer takes only H264: the
+    consumer fails with an error naming both; the producer goes on."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+    bad = w.peer("h264-only", "consumer", w.uri("cam1"), "--video-codecs",
+                 "H264")
+    err = bad.wait("error", lambda ev: ev["event"] == "error")
+    check("VP8" in err["message"] and "H264" in err["message"],
+          "error does not say which codecs: " + err["message"])
+    prod.wait_event("consumer-removed")
+    good = w.peer("consumer", "consumer", w.uri("cam1"))
+    good.wait_frames("video", 30)
+
+
+TESTS = {
+    "vp8-video-audio": test_vp8_video_audio,
+    "h264-video": test_h264_video,
+    "consumer-picks-codec": test_consumer_picks_codec,
+    "pre-encoded-h264": test_pre_encoded_h264,
+    "encoded-output": test_encoded_output,
+    "shared-encoder": test_shared_encoder,
+    "producer-before-relay": test_producer_before_relay,
+    "relay-restart": test_relay_restart,
+    "bad-peer-id": test_bad_peer_id,
+    "refused-token": test_refused_token,
+    "no-common-codec": test_no_common_codec,
+}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in TESTS:
+        if len(sys.argv) == 2 and sys.argv[1] == "--list":
+            print("\n".join(TESTS))
+            return 0
+        print("usage: run.py TEST (one of: {})".format(", ".join(TESTS)))
+        return 2
+    name = sys.argv[1]
+    if os.environ.get("GWS_E2E_NETNS") != "1":
+        if os.geteuid() != 0 or not shutil.which("unshare"):
+            print("SKIP: needs root and unshare for a private network "
+                  "namespace")
+            return SKIP
+        env = dict(os.environ, GWS_E2E_NETNS="1")
+        return subprocess.call(["unshare", "-n", "--", PYTHON,
+                                os.path.abspath(__file__), name], env=env)
+    subprocess.check_call(["ip", "link", "set", "lo", "up"])
+    world = World(name)
+    ok = False
+    started = time.monotonic()
+    try:
+        TESTS[name](world)
+        ok = True
+    except Failure as e:
+        print("FAIL {}: {}".format(name, e))
+    finally:
+        world.close(ok)
+    if ok:
+        print("PASS {} ({:.1f} s)".format(name, time.monotonic() - started))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
