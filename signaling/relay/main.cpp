@@ -187,17 +187,19 @@ main(int argc, char **argv) {
 
   std::unique_ptr<GMainLoop, LoopUnref> loop(g_main_loop_new(nullptr, FALSE));
   gws::relay::RelayServer server(std::move(config));
-  std::string error;
-  if (!server.start(error)) {
-    fprintf(stderr, "gst-webrtc-relay: %s\n", error.c_str());
-    return 1;
-  }
-
+  /* Before start(): once the "listening" line is out, a signal must
+   * already mean a clean shutdown. */
   std::function<void()> stop = [&server, &loop]() {
     server.shutdown([&loop]() { g_main_loop_quit(loop.get()); });
   };
   guint sigint = g_unix_signal_add(SIGINT, on_signal, &stop);
   guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &stop);
+
+  std::string error;
+  if (!server.start(error)) {
+    fprintf(stderr, "gst-webrtc-relay: %s\n", error.c_str());
+    return 1;
+  }
 
   g_main_loop_run(loop.get());
 

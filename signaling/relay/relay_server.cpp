@@ -288,6 +288,8 @@ RelayServer::on_early_request(SoupServer *, SoupServerMessage *msg,
   if (!is_websocket_request(msg))
     return;
   if (self->shutting_down_) {
+    soup_message_headers_replace(
+        soup_server_message_get_response_headers(msg), "Connection", "close");
     set_text_response(
         msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the relay is shutting down\n");
     return;
@@ -295,8 +297,11 @@ RelayServer::on_early_request(SoupServer *, SoupServerMessage *msg,
   if (!self->authorized(msg, query)) {
     self->log("refused connection from " + remote_of(msg)
               + ": missing or wrong access token (HTTP 401)");
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-        "WWW-Authenticate", "Bearer realm=\"gst-webrtc-relay\"");
+    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+    soup_message_headers_replace(
+        h, "WWW-Authenticate", "Bearer realm=\"gst-webrtc-relay\"");
+    /* A refused WebSocket client waits for the close; do not keep it. */
+    soup_message_headers_replace(h, "Connection", "close");
     set_text_response(msg, SOUP_STATUS_UNAUTHORIZED,
         "missing or wrong access token: send \"Authorization: Bearer "
         "TOKEN\" or add ?token=TOKEN to the URL\n");

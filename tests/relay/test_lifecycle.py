@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""Relay integration tests: connections ending (disconnect mid-session,
+flood control, keepalive reaping) and the relay ending (SIGTERM/SIGINT)."""
+import asyncio
+import base64
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from relaytest import (TIMEOUT, Client, case, main,  # noqa: E402
+                       start_session, websockets)
+
+
+@case()
+async def test_consumer_disconnect_mid_session(relay):
+    listener = await Client.connect(relay, name="listener")
+    await listener.register("listener")
+    producer = await Client.connect(relay, name="producer")
+    await producer.register("producer")
+    await listener.expect("peerStatusChanged", peerId=producer.id)
+    consumer = await Client.connect(relay, name="consumer")
+    await consumer.register("consumer")
+    await listener.expect("peerStatusChanged", peerId=consumer.id,
+                          roles=["consumer"])
+    sid = await start_session(consumer, producer)
+
+    await consumer.close()
+    await producer.expect("endSession", sessionId=sid)
+    gone = await listener.expect("peerStatusChanged", peerId=consumer.id)
+    assert gone["roles"] == [], gone
+    # The producer's own session state is clean: a new consumer works.
+    again = await Client.connect(relay, name="again")
+    await start_session(again, producer)
+
+
+@case()
+async def test_producer_disconnect_ends_all_its_sessions(relay):
+    listener = await Client.connect(relay, name="listener")
+    await listener.register("listener")
+    producer = await Client.connect(relay, name="producer")
+    await producer.register("producer")
+    await listener.expect("peerStatusChanged", peerId=producer.id)
+    c1 = await Client.connect(relay, name="c1")
+    c2 = await Client.connect(relay, name="c2")
+    s1 = await start_session(c1, producer)
+    s2 = await start_session(c2, producer)
+
+    await producer.close()
+    await c1.expect("endSession", sessionId=s1)
+    await c2.expect("endSession", sessionId=s2)
+    gone = await listener.expect("peerStatusChanged", peerId=producer.id)
+    assert gone["roles"] == [], gone
+    # Its sessions are gone for good.
+    await c1.send({"type": "peer", "sessionId": s1,
+                   "ice": {"candidate": "x", "sdpMLineIndex": 0}})
+    await c1.expect_error(s1)
+    listing = await c2.quiet()
+    assert listing["producers"] == [], listing
+
+
+@case()
+async def test_flooding_peer_is_disconnected_others_unaffected(relay):
+    producer = await Client.connect(relay, name="producer")
+    await producer.register("producer")
+    consumer = await Client.connect(relay, name="consumer")
+    sid = await start_session(consumer, producer)
+
+    # max_queue=None: the flooder keeps reading, so it sees the close.
+    flooder = await Client.connect(relay, name="flooder", max_queue=None)
+    await flooder.register("listener")
+    try:
+        for _ in range(3000):
+            await flooder.send({"type": "list"})
+    except websockets.exceptions.ConnectionClosed:
+        pass
+    code = await flooder.wait_closed()
+    assert code == 1008, code  # policy violation
+    await relay.wait_log(r"too many messages")
+
+    # The session between the others carries on.
+    offer = {"type": "offer", "sdp": "v=0\r\n"}
+    await producer.send({"type": "peer", "sessionId": sid, "sdp": offer})
+    assert (await consumer.expect("peer", sessionId=sid))["sdp"] == offer
+    listing = await consumer.quiet()
+    assert [p["id"] for p in listing["producers"]] == [producer.id]
+
+
+@case("--flood-rate", "5", "--flood-burst", "10")
+async def test_binary_flood_is_disconnected(relay):
+    flooder = await Client.connect(relay, name="flooder", max_queue=None)
+    try:
+        for _ in range(100):
+            await flooder.send(b"\x01\x02")
+    except websockets.exceptions.ConnectionClosed:
+        pass
+    assert await flooder.wait_closed() == 1008
+
+
+async def silent_websocket(port):
+    """A WebSocket client that completes the handshake, then never answers
+    anything (no pongs): a dead peer as the relay sees it."""
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection("127.0.0.1", port), TIMEOUT)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        f"GET /?peer-id=silent HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        .encode())
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return reader, writer
+
+
+@case("--ping-interval", "1")
+async def test_dead_connection_is_reaped_live_one_kept(relay):
+    listener = await Client.connect(relay, name="listener",
+                                    ping_interval=None)
+    await listener.register("listener")
+    reader, writer = await silent_websocket(relay.port)
+
+    # The relay pings every second; the silent peer is closed after about
+    # 2.5 s without an answer. Read (and ignore) until the relay hangs up.
+    async def until_eof():
+        while await reader.read(4096):
+            pass
+    await asyncio.wait_for(until_eof(), 15)
+    writer.close()
+    await relay.wait_log(r"reaping connection \d+ .*\(peer silent\)")
+
+    # The live client answered every ping (its library pongs) and was never
+    # reaped, although it sent no message for the whole time.
+    await listener.quiet()
+    assert not any("reaping" in line and "silent" not in line
+                   for line in relay.lines), relay.lines
+
+
+async def check_signal_shutdown(relay, sig):
+    a = await Client.connect(relay, name="a")
+    b = await Client.connect(relay, "peer-id=b", name="b")
+    await b.register("producer")
+    await start_session(a, b)
+    assert await relay.stop(sig) == 0
+    for c in (a, b):
+        code = await c.wait_closed()
+        assert code == 1001, code  # going away
+    await relay.wait_log(r"shutting down")
+    await relay.wait_log(r"stopped")
+
+
+@case()
+async def test_sigterm_closes_peers_and_exits_zero(relay):
+    await check_signal_shutdown(relay, signal.SIGTERM)
+
+
+@case()
+async def test_sigint_closes_peers_and_exits_zero(relay):
+    await check_signal_shutdown(relay, signal.SIGINT)
+
+
+@case()
+async def test_sigterm_when_idle_exits_zero(relay):
+    assert await relay.stop(signal.SIGTERM) == 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(globals()))
