@@ -8,6 +8,7 @@
 #include "protocol/message.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gtest/gtest.h>
 #include <libsoup/soup.h>
 
@@ -120,7 +121,7 @@ class Relay {
         break;
       g_printerr("relay| %s\n", line);
       std::string l = line;
-      auto at = l.find("listening on ws://");
+      auto at = l.find("listening on ws");
       if (at != std::string::npos) {
         std::string url = l.substr(at + strlen("listening on "));
         while (!url.empty() && (url.back() == '/' || isspace(url.back())))
@@ -907,6 +908,51 @@ TEST_F(WsSignaller, DroppingTheLastReferenceAnywhereCleansUp) {
   Peer again(GWS_SIGNALLER_ROLE_PRODUCER, uri(relay.url(), "peer-id=gone"));
   gws_signaller_start(again.s);
   ASSERT_TRUE(again->wait_connected(true));
+}
+
+TEST_F(WsSignaller, WssChecksTheCertificateUnlessTold) {
+  g_autofree gchar *openssl = g_find_program_in_path("openssl");
+  if (!openssl)
+    GTEST_SKIP() << "openssl not installed: cannot make a test certificate";
+  g_autofree gchar *dir = g_dir_make_tmp("gws-sig-tls-XXXXXX", nullptr);
+  ASSERT_NE(dir, nullptr);
+  std::string key = std::string(dir) + "/key.pem";
+  std::string cert = std::string(dir) + "/cert.pem";
+  const gchar *argv[] = {openssl, "req", "-x509", "-newkey", "rsa:2048",
+      "-nodes", "-keyout", key.c_str(), "-out", cert.c_str(), "-days", "1",
+      "-subj", "/CN=127.0.0.1", nullptr};
+  gint status = -1;
+  ASSERT_TRUE(g_spawn_sync(nullptr, const_cast<gchar **>(argv), nullptr,
+      static_cast<GSpawnFlags>(
+          G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL),
+      nullptr, nullptr, nullptr, nullptr, &status, nullptr));
+  ASSERT_TRUE(g_spawn_check_wait_status(status, nullptr));
+
+  Relay relay;
+  ASSERT_TRUE(relay.start(0, {"--cert", cert, "--key", key}));
+  std::string url = relay.url();
+  ASSERT_EQ(url.rfind("wss://", 0), 0u) << url;
+
+  /* Self-signed and checked: refused, with the way out in the message. */
+  Peer strict(GWS_SIGNALLER_ROLE_PRODUCER, uri(url, "peer-id=tls1"));
+  gws_signaller_start(strict.s);
+  auto err = strict->wait("error::fatal");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->text.find("tls-validation=false"), std::string::npos)
+      << err->text;
+
+  /* Not checked: works end to end. */
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(url, "peer-id=tls1"));
+  g_object_set(producer.s, "tls-validation", FALSE, nullptr);
+  gws_signaller_start(producer.s);
+  ASSERT_TRUE(producer->wait_connected(true));
+  Peer consumer(GWS_SIGNALLER_ROLE_CONSUMER, uri(url, "peer-id=tls1"));
+  g_object_set(consumer.s, "tls-validation", FALSE, nullptr);
+  EXPECT_FALSE(start_session(producer, consumer).empty());
+
+  g_unlink(key.c_str());
+  g_unlink(cert.c_str());
+  g_rmdir(dir);
 }
 
 TEST_F(WsSignaller, UnknownSchemeIsRefused) {
