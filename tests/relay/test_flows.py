@@ -102,6 +102,11 @@ async def test_offer_answer_and_ice_are_relayed_verbatim(relay):
            "usernameFragment": "abcd"}
     await consumer.send({"type": "peer", "sessionId": sid, "ice": ice})
     assert (await producer.expect("peer", sessionId=sid))["ice"] == ice
+    # End of candidates, as browsers send it: an empty candidate.
+    eoc = {"candidate": "", "sdpMid": "0", "sdpMLineIndex": 0,
+           "usernameFragment": None}
+    await consumer.send({"type": "peer", "sessionId": sid, "ice": eoc})
+    assert (await producer.expect("peer", sessionId=sid))["ice"] == eoc
     ice2 = {"candidate": "candidate:2 1 TCP 1015022079 127.0.0.1 9 typ host "
                          "tcptype active", "sdpMLineIndex": 1}
     await producer.send({"type": "peer", "sessionId": sid, "ice": ice2})
