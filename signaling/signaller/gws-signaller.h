@@ -87,14 +87,17 @@ void gws_signaller_end_session(GwsSignaller *self, const gchar *session_id);
  *     gchar *candidate)
  *   A remote ICE candidate (may arrive before the description: buffer it).
  * "session-ended" (gchar *session_id, gchar *reason or NULL)
- *   The remote side ended the session, or it was lost.
+ *   The remote side ended the session, or the signaller lost it for good.
+ *   Not emitted just because the signalling connection dropped: sessions
+ *   already established keep their media flowing without it.
  * "error" (gchar *message), detailed: "error::fatal" or "error::retrying"
  *   Something the user can act on. Fatal: the signaller cannot go on
  *   (token refused, id taken, producer not found). Retrying: it keeps
  *   trying (relay unreachable). Sessions already running may keep flowing.
  *   The message is fit for a user.
  * "connection-changed" (gboolean connected)
- *   The signalling channel went up or down (reconnects are internal).
+ *   The signalling channel went up (and we are registered) or down.
+ *   Reconnecting is the signaller's business.
  */
 void gws_signaller_emit_session_requested(GwsSignaller *self,
     const gchar *session_id, const gchar *peer_id,

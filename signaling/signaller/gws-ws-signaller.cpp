@@ -396,6 +396,8 @@ on_welcome(GwsWsSignaller *self, const proto::Message &msg) {
   priv->backoff_ms = s.min_backoff_ms;
   priv->unreachable_reported = false;
   std::string claim = s.claim();
+  if (!claim.empty() && claim == priv->my_id)
+    priv->claimed_before = true; /* a relay refuses a claim before welcome */
   if (!claim.empty() && claim != priv->my_id)
     GST_WARNING_OBJECT(self,
         "the server gave us the id %s instead of the claimed %s (it does not "
@@ -458,8 +460,6 @@ on_list(GwsWsSignaller *self, const proto::Message &msg) {
   if (priv->registering) {
     priv->registering = false;
     priv->ever_connected = true;
-    if (!priv->active.claim().empty())
-      priv->claimed_before = true;
     GST_INFO_OBJECT(self, "registered as %s %s",
         priv->active.role == GWS_SIGNALLER_ROLE_PRODUCER ? "producer"
                                                          : "listener",
