@@ -45,6 +45,9 @@ constexpr guint kDefaultKeepaliveSeconds = 20;
  * relay is gone even if TCP does not say so (host down, link cut). */
 constexpr guint kDeadIntervals = 3;
 constexpr guint kConnectTimeoutMs = 10000;
+/* After a reconnect, refusals of our own id are first taken for our old
+ * connection not yet reaped; after this many in a row the user is told. */
+constexpr guint kQuietClaimRefusals = 3;
 constexpr guint64 kMaxIncomingPayload = 4 * 1024 * 1024;
 constexpr guint kShutdownCloseTimeoutMs = 1000;
 
@@ -206,6 +209,7 @@ struct GwsWsSignallerPrivate {
   bool connected = false;   /* "connection-changed" TRUE was emitted */
   bool ever_connected = false;
   bool claimed_before = false; /* our id was accepted once */
+  guint claim_refusals = 0;    /* in a row, after claimed_before */
   bool unreachable_reported = false;
   std::string my_id;
 
@@ -398,6 +402,7 @@ on_welcome(GwsWsSignaller *self, const proto::Message &msg) {
   std::string claim = s.claim();
   if (!claim.empty() && claim == priv->my_id)
     priv->claimed_before = true; /* a relay refuses a claim before welcome */
+  priv->claim_refusals = 0;
   if (!claim.empty() && claim != priv->my_id)
     GST_WARNING_OBJECT(self,
         "the server gave us the id %s instead of the claimed %s (it does not "
@@ -599,6 +604,13 @@ on_error(GwsWsSignaller *self, const proto::Message &msg) {
         /* Most likely our own previous connection, not yet reaped by the
          * relay: try again after the backoff. */
         GST_INFO_OBJECT(self, "id %s still held, will retry", claim.c_str());
+        if (++priv->claim_refusals == kQuietClaimRefusals) {
+          std::string message = "peer id \"" + claim
+                                + "\" is held by another peer at "
+                                + priv->connect_url + " (retrying)";
+          gws_signaller_emit_error_full(
+              GWS_SIGNALLER(self), message.c_str(), FALSE);
+        }
         return;
       }
       fail(self, "peer id \"" + claim + "\" is already in use at "

@@ -842,6 +842,43 @@ TEST_F(WsSignaller, WireFormatMetaConsumerOfferAndDisconnectReason) {
   EXPECT_FALSE(ended->text.empty());
 }
 
+TEST_F(WsSignaller, OwnIdHeldByAnotherIsRetriedAndReported) {
+  Relay relay;
+  ASSERT_TRUE(relay.start(0));
+  std::string url = relay.url();
+  RawClient listener;
+  ASSERT_TRUE(listener.connect(url + "/"));
+  ASSERT_TRUE(listener.wait(proto::Type::Welcome));
+  listener.send(R"({"type":"setPeerStatus","roles":["listener"],"meta":null})");
+
+  /* The producer has held cam1 before... */
+  Peer producer(GWS_SIGNALLER_ROLE_PRODUCER, uri(url, "peer-id=cam1"));
+  gws_signaller_start(producer.s);
+  ASSERT_TRUE(producer->wait_connected(true));
+  gws_signaller_stop(producer.s);
+  ASSERT_TRUE(listener.wait(
+      proto::Type::PeerStatusChanged, [](const proto::Message &m) {
+        return m.peer_id == "cam1" && m.roles == 0;
+      }));
+
+  /* ...someone else has it now (as after a relay restart, where our old
+   * connection may not be reaped yet): the producer keeps trying, and tells
+   * the user after a few refusals, without giving up. */
+  RawClient squatter;
+  ASSERT_TRUE(squatter.connect(url + "/?peer-id=cam1"));
+  ASSERT_TRUE(squatter.wait(proto::Type::Welcome));
+  gws_signaller_start(producer.s);
+  auto err = producer->wait("error::retrying");
+  ASSERT_TRUE(err);
+  EXPECT_NE(
+      err->text.find("\"cam1\" is held by another peer"), std::string::npos)
+      << err->text;
+  EXPECT_EQ(producer->count("error::fatal"), 0);
+
+  squatter.close();
+  ASSERT_TRUE(producer->wait_connected(true));
+}
+
 TEST_F(WsSignaller, HungRelayIsDetectedAndReconnected) {
   Relay relay;
   ASSERT_TRUE(relay.start(0));
