@@ -166,8 +166,12 @@ class Client:
             if peer_id is not None:
                 self.id = peer_id
             assert me["peerId"] == self.id, me
-        elif peer_id is not None:
+            return
+        if peer_id is not None:
             self.id = peer_id
+        # setPeerStatus has no reply: a list round trip proves the relay has
+        # processed it before another connection relies on it.
+        await self.quiet()
 
     async def quiet(self):
         """Proves nothing is queued for this peer: `list` is answered next."""
