@@ -347,6 +347,21 @@ ConsumerSession::link_streams() {
                                        | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
           rewrite_pt_probe, GUINT_TO_POINTER(packed), nullptr);
     }
+    /* The offer carried our fmtp (H264 profile-level-id 42e01f, ...). The
+     * encoder's stream says what it really is (e.g. 42c00d), and webrtcbin
+     * refuses input caps that do not match the codec preferences, so keep
+     * only what identifies the codec once negotiation is done. */
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_object_get(st.pad, "transceiver", &trans, nullptr);
+    if (trans) {
+      GstCaps *loose = gst_caps_new_simple("application/x-rtp", "media",
+          G_TYPE_STRING, media_kind_name(st.codec->kind), "encoding-name",
+          G_TYPE_STRING, st.codec->name, "clock-rate", G_TYPE_INT,
+          st.codec->clock_rate, nullptr);
+      g_object_set(trans, "codec-preferences", loose, nullptr);
+      gst_caps_unref(loose);
+      gst_object_unref(trans);
+    }
     st.output = host_.link_stream(i, *st.codec, st.pad, id_);
     if (!st.output)
       return false;

@@ -293,6 +293,19 @@ EncoderBranch::attach(GstPad *webrtc_sink, const std::string &consumer) {
     gst_bin_remove(bin_, queue);
     return 0;
   }
+  /* One consumer's failure must not reach the shared encoder: once this
+   * output's queue could not push (not negotiated, flushing, ...), its tee
+   * pad drops buffers instead of returning the error to the tee. */
+  GstPad *qsrc_ref = gst_element_get_static_pad(queue, "src");
+  gst_pad_add_probe(
+      tee_pad,
+      static_cast<GstPadProbeType>(
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [](GstPad *, GstPadProbeInfo *, gpointer data) {
+        GstFlowReturn last = gst_pad_get_last_flow_return(GST_PAD(data));
+        return last < GST_FLOW_OK ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+      },
+      qsrc_ref, gst_object_unref);
   guint id = next_output_++;
   outputs_.push_back({id, tee_pad, queue});
   GST_INFO_OBJECT(
@@ -318,6 +331,15 @@ EncoderBranch::detach(guint output_id) {
         bin_, "%s now feeds %u consumer(s)", name_.c_str(), outputs());
     return;
   }
+}
+
+GstElement *
+EncoderBranch::output_queue(guint output_id) const {
+  for (const auto &o : outputs_) {
+    if (o.id == output_id)
+      return o.queue;
+  }
+  return nullptr;
 }
 
 guint64

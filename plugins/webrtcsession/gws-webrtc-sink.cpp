@@ -463,6 +463,10 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     it = s->branches.emplace(&codec, std::move(branch)).first;
   }
   guint out = it->second->attach(pad, session_id);
+  if (out) {
+    std::lock_guard<std::mutex> g(lock);
+    webrtcbins[it->second->output_queue(out)] = session_id;
+  }
   /* New webrtcbins need the pipeline latency to time their RTCP. */
   gst_element_post_message(
       GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
@@ -481,6 +485,10 @@ SinkPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
   auto it = s->branches.find(&codec);
   if (it == s->branches.end())
     return;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    webrtcbins.erase(it->second->output_queue(output));
+  }
   it->second->detach(output);
   /* No viewer left for this codec: stop encoding it. */
   if (it->second->outputs() == 0)

@@ -10,7 +10,9 @@ Events (one JSON object per line, always with "event"):
   ready                      pipeline is PLAYING
   signalling  connected      the signaller's connection went up or down
   consumer-added / consumer-removed  peer, session (producer)
-  stats       consumers, encoders, encoder_elements, branches (producer)
+  stats       consumers, encoders (the sink's count), encoder_elements
+              (encoder elements inside the sink bin), branches (stream,
+              codec, encoder, consumers, ...), sessions (producer)
   caps        kind, name, width/height or rate/channels (consumer, first
               buffer of each stream)
   frames      kind, count (consumer, every 10 buffers)
@@ -20,6 +22,7 @@ Events (one JSON object per line, always with "event"):
 
 import argparse
 import json
+import re
 import sys
 import threading
 
@@ -37,6 +40,18 @@ def emit(event, **fields):
     with _out_lock:
         sys.stdout.write(json.dumps(fields) + "\n")
         sys.stdout.flush()
+
+
+def substructures(text, name):
+    """The structures named `name` inside a list field of a serialized
+    structure, as dicts (GI cannot read GstValueList fields directly)."""
+    out = []
+    for m in re.finditer(r'"({}\\,(?:[^"\\]|\\.)*)"'.format(name), text):
+        raw = re.sub(r"\\(.)", r"\1", m.group(1))
+        s = Gst.Structure.from_string(raw)[0]
+        out.append({s.nth_field_name(i): s.get_value(s.nth_field_name(i))
+                    for i in range(s.n_fields())})
+    return out
 
 
 def producer_pipeline(args):
@@ -155,9 +170,11 @@ class Peer:
             factory = elem.get_factory()
             if factory and factory.get_name() in ENCODERS:
                 encoders += 1
+        text = st.to_string()
         emit("stats", consumers=st.get_value("consumers"),
              encoders=st.get_value("encoders"), encoder_elements=encoders,
-             text=st.to_string())
+             branches=substructures(text, "branch"),
+             sessions=substructures(text, "session"), text=text)
         return False
 
     # common --------------------------------------------------------------
