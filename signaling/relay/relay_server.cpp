@@ -2,6 +2,8 @@
 #include "relay_server.h"
 
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -24,6 +26,8 @@ constexpr double kReapAfterIntervals = 2.5;
 constexpr guint kShutdownGraceMs = 2000;
 /* Largest static file served from --web-root. */
 constexpr goffset kMaxStaticFile = 32 * 1024 * 1024;
+/* Pending connections the kernel queues for us (capped by somaxconn). */
+constexpr int kListenBacklog = 4096;
 
 /* A close frame's reason must fit in 123 bytes; cut at a UTF-8 boundary. */
 std::string
@@ -219,7 +223,19 @@ RelayServer::start(std::string &error) {
   g_autoptr(GError) err = nullptr;
   auto options = static_cast<SoupServerListenOptions>(
       tls ? SOUP_SERVER_LISTEN_HTTPS : 0);
-  if (!soup_server_listen(server_.get(), sockaddr, options, &err)) {
+  /* Our own socket rather than soup_server_listen(): its listener keeps
+   * GLib's default backlog of 10, so a burst of connections (a fleet of
+   * cameras reconnecting after a relay restart) overflows it and each
+   * dropped SYN costs that client a 1 s retransmit. */
+  g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(addr),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &err);
+  if (sock) {
+    g_socket_set_listen_backlog(sock, kListenBacklog);
+    if (!g_socket_bind(sock, sockaddr, TRUE, &err)
+        || !g_socket_listen(sock, &err))
+      g_clear_object(&sock);
+  }
+  if (!sock || !soup_server_listen_socket(server_.get(), sock, options, &err)) {
     error = "cannot listen on " + config_.host + ":"
             + std::to_string(config_.port) + ": " + err->message;
     server_.reset();
@@ -285,6 +301,11 @@ void
 RelayServer::on_early_request(SoupServer *, SoupServerMessage *msg,
     const char *, GHashTable *query, gpointer user_data) {
   auto *self = static_cast<RelayServer *>(user_data);
+  /* Signalling is small messages that must leave at once: without this,
+   * Nagle holds the welcome behind the 101 until the peer's delayed ACK
+   * (~40 ms a connection), and every relayed message can wait the same. */
+  if (GSocket *sock = soup_server_message_get_socket(msg))
+    g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
   if (!is_websocket_request(msg))
     return;
   if (self->shutting_down_) {
