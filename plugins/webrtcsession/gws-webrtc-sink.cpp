@@ -100,14 +100,22 @@ namespace {
 struct InputStream {
   std::string name;
   MediaKind kind = MediaKind::Video;
-  GstPad *ghost = nullptr; /* owned by the element */
-  GstElement *tee = nullptr;
+  GstPad *ghost = nullptr;              /* owned by the element */
+  GstElement *tee = nullptr;            /* our reference; a child of the bin */
   std::map<const CodecInfo *, int> pts; /* fixed payload type per codec */
   /* Guarded by SinkPrivate::lock. */
   GstCaps *caps = nullptr;
   bool eos = false;
   /* Session thread only. */
   std::map<const CodecInfo *, std::unique_ptr<EncoderBranch>> branches;
+
+  ~InputStream() {
+    branches.clear();
+    if (tee)
+      gst_object_unref(tee);
+    if (caps)
+      gst_caps_unref(caps);
+  }
 };
 
 struct PendingSession {
@@ -140,10 +148,6 @@ struct SinkPrivate : public ConsumerSession::Host {
     g_value_unset(&turn_servers);
     if (signaller)
       g_object_unref(signaller);
-    for (auto &s : streams) {
-      if (s->caps)
-        gst_caps_unref(s->caps);
-    }
   }
 
   GwsWebRTCSink *self;
@@ -705,6 +709,7 @@ gws_webrtc_sink_request_new_pad(GstElement *element, GstPadTemplate *templ,
   if (!s->tee)
     return nullptr;
   g_object_set(s->tee, "allow-not-linked", TRUE, nullptr);
+  gst_object_ref_sink(s->tee);
   gst_bin_add(GST_BIN(self), s->tee);
   gst_element_sync_state_with_parent(s->tee);
   GstPad *tee_sink = gst_element_get_static_pad(s->tee, "sink");
@@ -757,11 +762,13 @@ gws_webrtc_sink_release_pad(GstElement *element, GstPad *pad) {
     }
   });
   gst_element_remove_pad(element, pad);
-  gst_element_set_locked_state(s->tee, TRUE);
-  gst_element_set_state(s->tee, GST_STATE_NULL);
-  gst_bin_remove(GST_BIN(self), s->tee);
-  if (s->caps)
-    gst_caps_replace(&s->caps, nullptr);
+  /* When the bin is disposed, its children are gone before request pads
+   * are released. */
+  if (GST_OBJECT_PARENT(s->tee) == GST_OBJECT(self)) {
+    gst_element_set_locked_state(s->tee, TRUE);
+    gst_element_set_state(s->tee, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(self), s->tee);
+  }
 }
 
 /* ---- GstElement / GstBin ---- */

@@ -373,6 +373,16 @@ SrcPrivate::on_stream_pad(GstPad *pad) {
       GST_ELEMENT_GET_CLASS(self), video ? "video_%u" : "audio_%u");
   GstPad *ghost
       = gst_ghost_pad_new_no_target_from_template(name.c_str(), templ);
+  /* All streams share one transport (BUNDLE): a stream nobody linked
+   * must not stop the others with not-linked, so drop its data. */
+  gst_pad_add_probe(
+      ghost,
+      static_cast<GstPadProbeType>(
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [](GstPad *pad, GstPadProbeInfo *, gpointer) {
+        return gst_pad_is_linked(pad) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+      },
+      nullptr, nullptr);
   gst_pad_set_active(ghost, TRUE);
   gst_element_add_pad(GST_ELEMENT(self), ghost); /* app links it now */
 

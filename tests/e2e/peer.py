@@ -125,6 +125,9 @@ class Peer:
     # consumer side -------------------------------------------------------
     def on_pad_added(self, _src, pad):
         kind = "video" if pad.get_name().startswith("video") else "audio"
+        emit("pad", name=pad.get_name())
+        if kind not in self.args.link.split(","):
+            return  # left unlinked on purpose
         elements = []
         if self.args.encoded and kind == "video":
             caps = Gst.Caps.from_string(self.args.encoded)
@@ -224,6 +227,8 @@ def main():
     parser.add_argument("--encoded", default="",
                         help="consumer: caps the video branch accepts, e.g. "
                         "video/x-h264 (no decoding)")
+    parser.add_argument("--link", default="video,audio",
+                        help="consumer: which kinds of pads to link")
     args = parser.parse_args()
     Gst.init(None)
     sys.exit(Peer(args).run())

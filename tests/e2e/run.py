@@ -97,10 +97,10 @@ class Proc:
                 raise Failure("{}: error while waiting for {}: {}".format(
                     self.name, what, ev.get("message")))
 
-    def wait_event(self, name, timeout=WAIT, **match):
+    def wait_event(self, event, timeout=WAIT, **match):
         return self.wait(
-            name + (" " + json.dumps(match) if match else ""),
-            lambda ev: ev["event"] == name and all(
+            event + (" " + json.dumps(match) if match else ""),
+            lambda ev: ev["event"] == event and all(
                 ev.get(k) == v for k, v in match.items()), timeout)
 
     def wait_frames(self, kind, at_least, timeout=WAIT):
@@ -292,17 +292,19 @@ def test_pre_encoded_h264(w):
 
 def test_encoded_output(w):
     """A consumer whose downstream takes only video/x-h264 gets it undecoded
-    (the receiver-to-file case)."""
+    (the receiver-to-file case); the audio pad it leaves unlinked does not
+    stop the video."""
     w.relay()
     prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
-                  "H264")
+                  "H264", "--audio")
     prod.wait_event("signalling", connected=True)
     cons = w.peer("consumer", "consumer", w.uri("cam1"), "--encoded",
-                  "video/x-h264")
+                  "video/x-h264", "--link", "video")
     caps = cons.wait_event("caps", kind="video")
     check(caps["name"] == "video/x-h264",
           "expected encoded H264, got {}".format(caps))
-    cons.wait_frames("video", 60)
+    cons.wait_event("pad", name="audio_0")
+    cons.wait_frames("video", 90)
 
 
 def test_shared_encoder(w):
