@@ -68,6 +68,14 @@ void gws_signaller_start(GwsSignaller *self);
 void gws_signaller_stop(GwsSignaller *self);
 void gws_signaller_send_sdp(GwsSignaller *self, const gchar *session_id,
     const GstWebRTCSessionDescription *sdp);
+/**
+ * gws_signaller_add_ice:
+ * @self: the signaller
+ * @session_id: the session
+ * @candidate: (nullable): the candidate line; %NULL when gathering is done
+ * @mline_index: the media line it belongs to
+ * @mid: (nullable): the media id, when known
+ */
 void gws_signaller_add_ice(GwsSignaller *self, const gchar *session_id,
     const gchar *candidate, guint mline_index, const gchar *mid);
 void gws_signaller_end_session(GwsSignaller *self, const gchar *session_id);
@@ -99,6 +107,13 @@ void gws_signaller_end_session(GwsSignaller *self, const gchar *session_id);
  *   The signalling channel went up (and we are registered) or down.
  *   Reconnecting is the signaller's business.
  */
+/**
+ * gws_signaller_emit_session_requested:
+ * @self: the signaller
+ * @session_id: the new session
+ * @peer_id: the peer asking for it
+ * @offer: (nullable): the peer's offer, when it offered first
+ */
 void gws_signaller_emit_session_requested(GwsSignaller *self,
     const gchar *session_id, const gchar *peer_id,
     const GstWebRTCSessionDescription *offer);
@@ -106,8 +121,22 @@ void gws_signaller_emit_session_started(
     GwsSignaller *self, const gchar *session_id, const gchar *peer_id);
 void gws_signaller_emit_session_description(GwsSignaller *self,
     const gchar *session_id, const GstWebRTCSessionDescription *desc);
+/**
+ * gws_signaller_emit_handle_ice:
+ * @self: the signaller
+ * @session_id: the session
+ * @mline_index: the media line
+ * @mid: (nullable): the media id, when the remote side sent one
+ * @candidate: the candidate line
+ */
 void gws_signaller_emit_handle_ice(GwsSignaller *self, const gchar *session_id,
     guint mline_index, const gchar *mid, const gchar *candidate);
+/**
+ * gws_signaller_emit_session_ended:
+ * @self: the signaller
+ * @session_id: the session
+ * @reason: (nullable): why, when known
+ */
 void gws_signaller_emit_session_ended(
     GwsSignaller *self, const gchar *session_id, const gchar *reason);
 void gws_signaller_emit_error(GwsSignaller *self, const gchar *message);
@@ -146,6 +175,16 @@ GwsSignallerRole gws_signaller_get_role(GwsSignaller *self);
  * property with gws_signaller_new_for_uri(). The type must have "uri" and
  * "role" properties. */
 void gws_signaller_register_scheme(const gchar *scheme, GType type);
+
+/**
+ * gws_signaller_new_for_uri:
+ * @uri: e.g. "ws://127.0.0.1:8443/?peer-id=cam1"
+ * @role: producer or consumer
+ * @error: a #GWS_SIGNALLER_ERROR when @uri is not an absolute URI or no
+ *   signaller is registered for its scheme
+ *
+ * Returns: (transfer full): a new signaller for @uri, or %NULL
+ */
 GwsSignaller *gws_signaller_new_for_uri(
     const gchar *uri, GwsSignallerRole role, GError **error);
 /* The schemes of the protocols built into this library: "ws" and "wss"
@@ -153,7 +192,12 @@ GwsSignaller *gws_signaller_new_for_uri(
  * The plugin calls it from plugin_init; gws_signaller_new_for_uri() calls it
  * too. */
 void gws_signaller_register_builtin(void);
-/* The registered schemes, sorted, NULL-terminated (g_strfreev it). */
+/**
+ * gws_signaller_list_schemes:
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the registered
+ *   schemes, sorted (g_strfreev() them)
+ */
 gchar **gws_signaller_list_schemes(void);
 
 G_END_DECLS

@@ -14,7 +14,15 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(
     GwsWsSignaller, gws_ws_signaller, GWS, WS_SIGNALLER, GObject)
 
-/* Same as g_object_new (GWS_TYPE_WS_SIGNALLER, "role", role, "uri", uri). */
+/**
+ * gws_ws_signaller_new:
+ * @role: producer or consumer
+ * @uri: (nullable): ws:// or wss:// URI of the relay
+ *
+ * Same as g_object_new (GWS_TYPE_WS_SIGNALLER, "role", role, "uri", uri).
+ *
+ * Returns: (transfer full): a new WebSocket signaller
+ */
 GwsSignaller *gws_ws_signaller_new(GwsSignallerRole role, const gchar *uri);
 
 G_END_DECLS
