@@ -14,8 +14,12 @@
  *
  * Lifetime: every closure posted to the thread and every asynchronous
  * connect holds a strong reference, so dispose only runs when none is
- * pending. Dispose tears the connection down on the thread, lets a graceful
- * close finish (bounded), and joins the thread. */
+ * pending; timers and WebSocket handlers hold none and are removed with the
+ * connection. Dispose from another thread tears the connection down on the
+ * signaller thread, lets a graceful close finish (at most 1 s) and joins the
+ * thread. When the last reference goes on the signaller thread itself (the
+ * end of a connect callback), dispose closes the sockets at once and lets
+ * the thread end on its own. */
 #include "gws-ws-signaller.h"
 
 #include "protocol/message.h"
@@ -241,6 +245,9 @@ G_DEFINE_TYPE_WITH_CODE(
 static void connect_now(GwsWsSignaller *self);
 static void schedule_retry(GwsWsSignaller *self);
 static void drop_connection(GwsWsSignaller *self, bool graceful);
+static void on_ws_closed(SoupWebsocketConnection *ws, gpointer user_data);
+static gboolean check_liveness(gpointer data);
+static void on_connected(GObject *source, GAsyncResult *res, gpointer data);
 
 /* ---- Posting work to the signaller thread ---- */
 
@@ -698,7 +705,7 @@ on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
 }
 
 static void
-on_ws_closed(SoupWebsocketConnection *ws, gpointer user_data) {
+on_ws_closed_impl(SoupWebsocketConnection *ws, gpointer user_data) {
   auto *self = GWS_WS_SIGNALLER(user_data);
   auto *priv = self->priv;
   GST_INFO_OBJECT(self, "connection to %s closed (code %u%s%s)",
@@ -772,7 +779,7 @@ drop_connection(GwsWsSignaller *self, bool graceful) {
 /* Runs every keepalive interval while connected (no reference held: the
  * source is destroyed with the connection). */
 static gboolean
-check_liveness(gpointer data) {
+check_liveness_impl(gpointer data) {
   auto *self = GWS_WS_SIGNALLER(data);
   auto *priv = self->priv;
   gint64 silent_us = g_get_monotonic_time() - priv->last_heard_us;
@@ -804,7 +811,7 @@ struct ConnectOp {
 } // namespace
 
 static void
-on_connected(GObject *source, GAsyncResult *res, gpointer data) {
+on_connected_impl(GObject *source, GAsyncResult *res, gpointer data) {
   std::unique_ptr<ConnectOp> op(static_cast<ConnectOp *>(data));
   GwsWsSignaller *self = op->self;
   auto *priv = self->priv;
@@ -944,6 +951,35 @@ connect_now(GwsWsSignaller *self) {
       static_cast<GwsWsSignaller *>(g_object_ref(self)), msg, priv->generation};
   soup_session_websocket_connect_async(priv->session, msg, nullptr, nullptr,
       G_PRIORITY_DEFAULT, priv->cancellable, on_connected, op);
+}
+
+/* C entry points: no exception crosses them. */
+static void
+on_ws_closed(SoupWebsocketConnection *ws, gpointer user_data) {
+  try {
+    on_ws_closed_impl(ws, user_data);
+  } catch (const std::exception &e) {
+    GST_ERROR("internal error: %s", e.what());
+  }
+}
+
+static gboolean
+check_liveness(gpointer data) {
+  try {
+    return check_liveness_impl(data);
+  } catch (const std::exception &e) {
+    GST_ERROR("internal error: %s", e.what());
+    return G_SOURCE_CONTINUE;
+  }
+}
+
+static void
+on_connected(GObject *source, GAsyncResult *res, gpointer data) {
+  try {
+    on_connected_impl(source, res, data);
+  } catch (const std::exception &e) {
+    GST_ERROR("internal error: %s", e.what());
+  }
 }
 
 static gboolean
