@@ -603,6 +603,12 @@ on_error(GwsWsSignaller *self, const proto::Message &msg) {
   const std::string &d = msg.details;
   GST_WARNING_OBJECT(self, "relay error: %s", d.c_str());
 
+  if (d.find("ProtocolVersion") != std::string::npos) {
+    /* A server that only speaks v1_0: endSession comes without reasons. */
+    GST_INFO_OBJECT(self, "the relay does not take protocol v1_1");
+    return;
+  }
+
   if (!priv->welcomed) {
     /* Refused before the welcome: the relay turned our claim down. */
     std::string claim = priv->active.claim();
