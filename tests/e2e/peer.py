@@ -13,9 +13,10 @@ Events (one JSON object per line, always with "event"):
   stats       consumers, encoders (the sink's count), encoder_elements
               (encoder elements inside the sink bin), branches (stream,
               codec, encoder, consumers, ...), sessions (producer)
-  caps        kind, name, width/height or rate/channels (consumer, first
-              buffer of each stream)
-  frames      kind, count (consumer, every 10 buffers)
+  pad         name (consumer: webrtcsrc added a pad)
+  caps        kind, pad, name, width/height or rate/channels (consumer,
+              first buffer of each stream)
+  frames      kind, pad, count (consumer, every 10 buffers of a pad)
   warning / error  message
   eos
 """
@@ -65,6 +66,12 @@ def producer_pipeline(args):
         parts.append(
             "videotestsrc is-live=true pattern=ball ! {} ! ws.video_0".format(
                 caps))
+    elif args.video == "raw2":  # two video streams: 320x240 and 160x120
+        parts.append(
+            "videotestsrc is-live=true pattern=ball ! {} ! ws.video_0 "
+            "videotestsrc is-live=true pattern=snow ! "
+            "video/x-raw,width=160,height=120,framerate=30/1 ! "
+            "ws.video_1".format(caps))
     elif args.video == "h264":
         parts.append(
             "videotestsrc is-live=true pattern=ball ! {} ! "
@@ -138,7 +145,7 @@ class Peer:
         sink.set_property("sync", False)
         sink.set_property("async", False)
         sink.set_property("signal-handoffs", True)
-        sink.connect("handoff", self.on_buffer, kind)
+        sink.connect("handoff", self.on_buffer, kind, pad.get_name())
         elements.append(sink)
         for e in elements:
             self.pipeline.add(e)
@@ -147,19 +154,19 @@ class Peer:
             a.link(b)
         pad.link(elements[0].get_static_pad("sink"))
 
-    def on_buffer(self, _sink, _buf, pad, kind):
-        n = self.counts.get(kind, 0) + 1
-        self.counts[kind] = n
+    def on_buffer(self, _sink, _buf, pad, kind, src_pad):
+        n = self.counts.get(src_pad, 0) + 1
+        self.counts[src_pad] = n
         if n == 1:
             s = pad.get_current_caps().get_structure(0)
-            info = {"kind": kind, "name": s.get_name()}
+            info = {"kind": kind, "pad": src_pad, "name": s.get_name()}
             for field in ("width", "height", "rate", "channels"):
                 ok, value = s.get_int(field)
                 if ok:
                     info[field] = value
             emit("caps", **info)
         if n % 10 == 0:
-            emit("frames", kind=kind, count=n)
+            emit("frames", kind=kind, pad=src_pad, count=n)
 
     # producer side -------------------------------------------------------
     def stats(self):
@@ -220,7 +227,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("role", choices=["producer", "consumer"])
     parser.add_argument("--uri", required=True)
-    parser.add_argument("--video", choices=["raw", "h264", "none"],
+    parser.add_argument("--video", choices=["raw", "raw2", "h264", "none"],
                         default="raw")
     parser.add_argument("--audio", action="store_true")
     parser.add_argument("--video-codecs", default="")

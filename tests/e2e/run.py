@@ -322,6 +322,8 @@ def test_shared_encoder(w):
         c.wait_frames("video", 30)
     st = stats(prod)
     check(st["consumers"] == 3, "expected 3 consumers: " + st["text"])
+    check(st["branches"][0]["keyframe-requests-forwarded"] >= 1,
+          "no key frame request reached the encoder: " + st["text"])
     check(st["encoders"] == 1 and st["encoder_elements"] == 1,
           "expected one shared encoder, found {} ({} elements): {}".format(
               st["encoders"], st["encoder_elements"], st["text"]))
@@ -346,6 +348,29 @@ def test_shared_encoder(w):
     st = stats(prod)
     check(st["consumers"] == 3 and st["encoder_elements"] == 1,
           "after rejoining: " + st["text"])
+
+
+def test_two_video_streams(w):
+    """Two video streams in one BUNDLE (distinct payload types) both arrive
+    at their own size."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video", "raw2",
+                  "--video-codecs", "VP8")
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    sizes = {}
+    for pad in ("video_0", "video_1"):
+        caps = cons.wait_event("caps", pad=pad)
+        sizes[pad] = (caps["width"], caps["height"])
+    check(sorted(sizes.values()) == [(160, 120), (320, 240)],
+          "streams mixed up: {}".format(sizes))
+    for pad in ("video_0", "video_1"):
+        cons.wait("60 frames on " + pad,
+                  lambda ev, p=pad: ev["event"] == "frames" and ev["pad"] == p
+                  and ev["count"] >= 60)
+    st = stats(prod)
+    check(st["encoders"] == 2, "expected one encoder per stream: " +
+          st["text"])
 
 
 def test_producer_before_relay(w):
@@ -431,6 +456,7 @@ TESTS = {
     "pre-encoded-h264": test_pre_encoded_h264,
     "encoded-output": test_encoded_output,
     "shared-encoder": test_shared_encoder,
+    "two-video-streams": test_two_video_streams,
     "producer-before-relay": test_producer_before_relay,
     "relay-restart": test_relay_restart,
     "bad-peer-id": test_bad_peer_id,
