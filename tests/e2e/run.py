@@ -373,6 +373,33 @@ def test_two_video_streams(w):
           st["text"])
 
 
+def test_consumer_offers(w):
+    """A consumer that offers first with its own payload types (VP8 as 120)
+    is answered, and gets VP8 next to a consumer on our payload types: one
+    shared encoder, payload type rewritten for the offerer only."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+    normal = w.peer("consumer", "consumer", w.uri("cam1"))
+    normal.wait_frames("video", 30)
+    offerer = Proc("offerer", [PYTHON, os.path.join(HERE, "offerer.py"),
+                               w.uri(), "cam1"], w.logdir)
+    w.procs.append(offerer)
+    answer = offerer.wait_event("answer")
+    check("VP8/90000" in answer["sdp"] and "a=rtpmap:120 " in answer["sdp"],
+          "the answer does not accept VP8 as 120: " + answer["sdp"])
+    caps = offerer.wait_event("caps")
+    check(caps["name"] == "video/x-raw" and caps["width"] == 320,
+          "offerer got {}".format(caps))
+    offerer.wait_frames("video", 60)
+    before = normal.frames_now("video")
+    normal.wait_frames("video", before + 30)
+    st = stats(prod)
+    check(st["encoder_elements"] == 1 and st["consumers"] == 2,
+          "expected 2 consumers on one encoder: " + st["text"])
+
+
 def test_producer_before_relay(w):
     """The producer starts while the relay is down and connects once it is
     up."""
@@ -457,6 +484,7 @@ TESTS = {
     "encoded-output": test_encoded_output,
     "shared-encoder": test_shared_encoder,
     "two-video-streams": test_two_video_streams,
+    "consumer-offers": test_consumer_offers,
     "producer-before-relay": test_producer_before_relay,
     "relay-restart": test_relay_restart,
     "bad-peer-id": test_bad_peer_id,
