@@ -171,6 +171,13 @@ process.on('exit', () => {
   }
 });
 
+// `promise`, or a rejection as soon as one of `procs` exits.
+export function guard(promise, ...procs) {
+  return Promise.race([promise, ...procs.map((p) => p.exited.then(({ code, signal }) => {
+    throw new Error(`${p.name} exited (code ${code}, signal ${signal}); see ${p.logPath}`);
+  }))]);
+}
+
 // Starts gst-webrtc-relay serving the web client; `port` 0 picks a free one.
 export async function startRelay(name, { port = 0, args = [] } = {}) {
   const proc = new Proc(name, relayBin,
@@ -185,12 +192,32 @@ export async function startRelay(name, { port = 0, args = [] } = {}) {
   };
 }
 
-// gst-launch-1.0 with our plugin on the path. The pipeline is one argument:
-// gst-launch joins its arguments anyway, and gst_parse handles the quoting.
+// Splits a pipeline description into gst-launch arguments at whitespace
+// outside double quotes, keeping the quotes (gst-launch escapes the spaces
+// inside each argument, so one big argument would not parse).
+export function pipelineArgs(description) {
+  const args = [];
+  let cur = '';
+  let quoted = false;
+  for (const c of description) {
+    if (c === '"') quoted = !quoted;
+    if (/\s/.test(c) && !quoted) {
+      if (cur) args.push(cur);
+      cur = '';
+    } else {
+      cur += c;
+    }
+  }
+  if (cur) args.push(cur);
+  return args;
+}
+
+// gst-launch-1.0 with our plugin on the path.
 export function gstLaunch(name, pipeline, { env = {}, verbose = false } = {}) {
-  return new Proc(name, 'gst-launch-1.0', [...(verbose ? ['-v'] : []), pipeline], {
-    env: { GST_PLUGIN_PATH: pluginDir, ...env },
-  });
+  return new Proc(name, 'gst-launch-1.0',
+      [...(verbose ? ['-v'] : []), ...pipelineArgs(pipeline)], {
+        env: { GST_PLUGIN_PATH: pluginDir, ...env },
+      });
 }
 
 // Debian's Chromium, headless, with a fresh profile and the flags from
