@@ -179,9 +179,9 @@ export function guard(promise, ...procs) {
 }
 
 // Starts gst-webrtc-relay serving the web client; `port` 0 picks a free one.
-export async function startRelay(name, { port = 0, args = [] } = {}) {
+export async function startRelay(name, { port = 0, args = [], root = webRoot } = {}) {
   const proc = new Proc(name, relayBin,
-      ['--host', '127.0.0.1', '--port', String(port), '--web-root', webRoot, ...args]);
+      ['--host', '127.0.0.1', '--port', String(port), '--web-root', root, ...args]);
   const m = await proc.waitFor(/listening on wss?:\/\/127\.0\.0\.1:(\d+)/, 10000);
   const p = Number(m[1]);
   return {
