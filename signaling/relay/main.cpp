@@ -189,7 +189,14 @@ main(int argc, char **argv) {
   gws::relay::RelayServer server(std::move(config));
   /* Before start(): once the "listening" line is out, a signal must
    * already mean a clean shutdown. */
-  std::function<void()> stop = [&server, &loop]() {
+  bool stopping = false;
+  std::function<void()> stop = [&server, &loop, &stopping]() {
+    if (stopping) { /* a second signal: do not wait for the peers */
+      server.log("second signal: stopping now");
+      g_main_loop_quit(loop.get());
+      return;
+    }
+    stopping = true;
     server.shutdown([&loop]() { g_main_loop_quit(loop.get()); });
   };
   guint sigint = g_unix_signal_add(SIGINT, on_signal, &stop);

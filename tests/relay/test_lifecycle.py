@@ -161,6 +161,17 @@ async def test_sigint_closes_peers_and_exits_zero(relay):
 
 
 @case()
+async def test_sigterm_with_unresponsive_peer_exits_zero(relay):
+    # A peer that never answers the close frame does not hold the relay up
+    # beyond its grace period.
+    reader, writer = await silent_websocket(relay.port)
+    await relay.wait_log(r"peer silent connected")
+    assert await relay.stop(signal.SIGTERM, timeout=10) == 0
+    await relay.wait_log(r"did not close in time|stopped")
+    writer.close()
+
+
+@case()
 async def test_sigterm_when_idle_exits_zero(relay):
     assert await relay.stop(signal.SIGTERM) == 0
 
