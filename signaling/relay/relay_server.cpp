@@ -215,7 +215,17 @@ RelayServer::start(std::string &error) {
       error = "cannot resolve --host " + config_.host + ": " + err->message;
       return false;
     }
-    addr = G_INET_ADDRESS(g_object_ref(found->data));
+    /* Prefer IPv4 ("localhost" usually lists ::1 first, but clients
+     * mostly dial 127.0.0.1). */
+    GList *pick = found;
+    for (GList *l = found; l; l = l->next) {
+      if (g_inet_address_get_family(G_INET_ADDRESS(l->data))
+          == G_SOCKET_FAMILY_IPV4) {
+        pick = l;
+        break;
+      }
+    }
+    addr = G_INET_ADDRESS(g_object_ref(pick->data));
     g_resolver_free_addresses(found);
   }
   g_autoptr(GSocketAddress) sockaddr
