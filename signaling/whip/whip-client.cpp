@@ -124,11 +124,13 @@ Client::install_properties(GObjectClass *klass, Protocol protocol) {
       g_param_spec_boolean("trickle", "Trickle ICE",
           whip ? "POST the offer at once and send candidates by PATCH "
                  "(trickle ICE); off, or once the server refused a trickle "
-                 "PATCH (405/422/501), wait for gathering to complete and "
-                 "POST an offer that carries every candidate"
+                 "PATCH (405/422/501, which sets this to FALSE), wait for "
+                 "gathering to complete and POST an offer that carries every "
+                 "candidate"
                : "POST the offer at once and send candidates by PATCH "
                  "(trickle ICE); off, or once the server refused a trickle "
-                 "PATCH (405/422/501), POST an offer with every candidate",
+                 "PATCH (405/422/501, which sets this to FALSE), POST an "
+                 "offer with every candidate",
           TRUE, rw));
   g_object_class_install_property(klass, CLIENT_PROP_GATHER_TIMEOUT,
       g_param_spec_uint("gather-timeout", "Gathering timeout",
@@ -611,6 +613,12 @@ Client::on_patch_response(const std::string &sid, Response &r) {
     trickle_refused_ = true;
     s.trickle = false;
     s.pending.clear();
+    {
+      std::lock_guard<std::mutex> guard(lock);
+      settings_.trickle = false;
+    }
+    if (owner_)
+      g_object_notify(G_OBJECT(owner_), "trickle");
     return;
   }
   GST_WARNING("%s client: session %s: trickle PATCH to %s failed: %s", name(),

@@ -390,7 +390,8 @@ format_link_ice_server(const IceServer &server) {
 
 bool
 ice_server_from_gst_url(const std::string &url, IceServer &server) {
-  g_autoptr(GUri) uri = g_uri_parse(url.c_str(), G_URI_FLAGS_NONE, nullptr);
+  g_autoptr(GUri) uri
+      = g_uri_parse(url.c_str(), G_URI_FLAGS_HAS_PASSWORD, nullptr);
   if (!uri || !g_uri_get_host(uri))
     return false;
   g_autofree gchar *scheme = g_ascii_strdown(g_uri_get_scheme(uri), -1);
