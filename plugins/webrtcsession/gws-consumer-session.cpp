@@ -140,6 +140,16 @@ ConsumerSession::prepare(const IceConfig &ice, GError **error) {
         if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
           std::string id = ref->id;
           ref->host->fail_session(id, "the WebRTC connection failed");
+        } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+          /* Whatever was sent before DTLS was up is lost: ask for a key
+           * frame now so the consumer can start decoding at once. */
+          ref->host->with_session(ref->id, [](ConsumerSession &s) {
+            GST_INFO("session %s connected", s.id_.c_str());
+            for (size_t i = 0; i < s.streams_.size(); i++) {
+              if (s.streams_[i].output)
+                s.host_.request_keyframe(i, *s.streams_[i].codec);
+            }
+          });
         }
       }),
       new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));

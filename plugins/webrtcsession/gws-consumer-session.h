@@ -63,6 +63,9 @@ class ConsumerSession {
     virtual void unlink_stream(
         size_t index, const CodecInfo &codec, guint output)
         = 0;
+    /* Asks the shared encoder of stream @index / @codec for a key frame
+     * (rate-limited). */
+    virtual void request_keyframe(size_t index, const CodecInfo &codec) = 0;
     /* Ends and destroys the session (later, on the session thread). */
     virtual void fail_session(
         const std::string &session_id, const std::string &reason)

@@ -310,8 +310,8 @@ EncoderBranch::attach(GstPad *webrtc_sink, const std::string &consumer) {
   outputs_.push_back({id, tee_pad, queue});
   GST_INFO_OBJECT(
       bin_, "%s now feeds %u consumer(s)", name_.c_str(), outputs());
-  /* A new viewer needs a key frame to start decoding. */
-  limiter_->request();
+  /* The viewer's key frame is requested once its connection is up
+   * (ConsumerSession): one sent now would be lost before DTLS. */
   return id;
 }
 
@@ -331,6 +331,11 @@ EncoderBranch::detach(guint output_id) {
         bin_, "%s now feeds %u consumer(s)", name_.c_str(), outputs());
     return;
   }
+}
+
+void
+EncoderBranch::request_keyframe() {
+  limiter_->request();
 }
 
 GstElement *

@@ -46,6 +46,8 @@ class EncoderBranch {
    * output of the shared tee, and asks for a key frame. Returns an id for
    * detach(), or 0 on failure. */
   guint attach(GstPad *webrtc_sink, const std::string &consumer);
+  /* Asks the encoder (or the upstream one) for a key frame, rate-limited. */
+  void request_keyframe();
   /* The queue of one output (borrowed), to route its messages. */
   GstElement *output_queue(guint output_id) const;
   /* Removes one output; others keep flowing. */

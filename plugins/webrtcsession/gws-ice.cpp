@@ -2,6 +2,7 @@
 #include "gws-ice.h"
 
 #include <gst/webrtc/webrtc.h>
+#include <gio/gio.h>
 #include <nice/nice.h>
 
 namespace gws {
@@ -100,6 +101,23 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
     return nullptr;
   }
   return webrtc;
+}
+
+void
+warm_up_dtls() {
+  static gsize started = 0;
+  if (!g_once_init_enter(&started))
+    return;
+  GTask *task = g_task_new(nullptr, nullptr, nullptr, nullptr);
+  g_task_run_in_thread(task, [](GTask *t, gpointer, gpointer, GCancellable *) {
+    /* dtlsdec makes the process-wide default certificate when created. */
+    GstElement *dtls = gst_element_factory_make("dtlsdec", nullptr);
+    if (dtls)
+      gst_object_unref(gst_object_ref_sink(dtls));
+    g_task_return_boolean(t, TRUE);
+  });
+  g_object_unref(task);
+  g_once_init_leave(&started, 1);
 }
 
 } // namespace gws

@@ -30,4 +30,9 @@ std::string join_addresses(const std::vector<std::string> &addresses);
 GstElement *make_webrtcbin(
     const char *name, const IceConfig &ice, GError **error);
 
+/* Starts making the process's DTLS certificate (RSA-2048, ~0.4 s, made once
+ * per process on first use) on a GIO worker thread, so that the first
+ * session finds it ready (or waits less). Returns at once. */
+void warm_up_dtls();
+
 } // namespace gws

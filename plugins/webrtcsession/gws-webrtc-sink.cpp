@@ -211,6 +211,18 @@ struct SinkPrivate : public ConsumerSession::Host {
       const std::string &session_id) override;
   void unlink_stream(
       size_t index, const CodecInfo &codec, guint output) override;
+  void request_keyframe(size_t index, const CodecInfo &codec) override {
+    std::shared_ptr<InputStream> s;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      if (index >= streams.size())
+        return;
+      s = streams[index];
+    }
+    auto it = s->branches.find(&codec);
+    if (it != s->branches.end())
+      it->second->request_keyframe();
+  }
   void fail_session(const std::string &id, const std::string &reason) override {
     loop.post([this, id, reason]() { end_session(id, reason, true, true); });
   }
@@ -796,6 +808,7 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
         return GST_STATE_CHANGE_FAILURE;
       }
       priv->loop.start();
+      warm_up_dtls();
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY:

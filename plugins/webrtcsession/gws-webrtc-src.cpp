@@ -527,6 +527,7 @@ gws_webrtc_src_change_state(GstElement *element, GstStateChange transition) {
         return GST_STATE_CHANGE_FAILURE;
       }
       priv->loop.start();
+      warm_up_dtls();
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY:

@@ -89,6 +89,8 @@ def consumer_pipeline(args):
         args.uri)
     if args.video_codecs:
         desc += ' video-codecs="<{}>"'.format(args.video_codecs)
+    if args.latency is not None:
+        desc += " latency={}".format(args.latency)
     return desc
 
 
@@ -234,6 +236,8 @@ def main():
     parser.add_argument("--encoded", default="",
                         help="consumer: caps the video branch accepts, e.g. "
                         "video/x-h264 (no decoding)")
+    parser.add_argument("--latency", type=int, default=None,
+                        help="consumer: webrtcsrc latency in ms")
     parser.add_argument("--link", default="video,audio",
                         help="consumer: which kinds of pads to link")
     args = parser.parse_args()
