@@ -27,6 +27,7 @@ struct Options {
   char *web_root = nullptr;
   gint64 max_message_size = 64 * 1024;
   gint ping_interval = 30;
+  gint request_timeout = 10;
   gdouble flood_rate = 200.0;
   gdouble flood_burst = 400.0;
 
@@ -100,6 +101,11 @@ main(int argc, char **argv) {
       {"ping-interval", 0, 0, G_OPTION_ARG_INT, &o.ping_interval,
           "Ping every connection this often (default 30; 0: never); one "
           "silent for 2.5 intervals is closed",
+          "SECONDS"},
+      {"request-timeout", 0, 0, G_OPTION_ARG_INT, &o.request_timeout,
+          "Drop a connection that has not sent a complete HTTP request "
+          "(such as the WebSocket upgrade) within this time (default 10; "
+          "0: never)",
           "SECONDS"},
       {"flood-rate", 0, 0, G_OPTION_ARG_DOUBLE, &o.flood_rate,
           "Messages per second a peer may send, sustained (default 200)", "N"},
@@ -177,6 +183,11 @@ main(int argc, char **argv) {
     return 2;
   }
   config.ping_interval = static_cast<unsigned>(o.ping_interval);
+  if (o.request_timeout < 0 || o.request_timeout > 3600) {
+    fprintf(stderr, "gst-webrtc-relay: --request-timeout must be 0..3600\n");
+    return 2;
+  }
+  config.request_timeout = static_cast<unsigned>(o.request_timeout);
   if (!(o.flood_rate > 0) || !(o.flood_burst >= 1)) {
     fprintf(stderr, "gst-webrtc-relay: --flood-rate must be > 0 and "
                     "--flood-burst >= 1\n");

@@ -143,6 +143,9 @@ RelayServer::RelayServer(ServerConfig config)
     : config_(std::move(config)), router_(*this, config_.router) {}
 
 RelayServer::~RelayServer() {
+  for (guint id : request_timers_)
+    g_source_remove(id);
+  request_timers_.clear();
   for (guint *source : {&flush_source_, &reap_source_, &shutdown_source_}) {
     if (*source)
       g_source_remove(*source);
@@ -197,6 +200,9 @@ RelayServer::start(std::string &error) {
    * decompression-bomb risk in front of the size limit. */
   soup_server_remove_websocket_extension(
       server_.get(), SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  if (config_.request_timeout > 0)
+    g_signal_connect(
+        server_.get(), "request-started", G_CALLBACK(on_request_started), this);
   soup_server_add_early_handler(
       server_.get(), nullptr, on_early_request, this, nullptr);
   soup_server_add_handler(server_.get(), nullptr, on_request, this, nullptr);
@@ -283,6 +289,54 @@ RelayServer::start(std::string &error) {
       + (config_.ping_interval ? std::to_string(config_.ping_interval) + " s"
                                : std::string("off")));
   return true;
+}
+
+namespace {
+
+/* A request that must be complete (or answered) when its timer fires. */
+struct RequestTimer {
+  RelayServer *server;
+  GWeakRef msg;
+  guint id = 0;
+};
+
+} // namespace
+
+void
+RelayServer::on_request_started(
+    SoupServer *, SoupServerMessage *msg, gpointer user_data) {
+  /* libsoup 3.2 never times out a client that connects and sends nothing
+   * (or dribbles its headers): each would hold a descriptor forever. */
+  auto *self = static_cast<RelayServer *>(user_data);
+  auto *t = new RequestTimer{self, {}, 0};
+  g_weak_ref_init(&t->msg, msg);
+  t->id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT,
+      self->config_.request_timeout, on_request_timeout, t, [](gpointer data) {
+        auto *t = static_cast<RequestTimer *>(data);
+        g_weak_ref_clear(&t->msg);
+        delete t;
+      });
+  self->request_timers_.insert(t->id);
+}
+
+gboolean
+RelayServer::on_request_timeout(gpointer user_data) {
+  auto *t = static_cast<RequestTimer *>(user_data);
+  RelayServer *self = t->server;
+  self->request_timers_.erase(t->id);
+  /* Gone (answered, upgraded) or answered by now: nothing to do. */
+  g_autoptr(SoupServerMessage) msg
+      = static_cast<SoupServerMessage *>(g_weak_ref_get(&t->msg));
+  if (!msg || soup_server_message_get_status(msg) != 0)
+    return G_SOURCE_REMOVE;
+  GSocket *sock = soup_server_message_get_socket(msg);
+  if (sock) {
+    self->log("dropping connection from " + remote_of(msg)
+              + ": no complete request within "
+              + std::to_string(self->config_.request_timeout) + " s");
+    g_socket_shutdown(sock, TRUE, TRUE, nullptr);
+  }
+  return G_SOURCE_REMOVE;
 }
 
 bool

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace gws::relay {
 
@@ -33,6 +34,8 @@ struct ServerConfig {
   std::string cert_file, key_file; /* both set: serve wss:// and https:// */
   std::string web_root;            /* empty: no static files */
   unsigned ping_interval = 30;     /* seconds; 0 disables pings and reaping */
+  unsigned request_timeout = 10;   /* seconds to send a whole HTTP request
+                                      (headers of the upgrade included) */
   RouterConfig router;
 };
 
@@ -85,6 +88,9 @@ class RelayServer : public Output {
   static gboolean on_reap_timer(gpointer user_data);
   static gboolean on_flush_closes(gpointer user_data);
   static gboolean on_shutdown_timeout(gpointer user_data);
+  static void on_request_started(
+      SoupServer *server, SoupServerMessage *msg, gpointer user_data);
+  static gboolean on_request_timeout(gpointer user_data);
 
   bool authorized(SoupServerMessage *msg, GHashTable *query) const;
   void serve_file(SoupServerMessage *msg, const char *path);
@@ -106,6 +112,7 @@ class RelayServer : public Output {
   guint flush_source_ = 0;
   guint reap_source_ = 0;
   guint shutdown_source_ = 0;
+  std::unordered_set<guint> request_timers_; /* sources to remove at exit */
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
 };

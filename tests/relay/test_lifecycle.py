@@ -137,6 +137,26 @@ async def test_dead_connection_is_reaped_live_one_kept(relay):
                    for line in relay.lines), relay.lines
 
 
+@case("--request-timeout", "1")
+async def test_silent_or_slow_http_clients_are_dropped(relay):
+    # One connects and says nothing; one starts an upgrade and stalls.
+    silent_r, silent_w = await asyncio.wait_for(
+        asyncio.open_connection("127.0.0.1", relay.port), TIMEOUT)
+    slow_r, slow_w = await asyncio.wait_for(
+        asyncio.open_connection("127.0.0.1", relay.port), TIMEOUT)
+    slow_w.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket")
+    await slow_w.drain()
+    # A real client connected at the same time outlives the timeout.
+    live = await Client.connect(relay, name="live", ping_interval=None)
+    for reader in (silent_r, slow_r):
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+    await relay.wait_log(r"dropping connection from 127\.0\.0\.1:\d+: "
+                         r"no complete request")
+    for w in (silent_w, slow_w):
+        w.close()
+    await live.quiet()
+
+
 async def check_signal_shutdown(relay, sig):
     a = await Client.connect(relay, name="a")
     b = await Client.connect(relay, "peer-id=b", name="b")
