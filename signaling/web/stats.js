@@ -48,7 +48,8 @@ export function summarize(report, previous = null) {
         bitrateKbps: rateOf(s.id, bytes || 0, s.timestamp),
         bytes: bytes || 0,
         packets: (inbound ? s.packetsReceived : s.packetsSent) || 0,
-        packetsLost: inbound ? (s.packetsLost || 0) : 0,
+        // RTCP's cumulative loss goes negative with duplicates: show 0.
+        packetsLost: inbound ? Math.max(0, s.packetsLost || 0) : 0,
       };
       if (s.kind === 'video') {
         entry.width = s.frameWidth || 0;
@@ -62,7 +63,7 @@ export function summarize(report, previous = null) {
       out.direction = inbound ? 'inbound' : 'outbound';
     } else if (s.type === 'remote-inbound-rtp') {
       // What the consumer reports back about what we send.
-      const lost = s.packetsLost || 0;
+      const lost = Math.max(0, s.packetsLost || 0);
       const slot = s.kind === 'video' ? 'video' : 'audio';
       out['_remoteLost_' + slot] = lost;
       if (typeof s.roundTripTime === 'number') remoteRttS = s.roundTripTime;

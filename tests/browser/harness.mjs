@@ -23,6 +23,7 @@ export const pluginDir = process.env.GWS_PLUGIN_DIR ||
     path.join(sourceRoot, 'build', 'plugins');
 
 const children = new Set();
+const logsOpened = new Set(); // fresh log per run, appended to on restarts
 
 // Re-executes this test file inside a new network namespace (once), and
 // never returns in the parent. Without root, prints a TAP plan that skips
@@ -91,7 +92,8 @@ export class Proc {
     fs.mkdirSync(outputDir, { recursive: true });
     this.name = name;
     this.logPath = path.join(outputDir, `${name}.log`);
-    this.log = fs.createWriteStream(this.logPath, { flags: 'a' });
+    this.log = fs.createWriteStream(this.logPath, { flags: logsOpened.has(name) ? 'a' : 'w' });
+    logsOpened.add(name);
     this.log.write(`$ ${command} ${args.join(' ')}\n`);
     this.output = '';
     this._waiters = [];

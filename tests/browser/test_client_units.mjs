@@ -1,0 +1,201 @@
+// The web client's browser-independent modules under node, no browser, no
+// network: the relay protocol client against a scripted WebSocket, the relay
+// URL a page derives from its own location, and the getStats() reduction.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+class FakeWebSocket extends EventTarget {
+  static OPEN = 1;
+  static sockets = [];
+  constructor(url) {
+    super();
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    FakeWebSocket.sockets.push(this);
+  }
+
+  send(text) { this.sent.push(JSON.parse(text)); }
+  close(code = 1000) { this.serverClose(code); }
+  // What the relay does:
+  open() { this.readyState = FakeWebSocket.OPEN; }
+  deliver(msg) {
+    const ev = new Event('message');
+    ev.data = typeof msg === 'string' ? msg : JSON.stringify(msg);
+    this.dispatchEvent(ev);
+  }
+  serverClose(code = 1006, reason = '') {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    const ev = new Event('close');
+    ev.code = code;
+    ev.reason = reason;
+    this.dispatchEvent(ev);
+  }
+}
+globalThis.WebSocket = FakeWebSocket;
+
+const { RelayClient, relayUrlFor } = await import('../../signaling/web/relay-client.js');
+const { summarize, formatStats } = await import('../../signaling/web/stats.js');
+
+function nextEvent(target, type, predicate = () => true) {
+  return new Promise((resolve) => {
+    const on = (ev) => {
+      if (!predicate(ev.detail)) return;
+      target.removeEventListener(type, on);
+      resolve(ev.detail);
+    };
+    target.addEventListener(type, on);
+  });
+}
+
+function lastSocket() {
+  return FakeWebSocket.sockets[FakeWebSocket.sockets.length - 1];
+}
+
+test('the relay URL follows the page: same host and port, ws or wss, peer-id and token passed on', () => {
+  assert.equal(relayUrlFor(new URL('http://127.0.0.1:8443/')), 'ws://127.0.0.1:8443/');
+  assert.equal(relayUrlFor(new URL('https://cams.example:9000/index.html')),
+      'wss://cams.example:9000/');
+  assert.equal(relayUrlFor(new URL('http://h:1/?peer-id=web1&token=s3&name=x')),
+      'ws://h:1/?peer-id=web1&token=s3');
+  assert.equal(relayUrlFor(new URL('http://h:1/?relay=ws://other:2/')), 'ws://other:2/');
+});
+
+test('registers, becomes ready on its own peerStatusChanged, then lists', async () => {
+  const client = new RelayClient('ws://relay/', { initialBackoffMs: 1 });
+  client.start();
+  const ws = lastSocket();
+  ws.open();
+  ws.deliver({ type: 'welcome', peerId: 'me' });
+  assert.equal(client.state, 'registering');
+  assert.deepEqual(ws.sent, [{ type: 'setPeerStatus', roles: ['listener'], meta: null }]);
+
+  // Someone else's status does not make us ready.
+  ws.deliver({ type: 'peerStatusChanged', peerId: 'other', roles: ['listener'], meta: null });
+  assert.equal(client.state, 'registering');
+  const ready = nextEvent(client, 'ready');
+  ws.deliver({ type: 'peerStatusChanged', peerId: 'me', roles: ['listener'], meta: null });
+  assert.deepEqual(await ready, { peerId: 'me' });
+  assert.equal(client.connectCount, 1);
+  assert.deepEqual(ws.sent.at(-1), { type: 'list' });
+
+  // Publishing: new roles and meta, ready again when the relay confirms.
+  client.setRoles(['listener', 'producer'], { name: 'cam' });
+  assert.equal(client.state, 'registering');
+  assert.deepEqual(ws.sent.at(-1),
+      { type: 'setPeerStatus', roles: ['listener', 'producer'], meta: { name: 'cam' } });
+  ws.deliver({ type: 'peerStatusChanged', peerId: 'me', roles: ['producer', 'listener'],
+    meta: { name: 'cam' } });
+  assert.equal(client.state, 'ready');
+  assert.equal(client.connectCount, 1, 'a re-registration is not a new connection');
+
+  // ICE is relayed whole, SDP as {type, sdp}.
+  const cand = { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host',
+    sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'u' };
+  client.sendIce('s1', cand);
+  assert.deepEqual(ws.sent.at(-1), { type: 'peer', sessionId: 's1', ice: cand });
+  client.sendSdp('s1', { type: 'answer', sdp: 'v=0\r\n', extra: 1 });
+  assert.deepEqual(ws.sent.at(-1), { type: 'peer', sessionId: 's1',
+    sdp: { type: 'answer', sdp: 'v=0\r\n' } });
+  client.stop();
+  assert.equal(client.state, 'stopped');
+});
+
+test('reconnects after the relay goes away and registers its roles again', async () => {
+  const client = new RelayClient('ws://relay/?peer-id=cam', { initialBackoffMs: 1, maxBackoffMs: 4 });
+  const messages = [];
+  client.addEventListener('message', (ev) => messages.push(ev.detail.type));
+  client.setRoles(['listener', 'producer'], { name: 'cam' });
+  client.start();
+  let ws = lastSocket();
+  assert.equal(ws.url, 'ws://relay/?peer-id=cam');
+  ws.open();
+  ws.deliver({ type: 'welcome', peerId: 'cam' });
+  ws.deliver({ type: 'peerStatusChanged', peerId: 'cam', roles: ['listener', 'producer'], meta: { name: 'cam' } });
+  assert.equal(client.state, 'ready');
+
+  const down = nextEvent(client, 'disconnected');
+  ws.serverClose(1001, 'shutting down');
+  assert.equal((await down).code, 1001);
+  assert.equal(client.state, 'disconnected');
+  assert.equal(client.peerId, null);
+
+  // Refused while the relay is still down: backs off and tries again.
+  await nextEvent(client, 'statechange', (d) => d.state === 'connecting');
+  const refused = lastSocket();
+  refused.serverClose(1006);
+  await nextEvent(client, 'statechange', (d) => d.state === 'connecting');
+  ws = lastSocket();
+  assert.notEqual(ws, refused);
+  ws.open();
+  ws.deliver({ type: 'welcome', peerId: 'cam' });
+  assert.deepEqual(ws.sent, [{ type: 'setPeerStatus', roles: ['listener', 'producer'],
+    meta: { name: 'cam' } }]);
+  ws.deliver({ type: 'peerStatusChanged', peerId: 'cam', roles: ['listener', 'producer'], meta: { name: 'cam' } });
+  assert.equal(client.state, 'ready');
+  assert.equal(client.connectCount, 2);
+
+  // Garbage from the relay is ignored, not fatal.
+  ws.deliver('not json');
+  ws.deliver({ no: 'type' });
+  assert.equal(client.state, 'ready');
+  ws.deliver({ type: 'error', details: 'startSession: no peer with id "x"' });
+  assert.equal(client.lastError, 'startSession: no peer with id "x"');
+  assert.deepEqual(messages.filter((t) => t === 'error'), ['error']);
+  client.stop();
+});
+
+// A getStats() report as Chromium gives it (the fields we read).
+function report(entries) {
+  return new Map(entries.map((e) => [e.id, e]));
+}
+
+test('inbound stats: resolution, fps, bitrate from byte deltas, RTT of the selected pair, loss', () => {
+  const base = (t, vbytes, abytes) => report([
+    { id: 'T', type: 'transport', timestamp: t, selectedCandidatePairId: 'P' },
+    { id: 'P', type: 'candidate-pair', timestamp: t, currentRoundTripTime: 0.004,
+      localCandidateId: 'L', remoteCandidateId: 'R', nominated: true, state: 'succeeded' },
+    { id: 'L', type: 'local-candidate', timestamp: t, address: '127.0.0.1', port: 5000, protocol: 'udp' },
+    { id: 'R', type: 'remote-candidate', timestamp: t, address: '127.0.0.1', port: 6000, protocol: 'udp' },
+    { id: 'CV', type: 'codec', timestamp: t, mimeType: 'video/VP8' },
+    { id: 'CA', type: 'codec', timestamp: t, mimeType: 'audio/opus' },
+    { id: 'V', type: 'inbound-rtp', kind: 'video', timestamp: t, codecId: 'CV',
+      bytesReceived: vbytes, packetsReceived: 100, packetsLost: 2,
+      frameWidth: 640, frameHeight: 480, framesPerSecond: 30, framesDecoded: 90 },
+    { id: 'A', type: 'inbound-rtp', kind: 'audio', timestamp: t, codecId: 'CA',
+      bytesReceived: abytes, packetsReceived: 50, packetsLost: 1 },
+  ]);
+  const first = summarize(base(1000, 0, 0));
+  assert.equal(first.bitrateKbps, null, 'no rate from a single sample');
+  const s = summarize(base(2000, 125000, 8000), first);
+  assert.equal(s.direction, 'inbound');
+  assert.deepEqual([s.video.width, s.video.height, s.video.fps, s.video.frames], [640, 480, 30, 90]);
+  assert.equal(s.video.codec, 'VP8');
+  assert.equal(s.audio.codec, 'opus');
+  assert.equal(s.video.bitrateKbps, 1000);
+  assert.equal(s.audio.bitrateKbps, 64);
+  assert.equal(s.bitrateKbps, 1064);
+  assert.equal(s.rttMs, 4);
+  assert.equal(s.packetsLost, 3);
+  assert.deepEqual(s.candidatePair, { local: '127.0.0.1:5000 udp', remote: '127.0.0.1:6000 udp' });
+  assert.equal(formatStats(s), '640x480 · 30 fps · 1064 kbit/s · RTT 4.0 ms · 3 lost');
+});
+
+test('outbound stats: loss and RTT as the far end reports them', () => {
+  const s = summarize(report([
+    { id: 'V', type: 'outbound-rtp', kind: 'video', timestamp: 1000, bytesSent: 5000,
+      packetsSent: 10, frameWidth: 320, frameHeight: 240, framesPerSecond: 15, framesSent: 20 },
+    { id: 'RV', type: 'remote-inbound-rtp', kind: 'video', timestamp: 1000,
+      packetsLost: 4, roundTripTime: 0.012 },
+    { id: 'A', type: 'outbound-rtp', kind: 'audio', timestamp: 1000, bytesSent: 900, packetsSent: 9 },
+    // Cumulative loss goes negative when duplicates arrive: counts as none.
+    { id: 'RA', type: 'remote-inbound-rtp', kind: 'audio', timestamp: 1000, packetsLost: -2 },
+  ]));
+  assert.equal(s.direction, 'outbound');
+  assert.deepEqual([s.video.width, s.video.height, s.video.frames], [320, 240, 20]);
+  assert.equal(s.audio.packetsLost, 0);
+  assert.equal(s.packetsLost, 4);
+  assert.equal(s.rttMs, 12);
+});
