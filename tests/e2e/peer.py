@@ -4,7 +4,8 @@ pipeline in its own process, reporting what happens as JSON lines on stdout.
 
 The test driver (run.py) starts these, reads the events and waits on them.
 Commands arrive on stdin, one per line: "stats" (producer: print the sink's
-statistics), "quit".
+statistics), "keyframe" (consumer: ask upstream for a key frame, which
+webrtcbin turns into an RTCP PLI), "quit".
 
 Events (one JSON object per line, always with "event"):
   ready                      pipeline is PLAYING
@@ -30,7 +31,8 @@ import threading
 import gi
 
 gi.require_version("Gst", "1.0")
-from gi.repository import GLib, Gst  # noqa: E402
+gi.require_version("GstVideo", "1.0")
+from gi.repository import GLib, Gst, GstVideo  # noqa: E402
 
 ENCODERS = {"vp8enc", "vp9enc", "x264enc", "openh264enc", "opusenc"}
 _out_lock = threading.Lock()
@@ -111,6 +113,7 @@ class Peer:
         self.element = self.pipeline.get_by_name(
             "ws" if args.role == "producer" else "src")
         self.counts = {}
+        self.video_sinks = []
         self.exit_code = 0
         bus = self.pipeline.get_bus()
         bus.add_signal_watch()
@@ -148,6 +151,8 @@ class Peer:
         sink.set_property("async", False)
         sink.set_property("signal-handoffs", True)
         sink.connect("handoff", self.on_buffer, kind, pad.get_name())
+        if kind == "video":
+            self.video_sinks.append(sink)
         elements.append(sink)
         for e in elements:
             self.pipeline.add(e)
@@ -169,6 +174,14 @@ class Peer:
             emit("caps", **info)
         if n % 10 == 0:
             emit("frames", kind=kind, pad=src_pad, count=n)
+
+    def request_keyframe(self):
+        for sink in self.video_sinks:
+            event = GstVideo.video_event_new_upstream_force_key_unit(
+                Gst.CLOCK_TIME_NONE, True, 0)
+            sink.get_static_pad("sink").push_event(event)
+        emit("keyframe-requested", pads=len(self.video_sinks))
+        return False
 
     # producer side -------------------------------------------------------
     def stats(self):
@@ -213,6 +226,8 @@ class Peer:
             cmd = line.strip()
             if cmd == "stats":
                 GLib.idle_add(self.stats)
+            elif cmd == "keyframe":
+                GLib.idle_add(self.request_keyframe)
             elif cmd == "quit":
                 GLib.idle_add(self.loop.quit)
         GLib.idle_add(self.loop.quit)

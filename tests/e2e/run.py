@@ -209,6 +209,20 @@ def stats(producer):
     return producer.wait_event("stats")
 
 
+def poll_stats(producer, what, pred, timeout=WAIT):
+    """Asks for stats until pred(stats) holds (values that change without an
+    event to wait on, like counters)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = stats(producer)
+        if pred(st):
+            return st
+        if time.monotonic() > deadline:
+            raise Failure("producer: {} not reached within {:.0f} s: {}".format(
+                what, timeout, st["text"]))
+        time.sleep(0.2)  # between polls of a counter
+
+
 def codecs_of(st):
     return sorted({b["codec"] for b in st["branches"]})
 
@@ -350,6 +364,34 @@ def test_shared_encoder(w):
           "after rejoining: " + st["text"])
 
 
+def test_keyframe_requests(w):
+    """Key frame requests (RTCP PLI) from three consumers at once reach the
+    shared encoder, rate-limited: at least one passes, at least one is held
+    back."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+    consumers = [w.peer("consumer{}".format(i), "consumer", w.uri("cam1"))
+                 for i in range(3)]
+    for c in consumers:
+        c.wait_frames("video", 30)
+    branch = stats(prod)["branches"][0]
+    fwd0 = branch["keyframe-requests-forwarded"]
+    drop0 = branch["keyframe-requests-dropped"]
+    for c in consumers:
+        c.send("keyframe")
+    for c in consumers:
+        c.wait_event("keyframe-requested")
+
+    def limited(st):
+        b = st["branches"][0]
+        return (b["keyframe-requests-forwarded"] > fwd0
+                and b["keyframe-requests-dropped"] > drop0)
+
+    poll_stats(prod, "a forwarded and a dropped key frame request", limited)
+
+
 def test_two_video_streams(w):
     """Two video streams in one BUNDLE (distinct payload types) both arrive
     at their own size."""
@@ -483,6 +525,7 @@ TESTS = {
     "pre-encoded-h264": test_pre_encoded_h264,
     "encoded-output": test_encoded_output,
     "shared-encoder": test_shared_encoder,
+    "keyframe-requests": test_keyframe_requests,
     "two-video-streams": test_two_video_streams,
     "consumer-offers": test_consumer_offers,
     "producer-before-relay": test_producer_before_relay,
