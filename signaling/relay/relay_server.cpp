@@ -124,12 +124,15 @@ struct RelayServer::Connection {
   gint64 last_seen = 0; /* g_get_monotonic_time() of the last frame or pong */
   double binary_tokens = 0;
   gint64 binary_refilled = 0;
+  GSocket *socket = nullptr; /* owned reference; may be null */
+  gint64 stalled_since = 0;  /* first send that found the socket full */
 
   ~Connection() {
     if (ws) {
       g_signal_handlers_disconnect_by_data(ws, this);
       g_object_unref(ws);
     }
+    g_clear_object(&socket);
   }
 };
 
@@ -473,6 +476,8 @@ RelayServer::accept(SoupServerMessage *msg, SoupWebsocketConnection *ws) {
   c->id = next_id_++;
   c->ws = SOUP_WEBSOCKET_CONNECTION(g_object_ref(ws));
   c->remote = remote_of(msg);
+  if (GSocket *sock = soup_server_message_get_socket(msg))
+    c->socket = G_SOCKET(g_object_ref(sock));
   c->last_seen = g_get_monotonic_time();
   c->binary_tokens = config_.router.flood_burst;
   c->binary_refilled = c->last_seen;
@@ -515,6 +520,24 @@ RelayServer::send(ConnectionId conn, const std::string &text) {
       || soup_websocket_connection_get_state(c->ws)
              != SOUP_WEBSOCKET_STATE_OPEN)
     return;
+  /* libsoup queues without bound what the kernel cannot take: a peer
+   * that sends but never reads would grow our memory forever. A socket
+   * still full at every send for as long as a silent peer is tolerated
+   * means the peer is not reading. */
+  if (c->socket && config_.ping_interval > 0) {
+    gint64 now = g_get_monotonic_time();
+    if (g_socket_condition_check(c->socket, G_IO_OUT) & G_IO_OUT) {
+      c->stalled_since = 0;
+    } else if (!c->stalled_since) {
+      c->stalled_since = now;
+    } else if (now - c->stalled_since
+               > static_cast<gint64>(kReapAfterIntervals * config_.ping_interval
+                                     * G_USEC_PER_SEC)) {
+      if (pending_closes_.count(conn) == 0)
+        close(conn, "not reading its messages");
+      return;
+    }
+  }
   soup_websocket_connection_send_text(c->ws, text.c_str());
 }
 

@@ -157,6 +157,46 @@ async def test_silent_or_slow_http_clients_are_dropped(relay):
     await live.quiet()
 
 
+def client_text_frame(text):
+    """One masked WebSocket text frame, as a client must send it."""
+    data = text.encode()
+    mask = os.urandom(4)
+    head = bytes([0x81])
+    if len(data) < 126:
+        head += bytes([0x80 | len(data)])
+    else:
+        head += bytes([0x80 | 126]) + len(data).to_bytes(2, "big")
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+@case("--ping-interval", "1")
+async def test_peer_that_never_reads_is_closed(relay):
+    # Big list replies, asked for by a peer that never reads them: the
+    # relay must not queue them forever.
+    for i in range(20):
+        p = await Client.connect(relay, f"peer-id=p{i}", name=f"p{i}")
+        await p.register("producer", meta={"pad": "x" * 4000})
+    reader, writer = await silent_websocket(relay.port)
+    start = len(relay.lines)
+
+    async def ask_forever():
+        while True:
+            writer.write(client_text_frame('{"type":"list"}') * 20)
+            await writer.drain()
+            await asyncio.sleep(0.2)  # pacing under the flood limit
+    asker = asyncio.create_task(ask_forever())
+    try:
+        await relay.wait_log(r"closing connection \d+ .*: not reading its "
+                             r"messages", timeout=30, start=start)
+        await relay.wait_log(r"peer silent disconnected", timeout=15,
+                             start=start)
+    finally:
+        asker.cancel()
+        writer.close()
+    # Everybody else is fine.
+    await p.quiet()
+
+
 async def check_signal_shutdown(relay, sig):
     a = await Client.connect(relay, name="a")
     b = await Client.connect(relay, "peer-id=b", name="b")
