@@ -971,11 +971,24 @@ gws_webrtc_sink_get_property(
     g_value_take_boxed(value, st);
     return;
   }
+  if (prop_id == PROP_URI) {
+    /* The signaller's own uri, which signaller::uri may have changed. */
+    GwsSignaller *sig = priv->ref_signaller();
+    gchar *uri = nullptr;
+    if (sig && g_object_class_find_property(G_OBJECT_GET_CLASS(sig), "uri"))
+      g_object_get(sig, "uri", &uri, nullptr);
+    if (sig)
+      g_object_unref(sig);
+    if (uri) {
+      g_value_take_string(value, uri);
+    } else {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_string(value, priv->uri.c_str());
+    }
+    return;
+  }
   std::lock_guard<std::mutex> g(priv->lock);
   switch (prop_id) {
-    case PROP_URI:
-      g_value_set_string(value, priv->uri.c_str());
-      break;
     case PROP_SIGNALLER:
       g_value_set_object(value, priv->signaller);
       break;
@@ -1079,7 +1092,7 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           "The object implementing GwsSignaller that finds consumers and "
           "carries SDP and ICE (made from uri unless set; its properties are "
           "reachable as signaller::NAME)",
-          G_TYPE_OBJECT, rw));
+          GWS_TYPE_SIGNALLER, rw));
   g_object_class_install_property(gobject_class, PROP_VIDEO_CODECS,
       gst_param_spec_array("video-codecs", "Video codecs",
           "Video codecs to offer for raw input, in order of preference, "

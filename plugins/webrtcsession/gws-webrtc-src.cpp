@@ -663,11 +663,24 @@ static void
 gws_webrtc_src_get_property(
     GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
   SrcPrivate *priv = PRIV(GWS_WEBRTC_SRC(object));
+  if (prop_id == PROP_URI) {
+    /* The signaller's own uri, which signaller::uri may have changed. */
+    GwsSignaller *sig = priv->ref_signaller();
+    gchar *uri = nullptr;
+    if (sig && g_object_class_find_property(G_OBJECT_GET_CLASS(sig), "uri"))
+      g_object_get(sig, "uri", &uri, nullptr);
+    if (sig)
+      g_object_unref(sig);
+    if (uri) {
+      g_value_take_string(value, uri);
+    } else {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_string(value, priv->uri.c_str());
+    }
+    return;
+  }
   std::lock_guard<std::mutex> g(priv->lock);
   switch (prop_id) {
-    case PROP_URI:
-      g_value_set_string(value, priv->uri.c_str());
-      break;
     case PROP_SIGNALLER:
       g_value_set_object(value, priv->signaller);
       break;
@@ -775,7 +788,7 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
           "The object implementing GwsSignaller that finds the producer and "
           "carries SDP and ICE (made from uri unless set; its properties are "
           "reachable as signaller::NAME)",
-          G_TYPE_OBJECT, rw));
+          GWS_TYPE_SIGNALLER, rw));
   g_object_class_install_property(gobject_class, PROP_VIDEO_CODECS,
       gst_param_spec_array("video-codecs", "Video codecs",
           "Video codecs to accept, in order of preference, e.g. "
