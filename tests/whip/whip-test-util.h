@@ -246,7 +246,17 @@ class ScriptServer {
     cond_.wait(g, [this]() { return port_ != 0; });
   }
   ~ScriptServer() {
-    g_main_loop_quit(loop_);
+    /* Quit from inside the loop: it may not be running yet. */
+    GSource *quit = g_idle_source_new();
+    g_source_set_callback(
+        quit,
+        [](gpointer loop) -> gboolean {
+          g_main_loop_quit(static_cast<GMainLoop *>(loop));
+          return G_SOURCE_REMOVE;
+        },
+        loop_, nullptr);
+    g_source_attach(quit, context_);
+    g_source_unref(quit);
     g_thread_join(thread_);
     g_main_loop_unref(loop_);
     g_main_context_unref(context_);
