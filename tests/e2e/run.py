@@ -474,6 +474,20 @@ def test_relay_restart(w):
     late.wait_frames("video", 30)
 
 
+def test_producer_leaves(w):
+    """When the producer goes away, the consumer's pads get EOS (so a
+    recording is closed properly) instead of hanging."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--audio")
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    cons.wait_frames("video", 30)
+    cons.wait_frames("audio", 30)
+    prod.kill()
+    cons.wait_event("eos")
+    check(cons.proc.wait(timeout=WAIT) == 0, "consumer did not exit cleanly")
+
+
 def test_bad_peer_id(w):
     """A consumer asking for a producer that does not exist fails with an
     error naming it."""
@@ -530,6 +544,7 @@ TESTS = {
     "consumer-offers": test_consumer_offers,
     "producer-before-relay": test_producer_before_relay,
     "relay-restart": test_relay_restart,
+    "producer-leaves": test_producer_leaves,
     "bad-peer-id": test_bad_peer_id,
     "refused-token": test_refused_token,
     "no-common-codec": test_no_common_codec,
