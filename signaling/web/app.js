@@ -21,6 +21,7 @@ const relay = new RelayClient(relayUrlFor(location));
 const producers = new Map(); // peer id -> meta (object or null)
 let playing = null; // { producerId, name, session }
 let resumeId = null; // producer to play again after the relay came back
+let failedAttempts = 0; // connection attempts that failed before the first success
 const publish = { stream: null, name: null, sessions: new Map() };
 
 // What tests (and curious people in the console) read.
@@ -72,6 +73,8 @@ function renderRelay() {
   };
   $('relay-state').textContent = labels[relay.state] || relay.state;
   $('own-id').textContent = relay.peerId ? `my id: ${relay.peerId}` : '';
+  $('no-producers').textContent = relay.ready || relay.state === RelayState.REGISTERING
+    ? 'No producer is publishing.' : 'Not connected to the relay.';
 }
 
 function renderProducers() {
@@ -376,6 +379,18 @@ relay.addEventListener('statechange', (ev) => {
     producers.clear();
     renderProducers();
     if (relay.connectCount > 0) notify('warn', 'Lost the connection to the relay; reconnecting…');
+  }
+  if (now === RelayState.DISCONNECTED && relay.connectCount === 0 &&
+      ++failedAttempts === 3) {
+    // A browser cannot see why a WebSocket upgrade failed (a 401 looks like
+    // a network error), so name the likely causes.
+    notify('error', `Cannot connect to the relay at ${relay.url.replace(/token=[^&]*/, 'token=…')}; ` +
+        'still trying. Is it running? If it requires an access token, open this ' +
+        'page with ?token=SECRET.');
+  }
+  if (now === RelayState.READY) {
+    failedAttempts = 0;
+    if (state.notice && state.notice.text.startsWith('Cannot connect to the relay')) clearNotice();
   }
   if (now === RelayState.READY && state.notice &&
       state.notice.text.startsWith('Lost the connection to the relay')) {

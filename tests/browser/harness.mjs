@@ -184,13 +184,14 @@ export function guard(promise, ...procs) {
 export async function startRelay(name, { port = 0, args = [], root = webRoot } = {}) {
   const proc = new Proc(name, relayBin,
       ['--host', '127.0.0.1', '--port', String(port), '--web-root', root, ...args]);
-  const m = await proc.waitFor(/listening on wss?:\/\/127\.0\.0\.1:(\d+)/, 10000);
-  const p = Number(m[1]);
+  const m = await proc.waitFor(/listening on (wss?):\/\/127\.0\.0\.1:(\d+)/, 10000);
+  const tls = m[1] === 'wss';
+  const p = Number(m[2]);
   return {
     proc,
     port: p,
-    httpUrl: `http://127.0.0.1:${p}/`,
-    wsUrl: `ws://127.0.0.1:${p}/`,
+    httpUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${p}/`,
+    wsUrl: `${tls ? 'wss' : 'ws'}://127.0.0.1:${p}/`,
   };
 }
 
@@ -226,7 +227,7 @@ export function gstLaunch(name, pipeline, { env = {}, verbose = false } = {}) {
 // shared/reference/test-environment.md: loopback ICE candidates, a fake
 // camera and microphone that need no permission prompt, and host addresses
 // not hidden behind mDNS names (no mDNS resolver here).
-export async function launchChromium() {
+export async function launchChromium({ extraArgs = [] } = {}) {
   const { chromium } = await import('playwright-core');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -249,6 +250,7 @@ export async function launchChromium() {
       // ours plus the few of Playwright's defaults that matter here.
       '--disable-features=WebRtcHideLocalIpsWithMdns,DestroyProfileOnBrowserClose,' +
         'MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,PreconnectToSearch',
+      ...extraArgs,
     ],
   });
   const close = async () => {
@@ -311,4 +313,13 @@ export async function waitForPlayback(page, timeoutMs = 20000) {
     return s && s.video && s.video.frames > before ? s.video.frames : null;
   }, first, timeoutMs, 'the decoded frame count to keep rising');
   return { ...size, frames: later };
+}
+
+// Chromium's fake camera captures 640x480; its encoder may start lower
+// (scaled down while the bandwidth estimate ramps up) but keeps 4:3.
+export function assertCameraSize({ width, height }) {
+  if (!(width > 0 && width <= 640 && width * 3 === height * 4)) {
+    throw new Error(`decoded ${width}x${height}, expected Chromium's 640x480 camera ` +
+        'or a 4:3 scaled-down version of it');
+  }
 }

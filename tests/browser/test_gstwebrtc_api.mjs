@@ -12,6 +12,7 @@ import { test, after } from 'node:test';
 import {
   enterPrivateNetwork, missingRequirement, startRelay, gstLaunch, launchChromium,
   openPage, screenshot, until, waitForPlayback, guard, sourceRoot, webRoot,
+  assertCameraSize,
 } from './harness.mjs';
 
 enterPrivateNetwork();
@@ -75,7 +76,7 @@ test('gstwebrtc-api lists and plays a producer published by our web client',
 
     await upstream.evaluate((id) => window.compat.consume(id), ourId);
     const played = await compatPlays(upstream);
-    assert.deepEqual([played.width, played.height], [640, 480]);
+    assertCameraSize(played);
     await until(ours, () => window.gwsState.publish.sessions.some((s) => s.state === 'connected'),
         null, 10000, 'our page to show the upstream client as a connected viewer');
     assert.deepEqual(await upstream.evaluate(() => window.compat.errors), []);
@@ -101,7 +102,7 @@ test('our web client plays a producer published by gstwebrtc-api',
     assert.equal(await item.getAttribute('data-name'), 'upstream-client');
     await item.click();
     const played = await waitForPlayback(ours);
-    assert.deepEqual([played.width, played.height], [640, 480]);
+    assertCameraSize(played);
     await until(upstream, () => window.compat.consumers === 1 &&
         window.compat.producerState === 'streaming', null, 10000,
     'gstwebrtc-api to count our page as its consumer');
