@@ -1,0 +1,388 @@
+/* WHIP and WHEP end to end with media, in one process inside a private
+ * network namespace (run-netns.sh: `unshare -n`, lo up; ICE on 127.0.0.1).
+ *
+ *  - WHIP: webrtcsink + our WHIP client publishes to webrtcsrc + our WHIP
+ *    server; video and audio frames are decoded; stopping the publisher
+ *    DELETEs the session and the server side ends it.
+ *  - WHEP: webrtcsink + our WHEP server serves two viewers at once. Each
+ *    viewer is our WHEP client driving a bare webrtcbin that offers recvonly
+ *    (what webrtcsrc does once it can offer, see docs/whip-whep.md); video
+ *    and audio RTP arrives and is decoded; a viewer's DELETE ends its
+ *    session only.
+ *
+ * The elements come from the webrtcsession plugin (GST_PLUGIN_PATH). The
+ * plugin does not register the WHIP/WHEP schemes yet, so the test makes the
+ * signallers and hands them over through the elements' "signaller"
+ * property. This executable exports its symbols (--export-dynamic) so the
+ * plugin's copy of the signaller interface binds to ours: one GType. */
+#include "gws-whip.h"
+#include "whip-test-util.h"
+
+#include <gst/gst.h>
+#include <nice/nice.h>
+
+#include <atomic>
+
+using namespace whiptest;
+
+namespace {
+
+/* Counts decoded buffers per kind. */
+struct Counter {
+  std::mutex lock;
+  std::condition_variable cond;
+  std::map<std::string, int> frames; /* "video" / "audio" */
+
+  void add(const std::string &kind) {
+    std::lock_guard<std::mutex> g(lock);
+    frames[kind]++;
+    cond.notify_all();
+  }
+  bool wait(const std::string &kind, int n) {
+    std::unique_lock<std::mutex> g(lock);
+    return cond.wait_for(
+        g, std::chrono::seconds(20), [&]() { return frames[kind] >= n; });
+  }
+  int get(const std::string &kind) {
+    std::lock_guard<std::mutex> g(lock);
+    return frames[kind];
+  }
+};
+
+GstPadProbeReturn
+count_probe(GstPad *pad, GstPadProbeInfo *, gpointer data) {
+  auto *c = static_cast<Counter *>(data);
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  if (caps) {
+    const char *name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+    if (g_str_has_prefix(name, "video/x-raw"))
+      c->add("video");
+    else if (g_str_has_prefix(name, "audio/x-raw"))
+      c->add("audio");
+    gst_caps_unref(caps);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Links a new decoded pad to a fakesink that counts buffers. */
+void
+link_counting_sink(GstElement *bin, GstPad *pad, Counter *c) {
+  GstElement *q = gst_element_factory_make("queue", nullptr);
+  GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add_many(GST_BIN(bin), q, sink, nullptr);
+  gst_element_link(q, sink);
+  GstPad *sinkpad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(
+      sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, c, nullptr);
+  gst_object_unref(sinkpad);
+  gst_element_sync_state_with_parent(sink);
+  gst_element_sync_state_with_parent(q);
+  GstPad *qpad = gst_element_get_static_pad(q, "sink");
+  gst_pad_link(pad, qpad);
+  gst_object_unref(qpad);
+}
+
+GstElement *
+launch(const std::string &desc) {
+  GError *error = nullptr;
+  GstElement *p = gst_parse_launch(desc.c_str(), &error);
+  EXPECT_NE(p, nullptr) << desc << ": " << (error ? error->message : "");
+  if (error)
+    g_error_free(error);
+  if (p && !GST_IS_PIPELINE(p)) {
+    GstElement *pipe = gst_pipeline_new(nullptr);
+    gst_bin_add(GST_BIN(pipe), p);
+    p = pipe;
+  }
+  return p;
+}
+
+/* A bus watch that fails the test on an error message. */
+std::atomic<bool> bus_error{false};
+GstBusSyncReply
+on_bus(GstBus *, GstMessage *msg, gpointer name) {
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError *err = nullptr;
+    gchar *dbg = nullptr;
+    gst_message_parse_error(msg, &err, &dbg);
+    ADD_FAILURE() << static_cast<const char *>(name) << ": " << err->message
+                  << " (" << (dbg ? dbg : "") << ")";
+    bus_error = true;
+    g_error_free(err);
+    g_free(dbg);
+  }
+  return GST_BUS_PASS;
+}
+
+void
+watch(GstElement *pipeline, const char *name) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, on_bus, const_cast<char *>(name), nullptr);
+  gst_object_unref(bus);
+}
+
+const char *kProducer
+    = "webrtcsink name=ws ice-addresses=127.0.0.1 "
+      "videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! ws.video_0 "
+      "audiotestsrc is-live=true wave=sine ! "
+      "audio/x-raw,rate=48000,channels=2 ! ws.audio_0";
+
+std::string
+endpoint_of(GwsSignaller *server) {
+  gchar *url = nullptr;
+  g_object_get(server, "endpoint-url", &url, nullptr);
+  std::string out = url ? url : "";
+  g_free(url);
+  return out;
+}
+
+} // namespace
+
+TEST(WhipE2E, WebrtcsinkPublishesToWebrtcsrcOverWhip) {
+  /* The receiving side: webrtcsrc with our WHIP server. */
+  GstElement *rx = launch("webrtcsrc name=src ice-addresses=127.0.0.1");
+  ASSERT_NE(rx, nullptr);
+  watch(rx, "receiver");
+  GstElement *src = gst_bin_get_by_name(GST_BIN(rx), "src");
+  GwsSignaller *server
+      = gws_signaller_new_for_uri("whip-server://127.0.0.1:0/whip/cam1",
+          GWS_SIGNALLER_ROLE_CONSUMER, nullptr);
+  ASSERT_NE(server, nullptr);
+  g_object_set(server, "token", "pub-token", nullptr);
+  Recorder srec(server);
+  g_object_set(src, "signaller", server, nullptr);
+  Counter counter;
+  using Ctx = std::pair<GstElement *, Counter *>;
+  Ctx ctx(rx, &counter);
+  g_signal_connect(src, "pad-added",
+      cb([](GstElement *, GstPad *pad, gpointer data) {
+        auto *c = static_cast<Ctx *>(data);
+        link_counting_sink(c->first, pad, c->second);
+      }),
+      &ctx);
+  ASSERT_NE(
+      gst_element_set_state(rx, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  ASSERT_TRUE(srec.wait("connection-changed"));
+  std::string ep = endpoint_of(server);
+
+  /* The publisher: webrtcsink with our WHIP client. */
+  GstElement *tx = launch(kProducer);
+  ASSERT_NE(tx, nullptr);
+  watch(tx, "publisher");
+  GstElement *ws = gst_bin_get_by_name(GST_BIN(tx), "ws");
+  GwsSignaller *client = gws_signaller_new_for_uri(
+      ("whip+" + ep).c_str(), GWS_SIGNALLER_ROLE_PRODUCER, nullptr);
+  ASSERT_NE(client, nullptr);
+  g_object_set(client, "token", "pub-token", nullptr);
+  Recorder crec(client);
+  g_object_set(ws, "signaller", client, nullptr);
+  ASSERT_NE(
+      gst_element_set_state(tx, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+
+  EXPECT_TRUE(crec.wait("session-description"));
+  EXPECT_TRUE(srec.wait("session-started"));
+  EXPECT_TRUE(counter.wait("video", 30)) << counter.get("video");
+  EXPECT_TRUE(counter.wait("audio", 30)) << counter.get("audio");
+  EXPECT_EQ(crec.count_of("error"), 0u);
+
+  /* The publisher stops: DELETE, and the server side ends the session. */
+  gst_element_set_state(tx, GST_STATE_NULL);
+  Recorder::Event ended;
+  EXPECT_TRUE(srec.wait("session-ended", &ended));
+  EXPECT_NE(ended.a.find("DELETE"), std::string::npos) << ended.a;
+
+  gst_element_set_state(rx, GST_STATE_NULL);
+  gst_object_unref(ws);
+  gst_object_unref(src);
+  gst_object_unref(tx);
+  gst_object_unref(rx);
+  g_object_unref(client);
+  g_object_unref(server);
+  EXPECT_FALSE(bus_error);
+}
+
+namespace {
+
+/* A WHEP viewer: our WHEP client signaller driving a bare webrtcbin that
+ * offers recvonly video + audio, answers come back as session-description.
+ * This is what webrtcsrc does once it can offer (the hook). */
+class Viewer {
+ public:
+  explicit Viewer(const std::string &endpoint) {
+    pipeline_ = gst_pipeline_new(nullptr);
+    watch(pipeline_, "viewer");
+    webrtc_ = gst_element_factory_make("webrtcbin", nullptr);
+    g_object_set(
+        webrtc_, "bundle-policy", 3 /* max-bundle */, "latency", 0, nullptr);
+    gst_bin_add(GST_BIN(pipeline_), webrtc_);
+    GObject *ice = nullptr;
+    g_object_get(webrtc_, "ice-agent", &ice, nullptr);
+    NiceAgent *agent = nullptr;
+    g_object_get(ice, "agent", &agent, nullptr);
+    NiceAddress addr;
+    nice_address_init(&addr);
+    nice_address_set_from_string(&addr, "127.0.0.1");
+    nice_agent_add_local_address(agent, &addr);
+    g_object_unref(agent);
+    ice_ = ice;
+
+    auto add_trans = [this](const char *caps) {
+      GstCaps *c = gst_caps_from_string(caps);
+      GstWebRTCRTPTransceiver *t = nullptr;
+      g_signal_emit_by_name(webrtc_, "add-transceiver",
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, c, &t);
+      gst_caps_unref(c);
+      if (t)
+        gst_object_unref(t);
+    };
+    add_trans("application/x-rtp,media=video,encoding-name=VP8,"
+              "payload=96,clock-rate=90000");
+    add_trans("application/x-rtp,media=audio,encoding-name=OPUS,"
+              "payload=111,clock-rate=48000");
+    g_signal_connect(webrtc_, "pad-added",
+        cb([](GstElement *, GstPad *pad, Viewer *v) {
+          if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC)
+            return;
+          GstElement *dec = gst_element_factory_make("decodebin", nullptr);
+          g_signal_connect(dec, "pad-added",
+              cb([](GstElement *, GstPad *p, Viewer *v) {
+                link_counting_sink(v->pipeline_, p, &v->counter);
+              }),
+              v);
+          gst_bin_add(GST_BIN(v->pipeline_), dec);
+          gst_element_sync_state_with_parent(dec);
+          GstPad *sink = gst_element_get_static_pad(dec, "sink");
+          gst_pad_link(pad, sink);
+          gst_object_unref(sink);
+        }),
+        this);
+    g_signal_connect(webrtc_, "on-ice-candidate",
+        cb([](GstElement *, guint mline, gchar *cand, Viewer *v) {
+          std::lock_guard<std::mutex> g(v->lock_);
+          if (!v->sid_.empty())
+            gws_signaller_add_ice(
+                v->sig, v->sid_.c_str(), cand, mline, nullptr);
+        }),
+        this);
+
+    sig = gws_signaller_new_for_uri(
+        ("whep+" + endpoint).c_str(), GWS_SIGNALLER_ROLE_CONSUMER, nullptr);
+    rec = std::make_unique<Recorder>(sig);
+    rec->on_event = [this](const Recorder::Event &e) {
+      if (e.name == "session-started")
+        offer(e.session_id);
+      else if (e.name == "session-description")
+        answer(e.a);
+    };
+    gst_element_set_state(pipeline_, GST_STATE_PLAYING);
+    gws_signaller_start(sig);
+  }
+  ~Viewer() {
+    gws_signaller_stop(sig);
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    rec.reset();
+    g_object_unref(sig);
+    g_object_unref(ice_);
+    gst_object_unref(pipeline_);
+  }
+
+  GwsSignaller *sig = nullptr;
+  std::unique_ptr<Recorder> rec;
+  Counter counter;
+
+ private:
+  void offer(const std::string &sid) {
+    {
+      std::lock_guard<std::mutex> g(lock_);
+      sid_ = sid;
+    }
+    GstPromise *p = gst_promise_new_with_change_func(
+        [](GstPromise *p, gpointer data) {
+          auto *v = static_cast<Viewer *>(data);
+          GstWebRTCSessionDescription *o = nullptr;
+          gst_structure_get(gst_promise_get_reply(p), "offer",
+              GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &o, nullptr);
+          gst_promise_unref(p);
+          std::string sid;
+          {
+            std::lock_guard<std::mutex> g(v->lock_);
+            sid = v->sid_;
+          }
+          gws_signaller_send_sdp(v->sig, sid.c_str(), o);
+          g_signal_emit_by_name(
+              v->webrtc_, "set-local-description", o, nullptr);
+          gst_webrtc_session_description_free(o);
+        },
+        this, nullptr);
+    g_signal_emit_by_name(webrtc_, "create-offer", nullptr, p);
+  }
+  void answer(const std::string &text) {
+    GstWebRTCSessionDescription *a
+        = make_desc(GST_WEBRTC_SDP_TYPE_ANSWER, text);
+    g_signal_emit_by_name(webrtc_, "set-remote-description", a, nullptr);
+    gst_webrtc_session_description_free(a);
+  }
+
+  GstElement *pipeline_ = nullptr;
+  GstElement *webrtc_ = nullptr;
+  GObject *ice_ = nullptr;
+  std::mutex lock_;
+  std::string sid_;
+};
+
+} // namespace
+
+TEST(WhepE2E, WebrtcsinkServesTwoWhepViewers) {
+  GstElement *tx = launch(kProducer);
+  ASSERT_NE(tx, nullptr);
+  watch(tx, "producer");
+  GstElement *ws = gst_bin_get_by_name(GST_BIN(tx), "ws");
+  GwsSignaller *server = gws_signaller_new_for_uri(
+      "whep-server://127.0.0.1:0/whep", GWS_SIGNALLER_ROLE_PRODUCER, nullptr);
+  ASSERT_NE(server, nullptr);
+  Recorder srec(server);
+  g_object_set(ws, "signaller", server, nullptr);
+  ASSERT_NE(
+      gst_element_set_state(tx, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  ASSERT_TRUE(srec.wait("connection-changed"));
+  std::string ep = endpoint_of(server);
+
+  auto a = std::make_unique<Viewer>(ep);
+  auto b = std::make_unique<Viewer>(ep);
+  for (Viewer *v : {a.get(), b.get()}) {
+    EXPECT_TRUE(v->rec->wait("session-description"));
+    EXPECT_TRUE(v->counter.wait("video", 30)) << v->counter.get("video");
+    EXPECT_TRUE(v->counter.wait("audio", 30)) << v->counter.get("audio");
+    EXPECT_EQ(v->rec->count_of("error"), 0u);
+  }
+  EXPECT_TRUE(srec.wait("session-requested", nullptr, 2));
+
+  /* Viewer a leaves (DELETE): only its session ends; b keeps receiving. */
+  a.reset();
+  Recorder::Event ended;
+  EXPECT_TRUE(srec.wait("session-ended", &ended));
+  int before = b->counter.get("video");
+  EXPECT_TRUE(b->counter.wait("video", before + 30));
+  EXPECT_EQ(srec.count_of("session-ended"), 1u);
+
+  b.reset();
+  gst_element_set_state(tx, GST_STATE_NULL);
+  gst_object_unref(ws);
+  gst_object_unref(tx);
+  g_object_unref(server);
+  EXPECT_FALSE(bus_error);
+}
+
+int
+main(int argc, char **argv) {
+  gst_init(&argc, &argv);
+  gws_whip_register_schemes();
+  testing::InitGoogleTest(&argc, argv);
+  if (!gst_element_factory_find("webrtcsink")) {
+    fprintf(stderr, "webrtcsink not found (GST_PLUGIN_PATH?)\n");
+    return 1;
+  }
+  return RUN_ALL_TESTS();
+}
