@@ -1,0 +1,15 @@
+#!/bin/sh
+# Shows: a WHIP server (ingest endpoint) that OBS, a browser WHIP client or
+# whip-publish.sh can publish to; the stream is decoded and played here.
+# One publisher at a time (a second gets 503); DELETE ends the session.
+# Usage: whip-receive.sh [SERVER_URI] [TOKEN]
+#   SERVER_URI defaults to whip-server://0.0.0.0:8080/whip: publishers POST
+#   to http://<this host>:8080/whip. With TOKEN, requests need
+#   "Authorization: Bearer TOKEN" (OBS: the "Bearer Token" field).
+# Needs the webrtcsession plugin built with the WHIP/WHEP schemes.
+. "$(dirname "$0")/env.sh"
+uri=${1:-whip-server://0.0.0.0:8080/whip}
+token=${2:+signaller::token=$2}
+exec gst-launch-1.0 webrtcsrc name=src uri="$uri" $token $ice \
+  src.video_0 ! queue ! videoconvert ! autovideosink \
+  src.audio_0 ! queue ! audioconvert ! audioresample ! autoaudiosink
