@@ -51,6 +51,7 @@
 #include "gws-signaller-link.h"
 #include "gws-signaller.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
