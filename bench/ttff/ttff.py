@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Time to first frame of webrtcsrc, warm and cold, with a breakdown, and
+the raw-webrtcbin floor. Runs inside a private network namespace (re-execs
+itself under `unshare -n`) and prints one JSON line.
+
+- warm: relay and producer (gst-launch-1.0 webrtcsink, VP8 640x480@30) are
+  running; each run starts a fresh `gst-launch-1.0 -v webrtcsrc ... !
+  video/x-raw ! fakesink silent=false sync=false` and times from just
+  before the spawn to the moment its first "chain" line (the first decoded
+  frame reaching the sink) is read from its stdout.
+- cold: relay running; producer and receiver processes both spawned at t0
+  (receiver without peer-id: it takes the first producer that appears).
+- breakdown: the same warm runs with probe.py (webrtcsrc in a Python GI
+  process that timestamps the signaller's session-started/offer signals and
+  the inner webrtcbin's ice-connection-state and connection-state).
+- baseline: baseline.py, two webrtcbins in one process, same latency.
+
+Usage: ttff.py [--runs N] [--latency MS]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CAPS = "video/x-raw,width=640,height=480,framerate=30/1"
+TIMEOUT = 20.0
+
+
+def producer(uri):
+    return subprocess.Popen(
+        ["gst-launch-1.0", "webrtcsink", "name=ws", f"uri={uri}",
+         "ice-addresses=127.0.0.1", "video-codecs=<VP8>", "videotestsrc",
+         "is-live=true", "pattern=ball", "!", CAPS, "!", "ws.video_0"],
+        env=common.env_with_plugin(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+
+
+def receiver_once(uri, latency, t0=None, extra=None):
+    """Spawns a gst-launch-1.0 receiver, returns ms from t0 (default: the
+    spawn) to its first decoded frame, or None after TIMEOUT."""
+    if t0 is None:
+        t0 = time.monotonic()
+    proc = subprocess.Popen(
+        ["stdbuf", "-oL", "gst-launch-1.0", "-v", "webrtcsrc",
+         f"uri={uri}", "ice-addresses=127.0.0.1", f"latency={latency}", "!",
+         "video/x-raw", "!", "fakesink", "silent=false", "sync=false"],
+        env=common.env_with_plugin(), stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    result = None
+    deadline = t0 + TIMEOUT
+    os.set_blocking(proc.stdout.fileno(), True)
+    import selectors
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    while time.monotonic() < deadline:
+        if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+            break
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if "last-message = chain" in line:
+            result = (time.monotonic() - t0) * 1000
+            break
+    common.stop_proc(proc)
+    for p in extra or []:
+        common.stop_proc(p)
+    return result
+
+
+def probe_once(uri, latency):
+    t0 = time.monotonic()
+    out = subprocess.run([common.PY, os.path.join(HERE, "probe.py"), uri,
+                          str(latency)], env=common.env_with_plugin(),
+                         capture_output=True, text=True, timeout=TIMEOUT + 10)
+    try:
+        t = json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    if "frame" not in t:
+        return None
+    return {k: round((v - t0) * 1000, 1) for k, v in t.items()
+            if isinstance(v, float)}
+
+
+PHASES = (("start-up (spawn -> PLAYING)", None, "playing"),
+          ("signalling (-> offer received)", "playing", "offer"),
+          ("ICE (-> ice connected)", "offer", "ice"),
+          ("DTLS (-> connection-state connected)", "ice", "dtls"),
+          ("first frame (jitterbuffer, key frame, decode)", "dtls", "frame"))
+
+
+def phases(runs):
+    out = {}
+    for label, a, b in PHASES:
+        vals = [r[b] - (r[a] if a else 0) for r in runs
+                if b in r and (a is None or a in r)]
+        if vals:
+            out[label] = round(statistics.median(vals), 1)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--latency", type=int, default=50)
+    args = ap.parse_args()
+    common.in_private_netns()
+    relay = common.Relay()
+    res = {"runs": args.runs, "latency_ms": args.latency}
+    try:
+        prod = producer(relay.uri("cam"))
+        time.sleep(1.5)
+        uri = relay.uri("cam")
+        receiver_once(uri, args.latency)  # warm-up: producer's first session
+        warm, probes = [], []
+        for _ in range(args.runs):
+            warm.append(receiver_once(uri, args.latency))
+            time.sleep(0.2)
+        for _ in range(args.runs):
+            probes.append(probe_once(uri, args.latency))
+            time.sleep(0.2)
+        common.stop_proc(prod)
+        cold = []
+        for i in range(args.runs):
+            t0 = time.monotonic()
+            p = producer(relay.uri(f"cold{i}"))
+            cold.append(receiver_once(relay.uri(), args.latency, t0, [p]))
+            time.sleep(0.3)
+    finally:
+        relay.stop()
+    base = subprocess.run([common.PY, os.path.join(HERE, "baseline.py"),
+                           str(args.runs), str(args.latency)],
+                          capture_output=True, text=True, timeout=600)
+    base_runs = json.loads(base.stdout.strip().splitlines()[-1])["runs"]
+    base_ok = [r for r in base_runs if "frame" in r]
+    ok = lambda v: [x for x in v if x is not None]  # noqa: E731
+    res["warm"] = dict(common.summary(ok(warm)), failed=warm.count(None))
+    res["cold"] = dict(common.summary(ok(cold)), failed=cold.count(None))
+    probes_ok = [p for p in probes if p]
+    res["probe"] = dict(common.summary([p["frame"] for p in probes_ok]),
+                        failed=len(probes) - len(probes_ok),
+                        phases=phases(probes_ok))
+    res["baseline"] = dict(common.summary([r["frame"] for r in base_ok]),
+                           failed=len(base_runs) - len(base_ok),
+                           phases=phases([dict(r, playing=0.0)
+                                          for r in base_ok]))
+    print(json.dumps(res))
+
+
+main()
