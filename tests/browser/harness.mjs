@@ -246,10 +246,11 @@ export async function launchChromium({ extraArgs = [] } = {}) {
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
       '--autoplay-policy=no-user-gesture-required',
-      // One --disable-features (Chromium keeps only the last one given):
+      // One --disable-features (Chromium reads a single value, the last):
       // ours plus the few of Playwright's defaults that matter here.
       '--disable-features=WebRtcHideLocalIpsWithMdns,DestroyProfileOnBrowserClose,' +
-        'MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,PreconnectToSearch',
+        'MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,PreconnectToSearch,' +
+        'HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
       ...extraArgs,
     ],
   });
