@@ -201,7 +201,7 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
     }
   }
 
-  GstPad *tee_sink = gst_element_get_static_pad(tee, "sink");
+  g_autoptr(GstPad) tee_sink = gst_element_get_static_pad(tee, "sink");
   b->limiter_ = std::make_shared<KeyframeLimiter>(tee_sink);
   b->probe_id_ = gst_pad_add_probe(
       tee_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
@@ -213,16 +213,14 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
       [](gpointer data) {
         delete static_cast<std::shared_ptr<KeyframeLimiter> *>(data);
       });
-  gst_object_unref(tee_sink);
 
   /* Downstream first, so nothing flows into an element still stopped. */
   for (auto it = chain.rbegin(); it != chain.rend(); ++it)
     gst_element_sync_state_with_parent(*it);
 
   b->input_pad_ = gst_element_request_pad_simple(input_tee, "src_%u");
-  GstPad *queue_sink = gst_element_get_static_pad(queue, "sink");
+  g_autoptr(GstPad) queue_sink = gst_element_get_static_pad(queue, "sink");
   GstPadLinkReturn ret = gst_pad_link(b->input_pad_, queue_sink);
-  gst_object_unref(queue_sink);
   if (ret != GST_PAD_LINK_OK) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
         "cannot link input %s to its %s encoder: %s", stream_name.c_str(),
@@ -246,9 +244,8 @@ EncoderBranch::~EncoderBranch() {
   if (limiter_)
     limiter_->stop();
   if (probe_id_) {
-    GstPad *tee_sink = gst_element_get_static_pad(tee_, "sink");
+    g_autoptr(GstPad) tee_sink = gst_element_get_static_pad(tee_, "sink");
     gst_pad_remove_probe(tee_sink, probe_id_);
-    gst_object_unref(tee_sink);
   }
   for (GstElement *e : elements_) {
     gst_element_set_locked_state(e, TRUE);
@@ -268,9 +265,8 @@ EncoderBranch::attach(GstPad *webrtc_sink, const std::string &consumer) {
   g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0,
       "max-size-time", G_GUINT64_CONSTANT(500) * GST_MSECOND, nullptr);
   gst_bin_add(bin_, queue);
-  GstPad *qsrc = gst_element_get_static_pad(queue, "src");
+  g_autoptr(GstPad) qsrc = gst_element_get_static_pad(queue, "src");
   GstPadLinkReturn ret = gst_pad_link(qsrc, webrtc_sink);
-  gst_object_unref(qsrc);
   if (ret != GST_PAD_LINK_OK) {
     GST_WARNING_OBJECT(bin_, "cannot link %s to %" GST_PTR_FORMAT ": %s",
         qname.c_str(), webrtc_sink, gst_pad_link_get_name(ret));
@@ -281,9 +277,8 @@ EncoderBranch::attach(GstPad *webrtc_sink, const std::string &consumer) {
   /* The branch runs before it is linked to the tee (see the 1.22 notes). */
   gst_element_sync_state_with_parent(queue);
   GstPad *tee_pad = gst_element_request_pad_simple(tee_, "src_%u");
-  GstPad *qsink = gst_element_get_static_pad(queue, "sink");
+  g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
   ret = gst_pad_link(tee_pad, qsink);
-  gst_object_unref(qsink);
   if (ret != GST_PAD_LINK_OK) {
     GST_WARNING_OBJECT(bin_, "cannot link %s to its tee: %s", qname.c_str(),
         gst_pad_link_get_name(ret));

@@ -287,9 +287,8 @@ SrcPrivate::send_eos() {
     }
   }
   for (GstElement *e : heads) {
-    GstPad *sink = gst_element_get_static_pad(e, "sink");
+    g_autoptr(GstPad) sink = gst_element_get_static_pad(e, "sink");
     gst_pad_send_event(sink, gst_event_new_eos());
-    gst_object_unref(sink);
     gst_object_unref(e);
   }
 }
@@ -317,23 +316,20 @@ SrcPrivate::remove_outputs() {
 
 static bool
 downstream_wants_encoded(GstPad *ghost, const CodecInfo &codec) {
-  GstCaps *peer = gst_pad_peer_query_caps(ghost, nullptr);
+  g_autoptr(GstCaps) peer = gst_pad_peer_query_caps(ghost, nullptr);
   if (!peer)
     return false;
   bool encoded = false;
   if (!gst_caps_is_any(peer) && !gst_caps_is_empty(peer)) {
-    GstCaps *raw = gst_caps_from_string(codec.kind == MediaKind::Video
-                                            ? "video/x-raw(ANY)"
-                                            : "audio/x-raw(ANY)");
-    GstCaps *enc = gst_caps_from_string(codec.encoded_caps);
+    g_autoptr(GstCaps) raw = gst_caps_from_string(codec.kind == MediaKind::Video
+                                                      ? "video/x-raw(ANY)"
+                                                      : "audio/x-raw(ANY)");
+    g_autoptr(GstCaps) enc = gst_caps_from_string(codec.encoded_caps);
     encoded = !gst_caps_can_intersect(peer, raw)
               && gst_caps_can_intersect(peer, enc);
-    gst_caps_unref(raw);
-    gst_caps_unref(enc);
   }
   GST_DEBUG_OBJECT(ghost, "downstream accepts %" GST_PTR_FORMAT ": %s", peer,
       encoded ? "encoded" : "raw");
-  gst_caps_unref(peer);
   return encoded;
 }
 
@@ -356,9 +352,8 @@ SrcPrivate::on_stream_pad(GstPad *pad) {
     g_object_set(sink, "async", FALSE, "sync", FALSE, nullptr);
     gst_bin_add(GST_BIN(self), sink);
     gst_element_sync_state_with_parent(sink);
-    GstPad *sinkpad = gst_element_get_static_pad(sink, "sink");
+    g_autoptr(GstPad) sinkpad = gst_element_get_static_pad(sink, "sink");
     gst_pad_link(pad, sinkpad);
-    gst_object_unref(sinkpad);
     return;
   }
 
@@ -417,15 +412,14 @@ SrcPrivate::on_stream_pad(GstPad *pad) {
   for (size_t i = 0; i + 1 < out.elements.size(); i++)
     gst_element_link(out.elements[i], out.elements[i + 1]);
   if (out.encoded) {
-    GstPad *last = gst_element_get_static_pad(out.elements.back(), "src");
+    g_autoptr(GstPad) last
+        = gst_element_get_static_pad(out.elements.back(), "src");
     gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), last);
-    gst_object_unref(last);
   }
   for (auto it = out.elements.rbegin(); it != out.elements.rend(); ++it)
     gst_element_sync_state_with_parent(*it);
-  GstPad *depay_sink = gst_element_get_static_pad(depay, "sink");
+  g_autoptr(GstPad) depay_sink = gst_element_get_static_pad(depay, "sink");
   GstPadLinkReturn ret = gst_pad_link(pad, depay_sink);
-  gst_object_unref(depay_sink);
   if (ret != GST_PAD_LINK_OK)
     GST_ELEMENT_WARNING(self, CORE, NEGOTIATION,
         ("could not link the received %s stream: %s", codec->name,
