@@ -101,6 +101,7 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     GST_WARNING("session %s: renegotiation is not supported", id_.c_str());
     return;
   }
+  guint n_accepted = 0;
   const GstSDPMessage *sdp = desc->sdp;
   for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
     const GstSDPMedia *media = gst_sdp_message_get_media(sdp, i);
@@ -141,7 +142,9 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     gst_caps_unref(prefs);
     if (trans)
       gst_object_unref(trans);
+    n_accepted++;
   }
+  host_.set_expected_streams(n_accepted);
 
   GstPromise *promise = session_promise(&host_, id_, nullptr,
       [](ReceiveSession &s, DescPtr, const std::string &error) {

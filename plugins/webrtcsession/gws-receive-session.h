@@ -47,6 +47,8 @@ class ReceiveSession {
         = 0;
     /* A new RTP stream left webrtcbin (streaming thread). */
     virtual void on_stream_pad(GstPad *pad) = 0;
+    /* How many streams the answer accepted (session thread). */
+    virtual void set_expected_streams(guint n) = 0;
   };
 
   ReceiveSession(Host &host, std::string id, std::string peer_id,

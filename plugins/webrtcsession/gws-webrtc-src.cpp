@@ -131,6 +131,8 @@ struct SrcPrivate : public ReceiveSession::Host {
   std::vector<Output> outputs;
   guint next_video = 0;
   guint next_audio = 0;
+  guint expected_streams = 0; /* 0: not known yet */
+  bool no_more_pads = false;
 
   SessionLoop loop;
   SignallerLink link;
@@ -179,6 +181,7 @@ struct SrcPrivate : public ReceiveSession::Host {
     });
   }
   void on_stream_pad(GstPad *pad) override;
+  void set_expected_streams(guint n) override;
 
   /* Session thread. */
   void start_session(const std::string &id, const std::string &peer);
@@ -300,6 +303,8 @@ SrcPrivate::remove_outputs() {
     std::lock_guard<std::mutex> g(lock);
     outs.swap(outputs);
     next_video = next_audio = 0;
+    expected_streams = 0;
+    no_more_pads = false;
   }
   for (auto &o : outs) {
     for (GstElement *e : o.elements) {
@@ -427,8 +432,23 @@ SrcPrivate::on_stream_pad(GstPad *pad) {
         (nullptr));
   GST_INFO_OBJECT(self, "exposed %s (%s, %s)", name.c_str(), codec->name,
       out.encoded ? "encoded" : "decoded");
+  bool all = false;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    outputs.push_back(std::move(out));
+    all = expected_streams && outputs.size() >= expected_streams
+          && !no_more_pads;
+    if (all)
+      no_more_pads = true;
+  }
+  if (all)
+    gst_element_no_more_pads(GST_ELEMENT(self));
+}
+
+void
+SrcPrivate::set_expected_streams(guint n) {
   std::lock_guard<std::mutex> g(lock);
-  outputs.push_back(std::move(out));
+  expected_streams = n;
 }
 
 /* ---- signaller ---- */
