@@ -15,6 +15,7 @@ Events (one JSON object per line, always with "event"):
               (encoder elements inside the sink bin), branches (stream,
               codec, encoder, consumers, ...), sessions (producer)
   pad         name (consumer: webrtcsrc added a pad)
+  no-more-pads  (consumer: every accepted stream has its pad)
   caps        kind, pad, name, width/height or rate/channels (consumer,
               first buffer of each stream)
   frames      kind, pad, count (consumer, every 10 buffers of a pad)
@@ -133,6 +134,8 @@ class Peer:
                                                 session=sid, reason=why))
         else:
             self.element.connect("pad-added", self.on_pad_added)
+            self.element.connect("no-more-pads",
+                                 lambda _e: emit("no-more-pads"))
 
     # consumer side -------------------------------------------------------
     def on_pad_added(self, _src, pad):

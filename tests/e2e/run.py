@@ -248,6 +248,7 @@ def test_vp8_video_audio(w):
           "wrong video size: {}".format(caps))
     acaps = cons.wait_event("caps", kind="audio")
     check(acaps["name"] == "audio/x-raw", "audio not decoded: {}".format(acaps))
+    cons.wait_event("no-more-pads")
     cons.wait_frames("video", 60)
     cons.wait_frames("audio", 50)
     st = stats(prod)
