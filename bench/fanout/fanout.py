@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Fan-out: one VP8 640x480@30 producer, N consumers that depayload without
+decoding (consumers.py: N webrtcsrc in one process). Producer CPU (utime +
+stime from /proc/PID/stat over a measured window) and each consumer's
+received frame rate, for N in --counts, in two modes:
+
+- shared: one webrtcsink (one encoder for every consumer; our design);
+- per-consumer: webrtcsink has no per-consumer-encoder switch, so this is
+  emulated with N webrtcsink instances behind a tee in the same producer
+  process, each with its own consumer and so its own encoder (what other
+  webrtcsink implementations do: an encoder per consumer).
+
+"largest N at 29 fps" is the largest N whose every consumer received
+>= 29 fps. A mode stops at the first N where some consumer receives < 15
+fps (the producer is saturated; larger N would only load the machine
+further). On a shared, busy machine even N=1 can miss 29 fps: the encoder
+alone needs about a third of a core. Runs inside a private network
+namespace (re-execs itself under `unshare -n`), prints one JSON line.
+
+Usage: fanout.py [--counts 1,2,4] [--window S]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "ttff"))
+import common  # noqa: E402
+
+CAPS = "video/x-raw,width=640,height=480,framerate=30/1"
+MIN_FPS = 29.0
+STOP_FPS = 15.0  # below this the producer is saturated: stop the mode
+
+
+def producer(relay, mode, n, tag):
+    sink = ("webrtcsink uri={} ice-addresses=127.0.0.1 "
+            "video-codecs=<VP8>")
+    desc = f"videotestsrc is-live=true pattern=ball ! {CAPS} ! "
+    if mode == "shared":
+        ids = [tag] * n
+        desc += sink.format(relay.uri(tag))
+    else:
+        ids = [f"{tag}-{i}" for i in range(n)]
+        desc += "tee name=t " + " ".join(
+            "t. ! queue ! " + sink.format(relay.uri(i)) for i in ids)
+    proc = subprocess.Popen(["gst-launch-1.0"] + desc.split(),
+                            env=common.env_with_plugin(),
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    return proc, [relay.uri(i) for i in ids]
+
+
+def counts(cons):
+    cons.stdin.write("counts\n")
+    cons.stdin.flush()
+    while True:
+        line = cons.stdout.readline()
+        if not line:
+            raise RuntimeError("consumer process ended")
+        if line.startswith('{"counts"'):
+            return json.loads(line)
+
+
+def one(relay, mode, n, window, tag):
+    prod, uris = producer(relay, mode, n, tag)
+    time.sleep(1.5)  # producer registered
+    cons = subprocess.Popen([common.PY, os.path.join(HERE, "consumers.py")] +
+                            uris, env=common.env_with_plugin(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+    res = {"consumers": n}
+    try:
+        deadline = time.monotonic() + 20 + n * 0.5
+        c = counts(cons)
+        while time.monotonic() < deadline and min(c["counts"]) == 0:
+            time.sleep(0.5)
+            c = counts(cons)
+        res["connected"] = sum(1 for x in c["counts"] if x > 0)
+        time.sleep(2.0)  # settle: key frames, rate control
+        c0, p0, t0 = counts(cons), common.cpu_seconds(prod.pid), \
+            time.monotonic()
+        time.sleep(window)
+        c1, p1, t1 = counts(cons), common.cpu_seconds(prod.pid), \
+            time.monotonic()
+        dt = t1 - t0
+        fps = [(b - a) / dt for a, b in zip(c0["counts"], c1["counts"])]
+        cpu = (p1 - p0) / dt * 100  # percent of one core
+        res.update({
+            "producer_cpu_pct": round(cpu, 1),
+            "producer_cpu_pct_per_consumer": round(cpu / n, 2),
+            "consumer_process_cpu_pct": round(
+                (c1["cpu"] - c0["cpu"]) / dt * 100, 1),
+            "min_fps": round(min(fps), 2),
+            "mean_fps": round(sum(fps) / len(fps), 2)})
+    finally:
+        try:
+            cons.stdin.write("quit\n")
+            cons.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        try:
+            cons.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            cons.kill()
+            cons.wait()
+        common.stop_proc(prod)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--counts", default="1,2,4,8,16,32,64")
+    ap.add_argument("--window", type=float, default=5.0)
+    args = ap.parse_args()
+    common.in_private_netns()
+    relay = common.Relay()
+    out = {"window_s": args.window, "min_fps": MIN_FPS}
+    try:
+        for mode in ("shared", "per-consumer"):
+            rows, largest = [], 0
+            for k, n in enumerate(int(x) for x in args.counts.split(",")):
+                r = one(relay, mode, n, args.window, f"{mode}{k}")
+                rows.append(r)
+                if r.get("min_fps", 0) >= MIN_FPS:
+                    largest = n
+                elif r.get("min_fps", 0) < STOP_FPS:
+                    break
+            out[mode] = {"runs": rows, "largest_n_at_29fps": largest}
+    finally:
+        relay.stop()
+    print(json.dumps(out))
+
+
+main()
