@@ -326,6 +326,11 @@ SinkPrivate::on_session_requested(
     const std::string &id, const std::string &peer, DescPtr offer) {
   if (!accepting) {
     GST_DEBUG_OBJECT(self, "not running: refusing session %s", id.c_str());
+    GwsSignaller *sig = ref_signaller();
+    if (sig) {
+      gws_signaller_end_session(sig, id.c_str());
+      g_object_unref(sig);
+    }
     return;
   }
   if (sessions.count(id))
