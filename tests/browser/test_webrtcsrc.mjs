@@ -1,7 +1,7 @@
 // Chromium publishes its fake camera and microphone from the web client; a
 // webrtcsrc pipeline receives both and decodes them: raw video and raw audio
 // buffers reach its sinks (counted from gst-launch -v, where each fakesink
-// with silent=false reports every buffer it gets).
+// with silent=false reports every event and buffer it gets).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -14,8 +14,8 @@ enterPrivateNetwork();
 
 const skip = missingRequirement({ elements: true });
 
-function count(text, needle) {
-  return text.split(needle).length - 1;
+function count(text, regex) {
+  return (text.match(regex) || []).length;
 }
 
 test('webrtcsrc receives and decodes video and audio published by Chromium',
@@ -41,29 +41,27 @@ test('webrtcsrc receives and decodes video and audio published by Chromium',
         'src.audio_0 ! queue ! audioconvert ! fakesink name=asink silent=false sync=false',
         { verbose: true });
 
-    // Decoded caps on both sinks, then a steady flow of buffers.
+    // Decoded caps reach both sinks (the caps event each fakesink reports in
+    // its last-message), then a steady flow of buffers.
     const video = await guard(consumer.waitFor(
-        /vsink\.GstPad:sink: caps = video\/x-raw, .*width=\(int\)(\d+), height=\(int\)(\d+)/,
+        /\(vsink:sink\) E \(type: caps .*video\/x-raw.*width\\=\\\(int\\\)(\d+).*height\\=\\\(int\\\)(\d+)/,
         30000), consumer);
     assert.ok(Number(video[1]) > 0 && Number(video[2]) > 0, `video size ${video[1]}x${video[2]}`);
-    await guard(consumer.waitFor(/asink\.GstPad:sink: caps = audio\/x-raw/, 30000), consumer);
+    await guard(consumer.waitFor(/\(asink:sink\) E \(type: caps .*audio\/x-raw/, 30000), consumer);
     await until(page, () => {
       const s = window.gwsState.publish.sessions;
       return s.length === 1 && s[0].state === 'connected';
     }, null, 15000, 'the page to show webrtcsrc as a connected viewer');
 
-    const enough = (proc) => {
-      const frames = count(proc.output, '(vsink:sink)');
-      const audio = count(proc.output, '(asink:sink)');
-      return frames >= 60 && audio >= 60;
-    };
+    const buffers = (sink) => count(consumer.output, new RegExp(`chain +\\*+ \\(${sink}:sink\\)`, 'g'));
     await guard(new Promise((resolve) => {
-      const check = () => (enough(consumer) ? resolve() : setTimeout(check, 100));
+      const check = () => (buffers('vsink') >= 60 && buffers('asink') >= 60
+        ? resolve() : setTimeout(check, 100));
       check();
     }), consumer);
-    const mark = consumer.output.length;
     // ...and it keeps flowing.
-    await guard(consumer.waitFor(/\(vsink:sink\)/, 5000, { from: mark }), consumer);
+    await guard(consumer.waitFor(/chain +\*+ \(vsink:sink\)/, 5000,
+        { from: consumer.output.length }), consumer);
 
     const viewer = await until(page, () => {
       const s = window.gwsState.publish.sessions[0];
