@@ -15,6 +15,8 @@ import {
 enterPrivateNetwork();
 
 const skip = missingRequirement();
+const skipTls = skip ||
+    (spawnSync('openssl', ['version']).status === 0 ? null : 'no openssl to make a test certificate');
 
 test('with --token the page connects only when opened with ?token=',
     { skip: skip || false, timeout: 60000 }, async () => {
@@ -45,7 +47,7 @@ test('with --token the page connects only when opened with ?token=',
 });
 
 test('over https the page uses wss and a session works end to end',
-    { skip: skip || false, timeout: 90000 }, async () => {
+    { skip: skipTls || false, timeout: 90000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-tls-'));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const cert = path.join(dir, 'cert.pem');
