@@ -1,5 +1,6 @@
 /* gst-webrtc-session: the `webrtcsession` plugin (webrtcsink, webrtcsrc). */
 #include "gws-signaller.h"
+#include "gws-whip.h"
 #include "gws-webrtc-sink.h"
 #include "gws-webrtc-src.h"
 
@@ -11,11 +12,8 @@
 
 static gboolean
 plugin_init(GstPlugin *plugin) {
-  gws_signaller_register_builtin();
-  /* Initialise the interface (and its debug category) before the elements
-   * make signallers from URIs. */
-  g_type_default_interface_unref(
-      g_type_default_interface_ref(GWS_TYPE_SIGNALLER));
+  gws_signaller_register_builtin(); /* ws://, wss:// */
+  gws_whip_register_schemes();      /* WHIP and WHEP, clients and servers */
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(webrtcsink, plugin);
   ret |= GST_ELEMENT_REGISTER(webrtcsrc, plugin);

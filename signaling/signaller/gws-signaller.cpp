@@ -404,6 +404,14 @@ gws_signaller_new_for_uri(
     return nullptr;
   }
 
+  /* The interface's default_init sets up our debug category: make sure it
+   * ran before the first log line, whoever calls first. */
+  static gsize iface_ready = 0;
+  if (g_once_init_enter(&iface_ready)) {
+    g_type_default_interface_unref(
+        g_type_default_interface_ref(GWS_TYPE_SIGNALLER));
+    g_once_init_leave(&iface_ready, 1);
+  }
   GST_DEBUG("making a %s for %s", g_type_name(type), uri);
   return GWS_SIGNALLER(g_object_new(type, "role", role, "uri", uri, nullptr));
 }
