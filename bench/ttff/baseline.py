@@ -24,7 +24,7 @@ from gi.repository import GLib, GstSdp, GstWebRTC  # noqa: E402,F401
 def one_run(latency, timeout=20.0):
     pipe = Gst.parse_launch(
         "videotestsrc is-live=true pattern=ball ! "
-        "video/x-raw,width=640,height=480,framerate=30/1 ! "
+        "video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! "
         "videoconvert ! queue ! " + common.encoder_desc("VP8") +
         " ! queue ! capsfilter name=rtpcaps")
     pipe.get_by_name("rtpcaps").set_property(

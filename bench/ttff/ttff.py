@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CAPS = "video/x-raw,width=640,height=480,framerate=30/1"
+CAPS = "video/x-raw,format=I420,width=640,height=480,framerate=30/1"
 TIMEOUT = 20.0
 
 
