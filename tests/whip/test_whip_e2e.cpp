@@ -22,6 +22,9 @@
 #include <nice/nice.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <future>
+#include <thread>
 
 using namespace whiptest;
 
@@ -122,6 +125,29 @@ watch(GstElement *pipeline, const char *name) {
   gst_object_unref(bus);
 }
 
+/* Sets @pipeline to NULL; a state change that does not finish within 20 s
+ * is a deadlock: report it and end the process (a hang tells nobody
+ * anything). */
+void
+stop_pipeline(GstElement *pipeline, const char *what) {
+  std::promise<void> done;
+  std::future<void> finished = done.get_future();
+  std::thread t([&]() {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    done.set_value();
+  });
+  if (finished.wait_for(std::chrono::seconds(20))
+      != std::future_status::ready) {
+    fprintf(stderr,
+        "FAILED: %s did not reach NULL within 20 s (deadlock while "
+        "stopping)\n",
+        what);
+    fflush(stderr);
+    std::_Exit(1);
+  }
+  t.join();
+}
+
 const char *kProducer
     = "webrtcsink name=ws ice-addresses=127.0.0.1 "
       "videotestsrc is-live=true pattern=ball ! "
@@ -188,12 +214,12 @@ TEST(WhipE2E, WebrtcsinkPublishesToWebrtcsrcOverWhip) {
   EXPECT_EQ(crec.count_of("error"), 0u);
 
   /* The publisher stops: DELETE, and the server side ends the session. */
-  gst_element_set_state(tx, GST_STATE_NULL);
+  stop_pipeline(tx, "the publishing webrtcsink (one live WHIP session)");
   Recorder::Event ended;
   EXPECT_TRUE(srec.wait("session-ended", &ended));
   EXPECT_NE(ended.a.find("DELETE"), std::string::npos) << ended.a;
 
-  gst_element_set_state(rx, GST_STATE_NULL);
+  stop_pipeline(rx, "the receiving webrtcsrc");
   gst_object_unref(ws);
   gst_object_unref(src);
   gst_object_unref(tx);
@@ -368,7 +394,7 @@ TEST(WhepE2E, WebrtcsinkServesTwoWhepViewers) {
   EXPECT_EQ(srec.count_of("session-ended"), 1u);
 
   b.reset();
-  gst_element_set_state(tx, GST_STATE_NULL);
+  stop_pipeline(tx, "the WHEP-serving webrtcsink");
   gst_object_unref(ws);
   gst_object_unref(tx);
   g_object_unref(server);
