@@ -5,7 +5,6 @@
 # Usage: whep-serve.sh [SERVER_URI] [TOKEN]
 #   SERVER_URI defaults to whep-server://0.0.0.0:8081/whep: viewers POST
 #   their offer to http://<this host>:8081/whep.
-# Needs the webrtcsession plugin built with the WHIP/WHEP schemes.
 . "$(dirname "$0")/env.sh"
 uri=${1:-whep-server://0.0.0.0:8081/whep}
 token=${2:+signaller::token=$2}

@@ -5,8 +5,6 @@
 # Usage: whip-publish.sh [WHIP_URI] [TOKEN]
 #   WHIP_URI defaults to whip+http://127.0.0.1:8080/whip (whip+https:// for
 #   TLS); TOKEN, when given, is sent as "Authorization: Bearer TOKEN".
-# Needs the webrtcsession plugin built with the WHIP/WHEP schemes
-# (gws_whip_register_schemes() in plugin_init).
 . "$(dirname "$0")/env.sh"
 uri=${1:-whip+http://127.0.0.1:8080/whip}
 token=${2:+signaller::token=$2}

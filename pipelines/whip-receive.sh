@@ -6,7 +6,6 @@
 #   SERVER_URI defaults to whip-server://0.0.0.0:8080/whip: publishers POST
 #   to http://<this host>:8080/whip. With TOKEN, requests need
 #   "Authorization: Bearer TOKEN" (OBS: the "Bearer Token" field).
-# Needs the webrtcsession plugin built with the WHIP/WHEP schemes.
 . "$(dirname "$0")/env.sh"
 uri=${1:-whip-server://0.0.0.0:8080/whip}
 token=${2:+signaller::token=$2}

@@ -11,10 +11,10 @@
  *    session only.
  *
  * The elements come from the webrtcsession plugin (GST_PLUGIN_PATH). The
- * plugin does not register the WHIP/WHEP schemes yet, so the test makes the
- * signallers and hands them over through the elements' "signaller"
- * property. This executable exports its symbols (--export-dynamic) so the
- * plugin's copy of the signaller interface binds to ours: one GType. */
+ * test makes the signallers itself (to watch their signals) and hands them
+ * over through the elements' "signaller" property. This executable exports
+ * its symbols (--export-dynamic) so the plugin's copy of the signaller
+ * library binds to ours: one GType per signaller type. */
 #include "gws-whip.h"
 #include "whip-test-util.h"
 
