@@ -54,12 +54,14 @@ def producer(relay, mode, n, tag):
 
 
 def counts(cons):
+    """Each consumer's frames so far and the consumer process's CPU."""
     cons.stdin.write("counts\n")
     cons.stdin.flush()
     while True:
         line = cons.stdout.readline()
         if not line:
-            raise RuntimeError("consumer process ended")
+            raise RuntimeError("consumer process ended (code "
+                               f"{cons.wait()})")
         if line.startswith('{"counts"'):
             return json.loads(line)
 
@@ -122,8 +124,13 @@ def main():
         for mode in ("shared", "per-consumer"):
             rows, largest, saturated = [], 0, 0
             for k, n in enumerate(int(x) for x in args.counts.split(",")):
-                r = one(relay, mode, n, args.window, f"{mode}{k}")
+                try:
+                    r = one(relay, mode, n, args.window, f"{mode}{k}")
+                except (RuntimeError, OSError) as e:  # e.g. a crash
+                    r = {"consumers": n, "error": str(e)}
                 rows.append(r)
+                if "error" in r:
+                    continue
                 if r.get("min_fps", 0) >= MIN_FPS:
                     largest = n
                 saturated = saturated + 1 if r.get("min_fps", 0) < STOP_FPS \
