@@ -5,7 +5,8 @@ webrtcsink's encoder settings, receiver jitterbuffer latency as webrtcsrc's
 default. Each run builds a new pipeline; the first run (DTLS certificate
 generation) is a warm-up and not counted. Prints one JSON line: per run the
 times (ms) from PLAYING to offer applied, ICE connected, DTLS connected
-(connection-state) and first decoded frame.
+(connection-state) and first decoded frame, and the same for the
+uncounted first run ("first": what a fresh process pays once).
 
 Usage: baseline.py RUNS LATENCY_MS   (inside a namespace with lo up)
 """
@@ -112,9 +113,9 @@ def one_run(latency, timeout=20.0):
 
 def main():
     runs, latency = int(sys.argv[1]), int(sys.argv[2])
-    one_run(latency)  # warm-up: DTLS certificate, plugin loading
+    first = one_run(latency)  # warm-up: DTLS certificate, plugin loading
     out = [one_run(latency) for _ in range(runs)]
-    print(json.dumps({"runs": out}))
+    print(json.dumps({"runs": out, "first": first}))
 
 
 main()

@@ -138,7 +138,8 @@ def main():
     base = subprocess.run([common.PY, os.path.join(HERE, "baseline.py"),
                            str(args.runs), str(args.latency)],
                           capture_output=True, text=True, timeout=600)
-    base_runs = json.loads(base.stdout.strip().splitlines()[-1])["runs"]
+    base_all = json.loads(base.stdout.strip().splitlines()[-1])
+    base_runs = base_all["runs"]
     base_ok = [r for r in base_runs if "frame" in r]
     ok = lambda v: [x for x in v if x is not None]  # noqa: E731
     res["warm"] = dict(common.summary(ok(warm)), failed=warm.count(None))
@@ -150,7 +151,8 @@ def main():
     res["baseline"] = dict(common.summary([r["frame"] for r in base_ok]),
                            failed=len(base_runs) - len(base_ok),
                            phases=phases([dict(r, playing=0.0)
-                                          for r in base_ok]))
+                                          for r in base_ok]),
+                           first_run=base_all.get("first"))
     print(json.dumps(res))
 
 
