@@ -319,6 +319,14 @@ EncoderBranch::detach(guint output_id) {
     outputs_.erase(it);
     gst_element_release_request_pad(tee_, out.tee_pad);
     gst_object_unref(out.tee_pad);
+    /* Nothing enters the queue any more. Its streaming thread may still be
+     * held downstream, by the leaving consumer's webrtcbin waiting for
+     * preroll (the pipeline going to PAUSED), with the stream lock that
+     * stopping the queue needs: flush that consumer first. */
+    if (GstPad *qsrc = gst_element_get_static_pad(out.queue, "src")) {
+      gst_pad_push_event(qsrc, gst_event_new_flush_start());
+      gst_object_unref(qsrc);
+    }
     gst_element_set_locked_state(out.queue, TRUE);
     gst_element_set_state(out.queue, GST_STATE_NULL);
     gst_bin_remove(bin_, out.queue);

@@ -639,7 +639,12 @@ SinkPrivate::stop_signaller() {
     gws_signaller_stop(sig);
     g_object_unref(sig);
   }
-  loop.run_sync([this]() { teardown(); });
+  /* No new consumer from here on; the running ones are torn down once the
+   * bin's children are in READY (see change_state). */
+  loop.run_sync([this]() {
+    accepting = false;
+    pending.clear();
+  });
 }
 
 /* ---- pads ---- */
@@ -832,6 +837,13 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       priv->start_signaller();
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* Only now: the bin has taken its children to READY sinks first, so
+       * no consumer webrtcbin is left blocked waiting for preroll while
+       * holding the stream lock its queue's task needs. Stopping those
+       * queues before that deadlocked the state change. */
+      priv->loop.run_sync([priv]() { priv->teardown(); });
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       priv->loop.stop();
