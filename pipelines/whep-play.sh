@@ -5,8 +5,6 @@
 # Usage: whep-play.sh [WHEP_URI] [TOKEN]
 #   WHEP_URI defaults to whep+http://127.0.0.1:8081/whep (whep+https://
 #   for TLS).
-# Needs a webrtcsrc that offers when its signaller's "consumer-offers" is
-# TRUE (not yet: docs/whip-whep.md, WHEP client).
 . "$(dirname "$0")/env.sh"
 uri=${1:-whep+http://127.0.0.1:8081/whep}
 token=${2:+signaller::token=$2}

@@ -91,7 +91,77 @@ ReceiveSession::prepare(
 }
 
 void
+ReceiveSession::start_offer() {
+  offering_ = true;
+  int pt = 96; /* unique across the bundle: webrtcbin does not renumber */
+  guint kinds = 0;
+  for (const auto *list : {&video_codecs_, &audio_codecs_}) {
+    if (list->empty())
+      continue;
+    GstCaps *prefs = gst_caps_new_empty();
+    for (const CodecInfo *codec : *list)
+      gst_caps_append_structure(prefs, codec_rtp_structure(*codec, pt++));
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_signal_emit_by_name(webrtc_, "add-transceiver",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, prefs, &trans);
+    gst_caps_unref(prefs);
+    if (trans)
+      gst_object_unref(trans);
+    kinds++;
+  }
+  if (kinds == 0) {
+    host_.fail_session(id_, "no codec to receive: video-codecs and "
+                            "audio-codecs leave nothing this machine decodes");
+    return;
+  }
+  GstPromise *promise = session_promise(&host_, id_, "offer",
+      [](ReceiveSession &s, DescPtr offer, const std::string &err) {
+        if (!offer) {
+          s.host_.fail_session(s.id_, "could not create an offer: " + err);
+          return;
+        }
+        GST_DEBUG("session %s: sending our offer", s.id_.c_str());
+        s.host_.send_sdp(s.id_, offer.get());
+        g_signal_emit_by_name(
+            s.webrtc_, "set-local-description", offer.get(), nullptr);
+      });
+  g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+}
+
+void
+ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
+  guint accepted = 0;
+  for (guint i = 0; i < gst_sdp_message_medias_len(answer->sdp); i++) {
+    if (gst_sdp_media_get_port(gst_sdp_message_get_media(answer->sdp, i)) != 0)
+      accepted++;
+  }
+  if (accepted == 0) {
+    host_.fail_session(id_, "producer " + peer_id_ + " accepted no stream");
+    return;
+  }
+  host_.set_expected_streams(accepted);
+  GstPromise *promise = session_promise(&host_, id_, nullptr,
+      [](ReceiveSession &s, DescPtr, const std::string &error) {
+        if (!error.empty())
+          s.host_.fail_session(
+              s.id_, "the producer's answer was refused: " + error);
+      });
+  g_signal_emit_by_name(webrtc_, "set-remote-description", answer, promise);
+  remote_set_ = true;
+  flush_candidates();
+}
+
+void
 ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
+  if (offering_) {
+    if (desc->type != GST_WEBRTC_SDP_TYPE_ANSWER || remote_set_) {
+      GST_WARNING("session %s: ignoring a remote %s: we offered", id_.c_str(),
+          gst_webrtc_sdp_type_to_string(desc->type));
+      return;
+    }
+    on_remote_answer(desc);
+    return;
+  }
   if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER) {
     GST_WARNING("session %s: ignoring a remote %s: producers offer",
         id_.c_str(), gst_webrtc_sdp_type_to_string(desc->type));

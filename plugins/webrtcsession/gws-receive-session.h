@@ -62,6 +62,13 @@ class ReceiveSession {
   /* Creates the webrtcbin with jitterbuffer @latency_ms and adds it to the
    * host's bin. */
   bool prepare(const IceConfig &ice, guint latency_ms, GError **error);
+  /* For protocols where the consumer offers (a WHEP client, whose
+   * signaller has "consumer-offers" TRUE): one recvonly transceiver per
+   * media kind we accept, listing our codecs in order; the offer goes out
+   * through the host and the producer's answer comes back through
+   * on_remote_description(). */
+  void start_offer();
+  /* The producer's offer (we answer), or its answer to start_offer(). */
   void on_remote_description(const GstWebRTCSessionDescription *desc);
   void on_remote_candidate(guint mline, const std::string &candidate);
 
@@ -71,6 +78,7 @@ class ReceiveSession {
 
  private:
   void on_answer_created(GstWebRTCSessionDescription *answer);
+  void on_remote_answer(const GstWebRTCSessionDescription *answer);
   void flush_candidates();
 
   Host &host_;
@@ -80,6 +88,7 @@ class ReceiveSession {
   std::vector<const CodecInfo *> audio_codecs_;
   GstElement *webrtc_ = nullptr;
   bool remote_set_ = false;
+  bool offering_ = false; /* start_offer() ran: we wait for an answer */
   std::vector<std::pair<guint, std::string>> pending_candidates_;
 };
 

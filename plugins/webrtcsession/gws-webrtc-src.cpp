@@ -140,6 +140,19 @@ struct SrcPrivate : public ReceiveSession::Host {
   bool accepting = false;
   std::unique_ptr<ReceiveSession> session;
 
+  /* Protocols where the consumer offers (WHEP) say so with a boolean
+   * "consumer-offers" property on their signaller. */
+  bool signaller_wants_our_offer() {
+    GwsSignaller *sig = ref_signaller();
+    if (!sig)
+      return false;
+    gboolean offers = FALSE;
+    if (g_object_class_find_property(
+            G_OBJECT_GET_CLASS(sig), "consumer-offers"))
+      g_object_get(sig, "consumer-offers", &offers, nullptr);
+    g_object_unref(sig);
+    return offers;
+  }
   GwsSignaller *ref_signaller() {
     std::lock_guard<std::mutex> g(lock);
     return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
@@ -257,6 +270,8 @@ SrcPrivate::start_session(const std::string &id, const std::string &peer) {
   /* webrtcbin carries a sink (nicesink): this bin is still a source only. */
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SINK);
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SOURCE);
+  if (signaller_wants_our_offer())
+    session->start_offer();
   GST_INFO_OBJECT(
       self, "session %s with producer %s", id.c_str(), peer.c_str());
 }
