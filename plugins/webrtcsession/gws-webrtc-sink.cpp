@@ -87,7 +87,11 @@ static guint signals[N_SIGNALS];
 
 static GstStaticPadTemplate video_template
     = GST_STATIC_PAD_TEMPLATE("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
-        GST_STATIC_CAPS("video/x-raw; video/x-vp8; video/x-vp9; "
+        /* I420 first: what every encoder here takes, so a source that can
+         * produce anything (videotestsrc) is not left to pick its first
+         * format (ABGR64) and pay a costly conversion per frame. */
+        GST_STATIC_CAPS("video/x-raw, format=(string)I420; video/x-raw; "
+                        "video/x-vp8; video/x-vp9; "
                         "video/x-h264, stream-format=(string){ avc, avc3, "
                         "byte-stream }, alignment=(string){ au, nal }"));
 
