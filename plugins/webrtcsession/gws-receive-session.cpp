@@ -67,6 +67,23 @@ ReceiveSession::prepare(
         });
       }),
       new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+  /* webrtcbin 1.22 never emits an empty candidate: report gathering
+   * complete ourselves (send_ice with "" means add_ice(NULL)), so protocols
+   * that need every candidate at once (WHIP/WHEP servers, a non-trickle
+   * client) need not wait for a timeout. webrtcbin updates this state on
+   * the same thread, after it emitted the last candidate. */
+  g_signal_connect_data(webrtc_, "notify::ice-gathering-state",
+      G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
+        auto *ref = static_cast<SessionRef *>(data);
+        GstWebRTCICEGatheringState state;
+        g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
+        if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+          return;
+        ref->host->with_session(ref->id, [](ReceiveSession &s) {
+          s.host_.send_ice(s.id_, 0, std::string());
+        });
+      }),
+      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
   g_signal_connect_data(webrtc_, "notify::connection-state",
       G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
         auto *ref = static_cast<SessionRef *>(data);
