@@ -408,11 +408,9 @@ Router::on_peer(Peer &peer, Message &msg) {
     return;
   }
   Session &s = *it->second;
+  /* Either side may offer: a new offer inside a started session is a
+   * session restart (docs/protocol.md), which the consumer may start. */
   bool from_producer = s.producer == peer.conn;
-  if (msg.sdp && !from_producer && protocol::sdp_type(msg) == "offer") {
-    send_error(peer, "peer: only the producer may send an offer");
-    return;
-  }
   Peer *other = find_by_conn(from_producer ? s.consumer : s.producer);
   if (!other)
     return;

@@ -102,16 +102,16 @@ async def test_peer_message_for_foreign_session_refused(relay):
 
 
 @case()
-async def test_offer_from_consumer_side_refused(relay):
+async def test_offer_from_consumer_side_forwarded_as_restart(relay):
     producer = await Client.connect(relay, name="producer")
     await producer.register("producer")
     consumer = await Client.connect(relay, name="consumer")
     sid = await start_session(consumer, producer)
 
-    await consumer.send({"type": "peer", "sessionId": sid,
-                         "sdp": {"type": "offer", "sdp": "v=0\r\n"}})
-    await consumer.expect_error("offer")
-    await producer.quiet()
+    sdp = {"type": "offer", "sdp": "v=0\r\n"}
+    await consumer.send({"type": "peer", "sessionId": sid, "sdp": sdp})
+    assert (await producer.expect("peer", sessionId=sid))["sdp"] == sdp
+    await consumer.quiet()
 
 
 @case()

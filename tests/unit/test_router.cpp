@@ -234,12 +234,14 @@ TEST_F(RouterTest, RefusesBadStartSessions) {
   EXPECT_EQ(router.session_count(), 0u);
 }
 
-TEST_F(RouterTest, RefusesOfferFromConsumerAndStrangers) {
+TEST_F(RouterTest, ForwardsRestartOfferFromConsumerRefusesStrangers) {
   std::string sid = start_session();
   say(2, R"({"type":"peer","sessionId":")" + sid
              + R"(","sdp":{"type":"offer","sdp":"v=0"}})");
-  expect_error(2, "only the producer");
-  EXPECT_TRUE(out.empty(1));
+  EXPECT_TRUE(out.empty(2));
+  Message fwd = out.take(1);
+  EXPECT_EQ(fwd.type, Type::Peer);
+  EXPECT_EQ(fwd.session_id, sid);
 
   join(3);
   say(3, R"({"type":"peer","sessionId":")" + sid
