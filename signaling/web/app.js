@@ -8,7 +8,9 @@
 //
 // Page URL parameters: ?peer-id=ID claim a stable peer id at the relay,
 // ?name=NAME default publish name, ?token=SECRET relay access token,
-// ?relay=ws://host:port/ another relay than the one serving the page.
+// ?relay=ws://host:port/ another relay than the one serving the page,
+// ?auto-restart=0 no session restart on a dead path, ?path-timeout=MS the
+// silence that counts as a dead path (default 1000; 0 = no detection).
 
 import { RelayClient, RelayState, relayUrlFor } from './relay-client.js';
 import { ConsumerSession, ProducerSession } from './session.js';
@@ -32,7 +34,7 @@ const state = {
   connectCount: 0,
   producers: [], // [{ id, name, meta }]
   play: { state: 'idle', producerId: null, name: null, sessionId: null,
-    stats: null, video: null, endedReason: null },
+    stats: null, video: null, endedReason: null, restart: null },
   publish: { state: 'idle', name: null, sessions: [] },
   notice: null, // { kind, text, at }
   notices: [],
@@ -115,6 +117,7 @@ function renderPlayer() {
   s.sessionId = session ? session.sessionId : null;
   s.state = session ? session.state : 'idle';
   s.stats = session ? session.stats : null;
+  s.restart = session ? session.restartInfo() : null;
   const video = $('remote-video');
   s.video = playing ? {
     width: video.videoWidth,
@@ -140,6 +143,21 @@ function renderPlayer() {
   set('codecs', [v.codec, st.audio && st.audio.codec].filter(Boolean).join(' + ') || '–');
   set('frames', v.frames != null ? String(v.frames) : '–');
   set('path', st.candidatePair ? `${st.candidatePair.local} ⇄ ${st.candidatePair.remote}` : '–');
+  set('restarts', restartText(s.restart));
+  document.body.dataset.pathState = s.restart ? s.restart.pathState : '';
+  $('restart-playing').disabled = !session || session.restarting ||
+      !session.pc || !session.pc.remoteDescription;
+}
+
+// "2 · connection #3 · ok", "1 · restarting…"
+function restartText(r) {
+  if (!r) return '–';
+  const parts = [String(r.restarts)];
+  if (r.connectionId) parts.push(`connection #${r.connectionId}`);
+  parts.push(r.restarting ? 'restarting…' : r.pathState);
+  if (r.lastSwitchMs !== null && !r.restarting) parts.push(`last switch ${r.lastSwitchMs} ms`);
+  if (r.restartFailures) parts.push(`${r.restartFailures} failed`);
+  return parts.join(' · ');
 }
 
 function renderPublish() {
@@ -149,6 +167,7 @@ function renderPublish() {
   p.name = publish.name;
   p.sessions = [...publish.sessions.values()].map((s) => ({
     sessionId: s.sessionId, consumerId: s.peerId, state: s.state, stats: s.stats,
+    restart: s.restartInfo(),
   }));
   document.body.dataset.publishState = p.state;
   $('publish').hidden = !!publish.stream;
@@ -160,7 +179,18 @@ function renderPublish() {
   $('viewers').replaceChildren(...p.sessions.map((s) => {
     const li = document.createElement('li');
     li.dataset.sessionId = s.sessionId;
-    li.textContent = `${s.consumerId}: ${s.state} ${formatStats(s.stats)}`;
+    li.dataset.pathState = s.restart.pathState;
+    const text = document.createElement('span');
+    text.textContent = `${s.consumerId}: ${s.state} ${formatStats(s.stats)} · ` +
+        `restarts ${restartText(s.restart)}`;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'restart';
+    button.textContent = 'Restart';
+    button.title = 'Restart this viewer\'s connection (a new peer connection in the same session)';
+    button.disabled = s.restart.restarting;
+    button.addEventListener('click', () => restartSession(s.sessionId));
+    li.append(text, ' ', button);
     return li;
   }));
 }
@@ -177,7 +207,8 @@ function play(producerId) {
     return;
   }
   const name = displayName(producerId, producers.get(producerId));
-  const session = new ConsumerSession(relay, { peerId: producerId });
+  const session = new ConsumerSession(relay,
+      { peerId: producerId, ...window.gwsControl.sessionOptions });
   playing = { producerId, name, session };
   state.play.endedReason = null;
   const video = $('remote-video');
@@ -193,6 +224,7 @@ function play(producerId) {
     renderPlayer();
   });
   session.addEventListener('stats', renderPlayer);
+  session.addEventListener('restart', renderPlayer);
   session.addEventListener('closed', (ev) => {
     // Closed from inside (a negotiation error): tell the person.
     if (playing && playing.session === session) {
@@ -267,6 +299,7 @@ function acceptConsumer(msg) {
   }
   const session = new ProducerSession(relay, {
     sessionId: msg.sessionId, peerId: msg.peerId, stream: publish.stream,
+    ...window.gwsControl.sessionOptions,
   });
   publish.sessions.set(msg.sessionId, session);
   session.addEventListener('statechange', (ev) => {
@@ -278,8 +311,47 @@ function acceptConsumer(msg) {
     renderPublish();
   });
   session.addEventListener('stats', renderPublish);
+  session.addEventListener('restart', (ev) => {
+    if (ev.detail.phase === 'gaveup') {
+      notify('error', `Viewer ${msg.peerId}: ${ev.detail.reason}; session ended.`);
+    }
+    renderPublish();
+  });
   session.start(msg.offer || null);
   renderPublish();
+}
+
+// Restarts one session (played or published) now: a new peer connection in
+// the same session. False when it cannot start (see PeerSession.restart).
+function restartSession(sessionId) {
+  const session = sessionFor(sessionId);
+  const ok = !!session && session.restart('requested');
+  renderPlayer();
+  renderPublish();
+  return ok;
+}
+
+// For tests and the console: the sessions' restart control.
+window.gwsControl = {
+  restart: restartSession,
+  // Restarts `sessionId` when Date.now() reaches `atMs` (two pages of one
+  // browser share the clock: a way to make both sides offer at once).
+  restartAt(sessionId, atMs) {
+    return new Promise((resolve) => {
+      setTimeout(() => resolve(restartSession(sessionId)), Math.max(0, atMs - Date.now()));
+    });
+  },
+  // Session options (autoRestart, pathTimeoutMs, maxRestartFailures) for
+  // sessions made from now on.
+  sessionOptions: {},
+  // The session objects (the one played, then the published ones).
+  sessions: () => [playing && playing.session, ...publish.sessions.values()].filter(Boolean),
+};
+// ?auto-restart=0 turns dead-path restarts off, ?path-timeout=MS sets the
+// silence that counts as a lost path (0: no detection).
+if (params.get('auto-restart') === '0') window.gwsControl.sessionOptions.autoRestart = false;
+if (params.has('path-timeout')) {
+  window.gwsControl.sessionOptions.pathTimeoutMs = Number(params.get('path-timeout')) || 0;
 }
 
 // ---- relay messages --------------------------------------------------------
@@ -405,6 +477,9 @@ relay.addEventListener('statechange', (ev) => {
 $('stop-playing').addEventListener('click', () => {
   resumeId = null;
   stopPlaying('stopped by user');
+});
+$('restart-playing').addEventListener('click', () => {
+  if (playing) restartSession(playing.session.sessionId);
 });
 $('sound').addEventListener('change', (ev) => {
   $('remote-video').muted = !ev.target.checked;
