@@ -270,3 +270,77 @@ test('glare: both sides restart at once, the publisher\'s offer wins, one new co
     await s.close();
   }
 });
+
+// The publisher stops sending on its current connection (its senders lose
+// their tracks, so no RTP leaves it) while the connection itself stays up:
+// to the viewer that is a dead path.
+function silencePublisher(publisher, { refuseOffers = false } = {}) {
+  return publisher.evaluate(async (refuse) => {
+    const session = window.gwsControl.sessions()[0];
+    await Promise.all(session.pc.getSenders().map((s) => s.replaceTrack(null)));
+    if (refuse) {
+      // Restart offers go unanswered: every attempt fails.
+      const handle = session.handleSdp.bind(session);
+      session.handleSdp = async (sdp) => (sdp.type === 'offer' ? undefined : handle(sdp));
+    }
+  }, refuseOffers);
+}
+
+test('a dead path is detected (no RTP for 1 s) and the viewer restarts by itself',
+    { skip: skip || false, timeout: 150000 }, async (t) => {
+  const s = await playing('restart-deadpath');
+  try {
+    const { viewer, publisher } = s;
+    const before = await snapshot(viewer, publisher);
+    await silencePublisher(publisher);
+    // No more frames on the old connection...
+    await until(viewer, () => {
+      const r = window.gwsState.play.restart;
+      return r && (r.pathState !== 'ok' || r.restarts > 0);
+    }, null, 10000, 'the viewer to notice the silence');
+    // ...so the viewer restarts, and the new connection carries the camera.
+    await waitRestarted(viewer, publisher, 1);
+    const v = await viewerInfo(viewer);
+    assert.equal(v.restart.lastRestartReason, 'path-lost');
+    assert.equal(v.restart.connectionOrigin, 'local', 'the viewer offered the new connection');
+    assert.equal(v.sessionId, before.v.sessionId, 'same session');
+    assert.ok(v.restart.connectionId > before.v.restart.connectionId);
+    const m0 = await meter(viewer);
+    await until(viewer, (id) => {
+      const st = window.gwsState.play.stats;
+      return st && st.connectionId === id && st.video && st.video.frames > 20;
+    }, v.restart.connectionId, 15000, 'frames decoded on the new connection');
+    await until(viewer, (c) => window.__meter.count > c + 30, m0.count, 15000,
+        'the video element to present frames again');
+    t.diagnostic(`restart after the silence: switched ${v.restart.lastSwitchMs} ms after ` +
+        'the attempt started');
+    assert.equal((await viewerInfo(viewer)).restart.restarts, 1, 'one restart was enough');
+    await screenshot(viewer, 'restart-deadpath-viewer');
+  } finally {
+    await s.close();
+  }
+});
+
+test('a restart that never gets media is tried 3 times, then the session ends with an error',
+    { skip: skip || false, timeout: 150000 }, async (t) => {
+  const s = await playing('restart-giveup');
+  try {
+    const { viewer, publisher } = s;
+    await snapshot(viewer, publisher);
+    await silencePublisher(publisher, { refuseOffers: true });
+    const started = Date.now();
+    await until(viewer, () => window.gwsState.play.state === 'idle' &&
+        window.gwsState.play.endedReason === 'failed', null, 60000,
+    'the viewer to give up and end the session');
+    const notice = await viewer.locator('#notice').textContent();
+    t.diagnostic(`gave up after ${((Date.now() - started) / 1000).toFixed(1)} s: ${notice}`);
+    assert.match(notice, /could not be restarted \(3 failed attempts/);
+    assert.equal(await viewer.locator('#notice').isVisible(), true, 'the error is shown');
+    // The viewer ended the session at the relay: the publisher drops it.
+    await until(publisher, () => window.gwsState.publish.sessions.length === 0, null, 10000,
+        'the publisher to drop the ended session');
+    await screenshot(viewer, 'restart-giveup-viewer');
+  } finally {
+    await s.close();
+  }
+});
