@@ -5,6 +5,7 @@ connections open. Runs one relay program (ours or the baseline) as a real
 process on 127.0.0.1 inside a private network namespace and prints JSON.
 
 Usage: relay_bench.py --name NAME --cmd 'PROGRAM ARGS {port}' [--quick]
+       [--idle 1000,9000] [--rates 2000,8000] [--seconds 4]
 """
 import argparse
 import asyncio
@@ -73,8 +74,10 @@ class Relay:
 
 
 async def connect(url):
+    # A generous open timeout: a relay that slows down as connections
+    # accumulate should be measured, not abandoned at websockets' 10 s.
     ws = await websockets.connect(url, max_size=None, ping_interval=None,
-                                  close_timeout=1)
+                                  close_timeout=1, open_timeout=60)
     welcome = json.loads(await ws.recv())
     return ws, welcome["peerId"]
 
@@ -96,12 +99,14 @@ async def close_all(conns):
 async def idle_memory(relay, n):
     pid = relay.pid()
     before = rss_kib(pid)
+    t0 = time.monotonic()
     conns = await open_idle(relay.url, n)
+    open_s = time.monotonic() - t0
     await asyncio.sleep(0.5)  # let the relay settle its buffers
     after = rss_kib(pid)
     await close_all(conns)
     return {"connections": n, "rss_before_kib": before,
-            "rss_after_kib": after,
+            "rss_after_kib": after, "open_seconds": round(open_s, 2),
             "bytes_per_connection": round((after - before) * 1024 / n)}
 
 
@@ -225,7 +230,13 @@ def main():
     ap.add_argument("--cmd", required=True)
     ap.add_argument("--port", type=int, default=18443)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--idle", help="comma-separated idle connection counts "
+                    "(the last one is also held open during the second "
+                    "throughput series)")
+    ap.add_argument("--rates", help="comma-separated offered messages/s")
+    ap.add_argument("--seconds", type=float, help="per throughput run")
     args = ap.parse_args()
+    given = (args.idle, args.rates, args.seconds)
     in_private_netns()
     resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
     if args.quick:
@@ -233,6 +244,12 @@ def main():
     else:
         args.idle, args.rates, args.seconds = \
             [1000, 9000], [2000, 8000, 20000, 40000], 4.0
+    if given[0]:
+        args.idle = [int(x) for x in given[0].split(",")]
+    if given[1]:
+        args.rates = [int(x) for x in given[1].split(",")]
+    if given[2]:
+        args.seconds = given[2]
     asyncio.run(run(args))
 
 

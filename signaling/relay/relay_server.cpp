@@ -28,6 +28,10 @@ constexpr guint kShutdownGraceMs = 2000;
 constexpr goffset kMaxStaticFile = 32 * 1024 * 1024;
 /* Pending connections the kernel queues for us (capped by somaxconn). */
 constexpr int kListenBacklog = 4096;
+/* WebSocket connections per GMainContext (see context_pool.h): a message
+ * wakes only its connection's group, whose cost grows with this size; each
+ * group costs one eventfd. */
+constexpr size_t kConnectionsPerGroup = 32;
 
 /* A close frame's reason must fit in 123 bytes; cut at a UTF-8 boundary. */
 std::string
@@ -126,6 +130,7 @@ struct RelayServer::Connection {
   gint64 binary_refilled = 0;
   GSocket *socket = nullptr; /* owned reference; may be null */
   gint64 stalled_since = 0;  /* first send that found the socket full */
+  ContextPool::Group *group = nullptr; /* where its sources live */
 
   ~Connection() {
     if (ws) {
@@ -143,7 +148,8 @@ RelayServer::SoupServerDeleter::operator()(SoupServer *s) const {
 }
 
 RelayServer::RelayServer(ServerConfig config)
-    : config_(std::move(config)), router_(*this, config_.router) {}
+    : config_(std::move(config)), router_(*this, config_.router),
+      pool_(kConnectionsPerGroup) {}
 
 RelayServer::~RelayServer() {
   for (guint id : request_timers_)
@@ -199,18 +205,20 @@ RelayServer::start(std::string &error) {
 
   server_.reset(static_cast<SoupServer *>(g_object_new(SOUP_TYPE_SERVER,
       "tls-certificate", cert, "server-header", "gst-webrtc-relay ", nullptr)));
-  /* Signalling messages are small; compression only adds CPU cost and
-   * decompression-bomb risk in front of the size limit. */
-  soup_server_remove_websocket_extension(
-      server_.get(), SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   if (config_.request_timeout > 0)
     g_signal_connect(
         server_.get(), "request-started", G_CALLBACK(on_request_started), this);
   soup_server_add_early_handler(
       server_.get(), nullptr, on_early_request, this, nullptr);
   soup_server_add_handler(server_.get(), nullptr, on_request, this, nullptr);
-  soup_server_add_websocket_handler(
-      server_.get(), nullptr, nullptr, nullptr, on_websocket, this, nullptr);
+  /* The WebSocket upgrade is ours (on_request, on_upgraded), not
+   * soup_server_add_websocket_handler()'s: the connection must be made
+   * inside its group's context. */
+  GMainContext *parent = g_main_context_get_thread_default();
+  if (!pool_.start(parent ? parent : g_main_context_default(), error)) {
+    server_.reset();
+    return false;
+  }
 
   g_autoptr(GInetAddress) addr
       = g_inet_address_new_from_string(config_.host.c_str());
@@ -400,8 +408,16 @@ void
 RelayServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
     GHashTable *, gpointer user_data) {
   auto *self = static_cast<RelayServer *>(user_data);
-  if (is_websocket_request(msg))
-    return; /* libsoup now validates the handshake and calls on_websocket */
+  if (is_websocket_request(msg)) {
+    /* No extensions: signalling messages are small, and compression only
+     * adds CPU cost and decompression-bomb risk before the size limit. On
+     * success the status is 101; otherwise libsoup set the error answer. */
+    if (soup_websocket_server_process_handshake(
+            msg, nullptr, nullptr, nullptr, nullptr))
+      g_signal_connect(
+          msg, "wrote-informational", G_CALLBACK(on_upgraded), self);
+    return;
+  }
   const char *method = soup_server_message_get_method(msg);
   if (self->web_root_real_.empty()) {
     soup_message_headers_replace(
@@ -464,15 +480,37 @@ RelayServer::serve_file(SoupServerMessage *msg, const char *path) {
 }
 
 void
-RelayServer::on_websocket(SoupServer *, SoupServerMessage *msg, const char *,
-    SoupWebsocketConnection *ws, gpointer user_data) {
-  static_cast<RelayServer *>(user_data)->accept(msg, ws);
+RelayServer::on_upgraded(SoupServerMessage *msg, gpointer user_data) {
+  auto *self = static_cast<RelayServer *>(user_data);
+  g_signal_handlers_disconnect_by_func(
+      msg, reinterpret_cast<gpointer>(on_upgraded), user_data);
+  /* The 101 is out: the connection is ours from here on. */
+  g_autoptr(SoupServerMessage) keep
+      = static_cast<SoupServerMessage *>(g_object_ref(msg));
+  if (GSocket *sock = soup_server_message_get_socket(msg))
+    self->pool_.forget_fd(g_socket_get_fd(sock));
+  g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
+  if (!stream)
+    return;
+  ContextPool::Group *group = self->pool_.take_slot();
+  g_autoptr(SoupWebsocketConnection) ws = nullptr;
+  {
+    ContextPool::Scope scope(group);
+    ws = soup_websocket_connection_new(stream, soup_server_message_get_uri(msg),
+        SOUP_WEBSOCKET_CONNECTION_SERVER,
+        soup_message_headers_get_one(
+            soup_server_message_get_request_headers(msg), "Origin"),
+        nullptr, nullptr);
+  }
+  self->accept(msg, ws, group);
 }
 
 void
-RelayServer::accept(SoupServerMessage *msg, SoupWebsocketConnection *ws) {
+RelayServer::accept(SoupServerMessage *msg, SoupWebsocketConnection *ws,
+    ContextPool::Group *group) {
   auto c = std::make_unique<Connection>();
   c->server = this;
+  c->group = group;
   c->id = next_id_++;
   c->ws = SOUP_WEBSOCKET_CONNECTION(g_object_ref(ws));
   c->remote = remote_of(msg);
@@ -492,9 +530,13 @@ RelayServer::accept(SoupServerMessage *msg, SoupWebsocketConnection *ws) {
     g_hash_table_unref(form);
   }
 
-  soup_websocket_connection_set_max_incoming_payload_size(
-      ws, config_.router.max_message_size * kHardCapFactor);
-  soup_websocket_connection_set_keepalive_interval(ws, config_.ping_interval);
+  {
+    ContextPool::Scope scope(group);
+    soup_websocket_connection_set_max_incoming_payload_size(
+        ws, config_.router.max_message_size * kHardCapFactor);
+    soup_websocket_connection_set_keepalive_interval(ws, config_.ping_interval);
+  }
+  pool_.touch(group);
   g_signal_connect(ws, "message", G_CALLBACK(on_message), c.get());
   g_signal_connect(ws, "pong", G_CALLBACK(on_pong), c.get());
   g_signal_connect(ws, "error", G_CALLBACK(on_error), c.get());
@@ -567,6 +609,7 @@ RelayServer::on_flush_closes(gpointer user_data) {
     soup_websocket_connection_close(c->ws,
         SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
         close_reason(entry.second).c_str());
+    self->pool_.touch(c->group); /* its close timer */
   }
   return G_SOURCE_REMOVE;
 }
@@ -646,6 +689,7 @@ RelayServer::closed(Connection &c) {
       },
       c.ws, nullptr);
   c.ws = nullptr;
+  pool_.release_slot(c.group);
   conns_.erase(id);
   pending_closes_.erase(id);
   router_.disconnect(id);
@@ -675,6 +719,7 @@ RelayServer::reap() {
         + std::to_string((now - c.last_seen) / G_USEC_PER_SEC) + " s");
     soup_websocket_connection_close(
         c.ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no answer to pings");
+    pool_.touch(c.group); /* its close timer */
   }
 }
 
@@ -688,15 +733,17 @@ RelayServer::shutdown(std::function<void()> done) {
       + " connection(s)");
   if (server_)
     soup_server_disconnect(server_.get());
-  std::vector<SoupWebsocketConnection *> open;
+  std::vector<std::pair<SoupWebsocketConnection *, ContextPool::Group *>> open;
   for (auto &entry : conns_) {
     if (soup_websocket_connection_get_state(entry.second->ws)
         == SOUP_WEBSOCKET_STATE_OPEN)
-      open.push_back(entry.second->ws);
+      open.emplace_back(entry.second->ws, entry.second->group);
   }
-  for (auto *ws : open)
+  for (auto &o : open) {
     soup_websocket_connection_close(
-        ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "relay shutting down");
+        o.first, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "relay shutting down");
+    pool_.touch(o.second);
+  }
   shutdown_source_ = g_timeout_add(kShutdownGraceMs, on_shutdown_timeout, this);
   maybe_finish_shutdown();
 }

@@ -9,9 +9,13 @@
  * frames, and (optionally) serving static files over plain HTTP GET.
  *
  * Single-threaded: everything runs on the thread-default GMainContext of the
- * thread that calls start() (the default context in gst-webrtc-relay). */
+ * thread that calls start() (the default context in gst-webrtc-relay).
+ * Upgraded WebSocket connections live in small groups, each with its own
+ * GMainContext driven from that one through a ContextPool (context_pool.h),
+ * so that idle connections do not make every wake-up dearer. */
 #pragma once
 
+#include "context_pool.h"
 #include "router.h"
 
 #include <gio/gio.h>
@@ -76,8 +80,7 @@ class RelayServer : public Output {
       const char *path, GHashTable *query, gpointer user_data);
   static void on_request(SoupServer *server, SoupServerMessage *msg,
       const char *path, GHashTable *query, gpointer user_data);
-  static void on_websocket(SoupServer *server, SoupServerMessage *msg,
-      const char *path, SoupWebsocketConnection *ws, gpointer user_data);
+  static void on_upgraded(SoupServerMessage *msg, gpointer user_data);
   static void on_message(
       SoupWebsocketConnection *ws, gint type, GBytes *data, gpointer user_data);
   static void on_pong(
@@ -94,7 +97,8 @@ class RelayServer : public Output {
 
   bool authorized(SoupServerMessage *msg, GHashTable *query) const;
   void serve_file(SoupServerMessage *msg, const char *path);
-  void accept(SoupServerMessage *msg, SoupWebsocketConnection *ws);
+  void accept(SoupServerMessage *msg, SoupWebsocketConnection *ws,
+      ContextPool::Group *group);
   void closed(Connection &c);
   void reap();
   bool take_binary_token(Connection &c);
@@ -103,6 +107,8 @@ class RelayServer : public Output {
 
   ServerConfig config_;
   Router router_;
+  /* Before conns_: a connection's sources live in one of its contexts. */
+  ContextPool pool_;
   std::unique_ptr<SoupServer, SoupServerDeleter> server_;
   std::string url_;
   std::string web_root_real_; /* canonical web root, or empty */
