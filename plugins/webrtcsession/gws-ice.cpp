@@ -32,6 +32,60 @@ join_addresses(const std::vector<std::string> &addresses) {
   return out;
 }
 
+guint
+ice_config_add_servers(IceConfig &ice, const std::vector<std::string> &urls) {
+  guint taken = 0;
+  for (const auto &url : urls) {
+    g_autofree gchar *scheme = g_uri_parse_scheme(url.c_str());
+    if (!scheme)
+      continue;
+    g_autofree gchar *lower = g_ascii_strdown(scheme, -1);
+    if (g_str_equal(lower, "stun")) {
+      if (ice.stun_server.empty()) {
+        ice.stun_server = url;
+        taken++;
+      }
+    } else if (g_str_equal(lower, "turn") || g_str_equal(lower, "turns")) {
+      bool known = false;
+      for (const auto &t : ice.turn_servers)
+        known = known || t == url;
+      if (!known) {
+        ice.turn_servers.push_back(url);
+        taken++;
+      }
+    } else {
+      GST_DEBUG("ICE server %s: webrtcbin takes stun://, turn:// and "
+                "turns:// only; skipped",
+          url.c_str());
+    }
+  }
+  return taken;
+}
+
+void
+ice_config_add_signaller_servers(IceConfig &ice, GObject *signaller) {
+  if (!signaller)
+    return;
+  GParamSpec *pspec = g_object_class_find_property(
+      G_OBJECT_GET_CLASS(signaller), "ice-servers");
+  if (!pspec || pspec->value_type != G_TYPE_STRV
+      || !(pspec->flags & G_PARAM_READABLE)
+      || (pspec->flags & G_PARAM_WRITABLE))
+    return;
+  g_auto(GStrv) servers = nullptr;
+  g_object_get(signaller, "ice-servers", &servers, nullptr);
+  if (!servers)
+    return;
+  std::vector<std::string> urls(servers, servers + g_strv_length(servers));
+  guint taken = ice_config_add_servers(ice, urls);
+  GST_INFO_OBJECT(signaller,
+      "%u of %zu ICE server(s) announced by the remote end applied "
+      "(STUN: %s, %zu TURN)",
+      taken, urls.size(),
+      ice.stun_server.empty() ? "none" : ice.stun_server.c_str(),
+      ice.turn_servers.size());
+}
+
 static bool
 add_local_addresses(GstElement *webrtcbin,
     const std::vector<std::string> &addresses, GError **error) {

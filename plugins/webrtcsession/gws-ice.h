@@ -24,6 +24,23 @@ struct IceConfig {
 std::vector<std::string> split_addresses(const char *list);
 std::string join_addresses(const std::vector<std::string> &addresses);
 
+/* Merges STUN/TURN URLs in webrtcbin's form into @ice: the first stun://
+ * URL becomes the STUN server unless @ice already has one (the element's
+ * own setting wins; webrtcbin takes one); turn:// and turns:// URLs are
+ * appended unless already there. Other URLs (stuns://, unknown schemes)
+ * are skipped. Returns how many were taken. */
+guint ice_config_add_servers(
+    IceConfig &ice, const std::vector<std::string> &urls);
+
+/* Merges the servers @signaller learned from its remote end: a read-only
+ * GStrv property "ice-servers", as the WHIP and WHEP clients have (the
+ * endpoint's Link rel="ice-server" headers, fetched by OPTIONS before the
+ * session starts). Does nothing when the class has no such property, or
+ * when it is writable: the WHIP/WHEP servers' "ice-servers" is what they
+ * announce to their clients, not what this side should use. Call it right
+ * before make_webrtcbin(), without holding a lock. */
+void ice_config_add_signaller_servers(IceConfig &ice, GObject *signaller);
+
 /* Makes a webrtcbin named @name configured from @ice. Returns nullptr and
  * sets @error when webrtcbin is missing or an address is not valid. The
  * ice-agent is kept alive by a reference attached to the webrtcbin. */

@@ -12,6 +12,8 @@ namespace {
 
 constexpr int kMaxRedirects = 5;
 constexpr guint kDeleteGraceMs = 2000;
+/* Longest wait for the answer to the OPTIONS that asks for ICE servers. */
+constexpr guint kOptionsTimeoutMs = 2000;
 
 void
 ensure_debug() {
@@ -23,10 +25,31 @@ ensure_debug() {
   }
 }
 
+/* The ICE servers of every Link rel="ice-server" header in @headers, in
+ * webrtcbin's form (entries that are not stun/turn URLs are dropped). */
+std::vector<std::string>
+link_ice_servers(SoupMessageHeaders *headers) {
+  std::vector<std::string> out;
+  const char *link
+      = headers ? soup_message_headers_get_list(headers, "Link") : nullptr;
+  if (!link)
+    return out;
+  for (const auto &server : parse_link_ice_servers(link)) {
+    std::string url = server.gst_url();
+    if (!url.empty())
+      out.push_back(url);
+    else
+      GST_DEBUG("ignoring ice-server Link <%s>: not a STUN or TURN URL",
+          server.url.c_str());
+  }
+  return out;
+}
+
 } // namespace
 
 struct Client::Session {
-  enum class State { Requested, Gathering, Posting, Active };
+  /* Probing: OPTIONS in flight, the bin not told yet. */
+  enum class State { Probing, Requested, Gathering, Posting, Active };
   std::string id;
   State state = State::Requested;
   SdpPtr offer;
@@ -38,12 +61,27 @@ struct Client::Session {
   std::string resource_url;
   std::string etag;
   GSource *gather_timer = nullptr;
+  GCancellable *probe = nullptr; /* cancels the OPTIONS */
+  GSource *probe_timer = nullptr;
 
-  ~Session() {
-    if (gather_timer) {
-      g_source_destroy(gather_timer);
-      g_source_unref(gather_timer);
+  static void drop_timer(GSource *&timer) {
+    if (timer) {
+      g_source_destroy(timer);
+      g_source_unref(timer);
+      timer = nullptr;
     }
+  }
+  void end_probe() {
+    drop_timer(probe_timer);
+    if (probe) {
+      g_cancellable_cancel(probe);
+      g_object_unref(probe);
+      probe = nullptr;
+    }
+  }
+  ~Session() {
+    drop_timer(gather_timer);
+    end_probe();
   }
 };
 
@@ -155,9 +193,12 @@ Client::install_properties(GObjectClass *klass, Protocol protocol) {
   g_object_class_install_property(klass, CLIENT_PROP_ICE_SERVERS,
       g_param_spec_boxed("ice-servers", "ICE servers",
           "STUN/TURN servers the endpoint announced with Link "
-          "rel=\"ice-server\" headers in its 201, in webrtcbin's form "
-          "(stun://host:port, turn://user:password@host:port?transport=udp); "
-          "notified when they change",
+          "rel=\"ice-server\" headers, in webrtcbin's form "
+          "(stun://host:port, turn://user:password@host:port?transport=udp): "
+          "asked for by OPTIONS before each session starts (the elements "
+          "apply them to that session's peer connection), and updated from "
+          "the 201 (they apply to the next session); notified when they "
+          "change",
           G_TYPE_STRV, ro));
 }
 
@@ -352,6 +393,12 @@ Client::do_start() {
   cancellable_.reset(g_cancellable_new());
   running_ = true;
 
+  /* Servers announced by another endpoint do not apply to this one. */
+  if (ice_servers_endpoint_ != endpoint_) {
+    ice_servers_endpoint_ = endpoint_;
+    set_ice_servers({});
+  }
+
   session_ = std::make_unique<Session>();
   g_autofree gchar *uuid = g_uuid_string_random();
   session_->id = uuid;
@@ -359,6 +406,61 @@ Client::do_start() {
   std::string sid = session_->id;
   GST_INFO("%s client: session %s for %s (%s)", name(), sid.c_str(),
       endpoint_.c_str(), session_->trickle ? "trickle" : "full gathering");
+
+  /* Ask for ICE servers first, so the bin's peer connection can use them
+   * (the 201's Link headers come too late for this session). Never fatal:
+   * many servers answer 404/405, or only announce them in the 201. */
+  session_->state = Session::State::Probing;
+  session_->probe = g_cancellable_new();
+  std::weak_ptr<Client> weak = shared_from_this();
+  session_->probe_timer = worker_.timeout(kOptionsTimeoutMs, [weak, sid]() {
+    auto self = weak.lock();
+    if (!self || !self->session_ || self->session_->id != sid)
+      return;
+    g_source_unref(self->session_->probe_timer);
+    self->session_->probe_timer = nullptr;
+    GST_INFO("%s client: no answer to OPTIONS %s within %u ms; starting the "
+             "session without it",
+        self->name(), self->endpoint_.c_str(), kOptionsTimeoutMs);
+    self->begin_session(sid);
+  });
+  GST_DEBUG("%s client: OPTIONS %s (ICE servers)", name(), endpoint_.c_str());
+  request(
+      "OPTIONS", endpoint_, nullptr, "", "",
+      [this, sid](Response &r) { on_options_response(sid, r); },
+      session_->probe);
+}
+
+void
+Client::on_options_response(const std::string &sid, Response &r) {
+  if (!session_ || session_->id != sid
+      || session_->state != Session::State::Probing)
+    return;
+  if (r.status == 0) {
+    GST_INFO("%s client: OPTIONS %s failed (%s); starting the session "
+             "anyway",
+        name(), endpoint_.c_str(), r.error.c_str());
+  } else if (!SOUP_STATUS_IS_SUCCESSFUL(r.status)) {
+    GST_INFO("%s client: OPTIONS %s -> %u %s: no ICE servers from it", name(),
+        r.url.c_str(), r.status, r.reason.c_str());
+  } else {
+    std::vector<std::string> servers = link_ice_servers(r.headers);
+    GST_INFO("%s client: OPTIONS %s -> %u, %zu ICE server(s)", name(),
+        r.url.c_str(), r.status, servers.size());
+    if (!servers.empty())
+      set_ice_servers(std::move(servers));
+  }
+  begin_session(sid);
+}
+
+/* The OPTIONS answered, failed or timed out: tell the bin. */
+void
+Client::begin_session(const std::string &sid) {
+  if (!session_ || session_->id != sid
+      || session_->state != Session::State::Probing)
+    return;
+  session_->end_probe();
+  session_->state = Session::State::Requested;
   if (!owner_)
     return;
   if (protocol_ == Protocol::Whip)
@@ -370,7 +472,7 @@ Client::do_start() {
 void
 Client::clear_session() {
   session_.reset();
-  set_resource("", {});
+  set_resource("");
 }
 
 void
@@ -524,22 +626,15 @@ Client::on_post_response(const std::string &sid, Response &r) {
   s.resource_url = resource;
   if (const char *etag = r.header("ETag"))
     s.etag = etag;
-  std::vector<std::string> servers;
-  if (r.headers) {
-    const char *link = soup_message_headers_get_list(r.headers, "Link");
-    if (link) {
-      for (const auto &server : parse_link_ice_servers(link)) {
-        std::string url = server.gst_url();
-        if (!url.empty())
-          servers.push_back(url);
-      }
-    }
-  }
+  std::vector<std::string> servers = link_ice_servers(r.headers);
   s.state = Session::State::Active;
   GST_INFO("%s client: session %s: 201, resource %s, etag %s, %zu ICE "
            "server(s)",
       name(), sid.c_str(), resource.c_str(), s.etag.c_str(), servers.size());
-  set_resource(resource, servers);
+  set_resource(resource);
+  /* Too late for this session's peer connection; kept for the next. */
+  if (!servers.empty())
+    set_ice_servers(std::move(servers));
 
   if (owner_) {
     GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new(
@@ -554,21 +649,27 @@ Client::on_post_response(const std::string &sid, Response &r) {
 }
 
 void
-Client::set_resource(const std::string &url, std::vector<std::string> servers) {
-  bool url_changed, servers_changed;
+Client::set_resource(const std::string &url) {
+  bool changed;
   {
     std::lock_guard<std::mutex> guard(lock);
-    url_changed = url != resource_url_;
+    changed = url != resource_url_;
     resource_url_ = url;
-    servers_changed = !url.empty() && servers != ice_servers_;
-    if (servers_changed)
+  }
+  if (changed && owner_)
+    g_object_notify(G_OBJECT(owner_), "resource-url");
+}
+
+void
+Client::set_ice_servers(std::vector<std::string> servers) {
+  bool changed;
+  {
+    std::lock_guard<std::mutex> guard(lock);
+    changed = servers != ice_servers_;
+    if (changed)
       ice_servers_ = std::move(servers);
   }
-  if (!owner_)
-    return;
-  if (url_changed)
-    g_object_notify(G_OBJECT(owner_), "resource-url");
-  if (servers_changed)
+  if (changed && owner_)
     g_object_notify(G_OBJECT(owner_), "ice-servers");
 }
 
@@ -655,7 +756,8 @@ Client::fail(const std::string &message) {
 void
 Client::request(const char *method, const std::string &url,
     const char *content_type, const std::string &body,
-    const std::string &if_match, ResponseFn done, int hops) {
+    const std::string &if_match, ResponseFn done, GCancellable *cancel,
+    int hops) {
   SoupMessage *msg = soup_message_new(method, url.c_str());
   if (!msg) {
     Response r;
@@ -689,14 +791,17 @@ Client::request(const char *method, const std::string &url,
     bool has_body;
     ResponseFn done;
     int hops;
+    ObjPtr<GCancellable> cancel; /* the caller's, kept for redirects */
   };
   auto *ctx = new Ctx{shared_from_this(), msg, method, url,
       content_type ? content_type : "", body, if_match, content_type != nullptr,
-      std::move(done), hops};
+      std::move(done), hops,
+      ObjPtr<GCancellable>(
+          cancel ? G_CANCELLABLE(g_object_ref(cancel)) : nullptr)};
   in_flight_++;
   /* A DELETE goes out even after stop() cancelled everything else. */
-  GCancellable *cancel
-      = g_strcmp0(method, "DELETE") == 0 ? nullptr : cancellable_.get();
+  if (!cancel)
+    cancel = g_strcmp0(method, "DELETE") == 0 ? nullptr : cancellable_.get();
   soup_session_send_and_read_async(
       http_.get(), msg, G_PRIORITY_DEFAULT, cancel,
       [](GObject *source, GAsyncResult *result, gpointer data) {
@@ -746,7 +851,7 @@ Client::request(const char *method, const std::string &url,
               self->request(ctx->method.c_str(), next,
                   ctx->has_body ? ctx->content_type.c_str() : nullptr,
                   ctx->body, ctx->if_match, std::move(ctx->done),
-                  ctx->hops + 1);
+                  ctx->cancel.get(), ctx->hops + 1);
               return;
             }
           }

@@ -2,8 +2,12 @@
  *
  * Shared by GwsWhipClient (webrtcsink publishes to a WHIP endpoint) and
  * GwsWhepClient (webrtcsrc plays from a WHEP endpoint). One session at a
- * time: start() opens it ("session-requested" for WHIP, so the sink offers;
- * "session-started" for WHEP, so the src offers recvonly); send_sdp() POSTs
+ * time: start() first asks the endpoint for its ICE servers (OPTIONS; the
+ * Link rel="ice-server" headers of a 2xx go to "ice-servers"; any failure,
+ * or no answer within 2 s, is ignored), then opens the session
+ * ("session-requested" for WHIP, so the sink offers; "session-started" for
+ * WHEP, so the src offers recvonly), so that the bin finds the servers when
+ * it makes its peer connection; send_sdp() POSTs
  * the offer (following 307/308, keeping method and body), the 201's answer
  * is emitted as "session-description", local candidates are trickled by
  * PATCH (buffered until the 201; dropped for the rest of the object's life
@@ -89,6 +93,8 @@ class Client : public std::enable_shared_from_this<Client> {
   std::string endpoint_of(const std::string &uri) const;
 
   void do_start();
+  void on_options_response(const std::string &sid, Response &r);
+  void begin_session(const std::string &sid);
   void do_stop();
   void do_send_offer(const std::string &sid, SdpPtr offer);
   void do_add_ice(const std::string &sid, const Candidate &cand, bool end);
@@ -100,11 +106,15 @@ class Client : public std::enable_shared_from_this<Client> {
   void send_delete(const std::string &url);
   void fail(const std::string &message);
   void clear_session();
-  void set_resource(const std::string &url, std::vector<std::string> servers);
+  void set_resource(const std::string &url);
+  void set_ice_servers(std::vector<std::string> servers);
 
+  /* @cancel: cancels this request (default: cancellable_, none for
+   * DELETE). A cancelled request never calls @done. */
   void request(const char *method, const std::string &url,
       const char *content_type, const std::string &body,
-      const std::string &if_match, ResponseFn done, int hops = 0);
+      const std::string &if_match, ResponseFn done,
+      GCancellable *cancel = nullptr, int hops = 0);
 
   GwsSignaller *owner_; /* null once disposed; touched on the thread only */
   Protocol protocol_;
@@ -118,6 +128,7 @@ class Client : public std::enable_shared_from_this<Client> {
   /* Thread-only state. */
   Settings active_;
   std::string endpoint_;
+  std::string ice_servers_endpoint_; /* the endpoint ice_servers_ came from */
   ObjPtr<SoupSession> http_;
   ObjPtr<GCancellable> cancellable_;
   std::unique_ptr<Session> session_;

@@ -115,9 +115,13 @@ Server::install_properties(GObjectClass *klass, Protocol protocol) {
           100, 600000, 10000, rw));
   g_object_class_install_property(klass, SERVER_PROP_ICE_SERVERS,
       g_param_spec_boxed("ice-servers", "ICE servers",
-          "STUN/TURN servers announced to clients in the 201 as Link "
-          "rel=\"ice-server\" headers, in webrtcbin's form "
-          "(stun://host:port, turn://user:password@host:port)",
+          "STUN/TURN servers announced to clients as Link "
+          "rel=\"ice-server\" headers, in the 201 and in the answer to an "
+          "OPTIONS of the endpoint that carries the token (or when no token "
+          "is set); in webrtcbin's form (stun://host:port, "
+          "turn://user:password@host:port?transport=udp). Not used by this "
+          "side's own peer connection (set the element's stun-server / "
+          "turn-servers for that)",
           G_TYPE_STRV, rw));
   g_object_class_install_property(klass, SERVER_PROP_CORS_ORIGIN,
       g_param_spec_string("cors-origin", "CORS origin",
@@ -440,15 +444,21 @@ Server::respond(SoupServerMessage *msg, guint status, const std::string &text) {
 }
 
 bool
-Server::authorized(SoupServerMessage *msg) {
+Server::token_ok(SoupServerMessage *msg) const {
   if (active_.token.empty())
     return true;
   const char *auth = soup_message_headers_get_one(
       soup_server_message_get_request_headers(msg), "Authorization");
-  std::string expected = "Bearer " + active_.token;
-  if (auth && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0
-      && active_.token == auth + 7)
+  return auth && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0
+         && active_.token == auth + 7;
+}
+
+bool
+Server::authorized(SoupServerMessage *msg) {
+  if (token_ok(msg))
     return true;
+  const char *auth = soup_message_headers_get_one(
+      soup_server_message_get_request_headers(msg), "Authorization");
   soup_message_headers_replace(soup_server_message_get_response_headers(msg),
       "WWW-Authenticate", "Bearer");
   respond(msg, SOUP_STATUS_UNAUTHORIZED,
@@ -520,11 +530,32 @@ Server::handle_options(SoupServerMessage *msg, bool resource) {
   soup_message_headers_replace(out, "Access-Control-Allow-Headers",
       "Authorization, Content-Type, If-Match");
   soup_message_headers_replace(out, "Access-Control-Max-Age", "86400");
-  if (resource)
+  if (resource) {
     soup_message_headers_replace(out, "Accept-Patch", kSdpFragType);
-  else
+  } else {
     soup_message_headers_replace(out, "Accept-Post", kSdpType);
+    /* ICE servers for a client to configure before it offers. A browser's
+     * CORS preflight carries no token: it gets the CORS answer only, so
+     * TURN credentials go to token holders alone. */
+    if (token_ok(msg))
+      add_ice_server_links(msg);
+  }
   respond(msg, SOUP_STATUS_NO_CONTENT, "");
+}
+
+void
+Server::add_ice_server_links(SoupServerMessage *msg) {
+  SoupMessageHeaders *out = soup_server_message_get_response_headers(msg);
+  for (const auto &url : active_.ice_servers) {
+    IceServer server;
+    if (ice_server_from_gst_url(url, server))
+      soup_message_headers_append(
+          out, "Link", format_link_ice_server(server).c_str());
+    else
+      GST_WARNING("%s server: ice-servers entry \"%s\" is not a stun:// or "
+                  "turn:// URL",
+          name(), url.c_str());
+  }
 }
 
 void
@@ -825,16 +856,7 @@ Server::finish(const std::string &sid) {
   soup_message_headers_replace(out, "Location", location.c_str());
   soup_message_headers_replace(out, "ETag", s.etag.c_str());
   soup_message_headers_replace(out, "Accept-Patch", kSdpFragType);
-  for (const auto &url : active_.ice_servers) {
-    IceServer server;
-    if (ice_server_from_gst_url(url, server))
-      soup_message_headers_append(
-          out, "Link", format_link_ice_server(server).c_str());
-    else
-      GST_WARNING("%s server: ice-servers entry \"%s\" is not a stun:// or "
-                  "turn:// URL",
-          name(), url.c_str());
-  }
+  add_ice_server_links(msg);
   add_cors(msg);
   soup_server_message_set_status(msg, SOUP_STATUS_CREATED, nullptr);
   soup_server_message_set_response(

@@ -14,7 +14,8 @@
  *    "handle-ice" each; 204. New ufrag/pwd (ICE restart): 428 without
  *    If-Match, else 422 (webrtcbin 1.22 cannot restart ICE).
  *  - DELETE: "session-ended"; 200.
- *  - OPTIONS: CORS preflight, Accept-Post / Accept-Patch.
+ *  - OPTIONS: CORS preflight, Accept-Post / Accept-Patch; on the endpoint,
+ *    the Link ice-server headers too when the token is right (or unset).
  *  - 401 without the bearer token, 404 for an unknown resource, 405 for a
  *    wrong method, 415 for a wrong content type, 400/422 for an unusable
  *    body, 503 + Retry-After past max-sessions.
@@ -103,6 +104,8 @@ class Server : public std::enable_shared_from_this<Server> {
   void handle_options(SoupServerMessage *msg, bool resource);
   void respond(SoupServerMessage *msg, guint status, const std::string &text);
   void add_cors(SoupServerMessage *msg);
+  void add_ice_server_links(SoupServerMessage *msg);
+  bool token_ok(SoupServerMessage *msg) const;
   bool authorized(SoupServerMessage *msg);
 
   void try_finish(Session &s);

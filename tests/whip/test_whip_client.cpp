@@ -2,8 +2,10 @@
  * process (offer, answer, trickled candidates both ways, DELETE ends the
  * session on the other side), and against a scripted server for what our
  * server never does (307 redirects, refused trickle, refusals with a
- * reason, Link ice-server headers). The test plays both bins with canned
- * SDP. No media. */
+ * reason, Link ice-server headers, OPTIONS refused or unanswered). ICE
+ * servers: the client asks for them with OPTIONS and has them before the
+ * bin is told to start. The test plays both bins with canned SDP. No
+ * media. */
 #include "gws-whip.h"
 #include "whip-test-util.h"
 
@@ -137,6 +139,29 @@ client_server_round_trip(bool whip, bool trickle) {
   g_object_unref(server);
 }
 
+/* The client's "ice-servers", read from the test thread or from a handler
+ * (as a bin does on session-requested). */
+std::vector<std::string>
+ice_servers_of(GwsSignaller *client) {
+  gchar **servers = nullptr;
+  g_object_get(client, "ice-servers", &servers, nullptr);
+  std::vector<std::string> out;
+  for (guint i = 0; servers && servers[i]; i++)
+    out.push_back(servers[i]);
+  g_strfreev(servers);
+  return out;
+}
+
+/* Requests other than OPTIONS (the ICE-server probe before each session). */
+std::vector<ScriptServer::Request>
+without_options(const std::vector<ScriptServer::Request> &reqs) {
+  std::vector<ScriptServer::Request> out;
+  for (const auto &r : reqs)
+    if (r.method != "OPTIONS")
+      out.push_back(r);
+  return out;
+}
+
 } // namespace
 
 TEST(WhipClient, PublishesToOurWhipServerWithTrickle) {
@@ -200,8 +225,13 @@ TEST(WhipClient, Follows307KeepingMethodBodyAndResolvesLocation) {
   act_as_offerer(crec, client, "sendonly", "session-requested");
   gws_signaller_start(client);
   ASSERT_TRUE(crec.wait("session-description"));
-  ASSERT_TRUE(srv.wait_requests(3)); /* POST, POST, PATCH */
-  auto reqs = srv.requests();
+  ASSERT_TRUE(srv.wait_requests(4)); /* OPTIONS, POST, POST, PATCH */
+  auto all = srv.requests();
+  EXPECT_EQ(all[0].method, "OPTIONS");
+  EXPECT_EQ(all[0].path, "/ingest");
+  EXPECT_EQ(all[0].authorization, "Bearer abc");
+  auto reqs = without_options(all);
+  ASSERT_GE(reqs.size(), 3u);
   EXPECT_EQ(reqs[0].path, "/ingest");
   EXPECT_EQ(reqs[1].method, "POST");
   EXPECT_EQ(reqs[1].path, "/edge/whip");
@@ -230,9 +260,9 @@ TEST(WhipClient, Follows307KeepingMethodBodyAndResolvesLocation) {
   g_strfreev(servers);
 
   gws_signaller_stop(client);
-  ASSERT_TRUE(srv.wait_requests(4));
-  EXPECT_EQ(srv.requests()[3].method, "DELETE");
-  EXPECT_EQ(srv.requests()[3].path, "/edge/session/42");
+  ASSERT_TRUE(srv.wait_requests(5));
+  EXPECT_EQ(srv.requests()[4].method, "DELETE");
+  EXPECT_EQ(srv.requests()[4].path, "/edge/session/42");
   g_object_unref(client);
 }
 
@@ -276,14 +306,16 @@ TEST(WhipClient, FallsBackToFullGatheringWhenTrickleIsRefused) {
   gboolean trickle = TRUE;
   g_object_get(client, "trickle", &trickle, nullptr);
   EXPECT_FALSE(trickle);
-  ASSERT_TRUE(srv.wait_requests(2)); /* POST, PATCH -> 405 */
-  EXPECT_EQ(srv.requests()[1].method, "PATCH");
-  EXPECT_EQ(srv.requests()[0].body.find("a=candidate"), std::string::npos);
+  ASSERT_TRUE(srv.wait_requests(3)); /* OPTIONS, POST, PATCH -> 405 */
+  auto first = without_options(srv.requests());
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[1].method, "PATCH");
+  EXPECT_EQ(first[0].body.find("a=candidate"), std::string::npos);
   /* A fresh session: the offer now carries the candidates. */
   gws_signaller_stop(client);
   gws_signaller_start(client);
   ASSERT_TRUE(crec.wait("session-description", nullptr, 2));
-  auto reqs = srv.requests();
+  auto reqs = without_options(srv.requests());
   const ScriptServer::Request *second_post = nullptr;
   for (size_t i = 2; i < reqs.size(); i++)
     if (reqs[i].method == "POST")
@@ -295,6 +327,137 @@ TEST(WhipClient, FallsBackToFullGatheringWhenTrickleIsRefused) {
   EXPECT_NE(second_post->body.find("a=end-of-candidates"), std::string::npos);
   for (size_t i = 2; i < reqs.size(); i++)
     EXPECT_NE(reqs[i].method, "PATCH");
+  gws_signaller_stop(client);
+  g_object_unref(client);
+}
+
+/* Against our servers: the client asks the endpoint for its ICE servers
+ * (OPTIONS with the token) and has them in "ice-servers" when it tells the
+ * bin to start, so the bin's peer connection can use them. */
+void
+ice_servers_before_session(bool whip) {
+  const char *proto = whip ? "whip" : "whep";
+  GwsSignaller *server
+      = make(std::string(proto) + "-server://127.0.0.1:0/" + proto,
+          whip ? GWS_SIGNALLER_ROLE_CONSUMER : GWS_SIGNALLER_ROLE_PRODUCER);
+  const gchar *servers[] = {"stun://127.0.0.1:3479",
+      "turn://us%40er:p%3Ass@127.0.0.1:3478?transport=udp", nullptr};
+  g_object_set(server, "token", "tok", "ice-servers", servers, nullptr);
+  Recorder srec(server);
+  act_as_answerer(srec, server, whip ? "recvonly" : "sendonly");
+  gws_signaller_start(server);
+  ASSERT_TRUE(srec.wait("connection-changed"));
+
+  GwsSignaller *client = make(std::string(proto) + "+" + endpoint_of(server),
+      whip ? GWS_SIGNALLER_ROLE_PRODUCER : GWS_SIGNALLER_ROLE_CONSUMER);
+  g_object_set(client, "token", "tok", nullptr);
+  EXPECT_TRUE(ice_servers_of(client).empty());
+  Recorder crec(client);
+  const char *trigger = whip ? "session-requested" : "session-started";
+  act_as_offerer(crec, client, whip ? "sendonly" : "recvonly", trigger);
+  std::vector<std::string> at_start;
+  auto offer = crec.on_event;
+  crec.on_event = [&, client](const Recorder::Event &e) {
+    if (e.name == trigger)
+      at_start = ice_servers_of(client); /* before the wait() sees it */
+    offer(e);
+  };
+  gws_signaller_start(client);
+  ASSERT_TRUE(crec.wait(trigger));
+  /* The credentials are percent-decoded from the Link header and encoded
+   * again in webrtcbin's form: the same URLs come back. */
+  EXPECT_EQ(at_start, std::vector<std::string>(servers, servers + 2));
+  ASSERT_TRUE(crec.wait("session-description"));
+  EXPECT_EQ(
+      ice_servers_of(client), std::vector<std::string>(servers, servers + 2));
+  EXPECT_EQ(crec.count_of("error"), 0u);
+  gws_signaller_stop(client);
+  ASSERT_TRUE(srec.wait("session-ended"));
+  gws_signaller_stop(server);
+  g_object_unref(client);
+  g_object_unref(server);
+}
+
+TEST(WhipClient, HasOurServersIceServersBeforeTheSessionStarts) {
+  ice_servers_before_session(true);
+}
+
+TEST(WhepClient, HasOurServersIceServersBeforeTheSessionStarts) {
+  ice_servers_before_session(false);
+}
+
+/* A server that refuses OPTIONS (405) still gets the session; the servers
+ * its 201 announces are kept for the next session, whose OPTIONS is refused
+ * too. */
+TEST(WhipClient, StartsWhenOptionsIsRefusedAndKeepsThe201sServers) {
+  std::string answer = make_sdp("recvonly", "srv1", true);
+  ScriptServer srv(
+      [&answer](SoupServerMessage *msg, const ScriptServer::Request &r) {
+        if (r.method == "OPTIONS") {
+          ScriptServer::header(msg, "Allow", "POST");
+          ScriptServer::reply(msg, 405);
+        } else if (r.method == "POST") {
+          ScriptServer::header(msg, "Location", "/whip/res");
+          ScriptServer::header(
+              msg, "Link", "<stun:10.99.0.1:3478>; rel=\"ice-server\"");
+          ScriptServer::reply(msg, 201, "application/sdp", answer);
+        } else {
+          ScriptServer::reply(msg, 204);
+        }
+      });
+  GwsSignaller *client
+      = make("whip+" + srv.url("/whip"), GWS_SIGNALLER_ROLE_PRODUCER);
+  Recorder crec(client);
+  act_as_offerer(crec, client, "sendonly", "session-requested");
+  std::vector<std::vector<std::string>> at_start;
+  auto offer = crec.on_event;
+  crec.on_event = [&, client](const Recorder::Event &e) {
+    if (e.name == "session-requested")
+      at_start.push_back(ice_servers_of(client));
+    offer(e);
+  };
+  gws_signaller_start(client);
+  ASSERT_TRUE(crec.wait("session-description"));
+  EXPECT_EQ(crec.count_of("error"), 0u);
+  EXPECT_EQ(srv.requests().at(0).method, "OPTIONS");
+  EXPECT_EQ(ice_servers_of(client),
+      std::vector<std::string>{"stun://10.99.0.1:3478"});
+
+  gws_signaller_stop(client);
+  gws_signaller_start(client);
+  ASSERT_TRUE(crec.wait("session-description", nullptr, 2));
+  ASSERT_EQ(at_start.size(), 2u);
+  EXPECT_TRUE(at_start[0].empty());
+  EXPECT_EQ(at_start[1], std::vector<std::string>{"stun://10.99.0.1:3478"});
+  gws_signaller_stop(client);
+  g_object_unref(client);
+}
+
+/* A server that never answers OPTIONS delays the session by the probe's
+ * timeout (2 s), not by the HTTP timeout, and does not fail it. */
+TEST(WhipClient, StartsWhenOptionsIsNotAnswered) {
+  std::string answer = make_sdp("recvonly", "srv1", true);
+  ScriptServer srv(
+      [&answer](SoupServerMessage *msg, const ScriptServer::Request &r) {
+        if (r.method == "OPTIONS") {
+          soup_server_message_pause(msg); /* never answered */
+        } else if (r.method == "POST") {
+          ScriptServer::header(msg, "Location", "/whip/res");
+          ScriptServer::reply(msg, 201, "application/sdp", answer);
+        } else {
+          ScriptServer::reply(msg, 204);
+        }
+      });
+  GwsSignaller *client
+      = make("whip+" + srv.url("/whip"), GWS_SIGNALLER_ROLE_PRODUCER);
+  g_object_set(client, "timeout", 60u, nullptr);
+  Recorder crec(client);
+  act_as_offerer(crec, client, "sendonly", "session-requested");
+  gws_signaller_start(client);
+  ASSERT_TRUE(crec.wait("session-requested"));
+  ASSERT_TRUE(crec.wait("session-description"));
+  EXPECT_EQ(crec.count_of("error"), 0u);
+  EXPECT_TRUE(ice_servers_of(client).empty());
   gws_signaller_stop(client);
   g_object_unref(client);
 }

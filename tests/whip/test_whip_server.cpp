@@ -23,14 +23,14 @@ struct ServerFixture {
   bool answer = true;
 
   ServerFixture(const char *uri, GwsSignallerRole role, const char *token,
-      guint answer_timeout = 10000) {
+      guint answer_timeout = 10000, const gchar *const *servers = nullptr) {
     GError *error = nullptr;
     sig = gws_signaller_new_for_uri(uri, role, &error);
     EXPECT_NE(sig, nullptr) << (error ? error->message : "");
-    static const gchar *servers[]
+    static const gchar *default_servers[]
         = {"turn://user:pa%20ss@127.0.0.1:3478?transport=udp", nullptr};
     g_object_set(sig, "token", token, "answer-timeout", answer_timeout,
-        "ice-servers", servers, nullptr);
+        "ice-servers", servers ? servers : default_servers, nullptr);
     rec = std::make_unique<Recorder>(sig);
     /* The bin: answer every offer with one candidate, then end-of-candidates.
      */
@@ -94,6 +94,62 @@ TEST(WhipServer, OptionsAnswersCorsPreflightWithoutToken) {
       std::string::npos);
   EXPECT_NE(r.header("access-control-expose-headers").find("ETag"),
       std::string::npos);
+}
+
+/* A client asks for ICE servers with OPTIONS before it offers: the endpoint
+ * answers with every configured server as a Link header, to token holders
+ * only (a browser's preflight carries no token and gets no credentials). */
+TEST(WhipServer, OptionsAnnouncesIceServersToTokenHolders) {
+  for (const char *uri :
+      {"whip-server://127.0.0.1:0/whip", "whep-server://127.0.0.1:0/whep"}) {
+    bool whip = g_str_has_prefix(uri, "whip");
+    const gchar *servers[] = {"stun://127.0.0.1:3479",
+        "turn://user:pa%20ss@127.0.0.1:3478?transport=udp", nullptr};
+    ServerFixture f(uri,
+        whip ? GWS_SIGNALLER_ROLE_CONSUMER : GWS_SIGNALLER_ROLE_PRODUCER,
+        kToken, 10000, servers);
+
+    auto r = http("OPTIONS", f.endpoint, nullptr, "", auth());
+    EXPECT_EQ(r.status, 204u) << uri;
+    EXPECT_EQ(r.header("accept-post"), "application/sdp");
+    EXPECT_EQ(r.header("access-control-allow-origin"), "*");
+    EXPECT_NE(r.header("access-control-expose-headers").find("Link"),
+        std::string::npos);
+    EXPECT_EQ(r.header("link"),
+        "<stun:127.0.0.1:3479>; rel=\"ice-server\", "
+        "<turn:127.0.0.1:3478?transport=udp>; rel=\"ice-server\"; "
+        "username=\"user\"; credential=\"pa ss\"; "
+        "credential-type=\"password\"")
+        << uri;
+
+    /* Without the token (CORS preflight) or with a wrong one: the CORS
+     * answer, no servers. */
+    r = http("OPTIONS", f.endpoint, nullptr, "",
+        {{"Origin", "http://example.test"},
+            {"Access-Control-Request-Method", "POST"}});
+    EXPECT_EQ(r.status, 204u);
+    EXPECT_EQ(r.header("access-control-allow-origin"), "*");
+    EXPECT_EQ(r.header("link"), "");
+    r = http("OPTIONS", f.endpoint, nullptr, "", auth("wrong"));
+    EXPECT_EQ(r.status, 204u);
+    EXPECT_EQ(r.header("link"), "");
+
+    /* A session resource's OPTIONS never carries them. */
+    r = http("OPTIONS", f.endpoint + "/nosuch", nullptr, "", auth());
+    EXPECT_EQ(r.status, 204u);
+    EXPECT_EQ(r.header("link"), "");
+  }
+}
+
+TEST(WhipServer, OptionsWithoutTokenConfiguredAnnouncesIceServers) {
+  ServerFixture f(
+      "whip-server://127.0.0.1:0/whip", GWS_SIGNALLER_ROLE_CONSUMER, nullptr);
+  auto r = http("OPTIONS", f.endpoint, nullptr, "");
+  EXPECT_EQ(r.status, 204u);
+  EXPECT_EQ(r.header("link"),
+      "<turn:127.0.0.1:3478?transport=udp>; rel=\"ice-server\"; "
+      "username=\"user\"; credential=\"pa ss\"; "
+      "credential-type=\"password\"");
 }
 
 TEST(WhipServer, RefusesMissingAndBadTokenWrongTypeAndBadOffers) {
