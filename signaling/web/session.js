@@ -23,7 +23,8 @@
 // to the new connection (or to the connection whose remote ICE ufrag they
 // name, when they carry one).
 // Dead path: no packet for pathTimeoutMs (RTP at a consumer; RTCP at a
-// producer, at least 2.5 s since browsers send RTCP about once a second), or
+// producer, at least 2.5 s since browsers send RTCP about once a second, and
+// 2.5x the longest of the last 8 gaps between RTCP packets), or
 // ICE "disconnected"/"failed" = path lost -> restart when autoRestart. At
 // most one attempt per second, the interval doubling after each failed
 // attempt (no media on the new connection within 10 s); after
@@ -42,6 +43,7 @@ import { StatsSampler } from './stats.js';
 
 const WATCH_INTERVAL_MS = 250;
 const SENDER_MIN_TIMEOUT_MS = 2500; // 2.5x a browser's ~1 s RTCP spacing
+const SENDER_MAX_TIMEOUT_MS = 15000;
 const MEDIA_TIMEOUT_MS = 10000; // a new connection must carry media by then
 const PRODUCER_RETIRE_MS = 1000; // the sender keeps the old one this long
 const PRODUCER_RTCP_GRACE_MS = 3000; // connected without RTCP: switch anyway
@@ -139,6 +141,7 @@ class PeerSession extends EventTarget {
     this._watchTimer = null;
     this._lastRx = null; // watchdog: last received-packets signature
     this._lastRxAt = 0;
+    this._rxGaps = []; // recent intervals between received packets (ms)
     this._lastAttemptAt = -Infinity;
     this._retryTimer = null;
   }
@@ -261,6 +264,7 @@ class PeerSession extends EventTarget {
     this._sampler.start();
     this._lastRx = null;
     this._lastRxAt = performance.now();
+    this._rxGaps = [];
     this._startWatch();
   }
 
@@ -271,6 +275,7 @@ class PeerSession extends EventTarget {
   }
 
   _restartEvent(phase, extra = {}) {
+    console.info(`session ${this.sessionId}: restart ${phase}`, JSON.stringify(extra));
     this.dispatchEvent(new CustomEvent('restart', {
       detail: { phase, restarts: this.restarts, attempt: this.restartAttempts,
         ...extra },
@@ -480,9 +485,13 @@ class PeerSession extends EventTarget {
         this.silenceMs >= this._timeoutMs());
   }
 
+  // A sender hears only RTCP: browsers send it about once a second, other
+  // peers (webrtcbin) may space it more; wait 2.5x the longest recent gap.
   _timeoutMs() {
-    return this.role === 'producer'
-      ? Math.max(this.pathTimeoutMs, SENDER_MIN_TIMEOUT_MS) : this.pathTimeoutMs;
+    if (this.role !== 'producer') return this.pathTimeoutMs;
+    const gap = this._rxGaps.length ? Math.max(...this._rxGaps) : 0;
+    return Math.min(SENDER_MAX_TIMEOUT_MS,
+        Math.max(this.pathTimeoutMs, SENDER_MIN_TIMEOUT_MS, 2.5 * gap));
   }
 
   _startWatch() {
@@ -509,6 +518,10 @@ class PeerSession extends EventTarget {
     const now = performance.now();
     if (sig === null) return; // nothing received yet: nothing to lose
     if (sig !== this._lastRx) {
+      if (this._lastRx !== null) {
+        this._rxGaps.push(now - this._lastRxAt);
+        if (this._rxGaps.length > 8) this._rxGaps.shift();
+      }
       this._lastRx = sig;
       this._lastRxAt = now;
       this.silenceMs = 0;
