@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""Two network paths between a sender and a receiver, in namespaces.
+
+Shared by the session-restart tests (tests/restart/run.py) and benchmark
+(bench/restart/restart_bench.py). Needs root.
+
+    sender namespace (gws-rst-PID-snd)       receiver namespace (...-rcv)
+      pa 10.99.1.1/24  <--- path A --->  pa 10.99.1.2/24
+      pb 10.99.2.1/24  <--- path B --->  pb 10.99.2.2/24
+      ps 10.99.3.1/24  <- signalling ->  ps 10.99.3.2/24   (never cut)
+      lo up                                lo up
+
+The relay runs in the sender namespace on 10.99.3.1. Media must use only A
+and B: both elements get `ice-addresses=<A addr>,<B addr>`. Which path
+carries the media is read from the veths' byte counters (`ip -s -j link`).
+
+The namespaces carry this process's pid in their names and are deleted at
+exit (atexit and SIGTERM/SIGINT), together with every process still
+running inside them; namespaces of earlier runs whose process is gone
+(SIGKILL) are deleted when a new Topology is made.
+
+Command line (to look around by hand):
+    netpaths.py up      create, print the names, wait for Ctrl-C, delete
+"""
+
+import atexit
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+PREFIX = "gws-rst-"
+PATHS = {
+    # name: (veth in both namespaces, sender address, receiver address)
+    "A": ("pa", "10.99.1.1", "10.99.1.2"),
+    "B": ("pb", "10.99.2.1", "10.99.2.2"),
+    "S": ("ps", "10.99.3.1", "10.99.3.2"),
+}
+
+
+def run(*argv, check=True):
+    return subprocess.run(argv, check=check, capture_output=True, text=True)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _netns_list():
+    out = run("ip", "netns", "list", check=False).stdout
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def _kill_ns_procs(ns, sig=signal.SIGKILL):
+    out = run("ip", "netns", "pids", ns, check=False).stdout
+    for pid in out.split():
+        try:
+            os.kill(int(pid), sig)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+def delete_stale():
+    """Deletes namespaces left by runs whose process no longer exists."""
+    for ns in _netns_list():
+        m = re.match(re.escape(PREFIX) + r"(\d+)-(snd|rcv)$", ns)
+        if m and not _pid_alive(int(m.group(1))):
+            _kill_ns_procs(ns)
+            run("ip", "netns", "del", ns, check=False)
+
+
+class Topology:
+    """The two namespaces and three veth pairs; `close()` (also at exit)
+    deletes them."""
+
+    def __init__(self):
+        if os.geteuid() != 0:
+            raise PermissionError("network namespaces need root")
+        delete_stale()
+        pid = os.getpid()
+        self.snd = "{}{}-snd".format(PREFIX, pid)
+        self.rcv = "{}{}-rcv".format(PREFIX, pid)
+        self.closed = False
+        atexit.register(self.close)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            if signal.getsignal(sig) in (signal.SIG_DFL, None,
+                                         signal.default_int_handler):
+                signal.signal(sig, self._on_signal)
+        try:
+            self._create()
+        except BaseException:
+            self.close()
+            raise
+
+    def _on_signal(self, signum, _frame):
+        self.close()
+        sys.exit(128 + signum)
+
+    def _create(self):
+        for ns in (self.snd, self.rcv):
+            run("ip", "netns", "add", ns)
+            run("ip", "-n", ns, "link", "set", "lo", "up")
+        for _name, (dev, saddr, raddr) in PATHS.items():
+            # Created straight inside the namespaces: the same short name
+            # on both ends, no clash with the host's or another run's.
+            run("ip", "link", "add", dev, "netns", self.snd, "type", "veth",
+                "peer", "name", dev, "netns", self.rcv)
+            run("ip", "-n", self.snd, "addr", "add", saddr + "/24", "dev",
+                dev)
+            run("ip", "-n", self.rcv, "addr", "add", raddr + "/24", "dev",
+                dev)
+            run("ip", "-n", self.snd, "link", "set", dev, "up")
+            run("ip", "-n", self.rcv, "link", "set", dev, "up")
+        # Wait for the links to be up (and IPv4 addresses usable).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if all(self.link_up(side, p) for side in ("snd", "rcv")
+                   for p in PATHS):
+                return
+            time.sleep(0.05)  # polling the link state, nothing to wait on
+        raise RuntimeError("veth links did not come up")
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        for ns in (self.snd, self.rcv):
+            _kill_ns_procs(ns)
+        for ns in (self.snd, self.rcv):
+            run("ip", "netns", "del", ns, check=False)
+
+    # -- helpers ------------------------------------------------------------
+    def ns(self, side):
+        return self.snd if side == "snd" else self.rcv
+
+    @staticmethod
+    def addr(side, path):
+        return PATHS[path][1 if side == "snd" else 2]
+
+    @staticmethod
+    def ice_addresses(side):
+        """The media addresses (paths A and B) of one side."""
+        return "{},{}".format(Topology.addr(side, "A"),
+                              Topology.addr(side, "B"))
+
+    def argv(self, side, argv):
+        """argv to run a command inside a side's namespace."""
+        return ["ip", "netns", "exec", self.ns(side)] + list(argv)
+
+    def set_link(self, path, up, side="rcv"):
+        """Cuts (up=False) or restores one path by setting its veth end in
+        one namespace down or up (a veth pair goes down on both ends)."""
+        run("ip", "-n", self.ns(side), "link", "set", PATHS[path][0],
+            "up" if up else "down")
+
+    def link_up(self, side, path):
+        out = run("ip", "-n", self.ns(side), "-j", "link", "show", "dev",
+                  PATHS[path][0]).stdout
+        info = json.loads(out)[0]
+        return "LOWER_UP" in info.get("flags", []) and info.get(
+            "operstate") in ("UP", "UNKNOWN")
+
+    def counters(self, side="rcv"):
+        """{path: (rx_bytes, tx_bytes)} of a side's veths."""
+        out = run("ip", "-n", self.ns(side), "-s", "-j", "link",
+                  "show").stdout
+        by_dev = {}
+        for info in json.loads(out):
+            st = info.get("stats64") or info.get("stats") or {}
+            by_dev[info["ifname"]] = (st.get("rx", {}).get("bytes", 0),
+                                      st.get("tx", {}).get("bytes", 0))
+        return {p: by_dev.get(dev, (0, 0)) for p, (dev, _s, _r) in
+                PATHS.items()}
+
+    def rates(self, seconds=1.0, side="rcv"):
+        """Bytes received per path by `side` over `seconds`."""
+        before = self.counters(side)
+        time.sleep(seconds)  # the measurement window itself
+        after = self.counters(side)
+        return {p: after[p][0] - before[p][0] for p in PATHS}
+
+
+def media_path(rates, at_least=3000):
+    """The path that carried the media in a window of `rates` (bytes per
+    path): the one of A and B with at least `at_least` bytes and more than
+    five times the other's (STUN consent checks and RTCP are a few hundred
+    bytes a second; 320x240 VP8 of a moving ball is ~10 KB/s), else None."""
+    a, b = rates["A"], rates["B"]
+    if a >= at_least and a > 5 * b:
+        return "A"
+    if b >= at_least and b > 5 * a:
+        return "B"
+    return None
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] != "up":
+        print(__doc__)
+        return 2
+    topo = Topology()
+    print("sender namespace:  ", topo.snd)
+    print("receiver namespace:", topo.rcv)
+    for p, (dev, s, r) in PATHS.items():
+        print("path {}: {} {} <-> {}".format(p, dev, s, r))
+    print("Ctrl-C to delete them")
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    topo.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

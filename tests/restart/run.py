@@ -1,0 +1,316 @@
+#!/usr/bin/python3
+"""Session restart (issue 7) over two network paths, end to end.
+
+A sender namespace (webrtcsink, the relay) and a receiver namespace
+(webrtcsrc) are joined by two media paths, A and B, and a signalling link
+that is never cut (netpaths.py). Both elements may use only their A and B
+addresses for ICE. Which path carries the media is read from the veths'
+byte counters; cutting a path is `ip link set <veth> down`.
+
+Usage: run.py CASE     (as root; `run.py --list`). Prints TAP.
+Environment: GWS_RELAY (relay binary), GST_PLUGIN_PATH (the built plugin).
+"""
+
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import (WAIT, Failure, World, gap_around, max_gap,  # noqa: E402
+                     missing_frames, other, pts_monotonic)
+
+SKIP = 77
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+def notes(w, fmt, *args):
+    w.notes.append(fmt.format(*args))
+
+
+def caps_changes(rcv):
+    """The distinct caps the receiver's sink saw, in order of arrival."""
+    seen = []
+    for ev in rcv.select("caps"):
+        if ev["caps"] not in seen:
+            seen.append(ev["caps"])
+    return seen
+
+
+def wait_path(w, expected, timeout=WAIT):
+    """Polls the byte counters until `expected` carries the media."""
+    deadline = time.monotonic() + timeout
+    while True:
+        path, rates = w.media_path(1.0)
+        if path == expected:
+            return rates
+        if time.monotonic() > deadline:
+            raise Failure("media not on path {} within {:.0f} s: last "
+                          "second's bytes per path {}".format(
+                              expected, timeout, rates))
+
+
+def current_path(w):
+    path, rates = w.media_path(1.0)
+    check(path is not None, "media not on exactly one of A and B: bytes "
+          "received per path in 1 s {}".format(rates))
+    return path, rates
+
+
+def gws(proc, name, since=0):
+    return [ev for ev in proc.select("gws", since) if ev["name"] == name]
+
+
+def no_new_session(snd, rcv, sid, since):
+    """The session survived: no consumer left or came, no new pad, no EOS."""
+    for ev in snd.select("consumer-removed", since):
+        raise Failure("sender: session {} ended ({})".format(
+            ev["session"], ev.get("reason")))
+    for ev in snd.select("consumer-added", since):
+        if ev["session"] != sid:
+            raise Failure("sender: a new session {} was made (was {})"
+                          .format(ev["session"], sid))
+    pads = [ev["name"] for ev in rcv.select("pad", since)]
+    if len(pads) > 1:
+        raise Failure("receiver: pads appeared: {}".format(pads))
+    for ev in rcv.select("eos", since):
+        raise Failure("receiver: EOS")
+
+
+def check_output_continuity(w, rcv):
+    bad = pts_monotonic(rcv.select("frame"))
+    check(bad is None, "PTS went back at the receiver: {} then {}".format(
+        bad and bad[0]["pts"], bad and bad[1]["pts"]))
+    caps = caps_changes(rcv)
+    check(len(caps) == 1, "receiver's output caps changed: {}".format(caps))
+
+
+# ------------------------------------------------------------------ cases --
+
+
+def case_baseline(w):
+    """Media flows on exactly one of the two paths; PTS increase."""
+    snd, rcv, sid = w.start()
+    path, rates = current_path(w)
+    notes(w, "media on path {} (bytes/s per path {})", path, rates)
+    check(rates["S"] < 2000, "media on the signalling link: {}".format(rates))
+    check_output_continuity(w, rcv)
+
+
+def case_stall(w):
+    """Without auto-restart (today's behaviour, and auto-restart=false),
+    cutting the path in use stops the media for as long as the cut and it
+    resumes on the same path when the link returns; no restart happens."""
+    props = ("auto-restart=false",)
+    snd, rcv, sid = w.start(props, props)
+    path, _ = current_path(w)
+    t_cut = time.monotonic()
+    w.topo.set_link(path, False)
+    time.sleep(4.0)  # the outage being tested: nothing must arrive in it
+    late = [ev for ev in rcv.select("frame") if ev["t"] > t_cut + 0.5]
+    check(not late, "{} frames arrived during the cut (via path {}?)".format(
+        len(late), other(path)))
+    mark = rcv.mark()
+    t_back = time.monotonic()
+    w.topo.set_link(path, True)
+    first = rcv.wait("a frame after the link returned",
+                     lambda ev: ev["event"] == "frame", since=mark)
+    wait_path(w, path)
+    notes(w, "path {} cut 4 s: media resumed {:.0f} ms after the link "
+          "returned", path, (first["t"] - t_back) * 1000)
+    for name in ("gws-restart-started", "gws-session-restarted"):
+        check(not gws(rcv, name) and not gws(snd, name),
+              "a restart happened with auto-restart=false: " + name)
+    no_new_session(snd, rcv, sid, 0)
+
+
+def case_path_cut(w):
+    """The path in use is cut (link down at the receiver): the media comes
+    back over the other path in the same session, without restarting
+    either pipeline; path-lost and session-restarted are posted."""
+    props = ("path-timeout=1000",)
+    snd, rcv, sid = w.start(props, props)
+    path, _ = current_path(w)
+    s_mark, r_mark = snd.mark(), rcv.mark()
+    t_cut = time.monotonic()
+    w.topo.set_link(path, False)
+    lost = rcv.wait_gws("gws-path-lost", since=r_mark)
+    restarted = rcv.wait_gws("gws-session-restarted", timeout=60,
+                             since=r_mark)
+    first = rcv.wait("a frame after the switch", lambda ev: ev["event"] ==
+                     "frame" and ev["t"] > restarted["t"] - 1.0,
+                     since=r_mark)
+    rates = wait_path(w, other(path))
+    rcv.wait("30 frames after the switch", lambda ev: ev["event"] ==
+             "frame" and ev["n"] >= first["n"] + 30, since=r_mark)
+    last, _after = gap_around(rcv, t_cut)
+    resumed = [ev for ev in rcv.select("frame", r_mark)
+               if ev["t"] > lost["t"]]
+    notes(w, "cut path {} -> media on {} ({} bytes/s); gap {:.0f} ms "
+          "(path-lost after {:.0f} ms, restarted after {:.0f} ms, "
+          "switch-ms {})", path, other(path), rates[other(path)],
+          (resumed[0]["t"] - last["t"]) * 1000,
+          (lost["t"] - t_cut) * 1000, (restarted["t"] - t_cut) * 1000,
+          restarted["fields"].get("switch-ms"))
+    for f in (lost, restarted):
+        check(f["fields"].get("session-id") == sid,
+              "{} names session {}, the session is {}".format(
+                  f["name"], f["fields"].get("session-id"), sid))
+    check(restarted["fields"].get("restarts") == 1,
+          "restarts = {}".format(restarted["fields"].get("restarts")))
+    # The sender also switched to the new connection in the same session.
+    s_restarted = snd.wait_gws("gws-session-restarted", since=s_mark)
+    check(s_restarted["fields"].get("session-id") == sid,
+          "sender restarted session {}, not {}".format(
+              s_restarted["fields"].get("session-id"), sid))
+    no_new_session(snd, rcv, sid, 0)
+    check_output_continuity(w, rcv)
+    st_mark = rcv.mark()
+    rcv.send("stats")
+    st = rcv.wait_event("stats", since=st_mark)
+    check(sid in st["text"], "receiver stats do not name session {}: {}"
+          .format(sid, st["text"]))
+
+
+def explicit_restart(w, who):
+    snd, rcv, sid = w.start()
+    path, _ = current_path(w)
+    proc = snd if who == "sender" else rcv
+    s_mark, r_mark = snd.mark(), rcv.mark()
+    t0 = time.monotonic()
+    proc.send("restart")
+    ack = proc.wait_event("restart", since=s_mark if who == "sender" else
+                          r_mark)
+    check(ack["ok"], "restart-session returned FALSE: {}".format(ack))
+    r_done = rcv.wait_gws("gws-session-restarted", since=r_mark)
+    s_done = snd.wait_gws("gws-session-restarted", since=s_mark)
+    started = gws(proc, "gws-restart-started",
+                  s_mark if who == "sender" else r_mark)
+    check(started and started[0]["fields"].get("reason") == "requested",
+          "{}: no gws-restart-started with reason 'requested': {}".format(
+              who, started))
+    # Two seconds of frames after the switch (the old connection closes
+    # ~1 s after it on the sender).
+    n_done = rcv.wait("a frame after the switch", lambda ev: ev["event"] ==
+                      "frame" and ev["t"] >= r_done["t"], since=r_mark)["n"]
+    rcv.wait("60 frames after the switch", lambda ev: ev["event"] ==
+             "frame" and ev["n"] >= n_done + 60, since=r_mark)
+    window = [ev for ev in rcv.select("frame")
+              if t0 - 1.0 <= ev["t"]]
+    gap, _at = max_gap(window)
+    lost = missing_frames(window)
+    notes(w, "restart by the {}: largest inter-frame gap {:.0f} ms, {} "
+          "frames missing, switch-ms {} (receiver) {} (sender), path {} -> "
+          "{}", who, gap * 1000, lost, r_done["fields"].get("switch-ms"),
+          s_done["fields"].get("switch-ms"), path, w.media_path(1.0)[0])
+    for f in (r_done, s_done):
+        check(f["fields"].get("session-id") == sid,
+              "restarted session {} is not {}".format(
+                  f["fields"].get("session-id"), sid))
+    check(gap < 0.5, "largest inter-frame gap {:.0f} ms".format(gap * 1000))
+    check(lost <= 5, "{} frames missing".format(lost))
+    no_new_session(snd, rcv, sid, 0)
+    check_output_continuity(w, rcv)
+
+
+def case_restart_sender(w):
+    """restart-session on webrtcsink with a healthy path: frames go on."""
+    explicit_restart(w, "sender")
+
+
+def case_restart_receiver(w):
+    """restart-session on webrtcsrc with a healthy path: frames go on."""
+    explicit_restart(w, "receiver")
+
+
+def case_give_up(w):
+    """Both paths cut: after max-restart-failures failed attempts the
+    receiver ends the session with an error naming the restart failure;
+    neither process crashes."""
+    props = ("path-timeout=500", "max-restart-failures=2")
+    snd, rcv, sid = w.start(props, props)
+    r_mark = rcv.mark()
+    t_cut = time.monotonic()
+    w.topo.set_link("A", False)
+    w.topo.set_link("B", False)
+    # 2 attempts of up to 10 s each, 1 s and 2 s apart, plus detection.
+    err = rcv.wait("an error", lambda ev: ev["event"] == "error",
+                   timeout=90, since=r_mark, fail_on_error=False)
+    failed = gws(rcv, "gws-restart-failed", r_mark)
+    started = gws(rcv, "gws-restart-started", r_mark)
+    notes(w, "error after {:.1f} s: {!r}; {} attempts started, {} failed",
+          err["t"] - t_cut, err["message"], len(started), len(failed))
+    check("restart" in err["message"].lower(),
+          "error does not name the restart failure: " + err["message"])
+    check(len(failed) >= 2, "gws-restart-failed posted {} times, want "
+          "max-restart-failures=2: {}".format(len(failed), failed))
+    rcv.wait_event("exit", timeout=WAIT, since=r_mark)
+    code = rcv.proc.wait(timeout=WAIT)
+    check(code >= 0, "receiver died from signal {}".format(-code))
+    # The sender is still alive and serving; its session with the receiver
+    # ends (consumer-removed) rather than the element.
+    snd.wait_event("consumer-removed", timeout=60)
+    check(snd.proc.poll() is None, "sender exited ({})".format(
+        snd.proc.poll()))
+    errs = snd.select("error")
+    check(not errs, "sender posted an error: {}".format(errs))
+
+
+CASES = {
+    "baseline": case_baseline,
+    "stall": case_stall,
+    "path-cut": case_path_cut,
+    "restart-sender": case_restart_sender,
+    "restart-receiver": case_restart_receiver,
+    "give-up": case_give_up,
+}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        if len(sys.argv) == 2 and sys.argv[1] == "--list":
+            print("\n".join(CASES))
+            return 0
+        print("usage: run.py CASE (one of: {})".format(", ".join(CASES)))
+        return 2
+    name = sys.argv[1]
+    print("1..1", flush=True)
+    if os.geteuid() != 0:
+        print("ok 1 - {} # SKIP needs root for network namespaces".format(
+            name))
+        return 0
+    w = World(name)
+    w.notes = []
+    ok = False
+    message = ""
+    started = time.monotonic()
+    try:
+        CASES[name](w)
+        ok = True
+    except Failure as e:
+        message = str(e)
+    except Exception:  # a harness error is a failure too, with its trace
+        message = traceback.format_exc()
+    finally:
+        logs = w.close(ok)
+    for n in w.notes:
+        print("# " + n)
+    if ok:
+        print("ok 1 - {} ({:.1f} s)".format(name, time.monotonic() - started))
+        return 0
+    print("not ok 1 - {}".format(name))
+    for line in message.splitlines():
+        print("# " + line)
+    print("# logs kept in " + logs)
+    for line in w.tails().splitlines():
+        print("# " + line)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
