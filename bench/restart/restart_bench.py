@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""Session restart (issue 7): the media interruption a restart causes, as
+the receiver sees it, against a break-before-make reconnect measured in the
+same run. Prints one JSON line (the last line of stdout).
+
+Topology (tests/restart/netpaths.py): sender namespace (relay on the
+signalling link, `webrtcsink`, 320x240@30 VP8 of videotestsrc) and receiver
+namespace (`webrtcsrc latency=50 ! fakesink`, every decoded frame
+timestamped with CLOCK_MONOTONIC) joined by media paths A and B and a
+signalling link S that is never cut; ICE may use only A and B.
+
+- path-cut: the veth of the path carrying the media (byte counters) is set
+  down in the receiver namespace. Interruption = the largest inter-frame
+  gap at the receiver around the cut (last frame through the dead path to
+  the first through the new one). Split at the receiver's `gws-path-lost`
+  message: detection (last frame -> path-lost) and restart-to-switch
+  (path-lost -> first frame). The link is set up again after each run.
+- restart: `restart-session` emitted with both paths healthy (alternately
+  on the sender and on the receiver): the largest inter-frame gap from
+  0.5 s before the call to 2 s after `gws-session-restarted`, and the
+  frames missing in that window (from the PTS at 30 fps).
+- baseline, break-before-make: the receiver's pipeline goes to NULL (its
+  session ends) and back to PLAYING (a new webrtcsrc session): the gap
+  from the last frame before the stop to the first frame of the new
+  session, and the time from the stop to that frame.
+
+Usage: restart_bench.py [--runs N] [--path-timeout MS]   (as root)
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "restart"))
+
+from harness import Failure, World, max_gap, missing_frames  # noqa: E402
+
+
+def pct(values, p):
+    if not values:
+        return None
+    v = sorted(values)
+    k = max(0, min(len(v) - 1, int(round(p / 100.0 * len(v) + 0.5)) - 1))
+    return v[k]
+
+
+def summary(values):
+    return {"n": len(values),
+            "median": round(pct(values, 50), 1) if values else None,
+            "p95": round(pct(values, 95), 1) if values else None,
+            "values": [round(v, 1) for v in values]}
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def frames_after(rcv, t, count, since, timeout=40):
+    """Waits for `count` frames arriving after monotonic time t."""
+    first = rcv.wait("a frame after {:.3f}".format(t),
+                     lambda ev: ev["event"] == "frame" and ev["t"] > t,
+                     timeout=timeout, since=since)
+    rcv.wait("{} frames after {:.3f}".format(count, t),
+             lambda ev: ev["event"] == "frame" and
+             ev["n"] >= first["n"] + count, timeout=timeout, since=since)
+    return first
+
+
+def window(rcv, t0, t1):
+    return [ev for ev in rcv.select("frame") if t0 <= ev["t"] <= t1]
+
+
+def settle(w, rcv):
+    """One second of counters: which path carries the media now."""
+    path, rates = w.media_path(1.0)
+    if path is None:
+        raise Failure("media on no single path: {}".format(rates))
+    return path
+
+
+def path_cut(w, snd, rcv):
+    path = settle(w, rcv)
+    r_mark = rcv.mark()
+    t_cut = time.monotonic()
+    w.topo.set_link(path, False, side="rcv")
+    try:
+        lost = rcv.wait_gws("gws-path-lost", since=r_mark, timeout=30)
+        done = rcv.wait_gws("gws-session-restarted", since=r_mark,
+                            timeout=60)
+        first = frames_after(rcv, max(lost["t"], t_cut + 0.3), 30, r_mark)
+    finally:
+        w.topo.set_link(path, True, side="rcv")
+    frames = window(rcv, t_cut - 0.5, first["t"] + 0.5)
+    gap, at = max_gap(frames)
+    new_path, rates = w.media_path(1.0)
+    return {"cut": path, "media_after": new_path,
+            "gap_ms": gap * 1000,
+            "detection_ms": (lost["t"] - at[0]["t"]) * 1000,
+            "restart_to_switch_ms": (at[1]["t"] - lost["t"]) * 1000,
+            "silence_ms_reported": lost["fields"].get("silence-ms"),
+            "switch_ms_reported": done["fields"].get("switch-ms"),
+            "frames_missing": missing_frames(frames)}
+
+
+def explicit_restart(w, snd, rcv, who):
+    proc = snd if who == "sender" else rcv
+    r_mark, p_mark = rcv.mark(), proc.mark()
+    time.sleep(0.5)  # the window starts 0.5 s before the call
+    t0 = time.monotonic()
+    proc.send("restart")
+    ack = proc.wait_event("restart", since=p_mark)
+    if not ack["ok"]:
+        raise Failure("restart-session returned FALSE: {}".format(ack))
+    done = rcv.wait_gws("gws-session-restarted", since=r_mark, timeout=60)
+    end = done["t"] + 2.0
+    rcv.wait("frames 2 s after the switch", lambda ev: ev["event"] ==
+             "frame" and ev["t"] >= end, since=r_mark)
+    frames = window(rcv, t0 - 0.5, end)
+    gap, _at = max_gap(frames)
+    return {"by": who, "max_gap_ms": gap * 1000,
+            "frames_missing": missing_frames(frames),
+            "switch_ms_reported": done["fields"].get("switch-ms")}
+
+
+def break_before_make(w, snd, rcv):
+    r_mark = rcv.mark()
+    last = rcv.select("frame")[-1]
+    t_stop = time.monotonic()
+    rcv.send("stop-src")
+    rcv.wait_event("stopped", since=r_mark)
+    rcv.send("start-src")
+    first = rcv.wait("the new session's first frame",
+                     lambda ev: ev["event"] == "frame" and ev["t"] > t_stop,
+                     since=r_mark)
+    frames_after(rcv, first["t"] - 0.001, 30, r_mark)
+    return {"gap_ms": (first["t"] - last["t"]) * 1000,
+            "stop_to_first_frame_ms": (first["t"] - t_stop) * 1000}
+
+
+def measure(kind, runs, fn, out):
+    results, errors = [], []
+    for i in range(runs):
+        try:
+            r = fn(i)
+            log("{} {}: {}".format(kind, i, json.dumps(r)))
+            results.append(r)
+        except Exception as e:  # record and go on
+            log("{} {}: FAILED {}".format(kind, i, e))
+            errors.append(str(e).splitlines()[0][:300])
+            if not isinstance(e, Failure):
+                log(traceback.format_exc())
+            if len(errors) >= 2 and not results:
+                break  # it does not work at all: do not spend more time
+    out[kind] = {"runs": results, "failed": len(errors), "errors": errors}
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--path-timeout", type=int, default=1000)
+    ap.add_argument("--build", default=os.environ.get(
+        "BUILD_DIR", os.path.join(ROOT, "build")))
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print(json.dumps({"error": "needs root (network namespaces)"}))
+        return 1
+    props = ("path-timeout={}".format(args.path_timeout),)
+    w = World("bench", build_dir=args.build)
+    w.env.pop("GST_DEBUG", None)
+    w.env["GST_DEBUG"] = "webrtcsink:3,webrtcsrc:3"
+    out = {"runs": args.runs, "path_timeout_ms": args.path_timeout}
+    try:
+        snd, rcv, sid = w.start(props, props, latency=50)
+        out["session"] = sid
+        has_restart = not any(ev["name"] == "path-timeout" for ev in
+                              rcv.select("no-property"))
+        if has_restart:
+            measure("restart", args.runs, lambda i: explicit_restart(
+                w, snd, rcv, "sender" if i % 2 == 0 else "receiver"), out)
+            measure("path_cut", args.runs,
+                    lambda i: path_cut(w, snd, rcv), out)
+        else:
+            for k in ("restart", "path_cut"):
+                out[k] = {"runs": [], "failed": 0, "errors": [
+                    "the elements have no session restart (path-timeout)"]}
+        measure("break_before_make", args.runs,
+                lambda i: break_before_make(w, snd, rcv), out)
+    except Exception as e:
+        out["error"] = str(e).splitlines()[0][:300]
+        log(traceback.format_exc())
+    finally:
+        w.close(True)
+
+    def col(kind, key):
+        return [r[key] for r in out.get(kind, {}).get("runs", [])
+                if r.get(key) is not None]
+
+    out["summary"] = {
+        "path_cut_gap_ms": summary(col("path_cut", "gap_ms")),
+        "path_cut_detection_ms": summary(col("path_cut", "detection_ms")),
+        "path_cut_restart_to_switch_ms": summary(
+            col("path_cut", "restart_to_switch_ms")),
+        "path_cut_frames_missing": summary(col("path_cut",
+                                               "frames_missing")),
+        "restart_max_gap_ms": summary(col("restart", "max_gap_ms")),
+        "restart_frames_missing": summary(col("restart", "frames_missing")),
+        "bbm_gap_ms": summary(col("break_before_make", "gap_ms")),
+        "bbm_stop_to_first_frame_ms": summary(
+            col("break_before_make", "stop_to_first_frame_ms")),
+    }
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
