@@ -3,6 +3,7 @@
 #include "gws-consumer-session.h"
 
 #include "gws-promise.h"
+#include "gws-restart.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
@@ -22,6 +23,7 @@ namespace {
 struct SessionRef {
   ConsumerSession::Host *host;
   std::string id;
+  guint gen;
 };
 
 void
@@ -32,13 +34,14 @@ free_session_ref(gpointer data, GClosure *) {
 /* A promise whose outcome is handed to @fn on the session thread, if the
  * session still exists then. */
 GstPromise *
-session_promise(ConsumerSession::Host *host, const std::string &id,
+session_promise(ConsumerSession::Host *host, const std::string &id, guint gen,
     const char *field,
     std::function<void(ConsumerSession &, DescPtr, const std::string &)> fn) {
-  return make_promise(field, [host, id, fn](DescPtr desc, std::string err) {
-    host->with_session(
-        id, [fn, desc, err](ConsumerSession &s) { fn(s, desc, err); });
-  });
+  return make_promise(
+      field, [host, id, gen, fn](DescPtr desc, std::string err) {
+        host->with_connection(
+            id, gen, [fn, desc, err](ConsumerSession &s) { fn(s, desc, err); });
+      });
 }
 
 /* Rewrites payload type from -> to on buffers and caps going into webrtcbin,
@@ -87,8 +90,8 @@ rewrite_pt_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
 } // namespace
 
 ConsumerSession::ConsumerSession(Host &host, std::string id,
-    std::string peer_id, std::vector<StreamOffer> streams)
-    : host_(host), id_(std::move(id)), peer_id_(std::move(peer_id)),
+    std::string peer_id, std::vector<StreamOffer> streams, guint gen)
+    : host_(host), id_(std::move(id)), peer_id_(std::move(peer_id)), gen_(gen),
       offers_(std::move(streams)) {
   streams_.resize(offers_.size());
 }
@@ -110,27 +113,31 @@ ConsumerSession::~ConsumerSession() {
     gst_bin_remove(host_.bin(), webrtc_);
     gst_object_unref(webrtc_);
   }
-  GST_INFO("session %s (peer %s) ended", id_.c_str(), peer_id_.c_str());
+  GST_INFO("session %s (peer %s) connection %u closed", id_.c_str(),
+      peer_id_.c_str(), gen_);
 }
 
 bool
 ConsumerSession::prepare(const IceConfig &ice, GError **error) {
   std::string name = "webrtcbin-" + id_;
+  if (gen_)
+    name += "-" + std::to_string(gen_);
   webrtc_ = make_webrtcbin(name.c_str(), ice, error);
   if (!webrtc_)
     return false;
   gst_object_ref_sink(webrtc_);
+  monitor_ = PathMonitor::attach(webrtc_, kHeartbeatRtcpIntervalMs);
 
   g_signal_connect_data(webrtc_, "on-ice-candidate",
       G_CALLBACK(+[](GstElement *, guint mline, gchar *cand, gpointer data) {
         auto *ref = static_cast<SessionRef *>(data);
         std::string candidate = cand ? cand : "";
-        ref->host->with_session(
-            ref->id, [mline, candidate](ConsumerSession &s) {
+        ref->host->with_connection(
+            ref->id, ref->gen, [mline, candidate](ConsumerSession &s) {
               s.host_.send_ice(s.id_, mline, candidate);
             });
       }),
-      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
   /* webrtcbin 1.22 never emits an empty candidate: report gathering
    * complete ourselves (send_ice with "" means add_ice(NULL)), so protocols
    * that need every candidate at once (WHIP/WHEP servers, a non-trickle
@@ -143,11 +150,11 @@ ConsumerSession::prepare(const IceConfig &ice, GError **error) {
         g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
         if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
           return;
-        ref->host->with_session(ref->id, [](ConsumerSession &s) {
+        ref->host->with_connection(ref->id, ref->gen, [](ConsumerSession &s) {
           s.host_.send_ice(s.id_, 0, std::string());
         });
       }),
-      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
   g_signal_connect_data(webrtc_, "notify::connection-state",
       G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
         auto *ref = static_cast<SessionRef *>(data);
@@ -155,13 +162,15 @@ ConsumerSession::prepare(const IceConfig &ice, GError **error) {
         g_object_get(webrtc, "connection-state", &state, nullptr);
         GST_DEBUG_OBJECT(webrtc, "connection state %d", state);
         if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
-          std::string id = ref->id;
-          ref->host->fail_session(id, "the WebRTC connection failed");
+          ref->host->fail_connection(
+              ref->id, ref->gen, "the WebRTC connection failed");
         } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
           /* Whatever was sent before DTLS was up is lost: ask for a key
            * frame now so the consumer can start decoding at once. */
-          ref->host->with_session(ref->id, [](ConsumerSession &s) {
-            GST_INFO("session %s connected", s.id_.c_str());
+          ref->host->with_connection(ref->id, ref->gen, [](ConsumerSession &s) {
+            GST_INFO(
+                "session %s connection %u connected", s.id_.c_str(), s.gen_);
+            s.connected_ = true;
             for (size_t i = 0; i < s.streams_.size(); i++) {
               if (s.streams_[i].output)
                 s.host_.request_keyframe(i, *s.streams_[i].codec);
@@ -169,7 +178,7 @@ ConsumerSession::prepare(const IceConfig &ice, GError **error) {
           });
         }
       }),
-      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
   return true;
 }
 
@@ -204,10 +213,11 @@ ConsumerSession::start_offer() {
     gst_caps_unref(prefs);
   }
   gst_element_sync_state_with_parent(webrtc_);
-  GstPromise *promise = session_promise(&host_, id_, "offer",
+  GstPromise *promise = session_promise(&host_, id_, gen_, "offer",
       [](ConsumerSession &s, DescPtr offer, const std::string &error) {
         if (!offer) {
-          s.host_.fail_session(s.id_, "could not create an offer: " + error);
+          s.host_.fail_connection(
+              s.id_, s.gen_, "could not create an offer: " + error);
           return;
         }
         s.on_offer_created(offer.get());
@@ -236,9 +246,9 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
     if (!media
         || g_strcmp0(
             gst_sdp_media_get_media(media), media_kind_name(so.kind))) {
-      host_.fail_session(id_, "the consumer's offer has no "
-                                  + std::string(media_kind_name(so.kind))
-                                  + " m-line for " + so.name);
+      host_.fail_connection(id_, gen_,
+          "the consumer's offer has no " + std::string(media_kind_name(so.kind))
+              + " m-line for " + so.name);
       return;
     }
     for (const auto &[codec, pt] : so.codecs) {
@@ -254,9 +264,9 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
       std::vector<const CodecInfo *> ours;
       for (const auto &c : so.codecs)
         ours.push_back(c.first);
-      host_.fail_session(id_, "no common codec for " + so.name
-                                  + ": we can send " + codec_names(ours)
-                                  + ", the consumer's offer has none of them");
+      host_.fail_connection(id_, gen_,
+          "no common codec for " + so.name + ": we can send "
+              + codec_names(ours) + ", the consumer's offer has none of them");
       return;
     }
     GstCaps *prefs = gst_caps_new_empty();
@@ -267,18 +277,18 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
   }
   gst_element_sync_state_with_parent(webrtc_);
 
-  GstPromise *promise = session_promise(&host_, id_, nullptr,
+  GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ConsumerSession &s, DescPtr, const std::string &error) {
         if (!error.empty()) {
-          s.host_.fail_session(
-              s.id_, "the consumer's offer was refused: " + error);
+          s.host_.fail_connection(
+              s.id_, s.gen_, "the consumer's offer was refused: " + error);
           return;
         }
-        GstPromise *p = session_promise(&s.host_, s.id_, "answer",
+        GstPromise *p = session_promise(&s.host_, s.id_, s.gen_, "answer",
             [](ConsumerSession &s2, DescPtr answer, const std::string &err) {
               if (!answer) {
-                s2.host_.fail_session(
-                    s2.id_, "could not create an answer: " + err);
+                s2.host_.fail_connection(
+                    s2.id_, s2.gen_, "could not create an answer: " + err);
                 return;
               }
               s2.on_answer_created(answer.get());
@@ -295,7 +305,8 @@ ConsumerSession::on_answer_created(GstWebRTCSessionDescription *answer) {
   host_.send_sdp(id_, answer);
   g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
   if (!link_streams())
-    host_.fail_session(id_, "could not link the encoders to this consumer");
+    host_.fail_connection(
+        id_, gen_, "could not link the encoders to this consumer");
 }
 
 void
@@ -308,11 +319,11 @@ ConsumerSession::on_remote_description(
   }
   if (!choose_codecs_from_answer(desc->sdp))
     return;
-  GstPromise *promise = session_promise(&host_, id_, nullptr,
+  GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ConsumerSession &s, DescPtr, const std::string &error) {
         if (!error.empty()) {
-          s.host_.fail_session(
-              s.id_, "the consumer's answer was refused: " + error);
+          s.host_.fail_connection(
+              s.id_, s.gen_, "the consumer's answer was refused: " + error);
           return;
         }
         s.on_remote_answer_set();
@@ -344,9 +355,9 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
       std::vector<const CodecInfo *> ours;
       for (const auto &c : so.codecs)
         ours.push_back(c.first);
-      host_.fail_session(id_, "no common codec for " + so.name + ": we offered "
-                                  + codec_names(ours)
-                                  + " and the consumer accepted none");
+      host_.fail_connection(id_, gen_,
+          "no common codec for " + so.name + ": we offered " + codec_names(ours)
+              + " and the consumer accepted none");
       return false;
     }
   }
@@ -356,7 +367,8 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
 void
 ConsumerSession::on_remote_answer_set() {
   if (!link_streams())
-    host_.fail_session(id_, "could not link the encoders to this consumer");
+    host_.fail_connection(
+        id_, gen_, "could not link the encoders to this consumer");
 }
 
 bool
@@ -389,7 +401,7 @@ ConsumerSession::link_streams() {
       gst_caps_unref(loose);
       gst_object_unref(trans);
     }
-    st.output = host_.link_stream(i, *st.codec, st.pad, id_);
+    st.output = host_.link_stream(i, *st.codec, st.pad, id_, gen_);
     if (!st.output)
       return false;
   }

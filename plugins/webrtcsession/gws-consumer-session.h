@@ -18,6 +18,7 @@
 
 #include "gws-codecs.h"
 #include "gws-ice.h"
+#include "gws-path-monitor.h"
 
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
@@ -50,15 +51,15 @@ class ConsumerSession {
     virtual void send_ice(const std::string &session_id, guint mline,
         const std::string &candidate)
         = 0;
-    /* Runs @fn on the session thread with the session named @session_id,
-     * if it still exists. Callable from any thread. */
-    virtual void with_session(const std::string &session_id,
+    /* Runs @fn on the session thread with connection @gen of the session
+     * named @session_id, if it still exists. Callable from any thread. */
+    virtual void with_connection(const std::string &session_id, guint gen,
         std::function<void(ConsumerSession &)> fn)
         = 0;
     /* Links the shared branch of @codec for stream @index into @pad.
      * Returns an output id, 0 on failure. */
     virtual guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
-        const std::string &session_id)
+        const std::string &session_id, guint gen)
         = 0;
     virtual void unlink_stream(
         size_t index, const CodecInfo &codec, guint output)
@@ -66,14 +67,17 @@ class ConsumerSession {
     /* Asks the shared encoder of stream @index / @codec for a key frame
      * (rate-limited). */
     virtual void request_keyframe(size_t index, const CodecInfo &codec) = 0;
-    /* Ends and destroys the session (later, on the session thread). */
-    virtual void fail_session(
-        const std::string &session_id, const std::string &reason)
+    /* Connection @gen failed (later, on the session thread, the host
+     * decides: restart, or end the session). */
+    virtual void fail_connection(
+        const std::string &session_id, guint gen, const std::string &reason)
         = 0;
   };
 
+  /* @gen numbers the connections of one session: 0 is the first, each
+   * restart makes the next. */
   ConsumerSession(Host &host, std::string id, std::string peer_id,
-      std::vector<StreamOffer> streams);
+      std::vector<StreamOffer> streams, guint gen = 0);
   ~ConsumerSession();
 
   ConsumerSession(const ConsumerSession &) = delete;
@@ -89,8 +93,19 @@ class ConsumerSession {
   void on_remote_candidate(guint mline, const std::string &candidate);
 
   const std::string &id() const { return id_; }
+  guint gen() const { return gen_; }
   const std::string &peer_id() const { return peer_id_; }
+  /* webrtcbin reported "connected" (DTLS included). */
+  bool connected() const { return connected_; }
+  /* We offered and no answer has been applied yet. */
+  bool awaiting_answer() const { return we_offered_ && !remote_set_; }
+  bool has_remote() const { return remote_set_; }
+  const PathMonitor &monitor() const { return *monitor_; }
   GstElement *webrtcbin() const { return webrtc_; }
+  /* The codec negotiated for input stream @index, nullptr before. */
+  const CodecInfo *stream_codec(size_t index) const {
+    return index < streams_.size() ? streams_[index].codec : nullptr;
+  }
   /* "video_0=VP8 audio_0=OPUS" once negotiated. */
   std::string describe() const;
 
@@ -114,6 +129,9 @@ class ConsumerSession {
   Host &host_;
   std::string id_;
   std::string peer_id_;
+  guint gen_ = 0;
+  bool connected_ = false;
+  std::shared_ptr<PathMonitor> monitor_;
   std::vector<StreamOffer> offers_;
   std::vector<Stream> streams_;
   GstElement *webrtc_ = nullptr;

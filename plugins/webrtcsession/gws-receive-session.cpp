@@ -1,6 +1,8 @@
 /* gst-webrtc-session: webrtcsrc's session (see gws-receive-session.h). */
 #include "gws-receive-session.h"
 
+#include "gws-restart.h"
+
 #include <gst/sdp/sdp.h>
 
 GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_src_debug);
@@ -13,6 +15,7 @@ namespace {
 struct SessionRef {
   ReceiveSession::Host *host;
   std::string id;
+  guint gen;
 };
 
 void
@@ -21,21 +24,22 @@ free_session_ref(gpointer data, GClosure *) {
 }
 
 GstPromise *
-session_promise(ReceiveSession::Host *host, const std::string &id,
+session_promise(ReceiveSession::Host *host, const std::string &id, guint gen,
     const char *field,
     std::function<void(ReceiveSession &, DescPtr, const std::string &)> fn) {
-  return make_promise(field, [host, id, fn](DescPtr desc, std::string err) {
-    host->with_session(
-        id, [fn, desc, err](ReceiveSession &s) { fn(s, desc, err); });
-  });
+  return make_promise(
+      field, [host, id, gen, fn](DescPtr desc, std::string err) {
+        host->with_connection(
+            id, gen, [fn, desc, err](ReceiveSession &s) { fn(s, desc, err); });
+      });
 }
 
 } // namespace
 
 ReceiveSession::ReceiveSession(Host &host, std::string id, std::string peer_id,
     std::vector<const CodecInfo *> video_codecs,
-    std::vector<const CodecInfo *> audio_codecs)
-    : host_(host), id_(std::move(id)), peer_id_(std::move(peer_id)),
+    std::vector<const CodecInfo *> audio_codecs, guint gen)
+    : host_(host), id_(std::move(id)), peer_id_(std::move(peer_id)), gen_(gen),
       video_codecs_(std::move(video_codecs)),
       audio_codecs_(std::move(audio_codecs)) {}
 
@@ -52,21 +56,25 @@ bool
 ReceiveSession::prepare(
     const IceConfig &ice, guint latency_ms, GError **error) {
   std::string name = "webrtcbin-" + id_;
+  if (gen_)
+    name += "-" + std::to_string(gen_);
   webrtc_ = make_webrtcbin(name.c_str(), ice, error);
   if (!webrtc_)
     return false;
   gst_object_ref_sink(webrtc_);
+  monitor_ = PathMonitor::attach(webrtc_, kHeartbeatRtcpIntervalMs);
   g_object_set(webrtc_, "latency", latency_ms, nullptr);
 
   g_signal_connect_data(webrtc_, "on-ice-candidate",
       G_CALLBACK(+[](GstElement *, guint mline, gchar *cand, gpointer data) {
         auto *ref = static_cast<SessionRef *>(data);
         std::string candidate = cand ? cand : "";
-        ref->host->with_session(ref->id, [mline, candidate](ReceiveSession &s) {
-          s.host_.send_ice(s.id_, mline, candidate);
-        });
+        ref->host->with_connection(
+            ref->id, ref->gen, [mline, candidate](ReceiveSession &s) {
+              s.host_.send_ice(s.id_, mline, candidate);
+            });
       }),
-      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
   /* webrtcbin 1.22 never emits an empty candidate: report gathering
    * complete ourselves (send_ice with "" means add_ice(NULL)), so protocols
    * that need every candidate at once (WHIP/WHEP servers, a non-trickle
@@ -79,11 +87,11 @@ ReceiveSession::prepare(
         g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
         if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
           return;
-        ref->host->with_session(ref->id, [](ReceiveSession &s) {
+        ref->host->with_connection(ref->id, ref->gen, [](ReceiveSession &s) {
           s.host_.send_ice(s.id_, 0, std::string());
         });
       }),
-      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
   g_signal_connect_data(webrtc_, "notify::connection-state",
       G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
         auto *ref = static_cast<SessionRef *>(data);
@@ -91,16 +99,17 @@ ReceiveSession::prepare(
         g_object_get(webrtc, "connection-state", &state, nullptr);
         GST_DEBUG_OBJECT(webrtc, "connection state %d", state);
         if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
-          ref->host->fail_session(ref->id, "the WebRTC connection failed");
+          ref->host->fail_connection(
+              ref->id, ref->gen, "the WebRTC connection failed");
       }),
-      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
   g_signal_connect_data(webrtc_, "pad-added",
       G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer data) {
         auto *ref = static_cast<SessionRef *>(data);
         if (GST_PAD_DIRECTION(pad) == GST_PAD_SRC)
-          ref->host->on_stream_pad(pad);
+          ref->host->on_stream_pad(ref->gen, pad);
       }),
-      new SessionRef{&host_, id_}, free_session_ref, GConnectFlags(0));
+      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
 
   gst_bin_add(host_.bin(), webrtc_);
   gst_element_sync_state_with_parent(webrtc_);
@@ -109,10 +118,22 @@ ReceiveSession::prepare(
 
 void
 ReceiveSession::start_offer() {
+  std::vector<MediaKind> kinds;
+  if (!video_codecs_.empty())
+    kinds.push_back(MediaKind::Video);
+  if (!audio_codecs_.empty())
+    kinds.push_back(MediaKind::Audio);
+  start_offer(kinds);
+}
+
+void
+ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
   offering_ = true;
   int pt = 96; /* unique across the bundle: webrtcbin does not renumber */
   guint kinds = 0;
-  for (const auto *list : {&video_codecs_, &audio_codecs_}) {
+  for (MediaKind kind : wanted) {
+    const auto *list
+        = kind == MediaKind::Video ? &video_codecs_ : &audio_codecs_;
     if (list->empty())
       continue;
     GstCaps *prefs = gst_caps_new_empty();
@@ -124,17 +145,20 @@ ReceiveSession::start_offer() {
     gst_caps_unref(prefs);
     if (trans)
       gst_object_unref(trans);
+    kinds_.push_back(kind);
     kinds++;
   }
   if (kinds == 0) {
-    host_.fail_session(id_, "no codec to receive: video-codecs and "
-                            "audio-codecs leave nothing this machine decodes");
+    host_.fail_connection(id_, gen_,
+        "no codec to receive: video-codecs and "
+        "audio-codecs leave nothing this machine decodes");
     return;
   }
-  GstPromise *promise = session_promise(&host_, id_, "offer",
+  GstPromise *promise = session_promise(&host_, id_, gen_, "offer",
       [](ReceiveSession &s, DescPtr offer, const std::string &err) {
         if (!offer) {
-          s.host_.fail_session(s.id_, "could not create an offer: " + err);
+          s.host_.fail_connection(
+              s.id_, s.gen_, "could not create an offer: " + err);
           return;
         }
         GST_DEBUG("session %s: sending our offer", s.id_.c_str());
@@ -153,15 +177,17 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
       accepted++;
   }
   if (accepted == 0) {
-    host_.fail_session(id_, "producer " + peer_id_ + " accepted no stream");
+    host_.fail_connection(
+        id_, gen_, "producer " + peer_id_ + " accepted no stream");
     return;
   }
-  host_.set_expected_streams(accepted);
-  GstPromise *promise = session_promise(&host_, id_, nullptr,
+  if (gen_ == 0)
+    host_.set_expected_streams(accepted);
+  GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ReceiveSession &s, DescPtr, const std::string &error) {
         if (!error.empty())
-          s.host_.fail_session(
-              s.id_, "the producer's answer was refused: " + error);
+          s.host_.fail_connection(
+              s.id_, s.gen_, "the producer's answer was refused: " + error);
       });
   g_signal_emit_by_name(webrtc_, "set-remote-description", answer, promise);
   remote_set_ = true;
@@ -215,10 +241,10 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     }
     if (gst_caps_is_empty(prefs)) {
       gst_caps_unref(prefs);
-      host_.fail_session(id_, std::string("no common ") + kind_name
-                                  + " codec with producer " + peer_id_
-                                  + ": it offers " + codec_names(offered)
-                                  + ", we accept " + codec_names(accepted));
+      host_.fail_connection(id_, gen_,
+          std::string("no common ") + kind_name + " codec with producer "
+              + peer_id_ + ": it offers " + codec_names(offered)
+              + ", we accept " + codec_names(accepted));
       return;
     }
     GST_DEBUG("session %s: m-line %u accepts %" GST_PTR_FORMAT, id_.c_str(), i,
@@ -229,22 +255,24 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     gst_caps_unref(prefs);
     if (trans)
       gst_object_unref(trans);
+    kinds_.push_back(kind);
     n_accepted++;
   }
-  host_.set_expected_streams(n_accepted);
+  if (gen_ == 0)
+    host_.set_expected_streams(n_accepted);
 
-  GstPromise *promise = session_promise(&host_, id_, nullptr,
+  GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ReceiveSession &s, DescPtr, const std::string &error) {
         if (!error.empty()) {
-          s.host_.fail_session(
-              s.id_, "the producer's offer was refused: " + error);
+          s.host_.fail_connection(
+              s.id_, s.gen_, "the producer's offer was refused: " + error);
           return;
         }
-        GstPromise *p = session_promise(&s.host_, s.id_, "answer",
+        GstPromise *p = session_promise(&s.host_, s.id_, s.gen_, "answer",
             [](ReceiveSession &s2, DescPtr answer, const std::string &err) {
               if (!answer) {
-                s2.host_.fail_session(
-                    s2.id_, "could not create an answer: " + err);
+                s2.host_.fail_connection(
+                    s2.id_, s2.gen_, "could not create an answer: " + err);
                 return;
               }
               s2.on_answer_created(answer.get());

@@ -13,12 +13,14 @@
 
 #include "gws-codecs.h"
 #include "gws-ice.h"
+#include "gws-path-monitor.h"
 #include "gws-promise.h"
 
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,23 +39,28 @@ class ReceiveSession {
     virtual void send_ice(const std::string &session_id, guint mline,
         const std::string &candidate)
         = 0;
-    /* Runs @fn on the session thread if the session still exists. */
-    virtual void with_session(
-        const std::string &session_id, std::function<void(ReceiveSession &)> fn)
+    /* Runs @fn on the session thread if connection @gen of the session
+     * still exists. */
+    virtual void with_connection(const std::string &session_id, guint gen,
+        std::function<void(ReceiveSession &)> fn)
         = 0;
-    /* Ends the session with an error (callable from any thread). */
-    virtual void fail_session(
-        const std::string &session_id, const std::string &reason)
+    /* Connection @gen failed (callable from any thread): the host restarts
+     * or ends the session. */
+    virtual void fail_connection(
+        const std::string &session_id, guint gen, const std::string &reason)
         = 0;
-    /* A new RTP stream left webrtcbin (streaming thread). */
-    virtual void on_stream_pad(GstPad *pad) = 0;
+    /* A new RTP stream left connection @gen's webrtcbin (streaming
+     * thread). */
+    virtual void on_stream_pad(guint gen, GstPad *pad) = 0;
     /* How many streams the answer accepted (session thread). */
     virtual void set_expected_streams(guint n) = 0;
   };
 
+  /* @gen numbers the connections of one session: 0 is the first, each
+   * restart makes the next. */
   ReceiveSession(Host &host, std::string id, std::string peer_id,
       std::vector<const CodecInfo *> video_codecs,
-      std::vector<const CodecInfo *> audio_codecs);
+      std::vector<const CodecInfo *> audio_codecs, guint gen = 0);
   ~ReceiveSession();
 
   ReceiveSession(const ReceiveSession &) = delete;
@@ -68,12 +75,22 @@ class ReceiveSession {
    * through the host and the producer's answer comes back through
    * on_remote_description(). */
   void start_offer();
+  /* A restart that we start: offers one recvonly m-line per kind in
+   * @kinds, in that order (the layout of the connection it replaces, so
+   * the producer can map them to its streams). */
+  void start_offer(const std::vector<MediaKind> &kinds);
   /* The producer's offer (we answer), or its answer to start_offer(). */
   void on_remote_description(const GstWebRTCSessionDescription *desc);
   void on_remote_candidate(guint mline, const std::string &candidate);
 
   const std::string &id() const { return id_; }
+  guint gen() const { return gen_; }
   const std::string &peer_id() const { return peer_id_; }
+  bool has_remote() const { return remote_set_; }
+  bool awaiting_answer() const { return offering_ && !remote_set_; }
+  /* Media kinds of the negotiated m-lines, in order. */
+  const std::vector<MediaKind> &kinds() const { return kinds_; }
+  const PathMonitor &monitor() const { return *monitor_; }
   GstElement *webrtcbin() const { return webrtc_; }
 
  private:
@@ -84,6 +101,9 @@ class ReceiveSession {
   Host &host_;
   std::string id_;
   std::string peer_id_;
+  guint gen_ = 0;
+  std::shared_ptr<PathMonitor> monitor_;
+  std::vector<MediaKind> kinds_;
   std::vector<const CodecInfo *> video_codecs_;
   std::vector<const CodecInfo *> audio_codecs_;
   GstElement *webrtc_ = nullptr;

@@ -89,6 +89,30 @@ SessionLoop::post(std::function<void()> fn) {
   g_source_unref(source);
 }
 
+guint
+SessionLoop::every(guint interval_ms, std::function<void()> fn) {
+  GSource *source = g_timeout_source_new(interval_ms);
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        static_cast<Task *>(data)->fn();
+        return G_SOURCE_CONTINUE;
+      },
+      new Task{std::move(fn)}, free_task);
+  guint id = g_source_attach(source, context_);
+  g_source_unref(source);
+  return id;
+}
+
+void
+SessionLoop::cancel(guint id) {
+  if (!id)
+    return;
+  GSource *source = g_main_context_find_source_by_id(context_, id);
+  if (source)
+    g_source_destroy(source);
+}
+
 void
 SessionLoop::run_sync(const std::function<void()> &fn) {
   if (!thread_ || is_current()) {

@@ -34,6 +34,10 @@ class SessionLoop {
    * from the loop itself or when the loop is not running. */
   void run_sync(const std::function<void()> &fn);
   bool is_current() const;
+  /* Runs @fn on the loop every @interval_ms until cancel(); returns its id
+   * (callable from any thread). */
+  guint every(guint interval_ms, std::function<void()> fn);
+  void cancel(guint id);
 
  private:
   std::string name_;

@@ -43,13 +43,7 @@
 
 #include "gws-webrtc-sink.h"
 
-#include "gws-codecs.h"
-#include "gws-consumer-session.h"
-#include "gws-encoder-branch.h"
-#include "gws-ice.h"
-#include "gws-session-loop.h"
-#include "gws-signaller-link.h"
-#include "gws-signaller.h"
+#include "gws-webrtc-sink-private.h"
 
 #include <algorithm>
 #include <map>
@@ -60,8 +54,6 @@
 
 GST_DEBUG_CATEGORY(gws_webrtc_sink_debug);
 #define GST_CAT_DEFAULT gws_webrtc_sink_debug
-
-#define DEFAULT_URI "ws://127.0.0.1:8443"
 
 using namespace gws;
 
@@ -75,15 +67,12 @@ enum {
   PROP_STUN_SERVER,
   PROP_TURN_SERVERS,
   PROP_STATS,
+  PROP_PATH_TIMEOUT,
+  PROP_AUTO_RESTART,
+  PROP_MAX_RESTART_FAILURES,
 };
 
-enum {
-  SIGNAL_CONSUMER_ADDED,
-  SIGNAL_CONSUMER_REMOVED,
-  N_SIGNALS,
-};
-
-static guint signals[N_SIGNALS];
+guint gws_webrtc_sink_signals[N_SIGNALS];
 
 static GstStaticPadTemplate video_template
     = GST_STATIC_PAD_TEMPLATE("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
@@ -99,155 +88,9 @@ static GstStaticPadTemplate audio_template
     = GST_STATIC_PAD_TEMPLATE("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
         GST_STATIC_CAPS("audio/x-raw; audio/x-opus"));
 
-namespace {
-
-/* One input stream (request pad). */
-struct InputStream {
-  std::string name;
-  MediaKind kind = MediaKind::Video;
-  GstPad *ghost = nullptr;              /* owned by the element */
-  GstElement *tee = nullptr;            /* our reference; a child of the bin */
-  std::map<const CodecInfo *, int> pts; /* fixed payload type per codec */
-  /* Guarded by SinkPrivate::lock. */
-  GstCaps *caps = nullptr;
-  bool eos = false;
-  /* Session thread only. */
-  std::map<const CodecInfo *, std::unique_ptr<EncoderBranch>> branches;
-
-  ~InputStream() {
-    branches.clear();
-    if (tee)
-      gst_object_unref(tee);
-    if (caps)
-      gst_caps_unref(caps);
-  }
-};
-
-struct PendingSession {
-  std::string id;
-  std::string peer;
-  DescPtr offer;
-};
-
-} // namespace
-
-struct SinkPrivate;
-
 struct _GwsWebRTCSink {
   GstBin parent;
   SinkPrivate *priv;
-};
-
-/* Lock order: `lock` is a leaf. Nothing is called out (signaller, GStreamer
- * element or pad operations, signal emission) with it held. Sessions,
- * branches and bin children change only on the session thread. */
-struct SinkPrivate : public ConsumerSession::Host {
-  explicit SinkPrivate(GwsWebRTCSink *s) : self(s), loop("webrtcsink") {
-    g_value_init(&video_codecs, GST_TYPE_ARRAY);
-    g_value_init(&audio_codecs, GST_TYPE_ARRAY);
-    g_value_init(&turn_servers, GST_TYPE_ARRAY);
-  }
-  ~SinkPrivate() override {
-    g_value_unset(&video_codecs);
-    g_value_unset(&audio_codecs);
-    g_value_unset(&turn_servers);
-    if (signaller)
-      g_object_unref(signaller);
-  }
-
-  GwsWebRTCSink *self;
-  std::mutex lock;
-  /* Settings (lock). */
-  std::string uri = DEFAULT_URI;
-  std::string uri_error;
-  GwsSignaller *signaller = nullptr;
-  GValue video_codecs = G_VALUE_INIT;
-  GValue audio_codecs = G_VALUE_INIT;
-  GValue turn_servers = G_VALUE_INIT;
-  IceConfig ice;
-  /* Inputs (lock for the vector and the guarded fields). */
-  std::vector<std::shared_ptr<InputStream>> streams;
-  guint next_video = 0;
-  guint next_audio = 0;
-  int next_pt = 96;
-  /* webrtcbin -> session id, to route child messages (lock). */
-  std::map<GstElement *, std::string> webrtcbins;
-
-  SessionLoop loop;
-  SignallerLink link;
-  /* Session thread only. */
-  bool accepting = false;
-  std::map<std::string, std::unique_ptr<ConsumerSession>> sessions;
-  std::vector<PendingSession> pending;
-
-  GwsSignaller *ref_signaller() {
-    std::lock_guard<std::mutex> g(lock);
-    return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
-  }
-
-  /* ConsumerSession::Host */
-  GstBin *bin() override { return GST_BIN(self); }
-  void send_sdp(
-      const std::string &id, const GstWebRTCSessionDescription *desc) override {
-    GwsSignaller *sig = ref_signaller();
-    if (sig) {
-      gws_signaller_send_sdp(sig, id.c_str(), desc);
-      g_object_unref(sig);
-    }
-  }
-  void send_ice(const std::string &id, guint mline,
-      const std::string &candidate) override {
-    GwsSignaller *sig = ref_signaller();
-    if (sig) {
-      gws_signaller_add_ice(sig, id.c_str(),
-          candidate.empty() ? nullptr : candidate.c_str(), mline, nullptr);
-      g_object_unref(sig);
-    }
-  }
-  void with_session(const std::string &id,
-      std::function<void(ConsumerSession &)> fn) override {
-    loop.post([this, id, fn]() {
-      auto it = sessions.find(id);
-      if (it != sessions.end())
-        fn(*it->second);
-    });
-  }
-  guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
-      const std::string &session_id) override;
-  void unlink_stream(
-      size_t index, const CodecInfo &codec, guint output) override;
-  void request_keyframe(size_t index, const CodecInfo &codec) override {
-    std::shared_ptr<InputStream> s;
-    {
-      std::lock_guard<std::mutex> g(lock);
-      if (index >= streams.size())
-        return;
-      s = streams[index];
-    }
-    auto it = s->branches.find(&codec);
-    if (it != s->branches.end())
-      it->second->request_keyframe();
-  }
-  void fail_session(const std::string &id, const std::string &reason) override {
-    loop.post([this, id, reason]() { end_session(id, reason, true, true); });
-  }
-
-  /* Session thread. */
-  void on_session_requested(
-      const std::string &id, const std::string &peer, DescPtr offer);
-  void create_session(const PendingSession &p);
-  void end_session(const std::string &id, const std::string &reason,
-      bool tell_remote, bool is_error);
-  void process_pending();
-  void teardown();
-  bool streams_ready();
-  std::vector<const CodecInfo *> stream_codecs(
-      InputStream &s, std::string *why);
-  GstStructure *make_stats();
-
-  /* Any thread. */
-  void start_signaller();
-  void stop_signaller();
 };
 
 static SinkPrivate *
@@ -263,393 +106,6 @@ G_DEFINE_TYPE_WITH_CODE(GwsWebRTCSink, gws_webrtc_sink, GST_TYPE_BIN,
         GST_TYPE_CHILD_PROXY, gws_webrtc_sink_child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE(
     webrtcsink, "webrtcsink", GST_RANK_NONE, GWS_TYPE_WEBRTC_SINK);
-
-/* ---- sessions (session thread) ---- */
-
-bool
-SinkPrivate::streams_ready() {
-  std::lock_guard<std::mutex> g(lock);
-  if (streams.empty())
-    return false;
-  for (auto &s : streams) {
-    if (!s->caps)
-      return false;
-  }
-  return true;
-}
-
-std::vector<const CodecInfo *>
-SinkPrivate::stream_codecs(InputStream &s, std::string *why) {
-  GstCaps *caps = nullptr;
-  std::vector<const CodecInfo *> wanted;
-  std::vector<std::string> rejected;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    caps = s.caps ? gst_caps_ref(s.caps) : nullptr;
-    wanted = codecs_from_value(
-        s.kind == MediaKind::Video ? &video_codecs : &audio_codecs, s.kind,
-        &rejected);
-  }
-  std::vector<const CodecInfo *> out;
-  if (!caps)
-    return out;
-  const GstStructure *st = gst_caps_get_structure(caps, 0);
-  bool raw = gst_structure_has_name(st, "video/x-raw")
-             || gst_structure_has_name(st, "audio/x-raw");
-  if (raw) {
-    std::vector<const CodecInfo *> avail = default_encode_order(s.kind);
-    if (wanted.empty()) {
-      out = avail;
-    } else {
-      for (const CodecInfo *c : wanted) {
-        if (std::find(avail.begin(), avail.end(), c) != avail.end())
-          out.push_back(c);
-      }
-    }
-    if (out.empty() && why)
-      *why
-          = "no encoder installed for "
-            + (wanted.empty() ? std::string("any codec") : codec_names(wanted));
-  } else {
-    const CodecInfo *c = codec_for_encoded_caps(caps);
-    if (c
-        && (wanted.empty()
-            || std::find(wanted.begin(), wanted.end(), c) != wanted.end()))
-      out.push_back(c);
-    else if (why)
-      *why = std::string("the pre-encoded input is ")
-             + (c ? c->name : "of an unknown codec") + ", which is not in "
-             + (s.kind == MediaKind::Video ? "video-codecs" : "audio-codecs");
-  }
-  gst_caps_unref(caps);
-  return out;
-}
-
-void
-SinkPrivate::on_session_requested(
-    const std::string &id, const std::string &peer, DescPtr offer) {
-  if (!accepting) {
-    GST_DEBUG_OBJECT(self, "not running: refusing session %s", id.c_str());
-    GwsSignaller *sig = ref_signaller();
-    if (sig) {
-      gws_signaller_end_session(sig, id.c_str());
-      g_object_unref(sig);
-    }
-    return;
-  }
-  if (sessions.count(id))
-    return;
-  PendingSession p{id, peer, std::move(offer)};
-  if (!streams_ready()) {
-    GST_INFO_OBJECT(self, "session %s from %s waits for caps on every input",
-        id.c_str(), peer.c_str());
-    pending.push_back(std::move(p));
-    return;
-  }
-  create_session(p);
-}
-
-void
-SinkPrivate::process_pending() {
-  if (!accepting || pending.empty() || !streams_ready())
-    return;
-  std::vector<PendingSession> todo;
-  todo.swap(pending);
-  for (const auto &p : todo)
-    create_session(p);
-}
-
-void
-SinkPrivate::create_session(const PendingSession &p) {
-  std::vector<std::shared_ptr<InputStream>> inputs;
-  IceConfig ice;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    inputs = streams;
-    ice = this->ice;
-  }
-  std::vector<StreamOffer> offers;
-  for (auto &s : inputs) {
-    std::string why;
-    StreamOffer so{s->name, s->kind, {}};
-    for (const CodecInfo *c : stream_codecs(*s, &why))
-      so.codecs.emplace_back(c, s->pts.at(c));
-    if (so.codecs.empty()) {
-      std::string msg = "cannot serve consumer " + p.peer + ": " + s->name
-                        + " has no codec to offer (" + why + ")";
-      GST_ELEMENT_WARNING(
-          self, STREAM, CODEC_NOT_FOUND, ("%s", msg.c_str()), (nullptr));
-      GwsSignaller *sig = ref_signaller();
-      if (sig) {
-        gws_signaller_end_session(sig, p.id.c_str());
-        g_object_unref(sig);
-      }
-      return;
-    }
-    offers.push_back(std::move(so));
-  }
-
-  auto session = std::make_unique<ConsumerSession>(*this, p.id, p.peer, offers);
-  GError *err = nullptr;
-  if (!session->prepare(ice, &err)) {
-    GST_ELEMENT_ERROR(
-        self, RESOURCE, SETTINGS, ("%s", err->message), (nullptr));
-    g_clear_error(&err);
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> g(lock);
-    webrtcbins[session->webrtcbin()] = p.id;
-  }
-  ConsumerSession &s = *session;
-  sessions[p.id] = std::move(session);
-  GST_INFO_OBJECT(self, "new consumer %s (session %s)%s", p.peer.c_str(),
-      p.id.c_str(), p.offer ? ", it offered" : "");
-  if (p.offer)
-    s.start_answer(p.offer.get());
-  else
-    s.start_offer();
-  /* webrtcbin carries a source (nicesrc): this bin is still a sink only. */
-  GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
-  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
-  g_signal_emit(
-      self, signals[SIGNAL_CONSUMER_ADDED], 0, p.peer.c_str(), p.id.c_str());
-}
-
-void
-SinkPrivate::end_session(const std::string &id, const std::string &reason,
-    bool tell_remote, bool is_error) {
-  for (auto it = pending.begin(); it != pending.end(); ++it) {
-    if (it->id == id) {
-      pending.erase(it);
-      return;
-    }
-  }
-  auto it = sessions.find(id);
-  if (it == sessions.end())
-    return;
-  std::unique_ptr<ConsumerSession> session = std::move(it->second);
-  sessions.erase(it);
-  std::string peer = session->peer_id();
-  {
-    std::lock_guard<std::mutex> g(lock);
-    webrtcbins.erase(session->webrtcbin());
-  }
-  if (is_error) {
-    GST_ELEMENT_WARNING(self, STREAM, FAILED,
-        ("session with consumer %s ended: %s", peer.c_str(), reason.c_str()),
-        (nullptr));
-  } else {
-    GST_INFO_OBJECT(self, "session %s with %s ended: %s", id.c_str(),
-        peer.c_str(), reason.c_str());
-  }
-  if (tell_remote) {
-    GwsSignaller *sig = ref_signaller();
-    if (sig) {
-      gws_signaller_end_session(sig, id.c_str());
-      g_object_unref(sig);
-    }
-  }
-  session.reset(); /* unlinks it from the shared branches, stops webrtcbin */
-  GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
-  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
-  g_signal_emit(self, signals[SIGNAL_CONSUMER_REMOVED], 0, peer.c_str(),
-      id.c_str(), reason.c_str());
-}
-
-guint
-SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
-    const std::string &session_id) {
-  std::shared_ptr<InputStream> s;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    if (index >= streams.size())
-      return 0;
-    s = streams[index];
-  }
-  auto it = s->branches.find(&codec);
-  if (it == s->branches.end()) {
-    GstCaps *caps = nullptr;
-    {
-      std::lock_guard<std::mutex> g(lock);
-      caps = s->caps ? gst_caps_ref(s->caps) : nullptr;
-    }
-    bool encoded = caps && codec_for_encoded_caps(caps) != nullptr;
-    if (caps)
-      gst_caps_unref(caps);
-    GError *err = nullptr;
-    auto branch = EncoderBranch::create(GST_BIN(self), s->tee, codec,
-        s->pts.at(&codec), encoded, s->name, &err);
-    if (!branch) {
-      GST_ELEMENT_WARNING(
-          self, CORE, NEGOTIATION, ("%s", err->message), (nullptr));
-      g_clear_error(&err);
-      return 0;
-    }
-    it = s->branches.emplace(&codec, std::move(branch)).first;
-  }
-  guint out = it->second->attach(pad, session_id);
-  if (out) {
-    std::lock_guard<std::mutex> g(lock);
-    webrtcbins[it->second->output_queue(out)] = session_id;
-  }
-  /* New webrtcbins need the pipeline latency to time their RTCP. */
-  gst_element_post_message(
-      GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
-  return out;
-}
-
-void
-SinkPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
-  std::shared_ptr<InputStream> s;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    if (index >= streams.size())
-      return;
-    s = streams[index];
-  }
-  auto it = s->branches.find(&codec);
-  if (it == s->branches.end())
-    return;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    webrtcbins.erase(it->second->output_queue(output));
-  }
-  it->second->detach(output);
-  /* No viewer left for this codec: stop encoding it. */
-  if (it->second->outputs() == 0)
-    s->branches.erase(it);
-}
-
-void
-SinkPrivate::teardown() {
-  accepting = false;
-  pending.clear();
-  std::vector<std::string> ids;
-  for (auto &kv : sessions)
-    ids.push_back(kv.first);
-  for (const auto &id : ids)
-    end_session(id, "webrtcsink stopped", false, false);
-  std::vector<std::shared_ptr<InputStream>> inputs;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    inputs = streams;
-  }
-  for (auto &s : inputs)
-    s->branches.clear();
-}
-
-GstStructure *
-SinkPrivate::make_stats() {
-  GstStructure *st = gst_structure_new("webrtcsink-stats", "consumers",
-      G_TYPE_UINT, static_cast<guint>(sessions.size()), nullptr);
-  GValue branches = G_VALUE_INIT;
-  gst_value_list_init(&branches, 0);
-  guint encoders = 0;
-  std::vector<std::shared_ptr<InputStream>> inputs;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    inputs = streams;
-  }
-  for (auto &s : inputs) {
-    for (auto &kv : s->branches) {
-      const EncoderBranch &b = *kv.second;
-      if (!b.encoder_factory().empty())
-        encoders++;
-      GValue v = G_VALUE_INIT;
-      g_value_init(&v, GST_TYPE_STRUCTURE);
-      GstStructure *bs = gst_structure_new("branch", "stream", G_TYPE_STRING,
-          s->name.c_str(), "codec", G_TYPE_STRING, b.codec().name, "encoder",
-          G_TYPE_STRING, b.encoder_factory().c_str(), "consumers", G_TYPE_UINT,
-          b.outputs(), "keyframe-requests-forwarded", G_TYPE_UINT64,
-          b.keyframes_forwarded(), "keyframe-requests-dropped", G_TYPE_UINT64,
-          b.keyframes_dropped(), nullptr);
-      gst_value_set_structure(&v, bs);
-      gst_structure_free(bs);
-      gst_value_list_append_and_take_value(&branches, &v);
-    }
-  }
-  gst_structure_set(st, "encoders", G_TYPE_UINT, encoders, nullptr);
-  gst_structure_take_value(st, "branches", &branches);
-  GValue sess = G_VALUE_INIT;
-  gst_value_list_init(&sess, 0);
-  for (auto &kv : sessions) {
-    GValue v = G_VALUE_INIT;
-    g_value_init(&v, GST_TYPE_STRUCTURE);
-    GstStructure *ss
-        = gst_structure_new("session", "id", G_TYPE_STRING, kv.first.c_str(),
-            "peer-id", G_TYPE_STRING, kv.second->peer_id().c_str(), "codecs",
-            G_TYPE_STRING, kv.second->describe().c_str(), nullptr);
-    gst_value_set_structure(&v, ss);
-    gst_structure_free(ss);
-    gst_value_list_append_and_take_value(&sess, &v);
-  }
-  gst_structure_take_value(st, "sessions", &sess);
-  return st;
-}
-
-/* ---- signaller ---- */
-
-void
-SinkPrivate::start_signaller() {
-  GwsSignaller *sig = ref_signaller();
-  if (!sig)
-    return;
-  SignallerCallbacks cb;
-  cb.session_requested = [this](
-                             std::string id, std::string peer, DescPtr offer) {
-    loop.post(
-        [this, id, peer, offer]() { on_session_requested(id, peer, offer); });
-  };
-  cb.session_description = [this](std::string id, DescPtr desc) {
-    with_session(id,
-        [desc](ConsumerSession &s) { s.on_remote_description(desc.get()); });
-  };
-  cb.handle_ice = [this](std::string id, guint mline, std::string cand) {
-    with_session(id, [mline, cand](ConsumerSession &s) {
-      s.on_remote_candidate(mline, cand);
-    });
-  };
-  cb.session_ended = [this](std::string id, std::string reason) {
-    loop.post([this, id, reason]() {
-      end_session(id,
-          reason.empty() ? std::string("the consumer left") : reason, false,
-          false);
-    });
-  };
-  cb.error = [this](std::string message, bool fatal) {
-    if (fatal)
-      GST_ELEMENT_ERROR(
-          self, RESOURCE, FAILED, ("%s", message.c_str()), (nullptr));
-    else
-      GST_ELEMENT_WARNING(
-          self, RESOURCE, OPEN_READ_WRITE, ("%s", message.c_str()), (nullptr));
-  };
-  cb.connection_changed = [this](bool connected) {
-    GST_INFO_OBJECT(
-        self, "signalling %s", connected ? "connected" : "disconnected");
-  };
-  link.connect(sig, std::move(cb));
-  loop.run_sync([this]() { accepting = true; });
-  gws_signaller_start(sig);
-  g_object_unref(sig);
-}
-
-void
-SinkPrivate::stop_signaller() {
-  GwsSignaller *sig = ref_signaller();
-  link.disconnect();
-  if (sig) {
-    gws_signaller_stop(sig);
-    g_object_unref(sig);
-  }
-  /* No new consumer from here on; the running ones are torn down once the
-   * bin's children are in READY (see change_state). */
-  loop.run_sync([this]() {
-    accepting = false;
-    pending.clear();
-  });
-}
 
 /* ---- pads ---- */
 
@@ -871,22 +327,23 @@ gws_webrtc_sink_handle_message(GstBin *bin, GstMessage *msg) {
     return;
   }
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-    std::string session;
+    std::pair<std::string, guint> conn;
     {
       std::lock_guard<std::mutex> g(priv->lock);
       for (auto &kv : priv->webrtcbins) {
         if (src == GST_OBJECT(kv.first)
             || gst_object_has_as_ancestor(src, GST_OBJECT(kv.first))) {
-          session = kv.second;
+          conn = kv.second;
           break;
         }
       }
     }
-    if (!session.empty()) {
-      /* One consumer's failure ends that session only. */
+    if (!conn.first.empty()) {
+      /* One consumer's failure ends (or restarts) that session only. */
       GError *err = nullptr;
       gst_message_parse_error(msg, &err, nullptr);
-      priv->fail_session(session, err ? err->message : "error");
+      priv->fail_connection(
+          conn.first, conn.second, err ? err->message : "error");
       g_clear_error(&err);
       gst_message_unref(msg);
       return;
@@ -975,6 +432,21 @@ gws_webrtc_sink_set_property(
       }
       break;
     }
+    case PROP_PATH_TIMEOUT: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->restart.path_timeout_ms = g_value_get_uint(value);
+      break;
+    }
+    case PROP_AUTO_RESTART: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->restart.auto_restart = g_value_get_boolean(value);
+      break;
+    }
+    case PROP_MAX_RESTART_FAILURES: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->restart.max_failures = g_value_get_uint(value);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1030,6 +502,15 @@ gws_webrtc_sink_get_property(
       break;
     case PROP_TURN_SERVERS:
       g_value_copy(&priv->turn_servers, value);
+      break;
+    case PROP_PATH_TIMEOUT:
+      g_value_set_uint(value, priv->restart.path_timeout_ms);
+      break;
+    case PROP_AUTO_RESTART:
+      g_value_set_boolean(value, priv->restart.auto_restart);
+      break;
+    case PROP_MAX_RESTART_FAILURES:
+      g_value_set_uint(value, priv->restart.max_failures);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -1090,6 +571,25 @@ gws_webrtc_sink_child_proxy_init(GstChildProxyInterface *iface) {
   iface->get_children_count = child_proxy_get_children_count;
 }
 
+static gboolean
+gws_webrtc_sink_restart_session(GwsWebRTCSink *self, const gchar *session_id) {
+  SinkPrivate *priv = PRIV(self);
+  std::string only = session_id ? session_id : "";
+  gboolean any = FALSE;
+  if (!priv->loop.running())
+    return FALSE;
+  priv->loop.run_sync([&]() {
+    std::vector<std::string> ids;
+    for (auto &kv : priv->sessions) {
+      if (only.empty() || kv.first == only)
+        ids.push_back(kv.first);
+    }
+    for (const auto &id : ids)
+      any |= priv->start_restart(id, "requested");
+  });
+  return any;
+}
+
 static void
 gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
@@ -1097,6 +597,10 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
   GstBinClass *bin_class = GST_BIN_CLASS(klass);
   const auto rw = static_cast<GParamFlags>(
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  /* ICE settings may change while running, as setConfiguration() before an
+   * ICE restart: they apply to the next connection (a restart). */
+  const auto rw_live = static_cast<GParamFlags>(
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
 
   gobject_class->set_property = gws_webrtc_sink_set_property;
   gobject_class->get_property = gws_webrtc_sink_get_property;
@@ -1139,12 +643,12 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           "Comma-separated local IP addresses ICE may use, e.g. "
           "\"192.168.1.10\" on a multi-homed box or \"127.0.0.1\" for "
           "loopback (which ICE skips unless listed). Empty: all interfaces",
-          nullptr, rw));
+          nullptr, rw_live));
   g_object_class_install_property(gobject_class, PROP_STUN_SERVER,
       g_param_spec_string("stun-server", "STUN server",
           "STUN server as stun://host:port. None by default: nothing is "
           "contacted on the internet unless configured",
-          nullptr, rw));
+          nullptr, rw_live));
   g_object_class_install_property(gobject_class, PROP_TURN_SERVERS,
       gst_param_spec_array("turn-servers", "TURN servers",
           "TURN servers as turn(s)://user:password@host:port, e.g. "
@@ -1153,12 +657,14 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
               nullptr,
               static_cast<GParamFlags>(
                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
-          rw));
+          rw_live));
   g_object_class_install_property(gobject_class, PROP_STATS,
       g_param_spec_boxed("stats", "Statistics",
           "consumers (uint), encoders (uint: running encoders), branches "
           "(list: stream, codec, encoder, consumers, key frame requests "
-          "forwarded/dropped), sessions (list: id, peer-id, codecs)",
+          "forwarded/dropped), sessions (list: id, peer-id, codecs, "
+          "connection (0, then +1 per restart), restarts, path-state (ok, "
+          "lost, restarting), last-packet-ms, packets-received)",
           GST_TYPE_STRUCTURE,
           static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
@@ -1169,9 +675,9 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
    *
    * A consumer asked for a session; its webrtcbin now exists.
    */
-  signals[SIGNAL_CONSUMER_ADDED] = g_signal_new("consumer-added",
-      G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
-      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  gws_webrtc_sink_signals[SIGNAL_CONSUMER_ADDED] = g_signal_new(
+      "consumer-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, nullptr,
+      nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
   /**
    * GwsWebRTCSink::consumer-removed:
    * @peer_id: the consumer's peer id
@@ -1180,9 +686,39 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
    *
    * A session ended and its webrtcbin is gone.
    */
-  signals[SIGNAL_CONSUMER_REMOVED] = g_signal_new("consumer-removed",
+  gws_webrtc_sink_signals[SIGNAL_CONSUMER_REMOVED]
+      = g_signal_new("consumer-removed", G_TYPE_FROM_CLASS(klass),
+          G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 3,
+          G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+
+  restart_install_properties(gobject_class, PROP_PATH_TIMEOUT,
+      PROP_AUTO_RESTART, PROP_MAX_RESTART_FAILURES);
+  /**
+   * GwsWebRTCSink::path-lost:
+   * @session_id: the session
+   * @silence_ms: how long nothing has arrived from the consumer
+   *
+   * The session's network path is lost (also posted as a `gws-path-lost`
+   * element message). With auto-restart a restart follows.
+   */
+  gws_webrtc_sink_signals[SIGNAL_PATH_LOST] = g_signal_new("path-lost",
       G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
-      G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT64);
+  /**
+   * GwsWebRTCSink::restart-session:
+   * @session_id: (nullable): the session, or NULL for every session
+   *
+   * Restarts sessions as an ICE restart would (a new connection in the same
+   * session, switched to once it carries media), like createOffer with
+   * iceRestart. Rate-limited: at most one attempt per session per second.
+   *
+   * Returns: TRUE if a restart started for at least one session.
+   */
+  gws_webrtc_sink_signals[SIGNAL_RESTART_SESSION]
+      = g_signal_new_class_handler("restart-session", G_TYPE_FROM_CLASS(klass),
+          static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+          G_CALLBACK(gws_webrtc_sink_restart_session), nullptr, nullptr,
+          nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 
   element_class->change_state = gws_webrtc_sink_change_state;
   element_class->request_new_pad = gws_webrtc_sink_request_new_pad;

@@ -1,0 +1,125 @@
+/* gst-webrtc-session: path liveness (see gws-path-monitor.h). */
+#include "gws-path-monitor.h"
+
+#include <algorithm>
+
+GST_DEBUG_CATEGORY_STATIC(gws_path_debug);
+#define GST_CAT_DEFAULT gws_path_debug
+
+namespace gws {
+
+namespace {
+
+/* A GLib user-data holder keeping the monitor alive while a probe or a
+ * signal handler can still run. */
+struct Holder {
+  std::shared_ptr<PathMonitor> monitor;
+};
+
+void
+free_holder(gpointer data) {
+  delete static_cast<Holder *>(data);
+}
+
+void
+free_holder_closure(gpointer data, GClosure *) {
+  free_holder(data);
+}
+
+/* Gaps longer than this are outages, not the peer's rhythm: they must not
+ * teach the average that long silences are normal. */
+constexpr gint64 kMaxLearnedGapUs = 2 * G_USEC_PER_SEC;
+
+} // namespace
+
+std::shared_ptr<PathMonitor>
+PathMonitor::attach(GstElement *webrtcbin, guint rtcp_interval_ms) {
+  static gsize once = 0;
+  if (g_once_init_enter(&once)) {
+    GST_DEBUG_CATEGORY_INIT(
+        gws_path_debug, "gwspath", 0, "gst-webrtc-session path monitor");
+    g_once_init_leave(&once, 1);
+  }
+  auto monitor = std::make_shared<PathMonitor>();
+  monitor->rtcp_interval_ms_ = rtcp_interval_ms;
+  g_signal_connect_data(webrtcbin, "deep-element-added",
+      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer data) {
+        static_cast<Holder *>(data)->monitor->watch_element(element);
+      }),
+      new Holder{monitor}, free_holder_closure, GConnectFlags(0));
+  /* Elements that exist already (none today, but cheap to be sure). */
+  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(webrtcbin));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    monitor->watch_element(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return monitor;
+}
+
+void
+PathMonitor::watch_element(GstElement *element) {
+  GstElementFactory *factory = gst_element_get_factory(element);
+  if (!factory)
+    return;
+  const gchar *name = GST_OBJECT_NAME(factory);
+  if (g_strcmp0(name, "nicesrc") == 0) {
+    g_autoptr(GstPad) src = gst_element_get_static_pad(element, "src");
+    if (!src)
+      return;
+    gst_pad_add_probe(
+        src,
+        static_cast<GstPadProbeType>(
+            GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        [](GstPad *, GstPadProbeInfo *info, gpointer data) {
+          guint n = 1;
+          if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+            n = gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+          static_cast<Holder *>(data)->monitor->on_packets(n);
+          return GST_PAD_PROBE_OK;
+        },
+        new Holder{shared_from_this()}, free_holder);
+    GST_DEBUG_OBJECT(element, "watching received packets");
+  } else if (g_strcmp0(name, "rtpsession") == 0 && rtcp_interval_ms_) {
+    GObject *session = nullptr;
+    g_object_get(element, "internal-session", &session, nullptr);
+    if (session) {
+      g_object_set(session, "rtcp-min-interval",
+          static_cast<guint64>(rtcp_interval_ms_) * GST_MSECOND, nullptr);
+      g_object_unref(session);
+      GST_DEBUG_OBJECT(
+          element, "RTCP interval set to %u ms", rtcp_interval_ms_);
+    }
+  }
+}
+
+void
+PathMonitor::on_packets(guint n) {
+  gint64 now = g_get_monotonic_time();
+  gint64 last = last_us_.exchange(now);
+  packets_.fetch_add(n);
+  if (last == 0)
+    return;
+  gint64 gap = std::min(now - last, kMaxLearnedGapUs);
+  gint64 avg = gap_avg_us_.load();
+  /* Exponential moving average, 1/8 weight (as RFC 6298 smooths RTT). */
+  gap_avg_us_.store(avg == 0 ? gap : avg + (gap - avg) / 8);
+}
+
+guint64
+PathMonitor::silence_ms(gint64 now_us) const {
+  gint64 last = last_us_.load();
+  if (last == 0 || now_us <= last)
+    return 0;
+  return static_cast<guint64>(now_us - last) / 1000;
+}
+
+guint64
+PathMonitor::threshold_ms(guint timeout_ms) const {
+  guint64 usual = static_cast<guint64>(gap_avg_us_.load()) * 3 / 1000;
+  return std::max<guint64>(timeout_ms, usual);
+}
+
+} // namespace gws

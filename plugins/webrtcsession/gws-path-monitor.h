@@ -1,0 +1,56 @@
+/* gst-webrtc-session: is the network path of one webrtcbin alive?
+ *
+ * webrtcbin 1.22 never reports a dead path: its ICE state stays
+ * "connected" while nothing arrives. A PathMonitor watches what does
+ * arrive: every packet that leaves the webrtcbin's nicesrc elements (SRTP
+ * and SRTCP; libnice keeps STUN to itself). A receiver gets RTP at the
+ * frame rate and the sender's RTCP; a sender gets the receiver's RTCP.
+ * To make RTCP a heartbeat, the monitor also lowers the RTCP interval of
+ * the webrtcbin's RTP sessions (default 5 s in rtpsession) to
+ * @rtcp_interval_ms, so that even a stream that pauses keeps its path
+ * visibly alive.
+ *
+ * The silence threshold adapts to the peer: max(timeout, 3 x the usual
+ * spacing of packets), so a browser that sends RTCP about once a second is
+ * not declared lost after one second of normal silence.
+ *
+ * Thread-safe: packets are counted on streaming threads, read anywhere. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <memory>
+
+namespace gws {
+
+class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
+ public:
+  /* Starts watching @webrtcbin (call before it negotiates: the transport
+   * elements appear during negotiation). */
+  static std::shared_ptr<PathMonitor> attach(
+      GstElement *webrtcbin, guint rtcp_interval_ms);
+
+  guint64 packets() const { return packets_.load(); }
+  /* Monotonic time (us) of the last packet, 0 before the first. */
+  gint64 last_packet_us() const { return last_us_.load(); }
+  /* Milliseconds since the last packet (0 before the first). */
+  guint64 silence_ms(gint64 now_us) const;
+  /* How long a silence means a lost path, for a configured @timeout_ms. */
+  guint64 threshold_ms(guint timeout_ms) const;
+
+  PathMonitor() = default;
+  PathMonitor(const PathMonitor &) = delete;
+  PathMonitor &operator=(const PathMonitor &) = delete;
+
+ private:
+  void on_packets(guint n);
+  void watch_element(GstElement *element);
+
+  guint rtcp_interval_ms_ = 0;
+  std::atomic<guint64> packets_{0};
+  std::atomic<gint64> last_us_{0};
+  std::atomic<gint64> gap_avg_us_{0}; /* moving average of packet spacing */
+};
+
+} // namespace gws

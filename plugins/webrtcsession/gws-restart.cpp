@@ -1,0 +1,89 @@
+/* gst-webrtc-session: session restart policy (see gws-restart.h). */
+#include "gws-restart.h"
+
+#include <algorithm>
+#include <cstdarg>
+
+namespace gws {
+
+void
+restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
+    guint prop_auto_restart, guint prop_max_failures) {
+  const auto rw = static_cast<GParamFlags>(
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  g_object_class_install_property(klass, prop_path_timeout,
+      g_param_spec_uint("path-timeout", "Path timeout",
+          "Milliseconds without any packet from the peer after which its "
+          "network path counts as lost (path-lost signal, gws-path-lost "
+          "message, and a restart if auto-restart). Never less than 3x the "
+          "peer's usual packet spacing. 0 disables detection",
+          0, 600000, 1000, rw));
+  g_object_class_install_property(klass, prop_auto_restart,
+      g_param_spec_boolean("auto-restart", "Auto restart",
+          "Restart a session whose path is lost: a new connection in the "
+          "same session, switched to once it carries media",
+          TRUE, rw));
+  g_object_class_install_property(klass, prop_max_failures,
+      g_param_spec_uint("max-restart-failures", "Max restart failures",
+          "Consecutive failed restart attempts (no media on the new "
+          "connection within 10 s) after which the session ends with an "
+          "error",
+          1, 1000, 3, rw));
+}
+
+guint
+RestartTracker::begin_attempt(gint64 now_us) {
+  started_us = now_us;
+  path = Path::Restarting;
+  /* At most one attempt per second, whatever asks for it. */
+  next_allowed_us_ = now_us + static_cast<gint64>(backoff_ms_) * 1000;
+  return failures + 1;
+}
+
+bool
+RestartTracker::attempt_failed(gint64 now_us, guint max_failures) {
+  failures++;
+  backoff_ms_ = std::min<guint>(backoff_ms_ * 2, 30000);
+  next_allowed_us_ = now_us + static_cast<gint64>(backoff_ms_) * 1000;
+  path = Path::Lost;
+  return failures >= max_failures;
+}
+
+guint64
+RestartTracker::switched(gint64 now_us) {
+  restarts++;
+  failures = 0;
+  backoff_ms_ = 1000;
+  path = Path::Ok;
+  return started_us ? static_cast<guint64>(now_us - started_us) / 1000 : 0;
+}
+
+const char *
+path_state_name(RestartTracker::Path path) {
+  switch (path) {
+    case RestartTracker::Path::Ok:
+      return "ok";
+    case RestartTracker::Path::Lost:
+      return "lost";
+    case RestartTracker::Path::Restarting:
+      return "restarting";
+  }
+  return "ok";
+}
+
+void
+post_restart_message(GstElement *element, const char *name,
+    const std::string &session_id, const char *first_field, ...) {
+  GstStructure *s = gst_structure_new(
+      name, "session-id", G_TYPE_STRING, session_id.c_str(), nullptr);
+  if (first_field) {
+    va_list args;
+    va_start(args, first_field);
+    gst_structure_set_valist(s, first_field, args);
+    va_end(args);
+  }
+  gst_element_post_message(
+      element, gst_message_new_element(GST_OBJECT(element), s));
+}
+
+} // namespace gws

@@ -1,0 +1,66 @@
+/* gst-webrtc-session: session restart policy, shared by both elements.
+ *
+ * webrtcbin 1.22 cannot ICE-restart, so a restart is make-before-break at
+ * our layer: a second peer connection in the same session (new webrtcbin,
+ * new gathering, new offer/answer through the same signaller), switched to
+ * once it carries media; then the old one is closed. The elements own the
+ * connections; this file owns the rules both apply:
+ *  - the settings (path-timeout, auto-restart, max-restart-failures) and
+ *    their property specs;
+ *  - per session: path state, counters, and the rate limit (one attempt
+ *    per second, doubling after every failed attempt);
+ *  - the bus messages that report it.
+ * See docs/protocol.md (restart on the wire) and docs/elements.md. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <string>
+
+namespace gws {
+
+struct RestartSettings {
+  guint path_timeout_ms = 1000; /* 0: no detection */
+  bool auto_restart = true;
+  guint max_failures = 3;
+};
+
+/* A new connection that has not carried media after this long failed. */
+constexpr gint64 kRestartAttemptTimeoutUs = 10 * G_USEC_PER_SEC;
+/* RTCP interval our webrtcbins use, so RTCP is a heartbeat (ms). */
+constexpr guint kHeartbeatRtcpIntervalMs = 250;
+
+void restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
+    guint prop_auto_restart, guint prop_max_failures);
+
+class RestartTracker {
+ public:
+  enum class Path { Ok, Lost, Restarting };
+
+  bool may_attempt(gint64 now_us) const { return now_us >= next_allowed_us_; }
+  /* Returns the attempt number (1 for the first after a success). */
+  guint begin_attempt(gint64 now_us);
+  /* The attempt failed; TRUE when no further attempt is allowed. */
+  bool attempt_failed(gint64 now_us, guint max_failures);
+  /* The new connection took over; returns ms since the attempt began. */
+  guint64 switched(gint64 now_us);
+
+  Path path = Path::Ok;
+  guint restarts = 0; /* successful, in total */
+  guint failures = 0; /* consecutive failed attempts */
+  gint64 started_us = 0;
+
+ private:
+  gint64 next_allowed_us_ = 0;
+  guint backoff_ms_ = 1000;
+};
+
+const char *path_state_name(RestartTracker::Path path);
+
+/* Posts an element message @name with session-id and the given fields
+ * (NULL-terminated, as gst_structure_new). */
+void post_restart_message(GstElement *element, const char *name,
+    const std::string &session_id, const char *first_field,
+    ...) G_GNUC_NULL_TERMINATED;
+
+} // namespace gws

@@ -1,0 +1,225 @@
+/* gst-webrtc-session: webrtcsink's private state, shared by the element
+ * (gws-webrtc-sink.cpp: properties, pads, state changes) and its session
+ * bookkeeping (gws-webrtc-sink-sessions.cpp: consumers, restarts, stats,
+ * signaller). Not installed. */
+#pragma once
+
+#include "gws-codecs.h"
+#include "gws-consumer-session.h"
+#include "gws-encoder-branch.h"
+#include "gws-ice.h"
+#include "gws-restart.h"
+#include "gws-session-loop.h"
+#include "gws-signaller-link.h"
+#include "gws-signaller.h"
+#include "gws-webrtc-sink.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_sink_debug);
+
+#define DEFAULT_URI "ws://127.0.0.1:8443"
+
+enum {
+  SIGNAL_CONSUMER_ADDED,
+  SIGNAL_CONSUMER_REMOVED,
+  SIGNAL_PATH_LOST,
+  SIGNAL_RESTART_SESSION,
+  N_SIGNALS,
+};
+
+extern guint gws_webrtc_sink_signals[N_SIGNALS];
+
+namespace gws {
+
+/* One input stream (request pad). */
+struct InputStream {
+  std::string name;
+  MediaKind kind = MediaKind::Video;
+  GstPad *ghost = nullptr;              /* owned by the element */
+  GstElement *tee = nullptr;            /* our reference; a child of the bin */
+  std::map<const CodecInfo *, int> pts; /* fixed payload type per codec */
+  /* Guarded by SinkPrivate::lock. */
+  GstCaps *caps = nullptr;
+  bool eos = false;
+  /* Session thread only. */
+  std::map<const CodecInfo *, std::unique_ptr<EncoderBranch>> branches;
+
+  ~InputStream() {
+    branches.clear();
+    if (tee)
+      gst_object_unref(tee);
+    if (caps)
+      gst_caps_unref(caps);
+  }
+};
+
+struct PendingSession {
+  std::string id;
+  std::string peer;
+  DescPtr offer;
+};
+
+/* One consumer's session: its live connection, and during a restart the
+ * next one (pending) and the one being closed (retiring). */
+struct SinkSession {
+  std::string peer;
+  std::unique_ptr<ConsumerSession> current;
+  std::unique_ptr<ConsumerSession> pending;
+  bool pending_ours = false; /* we offered it (else the consumer did) */
+  std::unique_ptr<ConsumerSession> retiring;
+  gint64 retire_at_us = 0;
+  guint next_gen = 1;
+  RestartTracker restart;
+
+  /* Connection @gen of this session, if it still exists. */
+  ConsumerSession *find(guint gen) {
+    for (auto *c : {current.get(), pending.get(), retiring.get()}) {
+      if (c && c->gen() == gen)
+        return c;
+    }
+    return nullptr;
+  }
+};
+
+/* Lock order: `lock` is a leaf. Nothing is called out (signaller, GStreamer
+ * element or pad operations, signal emission) with it held. Sessions,
+ * branches and bin children change only on the session thread. */
+struct SinkPrivate : public ConsumerSession::Host {
+  explicit SinkPrivate(GwsWebRTCSink *s) : self(s), loop("webrtcsink") {
+    g_value_init(&video_codecs, GST_TYPE_ARRAY);
+    g_value_init(&audio_codecs, GST_TYPE_ARRAY);
+    g_value_init(&turn_servers, GST_TYPE_ARRAY);
+  }
+  ~SinkPrivate() override {
+    g_value_unset(&video_codecs);
+    g_value_unset(&audio_codecs);
+    g_value_unset(&turn_servers);
+    if (signaller)
+      g_object_unref(signaller);
+  }
+
+  GwsWebRTCSink *self;
+  std::mutex lock;
+  /* Settings (lock). */
+  std::string uri = DEFAULT_URI;
+  std::string uri_error;
+  GwsSignaller *signaller = nullptr;
+  GValue video_codecs = G_VALUE_INIT;
+  GValue audio_codecs = G_VALUE_INIT;
+  GValue turn_servers = G_VALUE_INIT;
+  IceConfig ice;
+  /* Inputs (lock for the vector and the guarded fields). */
+  std::vector<std::shared_ptr<InputStream>> streams;
+  guint next_video = 0;
+  guint next_audio = 0;
+  int next_pt = 96;
+  RestartSettings restart;
+  /* webrtcbin (or output queue) -> session id and connection, to route
+   * child messages (lock). */
+  std::map<GstElement *, std::pair<std::string, guint>> webrtcbins;
+
+  SessionLoop loop;
+  SignallerLink link;
+  /* Session thread only. */
+  bool accepting = false;
+  std::map<std::string, SinkSession> sessions;
+  std::vector<PendingSession> pending;
+  guint ticker = 0;
+
+  guint restart_max_failures() {
+    std::lock_guard<std::mutex> g(lock);
+    return restart.max_failures;
+  }
+  GwsSignaller *ref_signaller() {
+    std::lock_guard<std::mutex> g(lock);
+    return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
+  }
+
+  /* ConsumerSession::Host */
+  GstBin *bin() override { return GST_BIN(self); }
+  void send_sdp(
+      const std::string &id, const GstWebRTCSessionDescription *desc) override {
+    GwsSignaller *sig = ref_signaller();
+    if (sig) {
+      gws_signaller_send_sdp(sig, id.c_str(), desc);
+      g_object_unref(sig);
+    }
+  }
+  void send_ice(const std::string &id, guint mline,
+      const std::string &candidate) override {
+    GwsSignaller *sig = ref_signaller();
+    if (sig) {
+      gws_signaller_add_ice(sig, id.c_str(),
+          candidate.empty() ? nullptr : candidate.c_str(), mline, nullptr);
+      g_object_unref(sig);
+    }
+  }
+  void with_connection(const std::string &id, guint gen,
+      std::function<void(ConsumerSession &)> fn) override {
+    loop.post([this, id, gen, fn]() {
+      auto it = sessions.find(id);
+      ConsumerSession *c
+          = it != sessions.end() ? it->second.find(gen) : nullptr;
+      if (c)
+        fn(*c);
+    });
+  }
+  guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
+      const std::string &session_id, guint gen) override;
+  void unlink_stream(
+      size_t index, const CodecInfo &codec, guint output) override;
+  void request_keyframe(size_t index, const CodecInfo &codec) override {
+    std::shared_ptr<InputStream> s;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      if (index >= streams.size())
+        return;
+      s = streams[index];
+    }
+    auto it = s->branches.find(&codec);
+    if (it != s->branches.end())
+      it->second->request_keyframe();
+  }
+  void fail_connection(
+      const std::string &id, guint gen, const std::string &reason) override {
+    loop.post(
+        [this, id, gen, reason]() { on_connection_failed(id, gen, reason); });
+  }
+
+  /* Session thread. */
+  void on_session_requested(
+      const std::string &id, const std::string &peer, DescPtr offer);
+  void create_session(const PendingSession &p);
+  void end_session(const std::string &id, const std::string &reason,
+      bool tell_remote, bool is_error);
+  void process_pending();
+  void teardown();
+  std::unique_ptr<ConsumerSession> make_connection(const std::string &id,
+      const std::string &peer, guint gen, const ConsumerSession *like,
+      std::string *error);
+  void forget_connection(std::unique_ptr<ConsumerSession> conn);
+  void on_connection_failed(
+      const std::string &id, guint gen, const std::string &reason);
+  void on_description(const std::string &id, DescPtr desc);
+  void on_candidate(
+      const std::string &id, guint mline, const std::string &candidate);
+  bool start_restart(const std::string &id, const char *reason);
+  void restart_failed(SinkSession &s, const std::string &id,
+      const std::string &why, gint64 now);
+  void tick();
+  bool streams_ready();
+  std::vector<const CodecInfo *> stream_codecs(
+      InputStream &s, std::string *why);
+  GstStructure *make_stats();
+
+  /* Any thread. */
+  void start_signaller();
+  void stop_signaller();
+};
+
+} // namespace gws

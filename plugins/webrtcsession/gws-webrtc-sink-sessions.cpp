@@ -1,0 +1,651 @@
+/* gst-webrtc-session: webrtcsink's sessions: consumers joining and
+ * leaving, session restarts, statistics, and the signaller's callbacks
+ * (session thread; see gws-webrtc-sink-private.h). */
+#include "gws-webrtc-sink-private.h"
+
+#define GST_CAT_DEFAULT gws_webrtc_sink_debug
+
+using namespace gws;
+
+/* ---- sessions (session thread) ---- */
+
+bool
+SinkPrivate::streams_ready() {
+  std::lock_guard<std::mutex> g(lock);
+  if (streams.empty())
+    return false;
+  for (auto &s : streams) {
+    if (!s->caps)
+      return false;
+  }
+  return true;
+}
+
+std::vector<const CodecInfo *>
+SinkPrivate::stream_codecs(InputStream &s, std::string *why) {
+  GstCaps *caps = nullptr;
+  std::vector<const CodecInfo *> wanted;
+  std::vector<std::string> rejected;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    caps = s.caps ? gst_caps_ref(s.caps) : nullptr;
+    wanted = codecs_from_value(
+        s.kind == MediaKind::Video ? &video_codecs : &audio_codecs, s.kind,
+        &rejected);
+  }
+  std::vector<const CodecInfo *> out;
+  if (!caps)
+    return out;
+  const GstStructure *st = gst_caps_get_structure(caps, 0);
+  bool raw = gst_structure_has_name(st, "video/x-raw")
+             || gst_structure_has_name(st, "audio/x-raw");
+  if (raw) {
+    std::vector<const CodecInfo *> avail = default_encode_order(s.kind);
+    if (wanted.empty()) {
+      out = avail;
+    } else {
+      for (const CodecInfo *c : wanted) {
+        if (std::find(avail.begin(), avail.end(), c) != avail.end())
+          out.push_back(c);
+      }
+    }
+    if (out.empty() && why)
+      *why
+          = "no encoder installed for "
+            + (wanted.empty() ? std::string("any codec") : codec_names(wanted));
+  } else {
+    const CodecInfo *c = codec_for_encoded_caps(caps);
+    if (c
+        && (wanted.empty()
+            || std::find(wanted.begin(), wanted.end(), c) != wanted.end()))
+      out.push_back(c);
+    else if (why)
+      *why = std::string("the pre-encoded input is ")
+             + (c ? c->name : "of an unknown codec") + ", which is not in "
+             + (s.kind == MediaKind::Video ? "video-codecs" : "audio-codecs");
+  }
+  gst_caps_unref(caps);
+  return out;
+}
+
+void
+SinkPrivate::on_session_requested(
+    const std::string &id, const std::string &peer, DescPtr offer) {
+  if (!accepting) {
+    GST_DEBUG_OBJECT(self, "not running: refusing session %s", id.c_str());
+    GwsSignaller *sig = ref_signaller();
+    if (sig) {
+      gws_signaller_end_session(sig, id.c_str());
+      g_object_unref(sig);
+    }
+    return;
+  }
+  if (sessions.count(id))
+    return;
+  PendingSession p{id, peer, std::move(offer)};
+  if (!streams_ready()) {
+    GST_INFO_OBJECT(self, "session %s from %s waits for caps on every input",
+        id.c_str(), peer.c_str());
+    pending.push_back(std::move(p));
+    return;
+  }
+  create_session(p);
+}
+
+void
+SinkPrivate::process_pending() {
+  if (!accepting || pending.empty() || !streams_ready())
+    return;
+  std::vector<PendingSession> todo;
+  todo.swap(pending);
+  for (const auto &p : todo)
+    create_session(p);
+}
+
+std::unique_ptr<ConsumerSession>
+SinkPrivate::make_connection(const std::string &id, const std::string &peer,
+    guint gen, const ConsumerSession *like, std::string *error) {
+  std::vector<std::shared_ptr<InputStream>> inputs;
+  IceConfig ice_now;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    inputs = streams;
+    ice_now = ice;
+  }
+  GwsSignaller *sig = ref_signaller();
+  if (sig) {
+    ice_config_add_signaller_servers(ice_now, G_OBJECT(sig));
+    g_object_unref(sig);
+  }
+  std::vector<StreamOffer> offers;
+  for (size_t i = 0; i < inputs.size(); i++) {
+    InputStream &s = *inputs[i];
+    std::string why;
+    StreamOffer so{s.name, s.kind, {}};
+    /* A restart keeps each stream's codec: the shared encoder goes on and
+     * the consumer's decoder sees the same stream. */
+    const CodecInfo *keep = like ? like->stream_codec(i) : nullptr;
+    for (const CodecInfo *c : stream_codecs(s, &why)) {
+      if (!keep || c == keep)
+        so.codecs.emplace_back(c, s.pts.at(c));
+    }
+    if (so.codecs.empty()) {
+      *error = "cannot serve consumer " + peer + ": " + s.name
+               + " has no codec to offer (" + why + ")";
+      return nullptr;
+    }
+    offers.push_back(std::move(so));
+  }
+  auto conn = std::make_unique<ConsumerSession>(*this, id, peer, offers, gen);
+  GError *err = nullptr;
+  if (!conn->prepare(ice_now, &err)) {
+    *error = err->message;
+    g_clear_error(&err);
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> g(lock);
+  webrtcbins[conn->webrtcbin()] = {id, gen};
+  return conn;
+}
+
+void
+SinkPrivate::forget_connection(std::unique_ptr<ConsumerSession> conn) {
+  if (!conn)
+    return;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    webrtcbins.erase(conn->webrtcbin());
+  }
+  conn.reset(); /* unlinks it from the shared branches, stops webrtcbin */
+}
+
+void
+SinkPrivate::create_session(const PendingSession &p) {
+  std::string error;
+  auto conn = make_connection(p.id, p.peer, 0, nullptr, &error);
+  if (!conn) {
+    GST_ELEMENT_WARNING(
+        self, STREAM, CODEC_NOT_FOUND, ("%s", error.c_str()), (nullptr));
+    GwsSignaller *sig = ref_signaller();
+    if (sig) {
+      gws_signaller_end_session(sig, p.id.c_str());
+      g_object_unref(sig);
+    }
+    return;
+  }
+  SinkSession &s = sessions[p.id];
+  s.peer = p.peer;
+  s.current = std::move(conn);
+  GST_INFO_OBJECT(self, "new consumer %s (session %s)%s", p.peer.c_str(),
+      p.id.c_str(), p.offer ? ", it offered" : "");
+  if (p.offer)
+    s.current->start_answer(p.offer.get());
+  else
+    s.current->start_offer();
+  /* webrtcbin carries a source (nicesrc): this bin is still a sink only. */
+  GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
+  g_signal_emit(self, gws_webrtc_sink_signals[SIGNAL_CONSUMER_ADDED], 0,
+      p.peer.c_str(), p.id.c_str());
+}
+
+void
+SinkPrivate::end_session(const std::string &id, const std::string &reason,
+    bool tell_remote, bool is_error) {
+  for (auto it = pending.begin(); it != pending.end(); ++it) {
+    if (it->id == id) {
+      pending.erase(it);
+      return;
+    }
+  }
+  auto it = sessions.find(id);
+  if (it == sessions.end())
+    return;
+  SinkSession session = std::move(it->second);
+  sessions.erase(it);
+  std::string peer = session.peer;
+  if (is_error) {
+    GST_ELEMENT_WARNING(self, STREAM, FAILED,
+        ("session with consumer %s ended: %s", peer.c_str(), reason.c_str()),
+        (nullptr));
+  } else {
+    GST_INFO_OBJECT(self, "session %s with %s ended: %s", id.c_str(),
+        peer.c_str(), reason.c_str());
+  }
+  if (tell_remote) {
+    GwsSignaller *sig = ref_signaller();
+    if (sig) {
+      gws_signaller_end_session(sig, id.c_str());
+      g_object_unref(sig);
+    }
+  }
+  forget_connection(std::move(session.pending));
+  forget_connection(std::move(session.retiring));
+  forget_connection(std::move(session.current));
+  GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
+  g_signal_emit(self, gws_webrtc_sink_signals[SIGNAL_CONSUMER_REMOVED], 0,
+      peer.c_str(), id.c_str(), reason.c_str());
+}
+
+/* ---- session restart (session thread) ---- */
+
+bool
+SinkPrivate::start_restart(const std::string &id, const char *reason) {
+  auto it = sessions.find(id);
+  if (it == sessions.end())
+    return false;
+  SinkSession &s = it->second;
+  gint64 now = g_get_monotonic_time();
+  if (s.pending || !s.current || !s.current->has_remote()
+      || !s.restart.may_attempt(now)) {
+    GST_DEBUG_OBJECT(self, "session %s: no restart now (%s)", id.c_str(),
+        s.pending ? "one is under way" : "rate limit or not negotiated");
+    return false;
+  }
+  std::string error;
+  auto conn
+      = make_connection(id, s.peer, s.next_gen++, s.current.get(), &error);
+  guint attempt = s.restart.begin_attempt(now);
+  GST_INFO_OBJECT(
+      self, "session %s: restart attempt %u (%s)", id.c_str(), attempt, reason);
+  post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
+      G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, reason, nullptr);
+  if (!conn) {
+    restart_failed(s, id, error, now);
+    return false;
+  }
+  s.pending = std::move(conn);
+  s.pending_ours = true;
+  s.pending->start_offer();
+  return true;
+}
+
+void
+SinkPrivate::restart_failed(
+    SinkSession &s, const std::string &id, const std::string &why, gint64 now) {
+  guint attempt = s.restart.failures + 1;
+  forget_connection(std::move(s.pending));
+  bool give_up = s.restart.attempt_failed(now, restart_max_failures());
+  GST_WARNING_OBJECT(self, "session %s: restart attempt %u failed: %s",
+      id.c_str(), attempt, why.c_str());
+  post_restart_message(GST_ELEMENT(self), "gws-restart-failed", id, "attempt",
+      G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, why.c_str(), nullptr);
+  if (give_up) {
+    std::string reason = "gave up restarting after "
+                         + std::to_string(s.restart.failures)
+                         + " failed attempts (last: " + why + ")";
+    end_session(id, reason, true, true);
+  }
+}
+
+void
+SinkPrivate::on_connection_failed(
+    const std::string &id, guint gen, const std::string &reason) {
+  auto it = sessions.find(id);
+  if (it == sessions.end())
+    return;
+  SinkSession &s = it->second;
+  if (s.pending && s.pending->gen() == gen) {
+    if (s.pending_ours) {
+      restart_failed(s, id, reason, g_get_monotonic_time());
+    } else {
+      GST_WARNING_OBJECT(self, "session %s: the consumer's restart failed: %s",
+          id.c_str(), reason.c_str());
+      forget_connection(std::move(s.pending));
+    }
+    return;
+  }
+  if (s.retiring && s.retiring->gen() == gen) {
+    forget_connection(std::move(s.retiring));
+    return;
+  }
+  if (!s.current || s.current->gen() != gen)
+    return;
+  /* The live connection failed: a lost path, if we may restart. */
+  bool auto_restart;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    auto_restart = restart.auto_restart;
+  }
+  if (auto_restart && s.current->has_remote() && s.restart.failures == 0
+      && !s.pending) {
+    if (start_restart(id, "path-lost"))
+      return;
+  }
+  end_session(id, reason, true, true);
+}
+
+void
+SinkPrivate::on_description(const std::string &id, DescPtr desc) {
+  auto it = sessions.find(id);
+  if (it == sessions.end())
+    return;
+  SinkSession &s = it->second;
+  if (desc->type == GST_WEBRTC_SDP_TYPE_ANSWER) {
+    if (s.pending && s.pending->awaiting_answer())
+      s.pending->on_remote_description(desc.get());
+    else if (s.current)
+      s.current->on_remote_description(desc.get());
+    return;
+  }
+  if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER || !s.current)
+    return;
+  /* An offer inside a running session: the consumer restarts it. */
+  if (s.pending && s.pending_ours) {
+    GST_INFO_OBJECT(self,
+        "session %s: both sides restarted at once; ours wins (the producer's "
+        "offer does), ignoring the consumer's",
+        id.c_str());
+    return;
+  }
+  forget_connection(std::move(s.pending)); /* its earlier attempt */
+  std::string error;
+  auto conn
+      = make_connection(id, s.peer, s.next_gen++, s.current.get(), &error);
+  if (!conn) {
+    GST_WARNING_OBJECT(self,
+        "session %s: cannot follow the consumer's "
+        "restart: %s",
+        id.c_str(), error.c_str());
+    return;
+  }
+  gint64 now = g_get_monotonic_time();
+  guint attempt = s.restart.begin_attempt(now);
+  GST_INFO_OBJECT(self, "session %s: the consumer restarts it", id.c_str());
+  post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
+      G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, "remote", nullptr);
+  s.pending = std::move(conn);
+  s.pending_ours = false;
+  s.pending->start_answer(desc.get());
+}
+
+void
+SinkPrivate::on_candidate(
+    const std::string &id, guint mline, const std::string &candidate) {
+  auto it = sessions.find(id);
+  if (it == sessions.end())
+    return;
+  /* After a restart offer or answer, candidates are the new connection's
+   * (docs/protocol.md). */
+  SinkSession &s = it->second;
+  ConsumerSession *c = s.pending ? s.pending.get() : s.current.get();
+  if (c)
+    c->on_remote_candidate(mline, candidate);
+}
+
+void
+SinkPrivate::tick() {
+  RestartSettings cfg;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    cfg = restart;
+  }
+  gint64 now = g_get_monotonic_time();
+  std::vector<std::pair<std::string, const char *>> to_restart;
+  std::vector<std::string> ids;
+  for (auto &kv : sessions)
+    ids.push_back(kv.first);
+  for (const auto &id : ids) {
+    auto it = sessions.find(id);
+    if (it == sessions.end())
+      continue;
+    SinkSession &s = it->second;
+    if (s.retiring && now >= s.retire_at_us)
+      forget_connection(std::move(s.retiring));
+    if (s.pending) {
+      /* Carries media: connected, and the consumer's RTCP arrives. */
+      if (s.pending->connected() && s.pending->monitor().packets() > 0) {
+        forget_connection(std::move(s.retiring));
+        s.retiring = std::move(s.current);
+        /* The consumer switches when it decodes the new connection's first
+         * frame; until then the old path (if alive) still feeds it. */
+        s.retire_at_us = now + G_USEC_PER_SEC;
+        s.current = std::move(s.pending);
+        guint64 ms = s.restart.switched(now);
+        GST_INFO_OBJECT(self,
+            "session %s: restarted in %" G_GUINT64_FORMAT " ms (connection %u)",
+            id.c_str(), ms, s.current->gen());
+        post_restart_message(GST_ELEMENT(self), "gws-session-restarted", id,
+            "restarts", G_TYPE_UINT, s.restart.restarts, "switch-ms",
+            G_TYPE_UINT64, ms, nullptr);
+      } else if (now - s.restart.started_us > kRestartAttemptTimeoutUs) {
+        if (s.pending_ours)
+          restart_failed(
+              s, id, "no media on the new connection within 10 s", now);
+        else
+          forget_connection(std::move(s.pending));
+      }
+      continue;
+    }
+    if (!s.current || cfg.path_timeout_ms == 0
+        || s.current->monitor().packets() == 0)
+      continue;
+    guint64 silence = s.current->monitor().silence_ms(now);
+    guint64 limit = s.current->monitor().threshold_ms(cfg.path_timeout_ms);
+    if (silence < limit) {
+      if (s.restart.path == RestartTracker::Path::Lost)
+        s.restart.path = RestartTracker::Path::Ok;
+      continue;
+    }
+    if (s.restart.path == RestartTracker::Path::Ok) {
+      s.restart.path = RestartTracker::Path::Lost;
+      GST_WARNING_OBJECT(self,
+          "session %s: path lost (nothing received for %" G_GUINT64_FORMAT
+          " ms)",
+          id.c_str(), silence);
+      post_restart_message(GST_ELEMENT(self), "gws-path-lost", id, "silence-ms",
+          G_TYPE_UINT64, silence, nullptr);
+      g_signal_emit(self, gws_webrtc_sink_signals[SIGNAL_PATH_LOST], 0,
+          id.c_str(), silence);
+    }
+    if (cfg.auto_restart && s.restart.may_attempt(now))
+      to_restart.emplace_back(id, "path-lost");
+  }
+  for (const auto &[id, reason] : to_restart)
+    start_restart(id, reason);
+}
+
+guint
+SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
+    const std::string &session_id, guint gen) {
+  std::shared_ptr<InputStream> s;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    if (index >= streams.size())
+      return 0;
+    s = streams[index];
+  }
+  auto it = s->branches.find(&codec);
+  if (it == s->branches.end()) {
+    GstCaps *caps = nullptr;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      caps = s->caps ? gst_caps_ref(s->caps) : nullptr;
+    }
+    bool encoded = caps && codec_for_encoded_caps(caps) != nullptr;
+    if (caps)
+      gst_caps_unref(caps);
+    GError *err = nullptr;
+    auto branch = EncoderBranch::create(GST_BIN(self), s->tee, codec,
+        s->pts.at(&codec), encoded, s->name, &err);
+    if (!branch) {
+      GST_ELEMENT_WARNING(
+          self, CORE, NEGOTIATION, ("%s", err->message), (nullptr));
+      g_clear_error(&err);
+      return 0;
+    }
+    it = s->branches.emplace(&codec, std::move(branch)).first;
+  }
+  /* Unique per connection: a restart links a second one meanwhile. */
+  guint out = it->second->attach(
+      pad, gen ? session_id + "-" + std::to_string(gen) : session_id);
+  if (out) {
+    std::lock_guard<std::mutex> g(lock);
+    webrtcbins[it->second->output_queue(out)] = {session_id, gen};
+  }
+  /* New webrtcbins need the pipeline latency to time their RTCP. */
+  gst_element_post_message(
+      GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  return out;
+}
+
+void
+SinkPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
+  std::shared_ptr<InputStream> s;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    if (index >= streams.size())
+      return;
+    s = streams[index];
+  }
+  auto it = s->branches.find(&codec);
+  if (it == s->branches.end())
+    return;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    webrtcbins.erase(it->second->output_queue(output));
+  }
+  it->second->detach(output);
+  /* No viewer left for this codec: stop encoding it. */
+  if (it->second->outputs() == 0)
+    s->branches.erase(it);
+}
+
+void
+SinkPrivate::teardown() {
+  accepting = false;
+  pending.clear();
+  std::vector<std::string> ids;
+  for (auto &kv : sessions)
+    ids.push_back(kv.first);
+  for (const auto &id : ids)
+    end_session(id, "webrtcsink stopped", false, false);
+  std::vector<std::shared_ptr<InputStream>> inputs;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    inputs = streams;
+  }
+  for (auto &s : inputs)
+    s->branches.clear();
+}
+
+GstStructure *
+SinkPrivate::make_stats() {
+  GstStructure *st = gst_structure_new("webrtcsink-stats", "consumers",
+      G_TYPE_UINT, static_cast<guint>(sessions.size()), nullptr);
+  GValue branches = G_VALUE_INIT;
+  gst_value_list_init(&branches, 0);
+  guint encoders = 0;
+  std::vector<std::shared_ptr<InputStream>> inputs;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    inputs = streams;
+  }
+  for (auto &s : inputs) {
+    for (auto &kv : s->branches) {
+      const EncoderBranch &b = *kv.second;
+      if (!b.encoder_factory().empty())
+        encoders++;
+      GValue v = G_VALUE_INIT;
+      g_value_init(&v, GST_TYPE_STRUCTURE);
+      GstStructure *bs = gst_structure_new("branch", "stream", G_TYPE_STRING,
+          s->name.c_str(), "codec", G_TYPE_STRING, b.codec().name, "encoder",
+          G_TYPE_STRING, b.encoder_factory().c_str(), "consumers", G_TYPE_UINT,
+          b.outputs(), "keyframe-requests-forwarded", G_TYPE_UINT64,
+          b.keyframes_forwarded(), "keyframe-requests-dropped", G_TYPE_UINT64,
+          b.keyframes_dropped(), nullptr);
+      gst_value_set_structure(&v, bs);
+      gst_structure_free(bs);
+      gst_value_list_append_and_take_value(&branches, &v);
+    }
+  }
+  gst_structure_set(st, "encoders", G_TYPE_UINT, encoders, nullptr);
+  gst_structure_take_value(st, "branches", &branches);
+  GValue sess = G_VALUE_INIT;
+  gst_value_list_init(&sess, 0);
+  gint64 now = g_get_monotonic_time();
+  for (auto &kv : sessions) {
+    const SinkSession &s = kv.second;
+    if (!s.current)
+      continue;
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, GST_TYPE_STRUCTURE);
+    GstStructure *ss = gst_structure_new("session", "id", G_TYPE_STRING,
+        kv.first.c_str(), "peer-id", G_TYPE_STRING, s.peer.c_str(), "codecs",
+        G_TYPE_STRING, s.current->describe().c_str(), "connection", G_TYPE_UINT,
+        s.current->gen(), "restarts", G_TYPE_UINT, s.restart.restarts,
+        "path-state", G_TYPE_STRING, path_state_name(s.restart.path),
+        "last-packet-ms", G_TYPE_UINT64, s.current->monitor().silence_ms(now),
+        "packets-received", G_TYPE_UINT64, s.current->monitor().packets(),
+        nullptr);
+    gst_value_set_structure(&v, ss);
+    gst_structure_free(ss);
+    gst_value_list_append_and_take_value(&sess, &v);
+  }
+  gst_structure_take_value(st, "sessions", &sess);
+  return st;
+}
+
+/* ---- signaller ---- */
+
+void
+SinkPrivate::start_signaller() {
+  GwsSignaller *sig = ref_signaller();
+  if (!sig)
+    return;
+  SignallerCallbacks cb;
+  cb.session_requested = [this](
+                             std::string id, std::string peer, DescPtr offer) {
+    loop.post(
+        [this, id, peer, offer]() { on_session_requested(id, peer, offer); });
+  };
+  cb.session_description = [this](std::string id, DescPtr desc) {
+    loop.post([this, id, desc]() { on_description(id, desc); });
+  };
+  cb.handle_ice = [this](std::string id, guint mline, std::string cand) {
+    loop.post([this, id, mline, cand]() { on_candidate(id, mline, cand); });
+  };
+  cb.session_ended = [this](std::string id, std::string reason) {
+    loop.post([this, id, reason]() {
+      end_session(id,
+          reason.empty() ? std::string("the consumer left") : reason, false,
+          false);
+    });
+  };
+  cb.error = [this](std::string message, bool fatal) {
+    if (fatal)
+      GST_ELEMENT_ERROR(
+          self, RESOURCE, FAILED, ("%s", message.c_str()), (nullptr));
+    else
+      GST_ELEMENT_WARNING(
+          self, RESOURCE, OPEN_READ_WRITE, ("%s", message.c_str()), (nullptr));
+  };
+  cb.connection_changed = [this](bool connected) {
+    GST_INFO_OBJECT(
+        self, "signalling %s", connected ? "connected" : "disconnected");
+  };
+  link.connect(sig, std::move(cb));
+  loop.run_sync([this]() { accepting = true; });
+  ticker = loop.every(100, [this]() { tick(); });
+  gws_signaller_start(sig);
+  g_object_unref(sig);
+}
+
+void
+SinkPrivate::stop_signaller() {
+  GwsSignaller *sig = ref_signaller();
+  link.disconnect();
+  if (sig) {
+    gws_signaller_stop(sig);
+    g_object_unref(sig);
+  }
+  /* No new consumer from here on; the running ones are torn down once the
+   * bin's children are in READY (see change_state). */
+  loop.cancel(ticker);
+  ticker = 0;
+  loop.run_sync([this]() {
+    accepting = false;
+    pending.clear();
+  });
+}

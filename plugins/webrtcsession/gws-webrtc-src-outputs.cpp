@@ -1,0 +1,343 @@
+/* gst-webrtc-session: webrtcsrc's outputs (see gws-webrtc-src-private.h).
+ *
+ * Every exposed pad is a ghost of an input-selector. Each connection of
+ * the session (the first, then one per restart) feeds it through its own
+ * chain (depayloader, then parser or decodebin). A new connection's chain
+ * becomes the active one when its first buffer reaches the selector: the
+ * switch happens on a decoded frame (a key frame), so the output never
+ * shows the new connection's first undecodable frames, and the old chain
+ * keeps the output alive until then. */
+#include "gws-webrtc-src-private.h"
+
+#define GST_CAT_DEFAULT gws_webrtc_src_debug
+
+namespace gws {
+
+namespace {
+
+struct FlowProbe {
+  SrcPrivate *priv;
+  Output *output;
+  guint gen;
+};
+
+bool
+downstream_wants_encoded(GstPad *ghost, const CodecInfo &codec) {
+  g_autoptr(GstCaps) peer = gst_pad_peer_query_caps(ghost, nullptr);
+  if (!peer)
+    return false;
+  bool encoded = false;
+  if (!gst_caps_is_any(peer) && !gst_caps_is_empty(peer)) {
+    g_autoptr(GstCaps) raw = gst_caps_from_string(codec.kind == MediaKind::Video
+                                                      ? "video/x-raw(ANY)"
+                                                      : "audio/x-raw(ANY)");
+    g_autoptr(GstCaps) enc = gst_caps_from_string(codec.encoded_caps);
+    encoded = !gst_caps_can_intersect(peer, raw)
+              && gst_caps_can_intersect(peer, enc);
+  }
+  GST_DEBUG_OBJECT(ghost, "downstream accepts %" GST_PTR_FORMAT ": %s", peer,
+      encoded ? "encoded" : "raw");
+  return encoded;
+}
+
+/* First buffer of a chain at the selector: make it the active input. */
+GstPadProbeReturn
+flow_probe(GstPad *pad, GstPadProbeInfo *, gpointer data) {
+  auto *fp = static_cast<FlowProbe *>(data);
+  SrcPrivate *priv = fp->priv;
+  bool first = false, switch_now = false;
+  {
+    std::lock_guard<std::mutex> g(priv->lock);
+    for (auto &c : fp->output->chains) {
+      if (c.selector_pad == pad && !c.flowing) {
+        c.flowing = true;
+        first = true;
+        /* Never go back to an older connection. */
+        switch_now = fp->gen >= fp->output->active_gen;
+        if (switch_now)
+          fp->output->active_gen = fp->gen;
+      }
+    }
+  }
+  if (!first)
+    return GST_PAD_PROBE_REMOVE;
+  if (switch_now) {
+    g_object_set(fp->output->selector, "active-pad", pad, nullptr);
+    GST_INFO_OBJECT(pad, "output now fed by connection %u", fp->gen);
+  }
+  guint gen = fp->gen;
+  priv->loop.post([priv, gen]() { priv->on_output_flowing(gen); });
+  return GST_PAD_PROBE_REMOVE;
+}
+
+Output *
+make_output(SrcPrivate *priv, MediaKind kind, guint index) {
+  auto *self = priv->self;
+  bool video = kind == MediaKind::Video;
+  std::string name = (video ? "video_" : "audio_") + std::to_string(index);
+  auto out = std::make_unique<Output>();
+  out->kind = kind;
+  out->kind_index = index;
+  out->selector = gst_element_factory_make("input-selector", nullptr);
+  /* Inactive inputs drop their data instead of waiting for the active
+   * one's running time: the old connection must never block. */
+  g_object_set(out->selector, "sync-streams", FALSE, nullptr);
+  gst_bin_add(GST_BIN(self), out->selector);
+  gst_element_sync_state_with_parent(out->selector);
+  GstPadTemplate *templ = gst_element_class_get_pad_template(
+      GST_ELEMENT_GET_CLASS(self), video ? "video_%u" : "audio_%u");
+  g_autoptr(GstPad) selsrc = gst_element_get_static_pad(out->selector, "src");
+  out->ghost = gst_ghost_pad_new_from_template(name.c_str(), selsrc, templ);
+  /* All streams share one transport (BUNDLE): a stream nobody linked
+   * must not stop the others with not-linked, so drop its data. */
+  gst_pad_add_probe(
+      out->ghost,
+      static_cast<GstPadProbeType>(
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [](GstPad *pad, GstPadProbeInfo *, gpointer) {
+        return gst_pad_is_linked(pad) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+      },
+      nullptr, nullptr);
+  /* Timestamps continue across a switch: each connection's jitterbuffer
+   * derives them from arrival times, so the new one's first frame may be
+   * stamped a few ms before the old one's last. Never let them go back. */
+  gst_pad_add_probe(
+      out->ghost, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad *, GstPadProbeInfo *info, gpointer data) {
+        auto *last = static_cast<GstClockTime *>(data);
+        GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+        GstClockTime pts = GST_BUFFER_PTS(buf);
+        if (!GST_CLOCK_TIME_IS_VALID(pts))
+          return GST_PAD_PROBE_OK;
+        if (GST_CLOCK_TIME_IS_VALID(*last) && pts <= *last) {
+          buf = gst_buffer_make_writable(buf);
+          GST_BUFFER_PTS(buf) = *last + 1;
+          GST_PAD_PROBE_INFO_DATA(info) = buf;
+        }
+        *last = GST_BUFFER_PTS(buf);
+        return GST_PAD_PROBE_OK;
+      },
+      new GstClockTime(GST_CLOCK_TIME_NONE),
+      [](gpointer d) { delete static_cast<GstClockTime *>(d); });
+  gst_pad_set_active(out->ghost, TRUE);
+  gst_element_add_pad(GST_ELEMENT(self), out->ghost); /* app links it now */
+  Output *raw = out.get();
+  std::lock_guard<std::mutex> g(priv->lock);
+  priv->outputs.push_back(std::move(out));
+  return raw;
+}
+
+void
+unlink_chain(SrcPrivate *priv, Output &out, Chain &chain) {
+  for (GstElement *e : chain.elements) {
+    gst_element_set_locked_state(e, TRUE);
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(priv->self), e);
+  }
+  if (chain.selector_pad) {
+    gst_element_release_request_pad(out.selector, chain.selector_pad);
+    gst_object_unref(chain.selector_pad);
+  }
+}
+
+} // namespace
+
+void
+SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  if (!caps)
+    caps = gst_pad_query_caps(pad, nullptr);
+  const CodecInfo *codec
+      = caps && !gst_caps_is_empty(caps)
+            ? codec_for_rtp_structure(gst_caps_get_structure(caps, 0))
+            : nullptr;
+  GST_INFO_OBJECT(
+      self, "connection %u: new stream %" GST_PTR_FORMAT, gen, caps);
+  if (caps)
+    gst_caps_unref(caps);
+  if (!codec) {
+    GST_ELEMENT_WARNING(self, STREAM, CODEC_NOT_FOUND,
+        ("received a stream of an unknown codec; ignoring it"), (nullptr));
+    GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+    g_object_set(sink, "async", FALSE, "sync", FALSE, nullptr);
+    gst_bin_add(GST_BIN(self), sink);
+    gst_element_sync_state_with_parent(sink);
+    g_autoptr(GstPad) sinkpad = gst_element_get_static_pad(sink, "sink");
+    gst_pad_link(pad, sinkpad);
+    return;
+  }
+
+  /* The k-th video (audio) stream of every connection feeds video_k. */
+  Output *out = nullptr;
+  guint index;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    auto &r = revealed[gen];
+    index = codec->kind == MediaKind::Video ? r.first++ : r.second++;
+    for (auto &o : outputs) {
+      if (o->kind == codec->kind && o->kind_index == index)
+        out = o.get();
+    }
+  }
+  bool created = false;
+  if (!out) {
+    out = make_output(this, codec->kind, index);
+    out->encoded = downstream_wants_encoded(out->ghost, *codec);
+    out->active_gen = gen;
+    created = true;
+  }
+
+  Chain chain;
+  chain.gen = gen;
+  GstElement *depay = gst_element_factory_make(codec->depayloader, nullptr);
+  if (g_object_class_find_property(
+          G_OBJECT_GET_CLASS(depay), "request-keyframe"))
+    g_object_set(depay, "request-keyframe", TRUE, nullptr);
+  chain.elements.push_back(depay);
+  if (out->encoded) {
+    if (codec->parser)
+      chain.elements.push_back(
+          gst_element_factory_make(codec->parser, nullptr));
+  } else {
+    chain.elements.push_back(gst_element_factory_make("decodebin", nullptr));
+  }
+  chain.selector_pad = gst_element_request_pad_simple(out->selector, "sink_%u");
+  gst_pad_add_probe(chain.selector_pad,
+      static_cast<GstPadProbeType>(
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      flow_probe, new FlowProbe{this, out, gen},
+      [](gpointer d) { delete static_cast<FlowProbe *>(d); });
+  for (GstElement *e : chain.elements)
+    gst_bin_add(GST_BIN(self), e);
+  for (size_t i = 0; i + 1 < chain.elements.size(); i++)
+    gst_element_link(chain.elements[i], chain.elements[i + 1]);
+  GstElement *last = chain.elements.back();
+  if (out->encoded || chain.elements.size() == 1) {
+    g_autoptr(GstPad) src = gst_element_get_static_pad(last, "src");
+    gst_pad_link(src, chain.selector_pad);
+  } else {
+    g_signal_connect_data(
+        last, "pad-added",
+        G_CALLBACK(+[](GstElement *, GstPad *dpad, gpointer data) {
+          GstPad *selpad = GST_PAD(data);
+          if (gst_pad_is_linked(selpad))
+            return; /* one stream per decodebin */
+          gst_pad_link(dpad, selpad);
+        }),
+        gst_object_ref(chain.selector_pad),
+        [](gpointer d, GClosure *) { gst_object_unref(d); }, GConnectFlags(0));
+  }
+  for (auto it = chain.elements.rbegin(); it != chain.elements.rend(); ++it)
+    gst_element_sync_state_with_parent(*it);
+  {
+    std::lock_guard<std::mutex> g(lock);
+    out->chains.push_back(chain);
+  }
+  g_autoptr(GstPad) depay_sink = gst_element_get_static_pad(depay, "sink");
+  GstPadLinkReturn ret = gst_pad_link(pad, depay_sink);
+  if (ret != GST_PAD_LINK_OK)
+    GST_ELEMENT_WARNING(self, CORE, NEGOTIATION,
+        ("could not link the received %s stream: %s", codec->name,
+            gst_pad_link_get_name(ret)),
+        (nullptr));
+  GST_INFO_OBJECT(self, "connection %u feeds %s (%s, %s)", gen,
+      GST_PAD_NAME(out->ghost), codec->name,
+      out->encoded ? "encoded" : "decoded");
+  if (!created)
+    return;
+  bool all = false;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    all = expected_streams && outputs.size() >= expected_streams
+          && !no_more_pads;
+    if (all)
+      no_more_pads = true;
+  }
+  if (all)
+    gst_element_no_more_pads(GST_ELEMENT(self));
+}
+
+void
+SrcPrivate::set_expected_streams(guint n) {
+  std::lock_guard<std::mutex> g(lock);
+  expected_streams = n;
+}
+
+bool
+SrcPrivate::outputs_switched_to(guint gen) {
+  std::lock_guard<std::mutex> g(lock);
+  bool any = false;
+  for (auto &o : outputs) {
+    for (auto &c : o->chains) {
+      if (c.gen != gen)
+        continue;
+      any = true;
+      if (o->active_gen != gen)
+        return false;
+    }
+  }
+  return any;
+}
+
+void
+SrcPrivate::remove_chains(guint gen) {
+  std::vector<std::pair<Output *, Chain>> gone;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    for (auto &o : outputs) {
+      for (auto it = o->chains.begin(); it != o->chains.end();) {
+        if (it->gen == gen) {
+          gone.emplace_back(o.get(), *it);
+          it = o->chains.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    revealed.erase(gen);
+  }
+  for (auto &[out, chain] : gone)
+    unlink_chain(this, *out, chain);
+}
+
+void
+SrcPrivate::send_eos() {
+  std::vector<GstElement *> heads;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    for (auto &o : outputs) {
+      for (auto &c : o->chains) {
+        if (!c.elements.empty())
+          heads.push_back(GST_ELEMENT(gst_object_ref(c.elements.front())));
+      }
+    }
+  }
+  for (GstElement *e : heads) {
+    g_autoptr(GstPad) sink = gst_element_get_static_pad(e, "sink");
+    gst_pad_send_event(sink, gst_event_new_eos());
+    gst_object_unref(e);
+  }
+}
+
+void
+SrcPrivate::remove_outputs() {
+  std::vector<std::unique_ptr<Output>> outs;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    outs.swap(outputs);
+    revealed.clear();
+    expected_streams = 0;
+    no_more_pads = false;
+  }
+  for (auto &o : outs) {
+    for (auto &c : o->chains)
+      unlink_chain(this, *o, c);
+    gst_element_set_locked_state(o->selector, TRUE);
+    gst_element_set_state(o->selector, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(self), o->selector);
+    gst_pad_set_active(o->ghost, FALSE);
+    gst_element_remove_pad(GST_ELEMENT(self), o->ghost);
+  }
+}
+
+} // namespace gws

@@ -1,0 +1,181 @@
+/* gst-webrtc-session: webrtcsrc's private state, shared by the element
+ * (gws-webrtc-src.cpp: properties, state changes), its sessions
+ * (gws-webrtc-src-sessions.cpp: the producer's session, restarts, the
+ * signaller) and its outputs (gws-webrtc-src-outputs.cpp: the exposed pads
+ * and the switch between connections). Not installed. */
+#pragma once
+
+#include "gws-codecs.h"
+#include "gws-ice.h"
+#include "gws-receive-session.h"
+#include "gws-restart.h"
+#include "gws-session-loop.h"
+#include "gws-signaller-link.h"
+#include "gws-signaller.h"
+#include "gws-webrtc-src.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_src_debug);
+
+#define DEFAULT_URI "ws://127.0.0.1:8443"
+/* Jitterbuffer latency. webrtcbin's 200 ms delays the first frame and every
+ * frame by 200 ms; with 0 a LAN stream starts ~10 ms after connection but
+ * any reordering or jitter becomes a glitch. 50 ms absorbs LAN and Wi-Fi
+ * jitter (a few ms, spikes of tens) and keeps glass-to-glass low. */
+#define DEFAULT_LATENCY_MS 50
+
+enum {
+  SIGNAL_PATH_LOST,
+  SIGNAL_RESTART_SESSION,
+  N_SIGNALS,
+};
+
+extern guint gws_webrtc_src_signals[N_SIGNALS];
+
+namespace gws {
+
+/* One connection's chain into an output: webrtcbin src pad -> depay
+ * [-> parse | -> decodebin] -> the output's input-selector. */
+struct Chain {
+  guint gen = 0;
+  std::vector<GstElement *> elements; /* depay first */
+  GstPad *selector_pad = nullptr;     /* requested from the selector */
+  bool flowing = false;               /* a buffer reached the selector */
+};
+
+/* One exposed stream (video_0, audio_0...). Its ghost pad targets an
+ * input-selector, so a restart switches connections behind a pad that
+ * never changes: same caps when the new decoder's are the same, running
+ * timestamps continue. */
+struct Output {
+  GstPad *ghost = nullptr;
+  GstElement *selector = nullptr;
+  MediaKind kind = MediaKind::Video;
+  guint kind_index = 0; /* video_<kind_index> */
+  bool encoded = false;
+  guint active_gen = 0;
+  std::vector<Chain> chains;
+};
+
+/* Lock order: `lock` is a leaf; nothing is called out with it held. The
+ * sessions and the bin's children change on the session thread, except the
+ * output chains, which are built on the streaming thread that reveals
+ * them. */
+struct SrcPrivate : public ReceiveSession::Host {
+  explicit SrcPrivate(GwsWebRTCSrc *s) : self(s), loop("webrtcsrc") {
+    g_value_init(&video_codecs, GST_TYPE_ARRAY);
+    g_value_init(&audio_codecs, GST_TYPE_ARRAY);
+    g_value_init(&turn_servers, GST_TYPE_ARRAY);
+  }
+  ~SrcPrivate() override {
+    g_value_unset(&video_codecs);
+    g_value_unset(&audio_codecs);
+    g_value_unset(&turn_servers);
+    if (signaller)
+      g_object_unref(signaller);
+  }
+
+  GwsWebRTCSrc *self;
+  std::mutex lock;
+  /* Settings (lock). */
+  std::string uri = DEFAULT_URI;
+  std::string uri_error;
+  GwsSignaller *signaller = nullptr;
+  GValue video_codecs = G_VALUE_INIT;
+  GValue audio_codecs = G_VALUE_INIT;
+  GValue turn_servers = G_VALUE_INIT;
+  guint latency = DEFAULT_LATENCY_MS;
+  IceConfig ice;
+  RestartSettings restart;
+  /* Outputs (lock). */
+  std::vector<std::unique_ptr<Output>> outputs;
+  /* Streams each connection revealed so far, per kind: connection ->
+   * {video, audio} (lock). */
+  std::map<guint, std::pair<guint, guint>> revealed;
+  guint expected_streams = 0; /* 0: not known yet */
+  bool no_more_pads = false;
+
+  SessionLoop loop;
+  SignallerLink link;
+  guint ticker = 0;
+  /* Session thread only. */
+  bool accepting = false;
+  std::unique_ptr<ReceiveSession> session; /* the live connection */
+  std::unique_ptr<ReceiveSession> pending; /* a restart's new connection */
+  bool pending_ours = false;
+  std::unique_ptr<ReceiveSession> retiring; /* replaced, closing */
+  gint64 retire_at_us = 0;
+  guint next_gen = 1;
+  RestartTracker restart_state;
+
+  GwsSignaller *ref_signaller() {
+    std::lock_guard<std::mutex> g(lock);
+    return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
+  }
+  bool signaller_wants_our_offer();
+  ReceiveSession *find(const std::string &id, guint gen) {
+    for (auto *c : {session.get(), pending.get(), retiring.get()}) {
+      if (c && c->id() == id && c->gen() == gen)
+        return c;
+    }
+    return nullptr;
+  }
+
+  /* ReceiveSession::Host */
+  GstBin *bin() override { return GST_BIN(self); }
+  void send_sdp(
+      const std::string &id, const GstWebRTCSessionDescription *desc) override;
+  void send_ice(const std::string &id, guint mline,
+      const std::string &candidate) override;
+  void with_connection(const std::string &id, guint gen,
+      std::function<void(ReceiveSession &)> fn) override {
+    loop.post([this, id, gen, fn]() {
+      if (ReceiveSession *c = find(id, gen))
+        fn(*c);
+    });
+  }
+  void fail_connection(
+      const std::string &id, guint gen, const std::string &reason) override {
+    loop.post(
+        [this, id, gen, reason]() { on_connection_failed(id, gen, reason); });
+  }
+  void on_stream_pad(guint gen, GstPad *pad) override;
+  void set_expected_streams(guint n) override;
+
+  /* Session thread (gws-webrtc-src-sessions.cpp). */
+  void start_session(const std::string &id, const std::string &peer);
+  void end_session(
+      const std::string &id, const std::string &reason, bool tell_remote);
+  std::unique_ptr<ReceiveSession> make_connection(const std::string &id,
+      const std::string &peer, guint gen, std::string *error);
+  void close_connection(std::unique_ptr<ReceiveSession> conn);
+  void on_connection_failed(
+      const std::string &id, guint gen, const std::string &reason);
+  void on_description(const std::string &id, DescPtr desc);
+  void on_candidate(
+      const std::string &id, guint mline, const std::string &candidate);
+  bool start_restart(const char *reason);
+  void restart_failed(const std::string &why, gint64 now);
+  void on_output_flowing(guint gen);
+  void tick();
+  GstStructure *make_stats();
+
+  /* Outputs (gws-webrtc-src-outputs.cpp). */
+  void send_eos();
+  void remove_outputs();
+  /* Removes connection @gen's chains (session thread). */
+  void remove_chains(guint gen);
+  /* Every output that connection @gen feeds has switched to it. */
+  bool outputs_switched_to(guint gen);
+
+  /* Any thread. */
+  void start_signaller();
+  void stop_signaller();
+};
+
+} // namespace gws
