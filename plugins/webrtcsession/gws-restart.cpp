@@ -31,6 +31,19 @@ restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
           1, 1000, 3, rw));
 }
 
+bool
+signaller_carries_restarts(GObject *signaller) {
+  if (!signaller)
+    return false;
+  GParamSpec *spec = g_object_class_find_property(
+      G_OBJECT_GET_CLASS(signaller), "session-restarts");
+  if (!spec || spec->value_type != G_TYPE_BOOLEAN)
+    return false;
+  gboolean yes = FALSE;
+  g_object_get(signaller, "session-restarts", &yes, nullptr);
+  return yes;
+}
+
 guint
 RestartTracker::begin_attempt(gint64 now_us) {
   started_us = now_us;

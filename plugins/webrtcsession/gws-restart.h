@@ -33,6 +33,11 @@ constexpr guint kHeartbeatRtcpIntervalMs = 250;
 void restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
     guint prop_auto_restart, guint prop_max_failures);
 
+/* TRUE when @signaller's protocol carries restarts: its class has a boolean
+ * "session-restarts" property that is TRUE (the relay protocol's does;
+ * WHIP and WHEP cannot). */
+bool signaller_carries_restarts(GObject *signaller);
+
 class RestartTracker {
  public:
   enum class Path { Ok, Lost, Restarting };

@@ -243,6 +243,15 @@ SinkPrivate::start_restart(const std::string &id, const char *reason) {
         s.pending ? "one is under way" : "rate limit or not negotiated");
     return false;
   }
+  GwsSignaller *sig = ref_signaller();
+  bool carries = signaller_carries_restarts(G_OBJECT(sig));
+  if (sig)
+    g_object_unref(sig);
+  if (!carries) {
+    GST_INFO_OBJECT(
+        self, "session %s: the signaller cannot carry a restart", id.c_str());
+    return false;
+  }
   std::string error;
   auto conn
       = make_connection(id, s.peer, s.next_gen++, s.current.get(), &error);

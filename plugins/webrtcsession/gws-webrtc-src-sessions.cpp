@@ -154,6 +154,14 @@ SrcPrivate::start_restart(const char *reason) {
         pending ? "one is under way" : "rate limit or not negotiated");
     return false;
   }
+  GwsSignaller *sig = ref_signaller();
+  bool carries = signaller_carries_restarts(G_OBJECT(sig));
+  if (sig)
+    g_object_unref(sig);
+  if (!carries) {
+    GST_INFO_OBJECT(self, "the signaller cannot carry a restart");
+    return false;
+  }
   const std::string id = session->id();
   std::vector<MediaKind> kinds = session->kinds();
   std::string error;

@@ -67,6 +67,7 @@ enum {
   PROP_RECONNECT_MIN_BACKOFF,
   PROP_RECONNECT_MAX_BACKOFF,
   PROP_KEEPALIVE_INTERVAL,
+  PROP_SESSION_RESTARTS,
 };
 
 /* What the properties hold. */
@@ -1364,6 +1365,9 @@ gws_ws_signaller_get_property(
     case PROP_KEEPALIVE_INTERVAL:
       g_value_set_uint(value, s.keepalive_s);
       break;
+    case PROP_SESSION_RESTARTS:
+      g_value_set_boolean(value, TRUE);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1488,6 +1492,13 @@ gws_ws_signaller_class_init(GwsWsSignallerClass *klass) {
           "an answer the relay counts as gone and the signaller reconnects "
           "(0: no pings, rely on TCP)",
           0, 3600, kDefaultKeepaliveSeconds, rw));
+  g_object_class_install_property(gobject_class, PROP_SESSION_RESTARTS,
+      g_param_spec_boolean("session-restarts", "Session restarts",
+          "TRUE: this protocol carries session restarts (a new offer in a "
+          "running session, docs/protocol.md); the elements restart only "
+          "through signallers that say so",
+          TRUE,
+          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 }
 
 GwsSignaller *
