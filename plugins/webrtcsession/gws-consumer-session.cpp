@@ -4,6 +4,7 @@
 
 #include "gws-promise.h"
 #include "gws-restart.h"
+#include "gws-webrtcbin-events.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
@@ -18,18 +19,6 @@ GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_sink_debug);
 namespace gws {
 
 namespace {
-
-/* What a webrtcbin signal handler needs to find its session again. */
-struct SessionRef {
-  ConsumerSession::Host *host;
-  std::string id;
-  guint gen;
-};
-
-void
-free_session_ref(gpointer data, GClosure *) {
-  delete static_cast<SessionRef *>(data);
-}
 
 /* A promise whose outcome is handed to @fn on the session thread, if the
  * session still exists then. */
@@ -119,66 +108,38 @@ ConsumerSession::~ConsumerSession() {
 
 bool
 ConsumerSession::prepare(const IceConfig &ice, GError **error) {
-  std::string name = "webrtcbin-" + id_;
-  if (gen_)
-    name += "-" + std::to_string(gen_);
-  webrtc_ = make_webrtcbin(name.c_str(), ice, error);
+  webrtc_ = make_webrtcbin(webrtcbin_name(id_, gen_).c_str(), ice, error);
   if (!webrtc_)
     return false;
   gst_object_ref_sink(webrtc_);
   monitor_ = PathMonitor::attach(webrtc_, kHeartbeatRtcpIntervalMs);
 
-  g_signal_connect_data(webrtc_, "on-ice-candidate",
-      G_CALLBACK(+[](GstElement *, guint mline, gchar *cand, gpointer data) {
-        auto *ref = static_cast<SessionRef *>(data);
-        std::string candidate = cand ? cand : "";
-        ref->host->with_connection(
-            ref->id, ref->gen, [mline, candidate](ConsumerSession &s) {
-              s.host_.send_ice(s.id_, mline, candidate);
-            });
-      }),
-      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
-  /* webrtcbin 1.22 never emits an empty candidate: report gathering
-   * complete ourselves (send_ice with "" means add_ice(NULL)), so protocols
-   * that need every candidate at once (WHIP/WHEP servers, a non-trickle
-   * client) need not wait for a timeout. webrtcbin updates this state on
-   * the same thread, after it emitted the last candidate. */
-  g_signal_connect_data(webrtc_, "notify::ice-gathering-state",
-      G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
-        auto *ref = static_cast<SessionRef *>(data);
-        GstWebRTCICEGatheringState state;
-        g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
-        if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
-          return;
-        ref->host->with_connection(ref->id, ref->gen, [](ConsumerSession &s) {
-          s.host_.send_ice(s.id_, 0, std::string());
-        });
-      }),
-      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
-  g_signal_connect_data(webrtc_, "notify::connection-state",
-      G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
-        auto *ref = static_cast<SessionRef *>(data);
-        GstWebRTCPeerConnectionState state;
-        g_object_get(webrtc, "connection-state", &state, nullptr);
-        GST_DEBUG_OBJECT(webrtc, "connection state %d", state);
-        if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
-          ref->host->fail_connection(
-              ref->id, ref->gen, "the WebRTC connection failed");
-        } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
-          /* Whatever was sent before DTLS was up is lost: ask for a key
-           * frame now so the consumer can start decoding at once. */
-          ref->host->with_connection(ref->id, ref->gen, [](ConsumerSession &s) {
-            GST_INFO(
-                "session %s connection %u connected", s.id_.c_str(), s.gen_);
-            s.connected_ = true;
-            for (size_t i = 0; i < s.streams_.size(); i++) {
-              if (s.streams_[i].output)
-                s.host_.request_keyframe(i, *s.streams_[i].codec);
-            }
-          });
+  Host *host = &host_;
+  std::string id = id_;
+  guint gen = gen_;
+  WebrtcbinEvents events;
+  events.candidate = [host, id, gen](guint mline, const std::string &cand) {
+    host->with_connection(id, gen, [mline, cand](ConsumerSession &s) {
+      s.host_.send_ice(s.id_, mline, cand);
+    });
+  };
+  events.state = [host, id, gen](GstWebRTCPeerConnectionState state) {
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+      host->fail_connection(id, gen, "the WebRTC connection failed");
+    } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+      /* Whatever was sent before DTLS was up is lost: ask for a key frame
+       * now so the consumer can start decoding at once. */
+      host->with_connection(id, gen, [](ConsumerSession &s) {
+        GST_INFO("session %s connection %u connected", s.id_.c_str(), s.gen_);
+        s.connected_ = true;
+        for (size_t i = 0; i < s.streams_.size(); i++) {
+          if (s.streams_[i].output)
+            s.host_.request_keyframe(i, *s.streams_[i].codec);
         }
-      }),
-      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
+      });
+    }
+  };
+  watch_webrtcbin(webrtc_, std::move(events));
   return true;
 }
 

@@ -2,6 +2,7 @@
 #include "gws-receive-session.h"
 
 #include "gws-restart.h"
+#include "gws-webrtcbin-events.h"
 
 #include <gst/sdp/sdp.h>
 
@@ -11,17 +12,6 @@ GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_src_debug);
 namespace gws {
 
 namespace {
-
-struct SessionRef {
-  ReceiveSession::Host *host;
-  std::string id;
-  guint gen;
-};
-
-void
-free_session_ref(gpointer data, GClosure *) {
-  delete static_cast<SessionRef *>(data);
-}
 
 GstPromise *
 session_promise(ReceiveSession::Host *host, const std::string &id, guint gen,
@@ -55,61 +45,28 @@ ReceiveSession::~ReceiveSession() {
 bool
 ReceiveSession::prepare(
     const IceConfig &ice, guint latency_ms, GError **error) {
-  std::string name = "webrtcbin-" + id_;
-  if (gen_)
-    name += "-" + std::to_string(gen_);
-  webrtc_ = make_webrtcbin(name.c_str(), ice, error);
+  webrtc_ = make_webrtcbin(webrtcbin_name(id_, gen_).c_str(), ice, error);
   if (!webrtc_)
     return false;
   gst_object_ref_sink(webrtc_);
   monitor_ = PathMonitor::attach(webrtc_, kHeartbeatRtcpIntervalMs);
   g_object_set(webrtc_, "latency", latency_ms, nullptr);
 
-  g_signal_connect_data(webrtc_, "on-ice-candidate",
-      G_CALLBACK(+[](GstElement *, guint mline, gchar *cand, gpointer data) {
-        auto *ref = static_cast<SessionRef *>(data);
-        std::string candidate = cand ? cand : "";
-        ref->host->with_connection(
-            ref->id, ref->gen, [mline, candidate](ReceiveSession &s) {
-              s.host_.send_ice(s.id_, mline, candidate);
-            });
-      }),
-      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
-  /* webrtcbin 1.22 never emits an empty candidate: report gathering
-   * complete ourselves (send_ice with "" means add_ice(NULL)), so protocols
-   * that need every candidate at once (WHIP/WHEP servers, a non-trickle
-   * client) need not wait for a timeout. webrtcbin updates this state on
-   * the same thread, after it emitted the last candidate. */
-  g_signal_connect_data(webrtc_, "notify::ice-gathering-state",
-      G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
-        auto *ref = static_cast<SessionRef *>(data);
-        GstWebRTCICEGatheringState state;
-        g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
-        if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
-          return;
-        ref->host->with_connection(ref->id, ref->gen, [](ReceiveSession &s) {
-          s.host_.send_ice(s.id_, 0, std::string());
-        });
-      }),
-      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
-  g_signal_connect_data(webrtc_, "notify::connection-state",
-      G_CALLBACK(+[](GstElement *webrtc, GParamSpec *, gpointer data) {
-        auto *ref = static_cast<SessionRef *>(data);
-        GstWebRTCPeerConnectionState state;
-        g_object_get(webrtc, "connection-state", &state, nullptr);
-        GST_DEBUG_OBJECT(webrtc, "connection state %d", state);
-        if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
-          ref->host->fail_connection(
-              ref->id, ref->gen, "the WebRTC connection failed");
-      }),
-      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
-  g_signal_connect_data(webrtc_, "pad-added",
-      G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer data) {
-        auto *ref = static_cast<SessionRef *>(data);
-        if (GST_PAD_DIRECTION(pad) == GST_PAD_SRC)
-          ref->host->on_stream_pad(ref->gen, pad);
-      }),
-      new SessionRef{&host_, id_, gen_}, free_session_ref, GConnectFlags(0));
+  Host *host = &host_;
+  std::string id = id_;
+  guint gen = gen_;
+  WebrtcbinEvents events;
+  events.candidate = [host, id, gen](guint mline, const std::string &cand) {
+    host->with_connection(id, gen, [mline, cand](ReceiveSession &s) {
+      s.host_.send_ice(s.id_, mline, cand);
+    });
+  };
+  events.state = [host, id, gen](GstWebRTCPeerConnectionState state) {
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
+      host->fail_connection(id, gen, "the WebRTC connection failed");
+  };
+  events.src_pad = [host, gen](GstPad *pad) { host->on_stream_pad(gen, pad); };
+  watch_webrtcbin(webrtc_, std::move(events));
 
   gst_bin_add(host_.bin(), webrtc_);
   gst_element_sync_state_with_parent(webrtc_);

@@ -84,6 +84,32 @@ path_state_name(RestartTracker::Path path) {
   return "ok";
 }
 
+bool
+check_path(GstElement *element, guint path_lost_signal,
+    const std::string &session_id, RestartTracker &tracker,
+    const PathMonitor &monitor, const RestartSettings &settings,
+    gint64 now_us) {
+  /* Nothing to judge before the first packet or with detection off. */
+  if (settings.path_timeout_ms == 0 || monitor.packets() == 0)
+    return false;
+  guint64 silence = monitor.silence_ms(now_us);
+  if (silence < monitor.threshold_ms(settings.path_timeout_ms)) {
+    if (tracker.path == RestartTracker::Path::Lost)
+      tracker.path = RestartTracker::Path::Ok; /* it came back by itself */
+    return false;
+  }
+  if (tracker.path == RestartTracker::Path::Ok) {
+    tracker.path = RestartTracker::Path::Lost;
+    GST_WARNING_OBJECT(element,
+        "session %s: path lost (nothing received for %" G_GUINT64_FORMAT " ms)",
+        session_id.c_str(), silence);
+    post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
+        G_TYPE_UINT64, silence, nullptr);
+    g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
+  }
+  return settings.auto_restart && tracker.may_attempt(now_us);
+}
+
 void
 post_restart_message(GstElement *element, const char *name,
     const std::string &session_id, const char *first_field, ...) {

@@ -13,6 +13,8 @@
  * See docs/protocol.md (restart on the wire) and docs/elements.md. */
 #pragma once
 
+#include "gws-path-monitor.h"
+
 #include <gst/gst.h>
 
 #include <string>
@@ -61,6 +63,15 @@ class RestartTracker {
 };
 
 const char *path_state_name(RestartTracker::Path path);
+
+/* Checks a live connection's path (session thread, from the element's
+ * tick): updates @tracker's path state; on the first tick of a loss it
+ * reports it (a warning, the `gws-path-lost` message and the element's
+ * "path-lost" signal @path_lost_signal). Returns TRUE when a restart should
+ * be attempted now. */
+bool check_path(GstElement *element, guint path_lost_signal,
+    const std::string &session_id, RestartTracker &tracker,
+    const PathMonitor &monitor, const RestartSettings &settings, gint64 now_us);
 
 /* Posts an element message @name with session-id and the given fields
  * (NULL-terminated, as gst_structure_new). */

@@ -427,28 +427,10 @@ SinkPrivate::tick() {
       }
       continue;
     }
-    if (!s.current || cfg.path_timeout_ms == 0
-        || s.current->monitor().packets() == 0)
-      continue;
-    guint64 silence = s.current->monitor().silence_ms(now);
-    guint64 limit = s.current->monitor().threshold_ms(cfg.path_timeout_ms);
-    if (silence < limit) {
-      if (s.restart.path == RestartTracker::Path::Lost)
-        s.restart.path = RestartTracker::Path::Ok;
-      continue;
-    }
-    if (s.restart.path == RestartTracker::Path::Ok) {
-      s.restart.path = RestartTracker::Path::Lost;
-      GST_WARNING_OBJECT(self,
-          "session %s: path lost (nothing received for %" G_GUINT64_FORMAT
-          " ms)",
-          id.c_str(), silence);
-      post_restart_message(GST_ELEMENT(self), "gws-path-lost", id, "silence-ms",
-          G_TYPE_UINT64, silence, nullptr);
-      g_signal_emit(self, gws_webrtc_sink_signals[SIGNAL_PATH_LOST], 0,
-          id.c_str(), silence);
-    }
-    if (cfg.auto_restart && s.restart.may_attempt(now))
+    if (s.current
+        && check_path(GST_ELEMENT(self),
+            gws_webrtc_sink_signals[SIGNAL_PATH_LOST], id, s.restart,
+            s.current->monitor(), cfg, now))
       to_restart.emplace_back(id, "path-lost");
   }
   for (const auto &[id, reason] : to_restart)

@@ -341,27 +341,8 @@ SrcPrivate::tick() {
     }
     return;
   }
-  if (cfg.path_timeout_ms == 0 || session->monitor().packets() == 0)
-    return;
-  guint64 silence = session->monitor().silence_ms(now);
-  guint64 limit = session->monitor().threshold_ms(cfg.path_timeout_ms);
-  if (silence < limit) {
-    if (restart_state.path == RestartTracker::Path::Lost)
-      restart_state.path = RestartTracker::Path::Ok;
-    return;
-  }
-  std::string id = session->id();
-  if (restart_state.path == RestartTracker::Path::Ok) {
-    restart_state.path = RestartTracker::Path::Lost;
-    GST_WARNING_OBJECT(self,
-        "session %s: path lost (nothing received for %" G_GUINT64_FORMAT " ms)",
-        id.c_str(), silence);
-    post_restart_message(GST_ELEMENT(self), "gws-path-lost", id, "silence-ms",
-        G_TYPE_UINT64, silence, nullptr);
-    g_signal_emit(
-        self, gws_webrtc_src_signals[SIGNAL_PATH_LOST], 0, id.c_str(), silence);
-  }
-  if (cfg.auto_restart && restart_state.may_attempt(now))
+  if (check_path(GST_ELEMENT(self), gws_webrtc_src_signals[SIGNAL_PATH_LOST],
+          session->id(), restart_state, session->monitor(), cfg, now))
     start_restart("path-lost");
 }
 
