@@ -6,6 +6,7 @@
 
 #include "gws-codecs.h"
 #include "gws-consumer-session.h"
+#include "gws-element-settings.h"
 #include "gws-encoder-branch.h"
 #include "gws-ice.h"
 #include "gws-restart.h"
@@ -21,8 +22,6 @@
 #include <vector>
 
 GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_sink_debug);
-
-#define DEFAULT_URI "ws://127.0.0.1:8443"
 
 enum {
   SIGNAL_CONSUMER_ADDED,
@@ -89,36 +88,17 @@ struct SinkSession {
 /* Lock order: `lock` is a leaf. Nothing is called out (signaller, GStreamer
  * element or pad operations, signal emission) with it held. Sessions,
  * branches and bin children change only on the session thread. */
-struct SinkPrivate : public ConsumerSession::Host {
-  explicit SinkPrivate(GwsWebRTCSink *s) : self(s), loop("webrtcsink") {
-    g_value_init(&video_codecs, GST_TYPE_ARRAY);
-    g_value_init(&audio_codecs, GST_TYPE_ARRAY);
-    g_value_init(&turn_servers, GST_TYPE_ARRAY);
-  }
-  ~SinkPrivate() override {
-    g_value_unset(&video_codecs);
-    g_value_unset(&audio_codecs);
-    g_value_unset(&turn_servers);
-    if (signaller)
-      g_object_unref(signaller);
-  }
+struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
+  explicit SinkPrivate(GwsWebRTCSink *s)
+      : ElementSettings(GWS_SIGNALLER_ROLE_PRODUCER), self(s),
+        loop("webrtcsink") {}
 
   GwsWebRTCSink *self;
-  std::mutex lock;
-  /* Settings (lock). */
-  std::string uri = DEFAULT_URI;
-  std::string uri_error;
-  GwsSignaller *signaller = nullptr;
-  GValue video_codecs = G_VALUE_INIT;
-  GValue audio_codecs = G_VALUE_INIT;
-  GValue turn_servers = G_VALUE_INIT;
-  IceConfig ice;
   /* Inputs (lock for the vector and the guarded fields). */
   std::vector<std::shared_ptr<InputStream>> streams;
   guint next_video = 0;
   guint next_audio = 0;
   int next_pt = 96;
-  RestartSettings restart;
   /* webrtcbin (or output queue) -> session id and connection, to route
    * child messages (lock). */
   std::map<GstElement *, std::pair<std::string, guint>> webrtcbins;
@@ -134,10 +114,6 @@ struct SinkPrivate : public ConsumerSession::Host {
   guint restart_max_failures() {
     std::lock_guard<std::mutex> g(lock);
     return restart.max_failures;
-  }
-  GwsSignaller *ref_signaller() {
-    std::lock_guard<std::mutex> g(lock);
-    return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
   }
 
   /* ConsumerSession::Host */

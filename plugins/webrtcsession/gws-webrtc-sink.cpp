@@ -57,21 +57,6 @@ GST_DEBUG_CATEGORY(gws_webrtc_sink_debug);
 
 using namespace gws;
 
-enum {
-  PROP_0,
-  PROP_URI,
-  PROP_SIGNALLER,
-  PROP_VIDEO_CODECS,
-  PROP_AUDIO_CODECS,
-  PROP_ICE_ADDRESSES,
-  PROP_STUN_SERVER,
-  PROP_TURN_SERVERS,
-  PROP_STATS,
-  PROP_PATH_TIMEOUT,
-  PROP_AUTO_RESTART,
-  PROP_MAX_RESTART_FAILURES,
-};
-
 guint gws_webrtc_sink_signals[N_SIGNALS];
 
 static GstStaticPadTemplate video_template
@@ -98,12 +83,9 @@ PRIV(GwsWebRTCSink *self) {
   return self->priv;
 }
 
-static void gws_webrtc_sink_child_proxy_init(GstChildProxyInterface *iface);
-
 #define gws_webrtc_sink_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE(GwsWebRTCSink, gws_webrtc_sink, GST_TYPE_BIN,
-    G_IMPLEMENT_INTERFACE(
-        GST_TYPE_CHILD_PROXY, gws_webrtc_sink_child_proxy_init));
+    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE(
     webrtcsink, "webrtcsink", GST_RANK_NONE, GWS_TYPE_WEBRTC_SINK);
 
@@ -263,19 +245,10 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY: {
-      std::string uri_error;
-      bool have;
-      {
-        std::lock_guard<std::mutex> g(priv->lock);
-        have = priv->signaller != nullptr;
-        uri_error = priv->uri_error;
-      }
-      if (!have) {
-        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-            ("no signaller: %s", uri_error.empty()
-                                     ? "set the uri or signaller property"
-                                     : uri_error.c_str()),
-            (nullptr));
+      std::string missing = priv->missing_signaller_reason();
+      if (!missing.empty()) {
+        GST_ELEMENT_ERROR(
+            self, RESOURCE, SETTINGS, ("%s", missing.c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
       priv->loop.start();
@@ -355,167 +328,25 @@ gws_webrtc_sink_handle_message(GstBin *bin, GstMessage *msg) {
 /* ---- GObject ---- */
 
 static void
-set_signaller_locked(SinkPrivate *priv, GwsSignaller *sig) {
-  if (priv->signaller)
-    g_object_unref(priv->signaller);
-  priv->signaller = sig;
-}
-
-static void
 gws_webrtc_sink_set_property(
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
-  auto *self = GWS_WEBRTC_SINK(object);
-  SinkPrivate *priv = PRIV(self);
-
-  switch (prop_id) {
-    case PROP_URI: {
-      const gchar *uri = g_value_get_string(value);
-      GError *err = nullptr;
-      GwsSignaller *sig = uri ? gws_signaller_new_for_uri(
-                              uri, GWS_SIGNALLER_ROLE_PRODUCER, &err)
-                              : nullptr;
-      {
-        std::lock_guard<std::mutex> g(priv->lock);
-        priv->uri = uri ? uri : "";
-        priv->uri_error
-            = err ? std::string("uri ") + (uri ? uri : "") + ": " + err->message
-                  : std::string();
-        set_signaller_locked(priv, sig);
-      }
-      if (err) {
-        GST_WARNING_OBJECT(self, "%s", err->message);
-        g_clear_error(&err);
-      }
-      g_object_notify(object, "signaller");
-      break;
-    }
-    case PROP_SIGNALLER: {
-      GObject *obj = G_OBJECT(g_value_dup_object(value));
-      std::lock_guard<std::mutex> g(priv->lock);
-      set_signaller_locked(priv, obj ? GWS_SIGNALLER(obj) : nullptr);
-      priv->uri_error.clear();
-      break;
-    }
-    case PROP_VIDEO_CODECS:
-    case PROP_AUDIO_CODECS: {
-      MediaKind kind
-          = prop_id == PROP_VIDEO_CODECS ? MediaKind::Video : MediaKind::Audio;
-      std::vector<std::string> rejected;
-      codecs_from_value(value, kind, &rejected);
-      for (const auto &r : rejected)
-        GST_WARNING_OBJECT(self, "ignoring unknown %s codec '%s'",
-            media_kind_name(kind), r.c_str());
-      std::lock_guard<std::mutex> g(priv->lock);
-      g_value_copy(value, prop_id == PROP_VIDEO_CODECS ? &priv->video_codecs
-                                                       : &priv->audio_codecs);
-      break;
-    }
-    case PROP_ICE_ADDRESSES: {
-      std::lock_guard<std::mutex> g(priv->lock);
-      priv->ice.addresses = split_addresses(g_value_get_string(value));
-      break;
-    }
-    case PROP_STUN_SERVER: {
-      const gchar *s = g_value_get_string(value);
-      std::lock_guard<std::mutex> g(priv->lock);
-      priv->ice.stun_server = s ? s : "";
-      break;
-    }
-    case PROP_TURN_SERVERS: {
-      std::lock_guard<std::mutex> g(priv->lock);
-      g_value_copy(value, &priv->turn_servers);
-      priv->ice.turn_servers.clear();
-      for (guint i = 0; i < gst_value_array_get_size(value); i++) {
-        const GValue *v = gst_value_array_get_value(value, i);
-        if (G_VALUE_HOLDS_STRING(v) && g_value_get_string(v))
-          priv->ice.turn_servers.emplace_back(g_value_get_string(v));
-      }
-      break;
-    }
-    case PROP_PATH_TIMEOUT: {
-      std::lock_guard<std::mutex> g(priv->lock);
-      priv->restart.path_timeout_ms = g_value_get_uint(value);
-      break;
-    }
-    case PROP_AUTO_RESTART: {
-      std::lock_guard<std::mutex> g(priv->lock);
-      priv->restart.auto_restart = g_value_get_boolean(value);
-      break;
-    }
-    case PROP_MAX_RESTART_FAILURES: {
-      std::lock_guard<std::mutex> g(priv->lock);
-      priv->restart.max_failures = g_value_get_uint(value);
-      break;
-    }
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
-  }
+  SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
+  if (!priv->set_common(object, prop_id, value))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
 static void
 gws_webrtc_sink_get_property(
     GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
-  auto *self = GWS_WEBRTC_SINK(object);
-  SinkPrivate *priv = PRIV(self);
-
+  SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
   if (prop_id == PROP_STATS) {
     GstStructure *st = nullptr;
     priv->loop.run_sync([&]() { st = priv->make_stats(); });
     g_value_take_boxed(value, st);
     return;
   }
-  if (prop_id == PROP_URI) {
-    /* The signaller's own uri, which signaller::uri may have changed. */
-    GwsSignaller *sig = priv->ref_signaller();
-    gchar *uri = nullptr;
-    if (sig && g_object_class_find_property(G_OBJECT_GET_CLASS(sig), "uri"))
-      g_object_get(sig, "uri", &uri, nullptr);
-    if (sig)
-      g_object_unref(sig);
-    if (uri) {
-      g_value_take_string(value, uri);
-    } else {
-      std::lock_guard<std::mutex> g(priv->lock);
-      g_value_set_string(value, priv->uri.c_str());
-    }
-    return;
-  }
-  std::lock_guard<std::mutex> g(priv->lock);
-  switch (prop_id) {
-    case PROP_SIGNALLER:
-      g_value_set_object(value, priv->signaller);
-      break;
-    case PROP_VIDEO_CODECS:
-      g_value_copy(&priv->video_codecs, value);
-      break;
-    case PROP_AUDIO_CODECS:
-      g_value_copy(&priv->audio_codecs, value);
-      break;
-    case PROP_ICE_ADDRESSES:
-      g_value_set_string(value, join_addresses(priv->ice.addresses).c_str());
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string(value, priv->ice.stun_server.empty()
-                                    ? nullptr
-                                    : priv->ice.stun_server.c_str());
-      break;
-    case PROP_TURN_SERVERS:
-      g_value_copy(&priv->turn_servers, value);
-      break;
-    case PROP_PATH_TIMEOUT:
-      g_value_set_uint(value, priv->restart.path_timeout_ms);
-      break;
-    case PROP_AUTO_RESTART:
-      g_value_set_boolean(value, priv->restart.auto_restart);
-      break;
-    case PROP_MAX_RESTART_FAILURES:
-      g_value_set_uint(value, priv->restart.max_failures);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
-  }
+  if (!priv->get_common(prop_id, value))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
 static void
@@ -529,46 +360,7 @@ gws_webrtc_sink_finalize(GObject *object) {
 static void
 gws_webrtc_sink_init(GwsWebRTCSink *self) {
   self->priv = new SinkPrivate(self);
-  GError *err = nullptr;
-  self->priv->signaller = gws_signaller_new_for_uri(
-      DEFAULT_URI, GWS_SIGNALLER_ROLE_PRODUCER, &err);
-  if (err) {
-    self->priv->uri_error = err->message;
-    g_clear_error(&err);
-  }
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
-}
-
-/* ---- GstChildProxy: "signaller::prop=value" ---- */
-
-static GObject *
-child_proxy_get_child_by_name(GstChildProxy *proxy, const gchar *name) {
-  SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(proxy));
-  if (g_strcmp0(name, "signaller") != 0)
-    return nullptr;
-  GwsSignaller *sig = priv->ref_signaller();
-  return sig ? G_OBJECT(sig) : nullptr;
-}
-
-static GObject *
-child_proxy_get_child_by_index(GstChildProxy *proxy, guint index) {
-  if (index != 0)
-    return nullptr;
-  return child_proxy_get_child_by_name(proxy, "signaller");
-}
-
-static guint
-child_proxy_get_children_count(GstChildProxy *proxy) {
-  SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(proxy));
-  std::lock_guard<std::mutex> g(priv->lock);
-  return priv->signaller ? 1 : 0;
-}
-
-static void
-gws_webrtc_sink_child_proxy_init(GstChildProxyInterface *iface) {
-  iface->get_child_by_name = child_proxy_get_child_by_name;
-  iface->get_child_by_index = child_proxy_get_child_by_index;
-  iface->get_children_count = child_proxy_get_children_count;
 }
 
 static gboolean
@@ -595,78 +387,37 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GstBinClass *bin_class = GST_BIN_CLASS(klass);
-  const auto rw = static_cast<GParamFlags>(
-      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-  /* ICE settings may change while running, as setConfiguration() before an
-   * ICE restart: they apply to the next connection (a restart). */
-  const auto rw_live = static_cast<GParamFlags>(
-      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
-
   gobject_class->set_property = gws_webrtc_sink_set_property;
   gobject_class->get_property = gws_webrtc_sink_get_property;
   gobject_class->finalize = gws_webrtc_sink_finalize;
 
-  g_object_class_install_property(gobject_class, PROP_URI,
-      g_param_spec_string("uri", "Signalling URI",
+  install_common_properties(gobject_class,
+      {
+          /* uri */
           "Where to publish. The scheme picks the signaller: ws:// or wss:// "
           "use our relay protocol; ?peer-id=NAME claims the producer id NAME "
           "(e.g. ws://127.0.0.1:8443/?peer-id=cam1). Setting it replaces the "
           "signaller, so set it before any signaller::property",
-          DEFAULT_URI, rw));
-  g_object_class_install_property(gobject_class, PROP_SIGNALLER,
-      g_param_spec_object("signaller", "Signaller",
+          /* signaller */
           "The object implementing GwsSignaller that finds consumers and "
           "carries SDP and ICE (made from uri unless set; its properties are "
           "reachable as signaller::NAME)",
-          GWS_TYPE_SIGNALLER, rw));
-  g_object_class_install_property(gobject_class, PROP_VIDEO_CODECS,
-      gst_param_spec_array("video-codecs", "Video codecs",
+          /* video-codecs */
           "Video codecs to offer for raw input, in order of preference, "
           "e.g. \"<H264,VP8>\" (VP8, H264, VP9). Empty: every codec with an "
           "installed encoder, best encoder rank first (VP8, H264, VP9 on a "
           "stock install). Pre-encoded input is sent only if its codec is "
           "listed or the list is empty",
-          g_param_spec_string("codec", "Codec", "A video codec name", nullptr,
-              static_cast<GParamFlags>(
-                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
-          rw));
-  g_object_class_install_property(gobject_class, PROP_AUDIO_CODECS,
-      gst_param_spec_array("audio-codecs", "Audio codecs",
+          /* audio-codecs */
           "Audio codecs to offer for raw input, in order of preference, "
           "e.g. \"<OPUS>\". Empty: every codec with an installed encoder",
-          g_param_spec_string("codec", "Codec", "An audio codec name", nullptr,
-              static_cast<GParamFlags>(
-                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
-          rw));
-  g_object_class_install_property(gobject_class, PROP_ICE_ADDRESSES,
-      g_param_spec_string("ice-addresses", "ICE addresses",
-          "Comma-separated local IP addresses ICE may use, e.g. "
-          "\"192.168.1.10\" on a multi-homed box or \"127.0.0.1\" for "
-          "loopback (which ICE skips unless listed). Empty: all interfaces",
-          nullptr, rw_live));
-  g_object_class_install_property(gobject_class, PROP_STUN_SERVER,
-      g_param_spec_string("stun-server", "STUN server",
-          "STUN server as stun://host:port. None by default: nothing is "
-          "contacted on the internet unless configured",
-          nullptr, rw_live));
-  g_object_class_install_property(gobject_class, PROP_TURN_SERVERS,
-      gst_param_spec_array("turn-servers", "TURN servers",
-          "TURN servers as turn(s)://user:password@host:port, e.g. "
-          "\"<\\\"turn://u:p@turn.lan:3478\\\">\". None by default",
-          g_param_spec_string("turn-server", "TURN server", "A TURN URI",
-              nullptr,
-              static_cast<GParamFlags>(
-                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
-          rw_live));
-  g_object_class_install_property(gobject_class, PROP_STATS,
-      g_param_spec_boxed("stats", "Statistics",
+          /* stats */
           "consumers (uint), encoders (uint: running encoders), branches "
           "(list: stream, codec, encoder, consumers, key frame requests "
           "forwarded/dropped), sessions (list: id, peer-id, codecs, "
           "connection (0, then +1 per restart), restarts, path-state (ok, "
           "lost, restarting), last-packet-ms, packets-received)",
-          GST_TYPE_STRUCTURE,
-          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+      });
 
   /**
    * GwsWebRTCSink::consumer-added:
@@ -691,8 +442,6 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 3,
           G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 
-  restart_install_properties(gobject_class, PROP_PATH_TIMEOUT,
-      PROP_AUTO_RESTART, PROP_MAX_RESTART_FAILURES);
   /**
    * GwsWebRTCSink::path-lost:
    * @session_id: the session

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gws-codecs.h"
+#include "gws-element-settings.h"
 #include "gws-ice.h"
 #include "gws-receive-session.h"
 #include "gws-restart.h"
@@ -22,7 +23,6 @@
 
 GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_src_debug);
 
-#define DEFAULT_URI "ws://127.0.0.1:8443"
 /* Jitterbuffer latency. webrtcbin's 200 ms delays the first frame and every
  * frame by 200 ms; with 0 a LAN stream starts ~10 ms after connection but
  * any reordering or jitter becomes a glitch. 50 ms absorbs LAN and Wi-Fi
@@ -66,32 +66,14 @@ struct Output {
  * sessions and the bin's children change on the session thread, except the
  * output chains, which are built on the streaming thread that reveals
  * them. */
-struct SrcPrivate : public ReceiveSession::Host {
-  explicit SrcPrivate(GwsWebRTCSrc *s) : self(s), loop("webrtcsrc") {
-    g_value_init(&video_codecs, GST_TYPE_ARRAY);
-    g_value_init(&audio_codecs, GST_TYPE_ARRAY);
-    g_value_init(&turn_servers, GST_TYPE_ARRAY);
-  }
-  ~SrcPrivate() override {
-    g_value_unset(&video_codecs);
-    g_value_unset(&audio_codecs);
-    g_value_unset(&turn_servers);
-    if (signaller)
-      g_object_unref(signaller);
-  }
+struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
+  explicit SrcPrivate(GwsWebRTCSrc *s)
+      : ElementSettings(GWS_SIGNALLER_ROLE_CONSUMER), self(s),
+        loop("webrtcsrc") {}
 
   GwsWebRTCSrc *self;
-  std::mutex lock;
   /* Settings (lock). */
-  std::string uri = DEFAULT_URI;
-  std::string uri_error;
-  GwsSignaller *signaller = nullptr;
-  GValue video_codecs = G_VALUE_INIT;
-  GValue audio_codecs = G_VALUE_INIT;
-  GValue turn_servers = G_VALUE_INIT;
   guint latency = DEFAULT_LATENCY_MS;
-  IceConfig ice;
-  RestartSettings restart;
   /* Outputs (lock). */
   std::vector<std::unique_ptr<Output>> outputs;
   /* Streams each connection revealed so far, per kind: connection ->
@@ -113,10 +95,6 @@ struct SrcPrivate : public ReceiveSession::Host {
   guint next_gen = 1;
   RestartTracker restart_state;
 
-  GwsSignaller *ref_signaller() {
-    std::lock_guard<std::mutex> g(lock);
-    return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
-  }
   bool signaller_wants_our_offer();
   ReceiveSession *find(const std::string &id, guint gen) {
     for (auto *c : {session.get(), pending.get(), retiring.get()}) {

@@ -1,0 +1,277 @@
+/* gst-webrtc-session: shared element settings (see gws-element-settings.h).
+ */
+#include "gws-element-settings.h"
+
+#include "gws-codecs.h"
+
+namespace gws {
+
+ElementSettings::ElementSettings(GwsSignallerRole r) : role(r) {
+  g_value_init(&video_codecs, GST_TYPE_ARRAY);
+  g_value_init(&audio_codecs, GST_TYPE_ARRAY);
+  g_value_init(&turn_servers, GST_TYPE_ARRAY);
+  GError *err = nullptr;
+  signaller = gws_signaller_new_for_uri(DEFAULT_URI, role, &err);
+  if (err) {
+    uri_error = err->message;
+    g_clear_error(&err);
+  }
+}
+
+ElementSettings::~ElementSettings() {
+  g_value_unset(&video_codecs);
+  g_value_unset(&audio_codecs);
+  g_value_unset(&turn_servers);
+  if (signaller)
+    g_object_unref(signaller);
+}
+
+GwsSignaller *
+ElementSettings::ref_signaller() {
+  std::lock_guard<std::mutex> g(lock);
+  return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
+}
+
+std::string
+ElementSettings::missing_signaller_reason() {
+  std::lock_guard<std::mutex> g(lock);
+  if (signaller)
+    return std::string();
+  return "no signaller: "
+         + (uri_error.empty() ? std::string("set the uri or signaller property")
+                              : uri_error);
+}
+
+bool
+ElementSettings::set_common(
+    GObject *element, guint prop_id, const GValue *value) {
+  switch (prop_id) {
+    case PROP_URI: {
+      const gchar *u = g_value_get_string(value);
+      GError *err = nullptr;
+      GwsSignaller *sig
+          = u ? gws_signaller_new_for_uri(u, role, &err) : nullptr;
+      {
+        std::lock_guard<std::mutex> g(lock);
+        uri = u ? u : "";
+        uri_error
+            = err ? std::string("uri ") + (u ? u : "") + ": " + err->message
+                  : std::string();
+        if (signaller)
+          g_object_unref(signaller);
+        signaller = sig;
+      }
+      if (err) {
+        GST_WARNING_OBJECT(element, "%s", err->message);
+        g_clear_error(&err);
+      }
+      g_object_notify(element, "signaller");
+      return true;
+    }
+    case PROP_SIGNALLER: {
+      GObject *obj = G_OBJECT(g_value_dup_object(value));
+      std::lock_guard<std::mutex> g(lock);
+      if (signaller)
+        g_object_unref(signaller);
+      signaller = obj ? GWS_SIGNALLER(obj) : nullptr;
+      uri_error.clear();
+      return true;
+    }
+    case PROP_VIDEO_CODECS:
+    case PROP_AUDIO_CODECS: {
+      MediaKind kind
+          = prop_id == PROP_VIDEO_CODECS ? MediaKind::Video : MediaKind::Audio;
+      std::vector<std::string> rejected;
+      codecs_from_value(value, kind, &rejected);
+      for (const auto &r : rejected)
+        GST_WARNING_OBJECT(element, "ignoring unknown %s codec '%s'",
+            media_kind_name(kind), r.c_str());
+      std::lock_guard<std::mutex> g(lock);
+      g_value_copy(
+          value, prop_id == PROP_VIDEO_CODECS ? &video_codecs : &audio_codecs);
+      return true;
+    }
+    case PROP_ICE_ADDRESSES: {
+      std::lock_guard<std::mutex> g(lock);
+      ice.addresses = split_addresses(g_value_get_string(value));
+      return true;
+    }
+    case PROP_STUN_SERVER: {
+      const gchar *s = g_value_get_string(value);
+      std::lock_guard<std::mutex> g(lock);
+      ice.stun_server = s ? s : "";
+      return true;
+    }
+    case PROP_TURN_SERVERS: {
+      std::lock_guard<std::mutex> g(lock);
+      g_value_copy(value, &turn_servers);
+      ice.turn_servers.clear();
+      for (guint i = 0; i < gst_value_array_get_size(value); i++) {
+        const GValue *v = gst_value_array_get_value(value, i);
+        if (G_VALUE_HOLDS_STRING(v) && g_value_get_string(v))
+          ice.turn_servers.emplace_back(g_value_get_string(v));
+      }
+      return true;
+    }
+    case PROP_PATH_TIMEOUT: {
+      std::lock_guard<std::mutex> g(lock);
+      restart.path_timeout_ms = g_value_get_uint(value);
+      return true;
+    }
+    case PROP_AUTO_RESTART: {
+      std::lock_guard<std::mutex> g(lock);
+      restart.auto_restart = g_value_get_boolean(value);
+      return true;
+    }
+    case PROP_MAX_RESTART_FAILURES: {
+      std::lock_guard<std::mutex> g(lock);
+      restart.max_failures = g_value_get_uint(value);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+bool
+ElementSettings::get_common(guint prop_id, GValue *value) {
+  if (prop_id == PROP_URI) {
+    /* The signaller's own uri, which signaller::uri may have changed. */
+    GwsSignaller *sig = ref_signaller();
+    gchar *u = nullptr;
+    if (sig && g_object_class_find_property(G_OBJECT_GET_CLASS(sig), "uri"))
+      g_object_get(sig, "uri", &u, nullptr);
+    if (sig)
+      g_object_unref(sig);
+    if (u) {
+      g_value_take_string(value, u);
+    } else {
+      std::lock_guard<std::mutex> g(lock);
+      g_value_set_string(value, uri.c_str());
+    }
+    return true;
+  }
+  std::lock_guard<std::mutex> g(lock);
+  switch (prop_id) {
+    case PROP_SIGNALLER:
+      g_value_set_object(value, signaller);
+      return true;
+    case PROP_VIDEO_CODECS:
+      g_value_copy(&video_codecs, value);
+      return true;
+    case PROP_AUDIO_CODECS:
+      g_value_copy(&audio_codecs, value);
+      return true;
+    case PROP_ICE_ADDRESSES:
+      g_value_set_string(value, join_addresses(ice.addresses).c_str());
+      return true;
+    case PROP_STUN_SERVER:
+      g_value_set_string(
+          value, ice.stun_server.empty() ? nullptr : ice.stun_server.c_str());
+      return true;
+    case PROP_TURN_SERVERS:
+      g_value_copy(&turn_servers, value);
+      return true;
+    case PROP_PATH_TIMEOUT:
+      g_value_set_uint(value, restart.path_timeout_ms);
+      return true;
+    case PROP_AUTO_RESTART:
+      g_value_set_boolean(value, restart.auto_restart);
+      return true;
+    case PROP_MAX_RESTART_FAILURES:
+      g_value_set_uint(value, restart.max_failures);
+      return true;
+    default:
+      return false;
+  }
+}
+
+void
+install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
+  const auto rw = static_cast<GParamFlags>(
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  /* ICE settings may change while running, as setConfiguration() before an
+   * ICE restart: they apply to the next connection (a restart). */
+  const auto rw_live = static_cast<GParamFlags>(
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const auto elem_flags
+      = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_property(klass, PROP_URI,
+      g_param_spec_string("uri", "Signalling URI", text.uri, DEFAULT_URI, rw));
+  g_object_class_install_property(klass, PROP_SIGNALLER,
+      g_param_spec_object(
+          "signaller", "Signaller", text.signaller, GWS_TYPE_SIGNALLER, rw));
+  g_object_class_install_property(klass, PROP_VIDEO_CODECS,
+      gst_param_spec_array("video-codecs", "Video codecs", text.video_codecs,
+          g_param_spec_string(
+              "codec", "Codec", "A video codec name", nullptr, elem_flags),
+          rw));
+  g_object_class_install_property(klass, PROP_AUDIO_CODECS,
+      gst_param_spec_array("audio-codecs", "Audio codecs", text.audio_codecs,
+          g_param_spec_string(
+              "codec", "Codec", "An audio codec name", nullptr, elem_flags),
+          rw));
+  g_object_class_install_property(klass, PROP_ICE_ADDRESSES,
+      g_param_spec_string("ice-addresses", "ICE addresses",
+          "Comma-separated local IP addresses ICE may use, e.g. "
+          "\"192.168.1.10\" on a multi-homed box or \"127.0.0.1\" for "
+          "loopback (which ICE skips unless listed). Empty: all interfaces. "
+          "A change applies to the next connection (a restart)",
+          nullptr, rw_live));
+  g_object_class_install_property(klass, PROP_STUN_SERVER,
+      g_param_spec_string("stun-server", "STUN server",
+          "STUN server as stun://host:port. None by default: nothing is "
+          "contacted on the internet unless configured",
+          nullptr, rw_live));
+  g_object_class_install_property(klass, PROP_TURN_SERVERS,
+      gst_param_spec_array("turn-servers", "TURN servers",
+          "TURN servers as turn(s)://user:password@host:port, e.g. "
+          "\"<\\\"turn://u:p@turn.lan:3478\\\">\". None by default",
+          g_param_spec_string(
+              "turn-server", "TURN server", "A TURN URI", nullptr, elem_flags),
+          rw_live));
+  g_object_class_install_property(klass, PROP_STATS,
+      g_param_spec_boxed("stats", "Statistics", text.stats, GST_TYPE_STRUCTURE,
+          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  restart_install_properties(
+      klass, PROP_PATH_TIMEOUT, PROP_AUTO_RESTART, PROP_MAX_RESTART_FAILURES);
+}
+
+/* ---- GstChildProxy: "signaller::prop=value" ---- */
+
+namespace {
+
+GObject *
+child_by_name(GstChildProxy *proxy, const gchar *name) {
+  if (g_strcmp0(name, "signaller") != 0)
+    return nullptr;
+  GObject *sig = nullptr;
+  g_object_get(proxy, "signaller", &sig, nullptr);
+  return sig; /* transfer full, as the interface wants */
+}
+
+GObject *
+child_by_index(GstChildProxy *proxy, guint index) {
+  return index == 0 ? child_by_name(proxy, "signaller") : nullptr;
+}
+
+guint
+children_count(GstChildProxy *proxy) {
+  GObject *sig = child_by_name(proxy, "signaller");
+  if (!sig)
+    return 0;
+  g_object_unref(sig);
+  return 1;
+}
+
+} // namespace
+
+void
+signaller_child_proxy_init(GstChildProxyInterface *iface) {
+  iface->get_child_by_name = child_by_name;
+  iface->get_child_by_index = child_by_index;
+  iface->get_children_count = children_count;
+}
+
+} // namespace gws

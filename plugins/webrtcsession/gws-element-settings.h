@@ -1,0 +1,86 @@
+/* gst-webrtc-session: the settings webrtcsink and webrtcsrc share.
+ *
+ * Both elements have the same signalling, codec, ICE and restart
+ * properties, and expose their signaller as a GstChildProxy child
+ * ("signaller::NAME"). This file owns those properties once: their specs,
+ * the values behind them, and the child proxy. Each element's private
+ * state derives from ElementSettings and adds its own. */
+#pragma once
+
+#include "gws-ice.h"
+#include "gws-restart.h"
+#include "gws-signaller.h"
+
+#include <gst/gst.h>
+
+#include <mutex>
+#include <string>
+
+#define DEFAULT_URI "ws://127.0.0.1:8443"
+
+namespace gws {
+
+/* Property ids both elements use; an element's own ids start at
+ * PROP_COMMON_LAST. */
+enum CommonProp : guint {
+  PROP_URI = 1,
+  PROP_SIGNALLER,
+  PROP_VIDEO_CODECS,
+  PROP_AUDIO_CODECS,
+  PROP_ICE_ADDRESSES,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVERS,
+  PROP_STATS,
+  PROP_PATH_TIMEOUT,
+  PROP_AUTO_RESTART,
+  PROP_MAX_RESTART_FAILURES,
+  PROP_COMMON_LAST,
+};
+
+/* What differs in the shared properties' descriptions. */
+struct CommonBlurbs {
+  const char *uri;
+  const char *signaller;
+  const char *video_codecs;
+  const char *audio_codecs;
+  const char *stats;
+};
+
+/* Installs every CommonProp (PROP_STATS read-only: the element answers
+ * it). */
+void install_common_properties(GObjectClass *klass, const CommonBlurbs &text);
+
+/* GstChildProxy with one child, the "signaller" property's object. */
+void signaller_child_proxy_init(GstChildProxyInterface *iface);
+
+/* The values. `lock` is a leaf lock: nothing is called out with it held;
+ * the element may guard its own state with it too. */
+class ElementSettings {
+ public:
+  explicit ElementSettings(GwsSignallerRole role);
+  virtual ~ElementSettings();
+  ElementSettings(const ElementSettings &) = delete;
+  ElementSettings &operator=(const ElementSettings &) = delete;
+
+  /* Sets or gets a CommonProp; FALSE for other ids (and PROP_STATS). */
+  bool set_common(GObject *element, guint prop_id, const GValue *value);
+  bool get_common(guint prop_id, GValue *value);
+
+  GwsSignaller *ref_signaller();
+  /* "no signaller: ..." when there is none, else "". */
+  std::string missing_signaller_reason();
+
+  std::mutex lock;
+  /* Guarded by lock. */
+  GwsSignallerRole role;
+  std::string uri = DEFAULT_URI;
+  std::string uri_error;
+  GwsSignaller *signaller = nullptr;
+  GValue video_codecs = G_VALUE_INIT;
+  GValue audio_codecs = G_VALUE_INIT;
+  GValue turn_servers = G_VALUE_INIT;
+  IceConfig ice;
+  RestartSettings restart;
+};
+
+} // namespace gws
