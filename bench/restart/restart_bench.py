@@ -83,13 +83,27 @@ def settle(w, rcv):
     return path
 
 
+def first_path_lost(snd, rcv, s_mark, r_mark, timeout=30):
+    """The earliest gws-path-lost of either side, and which side."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [(ev, "sender") for ev in snd.select("gws", s_mark)
+                 if ev["name"] == "gws-path-lost"]
+        found += [(ev, "receiver") for ev in rcv.select("gws", r_mark)
+                  if ev["name"] == "gws-path-lost"]
+        if found:
+            return min(found, key=lambda x: x[0]["t"])
+        time.sleep(0.05)  # polling two processes' events
+    raise Failure("no gws-path-lost within {} s".format(timeout))
+
+
 def path_cut(w, snd, rcv):
     path = settle(w, rcv)
-    r_mark = rcv.mark()
+    s_mark, r_mark = snd.mark(), rcv.mark()
     t_cut = time.monotonic()
     w.topo.set_link(path, False, side="rcv")
     try:
-        lost = rcv.wait_gws("gws-path-lost", since=r_mark, timeout=30)
+        lost, by = first_path_lost(snd, rcv, s_mark, r_mark)
         done = rcv.wait_gws("gws-session-restarted", since=r_mark,
                             timeout=60)
         first = frames_after(rcv, max(lost["t"], t_cut + 0.3), 30, r_mark)
@@ -98,13 +112,14 @@ def path_cut(w, snd, rcv):
     frames = window(rcv, t_cut - 0.5, first["t"] + 0.5)
     gap, at = max_gap(frames)
     new_path, rates = w.media_path(1.0)
-    return {"cut": path, "media_after": new_path,
+    return {"cut": path, "media_after": new_path, "detected_by": by,
             "gap_ms": gap * 1000,
             "detection_ms": (lost["t"] - at[0]["t"]) * 1000,
             "restart_to_switch_ms": (at[1]["t"] - lost["t"]) * 1000,
             "silence_ms_reported": lost["fields"].get("silence-ms"),
             "switch_ms_reported": done["fields"].get("switch-ms"),
-            "frames_missing": missing_frames(frames)}
+            "frames_missing": missing_frames(frames, t_cut - 0.5,
+                                             first["t"] + 0.5)}
 
 
 def explicit_restart(w, snd, rcv, who):
@@ -123,7 +138,7 @@ def explicit_restart(w, snd, rcv, who):
     frames = window(rcv, t0 - 0.5, end)
     gap, _at = max_gap(frames)
     return {"by": who, "max_gap_ms": gap * 1000,
-            "frames_missing": missing_frames(frames),
+            "frames_missing": missing_frames(frames, t0 - 0.5, end),
             "switch_ms_reported": done["fields"].get("switch-ms")}
 
 
