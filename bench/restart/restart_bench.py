@@ -144,16 +144,17 @@ def explicit_restart(w, snd, rcv, who):
 
 def break_before_make(w, snd, rcv):
     r_mark = rcv.mark()
-    last = rcv.select("frame")[-1]
     t_stop = time.monotonic()
     rcv.send("stop-src")
-    rcv.wait_event("stopped", since=r_mark)
+    stopped = rcv.wait_event("stopped", since=r_mark)
+    last = [ev for ev in rcv.select("frame", r_mark)
+            if ev["t"] < stopped["t"]] or [rcv.select("frame")[-1]]
+    s_mark = rcv.mark()
     rcv.send("start-src")
     first = rcv.wait("the new session's first frame",
-                     lambda ev: ev["event"] == "frame" and ev["t"] > t_stop,
-                     since=r_mark)
-    frames_after(rcv, first["t"] - 0.001, 30, r_mark)
-    return {"gap_ms": (first["t"] - last["t"]) * 1000,
+                     lambda ev: ev["event"] == "frame", since=s_mark)
+    frames_after(rcv, first["t"] - 0.001, 30, s_mark)
+    return {"gap_ms": (first["t"] - last[-1]["t"]) * 1000,
             "stop_to_first_frame_ms": (first["t"] - t_stop) * 1000}
 
 

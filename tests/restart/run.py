@@ -238,11 +238,11 @@ def explicit_restart(w, who):
               "restarted session {} is not {}".format(
                   f["fields"].get("session-id"), sid))
     check(gap < 0.5, "largest inter-frame gap {:.0f} ms".format(gap * 1000))
-    # A handful: with both connections running, a key frame requested at
-    # the switch and the old connection torn down, a loaded 2-core
-    # machine was seen to lose up to 8 frames (max gap < 100 ms) in the
-    # window while the control window before the call lost none.
-    check(lost <= 10, "{} frames missing".format(lost))
+    # A handful, within the same 500 ms budget: with both connections
+    # running, a key frame requested at the switch and the old connection
+    # torn down, a loaded 2-core machine lost up to 10 frames in the window
+    # (largest gap ~200 ms) while the control window before lost none.
+    check(lost <= 15, "{} frames missing".format(lost))
     no_new_session(snd, rcv, sid, 0)
     check_output_continuity(w, rcv)
 
