@@ -27,8 +27,14 @@ free_holder_closure(gpointer data, GClosure *) {
 }
 
 /* Gaps longer than this are outages, not the peer's rhythm: they must not
- * teach the average that long silences are normal. */
-constexpr gint64 kMaxLearnedGapUs = 2 * G_USEC_PER_SEC;
+ * teach the monitor that long silences are normal. */
+constexpr gint64 kMaxLearnedGapUs = 3 * G_USEC_PER_SEC / 2;
+/* The longest gap is remembered over the last 10-20 s. */
+constexpr gint64 kWindowUs = 10 * G_USEC_PER_SEC;
+/* Until a connection has received packets for this long, silences up to
+ * kLearningThresholdMs are not a lost path. */
+constexpr gint64 kLearningUs = 3 * G_USEC_PER_SEC;
+constexpr guint64 kLearningThresholdMs = 2500;
 
 } // namespace
 
@@ -100,12 +106,18 @@ PathMonitor::on_packets(guint n) {
   gint64 now = g_get_monotonic_time();
   gint64 last = last_us_.exchange(now);
   packets_.fetch_add(n);
-  if (last == 0)
+  std::lock_guard<std::mutex> g(rhythm_lock_);
+  if (last == 0) {
+    first_us_ = window_start_us_ = now;
     return;
-  gint64 gap = std::min(now - last, kMaxLearnedGapUs);
-  gint64 avg = gap_avg_us_.load();
-  /* Exponential moving average, 1/8 weight (as RFC 6298 smooths RTT). */
-  gap_avg_us_.store(avg == 0 ? gap : avg + (gap - avg) / 8);
+  }
+  if (now - window_start_us_ > kWindowUs) {
+    longest_gap_us_[1] = longest_gap_us_[0];
+    longest_gap_us_[0] = 0;
+    window_start_us_ = now;
+  }
+  longest_gap_us_[0]
+      = std::max(longest_gap_us_[0], std::min(now - last, kMaxLearnedGapUs));
 }
 
 guint64
@@ -118,8 +130,15 @@ PathMonitor::silence_ms(gint64 now_us) const {
 
 guint64
 PathMonitor::threshold_ms(guint timeout_ms) const {
-  guint64 usual = static_cast<guint64>(gap_avg_us_.load()) * 3 / 1000;
-  return std::max<guint64>(timeout_ms, usual);
+  std::lock_guard<std::mutex> g(rhythm_lock_);
+  gint64 longest = std::max(longest_gap_us_[0], longest_gap_us_[1]);
+  guint64 limit = std::max<guint64>(timeout_ms, longest * 2 / 1000);
+  /* The rhythm is not known yet: the first gaps are the DTLS handshake's
+   * few milliseconds, and a browser's first receiver report may come 1.5 s
+   * later. */
+  if (first_us_ && last_us_.load() - first_us_ < kLearningUs)
+    limit = std::max<guint64>(limit, kLearningThresholdMs);
+  return limit;
 }
 
 } // namespace gws

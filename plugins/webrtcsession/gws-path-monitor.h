@@ -10,9 +10,12 @@
  * @rtcp_interval_ms, so that even a stream that pauses keeps its path
  * visibly alive.
  *
- * The silence threshold adapts to the peer: max(timeout, 3 x the usual
- * spacing of packets), so a browser that sends RTCP about once a second is
- * not declared lost after one second of normal silence.
+ * The silence threshold adapts to the peer: max(timeout, 2 x the longest
+ * gap between packets in the last 10-20 s), and at least 2.5 s during a
+ * connection's first 3 s of packets, before that rhythm is known. So a
+ * browser that sends its receiver reports 0.5-1.5 s apart is not declared
+ * lost after one second of normal silence, while a peer that sends every
+ * 250 ms (ours) or RTP at the frame rate is judged on the timeout alone.
  *
  * Thread-safe: packets are counted on streaming threads, read anywhere. */
 #pragma once
@@ -21,6 +24,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 
 namespace gws {
 
@@ -50,7 +54,11 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   guint rtcp_interval_ms_ = 0;
   std::atomic<guint64> packets_{0};
   std::atomic<gint64> last_us_{0};
-  std::atomic<gint64> gap_avg_us_{0}; /* moving average of packet spacing */
+  /* The longest gaps seen, in two alternating 10 s windows (rhythm_lock_). */
+  mutable std::mutex rhythm_lock_;
+  gint64 first_us_ = 0;
+  gint64 window_start_us_ = 0;
+  gint64 longest_gap_us_[2] = {0, 0};
 };
 
 } // namespace gws

@@ -15,8 +15,9 @@ restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
       g_param_spec_uint("path-timeout", "Path timeout",
           "Milliseconds without any packet from the peer after which its "
           "network path counts as lost (path-lost signal, gws-path-lost "
-          "message, and a restart if auto-restart). Never less than 3x the "
-          "peer's usual packet spacing. 0 disables detection",
+          "message, and a restart if auto-restart). Never less than 2x the "
+          "longest recent gap between the peer's packets (browsers send "
+          "RTCP 0.5-1.5 s apart). 0 disables detection",
           0, 600000, 1000, rw));
   g_object_class_install_property(klass, prop_auto_restart,
       g_param_spec_boolean("auto-restart", "Auto restart",

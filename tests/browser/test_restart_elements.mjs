@@ -112,16 +112,9 @@ function publisherInfo(page) {
   });
 }
 
-// webrtcsink's path-timeout in (a) and (b). Against a browser, webrtcsink
-// (the sender) hears only Chromium's RTCP, 0.5-1.5 s apart, but in the first
-// seconds of each connection it declares the path lost after 1 s of that
-// normal silence (test (d) below): 3 s keeps (a) and (b) about the explicit
-// restarts. Drop it once (d) passes.
-const SINK_PATH_TIMEOUT = 'path-timeout=3000 ';
-
 // A relay, a webrtcsink pipeline (test pattern and ticks) and a page that
 // plays it, its <video> metered.
-async function pagePlaysWebrtcsink(tag, { sinkOptions = SINK_PATH_TIMEOUT } = {}) {
+async function pagePlaysWebrtcsink(tag, { sinkOptions = '' } = {}) {
   const relay = await startRelay(`restart-el-${tag}-relay`);
   const producerId = `restart-${tag}`;
   const producer = gstPeer(`restart-el-${tag}-gst`,
@@ -356,19 +349,15 @@ test('the page publishes to webrtcsrc: webrtcsrc restarts, then the page does; b
   }
 });
 
-// (d) A healthy session must not restart. Today webrtcsink does, 1-4 times
-// in the first 10 s of a session with Chromium (and again after each
-// restart): its PathMonitor learns the peer's packet spacing as a moving
-// average that starts from the DTLS handshake burst (packets a few ms apart)
-// and takes several of Chromium's 0.5-1.5 s RTCP gaps to grow, so for the
-// first seconds of each connection the threshold is just path-timeout (1 s)
-// and the first RTCP gap over 1 s counts as a lost path. The contract asks a
-// sender to wait at least 2.5x the usual RTCP spacing (the page waits at
-// least 2.5 s). Two connections are watched (the first, then one after an
-// explicit restart) so that a lucky run of short gaps does not hide it.
+// (d) A healthy session must not restart. The first PathMonitor did, 1-4
+// times in the first 10 s of a session with Chromium (and again after each
+// restart): it learned the peer's packet spacing as a moving average that
+// started from the DTLS handshake burst, so the first of Chromium's
+// 0.5-1.5 s RTCP gaps over 1 s counted as a lost path. Two connections are
+// watched (the first, then one after an explicit restart) so that a lucky
+// run of short gaps does not hide a regression.
 test('a healthy webrtcsink -> page session is not restarted at the default path-timeout',
-    { skip: skip || false, timeout: 70000,
-      todo: 'webrtcsink restarts healthy sessions with browsers (a sender\'s path threshold)' },
+    { skip: skip || false, timeout: 70000 },
     async (t) => {
   const s = await pagePlaysWebrtcsink('healthy', { sinkOptions: '' });
   try {
