@@ -112,7 +112,8 @@ ConsumerSession::prepare(const IceConfig &ice, GError **error) {
   if (!webrtc_)
     return false;
   gst_object_ref_sink(webrtc_);
-  monitor_ = PathMonitor::attach(webrtc_, kHeartbeatRtcpIntervalMs);
+  monitor_ = PathMonitor::attach(
+      webrtc_, kHeartbeatRtcpIntervalMs, kSenderLearningFloorMs);
 
   Host *host = &host_;
   std::string id = id_;

@@ -32,14 +32,14 @@ constexpr gint64 kMaxLearnedGapUs = 3 * G_USEC_PER_SEC / 2;
 /* The longest gap is remembered over the last 10-20 s. */
 constexpr gint64 kWindowUs = 10 * G_USEC_PER_SEC;
 /* Until a connection has received packets for this long, silences up to
- * kLearningThresholdMs are not a lost path. */
+ * the learning floor are not a lost path. */
 constexpr gint64 kLearningUs = 3 * G_USEC_PER_SEC;
-constexpr guint64 kLearningThresholdMs = 2500;
 
 } // namespace
 
 std::shared_ptr<PathMonitor>
-PathMonitor::attach(GstElement *webrtcbin, guint rtcp_interval_ms) {
+PathMonitor::attach(
+    GstElement *webrtcbin, guint rtcp_interval_ms, guint learning_floor_ms) {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
     GST_DEBUG_CATEGORY_INIT(
@@ -48,6 +48,7 @@ PathMonitor::attach(GstElement *webrtcbin, guint rtcp_interval_ms) {
   }
   auto monitor = std::make_shared<PathMonitor>();
   monitor->rtcp_interval_ms_ = rtcp_interval_ms;
+  monitor->learning_floor_ms_ = learning_floor_ms;
   g_signal_connect_data(webrtcbin, "deep-element-added",
       G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer data) {
         static_cast<Holder *>(data)->monitor->watch_element(element);
@@ -137,7 +138,7 @@ PathMonitor::threshold_ms(guint timeout_ms) const {
    * few milliseconds, and a browser's first receiver report may come 1.5 s
    * later. */
   if (first_us_ && last_us_.load() - first_us_ < kLearningUs)
-    limit = std::max<guint64>(limit, kLearningThresholdMs);
+    limit = std::max<guint64>(limit, learning_floor_ms_);
   return limit;
 }
 

@@ -11,11 +11,12 @@
  * visibly alive.
  *
  * The silence threshold adapts to the peer: max(timeout, 2 x the longest
- * gap between packets in the last 10-20 s), and at least 2.5 s during a
- * connection's first 3 s of packets, before that rhythm is known. So a
- * browser that sends its receiver reports 0.5-1.5 s apart is not declared
- * lost after one second of normal silence, while a peer that sends every
- * 250 ms (ours) or RTP at the frame rate is judged on the timeout alone.
+ * gap between packets in the last 10-20 s), and, for a side that hears only
+ * RTCP (a sender), at least @learning_floor_ms during a connection's first
+ * 3 s of packets, before that rhythm is known. So a sender is not fooled by
+ * a browser that sends its receiver reports 0.5-1.5 s apart, while a peer
+ * that sends every 250 ms (ours) or RTP at the frame rate is judged on the
+ * timeout alone.
  *
  * Thread-safe: packets are counted on streaming threads, read anywhere. */
 #pragma once
@@ -32,8 +33,8 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
  public:
   /* Starts watching @webrtcbin (call before it negotiates: the transport
    * elements appear during negotiation). */
-  static std::shared_ptr<PathMonitor> attach(
-      GstElement *webrtcbin, guint rtcp_interval_ms);
+  static std::shared_ptr<PathMonitor> attach(GstElement *webrtcbin,
+      guint rtcp_interval_ms, guint learning_floor_ms = 0);
 
   guint64 packets() const { return packets_.load(); }
   /* Monotonic time (us) of the last packet, 0 before the first. */
@@ -52,6 +53,7 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   void watch_element(GstElement *element);
 
   guint rtcp_interval_ms_ = 0;
+  guint learning_floor_ms_ = 0;
   std::atomic<guint64> packets_{0};
   std::atomic<gint64> last_us_{0};
   /* The longest gaps seen, in two alternating 10 s windows (rhythm_lock_). */

@@ -31,6 +31,10 @@ struct RestartSettings {
 constexpr gint64 kRestartAttemptTimeoutUs = 10 * G_USEC_PER_SEC;
 /* RTCP interval our webrtcbins use, so RTCP is a heartbeat (ms). */
 constexpr guint kHeartbeatRtcpIntervalMs = 250;
+/* A sender hears only RTCP, which browsers send 0.5-1.5 s apart: until it
+ * has learnt its peer's rhythm, it waits this long before a path counts as
+ * lost (ms). */
+constexpr guint kSenderLearningFloorMs = 2500;
 
 void restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
     guint prop_auto_restart, guint prop_max_failures);

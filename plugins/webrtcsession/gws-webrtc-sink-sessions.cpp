@@ -296,13 +296,10 @@ SinkPrivate::on_connection_failed(
     return;
   SinkSession &s = it->second;
   if (s.pending && s.pending->gen() == gen) {
-    if (s.pending_ours) {
-      restart_failed(s, id, reason, g_get_monotonic_time());
-    } else {
-      GST_WARNING_OBJECT(self, "session %s: the consumer's restart failed: %s",
-          id.c_str(), reason.c_str());
-      forget_connection(std::move(s.pending));
-    }
+    /* Whoever started it, a failed attempt counts towards giving up. */
+    restart_failed(s, id,
+        s.pending_ours ? reason : "the consumer's restart: " + reason,
+        g_get_monotonic_time());
     return;
   }
   if (s.retiring && s.retiring->gen() == gen) {
@@ -419,11 +416,10 @@ SinkPrivate::tick() {
             "restarts", G_TYPE_UINT, s.restart.restarts, "switch-ms",
             G_TYPE_UINT64, ms, nullptr);
       } else if (now - s.restart.started_us > kRestartAttemptTimeoutUs) {
-        if (s.pending_ours)
-          restart_failed(
-              s, id, "no media on the new connection within 10 s", now);
-        else
-          forget_connection(std::move(s.pending));
+        restart_failed(s, id,
+            std::string(s.pending_ours ? "" : "the consumer's restart: ")
+                + "no media on the new connection within 10 s",
+            now);
       }
       continue;
     }

@@ -214,13 +214,9 @@ SrcPrivate::on_connection_failed(
   if (!session || session->id() != id)
     return;
   if (pending && pending->gen() == gen) {
-    if (pending_ours) {
-      restart_failed(reason, g_get_monotonic_time());
-    } else {
-      GST_WARNING_OBJECT(self, "session %s: the producer's restart failed: %s",
-          id.c_str(), reason.c_str());
-      close_connection(std::move(pending));
-    }
+    /* Whoever started it, a failed attempt counts towards giving up. */
+    restart_failed(pending_ours ? reason : "the producer's restart: " + reason,
+        g_get_monotonic_time());
     return;
   }
   if (retiring && retiring->gen() == gen) {
@@ -333,12 +329,10 @@ SrcPrivate::tick() {
   if (retiring && now >= retire_at_us)
     close_connection(std::move(retiring));
   if (pending) {
-    if (now - restart_state.started_us > kRestartAttemptTimeoutUs) {
-      if (pending_ours)
-        restart_failed("no media on the new connection within 10 s", now);
-      else
-        close_connection(std::move(pending));
-    }
+    if (now - restart_state.started_us > kRestartAttemptTimeoutUs)
+      restart_failed(std::string(pending_ours ? "" : "the producer's restart: ")
+                         + "no media on the new connection within 10 s",
+          now);
     return;
   }
   if (check_path(GST_ELEMENT(self), gws_webrtc_src_signals[SIGNAL_PATH_LOST],
