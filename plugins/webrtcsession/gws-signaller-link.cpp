@@ -90,4 +90,20 @@ SignallerLink::disconnect() {
   signaller_ = nullptr;
 }
 
+void
+report_signaller_state(SignallerCallbacks &cb, GstElement *element) {
+  cb.error = [element](std::string message, bool fatal) {
+    if (fatal)
+      GST_ELEMENT_ERROR(
+          element, RESOURCE, FAILED, ("%s", message.c_str()), (nullptr));
+    else
+      GST_ELEMENT_WARNING(element, RESOURCE, OPEN_READ_WRITE,
+          ("%s", message.c_str()), (nullptr));
+  };
+  cb.connection_changed = [element](bool connected) {
+    GST_INFO_OBJECT(
+        element, "signalling %s", connected ? "connected" : "disconnected");
+  };
+}
+
 } // namespace gws

@@ -29,6 +29,11 @@ struct SignallerCallbacks {
   std::function<void(bool connected)> connection_changed;
 };
 
+/* Fills @cb's error and connection_changed the way both elements report
+ * them on @element: a fatal signaller error is an element error, a
+ * retrying one a warning; connection changes are logged. */
+void report_signaller_state(SignallerCallbacks &cb, GstElement *element);
+
 class SignallerLink {
  public:
   SignallerLink() = default;

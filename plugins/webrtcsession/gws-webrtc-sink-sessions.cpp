@@ -600,18 +600,7 @@ SinkPrivate::start_signaller() {
           false);
     });
   };
-  cb.error = [this](std::string message, bool fatal) {
-    if (fatal)
-      GST_ELEMENT_ERROR(
-          self, RESOURCE, FAILED, ("%s", message.c_str()), (nullptr));
-    else
-      GST_ELEMENT_WARNING(
-          self, RESOURCE, OPEN_READ_WRITE, ("%s", message.c_str()), (nullptr));
-  };
-  cb.connection_changed = [this](bool connected) {
-    GST_INFO_OBJECT(
-        self, "signalling %s", connected ? "connected" : "disconnected");
-  };
+  report_signaller_state(cb, GST_ELEMENT(self));
   link.connect(sig, std::move(cb));
   loop.run_sync([this]() { accepting = true; });
   ticker = loop.every(100, [this]() { tick(); });
