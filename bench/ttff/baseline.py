@@ -82,6 +82,12 @@ def one_run(latency, timeout=20.0):
                 GstWebRTC.WebRTCPeerConnectionState.CONNECTED):
             mark("dtls")
 
+    def on_sig(w, _p):
+        if (w.get_property("signaling-state") ==
+                GstWebRTC.WebRTCSignalingState.HAVE_REMOTE_OFFER):
+            mark("applied")
+
+    rcv.connect("notify::signaling-state", on_sig)
     rcv.connect("notify::ice-connection-state", on_ice)
     rcv.connect("notify::connection-state", on_conn)
 

@@ -46,6 +46,13 @@ def main():
                 GstWebRTC.WebRTCICEConnectionState.COMPLETED):
             mark("ice")
 
+    def on_sig(w, _p):
+        # set-remote-description done: in a fresh process this waits for
+        # the DTLS certificate (dtlsdec, RSA-2048) and for plugin loading.
+        if (w.get_property("signaling-state") ==
+                GstWebRTC.WebRTCSignalingState.HAVE_REMOTE_OFFER):
+            mark("applied")
+
     def on_conn(w, _p):
         if (w.get_property("connection-state") ==
                 GstWebRTC.WebRTCPeerConnectionState.CONNECTED):
@@ -56,6 +63,7 @@ def main():
         if f and f.get_name() == "webrtcbin":
             element.connect("notify::ice-connection-state", on_ice)
             element.connect("notify::connection-state", on_conn)
+            element.connect("notify::signaling-state", on_sig)
 
     pipe.connect("deep-element-added", on_added)
 

@@ -91,7 +91,9 @@ def probe_once(uri, latency):
 
 PHASES = (("start-up (spawn -> PLAYING)", None, "playing"),
           ("signalling (-> offer received)", "playing", "offer"),
-          ("ICE (-> ice connected)", "offer", "ice"),
+          ("offer applied (DTLS certificate, plugin loading)", "offer",
+           "applied"),
+          ("ICE (-> ice connected)", "applied", "ice"),
           ("DTLS (-> connection-state connected)", "ice", "dtls"),
           ("first frame (jitterbuffer, key frame, decode)", "dtls", "frame"))
 
