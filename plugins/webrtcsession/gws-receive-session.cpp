@@ -74,6 +74,17 @@ ReceiveSession::prepare(
 }
 
 void
+ReceiveSession::add_recvonly(MediaKind kind, GstCaps *prefs) {
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  g_signal_emit_by_name(webrtc_, "add-transceiver",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, prefs, &trans);
+  gst_caps_unref(prefs);
+  if (trans)
+    gst_object_unref(trans);
+  kinds_.push_back(kind);
+}
+
+void
 ReceiveSession::start_offer() {
   std::vector<MediaKind> kinds;
   if (!video_codecs_.empty())
@@ -96,13 +107,7 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
     GstCaps *prefs = gst_caps_new_empty();
     for (const CodecInfo *codec : *list)
       gst_caps_append_structure(prefs, codec_rtp_structure(*codec, pt++));
-    GstWebRTCRTPTransceiver *trans = nullptr;
-    g_signal_emit_by_name(webrtc_, "add-transceiver",
-        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, prefs, &trans);
-    gst_caps_unref(prefs);
-    if (trans)
-      gst_object_unref(trans);
-    kinds_.push_back(kind);
+    add_recvonly(kind, prefs);
     kinds++;
   }
   if (kinds == 0) {
@@ -206,13 +211,7 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     }
     GST_DEBUG("session %s: m-line %u accepts %" GST_PTR_FORMAT, id_.c_str(), i,
         prefs);
-    GstWebRTCRTPTransceiver *trans = nullptr;
-    g_signal_emit_by_name(webrtc_, "add-transceiver",
-        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, prefs, &trans);
-    gst_caps_unref(prefs);
-    if (trans)
-      gst_object_unref(trans);
-    kinds_.push_back(kind);
+    add_recvonly(kind, prefs);
     n_accepted++;
   }
   if (gen_ == 0)

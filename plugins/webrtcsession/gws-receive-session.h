@@ -94,6 +94,9 @@ class ReceiveSession {
   GstElement *webrtcbin() const { return webrtc_; }
 
  private:
+  /* A recvonly transceiver of @kind preferring @prefs (taken); records
+   * the m-line's kind. */
+  void add_recvonly(MediaKind kind, GstCaps *prefs);
   void on_answer_created(GstWebRTCSessionDescription *answer);
   void on_remote_answer(const GstWebRTCSessionDescription *answer);
   void flush_candidates();

@@ -14,6 +14,7 @@
 #include "gws-signaller-link.h"
 #include "gws-signaller.h"
 #include "gws-webrtc-sink.h"
+#include "gws-webrtcbin-events.h"
 
 #include <map>
 #include <memory>
@@ -111,6 +112,16 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   std::vector<PendingSession> pending;
   guint ticker = 0;
 
+  /* Input stream @index, or nullptr (any thread). */
+  std::shared_ptr<InputStream> stream_at(size_t index) {
+    std::lock_guard<std::mutex> g(lock);
+    return index < streams.size() ? streams[index] : nullptr;
+  }
+  /* The inputs as they are now (any thread). */
+  std::vector<std::shared_ptr<InputStream>> inputs() {
+    std::lock_guard<std::mutex> g(lock);
+    return streams;
+  }
   guint restart_max_failures() {
     std::lock_guard<std::mutex> g(lock);
     return restart.max_failures;
@@ -150,13 +161,9 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   void unlink_stream(
       size_t index, const CodecInfo &codec, guint output) override;
   void request_keyframe(size_t index, const CodecInfo &codec) override {
-    std::shared_ptr<InputStream> s;
-    {
-      std::lock_guard<std::mutex> g(lock);
-      if (index >= streams.size())
-        return;
-      s = streams[index];
-    }
+    std::shared_ptr<InputStream> s = stream_at(index);
+    if (!s)
+      return;
     auto it = s->branches.find(&codec);
     if (it != s->branches.end())
       it->second->request_keyframe();

@@ -105,11 +105,10 @@ SinkPrivate::process_pending() {
 std::unique_ptr<ConsumerSession>
 SinkPrivate::make_connection(const std::string &id, const std::string &peer,
     guint gen, const ConsumerSession *like, std::string *error) {
-  std::vector<std::shared_ptr<InputStream>> inputs;
+  std::vector<std::shared_ptr<InputStream>> streams_now = inputs();
   IceConfig ice_now;
   {
     std::lock_guard<std::mutex> g(lock);
-    inputs = streams;
     ice_now = ice;
   }
   GwsSignaller *sig = ref_signaller();
@@ -118,8 +117,8 @@ SinkPrivate::make_connection(const std::string &id, const std::string &peer,
     g_object_unref(sig);
   }
   std::vector<StreamOffer> offers;
-  for (size_t i = 0; i < inputs.size(); i++) {
-    InputStream &s = *inputs[i];
+  for (size_t i = 0; i < streams_now.size(); i++) {
+    InputStream &s = *streams_now[i];
     std::string why;
     StreamOffer so{s.name, s.kind, {}};
     /* A restart keeps each stream's codec: the shared encoder goes on and
@@ -436,13 +435,9 @@ SinkPrivate::tick() {
 guint
 SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     const std::string &session_id, guint gen) {
-  std::shared_ptr<InputStream> s;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    if (index >= streams.size())
-      return 0;
-    s = streams[index];
-  }
+  std::shared_ptr<InputStream> s = stream_at(index);
+  if (!s)
+    return 0;
   auto it = s->branches.find(&codec);
   if (it == s->branches.end()) {
     GstCaps *caps = nullptr;
@@ -465,8 +460,7 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     it = s->branches.emplace(&codec, std::move(branch)).first;
   }
   /* Unique per connection: a restart links a second one meanwhile. */
-  guint out = it->second->attach(
-      pad, gen ? session_id + "-" + std::to_string(gen) : session_id);
+  guint out = it->second->attach(pad, connection_name(session_id, gen));
   if (out) {
     std::lock_guard<std::mutex> g(lock);
     webrtcbins[it->second->output_queue(out)] = {session_id, gen};
@@ -479,13 +473,9 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
 
 void
 SinkPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
-  std::shared_ptr<InputStream> s;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    if (index >= streams.size())
-      return;
-    s = streams[index];
-  }
+  std::shared_ptr<InputStream> s = stream_at(index);
+  if (!s)
+    return;
   auto it = s->branches.find(&codec);
   if (it == s->branches.end())
     return;
@@ -508,12 +498,7 @@ SinkPrivate::teardown() {
     ids.push_back(kv.first);
   for (const auto &id : ids)
     end_session(id, "webrtcsink stopped", false, false);
-  std::vector<std::shared_ptr<InputStream>> inputs;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    inputs = streams;
-  }
-  for (auto &s : inputs)
+  for (auto &s : inputs())
     s->branches.clear();
 }
 
@@ -524,12 +509,7 @@ SinkPrivate::make_stats() {
   GValue branches = G_VALUE_INIT;
   gst_value_list_init(&branches, 0);
   guint encoders = 0;
-  std::vector<std::shared_ptr<InputStream>> inputs;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    inputs = streams;
-  }
-  for (auto &s : inputs) {
+  for (auto &s : inputs()) {
     for (auto &kv : s->branches) {
       const EncoderBranch &b = *kv.second;
       if (!b.encoder_factory().empty())

@@ -70,6 +70,32 @@ flow_probe(GstPad *pad, GstPadProbeInfo *, gpointer data) {
   return GST_PAD_PROBE_REMOVE;
 }
 
+/* On every buffer an output pushes. All streams share one transport
+ * (BUNDLE): a stream nobody linked must not stop the others with
+ * not-linked, so its data is dropped. And timestamps continue across a
+ * switch: each connection's jitterbuffer derives them from arrival times,
+ * so the new one's first frame may be stamped a few ms before the old
+ * one's last; they never go back. @data: the last PTS pushed. */
+GstPadProbeReturn
+output_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  if (!gst_pad_is_linked(pad))
+    return GST_PAD_PROBE_DROP;
+  if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER))
+    return GST_PAD_PROBE_OK;
+  auto *last = static_cast<GstClockTime *>(data);
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  GstClockTime pts = GST_BUFFER_PTS(buf);
+  if (!GST_CLOCK_TIME_IS_VALID(pts))
+    return GST_PAD_PROBE_OK;
+  if (GST_CLOCK_TIME_IS_VALID(*last) && pts <= *last) {
+    buf = gst_buffer_make_writable(buf);
+    GST_BUFFER_PTS(buf) = *last + 1;
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+  }
+  *last = GST_BUFFER_PTS(buf);
+  return GST_PAD_PROBE_OK;
+}
+
 Output *
 make_output(SrcPrivate *priv, MediaKind kind, guint index) {
   auto *self = priv->self;
@@ -88,36 +114,10 @@ make_output(SrcPrivate *priv, MediaKind kind, guint index) {
       GST_ELEMENT_GET_CLASS(self), video ? "video_%u" : "audio_%u");
   g_autoptr(GstPad) selsrc = gst_element_get_static_pad(out->selector, "src");
   out->ghost = gst_ghost_pad_new_from_template(name.c_str(), selsrc, templ);
-  /* All streams share one transport (BUNDLE): a stream nobody linked
-   * must not stop the others with not-linked, so drop its data. */
-  gst_pad_add_probe(
-      out->ghost,
+  gst_pad_add_probe(out->ghost,
       static_cast<GstPadProbeType>(
           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-      [](GstPad *pad, GstPadProbeInfo *, gpointer) {
-        return gst_pad_is_linked(pad) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
-      },
-      nullptr, nullptr);
-  /* Timestamps continue across a switch: each connection's jitterbuffer
-   * derives them from arrival times, so the new one's first frame may be
-   * stamped a few ms before the old one's last. Never let them go back. */
-  gst_pad_add_probe(
-      out->ghost, GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad *, GstPadProbeInfo *info, gpointer data) {
-        auto *last = static_cast<GstClockTime *>(data);
-        GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-        GstClockTime pts = GST_BUFFER_PTS(buf);
-        if (!GST_CLOCK_TIME_IS_VALID(pts))
-          return GST_PAD_PROBE_OK;
-        if (GST_CLOCK_TIME_IS_VALID(*last) && pts <= *last) {
-          buf = gst_buffer_make_writable(buf);
-          GST_BUFFER_PTS(buf) = *last + 1;
-          GST_PAD_PROBE_INFO_DATA(info) = buf;
-        }
-        *last = GST_BUFFER_PTS(buf);
-        return GST_PAD_PROBE_OK;
-      },
-      new GstClockTime(GST_CLOCK_TIME_NONE),
+      output_probe, new GstClockTime(GST_CLOCK_TIME_NONE),
       [](gpointer d) { delete static_cast<GstClockTime *>(d); });
   gst_pad_set_active(out->ghost, TRUE);
   gst_element_add_pad(GST_ELEMENT(self), out->ghost); /* app links it now */

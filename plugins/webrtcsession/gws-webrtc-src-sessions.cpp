@@ -257,9 +257,10 @@ SrcPrivate::on_description(const std::string &id, DescPtr desc) {
   }
   /* An offer inside a running session: the producer restarts it. Its
    * offer wins over one of ours that crossed it. */
+  bool replaces_ours = pending && pending_ours;
   if (pending)
     GST_INFO_OBJECT(self, "session %s: the producer's restart replaces %s",
-        id.c_str(), pending_ours ? "ours" : "its previous attempt");
+        id.c_str(), replaces_ours ? "ours" : "its previous attempt");
   close_connection(std::move(pending));
   std::string error;
   auto conn = make_connection(id, session->peer_id(), next_gen++, &error);
@@ -271,7 +272,8 @@ SrcPrivate::on_description(const std::string &id, DescPtr desc) {
     return;
   }
   gint64 now = g_get_monotonic_time();
-  if (restart_state.path != RestartTracker::Path::Restarting || !pending_ours) {
+  /* Replacing our own attempt continues it: no new attempt begins. */
+  if (!replaces_ours) {
     guint attempt = restart_state.begin_attempt(now);
     post_restart_message(GST_ELEMENT(self), "gws-restart-started", id,
         "attempt", G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, "remote",

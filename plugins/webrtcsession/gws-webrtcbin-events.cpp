@@ -71,11 +71,13 @@ watch_webrtcbin(GstElement *webrtc, WebrtcbinEvents events) {
 }
 
 std::string
+connection_name(const std::string &session_id, guint gen) {
+  return gen ? session_id + "-" + std::to_string(gen) : session_id;
+}
+
+std::string
 webrtcbin_name(const std::string &session_id, guint gen) {
-  std::string name = "webrtcbin-" + session_id;
-  if (gen)
-    name += "-" + std::to_string(gen);
-  return name;
+  return "webrtcbin-" + connection_name(session_id, gen);
 }
 
 } // namespace gws

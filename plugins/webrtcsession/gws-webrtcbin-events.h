@@ -26,8 +26,10 @@ struct WebrtcbinEvents {
 /* Connects @events to @webrtc for the webrtcbin's lifetime. */
 void watch_webrtcbin(GstElement *webrtc, WebrtcbinEvents events);
 
-/* "webrtcbin-<session id>" for a session's first connection, with
+/* Names connection @gen of a session: the session id for the first, with
  * "-<gen>" appended for the ones a restart makes. */
+std::string connection_name(const std::string &session_id, guint gen);
+/* "webrtcbin-" + connection_name(). */
 std::string webrtcbin_name(const std::string &session_id, guint gen);
 
 } // namespace gws
