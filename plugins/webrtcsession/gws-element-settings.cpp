@@ -128,6 +128,16 @@ ElementSettings::set_common(
       restart.max_failures = g_value_get_uint(value);
       return true;
     }
+    case PROP_DO_RETRANSMISSION: {
+      std::lock_guard<std::mutex> g(lock);
+      loss.retransmission = g_value_get_boolean(value);
+      return true;
+    }
+    case PROP_DO_FEC: {
+      std::lock_guard<std::mutex> g(lock);
+      loss.fec = g_value_get_boolean(value);
+      return true;
+    }
     default:
       return false;
   }
@@ -180,6 +190,12 @@ ElementSettings::get_common(guint prop_id, GValue *value) {
       return true;
     case PROP_MAX_RESTART_FAILURES:
       g_value_set_uint(value, restart.max_failures);
+      return true;
+    case PROP_DO_RETRANSMISSION:
+      g_value_set_boolean(value, loss.retransmission);
+      return true;
+    case PROP_DO_FEC:
+      g_value_set_boolean(value, loss.fec);
       return true;
     default:
       return false;
@@ -236,6 +252,7 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
           static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   restart_install_properties(
       klass, PROP_PATH_TIMEOUT, PROP_AUTO_RESTART, PROP_MAX_RESTART_FAILURES);
+  loss_recovery_install_properties(klass, PROP_DO_RETRANSMISSION, PROP_DO_FEC);
 }
 
 /* ---- GstChildProxy: "signaller::prop=value" ---- */

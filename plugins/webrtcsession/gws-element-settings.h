@@ -8,6 +8,7 @@
 #pragma once
 
 #include "gws-ice.h"
+#include "gws-loss-recovery.h"
 #include "gws-restart.h"
 #include "gws-signaller.h"
 
@@ -34,6 +35,8 @@ enum CommonProp : guint {
   PROP_PATH_TIMEOUT,
   PROP_AUTO_RESTART,
   PROP_MAX_RESTART_FAILURES,
+  PROP_DO_RETRANSMISSION,
+  PROP_DO_FEC,
   PROP_COMMON_LAST,
 };
 
@@ -81,6 +84,7 @@ class ElementSettings {
   GValue turn_servers = G_VALUE_INIT;
   IceConfig ice;
   RestartSettings restart;
+  LossRecovery loss;
 };
 
 } // namespace gws

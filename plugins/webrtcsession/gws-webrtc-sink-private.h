@@ -157,7 +157,7 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
     });
   }
   guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
-      const std::string &session_id, guint gen) override;
+      const RtpRewrite &rw, const std::string &session_id, guint gen) override;
   void unlink_stream(
       size_t index, const CodecInfo &codec, guint output) override;
   void request_keyframe(size_t index, const CodecInfo &codec) override {

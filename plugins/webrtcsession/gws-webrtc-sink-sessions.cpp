@@ -107,9 +107,11 @@ SinkPrivate::make_connection(const std::string &id, const std::string &peer,
     guint gen, const ConsumerSession *like, std::string *error) {
   std::vector<std::shared_ptr<InputStream>> streams_now = inputs();
   IceConfig ice_now;
+  LossRecovery loss_now;
   {
     std::lock_guard<std::mutex> g(lock);
     ice_now = ice;
+    loss_now = loss;
   }
   GwsSignaller *sig = ref_signaller();
   if (sig) {
@@ -137,7 +139,7 @@ SinkPrivate::make_connection(const std::string &id, const std::string &peer,
   }
   auto conn = std::make_unique<ConsumerSession>(*this, id, peer, offers, gen);
   GError *err = nullptr;
-  if (!conn->prepare(ice_now, &err)) {
+  if (!conn->prepare(ice_now, loss_now, &err)) {
     *error = err->message;
     g_clear_error(&err);
     return nullptr;
@@ -434,7 +436,7 @@ SinkPrivate::tick() {
 
 guint
 SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
-    const std::string &session_id, guint gen) {
+    const RtpRewrite &rw, const std::string &session_id, guint gen) {
   std::shared_ptr<InputStream> s = stream_at(index);
   if (!s)
     return 0;
@@ -460,7 +462,7 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     it = s->branches.emplace(&codec, std::move(branch)).first;
   }
   /* Unique per connection: a restart links a second one meanwhile. */
-  guint out = it->second->attach(pad, connection_name(session_id, gen));
+  guint out = it->second->attach(pad, connection_name(session_id, gen), rw);
   if (out) {
     std::lock_guard<std::mutex> g(lock);
     webrtcbins[it->second->output_queue(out)] = {session_id, gen};
@@ -546,6 +548,8 @@ SinkPrivate::make_stats() {
         "last-packet-ms", G_TYPE_UINT64, s.current->monitor().silence_ms(now),
         "packets-received", G_TYPE_UINT64, s.current->monitor().packets(),
         nullptr);
+    loss_counters_to_structure(
+        collect_loss_counters(s.current->webrtcbin()), false, ss);
     gst_value_set_structure(&v, ss);
     gst_structure_free(ss);
     gst_value_list_append_and_take_value(&sess, &v);

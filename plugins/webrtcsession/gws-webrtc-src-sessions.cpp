@@ -48,12 +48,14 @@ SrcPrivate::make_connection(const std::string &id, const std::string &peer,
   std::vector<const CodecInfo *> video, audio;
   std::vector<std::string> rejected;
   IceConfig ice_now;
+  LossRecovery loss_now;
   guint latency_ms;
   {
     std::lock_guard<std::mutex> g(lock);
     video = codecs_from_value(&video_codecs, MediaKind::Video, &rejected);
     audio = codecs_from_value(&audio_codecs, MediaKind::Audio, &rejected);
     ice_now = ice;
+    loss_now = loss;
     latency_ms = latency;
   }
   GwsSignaller *sig = ref_signaller();
@@ -79,7 +81,7 @@ SrcPrivate::make_connection(const std::string &id, const std::string &peer,
   auto conn
       = std::make_unique<ReceiveSession>(*this, id, peer, video, audio, gen);
   GError *err = nullptr;
-  if (!conn->prepare(ice_now, latency_ms, &err)) {
+  if (!conn->prepare(ice_now, loss_now, latency_ms, &err)) {
     *error = err->message;
     g_clear_error(&err);
     return nullptr;
@@ -364,6 +366,8 @@ SrcPrivate::make_stats() {
         G_TYPE_STRING, path_state_name(restart_state.path), "last-packet-ms",
         G_TYPE_UINT64, session->monitor().silence_ms(now), "packets-received",
         G_TYPE_UINT64, session->monitor().packets(), nullptr);
+    loss_counters_to_structure(
+        collect_loss_counters(session->webrtcbin()), true, ss);
     gst_value_set_structure(&v, ss);
     gst_structure_free(ss);
     gst_value_list_append_and_take_value(&sess, &v);
