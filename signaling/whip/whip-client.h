@@ -15,7 +15,8 @@
  * gathers fully before its POST), and stop()/end_session() DELETE the
  * resource.
  *
- * Threading: a Worker thread runs every request and emits every signal.
+ * Threading: a Worker thread (started by start()) runs every request and
+ * emits every signal.
  * The GObject owns a shared_ptr; posted work and request callbacks hold
  * one too, so the core outlives the object when a request is in flight.
  * dispose lets a last DELETE finish (bounded) before joining the thread.
