@@ -280,6 +280,7 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       priv->loop.stop();
+      finish_dtls_warm_up();
       break;
     default:
       break;

@@ -118,6 +118,7 @@ gws_webrtc_src_change_state(GstElement *element, GstStateChange transition) {
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       priv->loop.stop();
+      finish_dtls_warm_up();
       break;
     default:
       break;
