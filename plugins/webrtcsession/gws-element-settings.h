@@ -7,6 +7,7 @@
  * state derives from ElementSettings and adds its own. */
 #pragma once
 
+#include "gws-stats-snapshot.h"
 #include "gws-ice.h"
 #include "gws-restart.h"
 #include "gws-signaller.h"
@@ -81,6 +82,9 @@ class ElementSettings {
   GValue turn_servers = G_VALUE_INIT;
   IceConfig ice;
   RestartSettings restart;
+
+  /* The `stats` the session thread last published (its own lock). */
+  StatsSnapshot stats_snapshot;
 };
 
 } // namespace gws

@@ -20,6 +20,9 @@ struct Worker::Shared {
   GMainLoop *loop;
   /* Set before the loop is told to quit: run what is left (stop()). */
   std::atomic<bool> drain{false};
+  /* set_after_work(); `after_pending` is touched on the thread only. */
+  std::function<void()> after_work;
+  bool after_pending = false;
 
   Shared()
       : context(g_main_context_new()), loop(g_main_loop_new(context, FALSE)) {}
@@ -32,6 +35,7 @@ struct Worker::Shared {
 namespace {
 
 struct Task {
+  Worker::Shared *shared;
   GObject *owner; /* strong reference, or null */
   std::function<void()> fn;
   bool repeat;
@@ -49,9 +53,27 @@ run_guarded(const std::function<void()> &fn) {
 }
 
 gboolean
+run_after_work(gpointer data) {
+  auto *shared = static_cast<Worker::Shared *>(data);
+  shared->after_pending = false;
+  run_guarded(shared->after_work);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
 run_task(gpointer data) {
   auto *task = static_cast<Task *>(data);
   run_guarded(task->fn);
+  Worker::Shared *shared = task->shared;
+  if (shared->after_work && !shared->after_pending) {
+    shared->after_pending = true;
+    /* The context lives as long as `shared`: no reference needed. */
+    GSource *source = g_idle_source_new();
+    g_source_set_priority(source, G_PRIORITY_DEFAULT);
+    g_source_set_callback(source, run_after_work, shared, nullptr);
+    g_source_attach(source, shared->context);
+    g_source_unref(source);
+  }
   return task->repeat ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
@@ -187,9 +209,9 @@ Worker::is_current() const {
 
 void
 Worker::attach_task(GObject *owner, std::function<void()> fn) {
-  auto *task
-      = new Task{owner ? static_cast<GObject *>(g_object_ref(owner)) : nullptr,
-          std::move(fn), false};
+  auto *task = new Task{shared_.get(),
+      owner ? static_cast<GObject *>(g_object_ref(owner)) : nullptr,
+      std::move(fn), false};
   GSource *source = g_idle_source_new();
   g_source_set_priority(source, G_PRIORITY_DEFAULT);
   g_source_set_callback(source, run_task, task, free_task);
@@ -245,8 +267,8 @@ Worker::run_sync(const std::function<void()> &fn) {
 guint
 Worker::every(guint interval_ms, std::function<void()> fn) {
   GSource *source = g_timeout_source_new(interval_ms);
-  g_source_set_callback(
-      source, run_task, new Task{nullptr, std::move(fn), true}, free_task);
+  g_source_set_callback(source, run_task,
+      new Task{shared_.get(), nullptr, std::move(fn), true}, free_task);
   guint id = g_source_attach(source, context_);
   g_source_unref(source);
   return id;
@@ -264,10 +286,15 @@ Worker::cancel(guint id) {
 GSource *
 Worker::timeout(guint ms, std::function<void()> fn) {
   GSource *source = g_timeout_source_new(ms);
-  g_source_set_callback(
-      source, run_task, new Task{nullptr, std::move(fn), false}, free_task);
+  g_source_set_callback(source, run_task,
+      new Task{shared_.get(), nullptr, std::move(fn), false}, free_task);
   g_source_attach(source, context_);
   return source;
+}
+
+void
+Worker::set_after_work(std::function<void()> fn) {
+  shared_->after_work = std::move(fn);
 }
 
 } // namespace gws

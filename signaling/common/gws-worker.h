@@ -73,9 +73,17 @@ class Worker {
    * source (a reference for the caller) is destroyed first. */
   GSource *timeout(guint ms, std::function<void()> fn);
 
+  /* Runs @fn on the thread after posted work or a timer has run, once for
+   * a burst: it is queued behind what is queued at that moment (e.g. to
+   * publish a snapshot of the state that work changed). Set it before the
+   * first start(). */
+  void set_after_work(std::function<void()> fn);
+
+  /* What the thread shares with the Worker (gws-worker.cpp). */
+  struct Shared;
+
  private:
   enum class State { Stopped, Running, Stopping };
-  struct Shared;
 
   void attach_task(GObject *owner, std::function<void()> fn);
   void join(std::unique_lock<std::mutex> &held);
