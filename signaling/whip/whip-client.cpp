@@ -767,9 +767,16 @@ Client::request(const char *method, const std::string &url,
     return;
   }
   SoupMessageHeaders *headers = soup_message_get_request_headers(msg);
-  if (!active_.token.empty())
-    soup_message_headers_replace(
-        headers, "Authorization", ("Bearer " + active_.token).c_str());
+  if (!active_.token.empty()) {
+    /* The token is for the origin it was given for. */
+    if (same_origin(url, endpoint_))
+      soup_message_headers_replace(
+          headers, "Authorization", ("Bearer " + active_.token).c_str());
+    else
+      GST_INFO("%s client: %s is not on the endpoint's origin: no token "
+               "sent there",
+          name(), url.c_str());
+  }
   if (!if_match.empty())
     soup_message_headers_replace(headers, "If-Match", if_match.c_str());
   if (content_type) {

@@ -111,7 +111,9 @@ class Client : public std::enable_shared_from_this<Client> {
   void set_ice_servers(std::vector<std::string> servers);
 
   /* @cancel: cancels this request (default: cancellable_, none for
-   * DELETE). A cancelled request never calls @done. */
+   * DELETE). A cancelled request never calls @done. 307/308 are followed
+   * (@hops so far). The token goes only to the endpoint's origin: not to
+   * a redirect target or a resource on another one. */
   void request(const char *method, const std::string &url,
       const char *content_type, const std::string &body,
       const std::string &if_match, ResponseFn done,

@@ -2,6 +2,8 @@
  * whip-server.h). */
 #include "whip-server.h"
 
+#include "common/gws-secret.h"
+
 #include <gio/gio.h>
 
 GST_DEBUG_CATEGORY_STATIC(whip_server_debug);
@@ -450,7 +452,7 @@ Server::token_ok(SoupServerMessage *msg) const {
   const char *auth = soup_message_headers_get_one(
       soup_server_message_get_request_headers(msg), "Authorization");
   return auth && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0
-         && active_.token == auth + 7;
+         && equal_secret(active_.token, auth + 7);
 }
 
 bool

@@ -418,6 +418,25 @@ resolve_url(const std::string &base, const std::string &ref) {
   return out ? out : "";
 }
 
+bool
+same_origin(const std::string &a, const std::string &b) {
+  g_autoptr(GUri) ua = g_uri_parse(a.c_str(), G_URI_FLAGS_NONE, nullptr);
+  g_autoptr(GUri) ub = g_uri_parse(b.c_str(), G_URI_FLAGS_NONE, nullptr);
+  if (!ua || !ub)
+    return false;
+  auto port = [](GUri *u) {
+    gint p = g_uri_get_port(u);
+    if (p != -1)
+      return p;
+    return g_ascii_strcasecmp(g_uri_get_scheme(u), "https") == 0 ? 443 : 80;
+  };
+  return g_ascii_strcasecmp(g_uri_get_scheme(ua), g_uri_get_scheme(ub)) == 0
+         && g_ascii_strcasecmp(g_uri_get_host(ua) ? g_uri_get_host(ua) : "",
+                g_uri_get_host(ub) ? g_uri_get_host(ub) : "")
+                == 0
+         && port(ua) == port(ub);
+}
+
 std::string
 short_reason(const std::string &body) {
   std::string out;

@@ -87,6 +87,10 @@ std::string media_type(const char *content_type);
 /* Resolves @ref (a Location header) against @base; empty when invalid. */
 std::string resolve_url(const std::string &base, const std::string &ref);
 
+/* TRUE when @a and @b have the same origin (scheme, host, port; the
+ * scheme's default port when none is given). */
+bool same_origin(const std::string &a, const std::string &b);
+
 /* A reason body shortened for an error message (one line, at most 200
  * characters). */
 std::string short_reason(const std::string &body);
