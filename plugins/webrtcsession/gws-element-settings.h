@@ -7,6 +7,7 @@
  * state derives from ElementSettings and adds its own. */
 #pragma once
 
+#include "gws-stats-snapshot.h"
 #include "gws-ice.h"
 #include "gws-loss-recovery.h"
 #include "gws-restart.h"
@@ -85,6 +86,9 @@ class ElementSettings {
   IceConfig ice;
   RestartSettings restart;
   LossRecovery loss;
+
+  /* The `stats` the session thread last published (its own lock). */
+  StatsSnapshot stats_snapshot;
 };
 
 } // namespace gws

@@ -70,34 +70,45 @@ flow_probe(GstPad *pad, GstPadProbeInfo *, gpointer data) {
   return GST_PAD_PROBE_REMOVE;
 }
 
+/* The last PTS an output pushed. Around a switch the old and the new
+ * connection's streaming threads may both be in output_probe. */
+struct LastPts {
+  std::mutex lock; /* leaf; guards `pts` */
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+};
+
 /* On every buffer an output pushes. All streams share one transport
  * (BUNDLE): a stream nobody linked must not stop the others with
  * not-linked, so its data is dropped. And timestamps continue across a
  * switch: each connection's jitterbuffer derives them from arrival times,
  * so the new one's first frame may be stamped a few ms before the old
- * one's last; they never go back. @data: the last PTS pushed. */
+ * one's last; they never go back. @data: a LastPts. */
 GstPadProbeReturn
 output_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   if (!gst_pad_is_linked(pad))
     return GST_PAD_PROBE_DROP;
   if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER))
     return GST_PAD_PROBE_OK;
-  auto *last = static_cast<GstClockTime *>(data);
+  auto *last = static_cast<LastPts *>(data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
   GstClockTime pts = GST_BUFFER_PTS(buf);
   if (!GST_CLOCK_TIME_IS_VALID(pts))
     return GST_PAD_PROBE_OK;
-  if (GST_CLOCK_TIME_IS_VALID(*last) && pts <= *last) {
+  std::lock_guard<std::mutex> g(last->lock);
+  if (GST_CLOCK_TIME_IS_VALID(last->pts) && pts <= last->pts) {
     buf = gst_buffer_make_writable(buf);
-    GST_BUFFER_PTS(buf) = *last + 1;
+    GST_BUFFER_PTS(buf) = last->pts + 1;
     GST_PAD_PROBE_INFO_DATA(info) = buf;
   }
-  *last = GST_BUFFER_PTS(buf);
+  last->pts = GST_BUFFER_PTS(buf);
   return GST_PAD_PROBE_OK;
 }
 
+/* A new output for connection @gen; published in priv->outputs with its
+ * `encoded` and `active_gen` set (under the lock). */
 Output *
-make_output(SrcPrivate *priv, MediaKind kind, guint index) {
+make_output(SrcPrivate *priv, const CodecInfo &codec, guint index, guint gen) {
+  MediaKind kind = codec.kind;
   auto *self = priv->self;
   bool video = kind == MediaKind::Video;
   std::string name = (video ? "video_" : "audio_") + std::to_string(index);
@@ -117,12 +128,16 @@ make_output(SrcPrivate *priv, MediaKind kind, guint index) {
   gst_pad_add_probe(out->ghost,
       static_cast<GstPadProbeType>(
           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-      output_probe, new GstClockTime(GST_CLOCK_TIME_NONE),
-      [](gpointer d) { delete static_cast<GstClockTime *>(d); });
+      output_probe, new LastPts,
+      [](gpointer d) { delete static_cast<LastPts *>(d); });
   gst_pad_set_active(out->ghost, TRUE);
   gst_element_add_pad(GST_ELEMENT(self), out->ghost); /* app links it now */
+  /* Asked once the application has linked the pad. */
+  bool encoded = downstream_wants_encoded(out->ghost, codec);
   Output *raw = out.get();
   std::lock_guard<std::mutex> g(priv->lock);
+  out->encoded = encoded;
+  out->active_gen = gen;
   priv->outputs.push_back(std::move(out));
   return raw;
 }
@@ -181,10 +196,13 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
   }
   bool created = false;
   if (!out) {
-    out = make_output(this, codec->kind, index);
-    out->encoded = downstream_wants_encoded(out->ghost, *codec);
-    out->active_gen = gen;
+    out = make_output(this, *codec, index, gen);
     created = true;
+  }
+  bool encoded;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    encoded = out->encoded;
   }
 
   Chain chain;
@@ -194,7 +212,7 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
           G_OBJECT_GET_CLASS(depay), "request-keyframe"))
     g_object_set(depay, "request-keyframe", TRUE, nullptr);
   chain.elements.push_back(depay);
-  if (out->encoded) {
+  if (encoded) {
     if (codec->parser)
       chain.elements.push_back(
           gst_element_factory_make(codec->parser, nullptr));
@@ -212,7 +230,7 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
   for (size_t i = 0; i + 1 < chain.elements.size(); i++)
     gst_element_link(chain.elements[i], chain.elements[i + 1]);
   GstElement *last = chain.elements.back();
-  if (out->encoded || chain.elements.size() == 1) {
+  if (encoded || chain.elements.size() == 1) {
     g_autoptr(GstPad) src = gst_element_get_static_pad(last, "src");
     gst_pad_link(src, chain.selector_pad);
   } else {
@@ -241,8 +259,7 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
             gst_pad_link_get_name(ret)),
         (nullptr));
   GST_INFO_OBJECT(self, "connection %u feeds %s (%s, %s)", gen,
-      GST_PAD_NAME(out->ghost), codec->name,
-      out->encoded ? "encoded" : "decoded");
+      GST_PAD_NAME(out->ghost), codec->name, encoded ? "encoded" : "decoded");
   if (!created)
     return;
   bool all = false;

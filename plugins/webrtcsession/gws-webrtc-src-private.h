@@ -57,6 +57,8 @@ struct Output {
   GstElement *selector = nullptr;
   MediaKind kind = MediaKind::Video;
   guint kind_index = 0; /* video_<kind_index> */
+  /* All three guarded by SrcPrivate::lock (written on streaming threads,
+   * read on others); `encoded` is set before the output is published. */
   bool encoded = false;
   guint active_gen = 0;
   std::vector<Chain> chains;

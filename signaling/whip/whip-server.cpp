@@ -2,6 +2,8 @@
  * whip-server.h). */
 #include "whip-server.h"
 
+#include "common/gws-secret.h"
+
 #include <gio/gio.h>
 
 GST_DEBUG_CATEGORY_STATIC(whip_server_debug);
@@ -224,12 +226,13 @@ Server::get_property(guint id, GValue *value, GParamSpec *pspec) {
 
 void
 Server::start() {
-  worker_.post(nullptr, [self = shared_from_this()]() { self->do_start(); });
+  worker_.start();
+  worker_.post([self = shared_from_this()]() { self->do_start(); });
 }
 
 void
 Server::stop() {
-  worker_.post(nullptr, [self = shared_from_this()]() { self->do_stop(); });
+  worker_.post([self = shared_from_this()]() { self->do_stop(); });
 }
 
 void
@@ -245,7 +248,7 @@ Server::send_sdp(
   GstSDPMessage *copy = nullptr;
   gst_sdp_message_copy(sdp->sdp, &copy);
   auto holder = std::make_shared<SdpPtr>(copy);
-  worker_.post(nullptr, [self = shared_from_this(), sid, holder]() {
+  worker_.post([self = shared_from_this(), sid, holder]() {
     self->do_answer(sid, std::move(*holder));
   });
 }
@@ -263,7 +266,7 @@ Server::add_ice(const gchar *session_id, const gchar *candidate, guint mline,
   }
   bool end = candidate == nullptr;
   std::string sid = session_id;
-  worker_.post(nullptr, [self = shared_from_this(), sid, c, end]() {
+  worker_.post([self = shared_from_this(), sid, c, end]() {
     self->do_add_ice(sid, c, end);
   });
 }
@@ -271,8 +274,7 @@ Server::add_ice(const gchar *session_id, const gchar *candidate, guint mline,
 void
 Server::end_session(const gchar *session_id) {
   std::string sid = session_id;
-  worker_.post(
-      nullptr, [self = shared_from_this(), sid]() { self->do_end(sid); });
+  worker_.post([self = shared_from_this(), sid]() { self->do_end(sid); });
 }
 
 void
@@ -450,7 +452,7 @@ Server::token_ok(SoupServerMessage *msg) const {
   const char *auth = soup_message_headers_get_one(
       soup_server_message_get_request_headers(msg), "Authorization");
   return auth && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0
-         && active_.token == auth + 7;
+         && equal_secret(active_.token, auth + 7);
 }
 
 bool

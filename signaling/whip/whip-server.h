@@ -20,8 +20,9 @@
  *    wrong method, 415 for a wrong content type, 400/422 for an unusable
  *    body, 503 + Retry-After past max-sessions.
  *
- * Threading: a Worker thread owns the SoupServer, every session and every
- * emission. The GObject owns a shared_ptr; posted work holds one too.
+ * Threading: a Worker thread (started by start()) owns the SoupServer,
+ * every session and every emission. The GObject owns a shared_ptr; posted work
+ * holds one too.
  *
  * Locks: `lock` guards `settings_` and `bound_port_` (what the properties
  * show). Leaf lock: nothing is called or emitted with it held. */
