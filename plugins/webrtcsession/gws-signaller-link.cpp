@@ -106,4 +106,32 @@ report_signaller_state(SignallerCallbacks &cb, GstElement *element) {
   };
 }
 
+bool
+signaller_flag(GwsSignaller *signaller, const char *property) {
+  if (!signaller)
+    return false;
+  GParamSpec *spec
+      = g_object_class_find_property(G_OBJECT_GET_CLASS(signaller), property);
+  if (!spec || spec->value_type != G_TYPE_BOOLEAN
+      || !(spec->flags & G_PARAM_READABLE))
+    return false;
+  gboolean yes = FALSE;
+  g_object_get(signaller, property, &yes, nullptr);
+  return yes;
+}
+
+void
+post_session_failed(GstElement *element, const std::string &session_id,
+    const std::string &peer_id, const std::string &reason) {
+  GST_ELEMENT_WARNING(element, STREAM, FAILED,
+      ("session with %s failed: %s",
+          peer_id.empty() ? "(unknown peer)" : peer_id.c_str(), reason.c_str()),
+      ("session %s", session_id.c_str()));
+  gst_element_post_message(element,
+      gst_message_new_element(GST_OBJECT(element),
+          gst_structure_new("gws-session-failed", "session-id", G_TYPE_STRING,
+              session_id.c_str(), "peer-id", G_TYPE_STRING, peer_id.c_str(),
+              "reason", G_TYPE_STRING, reason.c_str(), nullptr)));
+}
+
 } // namespace gws

@@ -163,11 +163,10 @@ SinkPrivate::create_session(const PendingSession &p) {
   std::string error;
   auto conn = make_connection(p.id, p.peer, 0, nullptr, &error);
   if (!conn) {
-    GST_ELEMENT_WARNING(
-        self, STREAM, CODEC_NOT_FOUND, ("%s", error.c_str()), (nullptr));
+    post_session_failed(GST_ELEMENT(self), p.id, p.peer, error);
     GwsSignaller *sig = ref_signaller();
     if (sig) {
-      gws_signaller_end_session(sig, p.id.c_str());
+      gws_signaller_end_session_with_reason(sig, p.id.c_str(), error.c_str());
       g_object_unref(sig);
     }
     return;
@@ -204,9 +203,8 @@ SinkPrivate::end_session(const std::string &id, const std::string &reason,
   sessions.erase(it);
   std::string peer = session.peer;
   if (is_error) {
-    GST_ELEMENT_WARNING(self, STREAM, FAILED,
-        ("session with consumer %s ended: %s", peer.c_str(), reason.c_str()),
-        (nullptr));
+    /* One consumer's failure: never the pipeline's error. */
+    post_session_failed(GST_ELEMENT(self), id, peer, reason);
   } else {
     GST_INFO_OBJECT(self, "session %s with %s ended: %s", id.c_str(),
         peer.c_str(), reason.c_str());
@@ -214,7 +212,7 @@ SinkPrivate::end_session(const std::string &id, const std::string &reason,
   if (tell_remote) {
     GwsSignaller *sig = ref_signaller();
     if (sig) {
-      gws_signaller_end_session(sig, id.c_str());
+      gws_signaller_end_session_with_reason(sig, id.c_str(), reason.c_str());
       g_object_unref(sig);
     }
   }

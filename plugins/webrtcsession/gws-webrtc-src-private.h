@@ -87,6 +87,9 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   guint ticker = 0;
   /* Session thread only. */
   bool accepting = false;
+  /* The signaller is a server ("accepts-sessions", a WHIP endpoint):
+   * publishers come and go, a session's failure is that publisher's. */
+  bool serving = false;
   std::unique_ptr<ReceiveSession> session; /* the live connection */
   std::unique_ptr<ReceiveSession> pending; /* a restart's new connection */
   bool pending_ours = false;
@@ -132,6 +135,11 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   std::unique_ptr<ReceiveSession> make_connection(const std::string &id,
       const std::string &peer, guint gen, std::string *error);
   void close_connection(std::unique_ptr<ReceiveSession> conn);
+  /* Session @id (the live one, or one that could not start) failed: an
+   * element error when it was ours to have (a client's one session), a
+   * warning and the client told why when we serve (see `serving`). */
+  void session_failed(const std::string &id, const std::string &peer,
+      const std::string &reason);
   void on_connection_failed(
       const std::string &id, guint gen, const std::string &reason);
   void on_description(const std::string &id, DescPtr desc);

@@ -108,8 +108,7 @@ SrcPrivate::start_session(const std::string &id, const std::string &peer) {
   std::string error;
   session = make_connection(id, peer, 0, &error);
   if (!session) {
-    GST_ELEMENT_ERROR(
-        self, RESOURCE, SETTINGS, ("%s", error.c_str()), (nullptr));
+    session_failed(id, peer, error);
     return;
   }
   next_gen = 1;
@@ -132,7 +131,7 @@ SrcPrivate::end_session(
   if (tell_remote) {
     GwsSignaller *sig = ref_signaller();
     if (sig) {
-      gws_signaller_end_session(sig, id.c_str());
+      gws_signaller_end_session_with_reason(sig, id.c_str(), reason.c_str());
       g_object_unref(sig);
     }
   }
@@ -141,6 +140,26 @@ SrcPrivate::end_session(
   send_eos();
   session.reset();
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SINK);
+}
+
+void
+SrcPrivate::session_failed(
+    const std::string &id, const std::string &peer, const std::string &reason) {
+  if (!serving) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", reason.c_str()), (nullptr));
+  } else {
+    post_session_failed(GST_ELEMENT(self), id, peer, reason);
+  }
+  if (session && session->id() == id) {
+    end_session(id, reason, true);
+    return;
+  }
+  /* It never started: only the remote side has to know. */
+  GwsSignaller *sig = ref_signaller();
+  if (sig) {
+    gws_signaller_end_session_with_reason(sig, id.c_str(), reason.c_str());
+    g_object_unref(sig);
+  }
 }
 
 /* ---- restart ---- */
@@ -203,8 +222,7 @@ SrcPrivate::restart_failed(const std::string &why, gint64 now) {
                          + session->peer_id() + " after "
                          + std::to_string(restart_state.failures)
                          + " failed attempts (last: " + why + ")";
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", reason.c_str()), (nullptr));
-    end_session(id, reason, true);
+    session_failed(id, session->peer_id(), reason);
   }
 }
 
@@ -233,8 +251,7 @@ SrcPrivate::on_connection_failed(
   if (auto_restart && session->has_remote() && restart_state.failures == 0
       && start_restart("path-lost"))
     return;
-  GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", reason.c_str()), (nullptr));
-  end_session(id, reason, true);
+  session_failed(id, session->peer_id(), reason);
 }
 
 void
@@ -398,7 +415,11 @@ SrcPrivate::start_signaller() {
   };
   report_signaller_state(cb, GST_ELEMENT(self));
   link.connect(sig, std::move(cb));
-  loop.run_sync([this]() { accepting = true; });
+  bool serves = signaller_flag(sig, "accepts-sessions");
+  loop.run_sync([this, serves]() {
+    accepting = true;
+    serving = serves;
+  });
   ticker = loop.every(100, [this]() { tick(); });
   gws_signaller_start(sig);
   g_object_unref(sig);

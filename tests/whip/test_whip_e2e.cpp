@@ -101,10 +101,50 @@ launch(const std::string &desc) {
   return p;
 }
 
+/* What the receivers' buses carried besides errors (warnings, element
+ * messages by name, EOS). */
+struct BusLog {
+  std::mutex lock;
+  std::condition_variable cond;
+  std::vector<std::string> warnings;
+  std::map<std::string, int> elements;
+  int eos = 0;
+
+  void reset() {
+    std::lock_guard<std::mutex> g(lock);
+    warnings.clear();
+    elements.clear();
+    eos = 0;
+  }
+  bool wait_element(const std::string &name) {
+    std::unique_lock<std::mutex> g(lock);
+    return cond.wait_for(
+        g, std::chrono::seconds(20), [&]() { return elements[name] > 0; });
+  }
+};
+BusLog bus_log;
+
 /* A bus watch that fails the test on an error message. */
 std::atomic<bool> bus_error{false};
 GstBusSyncReply
 on_bus(GstBus *, GstMessage *msg, gpointer name) {
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
+    GError *err = nullptr;
+    gst_message_parse_warning(msg, &err, nullptr);
+    std::lock_guard<std::mutex> g(bus_log.lock);
+    bus_log.warnings.push_back(err->message);
+    bus_log.cond.notify_all();
+    g_error_free(err);
+  } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT
+             && gst_message_get_structure(msg)) {
+    std::lock_guard<std::mutex> g(bus_log.lock);
+    bus_log.elements[gst_structure_get_name(gst_message_get_structure(msg))]++;
+    bus_log.cond.notify_all();
+  } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
+    std::lock_guard<std::mutex> g(bus_log.lock);
+    bus_log.eos++;
+    bus_log.cond.notify_all();
+  }
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
     GError *err = nullptr;
     gchar *dbg = nullptr;
@@ -226,6 +266,131 @@ TEST(WhipE2E, WebrtcsinkPublishesToWebrtcsrcOverWhip) {
   gst_object_unref(rx);
   g_object_unref(client);
   g_object_unref(server);
+  EXPECT_FALSE(bus_error);
+}
+
+namespace {
+
+/* A webrtcsink publishing video and audio with our WHIP client to @ep. */
+struct Publisher {
+  explicit Publisher(const std::string &ep) {
+    pipeline = launch(kProducer);
+    watch(pipeline, "publisher");
+    GstElement *ws = gst_bin_get_by_name(GST_BIN(pipeline), "ws");
+    client = gws_signaller_new_for_uri(
+        ("whip+" + ep).c_str(), GWS_SIGNALLER_ROLE_PRODUCER, nullptr);
+    rec = std::make_unique<Recorder>(client);
+    g_object_set(ws, "signaller", client, nullptr);
+    gst_object_unref(ws);
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  }
+  ~Publisher() {
+    stop_pipeline(pipeline, "a publishing webrtcsink");
+    rec.reset();
+    gst_object_unref(pipeline);
+    g_object_unref(client);
+  }
+  GstElement *pipeline = nullptr;
+  GwsSignaller *client = nullptr;
+  std::unique_ptr<Recorder> rec;
+};
+
+/* A webrtcsrc with our WHIP server on 127.0.0.1; every pad it adds is
+ * counted and linked to a counting sink. */
+struct Receiver {
+  explicit Receiver(const char *uri = "whip-server://127.0.0.1:0/whip") {
+    pipeline = launch("webrtcsrc name=src ice-addresses=127.0.0.1");
+    watch(pipeline, "receiver");
+    src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    server
+        = gws_signaller_new_for_uri(uri, GWS_SIGNALLER_ROLE_CONSUMER, nullptr);
+    rec = std::make_unique<Recorder>(server);
+    g_object_set(src, "signaller", server, nullptr);
+    g_signal_connect(src, "pad-added",
+        cb([](GstElement *, GstPad *pad, gpointer data) {
+          auto *r = static_cast<Receiver *>(data);
+          {
+            std::lock_guard<std::mutex> g(r->lock);
+            r->pads.push_back(GST_PAD_NAME(pad));
+          }
+          link_counting_sink(r->pipeline, pad, &r->counter);
+        }),
+        this);
+    gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    EXPECT_TRUE(rec->wait("connection-changed"));
+    endpoint = endpoint_of(server);
+  }
+  ~Receiver() {
+    stop_pipeline(pipeline, "the receiving webrtcsrc");
+    rec.reset();
+    gst_object_unref(src);
+    gst_object_unref(pipeline);
+    g_object_unref(server);
+  }
+  std::vector<std::string> pad_names() {
+    std::lock_guard<std::mutex> g(lock);
+    return pads;
+  }
+  /* Children of webrtcsrc made by @factory. */
+  int children(const char *factory) {
+    int n = 0;
+    GstIterator *it = gst_bin_iterate_elements(GST_BIN(src));
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
+      GstElementFactory *f
+          = gst_element_get_factory(GST_ELEMENT(g_value_get_object(&v)));
+      if (f && g_strcmp0(GST_OBJECT_NAME(f), factory) == 0)
+        n++;
+      g_value_reset(&v);
+    }
+    g_value_unset(&v);
+    gst_iterator_free(it);
+    return n;
+  }
+
+  GstElement *pipeline = nullptr;
+  GstElement *src = nullptr;
+  GwsSignaller *server = nullptr;
+  std::unique_ptr<Recorder> rec;
+  std::string endpoint;
+  Counter counter;
+  std::mutex lock;
+  std::vector<std::string> pads;
+};
+
+} // namespace
+
+/* Issue 13, bug 1: a publisher whose offer the pipeline cannot take gets
+ * 422 with the reason; the element warns (and posts gws-session-failed),
+ * never an error, and the next publisher is received. */
+TEST(WhipE2E, BadPublisherIsRefusedAndTheNextOneIsReceived) {
+  bus_error = false;
+  bus_log.reset();
+  Receiver rx;
+  ASSERT_FALSE(rx.endpoint.empty());
+
+  std::string bad = make_sdp("sendonly", "badp");
+  bad.replace(bad.find("VP8/90000"), 9, "XYZ/90000");
+  HttpResponse r = http("POST", rx.endpoint, "application/sdp", bad);
+  EXPECT_EQ(r.status, 422u) << r.body;
+  EXPECT_NE(r.body.find("no common video codec"), std::string::npos) << r.body;
+  EXPECT_TRUE(bus_log.wait_element("gws-session-failed"));
+  EXPECT_FALSE(bus_error) << "a bad publisher posted an ERROR";
+  {
+    std::lock_guard<std::mutex> g(bus_log.lock);
+    EXPECT_FALSE(bus_log.warnings.empty());
+  }
+  GstState state = GST_STATE_NULL;
+  gst_element_get_state(rx.pipeline, &state, nullptr, 0);
+  EXPECT_EQ(state, GST_STATE_PLAYING);
+
+  /* The endpoint still serves. */
+  {
+    Publisher good(rx.endpoint);
+    EXPECT_TRUE(good.rec->wait("session-description"));
+    EXPECT_TRUE(rx.counter.wait("video", 30)) << rx.counter.get("video");
+    EXPECT_TRUE(rx.counter.wait("audio", 30)) << rx.counter.get("audio");
+  }
   EXPECT_FALSE(bus_error);
 }
 
@@ -394,6 +559,45 @@ TEST(WhepE2E, WebrtcsinkServesTwoWhepViewers) {
   EXPECT_EQ(srec.count_of("session-ended"), 1u);
 
   b.reset();
+  stop_pipeline(tx, "the WHEP-serving webrtcsink");
+  gst_object_unref(ws);
+  gst_object_unref(tx);
+  g_object_unref(server);
+  EXPECT_FALSE(bus_error);
+}
+
+/* The same rule for the WHEP server: a viewer whose offer has no codec
+ * webrtcsink sends gets 422 with the reason, the element warns, and the
+ * next viewer is served. */
+TEST(WhepE2E, BadViewerIsRefusedAndTheNextOneIsServed) {
+  bus_error = false;
+  bus_log.reset();
+  GstElement *tx = launch(kProducer);
+  ASSERT_NE(tx, nullptr);
+  watch(tx, "producer");
+  GstElement *ws = gst_bin_get_by_name(GST_BIN(tx), "ws");
+  GwsSignaller *server = gws_signaller_new_for_uri(
+      "whep-server://127.0.0.1:0/whep", GWS_SIGNALLER_ROLE_PRODUCER, nullptr);
+  ASSERT_NE(server, nullptr);
+  Recorder srec(server);
+  g_object_set(ws, "signaller", server, nullptr);
+  ASSERT_NE(
+      gst_element_set_state(tx, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  ASSERT_TRUE(srec.wait("connection-changed"));
+  std::string ep = endpoint_of(server);
+
+  std::string bad = make_sdp("recvonly", "badv");
+  bad.replace(bad.find("VP8/90000"), 9, "XYZ/90000");
+  HttpResponse r = http("POST", ep, "application/sdp", bad);
+  EXPECT_EQ(r.status, 422u) << r.body;
+  EXPECT_NE(r.body.find("codec"), std::string::npos) << r.body;
+  EXPECT_TRUE(bus_log.wait_element("gws-session-failed"));
+  EXPECT_FALSE(bus_error);
+
+  auto v = std::make_unique<Viewer>(ep);
+  EXPECT_TRUE(v->rec->wait("session-description"));
+  EXPECT_TRUE(v->counter.wait("video", 30)) << v->counter.get("video");
+  v.reset();
   stop_pipeline(tx, "the WHEP-serving webrtcsink");
   gst_object_unref(ws);
   gst_object_unref(tx);
