@@ -1,6 +1,8 @@
 /* gst-webrtc-session: signaller signal wiring (see gws-signaller-link.h). */
 #include "gws-signaller-link.h"
 
+#include "gws-sdp-bundle.h"
+
 namespace gws {
 
 namespace {
@@ -22,6 +24,16 @@ cbs(gpointer data) {
   return **static_cast<Shared *>(data);
 }
 
+/* Our copy of a remote description; an offer is made acceptable to
+ * webrtcbin first (gws-sdp-bundle.h). */
+DescPtr
+remote_desc(const GstWebRTCSessionDescription *desc) {
+  DescPtr copy = copy_desc(desc);
+  if (copy && copy->type == GST_WEBRTC_SDP_TYPE_OFFER)
+    sdp_normalize_bundle(copy->sdp);
+  return copy;
+}
+
 } // namespace
 
 void
@@ -38,7 +50,7 @@ SignallerLink::connect(GwsSignaller *signaller, SignallerCallbacks callbacks) {
       G_CALLBACK(+[](GwsSignaller *, const gchar *id, const gchar *peer,
                       GstWebRTCSessionDescription *offer, gpointer data) {
         if (cbs(data).session_requested)
-          cbs(data).session_requested(str(id), str(peer), copy_desc(offer));
+          cbs(data).session_requested(str(id), str(peer), remote_desc(offer));
       }));
   add("session-started", G_CALLBACK(+[](GwsSignaller *, const gchar *id,
                                          const gchar *peer, gpointer data) {
@@ -49,7 +61,7 @@ SignallerLink::connect(GwsSignaller *signaller, SignallerCallbacks callbacks) {
       G_CALLBACK(+[](GwsSignaller *, const gchar *id,
                       GstWebRTCSessionDescription *desc, gpointer data) {
         if (cbs(data).session_description)
-          cbs(data).session_description(str(id), copy_desc(desc));
+          cbs(data).session_description(str(id), remote_desc(desc));
       }));
   add("handle-ice",
       G_CALLBACK(+[](GwsSignaller *, const gchar *id, guint mline,

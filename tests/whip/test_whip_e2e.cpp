@@ -566,6 +566,141 @@ TEST(WhepE2E, WebrtcsinkServesTwoWhepViewers) {
   EXPECT_FALSE(bus_error);
 }
 
+namespace {
+
+/* Lets libnice gather on 127.0.0.1 (it skips loopback by itself). Returns
+ * the ice-agent, which must stay referenced while the webrtcbin lives. */
+GObject *
+add_loopback(GstElement *webrtc) {
+  GObject *ice = nullptr;
+  g_object_get(webrtc, "ice-agent", &ice, nullptr);
+  NiceAgent *agent = nullptr;
+  g_object_get(ice, "agent", &agent, nullptr);
+  NiceAddress addr;
+  nice_address_init(&addr);
+  nice_address_set_from_string(&addr, "127.0.0.1");
+  nice_agent_add_local_address(agent, &addr);
+  g_object_unref(agent);
+  return ice;
+}
+
+/* Gives every m-line but the first its own ice-ufrag/ice-pwd, the way
+ * aiortc offers audio + video in one BUNDLE group (RFC 8843 allows it in
+ * an initial offer). ICE then runs on the first m-line's credentials. */
+std::string
+with_own_transport_per_mline(std::string sdp) {
+  size_t first = sdp.find("\r\nm=");
+  size_t at = sdp.find("\r\nm=", first + 1);
+  EXPECT_NE(at, std::string::npos) << sdp;
+  int n = 0;
+  while (at != std::string::npos) {
+    std::string tag = std::to_string(n++);
+    for (auto [key, value] :
+        {std::pair<std::string, std::string>{"a=ice-ufrag:", "own" + tag},
+            {"a=ice-pwd:", "ownpassword0123456789ab" + tag}}) {
+      size_t k = sdp.find(key, at);
+      size_t next = sdp.find("\r\nm=", at + 1);
+      EXPECT_TRUE(
+          k != std::string::npos && (next == std::string::npos || k < next))
+          << key << " missing: " << sdp;
+      size_t end = sdp.find("\r\n", k);
+      sdp.replace(k + key.size(), end - k - key.size(), value);
+    }
+    at = sdp.find("\r\nm=", at + 1);
+  }
+  return sdp;
+}
+
+/* A bare webrtcbin publishing VP8 + Opus the WHIP way: gather completely,
+ * POST the offer (edited by @edit), take the 201's answer. */
+class BarePublisher {
+ public:
+  BarePublisher() {
+    pipeline_ = launch(
+        "webrtcbin name=w bundle-policy=max-bundle latency=0 "
+        "videotestsrc is-live=true ! video/x-raw,width=320,height=240 ! "
+        "vp8enc deadline=1 ! rtpvp8pay pt=96 ! w. "
+        "audiotestsrc is-live=true ! opusenc ! rtpopuspay pt=111 ! w.");
+    watch(pipeline_, "bare publisher");
+    webrtc_ = gst_bin_get_by_name(GST_BIN(pipeline_), "w");
+    ice_ = add_loopback(webrtc_);
+    g_signal_connect(webrtc_, "notify::ice-gathering-state",
+        cb([](GstElement *w, GParamSpec *, BarePublisher *p) {
+          GstWebRTCICEGatheringState st;
+          g_object_get(w, "ice-gathering-state", &st, nullptr);
+          std::lock_guard<std::mutex> g(p->lock_);
+          p->gathered_ = st == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE;
+          p->cond_.notify_all();
+        }),
+        this);
+    gst_element_set_state(pipeline_, GST_STATE_PLAYING);
+  }
+  ~BarePublisher() {
+    stop_pipeline(pipeline_, "the bare publisher");
+    g_object_unref(ice_);
+    gst_object_unref(webrtc_);
+    gst_object_unref(pipeline_);
+  }
+
+  /* Makes the offer and waits for complete gathering; returns its text. */
+  std::string offer() {
+    GstPromise *p = gst_promise_new();
+    g_signal_emit_by_name(webrtc_, "create-offer", nullptr, p);
+    gst_promise_wait(p);
+    GstWebRTCSessionDescription *o = nullptr;
+    gst_structure_get(gst_promise_get_reply(p), "offer",
+        GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &o, nullptr);
+    gst_promise_unref(p);
+    EXPECT_NE(o, nullptr);
+    if (!o)
+      return "";
+    g_signal_emit_by_name(webrtc_, "set-local-description", o, nullptr);
+    gst_webrtc_session_description_free(o);
+    {
+      std::unique_lock<std::mutex> g(lock_);
+      EXPECT_TRUE(cond_.wait_for(g, kWait, [this]() { return gathered_; }));
+    }
+    GstWebRTCSessionDescription *local = nullptr;
+    g_object_get(webrtc_, "local-description", &local, nullptr);
+    std::string text = desc_text(local);
+    gst_webrtc_session_description_free(local);
+    return text;
+  }
+  void answer(const std::string &text) {
+    GstWebRTCSessionDescription *a
+        = make_desc(GST_WEBRTC_SDP_TYPE_ANSWER, text);
+    g_signal_emit_by_name(webrtc_, "set-remote-description", a, nullptr);
+    gst_webrtc_session_description_free(a);
+  }
+
+ private:
+  GstElement *pipeline_ = nullptr;
+  GstElement *webrtc_ = nullptr;
+  GObject *ice_ = nullptr;
+  std::mutex lock_;
+  std::condition_variable cond_;
+  bool gathered_ = false;
+};
+
+} // namespace
+
+/* Issue 13, bug 3: a BUNDLE offer whose m-lines carry their own
+ * ice-ufrag/ice-pwd (aiortc's audio + video) is taken: webrtcsrc answers
+ * and decodes both streams. */
+TEST(WhipE2E, BundleOfferWithOwnTransportPerMlineIsReceived) {
+  bus_error = false;
+  Receiver rx;
+  ASSERT_FALSE(rx.endpoint.empty());
+  BarePublisher pub;
+  std::string offer = with_own_transport_per_mline(pub.offer());
+  HttpResponse r = http("POST", rx.endpoint, "application/sdp", offer);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  pub.answer(r.body);
+  EXPECT_TRUE(rx.counter.wait("video", 30)) << rx.counter.get("video");
+  EXPECT_TRUE(rx.counter.wait("audio", 30)) << rx.counter.get("audio");
+  EXPECT_FALSE(bus_error);
+}
+
 /* The same rule for the WHEP server: a viewer whose offer has no codec
  * webrtcsink sends gets 422 with the reason, the element warns, and the
  * next viewer is served. */
