@@ -200,7 +200,7 @@ gws_webrtc_src_restart_session(GwsWebRTCSrc *self, const gchar *session_id) {
     return FALSE;
   gboolean started = FALSE;
   priv->loop.run_sync([&]() {
-    if (priv->session && (!session_id || priv->session->id() == session_id))
+    if (priv->session() && (!session_id || priv->session()->id() == session_id))
       started = priv->start_restart("requested");
   });
   return started;

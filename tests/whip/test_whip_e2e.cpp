@@ -568,6 +568,66 @@ TEST(WhepE2E, WebrtcsinkServesTwoWhepViewers) {
 
 namespace {
 
+/* Waits until @pred holds (a state no event announces, like the bin's
+ * children after a session closed), polling every 50 ms, at most 10 s. */
+template <typename Pred>
+bool
+eventually(Pred pred) {
+  gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (!pred()) {
+    if (g_get_monotonic_time() > deadline)
+      return false;
+    g_usleep(50 * 1000);
+  }
+  return true;
+}
+
+} // namespace
+
+/* Issue 13, bug 2, and issue 14: publishers one after the other on one
+ * WHIP endpoint. The element stays PLAYING and posts no EOS between them;
+ * the ended session leaves nothing in the bin (no webrtcbin, depayloader
+ * or decodebin); the next publisher's streams continue on video_0 and
+ * audio_0, the pads the application linked. */
+TEST(WhipE2E, PublishersInSequenceContinueOnTheSamePads) {
+  bus_error = false;
+  bus_log.reset();
+  Receiver rx;
+  ASSERT_FALSE(rx.endpoint.empty());
+  for (int round = 0; round < 3; round++) {
+    SCOPED_TRACE("publisher " + std::to_string(round + 1));
+    int video = rx.counter.get("video"), audio = rx.counter.get("audio");
+    {
+      Publisher pub(rx.endpoint);
+      EXPECT_TRUE(pub.rec->wait("session-description"));
+      EXPECT_TRUE(rx.counter.wait("video", video + 30));
+      EXPECT_TRUE(rx.counter.wait("audio", audio + 30));
+    }
+    /* It left (DELETE): its branch goes, the pads stay. */
+    EXPECT_TRUE(rx.rec->wait("session-ended", nullptr, round + 1));
+    EXPECT_TRUE(eventually([&]() {
+      return rx.children("webrtcbin") == 0 && rx.children("decodebin") == 0
+             && rx.children("rtpvp8depay") == 0
+             && rx.children("rtpopusdepay") == 0;
+    })) << "webrtcbin "
+        << rx.children("webrtcbin") << ", decodebin "
+        << rx.children("decodebin");
+    EXPECT_EQ(rx.children("input-selector"), 2);
+    std::vector<std::string> pads = rx.pad_names();
+    EXPECT_EQ(pads.size(), 2u);
+    for (const auto &p : pads)
+      EXPECT_TRUE(p == "video_0" || p == "audio_0") << p;
+    GstState state = GST_STATE_NULL;
+    gst_element_get_state(rx.pipeline, &state, nullptr, 0);
+    EXPECT_EQ(state, GST_STATE_PLAYING);
+    std::lock_guard<std::mutex> g(bus_log.lock);
+    EXPECT_EQ(bus_log.eos, 0) << "EOS between publishers";
+  }
+  EXPECT_FALSE(bus_error);
+}
+
+namespace {
+
 /* Lets libnice gather on 127.0.0.1 (it skips loopback by itself). Returns
  * the ice-agent, which must stay referenced while the webrtcbin lives. */
 GObject *
@@ -591,7 +651,7 @@ std::string
 with_own_transport_per_mline(std::string sdp) {
   size_t first = sdp.find("\r\nm=");
   size_t at = sdp.find("\r\nm=", first + 1);
-  EXPECT_NE(at, std::string::npos) << sdp;
+  EXPECT_NE(at, std::string::npos) << "one m-line only: " << sdp;
   int n = 0;
   while (at != std::string::npos) {
     std::string tag = std::to_string(n++);
@@ -603,6 +663,8 @@ with_own_transport_per_mline(std::string sdp) {
       EXPECT_TRUE(
           k != std::string::npos && (next == std::string::npos || k < next))
           << key << " missing: " << sdp;
+      if (k == std::string::npos || (next != std::string::npos && k > next))
+        return sdp;
       size_t end = sdp.find("\r\n", k);
       sdp.replace(k + key.size(), end - k - key.size(), value);
     }
@@ -624,6 +686,15 @@ class BarePublisher {
     watch(pipeline_, "bare publisher");
     webrtc_ = gst_bin_get_by_name(GST_BIN(pipeline_), "w");
     ice_ = add_loopback(webrtc_);
+    /* Fired once every stream has caps: only then does the offer list
+     * them all. */
+    g_signal_connect(webrtc_, "on-negotiation-needed",
+        cb([](GstElement *, BarePublisher *p) {
+          std::lock_guard<std::mutex> g(p->lock_);
+          p->negotiation_needed_ = true;
+          p->cond_.notify_all();
+        }),
+        this);
     g_signal_connect(webrtc_, "notify::ice-gathering-state",
         cb([](GstElement *w, GParamSpec *, BarePublisher *p) {
           GstWebRTCICEGatheringState st;
@@ -644,6 +715,11 @@ class BarePublisher {
 
   /* Makes the offer and waits for complete gathering; returns its text. */
   std::string offer() {
+    {
+      std::unique_lock<std::mutex> g(lock_);
+      EXPECT_TRUE(
+          cond_.wait_for(g, kWait, [this]() { return negotiation_needed_; }));
+    }
     GstPromise *p = gst_promise_new();
     g_signal_emit_by_name(webrtc_, "create-offer", nullptr, p);
     gst_promise_wait(p);
@@ -679,6 +755,7 @@ class BarePublisher {
   GObject *ice_ = nullptr;
   std::mutex lock_;
   std::condition_variable cond_;
+  bool negotiation_needed_ = false;
   bool gathered_ = false;
 };
 
