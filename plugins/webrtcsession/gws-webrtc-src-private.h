@@ -61,6 +61,9 @@ struct Output {
   bool encoded = false;
   guint active_gen = 0;
   std::vector<Chain> chains;
+  /* EOS went out (a client's session ended); a later session's stream
+   * restarts the output (new selector, flush) before it feeds it. */
+  bool ended = false;
 };
 
 /* Lock order: `lock` is a leaf; nothing is called out with it held. The

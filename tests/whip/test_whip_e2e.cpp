@@ -748,6 +748,9 @@ class BarePublisher {
     g_signal_emit_by_name(webrtc_, "set-remote-description", a, nullptr);
     gst_webrtc_session_description_free(a);
   }
+  void add_candidate(guint mline, const char *candidate) {
+    g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate);
+  }
 
  private:
   GstElement *pipeline_ = nullptr;
@@ -775,6 +778,170 @@ TEST(WhipE2E, BundleOfferWithOwnTransportPerMlineIsReceived) {
   pub.answer(r.body);
   EXPECT_TRUE(rx.counter.wait("video", 30)) << rx.counter.get("video");
   EXPECT_TRUE(rx.counter.wait("audio", 30)) << rx.counter.get("audio");
+  EXPECT_FALSE(bus_error);
+}
+
+/* A signaller the test drives by hand, in the client role (no
+ * "accepts-sessions"): it hands webrtcsrc sessions from bare webrtcbin
+ * producers and passes the answer and candidates back to them. */
+struct TestSignaller {
+  GObject parent;
+  GwsSignallerRole role;
+  gchar *uri;
+  std::function<void(const std::string &, const std::string &)> *on_answer;
+  std::function<void(const std::string &, guint, const char *)> *on_ice;
+};
+struct TestSignallerClass {
+  GObjectClass parent_class;
+};
+
+GType test_signaller_get_type();
+
+void
+test_signaller_iface_init(GwsSignallerInterface *iface) {
+  iface->start = [](GwsSignaller *) {};
+  iface->stop = [](GwsSignaller *) {};
+  iface->send_sdp = [](GwsSignaller *s, const gchar *sid,
+                        const GstWebRTCSessionDescription *sdp) {
+    auto *t = reinterpret_cast<TestSignaller *>(s);
+    if (t->on_answer && *t->on_answer)
+      (*t->on_answer)(sid, desc_text(sdp));
+  };
+  iface->add_ice = [](GwsSignaller *s, const gchar *sid, const gchar *cand,
+                       guint mline, const gchar *) {
+    auto *t = reinterpret_cast<TestSignaller *>(s);
+    if (cand && t->on_ice && *t->on_ice)
+      (*t->on_ice)(sid, mline, cand);
+  };
+  iface->end_session = [](GwsSignaller *, const gchar *) {};
+}
+
+G_DEFINE_TYPE_WITH_CODE(TestSignaller, test_signaller, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE(GWS_TYPE_SIGNALLER, test_signaller_iface_init))
+
+void
+test_signaller_init(TestSignaller *) {}
+
+void
+test_signaller_class_init(TestSignallerClass *klass) {
+  GObjectClass *oc = G_OBJECT_CLASS(klass);
+  oc->set_property = [](GObject *o, guint id, const GValue *v, GParamSpec *) {
+    auto *t = reinterpret_cast<TestSignaller *>(o);
+    if (id == 1)
+      t->role = static_cast<GwsSignallerRole>(g_value_get_enum(v));
+    else if (id == 2) {
+      g_free(t->uri);
+      t->uri = g_value_dup_string(v);
+    }
+  };
+  oc->get_property = [](GObject *o, guint id, GValue *v, GParamSpec *) {
+    auto *t = reinterpret_cast<TestSignaller *>(o);
+    if (id == 1)
+      g_value_set_enum(v, t->role);
+    else if (id == 2)
+      g_value_set_string(v, t->uri);
+  };
+  oc->finalize = [](GObject *o) {
+    g_free(reinterpret_cast<TestSignaller *>(o)->uri);
+    G_OBJECT_CLASS(test_signaller_parent_class)->finalize(o);
+  };
+  g_object_class_override_property(oc, 1, "role");
+  g_object_class_override_property(oc, 2, "uri");
+}
+
+/* Issue 13, bug 2, for a client: webrtcsrc's session ends (EOS on its
+ * pads, as documented) and the signaller later brings a new session (a
+ * producer that came back): its streams continue on the same video_0 and
+ * audio_0 (a flush clears the EOS), no new pad, and the ended session's
+ * branch is gone. */
+TEST(ConsumerE2E, NewSessionAfterEosContinuesOnTheSamePads) {
+  bus_error = false;
+  bus_log.reset();
+  GstElement *rx = launch("webrtcsrc name=src ice-addresses=127.0.0.1");
+  ASSERT_NE(rx, nullptr);
+  watch(rx, "receiver");
+  GstElement *src = gst_bin_get_by_name(GST_BIN(rx), "src");
+  auto *sig = static_cast<TestSignaller *>(g_object_new(
+      test_signaller_get_type(), "role", GWS_SIGNALLER_ROLE_CONSUMER, nullptr));
+  std::mutex lock;
+  BarePublisher *current = nullptr;
+  std::function<void(const std::string &, const std::string &)> on_answer
+      = [&](const std::string &, const std::string &text) {
+          std::lock_guard<std::mutex> g(lock);
+          if (current)
+            current->answer(text);
+        };
+  std::function<void(const std::string &, guint, const char *)> on_ice
+      = [&](const std::string &, guint mline, const char *cand) {
+          std::lock_guard<std::mutex> g(lock);
+          if (current)
+            current->add_candidate(mline, cand);
+        };
+  sig->on_answer = &on_answer;
+  sig->on_ice = &on_ice;
+  g_object_set(src, "signaller", sig, nullptr);
+  std::vector<std::string> pads;
+  Counter counter;
+  struct Ctx {
+    GstElement *pipeline;
+    Counter *counter;
+    std::mutex *lock;
+    std::vector<std::string> *pads;
+  } ctx{rx, &counter, &lock, &pads};
+  g_signal_connect(src, "pad-added", cb([](GstElement *, GstPad *pad, Ctx *c) {
+    {
+      std::lock_guard<std::mutex> g(*c->lock);
+      c->pads->push_back(GST_PAD_NAME(pad));
+    }
+    link_counting_sink(c->pipeline, pad, c->counter);
+  }),
+      &ctx);
+  ASSERT_NE(
+      gst_element_set_state(rx, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+
+  for (int round = 0; round < 2; round++) {
+    SCOPED_TRACE("session " + std::to_string(round + 1));
+    int video = counter.get("video"), audio = counter.get("audio");
+    auto pub = std::make_unique<BarePublisher>();
+    std::string offer = pub->offer();
+    {
+      std::lock_guard<std::mutex> g(lock);
+      current = pub.get();
+    }
+    std::string sid = "session-" + std::to_string(round);
+    gws_signaller_emit_session_started(
+        GWS_SIGNALLER(sig), sid.c_str(), "producer");
+    GstWebRTCSessionDescription *desc
+        = make_desc(GST_WEBRTC_SDP_TYPE_OFFER, offer);
+    gws_signaller_emit_session_description(
+        GWS_SIGNALLER(sig), sid.c_str(), desc);
+    gst_webrtc_session_description_free(desc);
+    EXPECT_TRUE(counter.wait("video", video + 30)) << counter.get("video");
+    EXPECT_TRUE(counter.wait("audio", audio + 30)) << counter.get("audio");
+    /* The producer leaves: EOS reaches the application. */
+    gws_signaller_emit_session_ended(GWS_SIGNALLER(sig), sid.c_str(), "gone");
+    {
+      std::unique_lock<std::mutex> g(bus_log.lock);
+      EXPECT_TRUE(bus_log.cond.wait_for(g, std::chrono::seconds(20),
+          [&]() { return bus_log.eos == round + 1; }))
+          << "EOS " << bus_log.eos;
+    }
+    {
+      std::lock_guard<std::mutex> g(lock);
+      current = nullptr;
+    }
+    pub.reset();
+  }
+  {
+    std::lock_guard<std::mutex> g(lock);
+    EXPECT_EQ(pads.size(), 2u);
+    for (const auto &p : pads)
+      EXPECT_TRUE(p == "video_0" || p == "audio_0") << p;
+  }
+  stop_pipeline(rx, "the receiving webrtcsrc");
+  gst_object_unref(src);
+  gst_object_unref(rx);
+  g_object_unref(sig);
   EXPECT_FALSE(bus_error);
 }
 
