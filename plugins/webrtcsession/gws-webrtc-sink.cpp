@@ -345,11 +345,13 @@ gws_webrtc_sink_set_property(
  * (gws-stats-snapshot.h). */
 static GstStructure *
 read_stats(SinkPrivate *priv) {
-  if (!priv->loop.is_current()) {
-    if (GstStructure *st = priv->stats_snapshot.copy())
-      return st;
-  }
-  return priv->make_stats();
+  GstStructure *st = nullptr;
+  if (!priv->loop.is_current())
+    st = priv->stats_snapshot.copy();
+  if (!st)
+    st = priv->make_stats();
+  add_loss_counters(GST_BIN(priv->self), st, false);
+  return st;
 }
 
 static void

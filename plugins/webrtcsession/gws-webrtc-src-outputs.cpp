@@ -143,16 +143,53 @@ make_output(SrcPrivate *priv, const CodecInfo &codec, guint index, guint gen) {
 }
 
 void
-unlink_chain(SrcPrivate *priv, Output &out, Chain &chain) {
+unlink_chain(SrcPrivate *priv, GstElement *selector, Chain &chain) {
   for (GstElement *e : chain.elements) {
     gst_element_set_locked_state(e, TRUE);
     gst_element_set_state(e, GST_STATE_NULL);
     gst_bin_remove(GST_BIN(priv->self), e);
   }
   if (chain.selector_pad) {
-    gst_element_release_request_pad(out.selector, chain.selector_pad);
+    gst_element_release_request_pad(selector, chain.selector_pad);
     gst_object_unref(chain.selector_pad);
   }
+}
+
+/* A new session's stream for an output that went EOS with the previous
+ * session (a client whose producer came back): the old chains and their
+ * input-selector (which remembers the EOS) go, a fresh selector takes
+ * their place behind the same ghost pad, and a flush through the ghost
+ * clears the EOS downstream, so the stream continues on the same pad.
+ * Streaming thread (the new webrtcbin's pad-added). */
+void
+restart_output(SrcPrivate *priv, Output &out) {
+  std::vector<Chain> old_chains;
+  GstElement *old_selector;
+  GstElement *selector = gst_element_factory_make("input-selector", nullptr);
+  g_object_set(selector, "sync-streams", FALSE, nullptr);
+  {
+    std::lock_guard<std::mutex> g(priv->lock);
+    old_chains.swap(out.chains);
+    old_selector = out.selector;
+    out.selector = selector;
+    out.ended = false;
+  }
+  for (Chain &c : old_chains)
+    unlink_chain(priv, old_selector, c);
+  gst_bin_add(GST_BIN(priv->self), selector);
+  gst_element_sync_state_with_parent(selector);
+  g_autoptr(GstPad) selsrc = gst_element_get_static_pad(selector, "src");
+  gst_ghost_pad_set_target(GST_GHOST_PAD(out.ghost), selsrc);
+  gst_element_set_locked_state(old_selector, TRUE);
+  gst_element_set_state(old_selector, GST_STATE_NULL);
+  gst_bin_remove(GST_BIN(priv->self), old_selector);
+  /* Into the ghost's internal pad: clears its EOS, the ghost's and
+   * downstream's. */
+  g_autoptr(GstProxyPad) internal
+      = gst_proxy_pad_get_internal(GST_PROXY_PAD(out.ghost));
+  gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_start());
+  gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_stop(TRUE));
+  GST_INFO_OBJECT(out.ghost, "restarted after EOS for a new session");
 }
 
 } // namespace
@@ -194,7 +231,13 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
         out = o.get();
     }
   }
-  bool created = false;
+  bool created = false, ended = false;
+  if (out) {
+    std::lock_guard<std::mutex> g(lock);
+    ended = out->ended;
+  }
+  if (ended)
+    restart_output(this, *out);
   if (!out) {
     out = make_output(this, *codec, index, gen);
     created = true;
@@ -298,13 +341,14 @@ SrcPrivate::outputs_switched_to(guint gen) {
 
 void
 SrcPrivate::remove_chains(guint gen) {
-  std::vector<std::pair<Output *, Chain>> gone;
+  /* With the selector the chain feeds (restart_output may replace it). */
+  std::vector<std::pair<GstElement *, Chain>> gone;
   {
     std::lock_guard<std::mutex> g(lock);
     for (auto &o : outputs) {
       for (auto it = o->chains.begin(); it != o->chains.end();) {
         if (it->gen == gen) {
-          gone.emplace_back(o.get(), *it);
+          gone.emplace_back(GST_ELEMENT(gst_object_ref(o->selector)), *it);
           it = o->chains.erase(it);
         } else {
           ++it;
@@ -313,8 +357,10 @@ SrcPrivate::remove_chains(guint gen) {
     }
     revealed.erase(gen);
   }
-  for (auto &[out, chain] : gone)
-    unlink_chain(this, *out, chain);
+  for (auto &[selector, chain] : gone) {
+    unlink_chain(this, selector, chain);
+    gst_object_unref(selector);
+  }
 }
 
 void
@@ -323,6 +369,7 @@ SrcPrivate::send_eos() {
   {
     std::lock_guard<std::mutex> g(lock);
     for (auto &o : outputs) {
+      o->ended = true;
       for (auto &c : o->chains) {
         if (!c.elements.empty())
           heads.push_back(GST_ELEMENT(gst_object_ref(c.elements.front())));
@@ -348,7 +395,7 @@ SrcPrivate::remove_outputs() {
   }
   for (auto &o : outs) {
     for (auto &c : o->chains)
-      unlink_chain(this, *o, c);
+      unlink_chain(this, o->selector, c);
     gst_element_set_locked_state(o->selector, TRUE);
     gst_element_set_state(o->selector, GST_STATE_NULL);
     gst_bin_remove(GST_BIN(self), o->selector);

@@ -165,11 +165,13 @@ gws_webrtc_src_set_property(
  * (gws-stats-snapshot.h). */
 static GstStructure *
 read_stats(SrcPrivate *priv) {
-  if (!priv->loop.is_current()) {
-    if (GstStructure *st = priv->stats_snapshot.copy())
-      return st;
-  }
-  return priv->make_stats();
+  GstStructure *st = nullptr;
+  if (!priv->loop.is_current())
+    st = priv->stats_snapshot.copy();
+  if (!st)
+    st = priv->make_stats();
+  add_loss_counters(GST_BIN(priv->self), st, true);
+  return st;
 }
 
 static void
@@ -222,7 +224,7 @@ gws_webrtc_src_restart_session(GwsWebRTCSrc *self, const gchar *session_id) {
   if (session_id)
     only = session_id;
   auto restart = [priv, only]() {
-    if (priv->session && (!only || priv->session->id() == *only))
+    if (priv->session() && (!only || priv->session()->id() == *only))
       return priv->start_restart("requested");
     return false;
   };
