@@ -401,9 +401,9 @@ loss_counters_to_structure(
         "remote-packets-lost", G_TYPE_INT64, c.remote_packets_lost,
         "nacks-received", G_TYPE_UINT64, c.nacks_received,
         "packets-retransmitted", G_TYPE_UINT64, c.rtx_packets_sent,
-        "fec-protected-packets", G_TYPE_UINT64, c.fec_packets_sent, "plis-received",
-        G_TYPE_UINT64, c.plis_received, "firs-received", G_TYPE_UINT64,
-        c.firs_received, nullptr);
+        "fec-protected-packets", G_TYPE_UINT64, c.fec_packets_sent,
+        "plis-received", G_TYPE_UINT64, c.plis_received, "firs-received",
+        G_TYPE_UINT64, c.firs_received, nullptr);
   }
 }
 
