@@ -1,6 +1,10 @@
 /* gst-webrtc-session: path liveness (see gws-path-monitor.h). */
 #include "gws-path-monitor.h"
 
+#include "gws-local-addresses.h"
+
+#include <agent.h>
+
 #include <algorithm>
 
 GST_DEBUG_CATEGORY_STATIC(gws_path_debug);
@@ -47,6 +51,7 @@ PathMonitor::attach(
     g_once_init_leave(&once, 1);
   }
   auto monitor = std::make_shared<PathMonitor>();
+  g_object_get(webrtcbin, "ice-agent", &monitor->ice_, nullptr);
   monitor->rtcp_interval_ms_ = rtcp_interval_ms;
   monitor->learning_floor_ms_ = learning_floor_ms;
   g_signal_connect_data(webrtcbin, "deep-element-added",
@@ -64,6 +69,46 @@ PathMonitor::attach(
   g_value_unset(&item);
   gst_iterator_free(it);
   return monitor;
+}
+
+PathMonitor::~PathMonitor() {
+  if (ice_)
+    g_object_unref(ice_);
+}
+
+std::string
+PathMonitor::local_address() const {
+  if (!ice_ || !g_object_class_find_property(G_OBJECT_GET_CLASS(ice_), "agent"))
+    return std::string();
+  NiceAgent *agent = nullptr;
+  g_object_get(ice_, "agent", &agent, nullptr);
+  if (!agent)
+    return std::string();
+  std::string out;
+  /* webrtcbin's streams are numbered from 1; with BUNDLE there is one. */
+  for (guint stream = 1; stream <= 4 && out.empty(); stream++) {
+    NiceCandidate *local = nullptr, *remote = nullptr;
+    if (!nice_agent_get_selected_pair(agent, stream, 1, &local, &remote))
+      continue;
+    const NiceAddress *a = local->type == NICE_CANDIDATE_TYPE_HOST
+                               ? &local->addr
+                               : &local->base_addr;
+    char buf[NICE_ADDRESS_STRING_LEN] = {0};
+    nice_address_to_string(a, buf);
+    out = buf;
+  }
+  g_object_unref(agent);
+  return out;
+}
+
+bool
+PathMonitor::local_address_gone(std::string *address) const {
+  std::string a = local_address();
+  if (a.empty() || local_address_present(a))
+    return false;
+  if (address)
+    *address = a;
+  return true;
 }
 
 void

@@ -26,6 +26,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
 
 namespace gws {
 
@@ -43,8 +44,15 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   guint64 silence_ms(gint64 now_us) const;
   /* How long a silence means a lost path, for a configured @timeout_ms. */
   guint64 threshold_ms(guint timeout_ms) const;
+  /* The local socket address of the selected ICE pair ("" before one is
+   * selected): the candidate's own address, or its base for srflx/relay. */
+  std::string local_address() const;
+  /* The OS says the selected pair's local address is gone (its interface
+   * is down or lost it): @address is set to it. FALSE when unknown. */
+  bool local_address_gone(std::string *address) const;
 
   PathMonitor() = default;
+  ~PathMonitor();
   PathMonitor(const PathMonitor &) = delete;
   PathMonitor &operator=(const PathMonitor &) = delete;
 
@@ -52,6 +60,7 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   void on_packets(guint n);
   void watch_element(GstElement *element);
 
+  GObject *ice_ = nullptr; /* webrtcbin's GstWebRTCICE (a ref), set once */
   guint rtcp_interval_ms_ = 0;
   guint learning_floor_ms_ = 0;
   std::atomic<guint64> packets_{0};

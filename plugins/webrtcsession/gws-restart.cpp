@@ -88,12 +88,39 @@ path_state_name(RestartTracker::Path path) {
 bool
 check_path(GstElement *element, guint path_lost_signal,
     const std::string &session_id, RestartTracker &tracker,
-    const PathMonitor &monitor, const RestartSettings &settings,
-    gint64 now_us) {
+    const PathMonitor &monitor, const RestartSettings &settings, gint64 now_us,
+    guint os_grace_ms) {
   /* Nothing to judge before the first packet or with detection off. */
   if (settings.path_timeout_ms == 0 || monitor.packets() == 0)
     return false;
   guint64 silence = monitor.silence_ms(now_us);
+  /* The OS's word first: the local end of the path went away. */
+  std::string gone;
+  bool address_gone = monitor.local_address_gone(&gone);
+  if (!address_gone)
+    tracker.address_gone_us = 0;
+  else if (!tracker.address_gone_us)
+    tracker.address_gone_us = now_us;
+  /* An address on a downed interface may still carry a pair whose packets
+   * the kernel routes over another link (seen: local 10.99.2.2 on a downed
+   * veth, remote on the other path, media flowing): the OS's word counts
+   * only together with a short silence. */
+  bool act_on_os = address_gone && silence >= kOsSilenceMs
+                   && now_us - tracker.address_gone_us
+                          >= static_cast<gint64>(os_grace_ms) * 1000;
+  if (tracker.path == RestartTracker::Path::Ok && act_on_os) {
+    tracker.path = RestartTracker::Path::Lost;
+    GST_WARNING_OBJECT(element,
+        "session %s: path lost (local address %s is down)", session_id.c_str(),
+        gone.c_str());
+    post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
+        G_TYPE_UINT64, silence, "local-address", G_TYPE_STRING, gone.c_str(),
+        nullptr);
+    g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
+    return settings.auto_restart && tracker.may_attempt(now_us);
+  }
+  if (tracker.path == RestartTracker::Path::Lost && act_on_os)
+    return settings.auto_restart && tracker.may_attempt(now_us);
   if (silence < monitor.threshold_ms(settings.path_timeout_ms)) {
     if (tracker.path == RestartTracker::Path::Lost)
       tracker.path = RestartTracker::Path::Ok; /* it came back by itself */

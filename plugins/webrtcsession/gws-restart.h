@@ -60,6 +60,8 @@ class RestartTracker {
   guint restarts = 0; /* successful, in total */
   guint failures = 0; /* consecutive failed attempts */
   gint64 started_us = 0;
+  /* When the OS first said the path's local address was gone (0: not). */
+  gint64 address_gone_us = 0;
 
  private:
   gint64 next_allowed_us_ = 0;
@@ -71,11 +73,22 @@ const char *path_state_name(RestartTracker::Path path);
 /* Checks a live connection's path (session thread, from the element's
  * tick): updates @tracker's path state; on the first tick of a loss it
  * reports it (a warning, the `gws-path-lost` message and the element's
- * "path-lost" signal @path_lost_signal). Returns TRUE when a restart should
- * be attempted now. */
+ * "path-lost" signal @path_lost_signal). A loss is either a silence past
+ * the threshold or the OS's word that the selected pair's local address is
+ * gone (gws-local-addresses.h) with kOsSilenceMs of silence, acted on
+ * after @os_grace_ms: the sender
+ * waits a little (kSenderOsGraceMs) so that, when both ends see the same
+ * link go down, the receiver's restart comes first and there is one
+ * restart, not two crossing. Returns TRUE when a restart should be
+ * attempted now. */
 bool check_path(GstElement *element, guint path_lost_signal,
     const std::string &session_id, RestartTracker &tracker,
-    const PathMonitor &monitor, const RestartSettings &settings, gint64 now_us);
+    const PathMonitor &monitor, const RestartSettings &settings, gint64 now_us,
+    guint os_grace_ms = 0);
+
+constexpr guint kSenderOsGraceMs = 500;
+/* With the local address gone, this much silence is a lost path. */
+constexpr guint64 kOsSilenceMs = 150;
 
 /* Posts an element message @name with session-id and the given fields
  * (NULL-terminated, as gst_structure_new). */

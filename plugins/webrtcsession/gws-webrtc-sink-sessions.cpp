@@ -423,7 +423,7 @@ SinkPrivate::tick() {
     if (s.conns.current()
         && check_path(GST_ELEMENT(self),
             gws_webrtc_sink_signals[SIGNAL_PATH_LOST], id, s.conns.restart,
-            s.conns.current()->monitor(), cfg, now))
+            s.conns.current()->monitor(), cfg, now, kSenderOsGraceMs))
       to_restart.emplace_back(id, "path-lost");
   }
   for (const auto &[id, reason] : to_restart)
