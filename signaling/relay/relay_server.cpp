@@ -485,7 +485,7 @@ RelayServer::on_upgraded(SoupServerMessage *msg, gpointer user_data) {
   g_signal_handlers_disconnect_by_func(
       msg, reinterpret_cast<gpointer>(on_upgraded), user_data);
   /* The 101 is out: the connection is ours from here on. */
-  g_autoptr(SoupServerMessage) keep
+  [[maybe_unused]] g_autoptr(SoupServerMessage) keep
       = static_cast<SoupServerMessage *>(g_object_ref(msg));
   if (GSocket *sock = soup_server_message_get_socket(msg))
     self->pool_.forget_fd(g_socket_get_fd(sock));
