@@ -104,6 +104,17 @@ SrcPrivate::start_session(const std::string &id, const std::string &peer) {
     return;
   if (session)
     end_session(session->id(), "a new session replaces it", true);
+  /* The pads of an ended session went EOS and cannot carry this one: remove
+   * them (and their chains), this session reveals fresh ones. Without it
+   * every publisher into a WHIP server added pads and decoders for good
+   * (found by the soak suite). */
+  bool stale = false;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    stale = !outputs.empty();
+  }
+  if (stale)
+    remove_outputs();
 
   std::string error;
   session = make_connection(id, peer, 0, &error);
