@@ -7,7 +7,9 @@
  * state derives from ElementSettings and adds its own. */
 #pragma once
 
+#include "gws-stats-snapshot.h"
 #include "gws-ice.h"
+#include "gws-loss-recovery.h"
 #include "gws-restart.h"
 #include "gws-signaller.h"
 
@@ -34,6 +36,8 @@ enum CommonProp : guint {
   PROP_PATH_TIMEOUT,
   PROP_AUTO_RESTART,
   PROP_MAX_RESTART_FAILURES,
+  PROP_DO_RETRANSMISSION,
+  PROP_DO_FEC,
   PROP_COMMON_LAST,
 };
 
@@ -81,6 +85,10 @@ class ElementSettings {
   GValue turn_servers = G_VALUE_INIT;
   IceConfig ice;
   RestartSettings restart;
+  LossRecovery loss;
+
+  /* The `stats` the session thread last published (its own lock). */
+  StatsSnapshot stats_snapshot;
 };
 
 } // namespace gws
