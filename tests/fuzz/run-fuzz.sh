@@ -6,7 +6,9 @@
 # mutates for GWS_FUZZ_SECONDS (default 20). New inputs go to WORK_DIR (in
 # the build tree, kept between local runs); a crash, leak, timeout or
 # broken invariant is written to WORK_DIR/../artifacts/ and fails the test.
-# Add a reproducer to SEED_DIR once its bug is fixed.
+# Add a reproducer to SEED_DIR once its bug is fixed. libFuzzer's own exit
+# code for a crash is 77, which meson reads as "skipped": every failure
+# exits 1 here.
 set -euo pipefail
 target=$1 seeds=$2 work=$3
 shift 3
@@ -27,5 +29,5 @@ export ASAN_OPTIONS
 export LSAN_OPTIONS=suppressions=$here/../sanitizers/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$here/../sanitizers/ubsan.supp
 exec "$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-  -max_len=8192 -print_final_stats=1 \
+  -max_len=8192 -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 \
   -artifact_prefix="$artifacts/$name-" "${flags[@]}" "$work" "$seeds"
