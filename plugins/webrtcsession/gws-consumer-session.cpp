@@ -148,6 +148,7 @@ ConsumerSession::start_offer() {
         s.on_offer_created(offer.get());
       });
   g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+  gst_promise_unref(promise);
 }
 
 void
@@ -226,8 +227,10 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
               s2.on_answer_created(answer.get());
             });
         g_signal_emit_by_name(s.webrtc_, "create-answer", nullptr, p);
+        gst_promise_unref(p);
       });
   g_signal_emit_by_name(webrtc_, "set-remote-description", offer, promise);
+  gst_promise_unref(promise);
   remote_set_ = true;
   flush_candidates();
 }
@@ -261,6 +264,7 @@ ConsumerSession::on_remote_description(
         s.on_remote_answer_set();
       });
   g_signal_emit_by_name(webrtc_, "set-remote-description", desc, promise);
+  gst_promise_unref(promise);
   remote_set_ = true;
   flush_candidates();
 }

@@ -137,6 +137,7 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
             s.webrtc_, "set-local-description", offer.get(), nullptr);
       });
   g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+  gst_promise_unref(promise);
 }
 
 void
@@ -160,6 +161,7 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
               s.id_, s.gen_, "the producer's answer was refused: " + error);
       });
   g_signal_emit_by_name(webrtc_, "set-remote-description", answer, promise);
+  gst_promise_unref(promise);
   remote_set_ = true;
   flush_candidates();
 }
@@ -242,8 +244,10 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
               s2.on_answer_created(answer.get());
             });
         g_signal_emit_by_name(s.webrtc_, "create-answer", nullptr, p);
+        gst_promise_unref(p);
       });
   g_signal_emit_by_name(webrtc_, "set-remote-description", desc, promise);
+  gst_promise_unref(promise);
   remote_set_ = true;
   flush_candidates();
 }

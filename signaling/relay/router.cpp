@@ -41,6 +41,15 @@ roles_text(protocol::Roles roles) {
   return s.empty() ? "no role" : s;
 }
 
+/* A claimed id as it may appear in an error message: the claim comes from
+ * the URL (percent-decoded bytes), the message must be UTF-8 JSON. */
+std::string
+shown_id(const std::string &id) {
+  g_autofree char *valid
+      = g_utf8_make_valid(id.data(), static_cast<gssize>(id.size()));
+  return valid;
+}
+
 } // namespace
 
 struct Router::Peer {
@@ -108,7 +117,7 @@ Router::valid_peer_id(const std::string &id, std::string &why) const {
   for (unsigned char c : id) {
     if (!std::isalnum(c) && c != '-' && c != '_' && c != '.' && c != '~'
         && c != ':' && c != '@') {
-      why = "peer id \"" + id
+      why = "peer id \"" + shown_id(id)
             + "\" may only use letters, digits and - _ . ~ : @";
       return false;
     }

@@ -646,6 +646,10 @@ static void
 on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
     gpointer user_data) {
   auto *self = GWS_WS_SIGNALLER(user_data);
+  /* The handlers may emit a signal whose emission holds the last reference
+   * (the application let go meanwhile): keep self alive to the end (a
+   * use-after-free in on_list found by the ASan build). */
+  [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
   self->priv->last_heard_us = g_get_monotonic_time();
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     return;
@@ -919,6 +923,8 @@ connect_now(GwsWsSignaller *self) {
 /* C entry points: no exception crosses them. */
 static void
 on_ws_closed(SoupWebsocketConnection *ws, gpointer user_data) {
+  [[maybe_unused]] g_autoptr(GObject) keep
+      = G_OBJECT(g_object_ref(user_data)); /* as above */
   try {
     on_ws_closed_impl(ws, user_data);
   } catch (const std::exception &e) {

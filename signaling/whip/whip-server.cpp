@@ -421,6 +421,11 @@ Server::on_request(SoupServer *server, SoupServerMessage *msg, const char *path,
   auto *self = static_cast<Server *>(data);
   /* Keep the core alive while a handler (emitting signals) runs. */
   auto keep = self->shared_from_this();
+  /* Every answer closes its connection: libsoup 3.2 keeps a kept-alive
+   * connection open after its client closed it (a descriptor per client,
+   * for good; found by the soak suite). */
+  soup_message_headers_replace(
+      soup_server_message_get_response_headers(msg), "Connection", "close");
   try {
     self->handle(msg, path);
   } catch (const std::exception &e) {

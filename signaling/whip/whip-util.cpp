@@ -197,9 +197,9 @@ sdp_with_candidates(const GstSDPMessage *sdp,
       continue;
     auto *media
         = const_cast<GstSDPMedia *>(gst_sdp_message_get_media(copy, c.mline));
-    std::string value = c.candidate.substr(strlen("candidate:"));
     if (!starts_with(c.candidate, "candidate:"))
       continue;
+    std::string value = c.candidate.substr(strlen("candidate:"));
     gst_sdp_media_add_attribute(media, "candidate", value.c_str());
   }
   if (end) {

@@ -18,6 +18,10 @@ import tempfile
 
 
 def scan(libdir, srcdir, outdir):
+    if os.environ.get("GWS_SANITIZED"):
+        print("sanitizer build: python cannot load the instrumented library "
+              "without the sanitizer runtime preloaded: skipping")
+        sys.exit(77)
     scanner = shutil.which("g-ir-scanner")
     compiler = shutil.which("g-ir-compiler")
     if not scanner or not compiler:

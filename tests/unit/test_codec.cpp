@@ -100,8 +100,8 @@ TEST(Codec, IcePayloadSurvivesWhole) {
 TEST(Codec, RoundTripsEveryServerMessage) {
   const char *messages[] = {
       R"({"type":"welcome","peerId":"p1"})",
-      R"({"type":"peerStatusChanged","peerId":"p1","roles":["producer"],)"
-      R"("meta":{"name":"x"}})",
+      (R"({"type":"peerStatusChanged","peerId":"p1","roles":["producer"],)"
+       R"("meta":{"name":"x"}})"),
       R"({"type":"startSession","peerId":"c","sessionId":"s","offer":"v=0"})",
       R"({"type":"sessionStarted","peerId":"p","sessionId":"s"})",
       R"({"type":"peer","sessionId":"s","sdp":{"type":"answer","sdp":"v=0"}})",

@@ -100,6 +100,10 @@ TEST_F(RouterTest, RefusesDuplicateOrInvalidClaimAtConnect) {
   EXPECT_EQ(out.closed.count(2), 1u);
   EXPECT_FALSE(router.connect(3, "bad id!"));
   expect_error(3, "may only use");
+  /* A claim from the URL is any bytes; the refusal is still UTF-8 JSON
+   * (the recorder fails on a frame it cannot parse). Found by fuzz-router. */
+  EXPECT_FALSE(router.connect(4, "s\xE9me"));
+  expect_error(4, "may only use");
   router.disconnect(2); /* the transport reports the close: harmless */
   EXPECT_EQ(router.peer_id(1), "cam1");
   EXPECT_EQ(router.peer_count(), 1u);

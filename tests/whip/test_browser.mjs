@@ -28,6 +28,7 @@ const libDir = process.env.GWS_WHIP_WHEP_DIR ||
 const TOKEN = 'browser-token';
 
 function skipReason() {
+  if (process.env.GWS_SANITIZED) return 'sanitizer build: the browser suites run in the default build';
   const missing = missingRequirement({ elements: true });
   if (missing) return missing;
   if (!host || !fs.existsSync(host)) return 'GWS_WHIP_HOST (whip-host) not built';
