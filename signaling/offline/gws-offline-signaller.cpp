@@ -123,6 +123,7 @@ struct GwsOfflineSignallerPrivate {
   std::mutex lock;
   GwsSignallerRole role = GWS_SIGNALLER_ROLE_PRODUCER;
   std::string uri;
+  std::string uri_error; /* why uri is not usable; reported by start */
   Settings settings;
   std::string local_blob;
   std::string early_remote; /* remote-blob set before start */
@@ -722,14 +723,18 @@ do_start(GwsSignaller *sig) {
   Self *self = GWS_OFFLINE_SIGNALLER(sig);
   auto *priv = self->priv;
   Settings cfg;
-  std::string uri, early;
+  std::string uri_error, early;
   {
     std::lock_guard<std::mutex> g(priv->lock);
     cfg = priv->settings;
-    uri = priv->uri;
+    uri_error = priv->uri_error;
     early = std::move(priv->early_remote);
     priv->early_remote.clear();
     priv->local_blob.clear();
+  }
+  if (!uri_error.empty()) {
+    gws_signaller_emit_error(sig, uri_error.c_str());
+    return;
   }
   priv->worker.start();
   priv->worker.post(G_OBJECT(self), [self, cfg, early] {
@@ -774,7 +779,7 @@ do_start(GwsSignaller *sig) {
           reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(on_stdin)),
           self, nullptr);
       g_source_attach(ex.stdin_source, self->priv->worker.context());
-      if (!ex.we_offer)
+      if (!ex.we_offer && early.empty())
         fputs("offline signalling: paste the other side's offer and press "
               "Enter:\n",
             stderr);
@@ -995,13 +1000,11 @@ gws_offline_signaller_set_property(
     case PROP_URI: {
       const gchar *uri = g_value_get_string(value);
       priv->uri = uri ? uri : "";
+      priv->uri_error.clear();
       if (!priv->uri.empty()) {
-        std::string error;
         Settings parsed = s;
-        if (settings_from_uri(priv->uri, parsed, error))
+        if (settings_from_uri(priv->uri, parsed, priv->uri_error))
           s = parsed;
-        else
-          g_warning("%s", error.c_str());
       }
       break;
     }

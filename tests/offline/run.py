@@ -336,7 +336,22 @@ def test_terminal(logdir):
         cons.stop()
 
 
+def test_app_route(logdir):
+    """Element message out, submit-remote in (tests/offline/app_route.py)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run(["/usr/bin/python3",
+                          os.path.join(here, "app_route.py")],
+                         capture_output=True, text=True, timeout=60)
+    with open(os.path.join(logdir, "app_route.log"), "w") as f:
+        f.write(out.stdout + out.stderr)
+    print(out.stdout.strip())
+    if out.returncode != 0:
+        raise Failure("app_route.py exited {}: {}".format(
+            out.returncode, out.stderr[-400:]))
+
+
 TESTS = {
+    "app-route": (test_app_route, True),
     "two-hosts": (test_two_hosts, False),
     "two-hosts-consumer-offers": (test_two_hosts_consumer_offers, False),
     "corrupted": (test_corrupted, True),
