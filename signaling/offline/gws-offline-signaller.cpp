@@ -406,7 +406,8 @@ wait_for_remote(Self *self) {
       msg += " (last seen: " + ex.last_problem + ")";
     msg += ex.we_offer ? "; give our offer to the other side and its answer "
                          "back, or raise timeout (0 waits forever)"
-                       : "; start the offering side, or raise timeout (0 "
+                       : "; start the offering side (with the same "
+                         "?offerer= as this one), or raise timeout (0 "
                          "waits forever)";
     ex.phase = Phase::Ended;
     gws_signaller_emit_error(GWS_SIGNALLER(self), msg.c_str());
@@ -642,6 +643,20 @@ poll_folder(Self *self) {
     const char *name = ex.we_offer ? kAnswerFile : kOfferFile;
     if (look_at(ex, name, content))
       handle_remote(self, content, path_in(ex, name), nullptr, nullptr);
+  }
+  /* Both sides set to offer write the same offer file: say so rather
+   * than time out in silence. */
+  if (ex.we_offer && ex.phase == Phase::Waiting
+      && look_at(ex, kOfferFile, content)) {
+    DecodeResult r = gws::offline::decode_blob(content);
+    if (r.ok() && r.blob.type == "offer" && r.blob.session != ex.sid) {
+      std::string msg = path_in(ex, kOfferFile) + ": another offer (session "
+                        + r.blob.session
+                        + ") replaced ours: both sides are set to offer; "
+                          "give both the same ?offerer= in their URI";
+      ex.last_problem = msg;
+      gws_signaller_emit_error_full(GWS_SIGNALLER(self), msg.c_str(), FALSE);
+    }
   }
   if (ex.phase == Phase::Ended && role_of(self) == GWS_SIGNALLER_ROLE_CONSUMER)
     return;

@@ -95,6 +95,7 @@ class Launch:
         self.name = name
         self.lines = queue.Queue()
         self.text = []
+        self.ended = False  # the output's end was read
         self.log = open(os.path.join(logdir, name + ".log"), "w")
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -125,6 +126,7 @@ class Launch:
             except queue.Empty:
                 continue
             if line is None:
+                self.ended = True
                 raise Failure("{}: exited (code {}) before a line matching "
                               "{!r}; last lines: {}".format(
                                   self.name, self.proc.wait(), pattern,
@@ -141,9 +143,10 @@ class Launch:
             raise Failure("{}: still running after {:.0f} s; last lines: {}"
                           .format(self.name, timeout, self.text[-6:]))
         # drain what is left
-        while True:
+        while not self.ended:
             line = self.lines.get(timeout=5)
             if line is None:
+                self.ended = True
                 break
             self.text.append(line)
         return rc
@@ -307,6 +310,35 @@ def test_missing_answer(logdir):
         prod.stop()
 
 
+def test_both_offer(logdir):
+    """Mismatched offerer settings: both sides offer into one folder. It
+    is reported as such (a warning), then the timeout ends both."""
+    folder = os.path.join(logdir, "exchange")
+    base = "offline://" + folder + "?timeout=6"
+    prod = Launch("producer", PRODUCER.format(
+        uri=base, extra="ice-addresses=127.0.0.1"), logdir)
+    cons = Launch("consumer", CONSUMER.format(
+        uri=base + "&offerer=consumer", extra="ice-addresses=127.0.0.1",
+        frames=30), logdir)
+    try:
+        rx = r"WARNING.*offer\.gws: another offer .* both sides are set to offer"
+        found = []
+        for p in (prod, cons):
+            try:
+                found.append(p.wait_line(rx, timeout=15).group(0))
+            except Failure:
+                pass
+        if not found:
+            raise Failure("neither side said that both offer")
+        print(found[0])
+        for p in (prod, cons):
+            if p.wait_exit() == 0:
+                raise Failure(p.name + " exited 0")
+    finally:
+        prod.stop()
+        cons.stop()
+
+
 def test_terminal(logdir):
     """The person at a terminal: the offer printed on one side is pasted
     into the other (wrapped over lines, as a mail client does), and the
@@ -358,6 +390,7 @@ TESTS = {
     "stale-answer": (test_stale_answer, True),
     "missing-answer": (test_missing_answer, True),
     "terminal": (test_terminal, True),
+    "both-offer": (test_both_offer, True),
 }
 
 
