@@ -381,7 +381,9 @@ wait_for_remote(Self *self) {
   Exchange &ex = self->priv->ex;
   cancel_source(ex.wait_timer);
   ex.last_problem.clear();
-  if (ex.cfg.timeout_s == 0)
+  /* Only the first exchange is bounded: after a session, a producer
+   * waits for its next consumer as long as it runs. */
+  if (ex.cfg.timeout_s == 0 || ex.had_session)
     return;
   GObject *owner = G_OBJECT(self);
   ex.wait_timer = self->priv->worker.timeout(ex.cfg.timeout_s * 1000, [owner] {
@@ -576,16 +578,21 @@ remote_bye(Self *self, const std::string &sid, const std::string &reason) {
   ex.phase = Phase::Ended;
   GST_INFO_OBJECT(self, "session %s ended by the other side: %s", sid.c_str(),
       reason.c_str());
+  bool serving = role_of(self) == GWS_SIGNALLER_ROLE_PRODUCER;
   if (was == Phase::Waiting || was == Phase::Gathering) {
     std::string msg = "the other side gave up on session " + sid + ": "
                       + (reason.empty() ? "no reason given" : reason);
-    gws_signaller_emit_error(GWS_SIGNALLER(self), msg.c_str());
+    /* A producer that served a session before goes on to the next. */
+    gws_signaller_emit_error_full(
+        GWS_SIGNALLER(self), msg.c_str(), !(serving && ex.had_session));
+    if (serving && ex.had_session)
+      begin_exchange(self);
     return;
   }
   gws_signaller_emit_session_ended(GWS_SIGNALLER(self), sid.c_str(),
       reason.empty() ? "the other side ended the session" : reason.c_str());
   /* A producer serves the next consumer with a new exchange. */
-  if (role_of(self) == GWS_SIGNALLER_ROLE_PRODUCER)
+  if (serving)
     begin_exchange(self);
 }
 

@@ -221,6 +221,17 @@ def two_hosts(logdir, offerer):
         if offerer == "producer":
             prod.wait_line(r"wrote \S*offer\.gws")
             print("the next offer is in the folder")
+        # A second consumer is served by the same producer process.
+        cons2 = Launch("consumer2", CONSUMER.format(uri=uri, extra="",
+                                                    frames=30),
+                       logdir, ns=NS + "-b")
+        procs.append(cons2)
+        rc = cons2.wait_exit(timeout=WAIT)
+        if rc != 0 or not any("Got EOS" in l for l in cons2.text):
+            raise Failure("second consumer: exit code {} without its 30 "
+                          "frames; last lines: {}".format(rc,
+                                                          cons2.text[-6:]))
+        print("a second consumer got its 30 frames from the same producer")
     finally:
         for p in procs:
             p.stop()
