@@ -355,13 +355,19 @@ def test_terminal(logdir):
     into the other (wrapped over lines, as a mail client does), and the
     answer back."""
     uri = "offline:?terminal=true&qr=false"
+    qr = shutil.which("qrencode") is not None
     prod = Launch("producer", PRODUCER.format(
-        uri=uri, extra="ice-addresses=127.0.0.1"), logdir, stdin=True)
+        uri=uri.replace("qr=false", "qr=true"),
+        extra="ice-addresses=127.0.0.1"), logdir, stdin=True)
     cons = Launch("consumer", CONSUMER.format(
         uri=uri, extra="ice-addresses=127.0.0.1", frames=30), logdir,
         stdin=True)
     try:
         offer = prod.wait_line(r"^(GWS1\.\S+)$").group(1)
+        if qr:
+            # qrencode -t ANSIUTF8 draws with half blocks, right after it.
+            prod.wait_line("[\u2580\u2584\u2588]", timeout=10)
+            print("the offer was also shown as a QR code")
         wrapped = "\n".join(offer[i:i + 72] for i in range(0, len(offer), 72))
         cons.proc.stdin.write(wrapped + "\n")
         cons.proc.stdin.flush()
