@@ -89,6 +89,13 @@ SignallerLink::connect(GwsSignaller *signaller, SignallerCallbacks callbacks) {
         if (cbs(data).connection_changed)
           cbs(data).connection_changed(connected);
       }));
+  /* Optional, per implementation (not part of the interface). */
+  if (g_signal_lookup("element-message", G_OBJECT_TYPE(signaller)))
+    add("element-message",
+        G_CALLBACK(+[](GwsSignaller *, GstStructure *s, gpointer data) {
+          if (cbs(data).element_message && s)
+            cbs(data).element_message(s);
+        }));
 }
 
 void
@@ -115,6 +122,10 @@ report_signaller_state(SignallerCallbacks &cb, GstElement *element) {
   cb.connection_changed = [element](bool connected) {
     GST_INFO_OBJECT(
         element, "signalling %s", connected ? "connected" : "disconnected");
+  };
+  cb.element_message = [element](GstStructure *s) {
+    gst_element_post_message(element,
+        gst_message_new_element(GST_OBJECT(element), gst_structure_copy(s)));
   };
 }
 

@@ -27,11 +27,16 @@ struct SignallerCallbacks {
   /* @fatal: the signaller gave up; otherwise it keeps retrying. */
   std::function<void(std::string message, bool fatal)> error;
   std::function<void(bool connected)> connection_changed;
+  /* The signaller's optional "element-message" (GstStructure *): a message
+   * for the application, posted on the bin (the offline signaller's
+   * description). */
+  std::function<void(GstStructure *s)> element_message;
 };
 
-/* Fills @cb's error and connection_changed the way both elements report
- * them on @element: a fatal signaller error is an element error, a
- * retrying one a warning; connection changes are logged. */
+/* Fills @cb's error, connection_changed and element_message the way both
+ * elements report them on @element: a fatal signaller error is an element
+ * error, a retrying one a warning; connection changes are logged; a
+ * signaller's element message is posted from @element. */
 void report_signaller_state(SignallerCallbacks &cb, GstElement *element);
 
 /* A boolean capability a signaller announces with a read-only property of

@@ -1,4 +1,5 @@
 /* gst-webrtc-session: the `webrtcsession` plugin (webrtcsink, webrtcsrc). */
+#include "gws-offline-signaller.h"
 #include "gws-signaller.h"
 #include "gws-whip.h"
 #include "gws-webrtc-sink.h"
@@ -14,6 +15,7 @@ static gboolean
 plugin_init(GstPlugin *plugin) {
   gws_signaller_register_builtin(); /* ws://, wss:// */
   gws_whip_register_schemes();      /* WHIP and WHEP, clients and servers */
+  gws_offline_register_schemes();   /* offline: no server */
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(webrtcsink, plugin);
   ret |= GST_ELEMENT_REGISTER(webrtcsrc, plugin);
