@@ -201,6 +201,13 @@ def case_sdp():
     w, snd, rcv = start("sdp", "VP8,H264,VP9")
     ok = False
     try:
+        # A direct path: the pair is host (or peer-reflexive) over UDP.
+        for who, proc in (("sender", snd), ("receiver", rcv)):
+            (lt, rt, tr, rp), text = pair(proc)
+            if (lt not in ("host", "prflx") or rt not in ("host", "prflx")
+                    or tr != "udp" or rp is not None):
+                raise Failure("{}: pair {}/{} over {} (relay {}):\n{}".format(
+                    who, lt, rt, tr, rp, text))
         sink_side = sdps(snd)
         if not sink_side:
             raise Failure("webrtcsink has no webrtcbin")
@@ -509,8 +516,8 @@ def case_ice_tcp():
                  ev["n"] >= 60)
         for who, proc in (("sender", snd), ("receiver", rcv)):
             (lt, rt, tr, _rp), text = pair(proc)
-            print("# {}: local {} remote {} transport {}".format(
-                who, lt, rt, tr))
+            print("# {}: local {} remote {} transport {} tcp-type {}".format(
+                who, lt, rt, tr, session_field(text, "tcp-type")))
             if tr != "tcp" or lt not in ("host", "prflx"):
                 raise Failure("{}: pair {}/{} over {}, not host over tcp:"
                               "\n{}".format(who, lt, rt, tr, text))
