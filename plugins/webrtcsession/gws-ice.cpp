@@ -1,6 +1,8 @@
 /* gst-webrtc-session: ICE and transport settings (see gws-ice.h). */
 #include "gws-ice.h"
 
+#include "gws-candidate-stats.h"
+
 #include <gst/webrtc/webrtc.h>
 #include <gio/gio.h>
 #include <nice/nice.h>
@@ -133,6 +135,23 @@ add_local_addresses(GstElement *webrtcbin,
   return ok;
 }
 
+/* The selected candidate pair for `stats` (gws-candidate-stats.h). */
+static void
+watch_selected_pair(
+    GstElement *webrtcbin, const std::vector<std::string> &turn_servers) {
+  GObject *ice_agent = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice_agent, nullptr);
+  if (!ice_agent)
+    return;
+  GObject *agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice_agent), "agent"))
+    g_object_get(ice_agent, "agent", &agent, nullptr);
+  if (agent)
+    candidate_stats_watch(webrtcbin, agent, turn_servers);
+  g_clear_object(&agent);
+  g_object_unref(ice_agent);
+}
+
 GstElement *
 make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
   GstElement *webrtc = gst_element_factory_make("webrtcbin", name);
@@ -151,11 +170,20 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
     g_signal_emit_by_name(webrtc, "add-turn-server", turn.c_str(), &added);
     if (!added)
       GST_WARNING_OBJECT(webrtc, "TURN server %s refused", turn.c_str());
+    std::string host;
+    guint port = 0;
+    if (added && turn_url_protocol(turn, &host, &port) == "tls")
+      GST_WARNING_OBJECT(webrtc,
+          "TURN server %s:%u (turns://): libnice reaches it over plain TCP, "
+          "without TLS; it works only if the server also accepts plain TURN "
+          "on its TLS port (coturn does)",
+          host.c_str(), port);
   }
   if (!add_local_addresses(webrtc, ice.addresses, error)) {
     gst_object_unref(gst_object_ref_sink(webrtc));
     return nullptr;
   }
+  watch_selected_pair(webrtc, ice.turn_servers);
   return webrtc;
 }
 

@@ -43,7 +43,8 @@ void ice_config_add_signaller_servers(IceConfig &ice, GObject *signaller);
 
 /* Makes a webrtcbin named @name configured from @ice. Returns nullptr and
  * sets @error when webrtcbin is missing or an address is not valid. The
- * ice-agent is kept alive by a reference attached to the webrtcbin. */
+ * ice-agent is kept alive by a reference attached to the webrtcbin, and its
+ * NiceAgent watched for the selected pair (gws-candidate-stats.h). */
 GstElement *make_webrtcbin(
     const char *name, const IceConfig &ice, GError **error);
 

@@ -44,6 +44,7 @@
 #include "gws-webrtc-sink.h"
 
 #include "gws-webrtc-sink-private.h"
+#include "gws-candidate-stats.h"
 
 #include <algorithm>
 #include <map>
@@ -351,6 +352,7 @@ read_stats(SinkPrivate *priv) {
   if (!st)
     st = priv->make_stats();
   add_loss_counters(GST_BIN(priv->self), st, false);
+  add_candidate_stats(GST_BIN(priv->self), st);
   return st;
 }
 

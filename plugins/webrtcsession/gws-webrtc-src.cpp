@@ -35,6 +35,7 @@
 #include "gws-webrtc-src.h"
 
 #include "gws-webrtc-src-private.h"
+#include "gws-candidate-stats.h"
 
 #include <optional>
 
@@ -171,6 +172,7 @@ read_stats(SrcPrivate *priv) {
   if (!st)
     st = priv->make_stats();
   add_loss_counters(GST_BIN(priv->self), st, true);
+  add_candidate_stats(GST_BIN(priv->self), st);
   return st;
 }
 

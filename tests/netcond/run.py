@@ -6,12 +6,17 @@ tbf; this kernel has no netem). The topology, relay and peers are the
 session-restart rig (tests/restart: netpaths.py, harness.py, peer.py) with
 the media pinned to path A; signalling uses its own, never impaired link.
 
+The TURN cases (turn-*, whip-turn) use a third namespace with coturn
+between two that cannot reach each other (turn.py); ice-tcp drops all UDP
+on the direct path.
+
 Every case prints TAP. Usage: run.py CASE  (run.py --list)
 Environment: GWS_RELAY, GST_PLUGIN_PATH (set by meson).
 """
 
 import os
 import re
+import subprocess
 import sys
 import time
 import traceback
@@ -20,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "restart"))
 
 from harness import Failure, World  # noqa: E402
+from turn import Coturn, TurnTopology  # noqa: E402
 
 SKIP = 77
 # 320x240 keeps the sender's CPU low on a shared 2-core machine; the
@@ -202,6 +208,13 @@ def case_sdp():
     w, snd, rcv = start("sdp", "VP8,H264,VP9")
     ok = False
     try:
+        # A direct path: the pair is host (or peer-reflexive) over UDP.
+        for who, proc in (("sender", snd), ("receiver", rcv)):
+            (lt, rt, tr, rp), text = pair(proc)
+            if (lt not in ("host", "prflx") or rt not in ("host", "prflx")
+                    or tr != "udp" or rp is not None):
+                raise Failure("{}: pair {}/{} over {} (relay {}):\n{}".format(
+                    who, lt, rt, tr, rp, text))
         sink_side = sdps(snd)
         if not sink_side:
             raise Failure("webrtcsink has no webrtcbin")
@@ -282,12 +295,294 @@ def case_fec():
             print("# logs: " + logdir)
 
 
+# -- NAT traversal: TURN and ICE-TCP ---------------------------------------
+
+def session_field(text, name):
+    """The values of a string field over the sessions of a stats text."""
+    text = text.replace("\\", "")
+    return re.findall(r"\b" + re.escape(name) + r"=\(string\)\"?([^,;\"}]+)",
+                      text)
+
+
+def pair(proc):
+    """(local type, remote type, transport, relay protocol) of the one
+    session in a peer's stats, and the stats text."""
+    text = stats(proc)
+    got = []
+    for f in ("local-candidate-type", "remote-candidate-type", "transport",
+              "relay-protocol"):
+        vals = session_field(text, f)
+        got.append(vals[0] if len(vals) == 1 else
+                   (None if not vals else vals))
+    return tuple(got), text
+
+
+def turn_world(name):
+    topo = TurnTopology()
+    w = World("netcond-" + name, topo=topo)
+    try:
+        turn = Coturn(topo, w.logdir, w.procs)
+    except BaseException:
+        w.close(False)
+        raise
+    return w, turn
+
+
+def relayed_session(name, sender_urls, receiver_urls, blocks=(),
+                    expect_proto=None, frames=60, setup=None):
+    """A webrtcsink -> webrtcsrc session through coturn with `sender_urls`
+    / `receiver_urls` as their turn-servers; `blocks` are (side, what)
+    drops towards the TURN server (TurnTopology.block) set before the
+    peers start, then `setup(world, turn)` if given. Asserts frames and a relay/relay pair whose relay
+    protocol is `expect_proto` on both sides; returns (world, turn, snd,
+    rcv) for more checks (the caller closes the world)."""
+    w, turn = turn_world(name)
+    ok = False
+    try:
+        tables = [(side, w.topo.block(side, what)) for side, what in blocks]
+        if setup:
+            setup(w, turn)
+        w.relay()
+        urls = {"snd": sender_urls(turn), "rcv": receiver_urls(turn)}
+        snd = w.peer("sender", "sender", "video-codecs=<VP8>",
+                     'turn-servers=<"{}">'.format(urls["snd"]), paths=("T",),
+                     size=SIZE, source=SOURCE)
+        snd.wait_event("signalling", connected=True)
+        rcv = w.peer("receiver", "receiver",
+                     'turn-servers=<"{}">'.format(urls["rcv"]), paths=("T",))
+        snd.wait_event("consumer-added")
+        rcv.wait("{} frames".format(frames), lambda ev: ev["event"] ==
+                 "frame" and ev["n"] >= frames)
+        check_relayed(snd, rcv, expect_proto)
+        for side, table in tables:
+            print("# {} {}: {} packets dropped".format(
+                side, table, w.topo.blocked_packets(side, table)))
+        ok = True
+        return w, turn, snd, rcv
+    finally:
+        if not ok:
+            logdir = w.close(False)
+            print("# logs: " + logdir)
+
+
+def check_relayed(snd, rcv, expect_proto):
+    for who, proc in (("sender", snd), ("receiver", rcv)):
+        (lt, rt, tr, rp), text = pair(proc)
+        print("# {}: local {} remote {} transport {} relay-protocol {}"
+              .format(who, lt, rt, tr, rp))
+        if (lt, rt, tr) != ("relay", "relay", "udp"):
+            raise Failure("{}: pair {}/{} over {}, not relay/relay over udp:"
+                          "\n{}".format(who, lt, rt, tr, text))
+        if expect_proto and rp != expect_proto:
+            raise Failure("{}: relay-protocol {}, not {}".format(
+                who, rp, expect_proto))
+
+
+def allocations(turn, transport):
+    """coturn's allocations for our user over `transport` (UDP, TCP, TLS/TCP
+    as coturn logs them)."""
+    return [ln for ln in turn.log_lines("ALLOCATE processed, success")
+            if "user <gws>" in ln]
+
+
+def case_turn_udp():
+    """turn://user:pass@server:3478 on both sides: media relayed by coturn
+    over UDP (the only way: no route between the peers, coturn relays only
+    to its own relay address)."""
+    w, turn, snd, rcv = relayed_session(
+        "turn-udp", lambda t: t.url("snd"), lambda t: t.url("rcv"),
+        expect_proto="udp")
+    ok = False
+    try:
+        if not allocations(turn, "UDP"):
+            raise Failure("coturn logged no allocation for user gws")
+        ok = True
+    finally:
+        w.close(ok)
+
+
+def case_turn_tcp():
+    """turn://...?transport=tcp with all UDP towards the TURN server
+    dropped on both sides: the peers reach coturn over TCP only."""
+    w, turn, snd, rcv = relayed_session(
+        "turn-tcp", lambda t: t.url("snd", transport="tcp"),
+        lambda t: t.url("rcv", transport="tcp"),
+        blocks=(("snd", "udp"), ("rcv", "udp")), expect_proto="tcp")
+    w.close(True)
+
+
+def case_turn_tls():
+    """turns://...:5349 with UDP and plain TCP to 3478 dropped: media flows
+    through the TLS port. libnice 0.1.21 (Debian 12) speaks plain TURN over
+    TCP to it, without TLS (its RFC 5245 mode has no TLS client; coturn
+    accepts both on one port), so `relay-protocol` says tcp. Pinned here:
+    the first payload byte of every segment to 5349 is counted (0x16 a TLS
+    record, 0x00/0x01 a STUN message), after a control handshake by
+    `openssl s_client` proves the TLS counter counts; a libnice that does
+    TLS fails this case, to update gws-candidate-stats.cpp."""
+    control = {}
+
+    def setup(w, turn):
+        for side in ("snd", "rcv"):
+            w.topo.watch_tls(side)
+        subprocess.run(w.topo.argv("snd", [
+            "openssl", "s_client", "-connect",
+            turn.topo.turn_addr("snd") + ":5349", "-brief"]),
+            input="", capture_output=True, text=True, timeout=20)
+        control.update(w.topo.tls_counts("snd"))
+
+    w, turn, snd, rcv = relayed_session(
+        "turn-tls", lambda t: t.url("snd", scheme="turns"),
+        lambda t: t.url("rcv", scheme="turns"),
+        blocks=(("snd", "udp"), ("rcv", "udp"), ("snd", "tcp-3478"),
+                ("rcv", "tcp-3478")), expect_proto="tcp", setup=setup)
+    ok = False
+    try:
+        snd_counts, rcv_counts = (w.topo.tls_counts("snd"),
+                                  w.topo.tls_counts("rcv"))
+        print("# openssl s_client control: {}; then sender {} receiver {}"
+              .format(control, snd_counts, rcv_counts))
+        if control.get("tls", 0) < 1:
+            raise Failure("the TLS probe saw no TLS record from openssl")
+        tls = (snd_counts.get("tls", 0) - control["tls"] +
+               rcv_counts.get("tls", 0))
+        plain = (snd_counts.get("plain", 0) - control.get("plain", 0) +
+                 rcv_counts.get("plain", 0))
+        if tls > 0:
+            raise Failure("{} TLS records to 5349 from the peers: libnice "
+                          "does TLS now; relay-protocol must say tls".format(
+                              tls))
+        if plain < 1:
+            raise Failure("no TURN message went to 5349")
+        print("# libnice sent {} plain TURN segments to the TLS port, "
+              "0 TLS records".format(plain))
+        ok = True
+    finally:
+        w.close(ok)
+
+
+def case_turn_bad_password():
+    """A wrong TURN password: coturn refuses the allocations, no media (the
+    rig's check that the TURN cases can fail)."""
+    w, turn = turn_world("turn-badpw")
+    ok = False
+    try:
+        w.relay()
+        snd = w.peer("sender", "sender", "video-codecs=<VP8>",
+                     'turn-servers=<"{}">'.format(
+                         turn.url("snd", password="wrong")), paths=("T",),
+                     size=SIZE, source=SOURCE)
+        snd.wait_event("signalling", connected=True)
+        rcv = w.peer("receiver", "receiver", 'turn-servers=<"{}">'.format(
+            turn.url("rcv", password="wrong")), paths=("T",))
+        snd.wait_event("consumer-added")
+        # No frame for 15 s (ICE gives up after ~8 s; the receiver then
+        # fails or restarts, which may end its process: fine here).
+        try:
+            rcv.wait("a frame", lambda ev: ev["event"] == "frame",
+                     timeout=15, fail_on_error=False)
+            raise AssertionError("frames arrived with a wrong TURN password")
+        except Failure as e:
+            print("# receiver, as expected: " + str(e).split(";")[0])
+        if allocations(turn, "UDP"):
+            raise Failure("coturn allocated with a wrong password")
+        refused = turn.log_lines("error 401")
+        if not refused:
+            raise Failure("coturn logged no 401: the allocations were not "
+                          "even tried")
+        print("# coturn: {} requests refused with 401".format(len(refused)))
+        ok = True
+    finally:
+        logdir = w.close(ok)
+        if not ok:
+            print("# logs: " + logdir)
+
+
+WHIP_PORT = 8089
+
+
+def case_whip_turn():
+    """WHIP: the sender (webrtcsink, whip+http://) has no turn-servers of
+    its own; the WHIP server (webrtcsrc, whip-server://) announces coturn
+    with credentials in `Link: <turn:...>; rel="ice-server"` headers. Media
+    can flow only if the client applied them."""
+    w, turn = turn_world("whip-turn")
+    ok = False
+    try:
+        host = w.topo.addr("rcv", "S")
+        rcv = w.peer("receiver", "receiver",
+                     'turn-servers=<"{}">'.format(turn.url("rcv")),
+                     'signaller::ice-servers=<"{}">'.format(turn.url("snd")),
+                     paths=("T",),
+                     uri="whip-server://{}:{}/whip".format(host, WHIP_PORT))
+        rcv.wait_event("ready")
+        snd = w.peer("sender", "sender", "video-codecs=<VP8>", paths=("T",),
+                     size=SIZE, source=SOURCE,
+                     uri="whip+http://{}:{}/whip".format(host, WHIP_PORT))
+        rcv.wait("60 frames", lambda ev: ev["event"] == "frame" and
+                 ev["n"] >= 60)
+        check_relayed(snd, rcv, "udp")
+        ok = True
+    finally:
+        logdir = w.close(ok)
+        if not ok:
+            print("# logs: " + logdir)
+
+
+def case_ice_tcp():
+    """All UDP between the two namespaces dropped on the direct path A:
+    ICE-TCP host candidates (webrtcbin gathers them by default) must carry
+    the session."""
+    w = World("netcond-ice-tcp")
+    ok = False
+    try:
+        for side in ("snd", "rcv"):
+            ns = w.topo.ns(side)
+            for cmd in (["add", "table", "inet", "gwsnoudp"],
+                        ["add", "chain", "inet", "gwsnoudp", "in",
+                         "{ type filter hook input priority 0; }"],
+                        ["add", "chain", "inet", "gwsnoudp", "out",
+                         "{ type filter hook output priority 0; }"],
+                        ["add", "rule", "inet", "gwsnoudp", "in", "iifname",
+                         "pa", "meta", "l4proto", "udp", "counter", "drop"],
+                        ["add", "rule", "inet", "gwsnoudp", "out", "oifname",
+                         "pa", "meta", "l4proto", "udp", "counter", "drop"]):
+                subprocess.run(["ip", "netns", "exec", ns, "nft"] + cmd,
+                               check=True, capture_output=True)
+        w.relay()
+        snd = w.peer("sender", "sender", "video-codecs=<VP8>", paths=("A",),
+                     size=SIZE, source=SOURCE)
+        snd.wait_event("signalling", connected=True)
+        rcv = w.peer("receiver", "receiver", paths=("A",))
+        snd.wait_event("consumer-added")
+        rcv.wait("60 frames", lambda ev: ev["event"] == "frame" and
+                 ev["n"] >= 60)
+        for who, proc in (("sender", snd), ("receiver", rcv)):
+            (lt, rt, tr, _rp), text = pair(proc)
+            print("# {}: local {} remote {} transport {} tcp-type {}".format(
+                who, lt, rt, tr, session_field(text, "tcp-type")))
+            if tr != "tcp" or lt not in ("host", "prflx"):
+                raise Failure("{}: pair {}/{} over {}, not host over tcp:"
+                              "\n{}".format(who, lt, rt, tr, text))
+        ok = True
+    finally:
+        logdir = w.close(ok)
+        if not ok:
+            print("# logs: " + logdir)
+
+
 CASES = {
     "fec": case_fec,
     "loss-vp8": case_loss_vp8,
     "loss-h264": case_loss_h264,
     "sdp": case_sdp,
     "sdp-off": case_sdp_off,
+    "turn-udp": case_turn_udp,
+    "turn-tcp": case_turn_tcp,
+    "turn-tls": case_turn_tls,
+    "turn-bad-password": case_turn_bad_password,
+    "whip-turn": case_whip_turn,
+    "ice-tcp": case_ice_tcp,
 }
 
 
@@ -302,6 +597,9 @@ def main():
     print("1..1")
     if os.geteuid() != 0:
         print("ok 1 {} # SKIP needs root (network namespaces)".format(name))
+        return 0
+    if "turn" in name and not os.access(Coturn.BIN, os.X_OK):
+        print("ok 1 {} # SKIP needs coturn ({})".format(name, Coturn.BIN))
         return 0
     try:
         CASES[name]()

@@ -139,11 +139,11 @@ class Proc:
 class World:
     """Topology + relay + peers of one test or benchmark run."""
 
-    def __init__(self, name, build_dir=None, keep_logs=False):
+    def __init__(self, name, build_dir=None, keep_logs=False, topo=None):
         self.logdir = tempfile.mkdtemp(prefix="gws-restart-" + name + "-")
         self.keep_logs = keep_logs
         self.procs = []
-        self.topo = Topology()
+        self.topo = topo if topo is not None else Topology()
         self.env = dict(os.environ)
         if build_dir:
             self.env["GST_PLUGIN_PATH"] = os.path.join(build_dir, "plugins")
@@ -173,13 +173,15 @@ class World:
                                                self.port, peer_id)
 
     def peer(self, name, role, *props, latency=None, paths=("A", "B"),
-             size=None, source=None):
+             size=None, source=None, uri=None):
         """A peer.py process; `paths` are the media paths its ICE may use,
         `size` and `source` (sender) the picture, e.g. "640x480" and
-        "pattern=snow" (videotestsrc properties)."""
+        "pattern=snow" (videotestsrc properties), `uri` the element's
+        (default: the relay's)."""
         side = "snd" if role == "sender" else "rcv"
         addrs = ",".join(self.topo.addr(side, p) for p in paths)
-        argv = [PYTHON, PEER, role, "--uri", self.uri(), "--ice-addresses",
+        argv = [PYTHON, PEER, role, "--uri", uri or self.uri(),
+                "--ice-addresses",
                 addrs]
         if latency is not None:
             argv += ["--latency", str(latency)]

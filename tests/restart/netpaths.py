@@ -72,23 +72,24 @@ def _kill_ns_procs(ns, sig=signal.SIGKILL):
 def delete_stale():
     """Deletes namespaces left by runs whose process no longer exists."""
     for ns in _netns_list():
-        m = re.match(re.escape(PREFIX) + r"(\d+)-(snd|rcv)$", ns)
+        m = re.match(re.escape(PREFIX) + r"(\d+)-(snd|rcv|mid)$", ns)
         if m and not _pid_alive(int(m.group(1))):
             _kill_ns_procs(ns)
             run("ip", "netns", "del", ns, check=False)
 
 
 class Topology:
-    """The two namespaces and three veth pairs; `close()` (also at exit)
-    deletes them."""
+    """The two namespaces and three veth pairs (or the `paths` named);
+    `close()` (also at exit) deletes them."""
 
-    def __init__(self):
+    def __init__(self, paths=None):
         if os.geteuid() != 0:
             raise PermissionError("network namespaces need root")
         delete_stale()
         pid = os.getpid()
         self.snd = "{}{}-snd".format(PREFIX, pid)
         self.rcv = "{}{}-rcv".format(PREFIX, pid)
+        self.paths = {p: PATHS[p] for p in (paths or PATHS)}
         self.closed = False
         atexit.register(self.close)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -109,7 +110,7 @@ class Topology:
         for ns in (self.snd, self.rcv):
             run("ip", "netns", "add", ns)
             run("ip", "-n", ns, "link", "set", "lo", "up")
-        for _name, (dev, saddr, raddr) in PATHS.items():
+        for _name, (dev, saddr, raddr) in self.paths.items():
             # Created straight inside the namespaces: the same short name
             # on both ends, no clash with the host's or another run's.
             run("ip", "link", "add", dev, "netns", self.snd, "type", "veth",
@@ -124,7 +125,7 @@ class Topology:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if all(self.link_up(side, p) for side in ("snd", "rcv")
-                   for p in PATHS):
+                   for p in self.paths):
                 return
             time.sleep(0.05)  # polling the link state, nothing to wait on
         raise RuntimeError("veth links did not come up")

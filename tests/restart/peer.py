@@ -33,7 +33,7 @@ import time
 import gi
 
 gi.require_version("Gst", "1.0")
-from gi.repository import GLib, Gst  # noqa: E402
+from gi.repository import GLib, GObject, Gst  # noqa: E402
 
 _out_lock = threading.Lock()
 
@@ -101,11 +101,20 @@ class Peer:
         el.set_property("ice-addresses", a.ice_addresses)
         for kv in a.prop:
             name, value = kv.split("=", 1)
-            pspec = el.find_property(name)
-            if pspec is None:
+            target = el
+            if "::" in name:  # a child's, e.g. signaller::ice-servers
+                found, target, pspec = Gst.ChildProxy.lookup(el, name)
+                name = pspec.name if found else name
+            if target is None or target.find_property(name) is None:
                 emit("no-property", name=name)
                 continue
-            Gst.util_set_object_arg(el, name, value)
+            if target.find_property(name).value_type == GObject.TYPE_STRV:
+                # strv: "<"a","b">" as for GstValueArray properties
+                items = [v.strip().strip('"') for v in
+                         value.strip().lstrip("<").rstrip(">").split(",")]
+                target.set_property(name, [v for v in items if v])
+                continue
+            Gst.util_set_object_arg(target, name, value)
 
     # receiver -------------------------------------------------------------
     def on_pad_added(self, _src, pad):

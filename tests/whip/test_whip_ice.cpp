@@ -13,6 +13,7 @@
  *    request to the STUN server and a TURN Allocate request to the TURN
  *    server. Run in a private network namespace (run-netns.sh; ICE on
  *    127.0.0.1 only). */
+#include "gws-candidate-stats.h"
 #include "gws-ice.h"
 #include "gws-whip.h"
 #include "whip-test-util.h"
@@ -152,6 +153,27 @@ TEST(IceConfig, FirstStunWinsUnlessSetAndTurnServersAddUp) {
   gws::ice_config_add_servers(own, urls);
   EXPECT_EQ(own.stun_server, "stun://192.0.2.1:3478");
   EXPECT_EQ(own.turn_servers.size(), 2u);
+}
+
+/* The relay protocol `stats` names for a relayed candidate comes from the
+ * URL of its TURN server (gws-candidate-stats.h). */
+TEST(IceConfig, TurnUrlProtocolAndServer) {
+  std::string host;
+  guint port = 0;
+  EXPECT_EQ(
+      gws::turn_url_protocol("turn://u:p@10.0.0.1:3479", &host, &port), "udp");
+  EXPECT_EQ(host, "10.0.0.1");
+  EXPECT_EQ(port, 3479u);
+  EXPECT_EQ(
+      gws::turn_url_protocol("turn://u:p@10.0.0.1?transport=tcp", &host, &port),
+      "tcp");
+  EXPECT_EQ(port, 3478u);
+  EXPECT_EQ(gws::turn_url_protocol("TURNS://u:p@[::1]", &host, &port), "tls");
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 5349u);
+  EXPECT_EQ(gws::turn_url_protocol("turn://u:p@h:1?transport=udp"), "udp");
+  EXPECT_EQ(gws::turn_url_protocol("stun://10.0.0.1:3478"), "");
+  EXPECT_EQ(gws::turn_url_protocol("not a url"), "");
 }
 
 TEST(IceConfig, TakesOnlyWhatTheRemoteEndAnnounced) {
