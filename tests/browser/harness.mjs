@@ -88,7 +88,8 @@ export function withTimeout(promise, ms, what) {
 // A child process whose output is kept in tests/output/browser/<name>.log and
 // can be waited on line by line.
 export class Proc {
-  constructor(name, command, args, { env = {} } = {}) {
+  // `stdin`: 'ignore', or 'pipe' to write commands to `child.stdin`.
+  constructor(name, command, args, { env = {}, stdin = 'ignore' } = {}) {
     fs.mkdirSync(outputDir, { recursive: true });
     this.name = name;
     this.logPath = path.join(outputDir, `${name}.log`);
@@ -99,7 +100,7 @@ export class Proc {
     this._waiters = [];
     this.child = spawn(command, args, {
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin, 'pipe', 'pipe'],
     });
     children.add(this.child);
     const onData = (chunk) => {
@@ -227,11 +228,12 @@ export function gstLaunch(name, pipeline, { env = {}, verbose = false } = {}) {
 // shared/reference/test-environment.md: loopback ICE candidates, a fake
 // camera and microphone that need no permission prompt, and host addresses
 // not hidden behind mDNS names (no mDNS resolver here).
-export async function launchChromium({ extraArgs = [] } = {}) {
+// `executablePath`: another launcher (e.g. one that enters a namespace).
+export async function launchChromium({ extraArgs = [], executablePath = chromiumPath } = {}) {
   const { chromium } = await import('playwright-core');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
+    executablePath,
     headless: true,
     viewport: { width: 1100, height: 820 },
     args: [

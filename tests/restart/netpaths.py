@@ -21,6 +21,14 @@ running inside them; namespaces of earlier runs whose process is gone
 
 Command line (to look around by hand):
     netpaths.py up      create, print the names, wait for Ctrl-C, delete
+    netpaths.py control create, print {"snd", "rcv", "paths"} as one JSON
+                        line, then obey commands on stdin, one a line, each
+                        answered by one JSON line; EOF deletes everything
+                        (the browser loss tests drive the rig this way):
+        loss PERCENT [SIDE [PATH...]]   set_loss (default: both sides,
+                                        every path; UDP only, so the
+                                        signalling's TCP is never hit)
+        counters SIDE                   counters(SIDE)
 """
 
 import atexit
@@ -245,7 +253,38 @@ def media_path(rates, at_least=3000):
     return None
 
 
+def control(topo, lines=sys.stdin, out=sys.stdout):
+    """The `control` command: see the module's docstring."""
+    def reply(obj):
+        out.write(json.dumps(obj) + "\n")
+        out.flush()
+
+    reply({"snd": topo.snd, "rcv": topo.rcv,
+           "paths": {p: {"dev": d, "snd": s, "rcv": r}
+                     for p, (d, s, r) in PATHS.items()}})
+    for line in lines:
+        words = line.split()
+        try:
+            if words[:1] == ["loss"] and len(words) >= 2:
+                sides = words[2:3] or ["snd", "rcv"]
+                paths = words[3:] or list(PATHS)
+                for side in sides:
+                    for path in paths:
+                        topo.set_loss(side, float(words[1]), path)
+                reply({"ok": True})
+            elif words[:1] == ["counters"] and len(words) == 2:
+                reply({"ok": True, "counters": topo.counters(words[1])})
+            elif words:
+                reply({"ok": False, "error": "unknown command"})
+        except (subprocess.CalledProcessError, ValueError, KeyError) as e:
+            reply({"ok": False, "error": str(e)})
+    topo.close()
+
+
 def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "control":
+        control(Topology())
+        return 0
     if len(sys.argv) != 2 or sys.argv[1] != "up":
         print(__doc__)
         return 2

@@ -21,7 +21,9 @@ Events (JSON objects, always "event" and "t"):
   ready | signalling connected | consumer-added/-removed peer session
   pad name | frame pts (ns) n | caps caps (each caps event at the sink)
   gws name fields (element messages named gws-*) | path-lost session silence
-  restart ok | stats text | warning/error message source | eos
+  restart ok | stats text frames_in frames_encoded (sender: video buffers
+  into webrtcsink, and out of its encoder since the first `stats`)
+  | warning/error message source | eos
 """
 
 import argparse
@@ -58,6 +60,8 @@ class Peer:
         self.args = args
         self.loop = GLib.MainLoop()
         self.frames = 0
+        self.frames_in = 0
+        self.frames_encoded = None
         self.exit_code = 0
         if args.role == "sender":
             width, height = args.size.split("x")
@@ -86,6 +90,7 @@ class Peer:
                 "path-lost", lambda _e, sid, ms: emit(
                     "path-lost", session=sid, silence=ms))
         if args.role == "sender":
+            self.count_input()
             self.element.connect(
                 "consumer-added", lambda _e, peer, sid: emit(
                     "consumer-added", peer=peer, session=sid))
@@ -120,6 +125,13 @@ class Peer:
     def on_pad_added(self, _src, pad):
         emit("pad", name=pad.get_name())
         if not pad.get_name().startswith("video"):
+            if self.args.sink_other:  # e.g. a browser's microphone
+                sink = Gst.ElementFactory.make("fakesink")
+                sink.set_property("sync", False)
+                sink.set_property("async", False)
+                self.pipeline.add(sink)
+                sink.sync_state_with_parent()
+                pad.link(sink.get_static_pad("sink"))
             return
         sink = Gst.ElementFactory.make("fakesink")
         sink.set_property("sync", False)
@@ -183,8 +195,38 @@ class Peer:
 
     def stats(self):
         st = self.element.get_property("stats")
-        emit("stats", text=st.to_string() if st else "")
+        if self.args.role == "sender" and self.frames_encoded is None:
+            self.count_encoded()
+        emit("stats", text=st.to_string() if st else "",
+             frames_in=self.frames_in, frames_encoded=self.frames_encoded)
         return False
+
+    def count_encoded(self):
+        """(sender) From now on, counts the buffers leaving webrtcsink's
+        video encoder (made with the first consumer): what the leaky queue
+        before it let through on a busy machine. None until found."""
+        for el in self.element.iterate_recurse():
+            f = el.get_factory()
+            if f is None or "Encoder/Video" not in (
+                    f.get_metadata("klass") or ""):
+                continue
+            self.frames_encoded = 0
+
+            def probe(_pad, _info):
+                self.frames_encoded += 1
+                return Gst.PadProbeReturn.OK
+            el.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER,
+                                               probe)
+            return
+
+    def count_input(self):
+        """(sender) Counts the video buffers going into webrtcsink, from the
+        streaming thread (the int is read by `stats` on the main loop)."""
+        def probe(_pad, _info):
+            self.frames_in += 1
+            return Gst.PadProbeReturn.OK
+        for pad in self.element.sinkpads:
+            pad.add_probe(Gst.PadProbeType.BUFFER, probe)
 
     def sdp(self):
         """The local and remote descriptions of every webrtcbin inside."""
@@ -251,6 +293,8 @@ def main():
     ap.add_argument("--size", default="320x240", help="sender picture")
     ap.add_argument("--source", default="pattern=ball",
                     help="videotestsrc properties")
+    ap.add_argument("--sink-other", action="store_true",
+                    help="(receiver) end non-video pads in a fakesink")
     ap.add_argument("--prop", action="append", default=[],
                     help="NAME=VALUE element property, set if it exists")
     args = ap.parse_args()
