@@ -187,8 +187,6 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
       streams_[i].codec = codec;
       streams_[i].pt = pt;
       streams_[i].remote_pt = pts.front();
-      streams_[i].rtx = loss_.retransmission && so.kind == MediaKind::Video
-                        && media_has_rtx_for(media, pts.front());
       break;
     }
     if (!streams_[i].codec) {
@@ -283,7 +281,6 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
           streams_[i].codec = codec;
           streams_[i].pt = pt;
           streams_[i].remote_pt = pt;
-          streams_[i].rtx = media_has_rtx_for(media, pt);
           break;
         }
       }

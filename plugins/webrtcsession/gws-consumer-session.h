@@ -105,10 +105,6 @@ class ConsumerSession {
   bool has_remote() const { return remote_set_; }
   const PathMonitor &monitor() const { return *monitor_; }
   GstElement *webrtcbin() const { return webrtc_; }
-  /* Whether RTX was negotiated for stream @index (after negotiation). */
-  bool stream_has_rtx(size_t index) const {
-    return index < streams_.size() && streams_[index].rtx;
-  }
   /* The codec negotiated for input stream @index, nullptr before. */
   const CodecInfo *stream_codec(size_t index) const {
     return index < streams_.size() ? streams_[index].codec : nullptr;
@@ -123,7 +119,6 @@ class ConsumerSession {
     int pt = 0;        /* payload type of our shared payloader */
     int remote_pt = 0; /* payload type the consumer's offer gave, if any */
     guint output = 0;  /* shared branch output id */
-    bool rtx = false;  /* the peer accepted RTX for this stream */
     guint32 ssrc = random_ssrc(); /* this consumer's, signalled in SDP */
   };
 

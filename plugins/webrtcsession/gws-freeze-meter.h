@@ -55,6 +55,15 @@ class FreezeMeter {
     last_us_ = now_us;
   }
 
+  /* The stream paused on purpose (its session ended): the next frame
+   * starts a new rhythm instead of ending a freeze. */
+  void reset_interval() {
+    std::lock_guard<std::mutex> g(lock_);
+    last_us_ = -1;
+    recent_.clear();
+    recent_sum_ = 0;
+  }
+
   Figures figures() const {
     std::lock_guard<std::mutex> g(lock_);
     return f_;

@@ -191,8 +191,9 @@ loss_recovery_install_properties(
       g_param_spec_boolean("do-fec", "Forward error correction",
           "Also negotiate RED + ULPFEC for video (about 20% more bandwidth "
           "when sending) so a lost packet can be rebuilt without a round "
-          "trip. Off by default: on the links measured (docs/network.md) "
-          "retransmission alone recovers losses within the latency. "
+          "trip. Off by default: on the links measured (docs/elements.md, "
+          "Loss recovery) retransmission alone recovers losses within the "
+          "latency. "
           "Applies to new sessions",
           FALSE, rw));
 }
@@ -299,11 +300,6 @@ complete_rtx_in_offer(GstSDPMessage *sdp) {
   return added;
 }
 
-bool
-media_has_rtx_for(const GstSDPMedia *media, int pt) {
-  return media && repaired_payloads(media).count(pt) > 0;
-}
-
 LossCounters
 collect_loss_counters(GstElement *webrtcbin) {
   LossCounters c;
@@ -386,10 +382,10 @@ void
 loss_counters_to_structure(
     const LossCounters &c, bool receiving, GstStructure *s) {
   if (receiving) {
-    gst_structure_set(s, "packets-received", G_TYPE_UINT64, c.packets_received,
-        "packets-lost", G_TYPE_UINT64, c.packets_lost, "packets-late",
-        G_TYPE_UINT64, c.packets_late, "nacks-sent", G_TYPE_UINT64,
-        c.nacks_sent, "retransmissions-requested", G_TYPE_UINT64,
+    gst_structure_set(s, "rtp-packets-received", G_TYPE_UINT64,
+        c.packets_received, "packets-lost", G_TYPE_UINT64, c.packets_lost,
+        "packets-late", G_TYPE_UINT64, c.packets_late, "nacks-sent",
+        G_TYPE_UINT64, c.nacks_sent, "retransmissions-requested", G_TYPE_UINT64,
         c.rtx_requests, "retransmissions-received", G_TYPE_UINT64,
         c.rtx_received, "recovered-by-retransmission", G_TYPE_UINT64,
         c.rtx_recovered, "recovered-by-fec", G_TYPE_UINT64, c.fec_recovered,

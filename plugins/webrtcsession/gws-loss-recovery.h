@@ -74,9 +74,6 @@ void loss_recovery_tune_decoder(GstElement *element);
  * BUNDLE group (96-127, then 35-63). Returns how many were added. */
 guint complete_rtx_in_offer(GstSDPMessage *sdp);
 
-/* Whether @media has an rtx payload whose apt= is @pt. */
-bool media_has_rtx_for(const GstSDPMedia *media, int pt);
-
 /* Loss-recovery counters of one connection, summed over its streams. */
 struct LossCounters {
   /* receiving side */

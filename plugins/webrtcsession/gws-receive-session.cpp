@@ -152,8 +152,7 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
         id_, gen_, "producer " + peer_id_ + " accepted no stream");
     return;
   }
-  if (gen_ == 0)
-    host_.set_expected_streams(accepted);
+  host_.set_expected_streams(accepted);
   GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ReceiveSession &s, DescPtr, const std::string &error) {
         if (!error.empty())
@@ -224,8 +223,7 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     add_recvonly(kind, prefs);
     n_accepted++;
   }
-  if (gen_ == 0)
-    host_.set_expected_streams(n_accepted);
+  host_.set_expected_streams(n_accepted);
 
   GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ReceiveSession &s, DescPtr, const std::string &error) {

@@ -6,7 +6,7 @@
  * down) runs here, in order, so signaller threads, webrtcbin threads and
  * streaming threads only post work and never block on each other. It is a
  * gws::Worker (signaling/common/gws-worker.h): started in the element's
- * READY->PAUSED, stopped (queued work run, thread joined) in PAUSED->READY;
+ * NULL->READY, stopped (queued work run, thread joined) in READY->NULL;
  * work posted while it is stopped is dropped. */
 #pragma once
 

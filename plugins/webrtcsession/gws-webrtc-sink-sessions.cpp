@@ -82,6 +82,10 @@ SinkPrivate::on_session_requested(
   }
   if (sessions.count(id))
     return;
+  for (const auto &q : pending) {
+    if (q.id == id)
+      return;
+  }
   PendingSession p{id, peer, std::move(offer)};
   if (!streams_ready()) {
     GST_INFO_OBJECT(self, "session %s from %s waits for caps on every input",
@@ -176,7 +180,13 @@ SinkPrivate::create_session(const PendingSession &p) {
     return;
   }
   session.conns.start(std::move(conn));
-  SinkSession &s = sessions.emplace(p.id, std::move(session)).first->second;
+  auto [it, inserted] = sessions.emplace(p.id, std::move(session));
+  if (!inserted) {
+    GST_WARNING_OBJECT(
+        self, "session %s requested twice: ignored", p.id.c_str());
+    return;
+  }
+  SinkSession &s = it->second;
   GST_INFO_OBJECT(self, "new consumer %s (session %s)%s", p.peer.c_str(),
       p.id.c_str(), p.offer ? ", it offered" : "");
   if (p.offer)

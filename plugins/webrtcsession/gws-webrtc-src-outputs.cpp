@@ -45,7 +45,8 @@ GstPadProbeReturn
 flow_probe(GstPad *pad, GstPadProbeInfo *, gpointer data) {
   auto *fp = static_cast<FlowProbe *>(data);
   SrcPrivate *priv = fp->priv;
-  bool first = false, switch_now = false;
+  bool first = false;
+  GstElement *selector = nullptr; /* a ref, when switching */
   {
     std::lock_guard<std::mutex> g(priv->lock);
     for (auto &c : fp->output->chains) {
@@ -53,16 +54,18 @@ flow_probe(GstPad *pad, GstPadProbeInfo *, gpointer data) {
         c.flowing = true;
         first = true;
         /* Never go back to an older connection. */
-        switch_now = fp->gen >= fp->output->active_gen;
-        if (switch_now)
+        if (fp->gen >= fp->output->active_gen) {
           fp->output->active_gen = fp->gen;
+          selector = GST_ELEMENT(gst_object_ref(fp->output->selector));
+        }
       }
     }
   }
   if (!first)
     return GST_PAD_PROBE_REMOVE;
-  if (switch_now) {
-    g_object_set(fp->output->selector, "active-pad", pad, nullptr);
+  if (selector) {
+    g_object_set(selector, "active-pad", pad, nullptr);
+    gst_object_unref(selector);
     GST_INFO_OBJECT(pad, "output now fed by connection %u", fp->gen);
   }
   guint gen = fp->gen;
@@ -323,8 +326,11 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
 
 void
 SrcPrivate::set_expected_streams(guint n) {
+  /* Until no-more-pads went out, whichever connection negotiates says how
+   * many pads to wait for (a first session may fail before it does). */
   std::lock_guard<std::mutex> g(lock);
-  expected_streams = n;
+  if (!no_more_pads)
+    expected_streams = n;
 }
 
 bool

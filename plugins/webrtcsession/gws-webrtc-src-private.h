@@ -56,7 +56,7 @@ struct Chain {
  * timestamps continue. */
 struct Output {
   GstPad *ghost = nullptr;
-  GstElement *selector = nullptr;
+  GstElement *selector = nullptr; /* replaced under SrcPrivate::lock */
   MediaKind kind = MediaKind::Video;
   guint kind_index = 0; /* video_<kind_index> */
   /* All three guarded by SrcPrivate::lock (written on streaming threads,
@@ -71,7 +71,8 @@ struct Output {
   std::shared_ptr<FreezeMeter> meter = std::make_shared<FreezeMeter>();
 };
 
-/* Lock order: `lock` is a leaf; nothing is called out with it held. The
+/* Lock order: `lock`, then an output's FreezeMeter lock (a leaf); nothing
+ * is called out with either held. The
  * sessions and the bin's children change on the session thread, except the
  * output chains, which are built on the streaming thread that reveals
  * them. */

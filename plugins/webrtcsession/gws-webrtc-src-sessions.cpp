@@ -131,6 +131,11 @@ SrcPrivate::end_session(const std::string &id, const std::string &reason,
   if (!session() || session()->id() != id)
     return;
   GST_INFO_OBJECT(self, "session %s ended: %s", id.c_str(), reason.c_str());
+  {
+    std::lock_guard<std::mutex> g(lock);
+    for (auto &o : outputs)
+      o->meter->reset_interval();
+  }
   if (tell_remote) {
     GwsSignaller *sig = ref_signaller();
     if (sig) {
