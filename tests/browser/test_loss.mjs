@@ -157,7 +157,7 @@ test(`webrtcsrc receives Chromium's camera under ${LOSS}% loss both ways: its NA
       fps: times.length / (t1 - t0),
       nacksSent: d('nacks-sent'),
       lostForGood: d('packets-lost'),
-      received: d('packets-received'),
+      received: d('rtp-packets-received'),
       recovered: d('recovered-by-retransmission'),
       rtxSent: delta(after.outbound, before.outbound, 'retransmittedPacketsSent'),
       sent: delta(after.outbound, before.outbound, 'packetsSent'),
