@@ -34,12 +34,22 @@ ElementSettings::ref_signaller() {
 
 std::string
 ElementSettings::missing_signaller_reason() {
-  std::lock_guard<std::mutex> g(lock);
-  if (signaller)
-    return std::string();
-  return "no signaller: "
-         + (uri_error.empty() ? std::string("set the uri or signaller property")
-                              : uri_error);
+  GwsSignaller *sig = nullptr;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    if (!signaller)
+      return "no signaller: "
+             + (uri_error.empty()
+                     ? std::string("set the uri or signaller property")
+                     : uri_error);
+    sig = GWS_SIGNALLER(g_object_ref(signaller));
+  }
+  /* A signaller set by the application may be for the other direction. */
+  gchar *wrong = gws_signaller_check_role(sig, role);
+  g_object_unref(sig);
+  std::string out = wrong ? wrong : "";
+  g_free(wrong);
+  return out;
 }
 
 bool

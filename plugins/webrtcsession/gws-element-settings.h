@@ -67,7 +67,9 @@ class ElementSettings {
   bool get_common(guint prop_id, GValue *value);
 
   GwsSignaller *ref_signaller();
-  /* "no signaller: ..." when there is none, else "". */
+  /* "no signaller: ..." when there is none (the uri's error, e.g. a
+   * scheme for the other element), why the signaller does not fit this
+   * element's role, or "". */
   std::string missing_signaller_reason();
 
   std::mutex lock;

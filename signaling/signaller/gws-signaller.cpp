@@ -57,6 +57,43 @@ known_schemes() {
   return out.empty() ? "none" : out;
 }
 
+/* The element each role belongs to, and what it does, for messages. */
+const char *
+role_element(GwsSignallerRole role) {
+  return role == GWS_SIGNALLER_ROLE_PRODUCER ? "webrtcsink" : "webrtcsrc";
+}
+
+const char *
+role_action(GwsSignallerRole role) {
+  return role == GWS_SIGNALLER_ROLE_PRODUCER ? "publishes media"
+                                             : "receives media";
+}
+
+GwsSignallerRole
+other_role(GwsSignallerRole role) {
+  return role == GWS_SIGNALLER_ROLE_PRODUCER ? GWS_SIGNALLER_ROLE_CONSUMER
+                                             : GWS_SIGNALLER_ROLE_PRODUCER;
+}
+
+/* "whep-server://, ws://, ...": the registered schemes usable in @role. */
+std::string
+schemes_for_role(GwsSignallerRole role) {
+  std::map<std::string, GType> copy;
+  {
+    std::lock_guard<std::mutex> lock(registry_lock);
+    copy = registry();
+  }
+  std::string out;
+  for (const auto &entry : copy) {
+    if (!gws_signaller_type_supports_role(entry.second, role))
+      continue;
+    if (!out.empty())
+      out += ", ";
+    out += entry.first + "://";
+  }
+  return out.empty() ? "none" : out;
+}
+
 } // namespace
 
 GQuark
@@ -263,6 +300,41 @@ gws_signaller_get_role(GwsSignaller *self) {
   return role;
 }
 
+gboolean
+gws_signaller_type_supports_role(GType type, GwsSignallerRole role) {
+  g_return_val_if_fail(g_type_is_a(type, GWS_TYPE_SIGNALLER), FALSE);
+  gpointer klass = g_type_class_ref(type);
+  auto *iface = static_cast<GwsSignallerInterface *>(
+      g_type_interface_peek(klass, GWS_TYPE_SIGNALLER));
+  gboolean ok = !iface || !iface->supports_role || iface->supports_role(role);
+  g_type_class_unref(klass);
+  return ok;
+}
+
+gchar *
+gws_signaller_check_role(GwsSignaller *self, GwsSignallerRole role) {
+  g_return_val_if_fail(GWS_IS_SIGNALLER(self), nullptr);
+  GType type = G_OBJECT_TYPE(self);
+  GwsSignallerRole own = gws_signaller_get_role(self);
+  if (!gws_signaller_type_supports_role(type, role)) {
+    std::string schemes = schemes_for_role(role);
+    return g_strdup_printf("the signaller %s %s: it belongs on %s, not %s "
+                           "(%s can use %s)",
+        g_type_name(type), role_action(other_role(role)),
+        role_element(other_role(role)), role_element(role), role_element(role),
+        schemes.c_str());
+  }
+  if (own != role)
+    return g_strdup_printf("the signaller %s was made with role %s (for %s): "
+                           "make it with role %s for %s",
+        g_type_name(type),
+        own == GWS_SIGNALLER_ROLE_PRODUCER ? "producer" : "consumer",
+        role_element(own),
+        role == GWS_SIGNALLER_ROLE_PRODUCER ? "producer" : "consumer",
+        role_element(role));
+  return nullptr;
+}
+
 /* Emitters */
 
 void
@@ -401,6 +473,15 @@ gws_signaller_new_for_uri(
         "no signaller for the URI scheme \"%s\" of \"%s\" (known schemes: "
         "%s)",
         scheme.c_str(), uri, known.c_str());
+    return nullptr;
+  }
+  if (!gws_signaller_type_supports_role(type, role)) {
+    std::string usable = schemes_for_role(role);
+    g_set_error(error, GWS_SIGNALLER_ERROR, GWS_SIGNALLER_ERROR_WRONG_ROLE,
+        "a %s:// signaller %s, so it belongs on %s, not %s (%s can use %s)",
+        scheme.c_str(), role_action(other_role(role)),
+        role_element(other_role(role)), role_element(role), role_element(role),
+        usable.c_str());
     return nullptr;
   }
 

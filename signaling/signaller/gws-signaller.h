@@ -45,6 +45,10 @@ G_DECLARE_INTERFACE(GwsSignaller, gws_signaller, GWS, SIGNALLER, GObject)
  *   complete for the session (protocols that need all candidates at once,
  *   like a WHEP server's answer, wait for it).
  * @end_session: end one session (the remote side is told).
+ * @supports_role: (nullable): whether the type can work in @role. A
+ *   protocol that only goes one way (a WHIP client publishes, a WHIP server
+ *   receives) says so here, and the bins refuse it in the other role at
+ *   once, naming the element it belongs on. %NULL: both roles.
  *
  * Every implementation also has the interface property "role"
  * (GwsSignallerRole, construct-only) set by the bin that creates it, and
@@ -60,8 +64,9 @@ struct _GwsSignallerInterface {
   void (*add_ice)(GwsSignaller *self, const gchar *session_id,
       const gchar *candidate, guint mline_index, const gchar *mid);
   void (*end_session)(GwsSignaller *self, const gchar *session_id);
+  gboolean (*supports_role)(GwsSignallerRole role);
 
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 void gws_signaller_start(GwsSignaller *self);
@@ -152,10 +157,14 @@ GQuark gws_signaller_error_quark(void);
  * @GWS_SIGNALLER_ERROR_BAD_URI: the string is not an absolute URI.
  * @GWS_SIGNALLER_ERROR_UNKNOWN_SCHEME: no signaller is registered for the
  *   URI's scheme.
+ * @GWS_SIGNALLER_ERROR_WRONG_ROLE: the URI's signaller cannot work in the
+ *   role asked for (e.g. whip-server:// on webrtcsink); the message names
+ *   the element it belongs on.
  */
 typedef enum {
   GWS_SIGNALLER_ERROR_BAD_URI,
   GWS_SIGNALLER_ERROR_UNKNOWN_SCHEME,
+  GWS_SIGNALLER_ERROR_WRONG_ROLE,
 } GwsSignallerError;
 
 /* "error" is a detailed signal. gws_signaller_emit_error() emits it with the
@@ -169,6 +178,26 @@ void gws_signaller_emit_error_full(
     GwsSignaller *self, const gchar *message, gboolean fatal);
 
 GwsSignallerRole gws_signaller_get_role(GwsSignaller *self);
+
+/**
+ * gws_signaller_type_supports_role:
+ * @type: a type implementing #GwsSignaller
+ * @role: producer or consumer
+ *
+ * Returns: whether @type can work in @role (its supports_role, or %TRUE
+ *   when it has none)
+ */
+gboolean gws_signaller_type_supports_role(GType type, GwsSignallerRole role);
+
+/**
+ * gws_signaller_check_role:
+ * @self: a signaller
+ * @role: the role of the bin it is given to
+ *
+ * Returns: (transfer full) (nullable): %NULL when @self fits @role, else a
+ *   message for the user naming the element @self belongs on
+ */
+gchar *gws_signaller_check_role(GwsSignaller *self, GwsSignallerRole role);
 
 /* Protocols by URI scheme: implementations register their GType for one or
  * more schemes ("ws", "wss", ...); the bins make a signaller from their `uri`
