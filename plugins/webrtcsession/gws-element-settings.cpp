@@ -3,6 +3,7 @@
 #include "gws-element-settings.h"
 
 #include "gws-codecs.h"
+#include "gws-network-check.h"
 
 namespace gws {
 
@@ -30,6 +31,19 @@ GwsSignaller *
 ElementSettings::ref_signaller() {
   std::lock_guard<std::mutex> g(lock);
   return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
+}
+
+void
+ElementSettings::warn_ice_address_problem(GstElement *element) {
+  IceConfig now;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    now = ice;
+  }
+  std::string problem = ice_address_problem(now);
+  if (!problem.empty())
+    GST_ELEMENT_WARNING(
+        element, RESOURCE, SETTINGS, ("%s", problem.c_str()), (nullptr));
 }
 
 std::string

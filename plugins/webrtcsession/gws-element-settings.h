@@ -66,6 +66,10 @@ class ElementSettings {
   bool set_common(GObject *element, guint prop_id, const GValue *value);
   bool get_common(guint prop_id, GValue *value);
 
+  /* Posts a warning on @element when ICE will find no address
+   * (gws-network-check.h): the loopback-only machine. */
+  void warn_ice_address_problem(GstElement *element);
+
   GwsSignaller *ref_signaller();
   /* "no signaller: ..." when there is none (the uri's error, e.g. a
    * scheme for the other element), why the signaller does not fit this

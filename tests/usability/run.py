@@ -128,6 +128,7 @@ class World:
         p = Proc("relay", [relay, "--host", "127.0.0.1", "--port", "0"] +
                  list(extra), self.logdir)
         self.procs.append(p)
+        self.relay_proc = p
         line = p.wait_text("listening on ws://")
         url = line.split("listening on ")[1].split()[0]
         return int(url.rstrip("/").rsplit(":", 1)[1])
@@ -178,7 +179,49 @@ def wrong_direction_src(w):
     p2.wait_exit()
 
 
+LOOPBACK_ONLY = ("this machine has no network interface but loopback, and "
+                 "ICE skips loopback: no session can connect. Set "
+                 "ice-addresses=127.0.0.1")
+
+
+def loopback_only(w):
+    """With only `lo` (this namespace) and no ice-addresses, both elements
+    say why no session will connect and what to set; with ice-addresses
+    they do not, and media flows."""
+    port = w.relay()
+    uri = "ws://127.0.0.1:{}/?peer-id=cam1".format(port)
+    sink = w.launch("sink", "videotestsrc is-live=true ! webrtcsink "
+                    "uri={}".format(uri))
+    sink.wait_text("WARNING: from element")
+    sink.wait_text(LOOPBACK_ONLY)
+    src = w.launch("src", "webrtcsrc uri={} ! fakesink".format(uri))
+    src.wait_text(LOOPBACK_ONLY)
+    sink.stop()
+    src.stop()
+    uri = uri.replace("cam1", "cam2")
+    sink = w.launch("sink-ok", "videotestsrc is-live=true ! webrtcsink "
+                    "uri={} ice-addresses=127.0.0.1".format(uri))
+    w.relay_proc.wait_text("peer cam2 registered as producer")
+    src = w.launch("src-ok", "-v webrtcsrc uri={} ice-addresses=127.0.0.1 "
+                   "! fakesink silent=false num-buffers=30".format(uri))
+    src.wait_text("Got EOS from element")
+    for p in (sink, src):
+        if any("no network interface but loopback" in line
+               for line in p.seen):
+            raise Failure(p.name + " warned although ice-addresses is set")
+
+
+def wrong_ice_address(w):
+    """An ice-addresses entry that is not this machine's is named."""
+    p = w.launch("sink", "videotestsrc is-live=true ! webrtcsink "
+                 "uri=ws://127.0.0.1:9/ ice-addresses=192.0.2.7")
+    p.wait_text("ice-addresses: 192.0.2.7 is not an address of this "
+                "machine: ICE cannot gather there")
+
+
 TESTS = {
+    "loopback-only": loopback_only,
+    "wrong-ice-address": wrong_ice_address,
     "wrong-direction-sink": wrong_direction_sink,
     "wrong-direction-src": wrong_direction_src,
 }
