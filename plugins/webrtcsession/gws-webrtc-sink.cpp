@@ -45,6 +45,8 @@
 
 #include "gws-webrtc-sink-private.h"
 
+#include "gws-input-pacer.h"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -180,8 +182,18 @@ gws_webrtc_sink_request_new_pad(GstElement *element, GstPadTemplate *templ,
   GstPad *tee_sink = gst_element_get_static_pad(s->tee, "sink");
   gst_pad_add_probe(tee_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       input_event_probe, self, nullptr);
-  s->ghost = gst_ghost_pad_new_from_template(s->name.c_str(), tee_sink, templ);
   gst_object_unref(tee_sink);
+  s->pacer = make_input_pacer(element, s->name);
+  if (!s->pacer)
+    return nullptr;
+  gst_object_ref_sink(s->pacer);
+  gst_bin_add(GST_BIN(self), s->pacer);
+  gst_element_link(s->pacer, s->tee);
+  gst_element_sync_state_with_parent(s->pacer);
+  GstPad *pacer_sink = gst_element_get_static_pad(s->pacer, "sink");
+  s->ghost
+      = gst_ghost_pad_new_from_template(s->name.c_str(), pacer_sink, templ);
+  gst_object_unref(pacer_sink);
   {
     std::lock_guard<std::mutex> g(priv->lock);
     priv->streams.push_back(s);
@@ -229,10 +241,12 @@ gws_webrtc_sink_release_pad(GstElement *element, GstPad *pad) {
   gst_element_remove_pad(element, pad);
   /* When the bin is disposed, its children are gone before request pads
    * are released. */
-  if (GST_OBJECT_PARENT(s->tee) == GST_OBJECT(self)) {
-    gst_element_set_locked_state(s->tee, TRUE);
-    gst_element_set_state(s->tee, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(self), s->tee);
+  for (GstElement *e : {s->pacer, s->tee}) {
+    if (e && GST_OBJECT_PARENT(e) == GST_OBJECT(self)) {
+      gst_element_set_locked_state(e, TRUE);
+      gst_element_set_state(e, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(self), e);
+    }
   }
 }
 

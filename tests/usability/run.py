@@ -22,6 +22,9 @@ import threading
 import time
 
 PYTHON = "/usr/bin/python3"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+PIPELINES = os.path.join(ROOT, "pipelines")
 WAIT = 20.0  # seconds for any single expected line
 SKIP = 77
 
@@ -33,7 +36,7 @@ class Failure(Exception):
 class Proc:
     """A child process whose output lines (stdout and stderr) are kept."""
 
-    def __init__(self, name, argv, logdir, env=None):
+    def __init__(self, name, argv, logdir, env=None, cwd=None):
         self.name = name
         self.argv = argv
         self.lines = queue.Queue()
@@ -45,7 +48,7 @@ class Proc:
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, env=env, text=True, bufsize=1,
-            start_new_session=True)
+            start_new_session=True, cwd=cwd)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -85,6 +88,19 @@ class Proc:
             if text in line:
                 return line
 
+    def all_lines(self):
+        """Every line so far (takes what has arrived without waiting)."""
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is None:
+                self.lines.put(None)
+                break
+            self.seen.append(line)
+        return self.seen
+
     def wait_exit(self, timeout=WAIT):
         try:
             return self.proc.wait(timeout=timeout)
@@ -123,10 +139,19 @@ class World:
         self.procs.append(p)
         return p
 
-    def relay(self, *extra):
+    def script(self, name, script, *args, env=None, cwd=None):
+        """A pipelines/ script, as a user runs it."""
+        full = dict(os.environ)
+        full.update(env or {})
+        p = Proc(name, [os.path.join(PIPELINES, script)] + list(args),
+                 self.logdir, env=full, cwd=cwd)
+        self.procs.append(p)
+        return p
+
+    def relay(self, *extra, port=0):
         relay = os.environ.get("GWS_RELAY", "gst-webrtc-relay")
-        p = Proc("relay", [relay, "--host", "127.0.0.1", "--port", "0"] +
-                 list(extra), self.logdir)
+        p = Proc("relay", [relay, "--host", "127.0.0.1", "--port", str(port)]
+                 + list(extra), self.logdir)
         self.procs.append(p)
         self.relay_proc = p
         line = p.wait_text("listening on ws://")
@@ -207,7 +232,7 @@ def loopback_only(w):
     src.wait_text("Got EOS from element")
     for p in (sink, src):
         if any("no network interface but loopback" in line
-               for line in p.seen):
+               for line in p.all_lines()):
             raise Failure(p.name + " warned although ice-addresses is set")
 
 
@@ -219,7 +244,34 @@ def wrong_ice_address(w):
                 "machine: ICE cannot gather there")
 
 
+def not_live(w):
+    """videotestsrc without is-live=true: webrtcsink says so and paces it,
+    so the viewer gets frames (it used to get none)."""
+    port = w.relay()
+    uri = "ws://127.0.0.1:{}/?peer-id=cam1".format(port)
+    sink = w.launch("sink", "videotestsrc ! webrtcsink uri={} "
+                    "ice-addresses=127.0.0.1".format(uri))
+    w.relay_proc.wait_text("peer cam1 registered as producer")
+    src = w.launch("src", "webrtcsrc uri={} ice-addresses=127.0.0.1 "
+                   "! fakesink num-buffers=30".format(uri))
+    sink.wait_text("input video_0 is not live (e.g. videotestsrc without "
+                   "is-live=true, or a file): webrtcsink sends it at the pace "
+                   "of the clock")
+    src.wait_text("Got EOS from element")
+    live = w.launch("sink-live", "videotestsrc is-live=true ! webrtcsink "
+                    "uri=ws://127.0.0.1:{}/?peer-id=cam2 "
+                    "ice-addresses=127.0.0.1".format(port))
+    w.relay_proc.wait_text("peer cam2 registered as producer")
+    src2 = w.launch("src-live", "webrtcsrc uri=ws://127.0.0.1:{}/?peer-id=cam2"
+                    " ice-addresses=127.0.0.1 ! fakesink num-buffers=30"
+                    .format(port))
+    src2.wait_text("Got EOS from element")
+    if any("is not live" in line for line in live.all_lines()):
+        raise Failure("a live input was called not live")
+
+
 TESTS = {
+    "not-live": not_live,
     "loopback-only": loopback_only,
     "wrong-ice-address": wrong_ice_address,
     "wrong-direction-sink": wrong_direction_sink,
