@@ -270,7 +270,152 @@ def not_live(w):
         raise Failure("a live input was called not live")
 
 
+# ---- every pipelines/ script, headless (issue 14) ----
+
+# Headless sinks that end the receiver after some frames (EOS).
+HEADLESS = {"VIDEO_SINK": "fakesink num-buffers=60",
+            "AUDIO_SINK": "fakesink num-buffers=60"}
+EOS = 'Got EOS from element "pipeline0"'
+
+
+def wait_port(port, timeout=WAIT):
+    """Until something accepts TCP connections on 127.0.0.1:PORT."""
+    import socket
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)  # polling a condition, bounded by the deadline
+    raise Failure("nothing listens on port {}".format(port))
+
+
+def check_no_errors(*procs):
+    for p in procs:
+        bad = [line for line in p.all_lines() if line.startswith("ERROR")]
+        if bad:
+            raise Failure("{}: {}".format(p.name, bad[0]))
+
+
+def pipelines_test_pattern(w):
+    """publish-test-pattern.sh -> receive-to-screen.sh (video and audio);
+    env.sh picks ice-addresses=127.0.0.1 by itself on this loopback-only
+    machine and says so."""
+    w.relay(port=8443)
+    pub = w.script("publish", "publish-test-pattern.sh")
+    pub.wait_text("No network interface but loopback: using "
+                  "ice-addresses=127.0.0.1")
+    w.relay_proc.wait_text("peer cam1 registered as producer")
+    rec = w.script("receive", "receive-to-screen.sh", env=HEADLESS)
+    rec.wait_text(EOS)
+    if rec.wait_exit() != 0:
+        raise Failure("receive-to-screen.sh failed")
+    check_no_errors(pub, rec)
+
+
+def pipelines_camera(w):
+    """publish-camera.sh (SOURCE instead of a camera) ->
+    receive-on-a-flaky-network.sh."""
+    w.relay(port=8443)
+    pub = w.script("publish", "publish-camera.sh",
+                   env={"SOURCE": "videotestsrc is-live=true"})
+    w.relay_proc.wait_text("peer cam1 registered as producer")
+    rec = w.script("receive", "receive-on-a-flaky-network.sh", env=HEADLESS)
+    rec.wait_text(EOS)
+    if rec.wait_exit() != 0:
+        raise Failure("receive-on-a-flaky-network.sh failed")
+    check_no_errors(pub, rec)
+
+
+def pipelines_h264_file(w):
+    """publish-camera-h264.sh (x264enc instead of an H264 camera) ->
+    receive-to-file.sh: the file holds H264 video after Ctrl-C."""
+    w.relay(port=8443)
+    pub = w.script("publish", "publish-camera-h264.sh", env={
+        "SOURCE": "videotestsrc is-live=true ! x264enc tune=zerolatency "
+                  "key-int-max=30 ! capsfilter "
+                  "caps=video/x-h264,profile=constrained-baseline"})
+    w.relay_proc.wait_text("peer cam1 registered as producer")
+    out = os.path.join(w.logdir, "recording.mkv")
+    rec = w.script("receive", "receive-to-file.sh",
+                   "ws://127.0.0.1:8443/?peer-id=cam1", out)
+    deadline = time.monotonic() + WAIT
+    while not (os.path.exists(out) and os.path.getsize(out) > 20000):
+        if time.monotonic() > deadline:
+            raise Failure("recording.mkv did not grow past 20 kB")
+        if rec.proc.poll() is not None:
+            raise Failure("receive-to-file.sh exited: {}".format(
+                rec.all_lines()[-5:]))
+        time.sleep(0.1)  # polling the file, bounded by the deadline
+    os.killpg(rec.proc.pid, 2)  # Ctrl-C: -e closes the file properly
+    if rec.wait_exit() != 0:
+        raise Failure("receive-to-file.sh failed after Ctrl-C")
+    read = subprocess.run(
+        ["gst-launch-1.0", "-v", "filesrc", "location=" + out, "!",
+         "matroskademux", "!", "h264parse", "!", "fakesink"],
+        capture_output=True, text=True, timeout=WAIT)
+    if read.returncode != 0 or "video/x-h264" not in read.stdout:
+        raise Failure("no readable H264 in the recording: " +
+                      read.stdout[-800:] + read.stderr[-800:])
+    check_no_errors(pub, rec)
+
+
+def pipelines_whep(w):
+    """whep-serve.sh -> whep-play.sh (their default URIs)."""
+    srv = w.script("serve", "whep-serve.sh")
+    wait_port(8081)
+    play = w.script("play", "whep-play.sh", env=HEADLESS)
+    play.wait_text(EOS)
+    if play.wait_exit() != 0:
+        raise Failure("whep-play.sh failed")
+    check_no_errors(srv, play)
+
+
+def pipelines_whip(w):
+    """whip-receive.sh <- whip-publish.sh (their default URIs)."""
+    rec = w.script("receive", "whip-receive.sh", env=HEADLESS)
+    wait_port(8080)
+    pub = w.script("publish", "whip-publish.sh")
+    rec.wait_text(EOS)
+    if rec.wait_exit() != 0:
+        raise Failure("whip-receive.sh failed")
+    check_no_errors(rec, pub)
+
+
+def pipelines_demo(w):
+    """pipelines/demo: the page is served, and the receiver line it prints
+    works from another directory (absolute GST_PLUGIN_PATH), headless."""
+    demo = w.script("demo", "demo", cwd="/")
+    demo.wait_text("Watch it in a browser: http://127.0.0.1:8443/")
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:8443/",
+                                timeout=WAIT) as r:
+        page = r.read().decode()
+    if r.status != 200 or "<html" not in page.lower():
+        raise Failure("GET / of the demo: {} {}".format(r.status, page[:200]))
+    line = demo.wait_text("GST_PLUGIN_PATH=").strip()
+    demo.wait_text("Only this machine can reach it; to watch from another")
+    demo.wait_text("HOST=0.0.0.0 pipelines/demo")
+    if "GST_PLUGIN_PATH=/" not in line:
+        raise Failure("relative GST_PLUGIN_PATH: " + line)
+    cmd = line.replace("videoconvert ! autovideosink",
+                       "fakesink num-buffers=30")
+    if cmd == line:
+        raise Failure("unexpected receiver line: " + line)
+    env = {k: v for k, v in os.environ.items() if k != "GST_PLUGIN_PATH"}
+    rec = Proc("receiver", ["sh", "-c", cmd], w.logdir, env=env, cwd="/")
+    w.procs.append(rec)
+    rec.wait_text(EOS)
+    check_no_errors(demo, rec)
+
+
 TESTS = {
+    "pipelines-test-pattern": pipelines_test_pattern,
+    "pipelines-camera": pipelines_camera,
+    "pipelines-h264-file": pipelines_h264_file,
+    "pipelines-whep": pipelines_whep,
+    "pipelines-whip": pipelines_whip,
+    "pipelines-demo": pipelines_demo,
     "not-live": not_live,
     "loopback-only": loopback_only,
     "wrong-ice-address": wrong_ice_address,
