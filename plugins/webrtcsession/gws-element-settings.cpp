@@ -34,16 +34,20 @@ ElementSettings::ref_signaller() {
 }
 
 void
-ElementSettings::warn_ice_address_problem(GstElement *element) {
+ElementSettings::check_ice_addresses(GstElement *element) {
   IceConfig now;
   {
     std::lock_guard<std::mutex> g(lock);
     now = ice;
   }
-  std::string problem = ice_address_problem(now);
-  if (!problem.empty())
+  IceAddressCheck check = gws::check_ice_addresses(now);
+  {
+    std::lock_guard<std::mutex> g(lock);
+    ice.loopback_fallback = check.use_loopback;
+  }
+  if (!check.message.empty())
     GST_ELEMENT_WARNING(
-        element, RESOURCE, SETTINGS, ("%s", problem.c_str()), (nullptr));
+        element, RESOURCE, SETTINGS, ("%s", check.message.c_str()), (nullptr));
 }
 
 std::string
@@ -240,7 +244,8 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
       g_param_spec_string("ice-addresses", "ICE addresses",
           "Comma-separated local IP addresses ICE may use, e.g. "
           "\"192.168.1.10\" on a multi-homed box or \"127.0.0.1\" for "
-          "loopback (which ICE skips unless listed). Empty: all interfaces. "
+          "loopback (which ICE skips unless listed). Empty: all interfaces "
+          "(and 127.0.0.1 on a machine with no other, with a warning). "
           "A change applies to the next connection (a restart)",
           nullptr, rw_live));
   g_object_class_install_property(klass, PROP_STUN_SERVER,

@@ -66,9 +66,10 @@ class ElementSettings {
   bool set_common(GObject *element, guint prop_id, const GValue *value);
   bool get_common(guint prop_id, GValue *value);
 
-  /* Posts a warning on @element when ICE will find no address
-   * (gws-network-check.h): the loopback-only machine. */
-  void warn_ice_address_problem(GstElement *element);
+  /* At start: when ICE would find no address (gws-network-check.h: the
+   * loopback-only machine), use 127.0.0.1 and post a warning on @element
+   * saying so; also warns of ice-addresses that are not local. */
+  void check_ice_addresses(GstElement *element);
 
   GwsSignaller *ref_signaller();
   /* "no signaller: ..." when there is none (the uri's error, e.g. a

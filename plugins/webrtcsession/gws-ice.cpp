@@ -150,7 +150,11 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
     if (!added)
       GST_WARNING_OBJECT(webrtc, "TURN server %s refused", turn.c_str());
   }
-  if (!add_local_addresses(webrtc, ice.addresses, error)) {
+  static const std::vector<std::string> loopback{"127.0.0.1"};
+  const auto &addresses = ice.addresses.empty() && ice.loopback_fallback
+                              ? loopback
+                              : ice.addresses;
+  if (!add_local_addresses(webrtc, addresses, error)) {
     gst_object_unref(gst_object_ref_sink(webrtc));
     return nullptr;
   }

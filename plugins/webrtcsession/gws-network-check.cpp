@@ -50,28 +50,34 @@ local_addresses() {
 
 } // namespace
 
-std::string
-ice_address_problem(const IceConfig &ice) {
+IceAddressCheck
+check_ice_addresses(const IceConfig &ice) {
+  IceAddressCheck out;
   Addresses local = local_addresses();
   if (ice.addresses.empty()) {
     if (local.usable_non_loopback || local.all.empty())
-      return std::string();
-    return "this machine has no network interface but loopback, and ICE "
-           "skips loopback: no session can connect. Set "
-           "ice-addresses=127.0.0.1 on this element and on the peer (a "
-           "Chromium peer also needs --allow-loopback-in-peer-connection)";
+      return out;
+    out.use_loopback = true;
+    out.message = "this machine has no network interface but loopback, and "
+                  "ICE skips loopback: using 127.0.0.1, so only peers on "
+                  "this machine can connect. Set ice-addresses=127.0.0.1 to "
+                  "say so (and on the peer; a Chromium peer also needs "
+                  "--allow-loopback-in-peer-connection)";
+    return out;
   }
   for (const auto &a : ice.addresses) {
     g_autoptr(GInetAddress) parsed = g_inet_address_new_from_string(a.c_str());
     if (!parsed)
       continue; /* make_webrtcbin() reports the syntax */
     g_autofree gchar *canonical = g_inet_address_to_string(parsed);
-    if (!local.all.empty() && !local.all.count(canonical))
-      return "ice-addresses: " + a
-             + " is not an address of this machine: ICE cannot gather "
-               "there";
+    if (!local.all.empty() && !local.all.count(canonical)) {
+      out.message = "ice-addresses: " + a
+                    + " is not an address of this machine: ICE cannot "
+                      "gather there";
+      return out;
+    }
   }
-  return std::string();
+  return out;
 }
 
 } // namespace gws

@@ -92,7 +92,7 @@ gws_webrtc_src_change_state(GstElement *element, GstStateChange transition) {
             self, RESOURCE, SETTINGS, ("%s", missing.c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
-      priv->warn_ice_address_problem(element);
+      priv->check_ice_addresses(element);
       priv->loop.start();
       warm_up_dtls();
       break;
