@@ -39,6 +39,11 @@
  * ice-addresses=127.0.0.1
  * ]| Restricts ICE to loopback (libnice ignores loopback unless told), as
  * the tests do in a private network namespace.
+ *
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! "whep-server://0.0.0.0:8081/whep"
+ * ]| A URI as the sink element: webrtcsink is a URI handler for ws, wss,
+ * whip+http, whip+https and whep-server.
  */
 
 #include "gws-webrtc-sink.h"
@@ -46,6 +51,7 @@
 #include "gws-webrtc-sink-private.h"
 
 #include "gws-input-pacer.h"
+#include "gws-uri-handler.h"
 
 #include <algorithm>
 #include <map>
@@ -87,7 +93,8 @@ PRIV(GwsWebRTCSink *self) {
 
 #define gws_webrtc_sink_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE(GwsWebRTCSink, gws_webrtc_sink, GST_TYPE_BIN,
-    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init));
+    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init)
+        G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER, uri_handler_init_sink));
 GST_ELEMENT_REGISTER_DEFINE(
     webrtcsink, "webrtcsink", GST_RANK_NONE, GWS_TYPE_WEBRTC_SINK);
 

@@ -30,11 +30,18 @@
  * location=cam1.mkv
  * ]| Records H264 to a file without decoding it (downstream only accepts
  * video/x-h264, so the pad is not decoded).
+ *
+ * |[
+ * gst-play-1.0 "whep+http://127.0.0.1:8081/whep"
+ * ]| Plays a WHEP endpoint: webrtcsrc is a URI handler for ws, wss,
+ * whep+http, whep+https and whip-server, so playbin and uridecodebin make
+ * it from such a URI.
  */
 
 #include "gws-webrtc-src.h"
 
 #include "gws-webrtc-src-private.h"
+#include "gws-uri-handler.h"
 
 GST_DEBUG_CATEGORY(gws_webrtc_src_debug);
 #define GST_CAT_DEFAULT gws_webrtc_src_debug
@@ -73,7 +80,8 @@ PRIV(GwsWebRTCSrc *self) {
 
 #define gws_webrtc_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE(GwsWebRTCSrc, gws_webrtc_src, GST_TYPE_BIN,
-    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init));
+    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init)
+        G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER, uri_handler_init_src));
 GST_ELEMENT_REGISTER_DEFINE(
     webrtcsrc, "webrtcsrc", GST_RANK_NONE, GWS_TYPE_WEBRTC_SRC);
 

@@ -442,12 +442,32 @@ GwsSignaller *
 gws_signaller_new_for_uri(
     const gchar *uri, GwsSignallerRole role, GError **error) {
   g_return_val_if_fail(error == nullptr || *error == nullptr, nullptr);
+  GType type = gws_signaller_type_for_uri(uri, role, error);
+  if (type == G_TYPE_INVALID)
+    return nullptr;
+
+  /* The interface's default_init sets up our debug category: make sure it
+   * ran before the first log line, whoever calls first. */
+  static gsize iface_ready = 0;
+  if (g_once_init_enter(&iface_ready)) {
+    g_type_default_interface_unref(
+        g_type_default_interface_ref(GWS_TYPE_SIGNALLER));
+    g_once_init_leave(&iface_ready, 1);
+  }
+  GST_DEBUG("making a %s for %s", g_type_name(type), uri);
+  return GWS_SIGNALLER(g_object_new(type, "role", role, "uri", uri, nullptr));
+}
+
+GType
+gws_signaller_type_for_uri(
+    const gchar *uri, GwsSignallerRole role, GError **error) {
+  g_return_val_if_fail(error == nullptr || *error == nullptr, G_TYPE_INVALID);
   gws_signaller_register_builtin();
 
   if (!uri || !*uri) {
     g_set_error(error, GWS_SIGNALLER_ERROR, GWS_SIGNALLER_ERROR_BAD_URI,
         "no signaller URI given (expected e.g. ws://127.0.0.1:8443/)");
-    return nullptr;
+    return G_TYPE_INVALID;
   }
   g_autoptr(GError) parse_error = nullptr;
   g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, &parse_error);
@@ -456,7 +476,7 @@ gws_signaller_new_for_uri(
         "invalid signaller URI \"%s\": %s (expected e.g. "
         "ws://127.0.0.1:8443/)",
         uri, parse_error->message);
-    return nullptr;
+    return G_TYPE_INVALID;
   }
   std::string scheme = lower(g_uri_get_scheme(parsed));
 
@@ -473,7 +493,7 @@ gws_signaller_new_for_uri(
         "no signaller for the URI scheme \"%s\" of \"%s\" (known schemes: "
         "%s)",
         scheme.c_str(), uri, known.c_str());
-    return nullptr;
+    return G_TYPE_INVALID;
   }
   if (!gws_signaller_type_supports_role(type, role)) {
     std::string usable = schemes_for_role(role);
@@ -482,17 +502,27 @@ gws_signaller_new_for_uri(
         scheme.c_str(), role_action(other_role(role)),
         role_element(other_role(role)), role_element(role), role_element(role),
         usable.c_str());
-    return nullptr;
+    return G_TYPE_INVALID;
   }
+  return type;
+}
 
-  /* The interface's default_init sets up our debug category: make sure it
-   * ran before the first log line, whoever calls first. */
-  static gsize iface_ready = 0;
-  if (g_once_init_enter(&iface_ready)) {
-    g_type_default_interface_unref(
-        g_type_default_interface_ref(GWS_TYPE_SIGNALLER));
-    g_once_init_leave(&iface_ready, 1);
+gchar **
+gws_signaller_list_schemes_for_role(GwsSignallerRole role) {
+  g_auto(GStrv) all = gws_signaller_list_schemes();
+  GStrvBuilder *builder = g_strv_builder_new();
+  for (guint i = 0; all[i]; i++) {
+    GType type = G_TYPE_INVALID;
+    {
+      std::lock_guard<std::mutex> lock(registry_lock);
+      auto it = registry().find(all[i]);
+      if (it != registry().end())
+        type = it->second;
+    }
+    if (type != G_TYPE_INVALID && gws_signaller_type_supports_role(type, role))
+      g_strv_builder_add(builder, all[i]);
   }
-  GST_DEBUG("making a %s for %s", g_type_name(type), uri);
-  return GWS_SIGNALLER(g_object_new(type, "role", role, "uri", uri, nullptr));
+  gchar **out = g_strv_builder_end(builder);
+  g_strv_builder_unref(builder);
+  return out;
 }

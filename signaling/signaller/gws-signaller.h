@@ -216,6 +216,26 @@ void gws_signaller_register_scheme(const gchar *scheme, GType type);
  */
 GwsSignaller *gws_signaller_new_for_uri(
     const gchar *uri, GwsSignallerRole role, GError **error);
+/**
+ * gws_signaller_type_for_uri:
+ * @uri: e.g. "whep+http://127.0.0.1:8081/whep"
+ * @role: producer or consumer
+ * @error: as for gws_signaller_new_for_uri()
+ *
+ * What gws_signaller_new_for_uri() would make, without making it.
+ *
+ * Returns: the signaller type for @uri in @role, or %G_TYPE_INVALID
+ */
+GType gws_signaller_type_for_uri(
+    const gchar *uri, GwsSignallerRole role, GError **error);
+/**
+ * gws_signaller_list_schemes_for_role:
+ * @role: producer or consumer
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the registered
+ *   schemes whose signaller works in @role, sorted (g_strfreev() them)
+ */
+gchar **gws_signaller_list_schemes_for_role(GwsSignallerRole role);
 /* The schemes of the protocols built into this library: "ws" and "wss"
  * (GwsWsSignaller). Idempotent; never replaces a scheme registered before.
  * The plugin calls it from plugin_init; gws_signaller_new_for_uri() calls it

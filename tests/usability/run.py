@@ -272,6 +272,47 @@ def not_live(w):
         raise Failure("a live input was called not live")
 
 
+def uri_handler(w):
+    """Both elements are URI handlers: a URI as gst-launch's sink element
+    makes webrtcsink, and playbin / gst-play-1.0 play whep+http:// and
+    ws:// URIs through webrtcsrc."""
+    serve = w.launch("whep-serve", "videotestsrc is-live=true ! "
+                     "whep-server://127.0.0.1:8081/whep")
+    wait_port(8081)
+    pb = w.launch("playbin-whep", "playbin uri=whep+http://127.0.0.1:8081/whep"
+                  " video-sink='fakesink num-buffers=30' audio-sink=fakesink")
+    pb.wait_text('Got EOS from element "playbin0"')
+    if pb.wait_exit() != 0:
+        raise Failure("playbin of whep+http:// failed")
+    full = dict(os.environ)
+    play = Proc("gst-play", ["gst-play-1.0", "--videosink",
+                             "fakesink num-buffers=30", "--audiosink",
+                             "fakesink", "whep+http://127.0.0.1:8081/whep"],
+                w.logdir, env=full)
+    w.procs.append(play)
+    play.wait_text("Now playing whep+http://127.0.0.1:8081/whep")
+    play.wait_text("Reached end of play list.")
+    check_no_errors(serve, pb, play)
+
+    port = w.relay()
+    uri = "ws://127.0.0.1:{}/?peer-id=cam1".format(port)
+    w.launch("ws-publish", "webrtcsink name=s uri={} "
+             "videotestsrc is-live=true ! s.video_0 "
+             "audiotestsrc is-live=true ! s.audio_0".format(uri))
+    w.relay_proc.wait_text("peer cam1 registered as producer")
+    pb2 = w.launch("playbin-ws", "playbin uri='{}' "
+                   "video-sink='fakesink num-buffers=30' "
+                   "audio-sink='fakesink num-buffers=30'".format(uri))
+    pb2.wait_text('Got EOS from element "playbin0"')
+    if pb2.wait_exit() != 0:
+        raise Failure("playbin of ws:// failed")
+
+    # A URI of the other direction is not one playbin can play.
+    bad = w.launch("playbin-wrong", "playbin "
+                   "uri=whip+http://127.0.0.1:8081/whip video-sink=fakesink")
+    bad.wait_text('No URI handler implemented for "whip+http"')
+
+
 # ---- every pipelines/ script, headless (issue 14) ----
 
 # Headless sinks that end the receiver after some frames (EOS).
@@ -413,6 +454,7 @@ def pipelines_demo(w):
 
 
 TESTS = {
+    "uri-handler": uri_handler,
     "pipelines-test-pattern": pipelines_test_pattern,
     "pipelines-camera": pipelines_camera,
     "pipelines-h264-file": pipelines_h264_file,
