@@ -156,6 +156,11 @@ ElementSettings::set_common(
       restart.max_failures = g_value_get_uint(value);
       return true;
     }
+    case PROP_WAIT_TIMEOUT: {
+      std::lock_guard<std::mutex> g(lock);
+      wait_timeout_s = g_value_get_int(value);
+      return true;
+    }
     default:
       return false;
   }
@@ -208,6 +213,9 @@ ElementSettings::get_common(guint prop_id, GValue *value) {
       return true;
     case PROP_MAX_RESTART_FAILURES:
       g_value_set_uint(value, restart.max_failures);
+      return true;
+    case PROP_WAIT_TIMEOUT:
+      g_value_set_int(value, wait_timeout_s);
       return true;
     default:
       return false;
@@ -265,6 +273,15 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
           static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   restart_install_properties(
       klass, PROP_PATH_TIMEOUT, PROP_AUTO_RESTART, PROP_MAX_RESTART_FAILURES);
+  g_object_class_install_property(klass, PROP_WAIT_TIMEOUT,
+      g_param_spec_int("wait-timeout", "Wait timeout",
+          "Seconds to wait at start for what is missing, so things can be "
+          "started in any order: the signalling server (relay, WHIP/WHEP "
+          "endpoint: refused, unreachable, 404, 503) and, for webrtcsrc, the "
+          "producer. Retried with backoff (0.5 s doubling to 5 s) after one "
+          "warning naming what is awaited; then an error. 0: fail at once; "
+          "-1: wait for ever",
+          -1, G_MAXINT, 60, rw));
 }
 
 /* ---- GstChildProxy: "signaller::prop=value" ---- */

@@ -10,6 +10,7 @@
 #include "gws-ice.h"
 #include "gws-restart.h"
 #include "gws-signaller.h"
+#include "gws-start-wait.h"
 
 #include <gst/gst.h>
 
@@ -34,6 +35,7 @@ enum CommonProp : guint {
   PROP_PATH_TIMEOUT,
   PROP_AUTO_RESTART,
   PROP_MAX_RESTART_FAILURES,
+  PROP_WAIT_TIMEOUT,
   PROP_COMMON_LAST,
 };
 
@@ -88,6 +90,11 @@ class ElementSettings {
   GValue turn_servers = G_VALUE_INIT;
   IceConfig ice;
   RestartSettings restart;
+  gint wait_timeout_s = 60; /* gws-start-wait.h; -1: for ever */
+
+  /* The start-order policy of the running signaller; session loop only
+   * (set in start_signaller, cancelled and dropped in stop_signaller). */
+  std::shared_ptr<StartWait> start_wait;
 };
 
 } // namespace gws

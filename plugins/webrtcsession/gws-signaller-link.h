@@ -16,6 +16,13 @@
 
 namespace gws {
 
+/* The detail of the signaller's "error" signal. */
+enum class SignallerErrorKind {
+  Fatal,       /* "error::fatal": gave up */
+  Retrying,    /* "error::retrying": keeps trying by itself */
+  Unavailable, /* "error::unavailable": what it needs is missing; stopped */
+};
+
 struct SignallerCallbacks {
   std::function<void(std::string id, std::string peer, DescPtr offer)>
       session_requested;
@@ -24,14 +31,14 @@ struct SignallerCallbacks {
   std::function<void(std::string id, guint mline, std::string candidate)>
       handle_ice;
   std::function<void(std::string id, std::string reason)> session_ended;
-  /* @fatal: the signaller gave up; otherwise it keeps retrying. */
-  std::function<void(std::string message, bool fatal)> error;
+  std::function<void(std::string message, SignallerErrorKind kind)> error;
   std::function<void(bool connected)> connection_changed;
 };
 
 /* Fills @cb's error and connection_changed the way both elements report
- * them on @element: a fatal signaller error is an element error, a
- * retrying one a warning; connection changes are logged. */
+ * them on @element: a fatal or unavailable signaller error is an element
+ * error, a retrying one a warning; connection changes are logged. The
+ * elements then apply the start-order policy on top (gws-start-wait.h). */
 void report_signaller_state(SignallerCallbacks &cb, GstElement *element);
 
 class SignallerLink {

@@ -28,6 +28,7 @@ enum {
 guint signals[N_SIGNALS];
 GQuark quark_fatal;
 GQuark quark_retrying;
+GQuark quark_unavailable;
 
 /* The scheme registry. Leaf lock: nothing is called with it held. */
 std::mutex registry_lock;
@@ -126,6 +127,7 @@ gws_signaller_default_init(GwsSignallerInterface *iface) {
       gws_signaller_debug, "webrtc-signaller", 0, "WebRTC signaller interface");
   quark_fatal = g_quark_from_static_string("fatal");
   quark_retrying = g_quark_from_static_string("retrying");
+  quark_unavailable = g_quark_from_static_string("unavailable");
 
   /**
    * GwsSignaller:role:
@@ -227,8 +229,9 @@ gws_signaller_default_init(GwsSignallerInterface *iface) {
    * @message: what went wrong, fit for a user
    *
    * Detailed: "error::fatal" when the signaller gave up (token refused, id
-   * taken, producer not found), "error::retrying" when it keeps trying
-   * (relay unreachable).
+   * taken), "error::retrying" when it keeps trying (relay unreachable),
+   * "error::unavailable" when what it needs is not there yet (producer not
+   * found, endpoint refused): it stopped, and may be started again.
    */
   signals[SIGNAL_ERROR] = g_signal_new("error", G_TYPE_FROM_INTERFACE(iface),
       static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED), 0,
@@ -384,6 +387,13 @@ gws_signaller_emit_error_full(
       self, "%s error: %s", fatal ? "fatal" : "retrying", message);
   g_signal_emit(self, signals[SIGNAL_ERROR],
       fatal ? quark_fatal : quark_retrying, message);
+}
+
+void
+gws_signaller_emit_unavailable(GwsSignaller *self, const gchar *message) {
+  g_return_if_fail(GWS_IS_SIGNALLER(self));
+  GST_WARNING_OBJECT(self, "unavailable: %s", message);
+  g_signal_emit(self, signals[SIGNAL_ERROR], quark_unavailable, message);
 }
 
 void

@@ -103,11 +103,14 @@ void gws_signaller_end_session(GwsSignaller *self, const gchar *session_id);
  *   The remote side ended the session, or the signaller lost it for good.
  *   Not emitted just because the signalling connection dropped: sessions
  *   already established keep their media flowing without it.
- * "error" (gchar *message), detailed: "error::fatal" or "error::retrying"
+ * "error" (gchar *message), detailed: "error::fatal", "error::retrying"
+ *   or "error::unavailable"
  *   Something the user can act on. Fatal: the signaller cannot go on
- *   (token refused, id taken, producer not found). Retrying: it keeps
- *   trying (relay unreachable). Sessions already running may keep flowing.
- *   The message is fit for a user.
+ *   (token refused, id taken). Retrying: it keeps trying (relay
+ *   unreachable). Unavailable: what it needs is not there yet (producer
+ *   not found, endpoint refused); it stopped, and the bin may start it
+ *   again (gws_signaller_emit_unavailable()). Sessions already running may
+ *   keep flowing. The message is fit for a user.
  * "connection-changed" (gboolean connected)
  *   The signalling channel went up (and we are registered) or down.
  *   Reconnecting is the signaller's business.
@@ -176,6 +179,21 @@ typedef enum {
  * tell them apart; a plain "error" handler receives both. */
 void gws_signaller_emit_error_full(
     GwsSignaller *self, const gchar *message, gboolean fatal);
+
+/**
+ * gws_signaller_emit_unavailable:
+ * @self: the signaller
+ * @message: what is missing, fit for a user ("producer \"cam1\" not found
+ *   at ws://...", "could not reach the WHIP endpoint http://...: ...")
+ *
+ * Emits "error" with the detail "unavailable": what the signaller needs at
+ * start is not there (yet): the producer asked for, the endpoint (refused,
+ * unreachable, 404, 503). The signaller has stopped, as after a fatal
+ * error; the bins apply their start-order policy (`wait-timeout`): start
+ * it again after a backoff, or fail. A handler of plain "error" or of
+ * "error::fatal"-only sees it as an error.
+ */
+void gws_signaller_emit_unavailable(GwsSignaller *self, const gchar *message);
 
 GwsSignallerRole gws_signaller_get_role(GwsSignaller *self);
 

@@ -313,6 +313,86 @@ def uri_handler(w):
     bad.wait_text('No URI handler implemented for "whip+http"')
 
 
+# ---- the start-order policy (wait-timeout), one for ws, WHIP and WHEP ----
+
+WAITING = "for it to appear (wait-timeout)"
+
+
+def start_order_ws(w):
+    """A viewer started before its producer waits for it (it used to fail
+    for good with 'producer not found'); both started before the relay
+    connect once it is up."""
+    port = w.relay()
+    uri = "ws://127.0.0.1:{}/?peer-id=cam1".format(port)
+    src = w.launch("viewer", "webrtcsrc uri={} ! fakesink num-buffers=30"
+                   .format(uri))
+    src.wait_text('producer "cam1" not found at ws://127.0.0.1:{}/: '
+                  .format(port))
+    src.wait_text("waiting up to 60 s " + WAITING)
+    w.launch("producer", "videotestsrc is-live=true ! webrtcsink "
+             "uri={}".format(uri))
+    src.wait_text("Got EOS from element")
+
+    # Viewer and producer before the relay (fixed port in this namespace).
+    uri = "ws://127.0.0.1:18443/?peer-id=cam2"
+    src2 = w.launch("viewer2", "webrtcsrc uri={} ! fakesink num-buffers=30"
+                    .format(uri))
+    src2.wait_text("could not reach signalling server ws://127.0.0.1:18443/")
+    w.launch("producer2", "videotestsrc is-live=true ! webrtcsink "
+             "uri={}".format(uri))
+    w.relay(port=18443)
+    src2.wait_text("Got EOS from element")
+
+
+def start_order_whep(w):
+    """A WHEP viewer started before its server waits for it."""
+    play = w.launch("viewer", "webrtcsrc uri=whep+http://127.0.0.1:8081/whep "
+                    "! fakesink num-buffers=30")
+    play.wait_text("could not reach the WHEP endpoint "
+                   "http://127.0.0.1:8081/whep: ")
+    play.wait_text("waiting up to 60 s " + WAITING)
+    w.launch("server", "videotestsrc is-live=true ! webrtcsink "
+             "uri=whep-server://127.0.0.1:8081/whep")
+    play.wait_text("Got EOS from element")
+
+
+def start_order_whip(w):
+    """A WHIP publisher started before its endpoint waits for it."""
+    pub = w.launch("publisher", "videotestsrc is-live=true ! webrtcsink "
+                   "uri=whip+http://127.0.0.1:8080/whip")
+    pub.wait_text("could not reach the WHIP endpoint "
+                  "http://127.0.0.1:8080/whip: ")
+    pub.wait_text("waiting up to 60 s " + WAITING)
+    rec = w.launch("receiver", "webrtcsrc uri=whip-server://127.0.0.1:8080/whip"
+                   " ! fakesink num-buffers=30")
+    rec.wait_text("Got EOS from element")
+
+
+def wait_timeout(w):
+    """The wait ends: an error naming what was missing and the property;
+    0 fails at once."""
+    port = w.relay()
+    src = w.launch("viewer", "webrtcsrc uri=ws://127.0.0.1:{}/?peer-id=nope "
+                   "wait-timeout=2 ! fakesink".format(port))
+    src.wait_text('ERROR: from element')
+    src.wait_text('producer "nope" not found at ws://127.0.0.1:{}/'
+                  .format(port))
+    src.wait_text("gave up after 2 s (wait-timeout)")
+    if src.wait_exit() == 0:
+        raise Failure("gst-launch exited 0")
+    relay_gone = w.launch("sink", "videotestsrc is-live=true ! webrtcsink "
+                          "uri=ws://127.0.0.1:9/ wait-timeout=2")
+    relay_gone.wait_text("could not reach signalling server ws://127.0.0.1:9/")
+    relay_gone.wait_text("gave up after 2 s (wait-timeout)")
+    relay_gone.wait_exit()
+    at_once = w.launch("whep", "webrtcsrc uri=whep+http://127.0.0.1:8081/whep "
+                       "wait-timeout=0 ! fakesink")
+    line = at_once.wait_text("ERROR: from element")
+    if "could not reach the WHEP endpoint" not in line:
+        raise Failure("unexpected error: " + line)
+    at_once.wait_exit()
+
+
 # ---- every pipelines/ script, headless (issue 14) ----
 
 # Headless sinks that end the receiver after some frames (EOS).
@@ -454,6 +534,10 @@ def pipelines_demo(w):
 
 
 TESTS = {
+    "start-order-ws": start_order_ws,
+    "start-order-whep": start_order_whep,
+    "start-order-whip": start_order_whip,
+    "wait-timeout": wait_timeout,
     "uri-handler": uri_handler,
     "pipelines-test-pattern": pipelines_test_pattern,
     "pipelines-camera": pipelines_camera,
