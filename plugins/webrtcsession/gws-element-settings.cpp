@@ -222,8 +222,70 @@ ElementSettings::get_common(guint prop_id, GValue *value) {
   }
 }
 
+namespace {
+
+/* "ws, wss: GwsWsSignaller (peer-id, ...); ..." for the schemes usable in
+ * @role: types in registry order, each with its schemes and, when
+ * @properties, its writable properties but role and uri. */
+std::string
+describe_signallers(GwsSignallerRole role, bool properties) {
+  g_auto(GStrv) schemes = gws_signaller_list_schemes_for_role(role);
+  std::vector<std::pair<GType, std::string>> types;
+  for (guint i = 0; schemes[i]; i++) {
+    std::string uri = std::string(schemes[i]) + "://x/";
+    GType t = gws_signaller_type_for_uri(uri.c_str(), role, nullptr);
+    if (t == G_TYPE_INVALID)
+      continue;
+    bool found = false;
+    for (auto &entry : types) {
+      if (entry.first == t) {
+        entry.second += std::string(", ") + schemes[i] + "://";
+        found = true;
+      }
+    }
+    if (!found)
+      types.emplace_back(t, std::string(schemes[i]) + "://");
+  }
+  std::string out;
+  for (const auto &entry : types) {
+    if (!out.empty())
+      out += "; ";
+    out += entry.second + " " + g_type_name(entry.first);
+    if (!properties)
+      continue;
+    GObjectClass *oc = G_OBJECT_CLASS(g_type_class_ref(entry.first));
+    guint n = 0;
+    GParamSpec **specs = g_object_class_list_properties(oc, &n);
+    std::string names;
+    for (guint i = 0; i < n; i++) {
+      const char *name = g_param_spec_get_name(specs[i]);
+      if (!(specs[i]->flags & G_PARAM_WRITABLE) || g_str_equal(name, "role")
+          || g_str_equal(name, "uri"))
+        continue;
+      names += (names.empty() ? "" : ", ") + std::string(name);
+    }
+    g_free(specs);
+    g_type_class_unref(oc);
+    out += " (" + (names.empty() ? std::string("none") : names) + ")";
+  }
+  return out;
+}
+
+} // namespace
+
 void
 install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
+  /* Interned: a blurb must live as long as its class. */
+  const char *uri_blurb
+      = g_intern_string((std::string(text.uri) + ". Schemes here: "
+                         + describe_signallers(text.role, false)
+                         + " (see the signaller property for their settings)")
+                            .c_str());
+  const char *signaller_blurb
+      = g_intern_string((std::string(text.signaller)
+                         + ". Settable as signaller::NAME=VALUE, by scheme: "
+                         + describe_signallers(text.role, true))
+                            .c_str());
   const auto rw = static_cast<GParamFlags>(
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   /* ICE settings may change while running, as setConfiguration() before an
@@ -234,10 +296,10 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
       = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_property(klass, PROP_URI,
-      g_param_spec_string("uri", "Signalling URI", text.uri, DEFAULT_URI, rw));
+      g_param_spec_string("uri", "Signalling URI", uri_blurb, DEFAULT_URI, rw));
   g_object_class_install_property(klass, PROP_SIGNALLER,
       g_param_spec_object(
-          "signaller", "Signaller", text.signaller, GWS_TYPE_SIGNALLER, rw));
+          "signaller", "Signaller", signaller_blurb, GWS_TYPE_SIGNALLER, rw));
   g_object_class_install_property(klass, PROP_VIDEO_CODECS,
       gst_param_spec_array("video-codecs", "Video codecs", text.video_codecs,
           g_param_spec_string(

@@ -46,10 +46,14 @@ struct CommonBlurbs {
   const char *video_codecs;
   const char *audio_codecs;
   const char *stats;
+  GwsSignallerRole role = GWS_SIGNALLER_ROLE_PRODUCER;
 };
 
 /* Installs every CommonProp (PROP_STATS read-only: the element answers
- * it). */
+ * it). The uri and signaller blurbs get the registered schemes for
+ * text.role and each signaller's settable properties appended, so
+ * gst-inspect-1.0 shows them (the plugin registers the schemes before the
+ * elements). */
 void install_common_properties(GObjectClass *klass, const CommonBlurbs &text);
 
 /* GstChildProxy with one child, the "signaller" property's object. */

@@ -416,10 +416,13 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
   install_common_properties(gobject_class,
       {
           /* uri */
-          "Where to publish. The scheme picks the signaller: ws:// or wss:// "
-          "use our relay protocol; ?peer-id=NAME claims the producer id NAME "
-          "(e.g. ws://127.0.0.1:8443/?peer-id=cam1). Setting it replaces the "
-          "signaller, so set it before any signaller::property",
+          "Where to publish; the scheme picks the signaller. ws:// or wss:// "
+          "use our relay: ?peer-id=NAME claims the producer id NAME, "
+          "?token=T for a relay started with --token (e.g. "
+          "ws://127.0.0.1:8443/?peer-id=cam1); whip+http(s)://HOST/PATH "
+          "publishes to a WHIP endpoint; whep-server://ADDRESS:PORT/PATH "
+          "serves WHEP viewers. Setting it replaces the signaller, so set it "
+          "before any signaller::property",
           /* signaller */
           "The object implementing GwsSignaller that finds consumers and "
           "carries SDP and ICE (made from uri unless set; its properties are "
@@ -503,6 +506,18 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
       "Publishes audio and video to WebRTC consumers found through a "
       "signaller; encodes once per codec for all consumers",
       "gst-webrtc-session developers");
+  /* Shown by gst-inspect-1.0 under "Factory Details", since it prints
+   * signal arguments only as arg0, arg1. */
+  gst_element_class_add_static_metadata(element_class, "signals",
+      "consumer-added (peer_id, session_id); consumer-removed (peer_id, "
+      "session_id, reason); path-lost (session_id, silence_ms); action "
+      "restart-session (session_id or NULL for all) -> gboolean started");
+  gst_element_class_add_static_metadata(element_class, "messages",
+      "element messages: gws-path-lost (session-id, silence-ms), "
+      "gws-restart-started (session-id, attempt, reason: path-lost, "
+      "requested or remote), gws-session-restarted (session-id, restarts, "
+      "switch-ms), gws-restart-failed (session-id, attempt, reason); "
+      "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_sink_debug, "webrtcsink", 0,
       "gst-webrtc-session WebRTC producer");

@@ -230,11 +230,14 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
   install_common_properties(gobject_class,
       {
           /* uri */
-          "Where to find the producer. The scheme picks the signaller: ws:// "
-          "or wss:// use our relay protocol; ?peer-id=NAME selects producer "
-          "NAME, without it the first producer that appears is used (e.g. "
-          "ws://127.0.0.1:8443/?peer-id=cam1). Setting it replaces the "
-          "signaller, so set it before any signaller::property",
+          "Where to find the producer; the scheme picks the signaller. ws:// "
+          "or wss:// use our relay: ?peer-id=NAME selects producer NAME, "
+          "without it the first producer that appears is used, ?token=T for "
+          "a relay started with --token (e.g. "
+          "ws://127.0.0.1:8443/?peer-id=cam1); whep+http(s)://HOST/PATH "
+          "plays from a WHEP endpoint; whip-server://ADDRESS:PORT/PATH "
+          "accepts WHIP publishers. Setting it replaces the signaller, so set "
+          "it before any signaller::property",
           /* signaller */
           "The object implementing GwsSignaller that finds the producer and "
           "carries SDP and ICE (made from uri unless set; its properties are "
@@ -250,6 +253,7 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
           "streams (uint: exposed pads), sessions (list: id, peer-id, "
           "connection (0, then +1 per restart), restarts, path-state (ok, "
           "lost, restarting), last-packet-ms, packets-received)",
+          GWS_SIGNALLER_ROLE_CONSUMER,
       });
   g_object_class_install_property(gobject_class, PROP_LATENCY,
       g_param_spec_uint("latency", "Jitterbuffer latency (ms)",
@@ -297,6 +301,18 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
       "Receives audio and video from a WebRTC producer found through a "
       "signaller; decodes unless downstream wants the encoded stream",
       "gst-webrtc-session developers");
+  /* Shown by gst-inspect-1.0 under "Factory Details", since it prints
+   * signal arguments only as arg0, arg1. */
+  gst_element_class_add_static_metadata(element_class, "signals",
+      "path-lost (session_id, silence_ms): nothing arrived for "
+      "path-timeout; action restart-session (session_id or NULL) -> "
+      "gboolean started");
+  gst_element_class_add_static_metadata(element_class, "messages",
+      "element messages: gws-path-lost (session-id, silence-ms), "
+      "gws-restart-started (session-id, attempt, reason: path-lost, "
+      "requested or remote), gws-session-restarted (session-id, restarts, "
+      "switch-ms), gws-restart-failed (session-id, attempt, reason); "
+      "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_src_debug, "webrtcsrc", 0,
       "gst-webrtc-session WebRTC consumer");

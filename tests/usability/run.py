@@ -313,6 +313,38 @@ def uri_handler(w):
     bad.wait_text('No URI handler implemented for "whip+http"')
 
 
+def inspect(w):
+    """gst-inspect-1.0 shows what a user can set: every scheme, the
+    signallers' own properties, ?token=, signal argument names and the
+    gws-* messages, the URI handler and wait-timeout."""
+    want = {
+        "webrtcsink": [
+            "ws://, wss:// GwsWsSignaller", "whip+http://, whip+https:// "
+            "GwsWhipClient", "whep-server:// GwsWhepServer", "?token=T",
+            "?peer-id=NAME", "signaller::NAME=VALUE", "meta", "token",
+            "tls-validation", "trickle", "timeout", "max-sessions",
+            "consumer-added (peer_id, session_id)",
+            "consumer-removed (peer_id, session_id, reason)",
+            "path-lost (session_id, silence_ms)", "gws-path-lost",
+            "gws-restart-started", "gws-session-restarted",
+            "gws-restart-failed", "Element can act as sink.", "whep-server\n",
+            "wait-timeout"],
+        "webrtcsrc": [
+            "ws://, wss:// GwsWsSignaller", "whep+http://, whep+https:// "
+            "GwsWhepClient", "whip-server:// GwsWhipServer", "?token=T",
+            "producer-peer-id", "trickle", "timeout", "tls-validation",
+            "restart-session (session_id or NULL)", "gws-path-lost",
+            "Element can act as source.", "whip-server\n", "wait-timeout"],
+    }
+    for element, texts in want.items():
+        out = subprocess.run(["gst-inspect-1.0", element], capture_output=True,
+                             text=True, timeout=WAIT).stdout
+        for t in texts:
+            if t not in out:
+                raise Failure("gst-inspect-1.0 {} does not show {!r}".format(
+                    element, t))
+
+
 # ---- the start-order policy (wait-timeout), one for ws, WHIP and WHEP ----
 
 WAITING = "for it to appear (wait-timeout)"
@@ -534,6 +566,7 @@ def pipelines_demo(w):
 
 
 TESTS = {
+    "inspect": inspect,
     "start-order-ws": start_order_ws,
     "start-order-whep": start_order_whep,
     "start-order-whip": start_order_whip,
