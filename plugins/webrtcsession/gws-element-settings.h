@@ -10,6 +10,7 @@
 #include "gws-ice.h"
 #include "gws-restart.h"
 #include "gws-signaller.h"
+#include "gws-mdns-check.h"
 #include "gws-start-wait.h"
 
 #include <gst/gst.h>

@@ -397,6 +397,7 @@ SrcPrivate::start_signaller() {
     });
   };
   report_signaller_state(cb, GST_ELEMENT(self));
+  watch_mdns_candidates(cb, GST_ELEMENT(self));
   gint wait_s;
   {
     std::lock_guard<std::mutex> g(lock);
