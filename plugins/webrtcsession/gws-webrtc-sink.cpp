@@ -50,6 +50,7 @@
 
 #include "gws-webrtc-sink-private.h"
 
+#include "gws-caps-watch.h"
 #include "gws-input-pacer.h"
 #include "gws-uri-handler.h"
 
@@ -108,16 +109,24 @@ input_event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
     GstCaps *caps = nullptr;
     gst_event_parse_caps(event, &caps);
+    GstCaps *old_caps = nullptr;
+    std::string name;
     {
       std::lock_guard<std::mutex> g(priv->lock);
       for (auto &s : priv->streams) {
         if (s->tee == GST_PAD_PARENT(pad)) {
+          name = s->name;
+          gst_caps_replace(&old_caps, s->caps);
           gst_caps_replace(&s->caps, caps);
           GST_DEBUG_OBJECT(
               self, "%s caps %" GST_PTR_FORMAT, s->name.c_str(), caps);
         }
       }
     }
+    if (!name.empty())
+      check_input_caps(GST_ELEMENT(self), name, old_caps, caps);
+    if (old_caps)
+      gst_caps_unref(old_caps);
     priv->loop.post([priv]() { priv->process_pending(); });
   } else if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
     bool all = true;

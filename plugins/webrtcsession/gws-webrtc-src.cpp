@@ -41,6 +41,7 @@
 #include "gws-webrtc-src.h"
 
 #include "gws-webrtc-src-private.h"
+#include "gws-caps-watch.h"
 #include "gws-uri-handler.h"
 
 GST_DEBUG_CATEGORY(gws_webrtc_src_debug);
@@ -292,6 +293,10 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
           G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 
   element_class->change_state = gws_webrtc_src_change_state;
+  /* Every output pad: warn when an encoded one changes caps mid-stream. */
+  element_class->pad_added = [](GstElement *element, GstPad *pad) {
+    watch_output_caps(element, pad);
+  };
   bin_class->handle_message = gws_webrtc_src_handle_message;
 
   gst_element_class_add_static_pad_template(element_class, &video_template);

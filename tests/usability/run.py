@@ -373,6 +373,52 @@ def mdns_candidates(w):
     sink.wait_text("--disable-features=WebRtcHideLocalIpsWithMdns")
 
 
+def h264_caps_change(w):
+    """Pre-encoded H264 of a profile viewers do not get (x264enc's default)
+    is named when it appears and when a viewer makes the encoder switch; a
+    webrtcsrc encoded output (for a recorder) whose caps change mid-stream
+    says so instead of letting a muxer fail silently."""
+    port = w.relay()
+    uri = "ws://127.0.0.1:{}/?peer-id=cam1".format(port)
+    sink = w.launch("sink", "videotestsrc is-live=true ! x264enc "
+                    "tune=zerolatency key-int-max=30 ! tee name=t ! queue ! "
+                    "webrtcsink uri={} ice-addresses=127.0.0.1 t. ! queue ! "
+                    "fakesink".format(uri))
+    sink.wait_text("input video_0 is H264 profile high-4:4:4, but viewers "
+                   "get constrained-baseline")
+    w.relay_proc.wait_text("peer cam1 registered as producer")
+    view = w.launch("viewer", "webrtcsrc uri={} ice-addresses=127.0.0.1 ! "
+                    "fakesink num-buffers=30".format(uri))
+    sink.wait_text("input video_0 changed from H264 profile high-4:4:4 to "
+                   "constrained-baseline mid-stream")
+    view.wait_text("Got EOS from element")
+
+    # The receiving side: the producer's stream changes size mid-way.
+    uri2 = "ws://127.0.0.1:{}/?peer-id=cam2".format(port)
+    env = dict(os.environ)
+    prod = subprocess.Popen([PYTHON, os.path.join(HERE,
+                                                  "caps_change_producer.py"),
+                             uri2], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        w.relay_proc.wait_text("peer cam2 registered as producer")
+        rec = w.launch("recorder", "-e webrtcsrc uri={} "
+                       "ice-addresses=127.0.0.1 video-codecs=<H264> ! "
+                       "video/x-h264 ! fakesink silent=false -v".format(uri2))
+        rec.wait_text("width=(int)320, height=(int)240")
+        prod.stdin.write("switch\n")
+        prod.stdin.flush()
+        rec.wait_text("video_0 changed mid-stream (the producer switched)")
+        line = rec.wait_text("a muxer downstream (mp4mux, matroskamux) may "
+                             "fail on it")
+        if "width=(int)640" not in line:
+            raise Failure("the warning does not show the new caps: " + line)
+    finally:
+        prod.kill()
+        prod.wait()
+
+
 # ---- the start-order policy (wait-timeout), one for ws, WHIP and WHEP ----
 
 WAITING = "for it to appear (wait-timeout)"
@@ -594,6 +640,7 @@ def pipelines_demo(w):
 
 
 TESTS = {
+    "h264-caps-change": h264_caps_change,
     "mdns-candidates": mdns_candidates,
     "inspect": inspect,
     "start-order-ws": start_order_ws,
