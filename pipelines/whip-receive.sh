@@ -2,6 +2,9 @@
 # Shows: a WHIP server (ingest endpoint) that OBS, a browser WHIP client or
 # whip-publish.sh can publish to; the stream is decoded and played here.
 # One publisher at a time (a second gets 503); DELETE ends the session.
+# The endpoint stays up between publishers: the next one appears on the
+# same video_0/audio_0 (the window shows nothing new in between), and a
+# publisher the pipeline cannot take gets 422 with the reason.
 # Usage: whip-receive.sh [SERVER_URI] [TOKEN]
 #   SERVER_URI defaults to whip-server://0.0.0.0:8080/whip: publishers POST
 #   to http://<this host>:8080/whip. With TOKEN, requests need

@@ -33,49 +33,6 @@ session_promise(ConsumerSession::Host *host, const std::string &id, guint gen,
       });
 }
 
-/* Rewrites payload type from -> to on buffers and caps going into webrtcbin,
- * for a consumer that offered its own payload types: the shared payloader
- * keeps ours. */
-GstPadProbeReturn
-rewrite_pt_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
-  guint packed = GPOINTER_TO_UINT(data);
-  guint from = packed >> 8, to = packed & 0xff;
-  auto fix = [from, to](GstBuffer *buf) {
-    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-    if (gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp)) {
-      if (gst_rtp_buffer_get_payload_type(&rtp) == from)
-        gst_rtp_buffer_set_payload_type(&rtp, to);
-      gst_rtp_buffer_unmap(&rtp);
-    }
-  };
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
-    fix(buf);
-    info->data = buf;
-  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list
-        = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
-    guint n = gst_buffer_list_length(list);
-    for (guint i = 0; i < n; i++) {
-      GstBuffer *buf = gst_buffer_list_get_writable(list, i);
-      fix(buf);
-    }
-    info->data = list;
-  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
-    if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
-      GstCaps *caps = nullptr;
-      gst_event_parse_caps(event, &caps);
-      GstCaps *copy = gst_caps_copy(caps);
-      gst_caps_set_simple(copy, "payload", G_TYPE_INT, (gint)to, nullptr);
-      gst_event_unref(event);
-      info->data = gst_event_new_caps(copy);
-      gst_caps_unref(copy);
-    }
-  }
-  return GST_PAD_PROBE_OK;
-}
-
 } // namespace
 
 ConsumerSession::ConsumerSession(Host &host, std::string id,
@@ -107,7 +64,9 @@ ConsumerSession::~ConsumerSession() {
 }
 
 bool
-ConsumerSession::prepare(const IceConfig &ice, GError **error) {
+ConsumerSession::prepare(
+    const IceConfig &ice, const LossRecovery &loss, GError **error) {
+  loss_ = loss;
   webrtc_ = make_webrtcbin(webrtcbin_name(id_, gen_).c_str(), ice, error);
   if (!webrtc_)
     return false;
@@ -155,6 +114,7 @@ ConsumerSession::request_pad(size_t index, GstCaps *prefs) {
     g_object_set(trans, "direction",
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
         prefs, nullptr);
+    loss_recovery_configure(trans, offers_[index].kind, loss_);
     gst_object_unref(trans);
   }
   streams_[index].pad = pad;
@@ -167,8 +127,11 @@ ConsumerSession::start_offer() {
   gst_bin_add(host_.bin(), webrtc_);
   for (size_t i = 0; i < offers_.size(); i++) {
     GstCaps *prefs = gst_caps_new_empty();
-    for (const auto &[codec, pt] : offers_[i].codecs)
-      gst_caps_append_structure(prefs, codec_rtp_structure(*codec, pt));
+    for (const auto &[codec, pt] : offers_[i].codecs) {
+      GstStructure *st = codec_rtp_structure(*codec, pt);
+      gst_structure_set(st, "ssrc", G_TYPE_UINT, streams_[i].ssrc, nullptr);
+      gst_caps_append_structure(prefs, st);
+    }
     GST_DEBUG("session %s: %s offers %" GST_PTR_FORMAT, id_.c_str(),
         offers_[i].name.c_str(), prefs);
     request_pad(i, prefs);
@@ -189,6 +152,9 @@ ConsumerSession::start_offer() {
 
 void
 ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
+  /* webrtcbin 1.22 gives only an m-line's first codec an rtx payload. */
+  if (loss_.retransmission)
+    complete_rtx_in_offer(offer->sdp);
   GST_DEBUG("session %s: sending offer", id_.c_str());
   /* Send before setting it locally: our candidates then follow the offer. */
   host_.send_sdp(id_, offer);
@@ -220,6 +186,8 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
       streams_[i].codec = codec;
       streams_[i].pt = pt;
       streams_[i].remote_pt = pts.front();
+      streams_[i].rtx = loss_.retransmission && so.kind == MediaKind::Video
+                        && media_has_rtx_for(media, pts.front());
       break;
     }
     if (!streams_[i].codec) {
@@ -232,8 +200,10 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
       return;
     }
     GstCaps *prefs = gst_caps_new_empty();
-    gst_caps_append_structure(prefs,
-        codec_structure_from_media(media, streams_[i].remote_pt, so.kind));
+    GstStructure *st
+        = codec_structure_from_media(media, streams_[i].remote_pt, so.kind);
+    gst_structure_set(st, "ssrc", G_TYPE_UINT, streams_[i].ssrc, nullptr);
+    gst_caps_append_structure(prefs, st);
     request_pad(i, prefs);
     gst_caps_unref(prefs);
   }
@@ -309,6 +279,7 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
           streams_[i].codec = codec;
           streams_[i].pt = pt;
           streams_[i].remote_pt = pt;
+          streams_[i].rtx = media_has_rtx_for(media, pt);
           break;
         }
       }
@@ -339,15 +310,6 @@ ConsumerSession::link_streams() {
     Stream &st = streams_[i];
     if (st.output)
       continue;
-    if (st.remote_pt && st.remote_pt != st.pt) {
-      guint packed
-          = (static_cast<guint>(st.pt) << 8) | static_cast<guint>(st.remote_pt);
-      gst_pad_add_probe(st.pad,
-          static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER
-                                       | GST_PAD_PROBE_TYPE_BUFFER_LIST
-                                       | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-          rewrite_pt_probe, GUINT_TO_POINTER(packed), nullptr);
-    }
     /* The offer carried our fmtp (H264 profile-level-id 42e01f, ...). The
      * encoder's stream says what it really is (e.g. 42c00d), and webrtcbin
      * refuses input caps that do not match the codec preferences, so keep
@@ -363,7 +325,11 @@ ConsumerSession::link_streams() {
       gst_caps_unref(loose);
       gst_object_unref(trans);
     }
-    st.output = host_.link_stream(i, *st.codec, st.pad, id_, gen_);
+    RtpRewrite rw;
+    rw.ssrc = st.ssrc;
+    rw.from_pt = st.pt;
+    rw.to_pt = st.remote_pt ? st.remote_pt : st.pt;
+    st.output = host_.link_stream(i, *st.codec, st.pad, rw, id_, gen_);
     if (!st.output)
       return false;
   }

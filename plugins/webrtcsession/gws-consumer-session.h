@@ -18,7 +18,9 @@
 
 #include "gws-codecs.h"
 #include "gws-ice.h"
+#include "gws-loss-recovery.h"
 #include "gws-path-monitor.h"
+#include "gws-rtp-rewriter.h"
 
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
@@ -59,7 +61,7 @@ class ConsumerSession {
     /* Links the shared branch of @codec for stream @index into @pad.
      * Returns an output id, 0 on failure. */
     virtual guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
-        const std::string &session_id, guint gen)
+        const RtpRewrite &rw, const std::string &session_id, guint gen)
         = 0;
     virtual void unlink_stream(
         size_t index, const CodecInfo &codec, guint output)
@@ -83,8 +85,9 @@ class ConsumerSession {
   ConsumerSession(const ConsumerSession &) = delete;
   ConsumerSession &operator=(const ConsumerSession &) = delete;
 
-  /* Creates the webrtcbin; false with @error set on failure. */
-  bool prepare(const IceConfig &ice, GError **error);
+  /* Creates the webrtcbin; false with @error set on failure. @loss says
+   * which loss recovery to negotiate. */
+  bool prepare(const IceConfig &ice, const LossRecovery &loss, GError **error);
   /* We offer. */
   void start_offer();
   /* The consumer offered: answer it. */
@@ -102,6 +105,10 @@ class ConsumerSession {
   bool has_remote() const { return remote_set_; }
   const PathMonitor &monitor() const { return *monitor_; }
   GstElement *webrtcbin() const { return webrtc_; }
+  /* Whether RTX was negotiated for stream @index (after negotiation). */
+  bool stream_has_rtx(size_t index) const {
+    return index < streams_.size() && streams_[index].rtx;
+  }
   /* The codec negotiated for input stream @index, nullptr before. */
   const CodecInfo *stream_codec(size_t index) const {
     return index < streams_.size() ? streams_[index].codec : nullptr;
@@ -116,6 +123,8 @@ class ConsumerSession {
     int pt = 0;        /* payload type of our shared payloader */
     int remote_pt = 0; /* payload type the consumer's offer gave, if any */
     guint output = 0;  /* shared branch output id */
+    bool rtx = false;  /* the peer accepted RTX for this stream */
+    guint32 ssrc = random_ssrc(); /* this consumer's, signalled in SDP */
   };
 
   void on_offer_created(GstWebRTCSessionDescription *offer);
@@ -137,6 +146,7 @@ class ConsumerSession {
   GstElement *webrtc_ = nullptr;
   bool remote_set_ = false;
   bool we_offered_ = false;
+  LossRecovery loss_;
   std::vector<std::pair<guint, std::string>> pending_candidates_;
 };
 

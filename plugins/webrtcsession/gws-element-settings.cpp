@@ -79,16 +79,20 @@ ElementSettings::set_common(
       GError *err = nullptr;
       GwsSignaller *sig
           = u ? gws_signaller_new_for_uri(u, role, &err) : nullptr;
+      GwsSignaller *old = nullptr;
       {
         std::lock_guard<std::mutex> g(lock);
         uri = u ? u : "";
         uri_error
             = err ? std::string("uri ") + (u ? u : "") + ": " + err->message
                   : std::string();
-        if (signaller)
-          g_object_unref(signaller);
+        old = signaller;
         signaller = sig;
       }
+      /* Outside the lock: the last reference joins the signaller's
+       * thread. */
+      if (old)
+        g_object_unref(old);
       if (err) {
         GST_WARNING_OBJECT(element, "%s", err->message);
         g_clear_error(&err);
@@ -98,11 +102,15 @@ ElementSettings::set_common(
     }
     case PROP_SIGNALLER: {
       GObject *obj = G_OBJECT(g_value_dup_object(value));
-      std::lock_guard<std::mutex> g(lock);
-      if (signaller)
-        g_object_unref(signaller);
-      signaller = obj ? GWS_SIGNALLER(obj) : nullptr;
-      uri_error.clear();
+      GwsSignaller *old = nullptr;
+      {
+        std::lock_guard<std::mutex> g(lock);
+        old = signaller;
+        signaller = obj ? GWS_SIGNALLER(obj) : nullptr;
+        uri_error.clear();
+      }
+      if (old)
+        g_object_unref(old); /* outside the lock, as above */
       return true;
     }
     case PROP_VIDEO_CODECS:
@@ -161,6 +169,16 @@ ElementSettings::set_common(
       wait_timeout_s = g_value_get_int(value);
       return true;
     }
+    case PROP_DO_RETRANSMISSION: {
+      std::lock_guard<std::mutex> g(lock);
+      loss.retransmission = g_value_get_boolean(value);
+      return true;
+    }
+    case PROP_DO_FEC: {
+      std::lock_guard<std::mutex> g(lock);
+      loss.fec = g_value_get_boolean(value);
+      return true;
+    }
     default:
       return false;
   }
@@ -216,6 +234,12 @@ ElementSettings::get_common(guint prop_id, GValue *value) {
       return true;
     case PROP_WAIT_TIMEOUT:
       g_value_set_int(value, wait_timeout_s);
+      return true;
+    case PROP_DO_RETRANSMISSION:
+      g_value_set_boolean(value, loss.retransmission);
+      return true;
+    case PROP_DO_FEC:
+      g_value_set_boolean(value, loss.fec);
       return true;
     default:
       return false;
@@ -344,39 +368,62 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
           "warning naming what is awaited; then an error. 0: fail at once; "
           "-1: wait for ever",
           -1, G_MAXINT, 60, rw));
+  loss_recovery_install_properties(klass, PROP_DO_RETRANSMISSION, PROP_DO_FEC);
 }
 
-/* ---- GstChildProxy: "signaller::prop=value" ---- */
+/* ---- GstChildProxy: "signaller::prop=value" ----
+ *
+ * The signaller comes first (index 0, name "signaller"), then the bin's
+ * own children as GstBin lists them, so gst_child_proxy_get_child_by_name()
+ * and "child::prop" lookups still find those. */
 
 namespace {
 
+/* GstBin's implementation (both elements are bins). */
+GstChildProxyInterface *bin_child_proxy = nullptr;
+
 GObject *
-child_by_name(GstChildProxy *proxy, const gchar *name) {
-  if (g_strcmp0(name, "signaller") != 0)
-    return nullptr;
+ref_signaller_child(GstChildProxy *proxy) {
   GObject *sig = nullptr;
   g_object_get(proxy, "signaller", &sig, nullptr);
-  return sig; /* transfer full, as the interface wants */
+  return sig; /* transfer full */
+}
+
+GObject *
+child_by_name(GstChildProxy *proxy, const gchar *name) {
+  if (g_strcmp0(name, "signaller") == 0)
+    return ref_signaller_child(proxy);
+  return bin_child_proxy->get_child_by_name(proxy, name);
 }
 
 GObject *
 child_by_index(GstChildProxy *proxy, guint index) {
-  return index == 0 ? child_by_name(proxy, "signaller") : nullptr;
+  GObject *sig = ref_signaller_child(proxy);
+  if (sig) {
+    if (index == 0)
+      return sig;
+    g_object_unref(sig);
+    index--;
+  }
+  return bin_child_proxy->get_child_by_index(proxy, index);
 }
 
 guint
 children_count(GstChildProxy *proxy) {
-  GObject *sig = child_by_name(proxy, "signaller");
+  GObject *sig = ref_signaller_child(proxy);
+  guint n = bin_child_proxy->get_children_count(proxy);
   if (!sig)
-    return 0;
+    return n;
   g_object_unref(sig);
-  return 1;
+  return n + 1;
 }
 
 } // namespace
 
 void
 signaller_child_proxy_init(GstChildProxyInterface *iface) {
+  bin_child_proxy = static_cast<GstChildProxyInterface *>(
+      g_type_interface_peek_parent(iface));
   iface->get_child_by_name = child_by_name;
   iface->get_child_by_index = child_by_index;
   iface->get_children_count = children_count;

@@ -7,7 +7,9 @@
  * state derives from ElementSettings and adds its own. */
 #pragma once
 
+#include "gws-stats-snapshot.h"
 #include "gws-ice.h"
+#include "gws-loss-recovery.h"
 #include "gws-restart.h"
 #include "gws-signaller.h"
 #include "gws-mdns-check.h"
@@ -37,6 +39,8 @@ enum CommonProp : guint {
   PROP_AUTO_RESTART,
   PROP_MAX_RESTART_FAILURES,
   PROP_WAIT_TIMEOUT,
+  PROP_DO_RETRANSMISSION,
+  PROP_DO_FEC,
   PROP_COMMON_LAST,
 };
 
@@ -100,6 +104,10 @@ class ElementSettings {
   /* The start-order policy of the running signaller; session loop only
    * (set in start_signaller, cancelled and dropped in stop_signaller). */
   std::shared_ptr<StartWait> start_wait;
+  LossRecovery loss;
+
+  /* The `stats` the session thread last published (its own lock). */
+  StatsSnapshot stats_snapshot;
 };
 
 } // namespace gws

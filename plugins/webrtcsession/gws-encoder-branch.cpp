@@ -256,7 +256,8 @@ EncoderBranch::~EncoderBranch() {
 }
 
 guint
-EncoderBranch::attach(GstPad *webrtc_sink, const std::string &consumer) {
+EncoderBranch::attach(
+    GstPad *webrtc_sink, const std::string &consumer, const RtpRewrite &rw) {
   std::string qname = name_ + "-" + consumer + "-queue";
   GstElement *queue = gst_element_factory_make("queue", qname.c_str());
   if (!queue)
@@ -274,6 +275,7 @@ EncoderBranch::attach(GstPad *webrtc_sink, const std::string &consumer) {
     gst_bin_remove(bin_, queue);
     return 0;
   }
+  install_rtp_rewrite(qsrc, rw); /* before anything flows */
   /* The branch runs before it is linked to the tee (see the 1.22 notes). */
   gst_element_sync_state_with_parent(queue);
   GstPad *tee_pad = gst_element_request_pad_simple(tee_, "src_%u");

@@ -19,6 +19,7 @@
 #pragma once
 
 #include "gws-codecs.h"
+#include "gws-rtp-rewriter.h"
 
 #include <gst/gst.h>
 
@@ -43,9 +44,10 @@ class EncoderBranch {
   EncoderBranch &operator=(const EncoderBranch &) = delete;
 
   /* Adds a leaky queue into @webrtc_sink (a webrtcbin sink pad) fed by a new
-   * output of the shared tee, and asks for a key frame. Returns an id for
-   * detach(), or 0 on failure. */
-  guint attach(GstPad *webrtc_sink, const std::string &consumer);
+   * output of the shared tee; what leaves the queue carries the consumer's
+   * own RTP identity @rw. Returns an id for detach(), or 0 on failure. */
+  guint attach(
+      GstPad *webrtc_sink, const std::string &consumer, const RtpRewrite &rw);
   /* Asks the encoder (or the upstream one) for a key frame, rate-limited. */
   void request_keyframe();
   /* The queue of one output (borrowed), to route its messages. */

@@ -5,6 +5,8 @@
 #include <gio/gio.h>
 #include <nice/nice.h>
 
+#include <mutex>
+
 namespace gws {
 
 std::vector<std::string>
@@ -161,21 +163,42 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
   return webrtc;
 }
 
+namespace {
+
+/* Guards the two below. Held while joining: the warm-up thread never
+ * takes it, and every caller must wait until the thread is gone. */
+std::mutex warm_up_lock;
+GThread *warm_up_thread = nullptr;
+bool warmed_up = false;
+
+} // namespace
+
 void
 warm_up_dtls() {
-  static gsize started = 0;
-  if (!g_once_init_enter(&started))
+  std::lock_guard<std::mutex> guard(warm_up_lock);
+  if (warmed_up || warm_up_thread)
     return;
-  GTask *task = g_task_new(nullptr, nullptr, nullptr, nullptr);
-  g_task_run_in_thread(task, [](GTask *t, gpointer, gpointer, GCancellable *) {
-    /* dtlsdec makes the process-wide default certificate when created. */
-    GstElement *dtls = gst_element_factory_make("dtlsdec", nullptr);
-    if (dtls)
-      gst_object_unref(gst_object_ref_sink(dtls));
-    g_task_return_boolean(t, TRUE);
-  });
-  g_object_unref(task);
-  g_once_init_leave(&started, 1);
+  warm_up_thread = g_thread_new(
+      "gws-dtls-warm-up",
+      [](gpointer) -> gpointer {
+        /* dtlsdec makes the process-wide default certificate when
+         * created. */
+        GstElement *dtls = gst_element_factory_make("dtlsdec", nullptr);
+        if (dtls)
+          gst_object_unref(gst_object_ref_sink(dtls));
+        return nullptr;
+      },
+      nullptr);
+}
+
+void
+finish_dtls_warm_up() {
+  std::lock_guard<std::mutex> guard(warm_up_lock);
+  if (!warm_up_thread)
+    return;
+  g_thread_join(warm_up_thread);
+  warm_up_thread = nullptr;
+  warmed_up = true;
 }
 
 } // namespace gws

@@ -51,8 +51,13 @@ GstElement *make_webrtcbin(
     const char *name, const IceConfig &ice, GError **error);
 
 /* Starts making the process's DTLS certificate (RSA-2048, ~0.4 s, made once
- * per process on first use) on a GIO worker thread, so that the first
- * session finds it ready (or waits less). Returns at once. */
+ * per process on first use) on a thread of its own, so that the first
+ * session finds it ready (or waits less). Returns at once; nothing when
+ * the certificate is made or being made. */
 void warm_up_dtls();
+/* Waits for the thread warm_up_dtls() started, if any (so that no thread of
+ * ours is inside libcrypto when the process exits and OpenSSL cleans up).
+ * Each element calls it when it goes from READY to NULL. */
+void finish_dtls_warm_up();
 
 } // namespace gws

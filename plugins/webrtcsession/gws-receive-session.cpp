@@ -43,14 +43,18 @@ ReceiveSession::~ReceiveSession() {
 }
 
 bool
-ReceiveSession::prepare(
-    const IceConfig &ice, guint latency_ms, GError **error) {
+ReceiveSession::prepare(const IceConfig &ice, const LossRecovery &loss,
+    guint latency_ms, GError **error) {
+  loss_ = loss;
   webrtc_ = make_webrtcbin(webrtcbin_name(id_, gen_).c_str(), ice, error);
   if (!webrtc_)
     return false;
   gst_object_ref_sink(webrtc_);
-  monitor_ = PathMonitor::attach(webrtc_, kHeartbeatRtcpIntervalMs);
+  monitor_ = PathMonitor::attach(webrtc_,
+      loss.retransmission ? kFeedbackRtcpIntervalMs : kHeartbeatRtcpIntervalMs);
   g_object_set(webrtc_, "latency", latency_ms, nullptr);
+  if (loss.retransmission)
+    loss_recovery_tune_receiver(webrtc_);
 
   Host *host = &host_;
   std::string id = id_;
@@ -79,8 +83,10 @@ ReceiveSession::add_recvonly(MediaKind kind, GstCaps *prefs) {
   g_signal_emit_by_name(webrtc_, "add-transceiver",
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, prefs, &trans);
   gst_caps_unref(prefs);
-  if (trans)
+  if (trans) {
+    loss_recovery_configure(trans, kind, loss_);
     gst_object_unref(trans);
+  }
   kinds_.push_back(kind);
 }
 
@@ -123,6 +129,8 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
               s.id_, s.gen_, "could not create an offer: " + err);
           return;
         }
+        if (s.loss_.retransmission)
+          complete_rtx_in_offer(offer->sdp);
         GST_DEBUG("session %s: sending our offer", s.id_.c_str());
         s.host_.send_sdp(s.id_, offer.get());
         g_signal_emit_by_name(

@@ -13,6 +13,7 @@
 
 #include "gws-codecs.h"
 #include "gws-ice.h"
+#include "gws-loss-recovery.h"
 #include "gws-path-monitor.h"
 #include "gws-promise.h"
 
@@ -68,7 +69,8 @@ class ReceiveSession {
 
   /* Creates the webrtcbin with jitterbuffer @latency_ms and adds it to the
    * host's bin. */
-  bool prepare(const IceConfig &ice, guint latency_ms, GError **error);
+  bool prepare(const IceConfig &ice, const LossRecovery &loss, guint latency_ms,
+      GError **error);
   /* For protocols where the consumer offers (a WHEP client, whose
    * signaller has "consumer-offers" TRUE): one recvonly transceiver per
    * media kind we accept, listing our codecs in order; the offer goes out
@@ -112,6 +114,7 @@ class ReceiveSession {
   GstElement *webrtc_ = nullptr;
   bool remote_set_ = false;
   bool offering_ = false; /* start_offer() ran: we wait for an answer */
+  LossRecovery loss_;
   std::vector<std::pair<guint, std::string>> pending_candidates_;
 };
 

@@ -1,6 +1,8 @@
 /* gst-webrtc-session: signaller signal wiring (see gws-signaller-link.h). */
 #include "gws-signaller-link.h"
 
+#include "gws-sdp-bundle.h"
+
 namespace gws {
 
 namespace {
@@ -22,6 +24,16 @@ cbs(gpointer data) {
   return **static_cast<Shared *>(data);
 }
 
+/* Our copy of a remote description; an offer is made acceptable to
+ * webrtcbin first (gws-sdp-bundle.h). */
+DescPtr
+remote_desc(const GstWebRTCSessionDescription *desc) {
+  DescPtr copy = copy_desc(desc);
+  if (copy && copy->type == GST_WEBRTC_SDP_TYPE_OFFER)
+    sdp_normalize_bundle(copy->sdp);
+  return copy;
+}
+
 } // namespace
 
 void
@@ -38,7 +50,7 @@ SignallerLink::connect(GwsSignaller *signaller, SignallerCallbacks callbacks) {
       G_CALLBACK(+[](GwsSignaller *, const gchar *id, const gchar *peer,
                       GstWebRTCSessionDescription *offer, gpointer data) {
         if (cbs(data).session_requested)
-          cbs(data).session_requested(str(id), str(peer), copy_desc(offer));
+          cbs(data).session_requested(str(id), str(peer), remote_desc(offer));
       }));
   add("session-started", G_CALLBACK(+[](GwsSignaller *, const gchar *id,
                                          const gchar *peer, gpointer data) {
@@ -49,7 +61,7 @@ SignallerLink::connect(GwsSignaller *signaller, SignallerCallbacks callbacks) {
       G_CALLBACK(+[](GwsSignaller *, const gchar *id,
                       GstWebRTCSessionDescription *desc, gpointer data) {
         if (cbs(data).session_description)
-          cbs(data).session_description(str(id), copy_desc(desc));
+          cbs(data).session_description(str(id), remote_desc(desc));
       }));
   add("handle-ice",
       G_CALLBACK(+[](GwsSignaller *, const gchar *id, guint mline,
@@ -108,6 +120,34 @@ report_signaller_state(SignallerCallbacks &cb, GstElement *element) {
     GST_INFO_OBJECT(
         element, "signalling %s", connected ? "connected" : "disconnected");
   };
+}
+
+bool
+signaller_flag(GwsSignaller *signaller, const char *property) {
+  if (!signaller)
+    return false;
+  GParamSpec *spec
+      = g_object_class_find_property(G_OBJECT_GET_CLASS(signaller), property);
+  if (!spec || spec->value_type != G_TYPE_BOOLEAN
+      || !(spec->flags & G_PARAM_READABLE))
+    return false;
+  gboolean yes = FALSE;
+  g_object_get(signaller, property, &yes, nullptr);
+  return yes;
+}
+
+void
+post_session_failed(GstElement *element, const std::string &session_id,
+    const std::string &peer_id, const std::string &reason) {
+  GST_ELEMENT_WARNING(element, STREAM, FAILED,
+      ("session with %s failed: %s",
+          peer_id.empty() ? "(unknown peer)" : peer_id.c_str(), reason.c_str()),
+      ("session %s", session_id.c_str()));
+  gst_element_post_message(element,
+      gst_message_new_element(GST_OBJECT(element),
+          gst_structure_new("gws-session-failed", "session-id", G_TYPE_STRING,
+              session_id.c_str(), "peer-id", G_TYPE_STRING, peer_id.c_str(),
+              "reason", G_TYPE_STRING, reason.c_str(), nullptr)));
 }
 
 } // namespace gws

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "gws-codecs.h"
+#include "gws-connection-set.h"
 #include "gws-consumer-session.h"
 #include "gws-element-settings.h"
 #include "gws-encoder-branch.h"
@@ -67,26 +68,13 @@ struct PendingSession {
   DescPtr offer;
 };
 
-/* One consumer's session: its live connection, and during a restart the
- * next one (pending) and the one being closed (retiring). */
+/* One consumer's session: its connections (the live one, and during a
+ * restart the next one and the one being closed), numbered from 0. */
 struct SinkSession {
+  SinkSession(std::string p, ConnectionSet<ConsumerSession>::Close close)
+      : peer(std::move(p)), conns(std::move(close)) {}
   std::string peer;
-  std::unique_ptr<ConsumerSession> current;
-  std::unique_ptr<ConsumerSession> pending;
-  bool pending_ours = false; /* we offered it (else the consumer did) */
-  std::unique_ptr<ConsumerSession> retiring;
-  gint64 retire_at_us = 0;
-  guint next_gen = 1;
-  RestartTracker restart;
-
-  /* Connection @gen of this session, if it still exists. */
-  ConsumerSession *find(guint gen) {
-    for (auto *c : {current.get(), pending.get(), retiring.get()}) {
-      if (c && c->gen() == gen)
-        return c;
-    }
-    return nullptr;
-  }
+  ConnectionSet<ConsumerSession> conns;
 };
 
 /* Lock order: `lock` is a leaf. Nothing is called out (signaller, GStreamer
@@ -154,13 +142,13 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
     loop.post([this, id, gen, fn]() {
       auto it = sessions.find(id);
       ConsumerSession *c
-          = it != sessions.end() ? it->second.find(gen) : nullptr;
+          = it != sessions.end() ? it->second.conns.find(gen) : nullptr;
       if (c)
         fn(*c);
     });
   }
   guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
-      const std::string &session_id, guint gen) override;
+      const RtpRewrite &rw, const std::string &session_id, guint gen) override;
   void unlink_stream(
       size_t index, const CodecInfo &codec, guint output) override;
   void request_keyframe(size_t index, const CodecInfo &codec) override {
@@ -195,6 +183,12 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   void on_candidate(
       const std::string &id, guint mline, const std::string &candidate);
   bool start_restart(const std::string &id, const char *reason);
+  /* A new session's connection set: closes through forget_connection. */
+  SinkSession new_session(const std::string &peer) {
+    return SinkSession(peer, [this](std::unique_ptr<ConsumerSession> c) {
+      forget_connection(std::move(c));
+    });
+  }
   void restart_failed(SinkSession &s, const std::string &id,
       const std::string &why, gint64 now);
   void tick();

@@ -107,9 +107,11 @@ SinkPrivate::make_connection(const std::string &id, const std::string &peer,
     guint gen, const ConsumerSession *like, std::string *error) {
   std::vector<std::shared_ptr<InputStream>> streams_now = inputs();
   IceConfig ice_now;
+  LossRecovery loss_now;
   {
     std::lock_guard<std::mutex> g(lock);
     ice_now = ice;
+    loss_now = loss;
   }
   GwsSignaller *sig = ref_signaller();
   if (sig) {
@@ -137,7 +139,7 @@ SinkPrivate::make_connection(const std::string &id, const std::string &peer,
   }
   auto conn = std::make_unique<ConsumerSession>(*this, id, peer, offers, gen);
   GError *err = nullptr;
-  if (!conn->prepare(ice_now, &err)) {
+  if (!conn->prepare(ice_now, loss_now, &err)) {
     *error = err->message;
     g_clear_error(&err);
     return nullptr;
@@ -160,27 +162,27 @@ SinkPrivate::forget_connection(std::unique_ptr<ConsumerSession> conn) {
 
 void
 SinkPrivate::create_session(const PendingSession &p) {
+  SinkSession session = new_session(p.peer);
   std::string error;
-  auto conn = make_connection(p.id, p.peer, 0, nullptr, &error);
+  auto conn = make_connection(
+      p.id, p.peer, session.conns.next_gen(), nullptr, &error);
   if (!conn) {
-    GST_ELEMENT_WARNING(
-        self, STREAM, CODEC_NOT_FOUND, ("%s", error.c_str()), (nullptr));
+    post_session_failed(GST_ELEMENT(self), p.id, p.peer, error);
     GwsSignaller *sig = ref_signaller();
     if (sig) {
-      gws_signaller_end_session(sig, p.id.c_str());
+      gws_signaller_end_session_with_reason(sig, p.id.c_str(), error.c_str());
       g_object_unref(sig);
     }
     return;
   }
-  SinkSession &s = sessions[p.id];
-  s.peer = p.peer;
-  s.current = std::move(conn);
+  session.conns.start(std::move(conn));
+  SinkSession &s = sessions.emplace(p.id, std::move(session)).first->second;
   GST_INFO_OBJECT(self, "new consumer %s (session %s)%s", p.peer.c_str(),
       p.id.c_str(), p.offer ? ", it offered" : "");
   if (p.offer)
-    s.current->start_answer(p.offer.get());
+    s.conns.current()->start_answer(p.offer.get());
   else
-    s.current->start_offer();
+    s.conns.current()->start_offer();
   /* webrtcbin carries a source (nicesrc): this bin is still a sink only. */
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
@@ -204,9 +206,8 @@ SinkPrivate::end_session(const std::string &id, const std::string &reason,
   sessions.erase(it);
   std::string peer = session.peer;
   if (is_error) {
-    GST_ELEMENT_WARNING(self, STREAM, FAILED,
-        ("session with consumer %s ended: %s", peer.c_str(), reason.c_str()),
-        (nullptr));
+    /* One consumer's failure: never the pipeline's error. */
+    post_session_failed(GST_ELEMENT(self), id, peer, reason);
   } else {
     GST_INFO_OBJECT(self, "session %s with %s ended: %s", id.c_str(),
         peer.c_str(), reason.c_str());
@@ -214,13 +215,11 @@ SinkPrivate::end_session(const std::string &id, const std::string &reason,
   if (tell_remote) {
     GwsSignaller *sig = ref_signaller();
     if (sig) {
-      gws_signaller_end_session(sig, id.c_str());
+      gws_signaller_end_session_with_reason(sig, id.c_str(), reason.c_str());
       g_object_unref(sig);
     }
   }
-  forget_connection(std::move(session.pending));
-  forget_connection(std::move(session.retiring));
-  forget_connection(std::move(session.current));
+  session.conns.close_all();
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
   g_signal_emit(self, gws_webrtc_sink_signals[SIGNAL_CONSUMER_REMOVED], 0,
@@ -236,10 +235,12 @@ SinkPrivate::start_restart(const std::string &id, const char *reason) {
     return false;
   SinkSession &s = it->second;
   gint64 now = g_get_monotonic_time();
-  if (s.pending || !s.current || !s.current->has_remote()
-      || !s.restart.may_attempt(now)) {
+  if (s.conns.pending() || !s.conns.current()
+      || !s.conns.current()->has_remote()
+      || !s.conns.restart.may_attempt(now)) {
     GST_DEBUG_OBJECT(self, "session %s: no restart now (%s)", id.c_str(),
-        s.pending ? "one is under way" : "rate limit or not negotiated");
+        s.conns.pending() ? "one is under way"
+                          : "rate limit or not negotiated");
     return false;
   }
   GwsSignaller *sig = ref_signaller();
@@ -252,9 +253,9 @@ SinkPrivate::start_restart(const std::string &id, const char *reason) {
     return false;
   }
   std::string error;
-  auto conn
-      = make_connection(id, s.peer, s.next_gen++, s.current.get(), &error);
-  guint attempt = s.restart.begin_attempt(now);
+  auto conn = make_connection(
+      id, s.peer, s.conns.next_gen(), s.conns.current(), &error);
+  guint attempt = s.conns.restart.begin_attempt(now);
   GST_INFO_OBJECT(
       self, "session %s: restart attempt %u (%s)", id.c_str(), attempt, reason);
   post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
@@ -263,25 +264,24 @@ SinkPrivate::start_restart(const std::string &id, const char *reason) {
     restart_failed(s, id, error, now);
     return false;
   }
-  s.pending = std::move(conn);
-  s.pending_ours = true;
-  s.pending->start_offer();
+  s.conns.begin_pending(std::move(conn), true);
+  s.conns.pending()->start_offer();
   return true;
 }
 
 void
 SinkPrivate::restart_failed(
     SinkSession &s, const std::string &id, const std::string &why, gint64 now) {
-  guint attempt = s.restart.failures + 1;
-  forget_connection(std::move(s.pending));
-  bool give_up = s.restart.attempt_failed(now, restart_max_failures());
+  guint attempt = s.conns.restart.failures + 1;
+  s.conns.close_pending();
+  bool give_up = s.conns.restart.attempt_failed(now, restart_max_failures());
   GST_WARNING_OBJECT(self, "session %s: restart attempt %u failed: %s",
       id.c_str(), attempt, why.c_str());
   post_restart_message(GST_ELEMENT(self), "gws-restart-failed", id, "attempt",
       G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, why.c_str(), nullptr);
   if (give_up) {
     std::string reason = "gave up restarting after "
-                         + std::to_string(s.restart.failures)
+                         + std::to_string(s.conns.restart.failures)
                          + " failed attempts (last: " + why + ")";
     end_session(id, reason, true, true);
   }
@@ -294,18 +294,18 @@ SinkPrivate::on_connection_failed(
   if (it == sessions.end())
     return;
   SinkSession &s = it->second;
-  if (s.pending && s.pending->gen() == gen) {
+  if (s.conns.is_pending(gen)) {
     /* Whoever started it, a failed attempt counts towards giving up. */
     restart_failed(s, id,
-        s.pending_ours ? reason : "the consumer's restart: " + reason,
+        s.conns.pending_ours() ? reason : "the consumer's restart: " + reason,
         g_get_monotonic_time());
     return;
   }
-  if (s.retiring && s.retiring->gen() == gen) {
-    forget_connection(std::move(s.retiring));
+  if (s.conns.is_retiring(gen)) {
+    s.conns.close_retiring();
     return;
   }
-  if (!s.current || s.current->gen() != gen)
+  if (!s.conns.is_current(gen))
     return;
   /* The live connection failed: a lost path, if we may restart. */
   bool auto_restart;
@@ -313,8 +313,8 @@ SinkPrivate::on_connection_failed(
     std::lock_guard<std::mutex> g(lock);
     auto_restart = restart.auto_restart;
   }
-  if (auto_restart && s.current->has_remote() && s.restart.failures == 0
-      && !s.pending) {
+  if (auto_restart && s.conns.current()->has_remote()
+      && s.conns.restart.failures == 0 && !s.conns.pending()) {
     if (start_restart(id, "path-lost"))
       return;
   }
@@ -328,26 +328,26 @@ SinkPrivate::on_description(const std::string &id, DescPtr desc) {
     return;
   SinkSession &s = it->second;
   if (desc->type == GST_WEBRTC_SDP_TYPE_ANSWER) {
-    if (s.pending && s.pending->awaiting_answer())
-      s.pending->on_remote_description(desc.get());
-    else if (s.current)
-      s.current->on_remote_description(desc.get());
+    if (s.conns.pending() && s.conns.pending()->awaiting_answer())
+      s.conns.pending()->on_remote_description(desc.get());
+    else if (s.conns.current())
+      s.conns.current()->on_remote_description(desc.get());
     return;
   }
-  if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER || !s.current)
+  if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER || !s.conns.current())
     return;
   /* An offer inside a running session: the consumer restarts it. */
-  if (s.pending && s.pending_ours) {
+  if (s.conns.pending() && s.conns.pending_ours()) {
     GST_INFO_OBJECT(self,
         "session %s: both sides restarted at once; ours wins (the producer's "
         "offer does), ignoring the consumer's",
         id.c_str());
     return;
   }
-  forget_connection(std::move(s.pending)); /* its earlier attempt */
+  s.conns.close_pending(); /* its earlier attempt */
   std::string error;
-  auto conn
-      = make_connection(id, s.peer, s.next_gen++, s.current.get(), &error);
+  auto conn = make_connection(
+      id, s.peer, s.conns.next_gen(), s.conns.current(), &error);
   if (!conn) {
     GST_WARNING_OBJECT(self,
         "session %s: cannot follow the consumer's "
@@ -356,13 +356,12 @@ SinkPrivate::on_description(const std::string &id, DescPtr desc) {
     return;
   }
   gint64 now = g_get_monotonic_time();
-  guint attempt = s.restart.begin_attempt(now);
+  guint attempt = s.conns.restart.begin_attempt(now);
   GST_INFO_OBJECT(self, "session %s: the consumer restarts it", id.c_str());
   post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
       G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, "remote", nullptr);
-  s.pending = std::move(conn);
-  s.pending_ours = false;
-  s.pending->start_answer(desc.get());
+  s.conns.begin_pending(std::move(conn), false);
+  s.conns.pending()->start_answer(desc.get());
 }
 
 void
@@ -374,7 +373,8 @@ SinkPrivate::on_candidate(
   /* After a restart offer or answer, candidates are the new connection's
    * (docs/protocol.md). */
   SinkSession &s = it->second;
-  ConsumerSession *c = s.pending ? s.pending.get() : s.current.get();
+  ConsumerSession *c
+      = s.conns.pending() ? s.conns.pending() : s.conns.current();
   if (c)
     c->on_remote_candidate(mline, candidate);
 }
@@ -396,36 +396,34 @@ SinkPrivate::tick() {
     if (it == sessions.end())
       continue;
     SinkSession &s = it->second;
-    if (s.retiring && now >= s.retire_at_us)
-      forget_connection(std::move(s.retiring));
-    if (s.pending) {
+    s.conns.retire_due(now);
+    if (s.conns.pending()) {
       /* Carries media: connected, and the consumer's RTCP arrives. */
-      if (s.pending->connected() && s.pending->monitor().packets() > 0) {
-        forget_connection(std::move(s.retiring));
-        s.retiring = std::move(s.current);
+      if (s.conns.pending()->connected()
+          && s.conns.pending()->monitor().packets() > 0) {
         /* The consumer switches when it decodes the new connection's first
          * frame; until then the old path (if alive) still feeds it. */
-        s.retire_at_us = now + G_USEC_PER_SEC;
-        s.current = std::move(s.pending);
-        guint64 ms = s.restart.switched(now);
+        s.conns.promote(now + G_USEC_PER_SEC);
+        guint64 ms = s.conns.restart.switched(now);
         GST_INFO_OBJECT(self,
             "session %s: restarted in %" G_GUINT64_FORMAT " ms (connection %u)",
-            id.c_str(), ms, s.current->gen());
+            id.c_str(), ms, s.conns.current()->gen());
         post_restart_message(GST_ELEMENT(self), "gws-session-restarted", id,
-            "restarts", G_TYPE_UINT, s.restart.restarts, "switch-ms",
+            "restarts", G_TYPE_UINT, s.conns.restart.restarts, "switch-ms",
             G_TYPE_UINT64, ms, nullptr);
-      } else if (now - s.restart.started_us > kRestartAttemptTimeoutUs) {
+      } else if (now - s.conns.restart.started_us > kRestartAttemptTimeoutUs) {
         restart_failed(s, id,
-            std::string(s.pending_ours ? "" : "the consumer's restart: ")
+            std::string(
+                s.conns.pending_ours() ? "" : "the consumer's restart: ")
                 + "no media on the new connection within 10 s",
             now);
       }
       continue;
     }
-    if (s.current
+    if (s.conns.current()
         && check_path(GST_ELEMENT(self),
-            gws_webrtc_sink_signals[SIGNAL_PATH_LOST], id, s.restart,
-            s.current->monitor(), cfg, now))
+            gws_webrtc_sink_signals[SIGNAL_PATH_LOST], id, s.conns.restart,
+            s.conns.current()->monitor(), cfg, now))
       to_restart.emplace_back(id, "path-lost");
   }
   for (const auto &[id, reason] : to_restart)
@@ -434,7 +432,7 @@ SinkPrivate::tick() {
 
 guint
 SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
-    const std::string &session_id, guint gen) {
+    const RtpRewrite &rw, const std::string &session_id, guint gen) {
   std::shared_ptr<InputStream> s = stream_at(index);
   if (!s)
     return 0;
@@ -460,7 +458,7 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     it = s->branches.emplace(&codec, std::move(branch)).first;
   }
   /* Unique per connection: a restart links a second one meanwhile. */
-  guint out = it->second->attach(pad, connection_name(session_id, gen));
+  guint out = it->second->attach(pad, connection_name(session_id, gen), rw);
   if (out) {
     std::lock_guard<std::mutex> g(lock);
     webrtcbins[it->second->output_queue(out)] = {session_id, gen};
@@ -534,18 +532,18 @@ SinkPrivate::make_stats() {
   gint64 now = g_get_monotonic_time();
   for (auto &kv : sessions) {
     const SinkSession &s = kv.second;
-    if (!s.current)
+    if (!s.conns.current())
       continue;
     GValue v = G_VALUE_INIT;
     g_value_init(&v, GST_TYPE_STRUCTURE);
     GstStructure *ss = gst_structure_new("session", "id", G_TYPE_STRING,
         kv.first.c_str(), "peer-id", G_TYPE_STRING, s.peer.c_str(), "codecs",
-        G_TYPE_STRING, s.current->describe().c_str(), "connection", G_TYPE_UINT,
-        s.current->gen(), "restarts", G_TYPE_UINT, s.restart.restarts,
-        "path-state", G_TYPE_STRING, path_state_name(s.restart.path),
-        "last-packet-ms", G_TYPE_UINT64, s.current->monitor().silence_ms(now),
-        "packets-received", G_TYPE_UINT64, s.current->monitor().packets(),
-        nullptr);
+        G_TYPE_STRING, s.conns.current()->describe().c_str(), "connection",
+        G_TYPE_UINT, s.conns.current()->gen(), "restarts", G_TYPE_UINT,
+        s.conns.restart.restarts, "path-state", G_TYPE_STRING,
+        path_state_name(s.conns.restart.path), "last-packet-ms", G_TYPE_UINT64,
+        s.conns.current()->monitor().silence_ms(now), "packets-received",
+        G_TYPE_UINT64, s.conns.current()->monitor().packets(), nullptr);
     gst_value_set_structure(&v, ss);
     gst_structure_free(ss);
     gst_value_list_append_and_take_value(&sess, &v);

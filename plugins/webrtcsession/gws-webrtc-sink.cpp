@@ -281,6 +281,9 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
             self, RESOURCE, SETTINGS, ("%s", missing.c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
+      /* No thread runs yet: what the getter returns until the session
+       * thread publishes. */
+      priv->stats_snapshot.publish(priv->make_stats());
       priv->check_ice_addresses(element);
       priv->loop.start();
       warm_up_dtls();
@@ -311,6 +314,7 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       priv->loop.stop();
+      finish_dtls_warm_up();
       break;
     default:
       break;
@@ -366,14 +370,27 @@ gws_webrtc_sink_set_property(
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
+/* Never waits for the session thread (a streaming thread may call it while
+ * the session thread waits for that thread): the snapshot it published,
+ * or a fresh one on the session thread itself and before the first start
+ * (gws-stats-snapshot.h). */
+static GstStructure *
+read_stats(SinkPrivate *priv) {
+  GstStructure *st = nullptr;
+  if (!priv->loop.is_current())
+    st = priv->stats_snapshot.copy();
+  if (!st)
+    st = priv->make_stats();
+  add_loss_counters(GST_BIN(priv->self), st, false);
+  return st;
+}
+
 static void
 gws_webrtc_sink_get_property(
     GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
   SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
   if (prop_id == PROP_STATS) {
-    GstStructure *st = nullptr;
-    priv->loop.run_sync([&]() { st = priv->make_stats(); });
-    g_value_take_boxed(value, st);
+    g_value_take_boxed(value, read_stats(priv));
     return;
   }
   if (!priv->get_common(prop_id, value))
@@ -391,6 +408,9 @@ gws_webrtc_sink_finalize(GObject *object) {
 static void
 gws_webrtc_sink_init(GwsWebRTCSink *self) {
   self->priv = new SinkPrivate(self);
+  SinkPrivate *priv = self->priv;
+  priv->loop.set_after_work(
+      [priv]() { priv->stats_snapshot.publish(priv->make_stats()); });
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
 }
 
@@ -398,19 +418,28 @@ static gboolean
 gws_webrtc_sink_restart_session(GwsWebRTCSink *self, const gchar *session_id) {
   SinkPrivate *priv = PRIV(self);
   std::string only = session_id ? session_id : "";
-  gboolean any = FALSE;
   if (!priv->loop.running())
     return FALSE;
-  priv->loop.run_sync([&]() {
+  auto restart = [priv, only]() {
     std::vector<std::string> ids;
     for (auto &kv : priv->sessions) {
       if (only.empty() || kv.first == only)
         ids.push_back(kv.first);
     }
+    bool any = false;
     for (const auto &id : ids)
       any |= priv->start_restart(id, "requested");
-  });
-  return any;
+    return any;
+  };
+  if (priv->loop.is_current())
+    return restart();
+  /* From another thread: queued, never waited for (a streaming thread
+   * must not block on the session thread). TRUE when a matching session
+   * is there; whether an attempt starts shows as gws-restart-started. */
+  if (!priv->stats_snapshot.has_session(session_id))
+    return FALSE;
+  priv->loop.post([restart]() { restart(); });
+  return TRUE;
 }
 
 static void

@@ -70,34 +70,45 @@ flow_probe(GstPad *pad, GstPadProbeInfo *, gpointer data) {
   return GST_PAD_PROBE_REMOVE;
 }
 
+/* The last PTS an output pushed. Around a switch the old and the new
+ * connection's streaming threads may both be in output_probe. */
+struct LastPts {
+  std::mutex lock; /* leaf; guards `pts` */
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+};
+
 /* On every buffer an output pushes. All streams share one transport
  * (BUNDLE): a stream nobody linked must not stop the others with
  * not-linked, so its data is dropped. And timestamps continue across a
  * switch: each connection's jitterbuffer derives them from arrival times,
  * so the new one's first frame may be stamped a few ms before the old
- * one's last; they never go back. @data: the last PTS pushed. */
+ * one's last; they never go back. @data: a LastPts. */
 GstPadProbeReturn
 output_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   if (!gst_pad_is_linked(pad))
     return GST_PAD_PROBE_DROP;
   if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER))
     return GST_PAD_PROBE_OK;
-  auto *last = static_cast<GstClockTime *>(data);
+  auto *last = static_cast<LastPts *>(data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
   GstClockTime pts = GST_BUFFER_PTS(buf);
   if (!GST_CLOCK_TIME_IS_VALID(pts))
     return GST_PAD_PROBE_OK;
-  if (GST_CLOCK_TIME_IS_VALID(*last) && pts <= *last) {
+  std::lock_guard<std::mutex> g(last->lock);
+  if (GST_CLOCK_TIME_IS_VALID(last->pts) && pts <= last->pts) {
     buf = gst_buffer_make_writable(buf);
-    GST_BUFFER_PTS(buf) = *last + 1;
+    GST_BUFFER_PTS(buf) = last->pts + 1;
     GST_PAD_PROBE_INFO_DATA(info) = buf;
   }
-  *last = GST_BUFFER_PTS(buf);
+  last->pts = GST_BUFFER_PTS(buf);
   return GST_PAD_PROBE_OK;
 }
 
+/* A new output for connection @gen; published in priv->outputs with its
+ * `encoded` and `active_gen` set (under the lock). */
 Output *
-make_output(SrcPrivate *priv, MediaKind kind, guint index) {
+make_output(SrcPrivate *priv, const CodecInfo &codec, guint index, guint gen) {
+  MediaKind kind = codec.kind;
   auto *self = priv->self;
   bool video = kind == MediaKind::Video;
   std::string name = (video ? "video_" : "audio_") + std::to_string(index);
@@ -117,27 +128,68 @@ make_output(SrcPrivate *priv, MediaKind kind, guint index) {
   gst_pad_add_probe(out->ghost,
       static_cast<GstPadProbeType>(
           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-      output_probe, new GstClockTime(GST_CLOCK_TIME_NONE),
-      [](gpointer d) { delete static_cast<GstClockTime *>(d); });
+      output_probe, new LastPts,
+      [](gpointer d) { delete static_cast<LastPts *>(d); });
   gst_pad_set_active(out->ghost, TRUE);
   gst_element_add_pad(GST_ELEMENT(self), out->ghost); /* app links it now */
+  /* Asked once the application has linked the pad. */
+  bool encoded = downstream_wants_encoded(out->ghost, codec);
   Output *raw = out.get();
   std::lock_guard<std::mutex> g(priv->lock);
+  out->encoded = encoded;
+  out->active_gen = gen;
   priv->outputs.push_back(std::move(out));
   return raw;
 }
 
 void
-unlink_chain(SrcPrivate *priv, Output &out, Chain &chain) {
+unlink_chain(SrcPrivate *priv, GstElement *selector, Chain &chain) {
   for (GstElement *e : chain.elements) {
     gst_element_set_locked_state(e, TRUE);
     gst_element_set_state(e, GST_STATE_NULL);
     gst_bin_remove(GST_BIN(priv->self), e);
   }
   if (chain.selector_pad) {
-    gst_element_release_request_pad(out.selector, chain.selector_pad);
+    gst_element_release_request_pad(selector, chain.selector_pad);
     gst_object_unref(chain.selector_pad);
   }
+}
+
+/* A new session's stream for an output that went EOS with the previous
+ * session (a client whose producer came back): the old chains and their
+ * input-selector (which remembers the EOS) go, a fresh selector takes
+ * their place behind the same ghost pad, and a flush through the ghost
+ * clears the EOS downstream, so the stream continues on the same pad.
+ * Streaming thread (the new webrtcbin's pad-added). */
+void
+restart_output(SrcPrivate *priv, Output &out) {
+  std::vector<Chain> old_chains;
+  GstElement *old_selector;
+  GstElement *selector = gst_element_factory_make("input-selector", nullptr);
+  g_object_set(selector, "sync-streams", FALSE, nullptr);
+  {
+    std::lock_guard<std::mutex> g(priv->lock);
+    old_chains.swap(out.chains);
+    old_selector = out.selector;
+    out.selector = selector;
+    out.ended = false;
+  }
+  for (Chain &c : old_chains)
+    unlink_chain(priv, old_selector, c);
+  gst_bin_add(GST_BIN(priv->self), selector);
+  gst_element_sync_state_with_parent(selector);
+  g_autoptr(GstPad) selsrc = gst_element_get_static_pad(selector, "src");
+  gst_ghost_pad_set_target(GST_GHOST_PAD(out.ghost), selsrc);
+  gst_element_set_locked_state(old_selector, TRUE);
+  gst_element_set_state(old_selector, GST_STATE_NULL);
+  gst_bin_remove(GST_BIN(priv->self), old_selector);
+  /* Into the ghost's internal pad: clears its EOS, the ghost's and
+   * downstream's. */
+  g_autoptr(GstProxyPad) internal
+      = gst_proxy_pad_get_internal(GST_PROXY_PAD(out.ghost));
+  gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_start());
+  gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_stop(TRUE));
+  GST_INFO_OBJECT(out.ghost, "restarted after EOS for a new session");
 }
 
 } // namespace
@@ -179,12 +231,21 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
         out = o.get();
     }
   }
-  bool created = false;
+  bool created = false, ended = false;
+  if (out) {
+    std::lock_guard<std::mutex> g(lock);
+    ended = out->ended;
+  }
+  if (ended)
+    restart_output(this, *out);
   if (!out) {
-    out = make_output(this, codec->kind, index);
-    out->encoded = downstream_wants_encoded(out->ghost, *codec);
-    out->active_gen = gen;
+    out = make_output(this, *codec, index, gen);
     created = true;
+  }
+  bool encoded;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    encoded = out->encoded;
   }
 
   Chain chain;
@@ -194,7 +255,7 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
           G_OBJECT_GET_CLASS(depay), "request-keyframe"))
     g_object_set(depay, "request-keyframe", TRUE, nullptr);
   chain.elements.push_back(depay);
-  if (out->encoded) {
+  if (encoded) {
     if (codec->parser)
       chain.elements.push_back(
           gst_element_factory_make(codec->parser, nullptr));
@@ -212,7 +273,7 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
   for (size_t i = 0; i + 1 < chain.elements.size(); i++)
     gst_element_link(chain.elements[i], chain.elements[i + 1]);
   GstElement *last = chain.elements.back();
-  if (out->encoded || chain.elements.size() == 1) {
+  if (encoded || chain.elements.size() == 1) {
     g_autoptr(GstPad) src = gst_element_get_static_pad(last, "src");
     gst_pad_link(src, chain.selector_pad);
   } else {
@@ -241,8 +302,7 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
             gst_pad_link_get_name(ret)),
         (nullptr));
   GST_INFO_OBJECT(self, "connection %u feeds %s (%s, %s)", gen,
-      GST_PAD_NAME(out->ghost), codec->name,
-      out->encoded ? "encoded" : "decoded");
+      GST_PAD_NAME(out->ghost), codec->name, encoded ? "encoded" : "decoded");
   if (!created)
     return;
   bool all = false;
@@ -281,13 +341,14 @@ SrcPrivate::outputs_switched_to(guint gen) {
 
 void
 SrcPrivate::remove_chains(guint gen) {
-  std::vector<std::pair<Output *, Chain>> gone;
+  /* With the selector the chain feeds (restart_output may replace it). */
+  std::vector<std::pair<GstElement *, Chain>> gone;
   {
     std::lock_guard<std::mutex> g(lock);
     for (auto &o : outputs) {
       for (auto it = o->chains.begin(); it != o->chains.end();) {
         if (it->gen == gen) {
-          gone.emplace_back(o.get(), *it);
+          gone.emplace_back(GST_ELEMENT(gst_object_ref(o->selector)), *it);
           it = o->chains.erase(it);
         } else {
           ++it;
@@ -296,8 +357,10 @@ SrcPrivate::remove_chains(guint gen) {
     }
     revealed.erase(gen);
   }
-  for (auto &[out, chain] : gone)
-    unlink_chain(this, *out, chain);
+  for (auto &[selector, chain] : gone) {
+    unlink_chain(this, selector, chain);
+    gst_object_unref(selector);
+  }
 }
 
 void
@@ -306,6 +369,7 @@ SrcPrivate::send_eos() {
   {
     std::lock_guard<std::mutex> g(lock);
     for (auto &o : outputs) {
+      o->ended = true;
       for (auto &c : o->chains) {
         if (!c.elements.empty())
           heads.push_back(GST_ELEMENT(gst_object_ref(c.elements.front())));
@@ -331,7 +395,7 @@ SrcPrivate::remove_outputs() {
   }
   for (auto &o : outs) {
     for (auto &c : o->chains)
-      unlink_chain(this, *o, c);
+      unlink_chain(this, o->selector, c);
     gst_element_set_locked_state(o->selector, TRUE);
     gst_element_set_state(o->selector, GST_STATE_NULL);
     gst_bin_remove(GST_BIN(self), o->selector);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gws-codecs.h"
+#include "gws-connection-set.h"
 #include "gws-element-settings.h"
 #include "gws-ice.h"
 #include "gws-receive-session.h"
@@ -57,9 +58,14 @@ struct Output {
   GstElement *selector = nullptr;
   MediaKind kind = MediaKind::Video;
   guint kind_index = 0; /* video_<kind_index> */
+  /* All three guarded by SrcPrivate::lock (written on streaming threads,
+   * read on others); `encoded` is set before the output is published. */
   bool encoded = false;
   guint active_gen = 0;
   std::vector<Chain> chains;
+  /* EOS went out (a client's session ended); a later session's stream
+   * restarts the output (new selector, flush) before it feeds it. */
+  bool ended = false;
 };
 
 /* Lock order: `lock` is a leaf; nothing is called out with it held. The
@@ -87,21 +93,25 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   guint ticker = 0;
   /* Session thread only. */
   bool accepting = false;
-  std::unique_ptr<ReceiveSession> session; /* the live connection */
-  std::unique_ptr<ReceiveSession> pending; /* a restart's new connection */
-  bool pending_ours = false;
-  std::unique_ptr<ReceiveSession> retiring; /* replaced, closing */
-  gint64 retire_at_us = 0;
-  guint next_gen = 1;
-  RestartTracker restart_state;
+  /* The signaller is a server ("accepts-sessions", a WHIP endpoint):
+   * publishers come and go, a session's failure is that publisher's. */
+  bool serving = false;
+  /* The session's connections (current = the live one). One set for the
+   * element's life: sessions follow one another (publishers on a WHIP
+   * endpoint) and connection numbers keep counting, so the outputs tell
+   * every connection apart. Declared after the outputs: it closes its
+   * connections (removing their chains) when destroyed. */
+  ConnectionSet<ReceiveSession> conns{
+      [this](std::unique_ptr<ReceiveSession> c) {
+        close_connection(std::move(c));
+      }};
+  /* The live session's connection, if any. */
+  ReceiveSession *session() const { return conns.current(); }
 
   bool signaller_wants_our_offer();
   ReceiveSession *find(const std::string &id, guint gen) {
-    for (auto *c : {session.get(), pending.get(), retiring.get()}) {
-      if (c && c->id() == id && c->gen() == gen)
-        return c;
-    }
-    return nullptr;
+    ReceiveSession *c = conns.find(gen);
+    return c && c->id() == id ? c : nullptr;
   }
 
   /* ReceiveSession::Host */
@@ -127,11 +137,19 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
 
   /* Session thread (gws-webrtc-src-sessions.cpp). */
   void start_session(const std::string &id, const std::string &peer);
-  void end_session(
-      const std::string &id, const std::string &reason, bool tell_remote);
+  /* Ends session @id (closing its connections and their chains); @eos:
+   * a client's outputs get EOS (a server's never do: the next publisher
+   * continues on them). */
+  void end_session(const std::string &id, const std::string &reason,
+      bool tell_remote, bool eos = true);
   std::unique_ptr<ReceiveSession> make_connection(const std::string &id,
       const std::string &peer, guint gen, std::string *error);
   void close_connection(std::unique_ptr<ReceiveSession> conn);
+  /* Session @id (the live one, or one that could not start) failed: an
+   * element error when it was ours to have (a client's one session), a
+   * warning and the client told why when we serve (see `serving`). */
+  void session_failed(const std::string &id, const std::string &peer,
+      const std::string &reason);
   void on_connection_failed(
       const std::string &id, guint gen, const std::string &reason);
   void on_description(const std::string &id, DescPtr desc);
@@ -144,6 +162,7 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   GstStructure *make_stats();
 
   /* Outputs (gws-webrtc-src-outputs.cpp). */
+  /* EOS on every output (a client's session ended: nothing follows). */
   void send_eos();
   void remove_outputs();
   /* Removes connection @gen's chains (session thread). */

@@ -48,12 +48,14 @@ SrcPrivate::make_connection(const std::string &id, const std::string &peer,
   std::vector<const CodecInfo *> video, audio;
   std::vector<std::string> rejected;
   IceConfig ice_now;
+  LossRecovery loss_now;
   guint latency_ms;
   {
     std::lock_guard<std::mutex> g(lock);
     video = codecs_from_value(&video_codecs, MediaKind::Video, &rejected);
     audio = codecs_from_value(&audio_codecs, MediaKind::Audio, &rejected);
     ice_now = ice;
+    loss_now = loss;
     latency_ms = latency;
   }
   GwsSignaller *sig = ref_signaller();
@@ -79,7 +81,7 @@ SrcPrivate::make_connection(const std::string &id, const std::string &peer,
   auto conn
       = std::make_unique<ReceiveSession>(*this, id, peer, video, audio, gen);
   GError *err = nullptr;
-  if (!conn->prepare(ice_now, latency_ms, &err)) {
+  if (!conn->prepare(ice_now, loss_now, latency_ms, &err)) {
     *error = err->message;
     g_clear_error(&err);
     return nullptr;
@@ -100,47 +102,79 @@ void
 SrcPrivate::start_session(const std::string &id, const std::string &peer) {
   if (!accepting)
     return;
-  if (session && session->id() == id)
+  if (session() && session()->id() == id)
     return;
-  if (session)
-    end_session(session->id(), "a new session replaces it", true);
+  /* A new session right behind the old one: its streams continue on the
+   * same pads, so no EOS in between. */
+  if (session())
+    end_session(session()->id(), "a new session replaces it", true, false);
 
   std::string error;
-  session = make_connection(id, peer, 0, &error);
-  if (!session) {
-    GST_ELEMENT_ERROR(
-        self, RESOURCE, SETTINGS, ("%s", error.c_str()), (nullptr));
+  auto first = make_connection(id, peer, conns.next_gen(), &error);
+  if (!first) {
+    session_failed(id, peer, error);
     return;
   }
-  next_gen = 1;
-  restart_state = RestartTracker();
+  conns.start(std::move(first));
   /* webrtcbin carries a sink (nicesink): this bin is still a source only. */
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SINK);
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SOURCE);
   if (signaller_wants_our_offer())
-    session->start_offer();
+    session()->start_offer();
   GST_INFO_OBJECT(
       self, "session %s with producer %s", id.c_str(), peer.c_str());
 }
 
 void
-SrcPrivate::end_session(
-    const std::string &id, const std::string &reason, bool tell_remote) {
-  if (!session || session->id() != id)
+SrcPrivate::end_session(const std::string &id, const std::string &reason,
+    bool tell_remote, bool eos) {
+  if (!session() || session()->id() != id)
     return;
   GST_INFO_OBJECT(self, "session %s ended: %s", id.c_str(), reason.c_str());
   if (tell_remote) {
     GwsSignaller *sig = ref_signaller();
     if (sig) {
-      gws_signaller_end_session(sig, id.c_str());
+      gws_signaller_end_session_with_reason(sig, id.c_str(), reason.c_str());
       g_object_unref(sig);
     }
   }
-  close_connection(std::move(pending));
-  close_connection(std::move(retiring));
-  send_eos();
-  session.reset();
+  /* A client's one session ended: EOS, so a recording is closed. A
+   * server's outputs wait for the next client instead: no EOS, no
+   * buffers until its media arrives, on the same pads. */
+  bool drain = eos && !serving;
+  conns.close_pending();
+  conns.close_retiring();
+  if (drain) {
+    /* The EOS crosses each decoder's queue on its own thread: the chains
+     * stay (until the element stops) so it reaches the pads. */
+    send_eos();
+    conns.take_current().reset();
+  } else {
+    /* Closing removes each connection's chains: nothing of the session
+     * stays in the bin. */
+    conns.close_current();
+  }
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SINK);
+}
+
+void
+SrcPrivate::session_failed(
+    const std::string &id, const std::string &peer, const std::string &reason) {
+  if (!serving) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", reason.c_str()), (nullptr));
+  } else {
+    post_session_failed(GST_ELEMENT(self), id, peer, reason);
+  }
+  if (session() && session()->id() == id) {
+    end_session(id, reason, true);
+    return;
+  }
+  /* It never started: only the remote side has to know. */
+  GwsSignaller *sig = ref_signaller();
+  if (sig) {
+    gws_signaller_end_session_with_reason(sig, id.c_str(), reason.c_str());
+    g_object_unref(sig);
+  }
 }
 
 /* ---- restart ---- */
@@ -148,10 +182,11 @@ SrcPrivate::end_session(
 bool
 SrcPrivate::start_restart(const char *reason) {
   gint64 now = g_get_monotonic_time();
-  if (!session || pending || !session->has_remote()
-      || !restart_state.may_attempt(now)) {
+  ReceiveSession *live = session();
+  if (!live || conns.pending() || !live->has_remote()
+      || !conns.restart.may_attempt(now)) {
     GST_DEBUG_OBJECT(self, "no restart now (%s)",
-        pending ? "one is under way" : "rate limit or not negotiated");
+        conns.pending() ? "one is under way" : "rate limit or not negotiated");
     return false;
   }
   GwsSignaller *sig = ref_signaller();
@@ -162,11 +197,11 @@ SrcPrivate::start_restart(const char *reason) {
     GST_INFO_OBJECT(self, "the signaller cannot carry a restart");
     return false;
   }
-  const std::string id = session->id();
-  std::vector<MediaKind> kinds = session->kinds();
+  const std::string id = live->id();
+  std::vector<MediaKind> kinds = live->kinds();
   std::string error;
-  auto conn = make_connection(id, session->peer_id(), next_gen++, &error);
-  guint attempt = restart_state.begin_attempt(now);
+  auto conn = make_connection(id, live->peer_id(), conns.next_gen(), &error);
+  guint attempt = conns.restart.begin_attempt(now);
   GST_INFO_OBJECT(
       self, "session %s: restart attempt %u (%s)", id.c_str(), attempt, reason);
   post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
@@ -175,95 +210,95 @@ SrcPrivate::start_restart(const char *reason) {
     restart_failed(error, now);
     return false;
   }
-  pending = std::move(conn);
-  pending_ours = true;
-  pending->start_offer(kinds);
+  conns.begin_pending(std::move(conn), true);
+  conns.pending()->start_offer(kinds);
   return true;
 }
 
 void
 SrcPrivate::restart_failed(const std::string &why, gint64 now) {
-  if (!session)
+  if (!session())
     return;
+  RestartTracker &restart_state = conns.restart;
   guint attempt = restart_state.failures + 1;
-  close_connection(std::move(pending));
+  conns.close_pending();
   guint max_failures;
   {
     std::lock_guard<std::mutex> g(lock);
     max_failures = restart.max_failures;
   }
   bool give_up = restart_state.attempt_failed(now, max_failures);
-  std::string id = session->id();
+  std::string id = session()->id();
   GST_WARNING_OBJECT(self, "session %s: restart attempt %u failed: %s",
       id.c_str(), attempt, why.c_str());
   post_restart_message(GST_ELEMENT(self), "gws-restart-failed", id, "attempt",
       G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, why.c_str(), nullptr);
   if (give_up) {
     std::string reason = "gave up restarting the session with "
-                         + session->peer_id() + " after "
+                         + session()->peer_id() + " after "
                          + std::to_string(restart_state.failures)
                          + " failed attempts (last: " + why + ")";
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", reason.c_str()), (nullptr));
-    end_session(id, reason, true);
+    session_failed(id, session()->peer_id(), reason);
   }
 }
 
 void
 SrcPrivate::on_connection_failed(
     const std::string &id, guint gen, const std::string &reason) {
-  if (!session || session->id() != id)
+  if (!session() || session()->id() != id)
     return;
-  if (pending && pending->gen() == gen) {
+  if (conns.is_pending(gen)) {
     /* Whoever started it, a failed attempt counts towards giving up. */
-    restart_failed(pending_ours ? reason : "the producer's restart: " + reason,
+    restart_failed(
+        conns.pending_ours() ? reason : "the producer's restart: " + reason,
         g_get_monotonic_time());
     return;
   }
-  if (retiring && retiring->gen() == gen) {
-    close_connection(std::move(retiring));
+  if (conns.is_retiring(gen)) {
+    conns.close_retiring();
     return;
   }
-  if (session->gen() != gen)
+  if (!conns.is_current(gen))
     return;
   bool auto_restart;
   {
     std::lock_guard<std::mutex> g(lock);
     auto_restart = restart.auto_restart;
   }
-  if (auto_restart && session->has_remote() && restart_state.failures == 0
+  if (auto_restart && session()->has_remote() && conns.restart.failures == 0
       && start_restart("path-lost"))
     return;
-  GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", reason.c_str()), (nullptr));
-  end_session(id, reason, true);
+  session_failed(id, session()->peer_id(), reason);
 }
 
 void
 SrcPrivate::on_description(const std::string &id, DescPtr desc) {
   /* Tolerate a signaller that skips "session-started". */
-  if (!session)
+  if (!session())
     start_session(id, "");
-  if (!session || session->id() != id)
+  ReceiveSession *live = session();
+  if (!live || live->id() != id)
     return;
   if (desc->type == GST_WEBRTC_SDP_TYPE_ANSWER) {
-    if (pending && pending->awaiting_answer())
-      pending->on_remote_description(desc.get());
+    if (conns.pending() && conns.pending()->awaiting_answer())
+      conns.pending()->on_remote_description(desc.get());
     else
-      session->on_remote_description(desc.get());
+      live->on_remote_description(desc.get());
     return;
   }
-  if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER || !session->has_remote()) {
-    session->on_remote_description(desc.get());
+  if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER || !live->has_remote()) {
+    live->on_remote_description(desc.get());
     return;
   }
   /* An offer inside a running session: the producer restarts it. Its
    * offer wins over one of ours that crossed it. */
-  bool replaces_ours = pending && pending_ours;
-  if (pending)
+  bool replaces_ours = conns.pending() && conns.pending_ours();
+  if (conns.pending())
     GST_INFO_OBJECT(self, "session %s: the producer's restart replaces %s",
         id.c_str(), replaces_ours ? "ours" : "its previous attempt");
-  close_connection(std::move(pending));
+  conns.close_pending();
   std::string error;
-  auto conn = make_connection(id, session->peer_id(), next_gen++, &error);
+  auto conn = make_connection(id, live->peer_id(), conns.next_gen(), &error);
   if (!conn) {
     GST_WARNING_OBJECT(self,
         "session %s: cannot follow the producer's "
@@ -274,53 +309,49 @@ SrcPrivate::on_description(const std::string &id, DescPtr desc) {
   gint64 now = g_get_monotonic_time();
   /* Replacing our own attempt continues it: no new attempt begins. */
   if (!replaces_ours) {
-    guint attempt = restart_state.begin_attempt(now);
+    guint attempt = conns.restart.begin_attempt(now);
     post_restart_message(GST_ELEMENT(self), "gws-restart-started", id,
         "attempt", G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, "remote",
         nullptr);
   }
   GST_INFO_OBJECT(self, "session %s: the producer restarts it", id.c_str());
-  pending = std::move(conn);
-  pending_ours = false;
-  pending->on_remote_description(desc.get());
+  conns.begin_pending(std::move(conn), false);
+  conns.pending()->on_remote_description(desc.get());
 }
 
 void
 SrcPrivate::on_candidate(
     const std::string &id, guint mline, const std::string &candidate) {
-  if (!session || session->id() != id)
+  if (!session() || session()->id() != id)
     return;
   /* After a restart offer or answer, candidates are the new connection's
    * (docs/protocol.md). */
-  ReceiveSession *c = pending ? pending.get() : session.get();
+  ReceiveSession *c = conns.pending() ? conns.pending() : session();
   c->on_remote_candidate(mline, candidate);
 }
 
 void
 SrcPrivate::on_output_flowing(guint gen) {
   gint64 now = g_get_monotonic_time();
-  if (pending && pending->gen() == gen) {
+  if (conns.is_pending(gen)) {
     /* The new connection delivers: it is the session's connection now. */
-    close_connection(std::move(retiring));
-    retiring = std::move(session);
-    session = std::move(pending);
-    retire_at_us = now + 2 * G_USEC_PER_SEC;
-    guint64 ms = restart_state.switched(now);
+    conns.promote(now + 2 * G_USEC_PER_SEC);
+    guint64 ms = conns.restart.switched(now);
     GST_INFO_OBJECT(self,
         "session %s: restarted in %" G_GUINT64_FORMAT " ms (connection %u)",
-        session->id().c_str(), ms, gen);
+        session()->id().c_str(), ms, gen);
     post_restart_message(GST_ELEMENT(self), "gws-session-restarted",
-        session->id(), "restarts", G_TYPE_UINT, restart_state.restarts,
+        session()->id(), "restarts", G_TYPE_UINT, conns.restart.restarts,
         "switch-ms", G_TYPE_UINT64, ms, nullptr);
   }
   /* Every output on the new connection: the old one has no more use. */
-  if (retiring && session && session->gen() == gen && outputs_switched_to(gen))
-    close_connection(std::move(retiring));
+  if (conns.retiring() && conns.is_current(gen) && outputs_switched_to(gen))
+    conns.close_retiring();
 }
 
 void
 SrcPrivate::tick() {
-  if (!session)
+  if (!session())
     return;
   RestartSettings cfg;
   {
@@ -328,17 +359,17 @@ SrcPrivate::tick() {
     cfg = restart;
   }
   gint64 now = g_get_monotonic_time();
-  if (retiring && now >= retire_at_us)
-    close_connection(std::move(retiring));
-  if (pending) {
-    if (now - restart_state.started_us > kRestartAttemptTimeoutUs)
-      restart_failed(std::string(pending_ours ? "" : "the producer's restart: ")
-                         + "no media on the new connection within 10 s",
+  conns.retire_due(now);
+  if (conns.pending()) {
+    if (now - conns.restart.started_us > kRestartAttemptTimeoutUs)
+      restart_failed(
+          std::string(conns.pending_ours() ? "" : "the producer's restart: ")
+              + "no media on the new connection within 10 s",
           now);
     return;
   }
   if (check_path(GST_ELEMENT(self), gws_webrtc_src_signals[SIGNAL_PATH_LOST],
-          session->id(), restart_state, session->monitor(), cfg, now))
+          session()->id(), conns.restart, session()->monitor(), cfg, now))
     start_restart("path-lost");
 }
 
@@ -353,7 +384,8 @@ SrcPrivate::make_stats() {
   gst_structure_set(st, "streams", G_TYPE_UINT, n_outputs, nullptr);
   GValue sess = G_VALUE_INIT;
   gst_value_list_init(&sess, 0);
-  if (session) {
+  if (ReceiveSession *session = conns.current()) {
+    const RestartTracker &restart_state = conns.restart;
     gint64 now = g_get_monotonic_time();
     GValue v = G_VALUE_INIT;
     g_value_init(&v, GST_TYPE_STRUCTURE);
@@ -406,7 +438,11 @@ SrcPrivate::start_signaller() {
   auto wait = StartWait::attach(cb, GST_ELEMENT(self), loop, sig, wait_s);
   loop.run_sync([this, wait]() { start_wait = wait; });
   link.connect(sig, std::move(cb));
-  loop.run_sync([this]() { accepting = true; });
+  bool serves = signaller_flag(sig, "accepts-sessions");
+  loop.run_sync([this, serves]() {
+    accepting = true;
+    serving = serves;
+  });
   ticker = loop.every(100, [this]() { tick(); });
   gws_signaller_start(sig);
   g_object_unref(sig);
@@ -430,9 +466,7 @@ SrcPrivate::stop_signaller() {
   ticker = 0;
   loop.run_sync([this]() {
     accepting = false;
-    close_connection(std::move(pending));
-    close_connection(std::move(retiring));
-    session.reset();
+    conns.close_all();
     remove_outputs();
   });
 }

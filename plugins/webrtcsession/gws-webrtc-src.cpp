@@ -44,6 +44,8 @@
 #include "gws-caps-watch.h"
 #include "gws-uri-handler.h"
 
+#include <optional>
+
 GST_DEBUG_CATEGORY(gws_webrtc_src_debug);
 #define GST_CAT_DEFAULT gws_webrtc_src_debug
 
@@ -101,6 +103,9 @@ gws_webrtc_src_change_state(GstElement *element, GstStateChange transition) {
             self, RESOURCE, SETTINGS, ("%s", missing.c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
+      /* No thread runs yet: what the getter returns until the session
+       * thread publishes. */
+      priv->stats_snapshot.publish(priv->make_stats());
       priv->check_ice_addresses(element);
       priv->loop.start();
       warm_up_dtls();
@@ -128,6 +133,7 @@ gws_webrtc_src_change_state(GstElement *element, GstStateChange transition) {
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       priv->loop.stop();
+      finish_dtls_warm_up();
       break;
     default:
       break;
@@ -163,14 +169,27 @@ gws_webrtc_src_set_property(
   G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
+/* Never waits for the session thread (a streaming thread may call it while
+ * the session thread waits for that thread): the snapshot it published,
+ * or a fresh one on the session thread itself and before the first start
+ * (gws-stats-snapshot.h). */
+static GstStructure *
+read_stats(SrcPrivate *priv) {
+  GstStructure *st = nullptr;
+  if (!priv->loop.is_current())
+    st = priv->stats_snapshot.copy();
+  if (!st)
+    st = priv->make_stats();
+  add_loss_counters(GST_BIN(priv->self), st, true);
+  return st;
+}
+
 static void
 gws_webrtc_src_get_property(
     GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
   SrcPrivate *priv = PRIV(GWS_WEBRTC_SRC(object));
   if (prop_id == PROP_STATS) {
-    GstStructure *st = nullptr;
-    priv->loop.run_sync([&]() { st = priv->make_stats(); });
-    g_value_take_boxed(value, st);
+    g_value_take_boxed(value, read_stats(priv));
     return;
   }
   if (priv->get_common(prop_id, value))
@@ -194,6 +213,9 @@ gws_webrtc_src_finalize(GObject *object) {
 static void
 gws_webrtc_src_init(GwsWebRTCSrc *self) {
   self->priv = new SrcPrivate(self);
+  SrcPrivate *priv = self->priv;
+  priv->loop.set_after_work(
+      [priv]() { priv->stats_snapshot.publish(priv->make_stats()); });
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SOURCE);
   /* A live source never prerolls. Without this, every decodebin added
    * while PLAYING (the first stream, and each restart's new connection)
@@ -208,12 +230,23 @@ gws_webrtc_src_restart_session(GwsWebRTCSrc *self, const gchar *session_id) {
   SrcPrivate *priv = PRIV(self);
   if (!priv->loop.running())
     return FALSE;
-  gboolean started = FALSE;
-  priv->loop.run_sync([&]() {
-    if (priv->session && (!session_id || priv->session->id() == session_id))
-      started = priv->start_restart("requested");
-  });
-  return started;
+  std::optional<std::string> only;
+  if (session_id)
+    only = session_id;
+  auto restart = [priv, only]() {
+    if (priv->session() && (!only || priv->session()->id() == *only))
+      return priv->start_restart("requested");
+    return false;
+  };
+  if (priv->loop.is_current())
+    return restart();
+  /* From another thread: queued, never waited for (a streaming thread
+   * must not block on the session thread). TRUE when the session is
+   * there; whether the attempt starts shows as gws-restart-started. */
+  if (!priv->stats_snapshot.has_session(session_id))
+    return FALSE;
+  priv->loop.post([restart]() { restart(); });
+  return TRUE;
 }
 
 static void

@@ -1,6 +1,8 @@
 /* gst-webrtc-session: the relay's network layer (see relay_server.h). */
 #include "relay_server.h"
 
+#include "common/gws-secret.h"
+
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,18 +45,6 @@ close_reason(const std::string &reason) {
   while (end > 0 && (static_cast<unsigned char>(reason[end]) & 0xC0) == 0x80)
     end--;
   return reason.substr(0, end);
-}
-
-/* Compares without leaking where the first difference is. */
-bool
-equal_secret(const std::string &a, const char *b) {
-  size_t blen = strlen(b);
-  if (a.size() != blen)
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < blen; i++)
-    diff |= static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]);
-  return diff == 0;
 }
 
 bool

@@ -295,6 +295,20 @@ gws_signaller_end_session(GwsSignaller *self, const gchar *session_id) {
   iface->end_session(self, session_id);
 }
 
+void
+gws_signaller_end_session_with_reason(
+    GwsSignaller *self, const gchar *session_id, const gchar *reason) {
+  g_return_if_fail(GWS_IS_SIGNALLER(self));
+  g_return_if_fail(session_id != nullptr);
+  GwsSignallerInterface *iface = GWS_SIGNALLER_GET_IFACE(self);
+  if (iface->end_session_with_reason) {
+    iface->end_session_with_reason(self, session_id, reason);
+    return;
+  }
+  g_return_if_fail(iface->end_session != nullptr);
+  iface->end_session(self, session_id);
+}
+
 GwsSignallerRole
 gws_signaller_get_role(GwsSignaller *self) {
   g_return_val_if_fail(GWS_IS_SIGNALLER(self), GWS_SIGNALLER_ROLE_PRODUCER);

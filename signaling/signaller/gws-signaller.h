@@ -45,6 +45,9 @@ G_DECLARE_INTERFACE(GwsSignaller, gws_signaller, GWS, SIGNALLER, GObject)
  *   complete for the session (protocols that need all candidates at once,
  *   like a WHEP server's answer, wait for it).
  * @end_session: end one session (the remote side is told).
+ * @end_session_with_reason: optional; end one session and tell the remote
+ *   side why (a server answers a refused client with it). Without it,
+ *   gws_signaller_end_session_with_reason() calls @end_session.
  * @supports_role: (nullable): whether the type can work in @role. A
  *   protocol that only goes one way (a WHIP client publishes, a WHIP server
  *   receives) says so here, and the bins refuse it in the other role at
@@ -64,9 +67,11 @@ struct _GwsSignallerInterface {
   void (*add_ice)(GwsSignaller *self, const gchar *session_id,
       const gchar *candidate, guint mline_index, const gchar *mid);
   void (*end_session)(GwsSignaller *self, const gchar *session_id);
+  void (*end_session_with_reason)(
+      GwsSignaller *self, const gchar *session_id, const gchar *reason);
   gboolean (*supports_role)(GwsSignallerRole role);
 
-  gpointer padding[7];
+  gpointer padding[6];
 };
 
 void gws_signaller_start(GwsSignaller *self);
@@ -84,6 +89,15 @@ void gws_signaller_send_sdp(GwsSignaller *self, const gchar *session_id,
 void gws_signaller_add_ice(GwsSignaller *self, const gchar *session_id,
     const gchar *candidate, guint mline_index, const gchar *mid);
 void gws_signaller_end_session(GwsSignaller *self, const gchar *session_id);
+/**
+ * gws_signaller_end_session_with_reason:
+ * @self: the signaller
+ * @session_id: the session
+ * @reason: (nullable): why, for the remote side (e.g. "no common video
+ *   codec: it offers H264, we accept VP8")
+ */
+void gws_signaller_end_session_with_reason(
+    GwsSignaller *self, const gchar *session_id, const gchar *reason);
 
 /* Signal emitters, for implementations. Signals (all run-last):
  *

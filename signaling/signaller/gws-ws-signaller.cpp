@@ -1,10 +1,11 @@
 /* gst-webrtc-session: the WebSocket signaller (see gws-ws-signaller.h).
  *
- * Threading: every object has its own GMainContext and a thread running it.
- * All WebSocket I/O and all protocol state live on that thread; the
+ * Threading: every object has its own worker thread (gws::Worker, its own
+ * GMainContext), started by the first start(); none exists before. All
+ * WebSocket I/O and all protocol state live on that thread; the
  * GwsSignaller methods, callable from any thread, copy their arguments and
- * post the work there. Signals are emitted from that thread with no lock
- * held.
+ * post the work there (dropped before the first start()). Signals are emitted
+ * from that thread with no lock held.
  *
  * Locks: `Private::lock` guards `Private::settings` only (the properties). It
  * is a leaf lock: nothing is called and nothing is emitted while it is held.
@@ -22,6 +23,7 @@
  * the thread end on its own. */
 #include "gws-ws-signaller.h"
 
+#include "common/gws-worker.h"
 #include "protocol/message.h"
 
 #include <libsoup/soup.h>
@@ -183,9 +185,9 @@ struct GwsWsSignallerPrivate {
   std::mutex lock;
   Settings settings;
 
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
-  GThread *thread = nullptr;
+  /* The signaller thread: started by the first start(), joined in
+   * dispose. */
+  gws::Worker worker{"gws-ws-signaller"};
 
   /* Everything below is touched only on the signaller thread. */
   Settings active;         /* snapshot taken by start() */
@@ -252,61 +254,15 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data);
 
 /* ---- Posting work to the signaller thread ---- */
 
-namespace {
-
-struct Task {
-  GwsWsSignaller *self; /* strong reference */
-  std::function<void(GwsWsSignaller *)> fn;
-};
-
-gboolean
-run_task(gpointer data) {
-  auto *task = static_cast<Task *>(data);
-  try {
-    task->fn(task->self);
-  } catch (const std::exception &e) {
-    GST_ERROR_OBJECT(task->self, "internal error: %s", e.what());
-  }
-  return G_SOURCE_REMOVE;
-}
-
-void
-free_task(gpointer data) {
-  auto *task = static_cast<Task *>(data);
-  g_object_unref(task->self);
-  delete task;
-}
-
 /* Runs fn on the signaller thread, after what was posted before it, never
  * inline (so a signal handler that calls a method does not re-enter the
- * code that emitted the signal). */
-void
+ * code that emitted the signal). The task holds a strong reference. Dropped
+ * when the thread is not running. */
+static void
 post(GwsWsSignaller *self, std::function<void(GwsWsSignaller *)> fn) {
-  auto *task = new Task{
-      static_cast<GwsWsSignaller *>(g_object_ref(self)), std::move(fn)};
-  GSource *source = g_idle_source_new();
-  g_source_set_priority(source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(source, run_task, task, free_task);
-  g_source_attach(source, self->priv->context);
-  g_source_unref(source);
+  self->priv->worker.post(
+      G_OBJECT(self), [self, fn = std::move(fn)]() { fn(self); });
 }
-
-gpointer
-thread_main(gpointer data) {
-  /* The thread owns references to its context and loop: they outlive the
-   * object when the last reference was dropped on this very thread. */
-  auto *priv = static_cast<GwsWsSignallerPrivate *>(data);
-  GMainContext *context = g_main_context_ref(priv->context);
-  GMainLoop *loop = g_main_loop_ref(priv->loop);
-  g_main_context_push_thread_default(context);
-  g_main_loop_run(loop);
-  g_main_context_pop_thread_default(context);
-  g_main_loop_unref(loop);
-  g_main_context_unref(context);
-  return nullptr;
-}
-
-} // namespace
 
 static void
 clear_source(GSource *&source) {
@@ -747,7 +703,7 @@ on_closing_done(SoupWebsocketConnection *ws, gpointer user_data) {
   g_signal_handlers_disconnect_by_data(ws, self);
   g_object_unref(ws);
   if (priv->shutting_down && priv->closing.empty())
-    g_main_loop_quit(priv->loop);
+    priv->worker.quit();
 }
 
 /* Forgets the current connection (sessions of it stay with the bins). */
@@ -908,7 +864,7 @@ on_connected_impl(GObject *source, GAsyncResult *res, gpointer data) {
           self);
     priv->liveness_source = g_timeout_source_new_seconds(keepalive);
     g_source_set_callback(priv->liveness_source, check_liveness, self, nullptr);
-    g_source_attach(priv->liveness_source, priv->context);
+    g_source_attach(priv->liveness_source, priv->worker.context());
   }
   soup_websocket_connection_set_max_incoming_payload_size(
       ws, kMaxIncomingPayload);
@@ -960,7 +916,7 @@ connect_now(GwsWsSignaller *self) {
         return G_SOURCE_REMOVE;
       },
       self, nullptr);
-  g_source_attach(priv->connect_timeout, priv->context);
+  g_source_attach(priv->connect_timeout, priv->worker.context());
   auto *op = new ConnectOp{
       static_cast<GwsWsSignaller *>(g_object_ref(self)), msg, priv->generation};
   soup_session_websocket_connect_async(priv->session, msg, nullptr, nullptr,
@@ -1023,7 +979,7 @@ schedule_retry(GwsWsSignaller *self) {
   /* The source holds no reference: stop() and dispose destroy it. */
   priv->retry_source = g_timeout_source_new(delay);
   g_source_set_callback(priv->retry_source, on_retry, self, nullptr);
-  g_source_attach(priv->retry_source, priv->context);
+  g_source_attach(priv->retry_source, priv->worker.context());
 }
 
 /* Builds the URL we connect to from the snapshot: ?peer-id= becomes our
@@ -1168,19 +1124,11 @@ do_shutdown(GwsWsSignaller *self, bool wait_for_close) {
     send_end_session(self, entry.first, nullptr);
   drop_connection(self, true);
   if (wait_for_close && !priv->closing.empty()) {
-    GSource *timeout = g_timeout_source_new(kShutdownCloseTimeoutMs);
-    g_source_set_callback(
-        timeout,
-        [](gpointer loop) -> gboolean {
-          g_main_loop_quit(static_cast<GMainLoop *>(loop));
-          return G_SOURCE_REMOVE;
-        },
-        g_main_loop_ref(priv->loop),
-        reinterpret_cast<GDestroyNotify>(g_main_loop_unref));
-    g_source_attach(timeout, priv->context);
+    GSource *timeout = priv->worker.timeout(
+        kShutdownCloseTimeoutMs, [priv]() { priv->worker.quit(); });
     g_source_unref(timeout);
   } else {
-    g_main_loop_quit(priv->loop);
+    priv->worker.quit();
   }
 }
 
@@ -1188,6 +1136,7 @@ do_shutdown(GwsWsSignaller *self, bool wait_for_close) {
 
 static void
 ws_start(GwsSignaller *signaller) {
+  GWS_WS_SIGNALLER(signaller)->priv->worker.start();
   post(GWS_WS_SIGNALLER(signaller), do_start);
 }
 
@@ -1385,49 +1334,32 @@ static void
 gws_ws_signaller_init(GwsWsSignaller *self) {
   auto *priv = new GwsWsSignallerPrivate;
   self->priv = priv;
-  priv->context = g_main_context_new();
-  priv->loop = g_main_loop_new(priv->context, FALSE);
-  priv->thread = g_thread_new("gws-ws-signaller", thread_main, priv);
 }
 
 static void
 gws_ws_signaller_dispose(GObject *object) {
   auto *self = GWS_WS_SIGNALLER(object);
   auto *priv = self->priv;
-  if (priv->thread) {
-    GThread *thread = priv->thread;
-    priv->thread = nullptr;
-    if (g_thread_self() == thread) {
-      /* The last reference went away on our own thread: we cannot wait for
-       * ourselves, so close abruptly and let the thread end on return. */
-      do_shutdown(self, false);
-      /* No loop will run the close handshakes: close the sockets now. */
-      for (auto *ws : priv->closing)
-        abort_ws(ws, self);
-      priv->closing.clear();
-      g_clear_object(&priv->session);
-      g_thread_unref(thread);
-    } else {
-      /* No strong reference is left for a posted task, so post a raw one. */
-      GSource *source = g_idle_source_new();
-      g_source_set_callback(
-          source,
-          [](gpointer data) -> gboolean {
-            auto *self = static_cast<GwsWsSignaller *>(data);
-            do_shutdown(self, true);
-            return G_SOURCE_REMOVE;
-          },
-          self, nullptr);
-      g_source_attach(source, priv->context);
-      g_source_unref(source);
-      g_thread_join(thread);
-      /* The loop is gone: release what belongs to the thread's context
-       * without it (nothing more will be dispatched there). */
-      for (auto *ws : priv->closing)
-        abort_ws(ws, self);
-      priv->closing.clear();
-      g_clear_object(&priv->session);
-    }
+  if (priv->worker.is_current()) {
+    /* The last reference went away on our own thread: we cannot wait for
+     * ourselves, so close abruptly and let the thread end on return. */
+    do_shutdown(self, false);
+    /* No loop will run the close handshakes: close the sockets now. */
+    for (auto *ws : priv->closing)
+      abort_ws(ws, self);
+    priv->closing.clear();
+    g_clear_object(&priv->session);
+    priv->worker.stop();
+  } else {
+    /* No strong reference is left for a posted task: shutdown() takes
+     * none. Nothing runs when the thread was never started. */
+    priv->worker.shutdown([self]() { do_shutdown(self, true); });
+    /* The loop is gone: release what belongs to the thread's context
+     * without it (nothing more will be dispatched there). */
+    for (auto *ws : priv->closing)
+      abort_ws(ws, self);
+    priv->closing.clear();
+    g_clear_object(&priv->session);
   }
   G_OBJECT_CLASS(gws_ws_signaller_parent_class)->dispose(object);
 }
@@ -1436,8 +1368,6 @@ static void
 gws_ws_signaller_finalize(GObject *object) {
   auto *self = GWS_WS_SIGNALLER(object);
   auto *priv = self->priv;
-  g_main_loop_unref(priv->loop);
-  g_main_context_unref(priv->context);
   delete priv;
   G_OBJECT_CLASS(gws_ws_signaller_parent_class)->finalize(object);
 }

@@ -42,6 +42,10 @@ gws_whep_server_iface_init(GwsSignallerInterface *iface) {
             const gchar *mid) { core(s).add_ice(sid, cand, mline, mid); };
   iface->end_session
       = [](GwsSignaller *s, const gchar *sid) { core(s).end_session(sid); };
+  iface->end_session_with_reason
+      = [](GwsSignaller *s, const gchar *sid, const gchar *reason) {
+          core(s).end_session(sid, reason);
+        };
 }
 
 static void
@@ -54,7 +58,7 @@ gws_whep_server_init(GwsWhepServer *self) {
 static void
 gws_whep_server_set_property(
     GObject *object, guint id, const GValue *value, GParamSpec *pspec) {
-  if (id > gws::whip::SERVER_PROP_ENDPOINT_URL) {
+  if (id >= gws::whip::SERVER_N_PROPS) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     return;
   }
@@ -64,7 +68,7 @@ gws_whep_server_set_property(
 static void
 gws_whep_server_get_property(
     GObject *object, guint id, GValue *value, GParamSpec *pspec) {
-  if (id > gws::whip::SERVER_PROP_ENDPOINT_URL) {
+  if (id >= gws::whip::SERVER_N_PROPS) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     return;
   }

@@ -284,12 +284,13 @@ Client::get_property(guint id, GValue *value, GParamSpec *pspec) {
 
 void
 Client::start() {
-  worker_.post(nullptr, [self = shared_from_this()]() { self->do_start(); });
+  worker_.start();
+  worker_.post([self = shared_from_this()]() { self->do_start(); });
 }
 
 void
 Client::stop() {
-  worker_.post(nullptr, [self = shared_from_this()]() { self->do_stop(); });
+  worker_.post([self = shared_from_this()]() { self->do_stop(); });
 }
 
 void
@@ -300,7 +301,7 @@ Client::send_sdp(
   auto holder = std::make_shared<SdpPtr>(copy);
   std::string sid = session_id;
   GstWebRTCSDPType type = sdp->type;
-  worker_.post(nullptr, [self = shared_from_this(), sid, type, holder]() {
+  worker_.post([self = shared_from_this(), sid, type, holder]() {
     if (type != GST_WEBRTC_SDP_TYPE_OFFER) {
       GST_WARNING("%s client: session %s: ignoring a local %s; the client "
                   "always offers (server-offer mode is not supported)",
@@ -324,7 +325,7 @@ Client::add_ice(const gchar *session_id, const gchar *candidate, guint mline,
   }
   bool end = candidate == nullptr;
   std::string sid = session_id;
-  worker_.post(nullptr, [self = shared_from_this(), sid, c, end]() {
+  worker_.post([self = shared_from_this(), sid, c, end]() {
     self->do_add_ice(sid, c, end);
   });
 }
@@ -332,8 +333,7 @@ Client::add_ice(const gchar *session_id, const gchar *candidate, guint mline,
 void
 Client::end_session(const gchar *session_id) {
   std::string sid = session_id;
-  worker_.post(
-      nullptr, [self = shared_from_this(), sid]() { self->do_end(sid); });
+  worker_.post([self = shared_from_this(), sid]() { self->do_end(sid); });
 }
 
 void
@@ -774,9 +774,16 @@ Client::request(const char *method, const std::string &url,
     return;
   }
   SoupMessageHeaders *headers = soup_message_get_request_headers(msg);
-  if (!active_.token.empty())
-    soup_message_headers_replace(
-        headers, "Authorization", ("Bearer " + active_.token).c_str());
+  if (!active_.token.empty()) {
+    /* The token is for the origin it was given for. */
+    if (same_origin(url, endpoint_))
+      soup_message_headers_replace(
+          headers, "Authorization", ("Bearer " + active_.token).c_str());
+    else
+      GST_INFO("%s client: %s is not on the endpoint's origin: no token "
+               "sent there",
+          name(), url.c_str());
+  }
   if (!if_match.empty())
     soup_message_headers_replace(headers, "If-Match", if_match.c_str());
   if (content_type) {

@@ -15,7 +15,8 @@
  * gathers fully before its POST), and stop()/end_session() DELETE the
  * resource.
  *
- * Threading: a Worker thread runs every request and emits every signal.
+ * Threading: a Worker thread (started by start()) runs every request and
+ * emits every signal.
  * The GObject owns a shared_ptr; posted work and request callbacks hold
  * one too, so the core outlives the object when a request is in flight.
  * dispose lets a last DELETE finish (bounded) before joining the thread.
@@ -112,7 +113,9 @@ class Client : public std::enable_shared_from_this<Client> {
   void set_ice_servers(std::vector<std::string> servers);
 
   /* @cancel: cancels this request (default: cancellable_, none for
-   * DELETE). A cancelled request never calls @done. */
+   * DELETE). A cancelled request never calls @done. 307/308 are followed
+   * (@hops so far). The token goes only to the endpoint's origin: not to
+   * a redirect target or a resource on another one. */
   void request(const char *method, const std::string &url,
       const char *content_type, const std::string &body,
       const std::string &if_match, ResponseFn done,

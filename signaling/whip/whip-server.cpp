@@ -2,6 +2,8 @@
  * whip-server.h). */
 #include "whip-server.h"
 
+#include "common/gws-secret.h"
+
 #include <gio/gio.h>
 
 GST_DEBUG_CATEGORY_STATIC(whip_server_debug);
@@ -133,6 +135,12 @@ Server::install_properties(GObjectClass *klass, Protocol protocol) {
           "The http:// URL clients POST to, with the port actually bound "
           "(useful with port 0); empty until listening",
           nullptr, ro));
+  g_object_class_install_property(klass, SERVER_PROP_ACCEPTS_SESSIONS,
+      g_param_spec_boolean("accepts-sessions", "Accepts sessions",
+          "Always TRUE: clients come and go over the element's life, so a "
+          "failed or ended session is that client's, not the element's "
+          "(the element warns, answers the client and stays up)",
+          TRUE, ro));
 }
 
 void
@@ -215,6 +223,9 @@ Server::get_property(guint id, GValue *value, GParamSpec *pspec) {
     case SERVER_PROP_ENDPOINT_URL:
       set_str(endpoint_url_);
       break;
+    case SERVER_PROP_ACCEPTS_SESSIONS:
+      g_value_set_boolean(value, TRUE);
+      break;
     default:
       break;
   }
@@ -224,12 +235,13 @@ Server::get_property(guint id, GValue *value, GParamSpec *pspec) {
 
 void
 Server::start() {
-  worker_.post(nullptr, [self = shared_from_this()]() { self->do_start(); });
+  worker_.start();
+  worker_.post([self = shared_from_this()]() { self->do_start(); });
 }
 
 void
 Server::stop() {
-  worker_.post(nullptr, [self = shared_from_this()]() { self->do_stop(); });
+  worker_.post([self = shared_from_this()]() { self->do_stop(); });
 }
 
 void
@@ -245,7 +257,7 @@ Server::send_sdp(
   GstSDPMessage *copy = nullptr;
   gst_sdp_message_copy(sdp->sdp, &copy);
   auto holder = std::make_shared<SdpPtr>(copy);
-  worker_.post(nullptr, [self = shared_from_this(), sid, holder]() {
+  worker_.post([self = shared_from_this(), sid, holder]() {
     self->do_answer(sid, std::move(*holder));
   });
 }
@@ -263,16 +275,16 @@ Server::add_ice(const gchar *session_id, const gchar *candidate, guint mline,
   }
   bool end = candidate == nullptr;
   std::string sid = session_id;
-  worker_.post(nullptr, [self = shared_from_this(), sid, c, end]() {
+  worker_.post([self = shared_from_this(), sid, c, end]() {
     self->do_add_ice(sid, c, end);
   });
 }
 
 void
-Server::end_session(const gchar *session_id) {
+Server::end_session(const gchar *session_id, const gchar *reason) {
   std::string sid = session_id;
-  worker_.post(
-      nullptr, [self = shared_from_this(), sid]() { self->do_end(sid); });
+  std::string why = reason ? reason : "";
+  worker_.post([self = shared_from_this(), sid, why]() { self->do_end(sid, why); });
 }
 
 void
@@ -450,7 +462,7 @@ Server::token_ok(SoupServerMessage *msg) const {
   const char *auth = soup_message_headers_get_one(
       soup_server_message_get_request_headers(msg), "Authorization");
   return auth && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0
-         && active_.token == auth + 7;
+         && equal_secret(active_.token, auth + 7);
 }
 
 bool
@@ -870,14 +882,17 @@ Server::finish(const std::string &sid) {
 }
 
 void
-Server::do_end(const std::string &sid) {
+Server::do_end(const std::string &sid, const std::string &reason) {
   auto it = sessions_.find(sid);
   if (it == sessions_.end())
     return;
   if (it->second->pending) {
+    GST_INFO("%s server: session %s: the pipeline refused the offer: %s",
+        name(), sid.c_str(), reason.empty() ? "(no reason)" : reason.c_str());
     fail_pending(sid, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "the pipeline refused the offer (no common codec or stream layout; "
-        "see its log)",
+        reason.empty() ? "the pipeline refused the offer (no common codec or "
+                         "stream layout; see its log)"
+                       : "the pipeline refused the offer: " + reason,
         false);
     return;
   }

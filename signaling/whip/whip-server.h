@@ -14,14 +14,17 @@
  *    "handle-ice" each; 204. New ufrag/pwd (ICE restart): 428 without
  *    If-Match, else 422 (webrtcbin 1.22 cannot restart ICE).
  *  - DELETE: "session-ended"; 200.
+ *  - The pipeline ends a session still waiting for its 201 (it refused
+ *    the offer): 422 with the bin's reason (end_session_with_reason).
  *  - OPTIONS: CORS preflight, Accept-Post / Accept-Patch; on the endpoint,
  *    the Link ice-server headers too when the token is right (or unset).
  *  - 401 without the bearer token, 404 for an unknown resource, 405 for a
  *    wrong method, 415 for a wrong content type, 400/422 for an unusable
  *    body, 503 + Retry-After past max-sessions.
  *
- * Threading: a Worker thread owns the SoupServer, every session and every
- * emission. The GObject owns a shared_ptr; posted work holds one too.
+ * Threading: a Worker thread (started by start()) owns the SoupServer,
+ * every session and every emission. The GObject owns a shared_ptr; posted work
+ * holds one too.
  *
  * Locks: `lock` guards `settings_` and `bound_port_` (what the properties
  * show). Leaf lock: nothing is called or emitted with it held. */
@@ -54,6 +57,8 @@ enum ServerProp {
   SERVER_PROP_ICE_SERVERS,
   SERVER_PROP_CORS_ORIGIN,
   SERVER_PROP_ENDPOINT_URL,
+  SERVER_PROP_ACCEPTS_SESSIONS,
+  SERVER_N_PROPS,
 };
 
 class Server : public std::enable_shared_from_this<Server> {
@@ -71,7 +76,9 @@ class Server : public std::enable_shared_from_this<Server> {
       const gchar *session_id, const GstWebRTCSessionDescription *sdp);
   void add_ice(const gchar *session_id, const gchar *candidate, guint mline,
       const gchar *mid);
-  void end_session(const gchar *session_id);
+  /* @reason (nullable): a client still waiting for its answer gets 422
+   * with it. */
+  void end_session(const gchar *session_id, const gchar *reason = nullptr);
 
   void dispose();
 
@@ -93,7 +100,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void do_stop();
   void do_answer(const std::string &sid, SdpPtr answer);
   void do_add_ice(const std::string &sid, const Candidate &cand, bool end);
-  void do_end(const std::string &sid);
+  void do_end(const std::string &sid, const std::string &reason);
 
   static void on_request(SoupServer *server, SoupServerMessage *msg,
       const char *path, GHashTable *query, gpointer data);

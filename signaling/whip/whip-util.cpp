@@ -5,23 +5,10 @@
 #include <map>
 #include <sstream>
 
-GST_DEBUG_CATEGORY_STATIC(whip_util_debug);
-#define GST_CAT_DEFAULT whip_util_debug
-
 namespace gws {
 namespace whip {
 
 namespace {
-
-void
-ensure_debug() {
-  static gsize done = 0;
-  if (g_once_init_enter(&done)) {
-    GST_DEBUG_CATEGORY_INIT(
-        whip_util_debug, "webrtc-signaller-whip-util", 0, "WHIP/WHEP helpers");
-    g_once_init_leave(&done, 1);
-  }
-}
 
 std::vector<std::string>
 split_lines(const std::string &text) {
@@ -431,6 +418,25 @@ resolve_url(const std::string &base, const std::string &ref) {
   return out ? out : "";
 }
 
+bool
+same_origin(const std::string &a, const std::string &b) {
+  g_autoptr(GUri) ua = g_uri_parse(a.c_str(), G_URI_FLAGS_NONE, nullptr);
+  g_autoptr(GUri) ub = g_uri_parse(b.c_str(), G_URI_FLAGS_NONE, nullptr);
+  if (!ua || !ub)
+    return false;
+  auto port = [](GUri *u) {
+    gint p = g_uri_get_port(u);
+    if (p != -1)
+      return p;
+    return g_ascii_strcasecmp(g_uri_get_scheme(u), "https") == 0 ? 443 : 80;
+  };
+  return g_ascii_strcasecmp(g_uri_get_scheme(ua), g_uri_get_scheme(ub)) == 0
+         && g_ascii_strcasecmp(g_uri_get_host(ua) ? g_uri_get_host(ua) : "",
+                g_uri_get_host(ub) ? g_uri_get_host(ub) : "")
+                == 0
+         && port(ua) == port(ub);
+}
+
 std::string
 short_reason(const std::string &body) {
   std::string out;
@@ -443,120 +449,6 @@ short_reason(const std::string &body) {
   if (out.size() > 200)
     out = out.substr(0, 197) + "...";
   return out;
-}
-
-/* ---- Worker ---- */
-
-namespace {
-
-struct Task {
-  GObject *owner; /* strong reference, may be null */
-  std::function<void()> fn;
-};
-
-gboolean
-run_task(gpointer data) {
-  auto *task = static_cast<Task *>(data);
-  try {
-    task->fn();
-  } catch (const std::exception &e) {
-    GST_ERROR("internal error: %s", e.what());
-  }
-  return G_SOURCE_REMOVE;
-}
-
-void
-free_task(gpointer data) {
-  auto *task = static_cast<Task *>(data);
-  /* Drop the closure first: it may hold objects that need the owner. */
-  task->fn = nullptr;
-  if (task->owner)
-    g_object_unref(task->owner);
-  delete task;
-}
-
-struct ThreadData {
-  GMainContext *context;
-  GMainLoop *loop;
-};
-
-gpointer
-thread_main(gpointer data) {
-  /* The thread owns references to its context and loop: they outlive the
-   * owner when its last reference was dropped on this very thread. */
-  auto *td = static_cast<ThreadData *>(data);
-  g_main_context_push_thread_default(td->context);
-  g_main_loop_run(td->loop);
-  g_main_context_pop_thread_default(td->context);
-  g_main_loop_unref(td->loop);
-  g_main_context_unref(td->context);
-  delete td;
-  return nullptr;
-}
-
-} // namespace
-
-Worker::Worker(const char *name) {
-  ensure_debug();
-  context_ = g_main_context_new();
-  loop_ = g_main_loop_new(context_, FALSE);
-  auto *td
-      = new ThreadData{g_main_context_ref(context_), g_main_loop_ref(loop_)};
-  thread_ = g_thread_new(name, thread_main, td);
-}
-
-Worker::~Worker() {
-  if (thread_) {
-    /* shutdown() was not called: stop the loop and wait. */
-    quit();
-    if (!on_thread())
-      g_thread_join(thread_);
-    else
-      g_thread_unref(thread_);
-  }
-  g_main_loop_unref(loop_);
-  g_main_context_unref(context_);
-}
-
-void
-Worker::post(GObject *owner, std::function<void()> fn) {
-  auto *task
-      = new Task{owner ? static_cast<GObject *>(g_object_ref(owner)) : nullptr,
-          std::move(fn)};
-  GSource *source = g_idle_source_new();
-  g_source_set_priority(source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(source, run_task, task, free_task);
-  g_source_attach(source, context_);
-  g_source_unref(source);
-}
-
-GSource *
-Worker::timeout(guint ms, std::function<void()> fn) {
-  auto *task = new Task{nullptr, std::move(fn)};
-  GSource *source = g_timeout_source_new(ms);
-  g_source_set_callback(source, run_task, task, free_task);
-  g_source_attach(source, context_);
-  return source;
-}
-
-void
-Worker::quit() {
-  g_main_loop_quit(loop_);
-}
-
-void
-Worker::shutdown(std::function<void()> finish) {
-  if (!thread_)
-    return;
-  GThread *thread = thread_;
-  thread_ = nullptr;
-  if (g_thread_self() == thread) {
-    finish();
-    g_thread_unref(thread);
-    return;
-  }
-  post(nullptr, std::move(finish));
-  g_thread_join(thread);
 }
 
 } // namespace whip

@@ -1,13 +1,14 @@
 /* gst-webrtc-session: WHIP/WHEP helpers shared by the four signallers.
  *
- * Pure functions (SDP fragments, Link headers, content types, URLs) and
- * Worker, the private GMainContext thread each signaller owns. No GObject
+ * Pure functions (SDP fragments, Link headers, content types, URLs). No GObject
  * types here; see gws-whip-client.h and friends for those. */
 #pragma once
 
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
+
+#include "common/gws-worker.h"
 
 #include <functional>
 #include <memory>
@@ -86,44 +87,17 @@ std::string media_type(const char *content_type);
 /* Resolves @ref (a Location header) against @base; empty when invalid. */
 std::string resolve_url(const std::string &base, const std::string &ref);
 
+/* TRUE when @a and @b have the same origin (scheme, host, port; the
+ * scheme's default port when none is given). */
+bool same_origin(const std::string &a, const std::string &b);
+
 /* A reason body shortened for an error message (one line, at most 200
  * characters). */
 std::string short_reason(const std::string &body);
 
-/* The private GMainContext thread of a signaller. post() runs work there
- * holding a strong reference to @owner, so the owner is never disposed
- * while work for it is queued; signals are emitted from that thread. */
-class Worker {
- public:
-  explicit Worker(const char *name);
-  ~Worker();
-
-  Worker(const Worker &) = delete;
-  Worker &operator=(const Worker &) = delete;
-
-  GMainContext *context() const { return context_; }
-  bool on_thread() const { return g_thread_self() == thread_; }
-
-  /* Runs @fn on the thread, after everything posted before it, never
-   * inline. Exceptions are caught and logged. */
-  void post(GObject *owner, std::function<void()> fn);
-  /* Runs @fn on the thread after @ms milliseconds unless the returned
-   * source is destroyed first (no reference is held: destroy it before
-   * the owner goes). */
-  GSource *timeout(guint ms, std::function<void()> fn);
-
-  /* From the owner's dispose: runs @finish on the thread, which then calls
-   * quit() (maybe later, e.g. after a last request), and joins. When called
-   * on the thread itself (the last reference went away there) runs @finish
-   * inline and lets the thread end on its own. */
-  void shutdown(std::function<void()> finish);
-  void quit();
-
- private:
-  GMainContext *context_ = nullptr;
-  GMainLoop *loop_ = nullptr;
-  GThread *thread_ = nullptr;
-};
+/* The private thread of a signaller: gws::Worker (common/gws-worker.h),
+ * started by the signaller's start(), joined by its dispose. */
+using gws::Worker;
 
 /* g_autoptr-like holders for C++ members. */
 struct GObjectDeleter {

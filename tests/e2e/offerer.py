@@ -5,8 +5,13 @@ own offer in startSession, with payload types webrtcsink does not use
 (VP8 as 120, H264 as 102). webrtcsink must answer, and rewrite its shared
 payloader's payload type for this consumer only.
 
+Loss recovery (issue 11): with --rtx the offer asks for NACK + RTX as
+browsers do (webrtcbin's do-nack: `a=rtpmap:N rtx/90000`, `apt=120`); with
+--bad-apt it also carries rtx payloads whose apt= names no payload and one
+rtx payload with no fmtp at all, which must not break the session.
+
 Reports JSON lines like peer.py: caps, frames, error.
-Usage: offerer.py WS_URL PRODUCER_ID
+Usage: offerer.py WS_URL PRODUCER_ID [--rtx | --bad-apt]
 """
 
 import asyncio
@@ -35,10 +40,27 @@ def emit(event, **fields):
     sys.stdout.flush()
 
 
+def break_apt(sdp):
+    """Adds to the video m-line an rtx payload whose apt names no payload
+    (99), one whose apt is not a number, and one with no fmtp."""
+    lines = sdp.replace("\r\n", "\n").split("\n")
+    out = []
+    for line in lines:
+        if line.startswith("m=video"):
+            line += " 110 111 112"
+        out.append(line)
+        if line.startswith("a=rtpmap:120 "):
+            out += ["a=rtpmap:110 rtx/90000", "a=fmtp:110 apt=99",
+                    "a=rtpmap:111 rtx/90000", "a=fmtp:111 apt=x",
+                    "a=rtpmap:112 rtx/90000"]
+    return "\r\n".join(out)
+
+
 class Offerer:
-    def __init__(self, url, producer):
+    def __init__(self, url, producer, mode=None):
         self.url = url
         self.producer = producer
+        self.mode = mode
         self.loop = GLib.MainLoop()
         self.aloop = asyncio.new_event_loop()
         self.ws = None
@@ -58,9 +80,12 @@ class Offerer:
         self.pipe.add(self.webrtc)
         self.webrtc.connect("on-ice-candidate", self.on_local_candidate)
         self.webrtc.connect("pad-added", self.on_pad_added)
-        self.webrtc.emit("add-transceiver",
-                         GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
-                         Gst.Caps.from_string(OFFER_CAPS))
+        trans = self.webrtc.emit(
+            "add-transceiver",
+            GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
+            Gst.Caps.from_string(OFFER_CAPS))
+        if mode in ("--rtx", "--bad-apt"):
+            trans.set_property("do-nack", True)
         bus = self.pipe.get_bus()
         bus.add_signal_watch()
         bus.connect("message::error", self.on_error)
@@ -99,6 +124,12 @@ class Offerer:
     def on_offer(self, promise):
         reply = promise.get_reply()
         offer = reply.get_value("offer")
+        if self.mode == "--bad-apt":
+            _res, sdp = GstSdp.SDPMessage.new_from_text(
+                break_apt(offer.sdp.as_text()))
+            offer = GstWebRTC.WebRTCSessionDescription.new(
+                GstWebRTC.WebRTCSDPType.OFFER, sdp)
+        emit("offer", sdp=offer.sdp.as_text())
         self.webrtc.emit("set-local-description", offer, None)
         self.send({"type": "startSession", "peerId": self.producer,
                    "offer": offer.sdp.as_text()})
@@ -168,7 +199,8 @@ class Offerer:
 
 def main():
     Gst.init(None)
-    Offerer(sys.argv[1], sys.argv[2]).run()
+    Offerer(sys.argv[1], sys.argv[2],
+            sys.argv[3] if len(sys.argv) > 3 else None).run()
 
 
 if __name__ == "__main__":

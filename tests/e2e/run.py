@@ -15,6 +15,7 @@ Environment: GWS_RELAY (relay binary), GST_PLUGIN_PATH (the built plugin).
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -416,6 +417,45 @@ def test_two_video_streams(w):
           st["text"])
 
 
+def offer_and_play(w, mode):
+    """A producer, then offerer.py in `mode`; returns (offer, answer) SDP
+    once the offerer decodes 60 frames."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+    offerer = Proc("offerer", [PYTHON, os.path.join(HERE, "offerer.py"),
+                               w.uri(), "cam1", mode], w.logdir)
+    w.procs.append(offerer)
+    offer = offerer.wait_event("offer")["sdp"]
+    answer = offerer.wait_event("answer")["sdp"]
+    offerer.wait_frames("video", 60)
+    return offer, answer
+
+
+def test_consumer_offers_rtx(w):
+    """A consumer offering RTX for its VP8 (payload 120), as a browser does,
+    gets RTX and NACK for it in webrtcsink's answer (issue 11)."""
+    offer, answer = offer_and_play(w, "--rtx")
+    rtx = re.search(r"a=fmtp:(\d+) apt=120", offer)
+    check(rtx, "the offer has no rtx for 120: " + offer)
+    check("a=fmtp:{} apt=120".format(rtx.group(1)) in answer
+          and "a=rtpmap:{} rtx/90000".format(rtx.group(1)) in answer,
+          "the answer has no rtx for VP8 120: " + answer)
+    check("a=rtcp-fb:120 nack\r" in answer, "no nack for 120: " + answer)
+
+
+def test_consumer_offers_bad_apt(w):
+    """rtx payloads with an apt= naming no payload, a non-numeric apt= and
+    no fmtp at all: the session still plays, and none of them is answered
+    (issue 11)."""
+    offer, answer = offer_and_play(w, "--bad-apt")
+    check("apt=99" in offer, "offer was not mangled: " + offer)
+    for bad in ("apt=99", "apt=x", "a=rtpmap:112 "):
+        check(bad not in answer, "the answer took {}: {}".format(bad,
+                                                                 answer))
+
+
 def test_consumer_offers(w):
     """A consumer that offers first with its own payload types (VP8 as 120)
     is answered, and gets VP8 next to a consumer on our payload types: one
@@ -545,6 +585,8 @@ TESTS = {
     "keyframe-requests": test_keyframe_requests,
     "two-video-streams": test_two_video_streams,
     "consumer-offers": test_consumer_offers,
+    "consumer-offers-rtx": test_consumer_offers_rtx,
+    "consumer-offers-bad-apt": test_consumer_offers_bad_apt,
     "producer-before-relay": test_producer_before_relay,
     "relay-restart": test_relay_restart,
     "producer-leaves": test_producer_leaves,

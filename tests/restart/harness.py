@@ -172,12 +172,21 @@ class World:
         return "ws://{}:{}/?peer-id={}".format(self.topo.addr("snd", "S"),
                                                self.port, peer_id)
 
-    def peer(self, name, role, *props, latency=None):
+    def peer(self, name, role, *props, latency=None, paths=("A", "B"),
+             size=None, source=None):
+        """A peer.py process; `paths` are the media paths its ICE may use,
+        `size` and `source` (sender) the picture, e.g. "640x480" and
+        "pattern=snow" (videotestsrc properties)."""
         side = "snd" if role == "sender" else "rcv"
+        addrs = ",".join(self.topo.addr(side, p) for p in paths)
         argv = [PYTHON, PEER, role, "--uri", self.uri(), "--ice-addresses",
-                self.topo.ice_addresses(side)]
+                addrs]
         if latency is not None:
             argv += ["--latency", str(latency)]
+        if size is not None:
+            argv += ["--size", size]
+        if source is not None:
+            argv += ["--source", source]
         for p in props:
             argv += ["--prop", p]
         p = Proc(name, self.topo.argv(side, argv), self.logdir, env=self.env)

@@ -169,6 +169,48 @@ class Topology:
         return "LOWER_UP" in info.get("flags", []) and info.get(
             "operstate") in ("UP", "UNKNOWN")
 
+    # -- impairments (the network-conditions rig, tests/netcond) ------------
+    # This kernel has no netem: random loss is an nftables rule in the
+    # receiving namespace, a bandwidth cap a tbf qdisc where packets leave.
+
+    def set_loss(self, side, percent, path="A"):
+        """Drops `percent` % of the UDP packets arriving at `side` over
+        `path` (0 removes the rule). Both sides: loss both ways."""
+        ns, dev = self.ns(side), PATHS[path][0]
+        table = "gwsloss" + path.lower()
+        run("ip", "netns", "exec", ns, "nft", "delete", "table", "inet",
+            table, check=False)
+        if percent <= 0:
+            return
+        run("ip", "netns", "exec", ns, "nft", "add", "table", "inet", table)
+        run("ip", "netns", "exec", ns, "nft", "add", "chain", "inet", table,
+            "in", "{ type filter hook input priority 0; }")
+        run("ip", "netns", "exec", ns, "nft", "add", "rule", "inet", table,
+            "in", "iifname", dev, "meta", "l4proto", "udp", "numgen",
+            "random", "mod", "100", "<", str(int(percent)), "drop")
+
+    def set_rate(self, side, kbit, path="A", burst="16kb",
+                 latency="100ms"):
+        """Caps what `side` sends on `path` to `kbit` kbit/s with a queue of
+        `latency` (a home uplink); kbit 0 removes the cap."""
+        ns, dev = self.ns(side), PATHS[path][0]
+        if kbit <= 0:
+            run("ip", "-n", ns, "qdisc", "del", "dev", dev, "root",
+                check=False)
+            return
+        verb = "change" if self._has_tbf(ns, dev) else "add"
+        run("ip", "-n", ns, "qdisc", verb, "dev", dev, "root", "tbf", "rate",
+            "{}kbit".format(int(kbit)), "burst", burst, "latency", latency)
+
+    @staticmethod
+    def _has_tbf(ns, dev):
+        out = run("ip", "-n", ns, "-j", "qdisc", "show", "dev", dev,
+                  check=False).stdout
+        try:
+            return any(q.get("kind") == "tbf" for q in json.loads(out or "[]"))
+        except ValueError:
+            return False
+
     def counters(self, side="rcv"):
         """{path: (rx_bytes, tx_bytes)} of a side's veths."""
         out = run("ip", "-n", self.ns(side), "-s", "-j", "link",

@@ -11,6 +11,7 @@ Receiver: webrtcsrc ! fakesink (decoded video), every frame reported.
 Commands on stdin, one per line:
   restart            emit the element's `restart-session` action (NULL)
   stats              print the element's stats structure
+  sdp                print every webrtcbin's local and remote description
   stop-src           (receiver) set webrtcsrc's pipeline to NULL, i.e. end
                      this session (break-before-make baseline)
   start-src          (receiver) a new webrtcsrc session (PLAYING again)
@@ -59,9 +60,11 @@ class Peer:
         self.frames = 0
         self.exit_code = 0
         if args.role == "sender":
-            desc = ("videotestsrc is-live=true pattern=ball ! "
-                    "video/x-raw,format=I420,width=320,height=240,"
-                    "framerate=30/1 ! webrtcsink name=el")
+            width, height = args.size.split("x")
+            desc = ("videotestsrc is-live=true {} ! "
+                    "video/x-raw,format=I420,width={},height={},"
+                    "framerate=30/1 ! webrtcsink name=el").format(
+                        args.source, width, height)
         else:
             desc = "webrtcsrc name=el latency={}".format(args.latency)
         self.pipeline = Gst.parse_launch(desc)
@@ -174,6 +177,22 @@ class Peer:
         emit("stats", text=st.to_string() if st else "")
         return False
 
+    def sdp(self):
+        """The local and remote descriptions of every webrtcbin inside."""
+        gi.require_version("GstWebRTC", "1.0")
+        from gi.repository import GstWebRTC  # noqa: F401 - the boxed type
+        for el in self.element.iterate_recurse():
+            f = el.get_factory()
+            if f is None or f.get_name() != "webrtcbin":
+                continue
+            out = {"webrtcbin": el.get_name()}
+            for which in ("local-description", "remote-description"):
+                desc = el.get_property(which)
+                out[which] = desc.sdp.as_text() if desc else None
+            emit("sdp", **out)
+        emit("sdp-done")
+        return False
+
     def stop_src(self):
         self.pipeline.set_state(Gst.State.NULL)
         for el in list(self.pipeline.iterate_elements()):
@@ -189,6 +208,7 @@ class Peer:
 
     def read_commands(self):
         handlers = {"restart": self.restart, "stats": self.stats,
+                    "sdp": self.sdp,
                     "stop-src": self.stop_src, "start-src": self.start_src,
                     "quit": self.loop.quit}
         for line in sys.stdin:
@@ -219,6 +239,9 @@ def main():
     ap.add_argument("--uri", required=True)
     ap.add_argument("--ice-addresses", required=True)
     ap.add_argument("--latency", type=int, default=50)
+    ap.add_argument("--size", default="320x240", help="sender picture")
+    ap.add_argument("--source", default="pattern=ball",
+                    help="videotestsrc properties")
     ap.add_argument("--prop", action="append", default=[],
                     help="NAME=VALUE element property, set if it exists")
     args = ap.parse_args()

@@ -266,6 +266,59 @@ TEST(WhipClient, Follows307KeepingMethodBodyAndResolvesLocation) {
   g_object_unref(client);
 }
 
+/* A 307/308 to another origin (another port: another origin) gets no
+ * Authorization: the token is for the endpoint's origin only; a hop on
+ * the same origin keeps it. */
+TEST(WhipClient, SendsTheTokenToTheEndpointsOriginOnly) {
+  std::string answer = make_sdp("recvonly", "srv1", true);
+  ScriptServer edge(
+      [&answer](SoupServerMessage *msg, const ScriptServer::Request &r) {
+        if (r.method == "POST" && r.path == "/edge/whip") {
+          ScriptServer::header(msg, "Location", "session/7");
+          ScriptServer::reply(msg, 201, "application/sdp", answer);
+        } else {
+          ScriptServer::reply(msg, 204);
+        }
+      });
+  std::string edge_url = edge.url("/edge/whip");
+  ScriptServer origin(
+      [&edge_url](SoupServerMessage *msg, const ScriptServer::Request &r) {
+        if (r.method == "POST" && r.path == "/ingest") {
+          ScriptServer::header(msg, "Location", "/hop"); /* same origin */
+          ScriptServer::reply(msg, 307);
+        } else if (r.method == "POST" && r.path == "/hop") {
+          ScriptServer::header(msg, "Location", edge_url.c_str());
+          ScriptServer::reply(msg, 308);
+        } else {
+          ScriptServer::reply(msg, 204);
+        }
+      });
+  GwsSignaller *client
+      = make("whip+" + origin.url("/ingest"), GWS_SIGNALLER_ROLE_PRODUCER);
+  g_object_set(client, "token", "abc", nullptr);
+  Recorder crec(client);
+  act_as_offerer(crec, client, "sendonly", "session-requested");
+  gws_signaller_start(client);
+  ASSERT_TRUE(crec.wait("session-description"));
+  ASSERT_TRUE(origin.wait_requests(3)); /* OPTIONS, POST, POST */
+  ASSERT_TRUE(edge.wait_requests(2));   /* POST, PATCH */
+  auto at_origin = without_options(origin.requests());
+  ASSERT_GE(at_origin.size(), 2u);
+  EXPECT_EQ(at_origin[0].path, "/ingest");
+  EXPECT_EQ(at_origin[0].authorization, "Bearer abc");
+  EXPECT_EQ(at_origin[1].path, "/hop");
+  EXPECT_EQ(at_origin[1].authorization, "Bearer abc");
+  auto at_edge = edge.requests();
+  for (const auto &r : at_edge)
+    EXPECT_EQ(r.authorization, "") << r.method << " " << r.path
+                                   << " reached another origin with the token";
+  EXPECT_EQ(at_edge[0].method, "POST");
+  EXPECT_EQ(at_edge[0].path, "/edge/whip");
+  EXPECT_EQ(at_edge[0].body, at_origin[0].body);
+  gws_signaller_stop(client);
+  g_object_unref(client);
+}
+
 TEST(WhipClient, FallsBackToFullGatheringWhenTrickleIsRefused) {
   std::string answer = make_sdp("recvonly", "srv1", true);
   ScriptServer srv(

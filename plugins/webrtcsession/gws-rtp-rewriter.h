@@ -1,0 +1,32 @@
+/* gst-webrtc-session: what one consumer's RTP looks like.
+ *
+ * webrtcsink's payloaders are shared by every consumer of a (stream,
+ * codec). Between the shared tee and a consumer's webrtcbin each output
+ * gets its own identity: its own SSRC (signalled in that consumer's SDP,
+ * so no two peers ever see the same one and each connection's
+ * retransmission history and RTCP are its own), and the payload type that
+ * consumer negotiated when it offered its own numbering.
+ *
+ * Threading: the rewrite runs in a pad probe on the consumer's queue
+ * streaming thread; the values are fixed before data flows. */
+#pragma once
+
+#include <gst/gst.h>
+
+namespace gws {
+
+struct RtpRewrite {
+  guint32 ssrc = 0; /* 0: keep the payloader's */
+  int from_pt = -1; /* payload type of the shared payloader */
+  int to_pt = -1;   /* payload type this consumer uses; -1: keep */
+};
+
+/* A fresh random SSRC (never 0). */
+guint32 random_ssrc();
+
+/* Installs the rewrite on @pad (buffers, buffer lists and caps events);
+ * the probe owns its copy of @rw. Nothing is installed when @rw changes
+ * nothing. */
+void install_rtp_rewrite(GstPad *pad, const RtpRewrite &rw);
+
+} // namespace gws
