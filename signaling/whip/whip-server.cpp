@@ -284,7 +284,8 @@ void
 Server::end_session(const gchar *session_id, const gchar *reason) {
   std::string sid = session_id;
   std::string why = reason ? reason : "";
-  worker_.post([self = shared_from_this(), sid, why]() { self->do_end(sid, why); });
+  worker_.post(
+      [self = shared_from_this(), sid, why]() { self->do_end(sid, why); });
 }
 
 void
