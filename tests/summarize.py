@@ -3,6 +3,7 @@
 one each), adds the formatting check, prints "N passed, N failed, N skipped"
 and exits non-zero when anything failed."""
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -35,7 +36,12 @@ def main():
     log, report = sys.argv[1], sys.argv[2]
     passed = failed = skipped = 0
     if os.path.exists(log):
-        root = ET.parse(log).getroot()
+        # Test output lands in the log verbatim; control characters (a
+        # coloured GST_DEBUG line) are not XML and would hide every result.
+        with open(log, "rb") as f:
+            raw = f.read().decode("utf-8", "replace")
+        raw = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", raw)
+        root = ET.fromstring(raw)
         for case in root.iter("testcase"):
             if case.find("failure") is not None or case.find("error") is not None:
                 failed += 1

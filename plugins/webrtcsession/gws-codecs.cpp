@@ -188,6 +188,10 @@ codec_make_encoder(const CodecInfo &codec, std::string *factory_out) {
     gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "ultrafast");
     gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
     g_object_set(enc, "key-int-max", 60, "bitrate", 1000, nullptr);
+  } else if (std::strcmp(factory, "opusenc") == 0) {
+    /* We offer useinbandfec=1: carry a low-bitrate copy of the previous
+     * frame, sized for a few percent of loss. */
+    g_object_set(enc, "inband-fec", TRUE, "packet-loss-percentage", 5, nullptr);
   } else if (std::strcmp(factory, "openh264enc") == 0) {
     g_object_set(enc, "gop-size", 60, "bitrate", 1000000, nullptr);
     gst_util_set_object_arg(G_OBJECT(enc), "complexity", "low");

@@ -219,6 +219,17 @@ loss_recovery_tune_receiver(GstElement *webrtcbin) {
 }
 
 void
+loss_recovery_tune_decoder(GstElement *element) {
+  GstElementFactory *f = gst_element_get_factory(element);
+  if (!f
+      || g_strcmp0(
+             gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)), "opusdec")
+             != 0)
+    return;
+  g_object_set(element, "use-inband-fec", TRUE, "plc", TRUE, nullptr);
+}
+
+void
 loss_recovery_configure(GstWebRTCRTPTransceiver *trans, MediaKind kind,
     const LossRecovery &config) {
   init_debug();
@@ -390,9 +401,9 @@ loss_counters_to_structure(
         "remote-packets-lost", G_TYPE_INT64, c.remote_packets_lost,
         "nacks-received", G_TYPE_UINT64, c.nacks_received,
         "packets-retransmitted", G_TYPE_UINT64, c.rtx_packets_sent,
-        "fec-packets-sent", G_TYPE_UINT64, c.fec_packets_sent, "plis-received",
-        G_TYPE_UINT64, c.plis_received, "firs-received", G_TYPE_UINT64,
-        c.firs_received, nullptr);
+        "fec-protected-packets", G_TYPE_UINT64, c.fec_packets_sent,
+        "plis-received", G_TYPE_UINT64, c.plis_received, "firs-received",
+        G_TYPE_UINT64, c.firs_received, nullptr);
   }
 }
 

@@ -64,6 +64,10 @@ void loss_recovery_configure(
  * 80 of 1330 packets that way. */
 void loss_recovery_tune_receiver(GstElement *webrtcbin);
 
+/* Sets up a decoder the receiver's decodebin made (deep-element-added, a
+ * streaming thread): opusdec uses in-band FEC and concealment. */
+void loss_recovery_tune_decoder(GstElement *element);
+
 /* Adds to every video m-line of @sdp (an offer webrtcbin made) an rtx
  * payload with `apt=` for each codec payload that has none yet, and `nack`
  * feedback for it. The new payload types are free ones across the whole
@@ -91,7 +95,7 @@ struct LossCounters {
   guint64 packets_sent = 0;
   guint64 nacks_received = 0;
   guint64 rtx_packets_sent = 0;
-  guint64 fec_packets_sent = 0;
+  guint64 fec_packets_sent = 0; /* media packets FEC protected */
   guint64 plis_received = 0;
   guint64 firs_received = 0;
   gint64 remote_packets_lost = 0; /* the peer's receiver reports */

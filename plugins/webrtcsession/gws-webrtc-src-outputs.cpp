@@ -75,6 +75,7 @@ flow_probe(GstPad *pad, GstPadProbeInfo *, gpointer data) {
 struct LastPts {
   std::mutex lock; /* leaf; guards `pts` */
   GstClockTime pts = GST_CLOCK_TIME_NONE;
+  std::shared_ptr<FreezeMeter> meter; /* video outputs; its own lock */
 };
 
 /* On every buffer an output pushes. All streams share one transport
@@ -90,6 +91,8 @@ output_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER))
     return GST_PAD_PROBE_OK;
   auto *last = static_cast<LastPts *>(data);
+  if (last->meter)
+    last->meter->on_frame(g_get_monotonic_time());
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
   GstClockTime pts = GST_BUFFER_PTS(buf);
   if (!GST_CLOCK_TIME_IS_VALID(pts))
@@ -128,7 +131,8 @@ make_output(SrcPrivate *priv, const CodecInfo &codec, guint index, guint gen) {
   gst_pad_add_probe(out->ghost,
       static_cast<GstPadProbeType>(
           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-      output_probe, new LastPts,
+      output_probe,
+      new LastPts{{}, GST_CLOCK_TIME_NONE, video ? out->meter : nullptr},
       [](gpointer d) { delete static_cast<LastPts *>(d); });
   gst_pad_set_active(out->ghost, TRUE);
   gst_element_add_pad(GST_ELEMENT(self), out->ghost); /* app links it now */

@@ -5,6 +5,7 @@
  * and the switch between connections). Not installed. */
 #pragma once
 
+#include "gws-freeze-meter.h"
 #include "gws-codecs.h"
 #include "gws-connection-set.h"
 #include "gws-element-settings.h"
@@ -66,6 +67,8 @@ struct Output {
   /* EOS went out (a client's session ended); a later session's stream
    * restarts the output (new selector, flush) before it feeds it. */
   bool ended = false;
+  /* Frames and freezes at the pad (video; its own lock). */
+  std::shared_ptr<FreezeMeter> meter = std::make_shared<FreezeMeter>();
 };
 
 /* Lock order: `lock` is a leaf; nothing is called out with it held. The

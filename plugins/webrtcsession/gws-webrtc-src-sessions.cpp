@@ -377,11 +377,25 @@ GstStructure *
 SrcPrivate::make_stats() {
   GstStructure *st = gst_structure_new_empty("webrtcsrc-stats");
   guint n_outputs;
+  FreezeMeter::Figures video;
   {
     std::lock_guard<std::mutex> g(lock);
     n_outputs = outputs.size();
+    for (auto &o : outputs) {
+      if (o->kind != MediaKind::Video)
+        continue;
+      FreezeMeter::Figures f = o->meter->figures();
+      video.frames += f.frames;
+      video.freezes += f.freezes;
+      video.freeze_ms += f.freeze_ms;
+      video.longest_ms = MAX(video.longest_ms, f.longest_ms);
+    }
   }
-  gst_structure_set(st, "streams", G_TYPE_UINT, n_outputs, nullptr);
+  /* Counted at the video pads, over every session so far. */
+  gst_structure_set(st, "streams", G_TYPE_UINT, n_outputs, "frames",
+      G_TYPE_UINT64, video.frames, "freezes", G_TYPE_UINT64, video.freezes,
+      "freeze-duration-ms", G_TYPE_UINT64, video.freeze_ms, "longest-freeze-ms",
+      G_TYPE_UINT64, video.longest_ms, nullptr);
   GValue sess = G_VALUE_INIT;
   gst_value_list_init(&sess, 0);
   if (ReceiveSession *session = conns.current()) {

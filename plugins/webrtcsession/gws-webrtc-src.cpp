@@ -223,6 +223,12 @@ gws_webrtc_src_init(GwsWebRTCSrc *self) {
    * falls back to PAUSED meanwhile: measured, a restart stalled the old,
    * healthy connection for its whole setup (~300 ms of frames lost). */
   g_object_set(self, "async-handling", TRUE, nullptr);
+  /* Opus decoders inside the decodebins use the sender's in-band FEC. */
+  g_signal_connect(self, "deep-element-added",
+      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer) {
+        loss_recovery_tune_decoder(element);
+      }),
+      nullptr);
 }
 
 static gboolean

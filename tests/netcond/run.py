@@ -134,10 +134,16 @@ def check_recovery(codec):
                         latency=int(latency) if latency else None)
     ok = False
     try:
+        # The frame rate a clean link gives on this machine right now (a
+        # loaded 2-core box may not reach 30): the lossy run is judged
+        # against it.
+        clean, clean_secs = lossy_run(w, rcv, 0, 5)
+        clean_fps = len(clean) / clean_secs
         frames, secs = lossy_run(w, rcv, 3, 15)
         n, total, longest = freezes(frames)
         rtext, stext = stats(rcv), stats(snd)
         fps = len(frames) / secs
+        print("# clean link: {:.1f} fps".format(clean_fps))
         print("# {}: {} frames in {:.1f} s ({:.1f} fps), freezes {} "
               "({:.0f} ms, longest {:.0f} ms)".format(
                   codec, len(frames), secs, fps, n, total * 1000,
@@ -171,8 +177,9 @@ def check_recovery(codec):
         if longest > limit:
             raise Failure("a freeze of {:.0f} ms (> {:.0f} ms)".format(
                 longest * 1000, limit * 1000))
-        if fps < (27 if codec == "H264" else 20):
-            raise Failure("only {:.1f} frames/s arrived".format(fps))
+        if fps < (0.9 if codec == "H264" else 0.7) * clean_fps:
+            raise Failure("only {:.1f} frames/s arrived ({:.1f} on the "
+                          "clean link)".format(fps, clean_fps))
         ok = True
     finally:
         logdir = w.close(ok)
@@ -239,7 +246,44 @@ def case_sdp_off():
         w.close(ok)
 
 
+def case_fec():
+    """do-fec on both sides: RED + ULPFEC negotiated (beside RTX), and under
+    3% loss the receiver rebuilds packets from FEC."""
+    w, snd, rcv = start("fec", "VP8", sender=["do-fec=true"],
+                        receiver=["do-fec=true"])
+    ok = False
+    try:
+        side = sdps(snd)[0]
+        for which in ("local-description", "remote-description"):
+            sec = video_section(side[which])
+            for name in ("red", "ulpfec"):
+                if not re.search(r"^a=rtpmap:\d+ " + name + r"/90000", sec,
+                                 re.M):
+                    raise Failure("{} has no {}:\n{}".format(which, name,
+                                                            sec))
+        frames, secs = lossy_run(w, rcv, 3, 10)
+        rtext, stext = stats(rcv), stats(snd)
+        print("# fec: {} frames in {:.1f} s, fec-protected-packets {}, "
+              "recovered-by-fec {}, recovered-by-retransmission {}, "
+              "lost-for-good {}".format(
+                  len(frames), secs, stat(stext, "fec-protected-packets"),
+                  stat(rtext, "recovered-by-fec"),
+                  stat(rtext, "recovered-by-retransmission"),
+                  stat(rtext, "packets-lost")))
+        if len(frames) < 20 * secs:
+            raise Failure("only {} frames in {:.1f} s".format(len(frames),
+                                                              secs))
+        if stat(rtext, "recovered-by-fec") == 0:
+            raise Failure("nothing was recovered by FEC")
+        ok = True
+    finally:
+        logdir = w.close(ok)
+        if not ok:
+            print("# logs: " + logdir)
+
+
 CASES = {
+    "fec": case_fec,
     "loss-vp8": case_loss_vp8,
     "loss-h264": case_loss_h264,
     "sdp": case_sdp,

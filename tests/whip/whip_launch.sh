@@ -3,9 +3,9 @@
 # it (issue 13 bugs 1 and 2, issue 14): webrtcsrc whip-server:// with only
 # video_0 linked. A publisher the pipeline cannot take (no common codec)
 # gets 422 with the reason and the endpoint stays up; then two webrtcsink
-# publishers one after the other (each 90 frames, then EOS and DELETE) both
-# play on video_0. The receiver ends by itself after 100 frames on video_0
-# (identity eos-after=100), which only the second publisher can bring: with
+# publishers one after the other (each 150 frames, then EOS and DELETE) both
+# play on video_0. The receiver ends by itself after 160 frames on video_0
+# (identity eos-after=160), which only the second publisher can bring: with
 # an EOS between publishers, or the second on video_1, it never gets there.
 # Runs inside a private network namespace (run-netns.sh).
 set -u
@@ -14,7 +14,7 @@ url=http://127.0.0.1:$port/whip
 log=${TMPDIR:-/tmp}/whip-launch-$$
 timeout 60 gst-launch-1.0 -q webrtcsrc name=src uri=whip-server://127.0.0.1:$port/whip \
     ice-addresses=127.0.0.1 \
-  src.video_0 ! queue ! videoconvert ! identity eos-after=100 ! fakesink \
+  src.video_0 ! queue ! videoconvert ! identity eos-after=160 ! fakesink \
   > "$log.src" 2>&1 &
 rx=$!
 trap 'kill $rx 2>/dev/null; wait $rx 2>/dev/null; rm -f "$log".*' EXIT
@@ -55,7 +55,7 @@ grep -q "no common video codec" "$log.bad-answer" \
 kill -0 $rx 2>/dev/null || fail "the endpoint stopped after a bad publisher"
 
 for n in 1 2; do
-  timeout 30 gst-launch-1.0 -q videotestsrc is-live=true num-buffers=90 ! \
+  timeout 30 gst-launch-1.0 -q videotestsrc is-live=true num-buffers=150 ! \
       video/x-raw,width=320,height=240,framerate=30/1 ! sink.video_0 \
     webrtcsink name=sink uri=whip+$url ice-addresses=127.0.0.1 \
     > "$log.pub$n" 2>&1 || fail "publisher $n failed (exit $?)"
@@ -65,6 +65,6 @@ for n in 1 2; do
 done
 wait $rx
 rc=$?
-[ $rc -eq 0 ] || fail "receiver exit $rc (100 frames on video_0 never came)"
+[ $rc -eq 0 ] || fail "receiver exit $rc (160 frames on video_0 never came)"
 grep -q "ERROR" "$log.src" && fail "receiver posted an error"
 echo "one endpoint: bad publisher refused with 422, then two publishers played on video_0"
