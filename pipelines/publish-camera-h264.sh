@@ -7,9 +7,13 @@
 # A camera without H264 output: replace the v4l2src caps with
 #   v4l2src ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast \
 #     key-int-max=60 ! video/x-h264,profile=constrained-baseline
+# or, without a camera, set SOURCE to such a chain (see env.sh), e.g.
+#   SOURCE="videotestsrc is-live=true ! x264enc tune=zerolatency key-int-max=30"
 . "$(dirname "$0")/env.sh"
 uri=${1:-ws://127.0.0.1:8443/?peer-id=cam1}
 device=${2:-/dev/video0}
-exec gst-launch-1.0 -e v4l2src device="$device" ! \
+source=${SOURCE:-v4l2src device=$device}
+# shellcheck disable=SC2086
+exec gst-launch-1.0 -e $source ! \
   video/x-h264,framerate=30/1 ! h264parse config-interval=-1 ! \
   webrtcsink uri="$uri" video-codecs="<H264>" $ice

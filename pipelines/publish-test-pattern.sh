@@ -7,5 +7,5 @@ uri=${1:-ws://127.0.0.1:8443/?peer-id=cam1}
 exec gst-launch-1.0 -e webrtcsink name=ws uri="$uri" $ice \
   videotestsrc is-live=true pattern=smpte ! \
     video/x-raw,width=1280,height=720,framerate=30/1 ! \
-    timeoverlay ! ws.video_0 \
+    $overlay ws.video_0 \
   audiotestsrc is-live=true wave=sine freq=440 ! ws.audio_0

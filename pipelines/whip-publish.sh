@@ -11,5 +11,5 @@ token=${2:+signaller::token=$2}
 exec gst-launch-1.0 -e webrtcsink name=ws uri="$uri" $token $ice \
   videotestsrc is-live=true pattern=smpte ! \
     video/x-raw,width=1280,height=720,framerate=30/1 ! \
-    timeoverlay ! ws.video_0 \
+    $overlay ws.video_0 \
   audiotestsrc is-live=true wave=sine freq=440 ! ws.audio_0

@@ -9,9 +9,11 @@
 #   SERVER_URI defaults to whip-server://0.0.0.0:8080/whip: publishers POST
 #   to http://<this host>:8080/whip. With TOKEN, requests need
 #   "Authorization: Bearer TOKEN" (OBS: the "Bearer Token" field).
+# Headless (no display, no sound card): VIDEO_SINK=fakesink
+# AUDIO_SINK=fakesink (see env.sh).
 . "$(dirname "$0")/env.sh"
 uri=${1:-whip-server://0.0.0.0:8080/whip}
 token=${2:+signaller::token=$2}
 exec gst-launch-1.0 webrtcsrc name=src uri="$uri" $token $ice \
-  src.video_0 ! queue ! videoconvert ! autovideosink \
-  src.audio_0 ! queue ! audioconvert ! audioresample ! autoaudiosink
+  src.video_0 ! queue ! videoconvert ! $video_sink \
+  src.audio_0 ! queue ! audioconvert ! audioresample ! $audio_sink

@@ -3,6 +3,7 @@
 #include "gws-element-settings.h"
 
 #include "gws-codecs.h"
+#include "gws-network-check.h"
 
 namespace gws {
 
@@ -32,14 +33,41 @@ ElementSettings::ref_signaller() {
   return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
 }
 
+void
+ElementSettings::check_ice_addresses(GstElement *element) {
+  IceConfig now;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    now = ice;
+  }
+  IceAddressCheck check = gws::check_ice_addresses(now);
+  {
+    std::lock_guard<std::mutex> g(lock);
+    ice.loopback_fallback = check.use_loopback;
+  }
+  if (!check.message.empty())
+    GST_ELEMENT_WARNING(
+        element, RESOURCE, SETTINGS, ("%s", check.message.c_str()), (nullptr));
+}
+
 std::string
 ElementSettings::missing_signaller_reason() {
-  std::lock_guard<std::mutex> g(lock);
-  if (signaller)
-    return std::string();
-  return "no signaller: "
-         + (uri_error.empty() ? std::string("set the uri or signaller property")
-                              : uri_error);
+  GwsSignaller *sig = nullptr;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    if (!signaller)
+      return "no signaller: "
+             + (uri_error.empty()
+                     ? std::string("set the uri or signaller property")
+                     : uri_error);
+    sig = GWS_SIGNALLER(g_object_ref(signaller));
+  }
+  /* A signaller set by the application may be for the other direction. */
+  gchar *wrong = gws_signaller_check_role(sig, role);
+  g_object_unref(sig);
+  std::string out = wrong ? wrong : "";
+  g_free(wrong);
+  return out;
 }
 
 bool
@@ -136,6 +164,11 @@ ElementSettings::set_common(
       restart.max_failures = g_value_get_uint(value);
       return true;
     }
+    case PROP_WAIT_TIMEOUT: {
+      std::lock_guard<std::mutex> g(lock);
+      wait_timeout_s = g_value_get_int(value);
+      return true;
+    }
     case PROP_DO_RETRANSMISSION: {
       std::lock_guard<std::mutex> g(lock);
       loss.retransmission = g_value_get_boolean(value);
@@ -199,6 +232,9 @@ ElementSettings::get_common(guint prop_id, GValue *value) {
     case PROP_MAX_RESTART_FAILURES:
       g_value_set_uint(value, restart.max_failures);
       return true;
+    case PROP_WAIT_TIMEOUT:
+      g_value_set_int(value, wait_timeout_s);
+      return true;
     case PROP_DO_RETRANSMISSION:
       g_value_set_boolean(value, loss.retransmission);
       return true;
@@ -210,8 +246,70 @@ ElementSettings::get_common(guint prop_id, GValue *value) {
   }
 }
 
+namespace {
+
+/* "ws, wss: GwsWsSignaller (peer-id, ...); ..." for the schemes usable in
+ * @role: types in registry order, each with its schemes and, when
+ * @properties, its writable properties but role and uri. */
+std::string
+describe_signallers(GwsSignallerRole role, bool properties) {
+  g_auto(GStrv) schemes = gws_signaller_list_schemes_for_role(role);
+  std::vector<std::pair<GType, std::string>> types;
+  for (guint i = 0; schemes[i]; i++) {
+    std::string uri = std::string(schemes[i]) + "://x/";
+    GType t = gws_signaller_type_for_uri(uri.c_str(), role, nullptr);
+    if (t == G_TYPE_INVALID)
+      continue;
+    bool found = false;
+    for (auto &entry : types) {
+      if (entry.first == t) {
+        entry.second += std::string(", ") + schemes[i] + "://";
+        found = true;
+      }
+    }
+    if (!found)
+      types.emplace_back(t, std::string(schemes[i]) + "://");
+  }
+  std::string out;
+  for (const auto &entry : types) {
+    if (!out.empty())
+      out += "; ";
+    out += entry.second + " " + g_type_name(entry.first);
+    if (!properties)
+      continue;
+    GObjectClass *oc = G_OBJECT_CLASS(g_type_class_ref(entry.first));
+    guint n = 0;
+    GParamSpec **specs = g_object_class_list_properties(oc, &n);
+    std::string names;
+    for (guint i = 0; i < n; i++) {
+      const char *name = g_param_spec_get_name(specs[i]);
+      if (!(specs[i]->flags & G_PARAM_WRITABLE) || g_str_equal(name, "role")
+          || g_str_equal(name, "uri"))
+        continue;
+      names += (names.empty() ? "" : ", ") + std::string(name);
+    }
+    g_free(specs);
+    g_type_class_unref(oc);
+    out += " (" + (names.empty() ? std::string("none") : names) + ")";
+  }
+  return out;
+}
+
+} // namespace
+
 void
 install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
+  /* Interned: a blurb must live as long as its class. */
+  const char *uri_blurb
+      = g_intern_string((std::string(text.uri) + ". Schemes here: "
+                         + describe_signallers(text.role, false)
+                         + " (see the signaller property for their settings)")
+                            .c_str());
+  const char *signaller_blurb
+      = g_intern_string((std::string(text.signaller)
+                         + ". Settable as signaller::NAME=VALUE, by scheme: "
+                         + describe_signallers(text.role, true))
+                            .c_str());
   const auto rw = static_cast<GParamFlags>(
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   /* ICE settings may change while running, as setConfiguration() before an
@@ -222,10 +320,10 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
       = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_property(klass, PROP_URI,
-      g_param_spec_string("uri", "Signalling URI", text.uri, DEFAULT_URI, rw));
+      g_param_spec_string("uri", "Signalling URI", uri_blurb, DEFAULT_URI, rw));
   g_object_class_install_property(klass, PROP_SIGNALLER,
       g_param_spec_object(
-          "signaller", "Signaller", text.signaller, GWS_TYPE_SIGNALLER, rw));
+          "signaller", "Signaller", signaller_blurb, GWS_TYPE_SIGNALLER, rw));
   g_object_class_install_property(klass, PROP_VIDEO_CODECS,
       gst_param_spec_array("video-codecs", "Video codecs", text.video_codecs,
           g_param_spec_string(
@@ -240,7 +338,8 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
       g_param_spec_string("ice-addresses", "ICE addresses",
           "Comma-separated local IP addresses ICE may use, e.g. "
           "\"192.168.1.10\" on a multi-homed box or \"127.0.0.1\" for "
-          "loopback (which ICE skips unless listed). Empty: all interfaces. "
+          "loopback (which ICE skips unless listed). Empty: all interfaces "
+          "(and 127.0.0.1 on a machine with no other, with a warning). "
           "A change applies to the next connection (a restart)",
           nullptr, rw_live));
   g_object_class_install_property(klass, PROP_STUN_SERVER,
@@ -260,6 +359,15 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
           static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   restart_install_properties(
       klass, PROP_PATH_TIMEOUT, PROP_AUTO_RESTART, PROP_MAX_RESTART_FAILURES);
+  g_object_class_install_property(klass, PROP_WAIT_TIMEOUT,
+      g_param_spec_int("wait-timeout", "Wait timeout",
+          "Seconds to wait at start for what is missing, so things can be "
+          "started in any order: the signalling server (relay, WHIP/WHEP "
+          "endpoint: refused, unreachable, 404, 503) and, for webrtcsrc, the "
+          "producer. Retried with backoff (0.5 s doubling to 5 s) after one "
+          "warning naming what is awaited; then an error. 0: fail at once; "
+          "-1: wait for ever",
+          -1, G_MAXINT, 60, rw));
   loss_recovery_install_properties(klass, PROP_DO_RETRANSMISSION, PROP_DO_FEC);
 }
 

@@ -12,6 +12,8 @@
 #include "gws-loss-recovery.h"
 #include "gws-restart.h"
 #include "gws-signaller.h"
+#include "gws-mdns-check.h"
+#include "gws-start-wait.h"
 
 #include <gst/gst.h>
 
@@ -36,6 +38,7 @@ enum CommonProp : guint {
   PROP_PATH_TIMEOUT,
   PROP_AUTO_RESTART,
   PROP_MAX_RESTART_FAILURES,
+  PROP_WAIT_TIMEOUT,
   PROP_DO_RETRANSMISSION,
   PROP_DO_FEC,
   PROP_COMMON_LAST,
@@ -48,10 +51,14 @@ struct CommonBlurbs {
   const char *video_codecs;
   const char *audio_codecs;
   const char *stats;
+  GwsSignallerRole role = GWS_SIGNALLER_ROLE_PRODUCER;
 };
 
 /* Installs every CommonProp (PROP_STATS read-only: the element answers
- * it). */
+ * it). The uri and signaller blurbs get the registered schemes for
+ * text.role and each signaller's settable properties appended, so
+ * gst-inspect-1.0 shows them (the plugin registers the schemes before the
+ * elements). */
 void install_common_properties(GObjectClass *klass, const CommonBlurbs &text);
 
 /* GstChildProxy with one child, the "signaller" property's object. */
@@ -70,8 +77,15 @@ class ElementSettings {
   bool set_common(GObject *element, guint prop_id, const GValue *value);
   bool get_common(guint prop_id, GValue *value);
 
+  /* At start: when ICE would find no address (gws-network-check.h: the
+   * loopback-only machine), use 127.0.0.1 and post a warning on @element
+   * saying so; also warns of ice-addresses that are not local. */
+  void check_ice_addresses(GstElement *element);
+
   GwsSignaller *ref_signaller();
-  /* "no signaller: ..." when there is none, else "". */
+  /* "no signaller: ..." when there is none (the uri's error, e.g. a
+   * scheme for the other element), why the signaller does not fit this
+   * element's role, or "". */
   std::string missing_signaller_reason();
 
   std::mutex lock;
@@ -85,6 +99,11 @@ class ElementSettings {
   GValue turn_servers = G_VALUE_INIT;
   IceConfig ice;
   RestartSettings restart;
+  gint wait_timeout_s = 60; /* gws-start-wait.h; -1: for ever */
+
+  /* The start-order policy of the running signaller; session loop only
+   * (set in start_signaller, cancelled and dropped in stop_signaller). */
+  std::shared_ptr<StartWait> start_wait;
   LossRecovery loss;
 
   /* The `stats` the session thread last published (its own lock). */

@@ -179,7 +179,11 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
           "on its TLS port (coturn does)",
           host.c_str(), port);
   }
-  if (!add_local_addresses(webrtc, ice.addresses, error)) {
+  static const std::vector<std::string> loopback{"127.0.0.1"};
+  const auto &addresses = ice.addresses.empty() && ice.loopback_fallback
+                              ? loopback
+                              : ice.addresses;
+  if (!add_local_addresses(webrtc, addresses, error)) {
     gst_object_unref(gst_object_ref_sink(webrtc));
     return nullptr;
   }

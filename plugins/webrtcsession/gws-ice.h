@@ -16,7 +16,10 @@ namespace gws {
 
 struct IceConfig {
   std::vector<std::string> addresses; /* empty: every interface */
-  std::string stun_server;            /* empty: none */
+  /* No interface but loopback (gws-network-check.h): with no addresses,
+   * make_webrtcbin() adds 127.0.0.1. */
+  bool loopback_fallback = false;
+  std::string stun_server; /* empty: none */
   std::vector<std::string> turn_servers;
 };
 

@@ -142,9 +142,20 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
 
 void
 ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
+  /* A stream the producer will send: not rejected (port 0), and not
+   * inactive or recvonly (a WHEP server without audio answers our audio
+   * line "inactive"); counting those would hold back no-more-pads, which
+   * playbin waits for. */
   guint accepted = 0;
   for (guint i = 0; i < gst_sdp_message_medias_len(answer->sdp); i++) {
-    if (gst_sdp_media_get_port(gst_sdp_message_get_media(answer->sdp, i)) != 0)
+    const GstSDPMedia *m = gst_sdp_message_get_media(answer->sdp, i);
+    bool sends = gst_sdp_media_get_port(m) != 0;
+    for (guint a = 0; sends && a < gst_sdp_media_attributes_len(m); a++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute(m, a);
+      sends = g_strcmp0(attr->key, "inactive") != 0
+              && g_strcmp0(attr->key, "recvonly") != 0;
+    }
+    if (sends)
       accepted++;
   }
   if (accepted == 0) {

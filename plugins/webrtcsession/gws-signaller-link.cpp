@@ -74,16 +74,20 @@ SignallerLink::connect(GwsSignaller *signaller, SignallerCallbacks callbacks) {
     if (cbs(data).session_ended)
       cbs(data).session_ended(str(id), str(reason));
   }));
-  /* "error" is detailed: "retrying" means the signaller goes on; anything
-   * else (normally "fatal") means it gave up. */
-  add("error",
-      G_CALLBACK(+[](GwsSignaller *sig, const gchar *message, gpointer data) {
-        GSignalInvocationHint *hint = g_signal_get_invocation_hint(sig);
-        bool fatal
-            = !hint || hint->detail != g_quark_from_static_string("retrying");
-        if (cbs(data).error)
-          cbs(data).error(str(message), fatal);
-      }));
+  /* "error" is detailed: "retrying" means the signaller goes on,
+   * "unavailable" that what it needs is missing (it stopped); anything else
+   * (normally "fatal") means it gave up. */
+  add("error", G_CALLBACK(+[](GwsSignaller *sig, const gchar *message,
+                               gpointer data) {
+    GSignalInvocationHint *hint = g_signal_get_invocation_hint(sig);
+    SignallerErrorKind kind = SignallerErrorKind::Fatal;
+    if (hint && hint->detail == g_quark_from_static_string("retrying"))
+      kind = SignallerErrorKind::Retrying;
+    else if (hint && hint->detail == g_quark_from_static_string("unavailable"))
+      kind = SignallerErrorKind::Unavailable;
+    if (cbs(data).error)
+      cbs(data).error(str(message), kind);
+  }));
   add("connection-changed",
       G_CALLBACK(+[](GwsSignaller *, gboolean connected, gpointer data) {
         if (cbs(data).connection_changed)
@@ -111,8 +115,8 @@ SignallerLink::disconnect() {
 
 void
 report_signaller_state(SignallerCallbacks &cb, GstElement *element) {
-  cb.error = [element](std::string message, bool fatal) {
-    if (fatal)
+  cb.error = [element](std::string message, SignallerErrorKind kind) {
+    if (kind != SignallerErrorKind::Retrying)
       GST_ELEMENT_ERROR(
           element, RESOURCE, FAILED, ("%s", message.c_str()), (nullptr));
     else

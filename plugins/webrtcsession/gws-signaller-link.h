@@ -16,6 +16,13 @@
 
 namespace gws {
 
+/* The detail of the signaller's "error" signal. */
+enum class SignallerErrorKind {
+  Fatal,       /* "error::fatal": gave up */
+  Retrying,    /* "error::retrying": keeps trying by itself */
+  Unavailable, /* "error::unavailable": what it needs is missing; stopped */
+};
+
 struct SignallerCallbacks {
   std::function<void(std::string id, std::string peer, DescPtr offer)>
       session_requested;
@@ -24,8 +31,7 @@ struct SignallerCallbacks {
   std::function<void(std::string id, guint mline, std::string candidate)>
       handle_ice;
   std::function<void(std::string id, std::string reason)> session_ended;
-  /* @fatal: the signaller gave up; otherwise it keeps retrying. */
-  std::function<void(std::string message, bool fatal)> error;
+  std::function<void(std::string message, SignallerErrorKind kind)> error;
   std::function<void(bool connected)> connection_changed;
   /* The signaller's optional "element-message" (GstStructure *): a message
    * for the application, posted on the bin (the offline signaller's
@@ -34,9 +40,10 @@ struct SignallerCallbacks {
 };
 
 /* Fills @cb's error, connection_changed and element_message the way both
- * elements report them on @element: a fatal signaller error is an element
- * error, a retrying one a warning; connection changes are logged; a
- * signaller's element message is posted from @element. */
+ * elements report them on @element: a fatal or unavailable signaller error
+ * is an element error, a retrying one a warning; connection changes are
+ * logged; a signaller's element message is posted from @element. The
+ * elements then apply the start-order policy on top (gws-start-wait.h). */
 void report_signaller_state(SignallerCallbacks &cb, GstElement *element);
 
 /* A boolean capability a signaller announces with a read-only property of

@@ -41,8 +41,9 @@ namespace gws {
 struct InputStream {
   std::string name;
   MediaKind kind = MediaKind::Video;
-  GstPad *ghost = nullptr;              /* owned by the element */
-  GstElement *tee = nullptr;            /* our reference; a child of the bin */
+  GstPad *ghost = nullptr;     /* owned by the element */
+  GstElement *tee = nullptr;   /* our reference; a child of the bin */
+  GstElement *pacer = nullptr; /* before the tee (gws-input-pacer.h); ditto */
   std::map<const CodecInfo *, int> pts; /* fixed payload type per codec */
   /* Guarded by SinkPrivate::lock. */
   GstCaps *caps = nullptr;
@@ -54,6 +55,8 @@ struct InputStream {
     branches.clear();
     if (tee)
       gst_object_unref(tee);
+    if (pacer)
+      gst_object_unref(pacer);
     if (caps)
       gst_caps_unref(caps);
   }

@@ -589,6 +589,14 @@ SinkPrivate::start_signaller() {
     });
   };
   report_signaller_state(cb, GST_ELEMENT(self));
+  watch_mdns_candidates(cb, GST_ELEMENT(self));
+  gint wait_s;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    wait_s = wait_timeout_s;
+  }
+  auto wait = StartWait::attach(cb, GST_ELEMENT(self), loop, sig, wait_s);
+  loop.run_sync([this, wait]() { start_wait = wait; });
   link.connect(sig, std::move(cb));
   loop.run_sync([this]() { accepting = true; });
   ticker = loop.every(100, [this]() { tick(); });
@@ -598,6 +606,12 @@ SinkPrivate::start_signaller() {
 
 void
 SinkPrivate::stop_signaller() {
+  /* First, so that no restart of the start-order policy races the stop. */
+  loop.run_sync([this]() {
+    if (start_wait)
+      start_wait->cancel();
+    start_wait.reset();
+  });
   GwsSignaller *sig = ref_signaller();
   link.disconnect();
   if (sig) {

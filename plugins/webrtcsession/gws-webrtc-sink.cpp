@@ -39,12 +39,21 @@
  * ice-addresses=127.0.0.1
  * ]| Restricts ICE to loopback (libnice ignores loopback unless told), as
  * the tests do in a private network namespace.
+ *
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! "whep-server://0.0.0.0:8081/whep"
+ * ]| A URI as the sink element: webrtcsink is a URI handler for ws, wss,
+ * whip+http, whip+https and whep-server.
  */
 
 #include "gws-webrtc-sink.h"
 
 #include "gws-webrtc-sink-private.h"
 #include "gws-candidate-stats.h"
+
+#include "gws-caps-watch.h"
+#include "gws-input-pacer.h"
+#include "gws-uri-handler.h"
 
 #include <algorithm>
 #include <map>
@@ -86,7 +95,8 @@ PRIV(GwsWebRTCSink *self) {
 
 #define gws_webrtc_sink_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE(GwsWebRTCSink, gws_webrtc_sink, GST_TYPE_BIN,
-    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init));
+    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init)
+        G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER, uri_handler_init_sink));
 GST_ELEMENT_REGISTER_DEFINE(
     webrtcsink, "webrtcsink", GST_RANK_NONE, GWS_TYPE_WEBRTC_SINK);
 
@@ -100,16 +110,24 @@ input_event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
     GstCaps *caps = nullptr;
     gst_event_parse_caps(event, &caps);
+    GstCaps *old_caps = nullptr;
+    std::string name;
     {
       std::lock_guard<std::mutex> g(priv->lock);
       for (auto &s : priv->streams) {
         if (s->tee == GST_PAD_PARENT(pad)) {
+          name = s->name;
+          gst_caps_replace(&old_caps, s->caps);
           gst_caps_replace(&s->caps, caps);
           GST_DEBUG_OBJECT(
               self, "%s caps %" GST_PTR_FORMAT, s->name.c_str(), caps);
         }
       }
     }
+    if (!name.empty())
+      check_input_caps(GST_ELEMENT(self), name, old_caps, caps);
+    if (old_caps)
+      gst_caps_unref(old_caps);
     priv->loop.post([priv]() { priv->process_pending(); });
   } else if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
     bool all = true;
@@ -181,8 +199,18 @@ gws_webrtc_sink_request_new_pad(GstElement *element, GstPadTemplate *templ,
   GstPad *tee_sink = gst_element_get_static_pad(s->tee, "sink");
   gst_pad_add_probe(tee_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       input_event_probe, self, nullptr);
-  s->ghost = gst_ghost_pad_new_from_template(s->name.c_str(), tee_sink, templ);
   gst_object_unref(tee_sink);
+  s->pacer = make_input_pacer(element, s->name);
+  if (!s->pacer)
+    return nullptr;
+  gst_object_ref_sink(s->pacer);
+  gst_bin_add(GST_BIN(self), s->pacer);
+  gst_element_link(s->pacer, s->tee);
+  gst_element_sync_state_with_parent(s->pacer);
+  GstPad *pacer_sink = gst_element_get_static_pad(s->pacer, "sink");
+  s->ghost
+      = gst_ghost_pad_new_from_template(s->name.c_str(), pacer_sink, templ);
+  gst_object_unref(pacer_sink);
   {
     std::lock_guard<std::mutex> g(priv->lock);
     priv->streams.push_back(s);
@@ -230,10 +258,12 @@ gws_webrtc_sink_release_pad(GstElement *element, GstPad *pad) {
   gst_element_remove_pad(element, pad);
   /* When the bin is disposed, its children are gone before request pads
    * are released. */
-  if (GST_OBJECT_PARENT(s->tee) == GST_OBJECT(self)) {
-    gst_element_set_locked_state(s->tee, TRUE);
-    gst_element_set_state(s->tee, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(self), s->tee);
+  for (GstElement *e : {s->pacer, s->tee}) {
+    if (e && GST_OBJECT_PARENT(e) == GST_OBJECT(self)) {
+      gst_element_set_locked_state(e, TRUE);
+      gst_element_set_state(e, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(self), e);
+    }
   }
 }
 
@@ -255,6 +285,7 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
       /* No thread runs yet: what the getter returns until the session
        * thread publishes. */
       priv->stats_snapshot.publish(priv->make_stats());
+      priv->check_ice_addresses(element);
       priv->loop.start();
       warm_up_dtls();
       break;
@@ -425,10 +456,13 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
   install_common_properties(gobject_class,
       {
           /* uri */
-          "Where to publish. The scheme picks the signaller: ws:// or wss:// "
-          "use our relay protocol; ?peer-id=NAME claims the producer id NAME "
-          "(e.g. ws://127.0.0.1:8443/?peer-id=cam1). Setting it replaces the "
-          "signaller, so set it before any signaller::property",
+          "Where to publish; the scheme picks the signaller. ws:// or wss:// "
+          "use our relay: ?peer-id=NAME claims the producer id NAME, "
+          "?token=T for a relay started with --token (e.g. "
+          "ws://127.0.0.1:8443/?peer-id=cam1); whip+http(s)://HOST/PATH "
+          "publishes to a WHIP endpoint; whep-server://ADDRESS:PORT/PATH "
+          "serves WHEP viewers. Setting it replaces the signaller, so set it "
+          "before any signaller::property",
           /* signaller */
           "The object implementing GwsSignaller that finds consumers and "
           "carries SDP and ICE (made from uri unless set; its properties are "
@@ -512,6 +546,18 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
       "Publishes audio and video to WebRTC consumers found through a "
       "signaller; encodes once per codec for all consumers",
       "gst-webrtc-session developers");
+  /* Shown by gst-inspect-1.0 under "Factory Details", since it prints
+   * signal arguments only as arg0, arg1. */
+  gst_element_class_add_static_metadata(element_class, "signals",
+      "consumer-added (peer_id, session_id); consumer-removed (peer_id, "
+      "session_id, reason); path-lost (session_id, silence_ms); action "
+      "restart-session (session_id or NULL for all) -> gboolean started");
+  gst_element_class_add_static_metadata(element_class, "messages",
+      "element messages: gws-path-lost (session-id, silence-ms), "
+      "gws-restart-started (session-id, attempt, reason: path-lost, "
+      "requested or remote), gws-session-restarted (session-id, restarts, "
+      "switch-ms), gws-restart-failed (session-id, attempt, reason); "
+      "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_sink_debug, "webrtcsink", 0,
       "gst-webrtc-session WebRTC producer");

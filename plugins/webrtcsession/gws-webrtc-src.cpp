@@ -30,12 +30,20 @@
  * location=cam1.mkv
  * ]| Records H264 to a file without decoding it (downstream only accepts
  * video/x-h264, so the pad is not decoded).
+ *
+ * |[
+ * gst-play-1.0 "whep+http://127.0.0.1:8081/whep"
+ * ]| Plays a WHEP endpoint: webrtcsrc is a URI handler for ws, wss,
+ * whep+http, whep+https and whip-server, so playbin and uridecodebin make
+ * it from such a URI.
  */
 
 #include "gws-webrtc-src.h"
 
 #include "gws-webrtc-src-private.h"
 #include "gws-candidate-stats.h"
+#include "gws-caps-watch.h"
+#include "gws-uri-handler.h"
 
 #include <optional>
 
@@ -76,7 +84,8 @@ PRIV(GwsWebRTCSrc *self) {
 
 #define gws_webrtc_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE(GwsWebRTCSrc, gws_webrtc_src, GST_TYPE_BIN,
-    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init));
+    G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, signaller_child_proxy_init)
+        G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER, uri_handler_init_src));
 GST_ELEMENT_REGISTER_DEFINE(
     webrtcsrc, "webrtcsrc", GST_RANK_NONE, GWS_TYPE_WEBRTC_SRC);
 
@@ -98,6 +107,7 @@ gws_webrtc_src_change_state(GstElement *element, GstStateChange transition) {
       /* No thread runs yet: what the getter returns until the session
        * thread publishes. */
       priv->stats_snapshot.publish(priv->make_stats());
+      priv->check_ice_addresses(element);
       priv->loop.start();
       warm_up_dtls();
       break;
@@ -262,11 +272,14 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
   install_common_properties(gobject_class,
       {
           /* uri */
-          "Where to find the producer. The scheme picks the signaller: ws:// "
-          "or wss:// use our relay protocol; ?peer-id=NAME selects producer "
-          "NAME, without it the first producer that appears is used (e.g. "
-          "ws://127.0.0.1:8443/?peer-id=cam1). Setting it replaces the "
-          "signaller, so set it before any signaller::property",
+          "Where to find the producer; the scheme picks the signaller. ws:// "
+          "or wss:// use our relay: ?peer-id=NAME selects producer NAME, "
+          "without it the first producer that appears is used, ?token=T for "
+          "a relay started with --token (e.g. "
+          "ws://127.0.0.1:8443/?peer-id=cam1); whep+http(s)://HOST/PATH "
+          "plays from a WHEP endpoint; whip-server://ADDRESS:PORT/PATH "
+          "accepts WHIP publishers. Setting it replaces the signaller, so set "
+          "it before any signaller::property",
           /* signaller */
           "The object implementing GwsSignaller that finds the producer and "
           "carries SDP and ICE (made from uri unless set; its properties are "
@@ -282,6 +295,7 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
           "streams (uint: exposed pads), sessions (list: id, peer-id, "
           "connection (0, then +1 per restart), restarts, path-state (ok, "
           "lost, restarting), last-packet-ms, packets-received)",
+          GWS_SIGNALLER_ROLE_CONSUMER,
       });
   g_object_class_install_property(gobject_class, PROP_LATENCY,
       g_param_spec_uint("latency", "Jitterbuffer latency (ms)",
@@ -320,6 +334,10 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
           G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 
   element_class->change_state = gws_webrtc_src_change_state;
+  /* Every output pad: warn when an encoded one changes caps mid-stream. */
+  element_class->pad_added = [](GstElement *element, GstPad *pad) {
+    watch_output_caps(element, pad);
+  };
   bin_class->handle_message = gws_webrtc_src_handle_message;
 
   gst_element_class_add_static_pad_template(element_class, &video_template);
@@ -329,6 +347,18 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
       "Receives audio and video from a WebRTC producer found through a "
       "signaller; decodes unless downstream wants the encoded stream",
       "gst-webrtc-session developers");
+  /* Shown by gst-inspect-1.0 under "Factory Details", since it prints
+   * signal arguments only as arg0, arg1. */
+  gst_element_class_add_static_metadata(element_class, "signals",
+      "path-lost (session_id, silence_ms): nothing arrived for "
+      "path-timeout; action restart-session (session_id or NULL) -> "
+      "gboolean started");
+  gst_element_class_add_static_metadata(element_class, "messages",
+      "element messages: gws-path-lost (session-id, silence-ms), "
+      "gws-restart-started (session-id, attempt, reason: path-lost, "
+      "requested or remote), gws-session-restarted (session-id, restarts, "
+      "switch-ms), gws-restart-failed (session-id, attempt, reason); "
+      "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_src_debug, "webrtcsrc", 0,
       "gst-webrtc-session WebRTC consumer");

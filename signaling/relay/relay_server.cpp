@@ -422,7 +422,9 @@ RelayServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
         soup_server_message_get_response_headers(msg), "Upgrade", "websocket");
     set_text_response(msg, 426,
         "gst-webrtc-relay: this is a WebSocket endpoint, connect with "
-        "ws:// or wss://\n");
+        "ws:// or wss://.\nTo serve the browser client at this address, "
+        "start the relay with --web-root DIR (the source tree's "
+        "signaling/web, as pipelines/demo does).\n");
     return;
   }
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {

@@ -28,6 +28,7 @@ enum {
 guint signals[N_SIGNALS];
 GQuark quark_fatal;
 GQuark quark_retrying;
+GQuark quark_unavailable;
 
 /* The scheme registry. Leaf lock: nothing is called with it held. */
 std::mutex registry_lock;
@@ -53,6 +54,43 @@ known_schemes() {
     if (!out.empty())
       out += ", ";
     out += entry.first;
+  }
+  return out.empty() ? "none" : out;
+}
+
+/* The element each role belongs to, and what it does, for messages. */
+const char *
+role_element(GwsSignallerRole role) {
+  return role == GWS_SIGNALLER_ROLE_PRODUCER ? "webrtcsink" : "webrtcsrc";
+}
+
+const char *
+role_action(GwsSignallerRole role) {
+  return role == GWS_SIGNALLER_ROLE_PRODUCER ? "publishes media"
+                                             : "receives media";
+}
+
+GwsSignallerRole
+other_role(GwsSignallerRole role) {
+  return role == GWS_SIGNALLER_ROLE_PRODUCER ? GWS_SIGNALLER_ROLE_CONSUMER
+                                             : GWS_SIGNALLER_ROLE_PRODUCER;
+}
+
+/* "whep-server://, ws://, ...": the registered schemes usable in @role. */
+std::string
+schemes_for_role(GwsSignallerRole role) {
+  std::map<std::string, GType> copy;
+  {
+    std::lock_guard<std::mutex> lock(registry_lock);
+    copy = registry();
+  }
+  std::string out;
+  for (const auto &entry : copy) {
+    if (!gws_signaller_type_supports_role(entry.second, role))
+      continue;
+    if (!out.empty())
+      out += ", ";
+    out += entry.first + "://";
   }
   return out.empty() ? "none" : out;
 }
@@ -89,6 +127,7 @@ gws_signaller_default_init(GwsSignallerInterface *iface) {
       gws_signaller_debug, "webrtc-signaller", 0, "WebRTC signaller interface");
   quark_fatal = g_quark_from_static_string("fatal");
   quark_retrying = g_quark_from_static_string("retrying");
+  quark_unavailable = g_quark_from_static_string("unavailable");
 
   /**
    * GwsSignaller:role:
@@ -190,8 +229,9 @@ gws_signaller_default_init(GwsSignallerInterface *iface) {
    * @message: what went wrong, fit for a user
    *
    * Detailed: "error::fatal" when the signaller gave up (token refused, id
-   * taken, producer not found), "error::retrying" when it keeps trying
-   * (relay unreachable).
+   * taken), "error::retrying" when it keeps trying (relay unreachable),
+   * "error::unavailable" when what it needs is not there yet (producer not
+   * found, endpoint refused): it stopped, and may be started again.
    */
   signals[SIGNAL_ERROR] = g_signal_new("error", G_TYPE_FROM_INTERFACE(iface),
       static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED), 0,
@@ -277,6 +317,41 @@ gws_signaller_get_role(GwsSignaller *self) {
   return role;
 }
 
+gboolean
+gws_signaller_type_supports_role(GType type, GwsSignallerRole role) {
+  g_return_val_if_fail(g_type_is_a(type, GWS_TYPE_SIGNALLER), FALSE);
+  gpointer klass = g_type_class_ref(type);
+  auto *iface = static_cast<GwsSignallerInterface *>(
+      g_type_interface_peek(klass, GWS_TYPE_SIGNALLER));
+  gboolean ok = !iface || !iface->supports_role || iface->supports_role(role);
+  g_type_class_unref(klass);
+  return ok;
+}
+
+gchar *
+gws_signaller_check_role(GwsSignaller *self, GwsSignallerRole role) {
+  g_return_val_if_fail(GWS_IS_SIGNALLER(self), nullptr);
+  GType type = G_OBJECT_TYPE(self);
+  GwsSignallerRole own = gws_signaller_get_role(self);
+  if (!gws_signaller_type_supports_role(type, role)) {
+    std::string schemes = schemes_for_role(role);
+    return g_strdup_printf("the signaller %s %s: it belongs on %s, not %s "
+                           "(%s can use %s)",
+        g_type_name(type), role_action(other_role(role)),
+        role_element(other_role(role)), role_element(role), role_element(role),
+        schemes.c_str());
+  }
+  if (own != role)
+    return g_strdup_printf("the signaller %s was made with role %s (for %s): "
+                           "make it with role %s for %s",
+        g_type_name(type),
+        own == GWS_SIGNALLER_ROLE_PRODUCER ? "producer" : "consumer",
+        role_element(own),
+        role == GWS_SIGNALLER_ROLE_PRODUCER ? "producer" : "consumer",
+        role_element(role));
+  return nullptr;
+}
+
 /* Emitters */
 
 void
@@ -326,6 +401,13 @@ gws_signaller_emit_error_full(
       self, "%s error: %s", fatal ? "fatal" : "retrying", message);
   g_signal_emit(self, signals[SIGNAL_ERROR],
       fatal ? quark_fatal : quark_retrying, message);
+}
+
+void
+gws_signaller_emit_unavailable(GwsSignaller *self, const gchar *message) {
+  g_return_if_fail(GWS_IS_SIGNALLER(self));
+  GST_WARNING_OBJECT(self, "unavailable: %s", message);
+  g_signal_emit(self, signals[SIGNAL_ERROR], quark_unavailable, message);
 }
 
 void
@@ -384,12 +466,32 @@ GwsSignaller *
 gws_signaller_new_for_uri(
     const gchar *uri, GwsSignallerRole role, GError **error) {
   g_return_val_if_fail(error == nullptr || *error == nullptr, nullptr);
+  GType type = gws_signaller_type_for_uri(uri, role, error);
+  if (type == G_TYPE_INVALID)
+    return nullptr;
+
+  /* The interface's default_init sets up our debug category: make sure it
+   * ran before the first log line, whoever calls first. */
+  static gsize iface_ready = 0;
+  if (g_once_init_enter(&iface_ready)) {
+    g_type_default_interface_unref(
+        g_type_default_interface_ref(GWS_TYPE_SIGNALLER));
+    g_once_init_leave(&iface_ready, 1);
+  }
+  GST_DEBUG("making a %s for %s", g_type_name(type), uri);
+  return GWS_SIGNALLER(g_object_new(type, "role", role, "uri", uri, nullptr));
+}
+
+GType
+gws_signaller_type_for_uri(
+    const gchar *uri, GwsSignallerRole role, GError **error) {
+  g_return_val_if_fail(error == nullptr || *error == nullptr, G_TYPE_INVALID);
   gws_signaller_register_builtin();
 
   if (!uri || !*uri) {
     g_set_error(error, GWS_SIGNALLER_ERROR, GWS_SIGNALLER_ERROR_BAD_URI,
         "no signaller URI given (expected e.g. ws://127.0.0.1:8443/)");
-    return nullptr;
+    return G_TYPE_INVALID;
   }
   g_autoptr(GError) parse_error = nullptr;
   g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, &parse_error);
@@ -398,7 +500,7 @@ gws_signaller_new_for_uri(
         "invalid signaller URI \"%s\": %s (expected e.g. "
         "ws://127.0.0.1:8443/)",
         uri, parse_error->message);
-    return nullptr;
+    return G_TYPE_INVALID;
   }
   std::string scheme = lower(g_uri_get_scheme(parsed));
 
@@ -415,17 +517,36 @@ gws_signaller_new_for_uri(
         "no signaller for the URI scheme \"%s\" of \"%s\" (known schemes: "
         "%s)",
         scheme.c_str(), uri, known.c_str());
-    return nullptr;
+    return G_TYPE_INVALID;
   }
+  if (!gws_signaller_type_supports_role(type, role)) {
+    std::string usable = schemes_for_role(role);
+    g_set_error(error, GWS_SIGNALLER_ERROR, GWS_SIGNALLER_ERROR_WRONG_ROLE,
+        "a %s:// signaller %s, so it belongs on %s, not %s (%s can use %s)",
+        scheme.c_str(), role_action(other_role(role)),
+        role_element(other_role(role)), role_element(role), role_element(role),
+        usable.c_str());
+    return G_TYPE_INVALID;
+  }
+  return type;
+}
 
-  /* The interface's default_init sets up our debug category: make sure it
-   * ran before the first log line, whoever calls first. */
-  static gsize iface_ready = 0;
-  if (g_once_init_enter(&iface_ready)) {
-    g_type_default_interface_unref(
-        g_type_default_interface_ref(GWS_TYPE_SIGNALLER));
-    g_once_init_leave(&iface_ready, 1);
+gchar **
+gws_signaller_list_schemes_for_role(GwsSignallerRole role) {
+  g_auto(GStrv) all = gws_signaller_list_schemes();
+  GStrvBuilder *builder = g_strv_builder_new();
+  for (guint i = 0; all[i]; i++) {
+    GType type = G_TYPE_INVALID;
+    {
+      std::lock_guard<std::mutex> lock(registry_lock);
+      auto it = registry().find(all[i]);
+      if (it != registry().end())
+        type = it->second;
+    }
+    if (type != G_TYPE_INVALID && gws_signaller_type_supports_role(type, role))
+      g_strv_builder_add(builder, all[i]);
   }
-  GST_DEBUG("making a %s for %s", g_type_name(type), uri);
-  return GWS_SIGNALLER(g_object_new(type, "role", role, "uri", uri, nullptr));
+  gchar **out = g_strv_builder_end(builder);
+  g_strv_builder_unref(builder);
+  return out;
 }

@@ -48,6 +48,10 @@ G_DECLARE_INTERFACE(GwsSignaller, gws_signaller, GWS, SIGNALLER, GObject)
  * @end_session_with_reason: optional; end one session and tell the remote
  *   side why (a server answers a refused client with it). Without it,
  *   gws_signaller_end_session_with_reason() calls @end_session.
+ * @supports_role: (nullable): whether the type can work in @role. A
+ *   protocol that only goes one way (a WHIP client publishes, a WHIP server
+ *   receives) says so here, and the bins refuse it in the other role at
+ *   once, naming the element it belongs on. %NULL: both roles.
  *
  * Every implementation also has the interface property "role"
  * (GwsSignallerRole, construct-only) set by the bin that creates it, and
@@ -65,8 +69,9 @@ struct _GwsSignallerInterface {
   void (*end_session)(GwsSignaller *self, const gchar *session_id);
   void (*end_session_with_reason)(
       GwsSignaller *self, const gchar *session_id, const gchar *reason);
+  gboolean (*supports_role)(GwsSignallerRole role);
 
-  gpointer padding[7];
+  gpointer padding[6];
 };
 
 void gws_signaller_start(GwsSignaller *self);
@@ -112,11 +117,14 @@ void gws_signaller_end_session_with_reason(
  *   The remote side ended the session, or the signaller lost it for good.
  *   Not emitted just because the signalling connection dropped: sessions
  *   already established keep their media flowing without it.
- * "error" (gchar *message), detailed: "error::fatal" or "error::retrying"
+ * "error" (gchar *message), detailed: "error::fatal", "error::retrying"
+ *   or "error::unavailable"
  *   Something the user can act on. Fatal: the signaller cannot go on
- *   (token refused, id taken, producer not found). Retrying: it keeps
- *   trying (relay unreachable). Sessions already running may keep flowing.
- *   The message is fit for a user.
+ *   (token refused, id taken). Retrying: it keeps trying (relay
+ *   unreachable). Unavailable: what it needs is not there yet (producer
+ *   not found, endpoint refused); it stopped, and the bin may start it
+ *   again (gws_signaller_emit_unavailable()). Sessions already running may
+ *   keep flowing. The message is fit for a user.
  * "connection-changed" (gboolean connected)
  *   The signalling channel went up (and we are registered) or down.
  *   Reconnecting is the signaller's business.
@@ -166,10 +174,14 @@ GQuark gws_signaller_error_quark(void);
  * @GWS_SIGNALLER_ERROR_BAD_URI: the string is not an absolute URI.
  * @GWS_SIGNALLER_ERROR_UNKNOWN_SCHEME: no signaller is registered for the
  *   URI's scheme.
+ * @GWS_SIGNALLER_ERROR_WRONG_ROLE: the URI's signaller cannot work in the
+ *   role asked for (e.g. whip-server:// on webrtcsink); the message names
+ *   the element it belongs on.
  */
 typedef enum {
   GWS_SIGNALLER_ERROR_BAD_URI,
   GWS_SIGNALLER_ERROR_UNKNOWN_SCHEME,
+  GWS_SIGNALLER_ERROR_WRONG_ROLE,
 } GwsSignallerError;
 
 /* "error" is a detailed signal. gws_signaller_emit_error() emits it with the
@@ -182,7 +194,42 @@ typedef enum {
 void gws_signaller_emit_error_full(
     GwsSignaller *self, const gchar *message, gboolean fatal);
 
+/**
+ * gws_signaller_emit_unavailable:
+ * @self: the signaller
+ * @message: what is missing, fit for a user ("producer \"cam1\" not found
+ *   at ws://...", "could not reach the WHIP endpoint http://...: ...")
+ *
+ * Emits "error" with the detail "unavailable": what the signaller needs at
+ * start is not there (yet): the producer asked for, the endpoint (refused,
+ * unreachable, 404, 503). The signaller has stopped, as after a fatal
+ * error; the bins apply their start-order policy (`wait-timeout`): start
+ * it again after a backoff, or fail. A handler of plain "error" or of
+ * "error::fatal"-only sees it as an error.
+ */
+void gws_signaller_emit_unavailable(GwsSignaller *self, const gchar *message);
+
 GwsSignallerRole gws_signaller_get_role(GwsSignaller *self);
+
+/**
+ * gws_signaller_type_supports_role:
+ * @type: a type implementing #GwsSignaller
+ * @role: producer or consumer
+ *
+ * Returns: whether @type can work in @role (its supports_role, or %TRUE
+ *   when it has none)
+ */
+gboolean gws_signaller_type_supports_role(GType type, GwsSignallerRole role);
+
+/**
+ * gws_signaller_check_role:
+ * @self: a signaller
+ * @role: the role of the bin it is given to
+ *
+ * Returns: (transfer full) (nullable): %NULL when @self fits @role, else a
+ *   message for the user naming the element @self belongs on
+ */
+gchar *gws_signaller_check_role(GwsSignaller *self, GwsSignallerRole role);
 
 /* Protocols by URI scheme: implementations register their GType for one or
  * more schemes ("ws", "wss", ...); the bins make a signaller from their `uri`
@@ -201,6 +248,26 @@ void gws_signaller_register_scheme(const gchar *scheme, GType type);
  */
 GwsSignaller *gws_signaller_new_for_uri(
     const gchar *uri, GwsSignallerRole role, GError **error);
+/**
+ * gws_signaller_type_for_uri:
+ * @uri: e.g. "whep+http://127.0.0.1:8081/whep"
+ * @role: producer or consumer
+ * @error: as for gws_signaller_new_for_uri()
+ *
+ * What gws_signaller_new_for_uri() would make, without making it.
+ *
+ * Returns: the signaller type for @uri in @role, or %G_TYPE_INVALID
+ */
+GType gws_signaller_type_for_uri(
+    const gchar *uri, GwsSignallerRole role, GError **error);
+/**
+ * gws_signaller_list_schemes_for_role:
+ * @role: producer or consumer
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the registered
+ *   schemes whose signaller works in @role, sorted (g_strfreev() them)
+ */
+gchar **gws_signaller_list_schemes_for_role(GwsSignallerRole role);
 /* The schemes of the protocols built into this library: "ws" and "wss"
  * (GwsWsSignaller). Idempotent; never replaces a scheme registered before.
  * The plugin calls it from plugin_init; gws_signaller_new_for_uri() calls it

@@ -337,9 +337,11 @@ set_connected(GwsWsSignaller *self, bool connected) {
   gws_signaller_emit_connection_changed(GWS_SIGNALLER(self), connected);
 }
 
-/* Gives up: no more reconnects until the next start(). */
+/* Gives up: no more reconnects until the next start(). @unavailable: what
+ * we need is missing (the producer), not wrong: "error::unavailable". */
 static void
-fail(GwsWsSignaller *self, const std::string &message) {
+fail(GwsWsSignaller *self, const std::string &message,
+    bool unavailable = false) {
   auto *priv = self->priv;
   priv->running = false;
   priv->generation++;
@@ -350,7 +352,10 @@ fail(GwsWsSignaller *self, const std::string &message) {
   }
   drop_connection(self, true);
   set_connected(self, false);
-  gws_signaller_emit_error_full(GWS_SIGNALLER(self), message.c_str(), TRUE);
+  if (unavailable)
+    gws_signaller_emit_unavailable(GWS_SIGNALLER(self), message.c_str());
+  else
+    gws_signaller_emit_error_full(GWS_SIGNALLER(self), message.c_str(), TRUE);
 }
 
 /* ---- Receiving ---- */
@@ -595,8 +600,10 @@ on_error(GwsWsSignaller *self, const proto::Message &msg) {
       && priv->request_pending) {
     priv->request_pending = false;
     priv->want_session = false;
-    fail(self, "producer \"" + priv->requested_producer + "\" not found at "
-                   + priv->connect_url + ": " + d);
+    fail(self,
+        "producer \"" + priv->requested_producer + "\" not found at "
+            + priv->connect_url + ": " + d,
+        true);
     return;
   }
   if (d.rfind("setPeerStatus", 0) == 0 || priv->registering) {

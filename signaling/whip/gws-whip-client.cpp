@@ -28,6 +28,9 @@ core(GwsSignaller *s) {
 
 static void
 gws_whip_client_iface_init(GwsSignallerInterface *iface) {
+  iface->supports_role = [](GwsSignallerRole role) -> gboolean {
+    return role == GWS_SIGNALLER_ROLE_PRODUCER;
+  };
   iface->start = [](GwsSignaller *s) { core(s).start(); };
   iface->stop = [](GwsSignaller *s) { core(s).stop(); };
   iface->send_sdp = [](GwsSignaller *s, const gchar *sid,

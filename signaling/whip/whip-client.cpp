@@ -587,7 +587,8 @@ Client::on_post_response(const std::string &sid, Response &r) {
     return;
   if (r.status == 0) {
     fail(std::string("could not reach the ") + name() + " endpoint " + endpoint_
-         + ": " + r.error);
+             + ": " + r.error,
+        true);
     return;
   }
   if (r.status != SOUP_STATUS_CREATED) {
@@ -599,7 +600,10 @@ Client::on_post_response(const std::string &sid, Response &r) {
                    "not followed)";
     if (const char *retry = r.header("Retry-After"))
       message += std::string(" (retry after ") + retry + " s)";
-    fail(message);
+    /* Not there yet (a WHEP stream nobody publishes yet: 404) or busy
+     * (503): the bin may try again (wait-timeout). */
+    fail(message, r.status == SOUP_STATUS_NOT_FOUND
+                      || r.status == SOUP_STATUS_SERVICE_UNAVAILABLE);
     return;
   }
   const char *location = r.header("Location");
@@ -738,7 +742,7 @@ Client::send_delete(const std::string &url) {
 }
 
 void
-Client::fail(const std::string &message) {
+Client::fail(const std::string &message, bool unavailable) {
   std::string sid = session_ ? session_->id : "";
   if (session_ && !session_->resource_url.empty())
     send_delete(session_->resource_url);
@@ -748,7 +752,10 @@ Client::fail(const std::string &message) {
     return;
   if (!sid.empty())
     gws_signaller_emit_session_ended(owner_, sid.c_str(), message.c_str());
-  gws_signaller_emit_error(owner_, message.c_str());
+  if (unavailable)
+    gws_signaller_emit_unavailable(owner_, message.c_str());
+  else
+    gws_signaller_emit_error(owner_, message.c_str());
 }
 
 /* ---- HTTP ---- */

@@ -105,7 +105,9 @@ class Client : public std::enable_shared_from_this<Client> {
   void flush_candidates();
   void on_patch_response(const std::string &sid, Response &r);
   void send_delete(const std::string &url);
-  void fail(const std::string &message);
+  /* @unavailable: the endpoint is missing or busy, not wrong
+   * ("error::unavailable"). */
+  void fail(const std::string &message, bool unavailable = false);
   void clear_session();
   void set_resource(const std::string &url);
   void set_ice_servers(std::vector<std::string> servers);

@@ -94,6 +94,8 @@ def consumer_pipeline(args):
         desc += ' video-codecs="<{}>"'.format(args.video_codecs)
     if args.latency is not None:
         desc += " latency={}".format(args.latency)
+    if args.wait_timeout is not None:
+        desc += " wait-timeout={}".format(args.wait_timeout)
     return desc
 
 
@@ -256,6 +258,8 @@ def main():
                         "video/x-h264 (no decoding)")
     parser.add_argument("--latency", type=int, default=None,
                         help="consumer: webrtcsrc latency in ms")
+    parser.add_argument("--wait-timeout", type=int, default=None,
+                        help="consumer: webrtcsrc wait-timeout in s")
     parser.add_argument("--link", default="video,audio",
                         help="consumer: which kinds of pads to link")
     args = parser.parse_args()

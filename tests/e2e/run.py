@@ -531,11 +531,13 @@ def test_producer_leaves(w):
 
 def test_bad_peer_id(w):
     """A consumer asking for a producer that does not exist fails with an
-    error naming it."""
+    error naming it (at once with wait-timeout=0; tests/usability covers
+    the wait)."""
     w.relay()
     prod = w.peer("producer", "producer", w.uri("cam1"))
     prod.wait_event("signalling", connected=True)
-    cons = w.peer("consumer", "consumer", w.uri("no-such-camera"))
+    cons = w.peer("consumer", "consumer", w.uri("no-such-camera"),
+                  "--wait-timeout", "0")
     err = cons.wait("error", lambda ev: ev["event"] == "error")
     check("no-such-camera" in err["message"],
           "error does not name the producer: " + err["message"])

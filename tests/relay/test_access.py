@@ -54,6 +54,8 @@ async def test_token_refused_before_upgrade(relay):
     # The refusal is plain HTTP: no WebSocket ever existed.
     status, head, body = await http_get(relay.port, "/")
     assert status == 426, head  # not an upgrade at all: no token needed
+    # ... with a hint for the user who opened it in a browser.
+    assert b"start the relay with --web-root DIR" in body, body
 
 
 @case("--token", "s3cret")

@@ -93,6 +93,28 @@ test_signaller_class_init(TestSignallerClass *klass) {
   g_object_class_override_property(oc, PROP_URI, "uri");
 }
 
+/* A protocol that only publishes (like a WHIP client). */
+#define TEST_TYPE_PUBLISH_ONLY (test_publish_only_get_type())
+G_DECLARE_FINAL_TYPE(
+    TestPublishOnly, test_publish_only, TEST, PUBLISH_ONLY, TestSignaller)
+struct _TestPublishOnly {
+  TestSignaller parent;
+};
+void test_publish_only_iface_init(GwsSignallerInterface *iface);
+G_DEFINE_TYPE_WITH_CODE(TestPublishOnly, test_publish_only, TEST_TYPE_SIGNALLER,
+    G_IMPLEMENT_INTERFACE(GWS_TYPE_SIGNALLER, test_publish_only_iface_init))
+void
+test_publish_only_iface_init(GwsSignallerInterface *iface) {
+  test_signaller_iface_init(iface);
+  iface->supports_role = [](GwsSignallerRole role) -> gboolean {
+    return role == GWS_SIGNALLER_ROLE_PRODUCER;
+  };
+}
+void
+test_publish_only_init(TestPublishOnly *) {}
+void
+test_publish_only_class_init(TestPublishOnlyClass *) {}
+
 class Registry : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { gst_init(nullptr, nullptr); }
@@ -217,6 +239,52 @@ TEST_F(Registry, ThirdPartySchemeAndMethodsDispatch) {
   EXPECT_EQ(any, 2);
 
   gst_webrtc_session_description_free(desc);
+}
+
+TEST_F(Registry, OneWaySignallerRefusesTheOtherRoleNamingTheElement) {
+  gws_signaller_register_scheme("pubonly", TEST_TYPE_PUBLISH_ONLY);
+  EXPECT_TRUE(gws_signaller_type_supports_role(
+      TEST_TYPE_PUBLISH_ONLY, GWS_SIGNALLER_ROLE_PRODUCER));
+  EXPECT_FALSE(gws_signaller_type_supports_role(
+      TEST_TYPE_PUBLISH_ONLY, GWS_SIGNALLER_ROLE_CONSUMER));
+  EXPECT_TRUE(gws_signaller_type_supports_role(
+      GWS_TYPE_WS_SIGNALLER, GWS_SIGNALLER_ROLE_CONSUMER));
+
+  g_autoptr(GError) err = nullptr;
+  GwsSignaller *s = gws_signaller_new_for_uri(
+      "pubonly://x", GWS_SIGNALLER_ROLE_CONSUMER, &err);
+  EXPECT_EQ(s, nullptr);
+  ASSERT_NE(err, nullptr);
+  EXPECT_TRUE(g_error_matches(
+      err, GWS_SIGNALLER_ERROR, GWS_SIGNALLER_ERROR_WRONG_ROLE));
+  std::string msg = err->message;
+  EXPECT_NE(msg.find("a pubonly:// signaller publishes media, so it belongs "
+                     "on webrtcsink, not webrtcsrc"),
+      std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("ws://"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("pubonly://,"), std::string::npos) << msg;
+
+  g_autoptr(GwsSignaller) ok = gws_signaller_new_for_uri(
+      "pubonly://x", GWS_SIGNALLER_ROLE_PRODUCER, nullptr);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(gws_signaller_check_role(ok, GWS_SIGNALLER_ROLE_PRODUCER), nullptr);
+  g_autofree gchar *wrong
+      = gws_signaller_check_role(ok, GWS_SIGNALLER_ROLE_CONSUMER);
+  ASSERT_NE(wrong, nullptr);
+  EXPECT_NE(std::string(wrong).find("belongs on webrtcsink, not webrtcsrc"),
+      std::string::npos)
+      << wrong;
+
+  /* Both roles, but made for the other one. */
+  g_autoptr(GwsSignaller) ws = gws_signaller_new_for_uri(
+      "ws://127.0.0.1:1/", GWS_SIGNALLER_ROLE_PRODUCER, nullptr);
+  g_autofree gchar *mismatch
+      = gws_signaller_check_role(ws, GWS_SIGNALLER_ROLE_CONSUMER);
+  ASSERT_NE(mismatch, nullptr);
+  EXPECT_NE(std::string(mismatch).find("role producer (for webrtcsink)"),
+      std::string::npos)
+      << mismatch;
 }
 
 TEST_F(Registry, WebSocketSignallerProperties) {

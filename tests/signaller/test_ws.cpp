@@ -298,7 +298,8 @@ member_string(const proto::Json &obj, const char *name) {
 /* ---- Recording what a signaller emits ---- */
 
 struct Event {
-  std::string name; /* signal name; "error" is "error::fatal"/"::retrying" */
+  std::string name; /* signal name; "error" is "error::fatal", "::retrying"
+                     * or "::unavailable" */
   std::string session_id, peer_id, text, mid;
   guint mline = 0;
   bool has_mid = false, has_offer = false, flag = false;
@@ -381,6 +382,14 @@ class Recorder {
         G_CALLBACK(+[](GwsSignaller *, const gchar *msg, Recorder *r) {
           Event e;
           e.name = "error::retrying";
+          e.text = msg;
+          r->push(std::move(e));
+        }),
+        this);
+    g_signal_connect(s, "error::unavailable",
+        G_CALLBACK(+[](GwsSignaller *, const gchar *msg, Recorder *r) {
+          Event e;
+          e.name = "error::unavailable";
           e.text = msg;
           r->push(std::move(e));
         }),
@@ -661,10 +670,13 @@ TEST_F(WsSignaller, ProducerNotFoundIsReported) {
   Peer consumer(
       GWS_SIGNALLER_ROLE_CONSUMER, uri(relay.url(), "peer-id=nobody"));
   gws_signaller_start(consumer.s);
-  auto err = consumer->wait("error::fatal");
+  /* Not there (yet): "unavailable", so the bin can wait for it
+   * (wait-timeout), not "fatal". */
+  auto err = consumer->wait("error::unavailable");
   ASSERT_TRUE(err);
   EXPECT_NE(err->text.find("\"nobody\" not found"), std::string::npos)
       << err->text;
+  EXPECT_EQ(consumer->count("error::fatal"), 0);
 }
 
 TEST_F(WsSignaller, TokenRefusedIsReportedOnce) {

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """A quick failure then exit, many times: gst-launch-1.0 with webrtcsrc
-asking a real relay for a producer that does not exist fails at once and
+asking a real relay for a producer that does not exist fails at once
+(wait-timeout=0: no waiting for it to appear) and
 exits; no thread of ours (the DTLS certificate warm-up) may still be inside
 libcrypto when exit() runs OpenSSL's cleanup (issue 13: a SIGSEGV after
 'Freeing pipeline' in about a third of the runs).
@@ -63,7 +64,8 @@ def main():
         for i in range(runs):
             argv = [launch, "webrtcsrc",
                     "uri={}/?peer-id=cam1".format(url),
-                    "ice-addresses=127.0.0.1", "!", "fakesink"]
+                    "ice-addresses=127.0.0.1", "wait-timeout=0", "!",
+                    "fakesink"]
             try:
                 r = subprocess.run(argv, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True,
