@@ -51,7 +51,11 @@ PathMonitor::attach(
     g_once_init_leave(&once, 1);
   }
   auto monitor = std::make_shared<PathMonitor>();
-  g_object_get(webrtcbin, "ice-agent", &monitor->ice_, nullptr);
+  GObject *ice = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  g_weak_ref_set(&monitor->ice_, ice);
+  if (ice)
+    g_object_unref(ice);
   monitor->rtcp_interval_ms_ = rtcp_interval_ms;
   monitor->learning_floor_ms_ = learning_floor_ms;
   g_signal_connect_data(webrtcbin, "deep-element-added",
@@ -71,17 +75,17 @@ PathMonitor::attach(
   return monitor;
 }
 
-PathMonitor::~PathMonitor() {
-  if (ice_)
-    g_object_unref(ice_);
-}
-
 std::string
 PathMonitor::local_address() const {
-  if (!ice_ || !g_object_class_find_property(G_OBJECT_GET_CLASS(ice_), "agent"))
+  /* Session thread only (check_path): dropping the last ref here is
+   * safe. */
+  GObject *ice = static_cast<GObject *>(g_weak_ref_get(&ice_));
+  if (!ice)
     return std::string();
   NiceAgent *agent = nullptr;
-  g_object_get(ice_, "agent", &agent, nullptr);
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+    g_object_get(ice, "agent", &agent, nullptr);
+  g_object_unref(ice);
   if (!agent)
     return std::string();
   std::string out;

@@ -51,8 +51,8 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
    * is down or lost it): @address is set to it. FALSE when unknown. */
   bool local_address_gone(std::string *address) const;
 
-  PathMonitor() = default;
-  ~PathMonitor();
+  PathMonitor() { g_weak_ref_init(&ice_, nullptr); }
+  ~PathMonitor() { g_weak_ref_clear(&ice_); }
   PathMonitor(const PathMonitor &) = delete;
   PathMonitor &operator=(const PathMonitor &) = delete;
 
@@ -60,7 +60,10 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   void on_packets(guint n);
   void watch_element(GstElement *element);
 
-  GObject *ice_ = nullptr; /* webrtcbin's GstWebRTCICE (a ref), set once */
+  /* webrtcbin's GstWebRTCICE, weakly: a strong ref here could make the
+   * monitor's last owner (a probe's destroy notify, on whatever thread
+   * drops a pad) finalize the ICE agent, which joins its own thread. */
+  mutable GWeakRef ice_;
   guint rtcp_interval_ms_ = 0;
   guint learning_floor_ms_ = 0;
   std::atomic<guint64> packets_{0};
