@@ -11,7 +11,8 @@
  * the `stats` getter reads that record.
  *
  * Threading: the signal handler runs on libnice's thread (webrtcbin's ICE
- * context); add_candidate_stats() on the `stats` caller's thread, and
+ * context); candidate_stats_to_structure() on the `stats` caller's thread
+ * (read_element_stats, gws-stats-snapshot.h), and
  * never waits for the session thread or webrtcbin. A mutex inside the
  * record guards its fields; nothing is called with it held. */
 #pragma once
@@ -48,9 +49,5 @@ void candidate_stats_to_structure(GstElement *webrtcbin, GstStructure *s);
  * 3478, 5349 for turns://). */
 std::string turn_url_protocol(
     const std::string &url, std::string *host = nullptr, guint *port = nullptr);
-
-/* Adds the selected pair to every entry of @stats' `sessions` list, found
- * in @bin by the entry's `id` and `connection` (as add_loss_counters). */
-void add_candidate_stats(GstBin *bin, GstStructure *stats);
 
 } // namespace gws

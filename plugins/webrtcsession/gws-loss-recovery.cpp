@@ -1,8 +1,6 @@
 /* gst-webrtc-session: loss recovery (see gws-loss-recovery.h). */
 #include "gws-loss-recovery.h"
 
-#include "gws-webrtcbin-events.h"
-
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -344,38 +342,6 @@ collect_loss_counters(GstElement *webrtcbin) {
   g_value_unset(&item);
   gst_iterator_free(it);
   return c;
-}
-
-void
-add_loss_counters(GstBin *bin, GstStructure *stats, bool receiving) {
-  const GValue *list = gst_structure_get_value(stats, "sessions");
-  if (!list || !GST_VALUE_HOLDS_LIST(list))
-    return;
-  GValue out = G_VALUE_INIT;
-  gst_value_list_init(&out, gst_value_list_get_size(list));
-  for (guint i = 0; i < gst_value_list_get_size(list); i++) {
-    const GValue *v = gst_value_list_get_value(list, i);
-    if (!GST_VALUE_HOLDS_STRUCTURE(v)) {
-      gst_value_list_append_value(&out, v);
-      continue;
-    }
-    GstStructure *s = gst_structure_copy(gst_value_get_structure(v));
-    const char *id = gst_structure_get_string(s, "id");
-    guint conn = 0;
-    gst_structure_get_uint(s, "connection", &conn);
-    GstElement *webrtc
-        = id ? gst_bin_get_by_name(bin, webrtcbin_name(id, conn).c_str())
-             : nullptr;
-    loss_counters_to_structure(collect_loss_counters(webrtc), receiving, s);
-    if (webrtc)
-      gst_object_unref(webrtc);
-    GValue sv = G_VALUE_INIT;
-    g_value_init(&sv, GST_TYPE_STRUCTURE);
-    gst_value_set_structure(&sv, s);
-    gst_structure_free(s);
-    gst_value_list_append_and_take_value(&out, &sv);
-  }
-  gst_structure_take_value(stats, "sessions", &out);
 }
 
 void

@@ -107,11 +107,4 @@ LossCounters collect_loss_counters(GstElement *webrtcbin);
 void loss_counters_to_structure(
     const LossCounters &counters, bool receiving, GstStructure *s);
 
-/* Adds the loss counters to every entry of @stats' `sessions` list, read
- * from its connection's webrtcbin in @bin (found by name from the entry's
- * `id` and `connection`). Called by the `stats` getter on the caller's
- * thread, so the snapshot the session thread publishes after each burst
- * of work stays cheap: this walks the elements only when someone asks. */
-void add_loss_counters(GstBin *bin, GstStructure *stats, bool receiving);
-
 } // namespace gws

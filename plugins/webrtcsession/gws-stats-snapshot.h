@@ -9,8 +9,13 @@
  * thread itself, or while no thread runs, the getter builds it directly. */
 #pragma once
 
+#include "gws-candidate-stats.h"
+#include "gws-loss-recovery.h"
+#include "gws-webrtcbin-events.h"
+
 #include <gst/gst.h>
 
+#include <functional>
 #include <mutex>
 
 namespace gws {
@@ -63,5 +68,51 @@ class StatsSnapshot {
   mutable std::mutex lock_; /* leaf; guards st_ */
   GstStructure *st_ = nullptr;
 };
+
+/* The `stats` getter of both elements: the snapshot (or, on the session
+ * thread itself and before the first publish, @make), then, for every
+ * entry of its `sessions` list, what is read straight from that
+ * connection's webrtcbin in @bin (found by the entry's `id` and
+ * `connection`): the loss counters (@receiving: webrtcsrc's side) and the
+ * selected candidate pair. Those reads touch element properties only, on
+ * the caller's thread, so the snapshot the session thread publishes after
+ * every burst of work stays cheap with many consumers. */
+inline GstStructure *
+read_element_stats(const StatsSnapshot &snapshot, bool on_session_thread,
+    const std::function<GstStructure *()> &make, GstBin *bin, bool receiving) {
+  GstStructure *st = on_session_thread ? nullptr : snapshot.copy();
+  if (!st)
+    st = make();
+  const GValue *list = gst_structure_get_value(st, "sessions");
+  if (!list || !GST_VALUE_HOLDS_LIST(list))
+    return st;
+  GValue out = G_VALUE_INIT;
+  gst_value_list_init(&out, gst_value_list_get_size(list));
+  for (guint i = 0; i < gst_value_list_get_size(list); i++) {
+    const GValue *v = gst_value_list_get_value(list, i);
+    if (!GST_VALUE_HOLDS_STRUCTURE(v)) {
+      gst_value_list_append_value(&out, v);
+      continue;
+    }
+    GstStructure *s = gst_structure_copy(gst_value_get_structure(v));
+    const char *id = gst_structure_get_string(s, "id");
+    guint conn = 0;
+    gst_structure_get_uint(s, "connection", &conn);
+    GstElement *webrtc
+        = id ? gst_bin_get_by_name(bin, webrtcbin_name(id, conn).c_str())
+             : nullptr;
+    loss_counters_to_structure(collect_loss_counters(webrtc), receiving, s);
+    candidate_stats_to_structure(webrtc, s);
+    if (webrtc)
+      gst_object_unref(webrtc);
+    GValue sv = G_VALUE_INIT;
+    g_value_init(&sv, GST_TYPE_STRUCTURE);
+    gst_value_set_structure(&sv, s);
+    gst_structure_free(s);
+    gst_value_list_append_and_take_value(&out, &sv);
+  }
+  gst_structure_take_value(st, "sessions", &out);
+  return st;
+}
 
 } // namespace gws

@@ -377,14 +377,9 @@ gws_webrtc_sink_set_property(
  * (gws-stats-snapshot.h). */
 static GstStructure *
 read_stats(SinkPrivate *priv) {
-  GstStructure *st = nullptr;
-  if (!priv->loop.is_current())
-    st = priv->stats_snapshot.copy();
-  if (!st)
-    st = priv->make_stats();
-  add_loss_counters(GST_BIN(priv->self), st, false);
-  add_candidate_stats(GST_BIN(priv->self), st);
-  return st;
+  return read_element_stats(
+      priv->stats_snapshot, priv->loop.is_current(),
+      [priv]() { return priv->make_stats(); }, GST_BIN(priv->self), false);
 }
 
 static void
