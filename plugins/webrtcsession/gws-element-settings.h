@@ -64,8 +64,9 @@ void install_common_properties(GObjectClass *klass, const CommonBlurbs &text);
 /* GstChildProxy with one child, the "signaller" property's object. */
 void signaller_child_proxy_init(GstChildProxyInterface *iface);
 
-/* The values. `lock` is a leaf lock: nothing is called out with it held;
- * the element may guard its own state with it too. */
+/* The values. Nothing is called out with `lock` held; the element may
+ * guard its own state with it too (webrtcsrc then takes a FreezeMeter's
+ * lock inside it: `lock` -> FreezeMeter). */
 class ElementSettings {
  public:
   explicit ElementSettings(GwsSignallerRole role);

@@ -18,8 +18,11 @@
  * history (rtprtxsend) is per consumer by construction; the shared encoder
  * never sees it.
  *
- * Threading: everything here is called on the element's session thread;
- * the collectors only read element properties. */
+ * Threading: the transceiver and SDP work runs on the element's session
+ * thread; the `new-jitterbuffer` handler and the decoder tuning run on
+ * webrtcbin's streaming threads and only set properties of the new
+ * element; the collectors run on the `stats` caller's thread and only read
+ * element properties. */
 #pragma once
 
 #include "gws-codecs.h"

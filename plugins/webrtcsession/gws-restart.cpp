@@ -27,8 +27,8 @@ restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
   g_object_class_install_property(klass, prop_max_failures,
       g_param_spec_uint("max-restart-failures", "Max restart failures",
           "Consecutive failed restart attempts (no media on the new "
-          "connection within 10 s) after which the session ends with an "
-          "error",
+          "connection within 10 s) after which the session ends (an error "
+          "for a client webrtcsrc, a warning for the other sessions)",
           1, 1000, 3, rw));
 }
 

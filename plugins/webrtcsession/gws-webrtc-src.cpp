@@ -72,7 +72,8 @@ struct _GwsWebRTCSrc {
   SrcPrivate *priv;
 };
 
-/* Lock order: `lock` is a leaf; nothing is called out with it held. The
+/* Lock order: `lock` -> a FreezeMeter's lock; nothing is called out with
+ * `lock` held. The
  * session and the bin's children change on the session thread, except the
  * output chains, which are built on the streaming thread that reveals
  * them. */

@@ -1,8 +1,8 @@
 /* gst-webrtc-session: a private thread running its own GMainContext.
  *
  * One class for every thread of ours that serialises work: the element
- * session loop (plugins/webrtcsession), the WebSocket signaller and the
- * WHIP/WHEP signallers. Work posted to it runs on the thread, in order;
+ * session loop (plugins/webrtcsession), the WebSocket signaller, the
+ * WHIP/WHEP signallers and the offline signaller. Work posted to it runs on the thread, in order;
  * timers run there too.
  *
  * Life cycle: no thread exists until start(). stop() runs what is queued
