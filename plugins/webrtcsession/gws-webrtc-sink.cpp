@@ -415,28 +415,18 @@ static gboolean
 gws_webrtc_sink_restart_session(GwsWebRTCSink *self, const gchar *session_id) {
   SinkPrivate *priv = PRIV(self);
   std::string only = session_id ? session_id : "";
-  if (!priv->loop.running())
-    return FALSE;
-  auto restart = [priv, only]() {
-    std::vector<std::string> ids;
-    for (auto &kv : priv->sessions) {
-      if (only.empty() || kv.first == only)
-        ids.push_back(kv.first);
-    }
-    bool any = false;
-    for (const auto &id : ids)
-      any |= priv->start_restart(id, "requested");
-    return any;
-  };
-  if (priv->loop.is_current())
-    return restart();
-  /* From another thread: queued, never waited for (a streaming thread
-   * must not block on the session thread). TRUE when a matching session
-   * is there; whether an attempt starts shows as gws-restart-started. */
-  if (!priv->stats_snapshot.has_session(session_id))
-    return FALSE;
-  priv->loop.post([restart]() { restart(); });
-  return TRUE;
+  return gws::request_restart(
+      priv->loop, priv->stats_snapshot, session_id, [priv, only]() {
+        std::vector<std::string> ids;
+        for (auto &kv : priv->sessions) {
+          if (only.empty() || kv.first == only)
+            ids.push_back(kv.first);
+        }
+        bool any = false;
+        for (const auto &id : ids)
+          any |= priv->start_restart(id, "requested");
+        return any;
+      });
 }
 
 static void

@@ -232,25 +232,15 @@ gws_webrtc_src_init(GwsWebRTCSrc *self) {
 static gboolean
 gws_webrtc_src_restart_session(GwsWebRTCSrc *self, const gchar *session_id) {
   SrcPrivate *priv = PRIV(self);
-  if (!priv->loop.running())
-    return FALSE;
   std::optional<std::string> only;
   if (session_id)
     only = session_id;
-  auto restart = [priv, only]() {
-    if (priv->session() && (!only || priv->session()->id() == *only))
-      return priv->start_restart("requested");
-    return false;
-  };
-  if (priv->loop.is_current())
-    return restart();
-  /* From another thread: queued, never waited for (a streaming thread
-   * must not block on the session thread). TRUE when the session is
-   * there; whether the attempt starts shows as gws-restart-started. */
-  if (!priv->stats_snapshot.has_session(session_id))
-    return FALSE;
-  priv->loop.post([restart]() { restart(); });
-  return TRUE;
+  return gws::request_restart(
+      priv->loop, priv->stats_snapshot, session_id, [priv, only]() {
+        if (priv->session() && (!only || priv->session()->id() == *only))
+          return priv->start_restart("requested");
+        return false;
+      });
 }
 
 static void
