@@ -28,6 +28,7 @@ struct Options {
   gint64 max_message_size = 64 * 1024;
   gint ping_interval = 30;
   gint request_timeout = 10;
+  gint poll_hold = 25;
   gdouble flood_rate = 200.0;
   gdouble flood_burst = 400.0;
 
@@ -106,6 +107,11 @@ main(int argc, char **argv) {
           "Drop a connection that has not sent a complete HTTP request "
           "(such as the WebSocket upgrade) within this time (default 10; "
           "0: never)",
+          "SECONDS"},
+      {"poll-hold", 0, 0, G_OPTION_ARG_INT, &o.poll_hold,
+          "Hold a long-poll GET (HTTP POST/GET at /poll, for networks that "
+          "block WebSocket) this long when there is nothing to send "
+          "(default 25)",
           "SECONDS"},
       {"flood-rate", 0, 0, G_OPTION_ARG_DOUBLE, &o.flood_rate,
           "Messages per second a peer may send, sustained (default 200)", "N"},
@@ -188,6 +194,11 @@ main(int argc, char **argv) {
     return 2;
   }
   config.request_timeout = static_cast<unsigned>(o.request_timeout);
+  if (o.poll_hold < 1 || o.poll_hold > 300) {
+    fprintf(stderr, "gst-webrtc-relay: --poll-hold must be 1..300\n");
+    return 2;
+  }
+  config.poll_hold = static_cast<unsigned>(o.poll_hold);
   if (!(o.flood_rate > 0) || !(o.flood_burst >= 1)) {
     fprintf(stderr, "gst-webrtc-relay: --flood-rate must be > 0 and "
                     "--flood-burst >= 1\n");
