@@ -24,6 +24,7 @@
 #include "gws-ws-signaller.h"
 
 #include "common/gws-worker.h"
+#include "longpoll-transport.h"
 #include "protocol/message.h"
 
 #include <libsoup/soup.h>
@@ -198,12 +199,19 @@ struct GwsWsSignallerPrivate {
   bool shutting_down = false;
 
   SoupSession *session = nullptr;
+  /* poll+http(s)://: the long-poll transport carries the protocol instead
+   * of `ws` (relay-transport.h); poll_base is its http(s)://.../poll. */
+  bool poll = false;
+  std::string poll_base;
+  std::shared_ptr<gws::RelayTransport> transport;
+  guint transports_closing = 0; /* graceful long-poll closes under way */
   GCancellable *cancellable = nullptr;
   SoupWebsocketConnection *ws = nullptr;
   gulong message_handler = 0;
   gulong closed_handler = 0;
   gulong pong_handler = 0;
-  gint64 last_heard_us = 0; /* monotonic: last message or pong */
+  bool welcomed_transport = false; /* `transport` is open */
+  gint64 last_heard_us = 0;        /* monotonic: last message or pong */
   GSource *liveness_source = nullptr;
   GSource *connect_timeout = nullptr;
   bool connect_timed_out = false;
@@ -290,6 +298,12 @@ abort_ws(SoupWebsocketConnection *ws, gpointer handler_data) {
 static void
 send_message(GwsWsSignaller *self, const proto::Message &msg) {
   auto *priv = self->priv;
+  if (priv->transport && priv->welcomed_transport) {
+    std::string text = proto::serialize(msg);
+    GST_LOG_OBJECT(self, ">> %s", text.c_str());
+    priv->transport->send(text);
+    return;
+  }
   if (!priv->ws
       || soup_websocket_connection_get_state(priv->ws)
              != SOUP_WEBSOCKET_STATE_OPEN) {
@@ -649,22 +663,15 @@ handle_message(GwsWsSignaller *self, const proto::Message &msg) {
   }
 }
 
+/* One text message from the relay, whatever carried it. */
 static void
-on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
-    gpointer user_data) {
-  auto *self = GWS_WS_SIGNALLER(user_data);
+receive_text(GwsWsSignaller *self, std::string_view text) {
   /* The handlers may emit a signal whose emission holds the last reference
    * (the application let go meanwhile): keep self alive to the end (a
    * use-after-free in on_list found by the ASan build). */
   [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
   self->priv->last_heard_us = g_get_monotonic_time();
-  if (type != SOUP_WEBSOCKET_DATA_TEXT)
-    return;
-  gsize size = 0;
-  const char *data
-      = static_cast<const char *>(g_bytes_get_data(message, &size));
-  std::string_view text(data ? data : "", size);
-  GST_LOG_OBJECT(self, "<< %.*s", static_cast<int>(size), data ? data : "");
+  GST_LOG_OBJECT(self, "<< %.*s", static_cast<int>(text.size()), text.data());
   try {
     proto::ParseResult parsed = proto::parse(text);
     if (!parsed.message) {
@@ -679,6 +686,28 @@ on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
 }
 
 static void
+on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
+    gpointer user_data) {
+  auto *self = GWS_WS_SIGNALLER(user_data);
+  self->priv->last_heard_us = g_get_monotonic_time();
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    return;
+  gsize size = 0;
+  const char *data
+      = static_cast<const char *>(g_bytes_get_data(message, &size));
+  receive_text(self, std::string_view(data ? data : "", size));
+}
+
+/* The open connection went away: reconnect. */
+static void
+connection_lost(GwsWsSignaller *self) {
+  drop_connection(self, false);
+  set_connected(self, false);
+  if (self->priv->running)
+    schedule_retry(self);
+}
+
+static void
 on_ws_closed_impl(SoupWebsocketConnection *ws, gpointer user_data) {
   auto *self = GWS_WS_SIGNALLER(user_data);
   auto *priv = self->priv;
@@ -688,10 +717,7 @@ on_ws_closed_impl(SoupWebsocketConnection *ws, gpointer user_data) {
       soup_websocket_connection_get_close_data(ws)
           ? soup_websocket_connection_get_close_data(ws)
           : "");
-  drop_connection(self, false);
-  set_connected(self, false);
-  if (priv->running)
-    schedule_retry(self);
+  connection_lost(self);
 }
 
 /* ---- Connection management ---- */
@@ -706,7 +732,8 @@ on_closing_done(SoupWebsocketConnection *ws, gpointer user_data) {
   priv->closing.erase(it);
   g_signal_handlers_disconnect_by_data(ws, self);
   g_object_unref(ws);
-  if (priv->shutting_down && priv->closing.empty())
+  if (priv->shutting_down && priv->closing.empty()
+      && priv->transports_closing == 0)
     priv->worker.quit();
 }
 
@@ -728,6 +755,22 @@ drop_connection(GwsWsSignaller *self, bool graceful) {
     /* Ask again once connected again. */
     priv->request_pending = false;
     priv->want_session = true;
+  }
+  if (priv->transport) {
+    auto transport = std::move(priv->transport);
+    bool open = priv->welcomed_transport;
+    priv->welcomed_transport = false;
+    if (graceful && open) {
+      priv->transports_closing++;
+      transport->close(true, [self]() {
+        auto *priv = self->priv;
+        if (--priv->transports_closing == 0 && priv->shutting_down
+            && priv->closing.empty())
+          priv->worker.quit();
+      });
+    } else {
+      transport->close(false, nullptr);
+    }
   }
   if (!priv->ws)
     return;
@@ -772,6 +815,101 @@ check_liveness_impl(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
+/* The transport is open: speak first. */
+static void
+connection_open(GwsWsSignaller *self) {
+  /* v1_1 first, so endSession carries reasons. */
+  proto::Message version;
+  version.type = proto::Type::SetProtocolVersion;
+  version.version = proto::Version::V1_1;
+  send_message(self, version);
+}
+
+/* Could not connect: give up (what retrying cannot fix) or retry. */
+static void
+connect_failed(GwsWsSignaller *self, guint status, bool tls, bool timed_out,
+    const char *error) {
+  auto *priv = self->priv;
+  if (tls) {
+    fail(self, "the TLS certificate of signalling server " + priv->connect_url
+                   + " is not trusted (" + (error ? error : "bad certificate")
+                   + "); set tls-validation=false to accept a self-signed "
+                     "certificate");
+    return;
+  }
+  if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
+    const char *why = priv->active.token.empty()
+                          ? "it needs a token (set the token property or "
+                            "?token=)"
+                          : "the token was refused";
+    fail(self, "signalling server " + priv->connect_url + " refused us: " + why
+                   + " (HTTP " + std::to_string(status) + " "
+                   + soup_status_get_phrase(status) + ")");
+    return;
+  }
+  std::string reason
+      = timed_out ? std::string("no answer within ")
+                        + std::to_string(kConnectTimeoutMs / 1000) + " s"
+        : error ? error
+                : "unknown error";
+  if (status >= 300)
+    reason += " (HTTP " + std::to_string(status) + ")";
+  GST_WARNING_OBJECT(self, "could not reach signalling server %s: %s",
+      priv->connect_url.c_str(), reason.c_str());
+  if (!priv->ever_connected && !priv->unreachable_reported) {
+    priv->unreachable_reported = true;
+    std::string message = "could not reach signalling server "
+                          + priv->connect_url + ": " + reason + " (retrying)";
+    gws_signaller_emit_error_full(GWS_SIGNALLER(self), message.c_str(), FALSE);
+  }
+  if (priv->running)
+    schedule_retry(self);
+}
+
+/* poll+http(s)://: open a long-poll connection (relay-transport.h). */
+static void
+connect_poll(GwsWsSignaller *self) {
+  auto *priv = self->priv;
+  gws::LongPollOptions options;
+  options.base = priv->poll_base;
+  std::string claim = priv->active.claim();
+  if (!claim.empty()) {
+    g_autofree gchar *v = g_uri_escape_string(claim.c_str(), nullptr, FALSE);
+    options.query = std::string("peer-id=") + v;
+  }
+  options.token = priv->active.token;
+  options.tls_validation = priv->active.tls_validation;
+  options.keepalive_s = priv->active.keepalive_s;
+  options.connect_timeout_ms = kConnectTimeoutMs;
+  options.log_object = G_OBJECT(self);
+  /* The transport is ours and calls back only until we close it, always on
+   * this thread; each callback holds a reference for its duration. */
+  gws::RelayTransport::Callbacks cb;
+  cb.opened = [self]() {
+    [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
+    GST_INFO_OBJECT(self, "long-poll connection open to %s",
+        self->priv->connect_url.c_str());
+    self->priv->welcomed_transport = true;
+    connection_open(self);
+  };
+  cb.message = [self](std::string_view text) { receive_text(self, text); };
+  cb.closed = [self](const std::string &why) {
+    [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
+    GST_INFO_OBJECT(self, "connection to %s lost: %s",
+        self->priv->connect_url.c_str(), why.c_str());
+    connection_lost(self);
+  };
+  cb.failed = [self](const gws::RelayTransport::Failure &f) {
+    [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
+    auto transport = std::move(self->priv->transport); /* gone after this */
+    connect_failed(self, f.http_status, f.tls, f.timed_out, f.message.c_str());
+  };
+  auto transport = std::make_shared<gws::LongPollTransport>(
+      priv->session, std::move(options), std::move(cb));
+  priv->transport = transport;
+  transport->open();
+}
+
 namespace {
 struct ConnectOp {
   GwsWsSignaller *self; /* strong reference */
@@ -809,46 +947,11 @@ on_connected_impl(GObject *source, GAsyncResult *res, gpointer data) {
   clear_source(priv->connect_timeout);
 
   if (!ws) {
-    guint status = soup_message_get_status(op->msg);
-    GTlsCertificateFlags tls_errors
-        = soup_message_get_tls_peer_certificate_errors(op->msg);
-    if (tls_errors
-        || g_error_matches(err, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
-      fail(self, "the TLS certificate of signalling server " + priv->connect_url
-                     + " is not trusted ("
-                     + (err ? err->message : "bad certificate")
-                     + "); set tls-validation=false to accept a self-signed "
-                       "certificate");
-      return;
-    }
-    if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
-      const char *why = priv->active.token.empty()
-                            ? "it needs a token (set the token property or "
-                              "?token=)"
-                            : "the token was refused";
-      fail(self, "signalling server " + priv->connect_url + " refused us: "
-                     + why + " (HTTP " + std::to_string(status) + " "
-                     + soup_status_get_phrase(status) + ")");
-      return;
-    }
-    std::string reason
-        = timed_out ? std::string("no answer within ")
-                          + std::to_string(kConnectTimeoutMs / 1000) + " s"
-          : err ? err->message
-                : "unknown error";
-    if (status >= 300)
-      reason += " (HTTP " + std::to_string(status) + ")";
-    GST_WARNING_OBJECT(self, "could not reach signalling server %s: %s",
-        priv->connect_url.c_str(), reason.c_str());
-    if (!priv->ever_connected && !priv->unreachable_reported) {
-      priv->unreachable_reported = true;
-      std::string message = "could not reach signalling server "
-                            + priv->connect_url + ": " + reason + " (retrying)";
-      gws_signaller_emit_error_full(
-          GWS_SIGNALLER(self), message.c_str(), FALSE);
-    }
-    if (priv->running && op->generation == priv->generation)
-      schedule_retry(self);
+    bool tls
+        = soup_message_get_tls_peer_certificate_errors(op->msg)
+          || g_error_matches(err, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+    connect_failed(self, soup_message_get_status(op->msg), tls, timed_out,
+        err ? err->message : nullptr);
     return;
   }
 
@@ -877,11 +980,7 @@ on_connected_impl(GObject *source, GAsyncResult *res, gpointer data) {
   priv->closed_handler
       = g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), self);
 
-  /* v1_1 first, so endSession carries reasons. */
-  proto::Message version;
-  version.type = proto::Type::SetProtocolVersion;
-  version.version = proto::Version::V1_1;
-  send_message(self, version);
+  connection_open(self);
 }
 
 static gboolean
@@ -893,8 +992,13 @@ accept_any_certificate(SoupMessage *msg, GTlsCertificate *cert,
 static void
 connect_now(GwsWsSignaller *self) {
   auto *priv = self->priv;
-  if (!priv->running || priv->ws || priv->cancellable)
+  if (!priv->running || priv->ws || priv->cancellable || priv->transport)
     return;
+  if (priv->poll) {
+    GST_DEBUG_OBJECT(self, "connecting to %s", priv->connect_url.c_str());
+    connect_poll(self);
+    return;
+  }
   GST_DEBUG_OBJECT(self, "connecting to %s", priv->connect_url.c_str());
   SoupMessage *msg
       = soup_message_new_from_uri(SOUP_METHOD_GET, priv->connect_uri.get());
@@ -1004,8 +1108,10 @@ prepare_url(GwsWsSignaller *self, std::string &why) {
   std::string scheme = g_uri_get_scheme(parsed.get());
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
       [](unsigned char c) { return g_ascii_tolower(c); });
-  if (scheme != "ws" && scheme != "wss") {
-    why = "signalling server URI \"" + s.uri + "\" must be ws:// or wss://";
+  priv->poll = scheme == "poll+http" || scheme == "poll+https";
+  if (scheme != "ws" && scheme != "wss" && !priv->poll) {
+    why = "signalling server URI \"" + s.uri
+          + "\" must be ws://, wss://, poll+http:// or poll+https://";
     return false;
   }
   if (!g_uri_get_host(parsed.get()) || !*g_uri_get_host(parsed.get())) {
@@ -1044,6 +1150,18 @@ prepare_url(GwsWsSignaller *self, std::string &why) {
       nullptr));
   g_autofree gchar *text = g_uri_to_string(built.get());
   priv->connect_url = text;
+  if (priv->poll) {
+    /* poll+https://host:port/prefix/ -> https://host:port/prefix/poll */
+    std::string p = (path && *path) ? path : "/";
+    while (!p.empty() && p.back() == '/')
+      p.pop_back();
+    UriPtr base(g_uri_build(G_URI_FLAGS_ENCODED_QUERY,
+        scheme == "poll+https" ? "https" : "http", nullptr,
+        g_uri_get_host(parsed.get()), g_uri_get_port(parsed.get()),
+        (p + "/poll").c_str(), nullptr, nullptr));
+    g_autofree gchar *base_text = g_uri_to_string(base.get());
+    priv->poll_base = base_text;
+  }
   priv->connect_uri = std::move(built);
   return true;
 }
@@ -1129,7 +1247,8 @@ do_shutdown(GwsWsSignaller *self, bool wait_for_close) {
   for (const auto &entry : priv->sessions)
     send_end_session(self, entry.first, nullptr);
   drop_connection(self, true);
-  if (wait_for_close && !priv->closing.empty()) {
+  if (wait_for_close
+      && (!priv->closing.empty() || priv->transports_closing > 0)) {
     GSource *timeout = priv->worker.timeout(
         kShutdownCloseTimeoutMs, [priv]() { priv->worker.quit(); });
     g_source_unref(timeout);
