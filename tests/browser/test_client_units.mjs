@@ -19,7 +19,10 @@ class FakeWebSocket extends EventTarget {
   send(text) { this.sent.push(JSON.parse(text)); }
   close(code = 1000) { this.serverClose(code); }
   // What the relay does:
-  open() { this.readyState = FakeWebSocket.OPEN; }
+  open() {
+    this.readyState = FakeWebSocket.OPEN;
+    this.dispatchEvent(new Event('open'));
+  }
   deliver(msg) {
     const ev = new Event('message');
     ev.data = typeof msg === 'string' ? msg : JSON.stringify(msg);
