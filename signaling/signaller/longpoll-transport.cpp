@@ -19,6 +19,10 @@ constexpr guint kDeadIntervals = 3;
 /* A failed GET is asked again after this, doubling up to the maximum. */
 constexpr guint kRetryMinMs = 100;
 constexpr guint kRetryMaxMs = 2000;
+/* A GET not answered within the relay's hold time plus this is lost (the
+ * session has no timeout of its own: a GET over a dead TCP connection
+ * would wait forever). */
+constexpr guint kGetMarginS = 10;
 
 void
 init_debug() {
@@ -63,6 +67,7 @@ LongPollTransport::LongPollTransport(
 }
 
 LongPollTransport::~LongPollTransport() {
+  stop_get();
   g_cancellable_cancel(cancellable_);
   g_object_unref(cancellable_);
   if (timer_) {
@@ -89,11 +94,26 @@ LongPollTransport::make(const char *method, const std::string &url) {
 }
 
 void
+LongPollTransport::stop_get() {
+  if (get_timer_) {
+    g_source_destroy(get_timer_);
+    g_source_unref(get_timer_);
+    get_timer_ = nullptr;
+  }
+  if (get_cancellable_) {
+    g_cancellable_cancel(get_cancellable_);
+    g_clear_object(&get_cancellable_);
+  }
+}
+
+void
 LongPollTransport::start(SoupMessage *msg,
-    void (LongPollTransport::*handler)(SoupMessage *, GBytes *, GError *)) {
+    void (LongPollTransport::*handler)(SoupMessage *, GBytes *, GError *),
+    GCancellable *cancellable) {
   auto *req = new Request{weak_from_this(), msg, handler};
   soup_session_send_and_read_async(
-      session_, msg, G_PRIORITY_DEFAULT, cancellable_,
+      session_, msg, G_PRIORITY_DEFAULT,
+      cancellable ? cancellable : cancellable_,
       [](GObject *source, GAsyncResult *res, gpointer data) {
         std::unique_ptr<Request> req(static_cast<Request *>(data));
         g_autoptr(GError) err = nullptr;
@@ -173,6 +193,8 @@ LongPollTransport::on_opened(SoupMessage *msg, GBytes *body, GError *error) {
       if (const char *v
           = json_object_get_string_member_with_default(o, "id", nullptr))
         id = v;
+      gint64 hold = json_object_get_int_member_with_default(o, "hold", 25);
+      hold_s_ = static_cast<guint>(CLAMP(hold, 1, 3600));
     }
   }
   if (id.empty() || id.find_first_of("/?#") != std::string::npos) {
@@ -202,14 +224,35 @@ LongPollTransport::on_opened(SoupMessage *msg, GBytes *body, GError *error) {
 
 void
 LongPollTransport::poll() {
+  stop_get();
   std::string url = url_ + "?after=" + std::to_string(last_);
-  start(make(SOUP_METHOD_GET, url), &LongPollTransport::on_polled);
+  get_cancellable_ = g_cancellable_new();
+  get_timer_ = g_timeout_source_new_seconds(hold_s_ + kGetMarginS);
+  g_source_set_callback(
+      get_timer_,
+      [](gpointer data) -> gboolean {
+        /* on_polled sees the cancellation and asks again. */
+        auto *self = static_cast<LongPollTransport *>(data);
+        g_source_unref(self->get_timer_);
+        self->get_timer_ = nullptr;
+        g_cancellable_cancel(self->get_cancellable_);
+        return G_SOURCE_REMOVE;
+      },
+      this, nullptr);
+  g_source_attach(get_timer_, g_main_context_get_thread_default());
+  start(make(SOUP_METHOD_GET, url), &LongPollTransport::on_polled,
+      get_cancellable_);
 }
 
 void
 LongPollTransport::on_polled(SoupMessage *msg, GBytes *body, GError *error) {
   if (closed_)
     return;
+  if (get_timer_) {
+    g_source_destroy(get_timer_);
+    g_source_unref(get_timer_);
+    get_timer_ = nullptr;
+  }
   guint status = soup_message_get_status(msg);
   if (!error
       && (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_GONE
@@ -235,13 +278,21 @@ LongPollTransport::on_polled(SoupMessage *msg, GBytes *body, GError *error) {
         messages = json_node_get_array(m);
     }
   }
+  if (!messages
+      && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+    /* Nobody listens there any more (the relay stopped): not a lost GET. */
+    lost(std::string("the relay is gone: ") + error->message);
+    return;
+  }
   if (!messages) {
     /* A GET lost on the way (a proxy cut it, a network blip): ask again
      * for the same messages, until the relay has been silent too long. */
     gint64 silent_us = g_get_monotonic_time() - last_answer_us_;
+    /* Three keepalive intervals, but never less than two hold times and
+     * the margin (a proxy may cut every held GET). */
     gint64 limit_us = G_GINT64_CONSTANT(1000000)
-                      * std::max<guint>(options_.keepalive_s, 1)
-                      * kDeadIntervals;
+                      * std::max(options_.keepalive_s * kDeadIntervals,
+                          2 * hold_s_ + kGetMarginS);
     std::string why = error ? error->message
                             : "HTTP " + std::to_string(status) + " "
                                   + soup_status_get_phrase(status);
@@ -353,6 +404,7 @@ LongPollTransport::lost(const std::string &why) {
     return;
   closed_ = true;
   is_open_ = false;
+  stop_get();
   g_cancellable_cancel(cancellable_);
   GST_INFO_OBJECT(
       options_.log_object, "long-poll connection lost: %s", why.c_str());
@@ -370,6 +422,7 @@ LongPollTransport::close(bool graceful, std::function<void()> done) {
     timer_ = nullptr;
   }
   if (!graceful || !was_open) {
+    stop_get();
     g_cancellable_cancel(cancellable_);
     is_open_ = false;
     if (done)
@@ -411,7 +464,7 @@ LongPollTransport::finish_close() {
           op->done();
       },
       op);
-  g_cancellable_cancel(cancellable_); /* the held GET */
+  stop_get(); /* the held GET */
   auto keep = std::move(keep_alive_);
 }
 

@@ -49,7 +49,9 @@ class LongPollTransport
 
   SoupMessage *make(const char *method, const std::string &url);
   void start(SoupMessage *msg,
-      void (LongPollTransport::*handler)(SoupMessage *, GBytes *, GError *));
+      void (LongPollTransport::*handler)(SoupMessage *, GBytes *, GError *),
+      GCancellable *cancellable = nullptr);
+  void stop_get();
   void on_opened(SoupMessage *msg, GBytes *body, GError *error);
   void poll();
   void on_polled(SoupMessage *msg, GBytes *body, GError *error);
@@ -61,10 +63,13 @@ class LongPollTransport
   SoupSession *session_; /* owned reference */
   LongPollOptions options_;
   Callbacks callbacks_;
-  GCancellable *cancellable_ = nullptr; /* every request in flight */
-  GSource *timer_ = nullptr;            /* open timeout or GET retry */
-  std::string url_;                     /* base/ID, once open */
-  guint64 last_ = 0;                    /* last message number received */
+  GCancellable *cancellable_ = nullptr;     /* every request in flight */
+  GCancellable *get_cancellable_ = nullptr; /* the GET in flight */
+  GSource *timer_ = nullptr;                /* open timeout or GET retry */
+  GSource *get_timer_ = nullptr;            /* gives up on a GET not answered */
+  guint hold_s_ = 25;         /* the relay's hold time, from open */
+  std::string url_;           /* base/ID, once open */
+  guint64 last_ = 0;          /* last message number received */
   gint64 last_answer_us_ = 0; /* monotonic time of the last GET answer */
   guint poll_failures_ = 0;   /* GETs failed in a row */
   std::deque<std::string> outgoing_;
