@@ -121,6 +121,8 @@ LongPoll::LongPoll(Host host, LongPollConfig config)
 LongPoll::~LongPoll() {
   if (flush_source_)
     g_source_remove(flush_source_);
+  if (drain_timeout_)
+    g_source_remove(drain_timeout_);
   /* Held GETs are answered by nobody now: the server goes with us. */
   peers_.clear();
 }
@@ -398,6 +400,10 @@ LongPoll::answer(Peer &peer) {
   body += "}";
   bool paused = soup_server_message_get_status(msg) != 0;
   respond(msg, SOUP_STATUS_OK, body, "application/json");
+  if (shutting_down_ && paused) {
+    draining_++;
+    g_signal_connect(msg, "finished", G_CALLBACK(on_drained_one), this);
+  }
   if (paused)
     soup_server_message_unpause(msg);
   peer.last_seen = g_get_monotonic_time();
@@ -541,7 +547,26 @@ LongPoll::reap() {
 }
 
 void
+LongPoll::on_drained_one(SoupServerMessage *msg, gpointer user_data) {
+  g_signal_handlers_disconnect_by_func(
+      msg, reinterpret_cast<gpointer>(on_drained_one), user_data);
+  static_cast<LongPoll *>(user_data)->drained_one();
+}
+
+void
+LongPoll::drained_one() {
+  if (draining_ == 0 || --draining_ > 0)
+    return;
+  if (drain_timeout_)
+    g_source_remove(drain_timeout_);
+  drain_timeout_ = 0;
+  if (host_.drained)
+    host_.drained();
+}
+
+void
 LongPoll::shutdown() {
+  shutting_down_ = true;
   std::vector<Peer *> open;
   for (auto &entry : peers_) {
     if (!entry.second->closed)
@@ -549,6 +574,18 @@ LongPoll::shutdown() {
   }
   for (Peer *p : open)
     finish(*p, "relay shutting down");
+  if (draining_ > 0)
+    drain_timeout_ = g_timeout_add(
+        500,
+        [](gpointer data) -> gboolean {
+          auto *self = static_cast<LongPoll *>(data);
+          self->drain_timeout_ = 0;
+          self->draining_ = 0;
+          if (self->host_.drained)
+            self->host_.drained();
+          return G_SOURCE_REMOVE;
+        },
+        this);
 }
 
 } // namespace gws::relay

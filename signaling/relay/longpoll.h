@@ -50,6 +50,8 @@ class LongPoll {
     std::function<ConnectionId()> next_id;
     std::function<bool(SoupServerMessage *, GHashTable *)> authorized;
     std::function<void(const std::string &)> log;
+    /* After shutdown(): the last answer is written (or given up on). */
+    std::function<void()> drained;
   };
 
   LongPoll(Host host, LongPollConfig config);
@@ -74,8 +76,11 @@ class LongPoll {
 
   /* Closes peers that stopped polling; called once per ping interval. */
   void reap();
-  /* Relay shutdown: answers every held GET and lets every peer go. */
+  /* Relay shutdown: answers every held GET and lets every peer go. While
+   * those answers are being written draining() is true; Host::drained is
+   * called (from the main loop) once they are, or after half a second. */
   void shutdown();
+  bool draining() const { return draining_ > 0; }
 
   size_t peer_count() const { return peers_.size(); }
 
@@ -94,6 +99,8 @@ class LongPoll {
   static gboolean on_hold_timeout(gpointer user_data);
   static gboolean on_flush(gpointer user_data);
   static void on_held_finished(SoupServerMessage *msg, gpointer user_data);
+  static void on_drained_one(SoupServerMessage *msg, gpointer user_data);
+  void drained_one();
 
   Host host_;
   LongPollConfig config_;
@@ -103,6 +110,9 @@ class LongPoll {
   /* Router closes and disconnects, done outside the router's calls. */
   std::deque<std::pair<ConnectionId, std::string>> pending_closes_;
   guint flush_source_ = 0;
+  bool shutting_down_ = false;
+  int draining_ = 0; /* answers written at shutdown, not finished */
+  guint drain_timeout_ = 0;
 };
 
 } // namespace gws::relay

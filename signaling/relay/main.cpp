@@ -131,7 +131,9 @@ main(int argc, char **argv) {
   g_option_context_add_main_entries(ctx, entries, nullptr);
   g_option_context_set_description(ctx,
       "Peers connect to ws://HOST:PORT/ (wss:// with --cert/--key). A peer "
-      "may claim a\nstable id with ?peer-id=NAME. See docs/protocol.md.\n");
+      "may claim a\nstable id with ?peer-id=NAME. Where proxies block "
+      "WebSocket, the same protocol\nruns over HTTP long-poll at "
+      "http(s)://HOST:PORT/poll. See docs/protocol.md.\n");
   g_autoptr(GError) err = nullptr;
   if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
     fprintf(stderr, "gst-webrtc-relay: %s (try --help)\n", err->message);

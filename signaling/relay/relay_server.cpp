@@ -147,6 +147,11 @@ RelayServer::RelayServer(ServerConfig config)
     return authorized(msg, query);
   };
   host.log = [this](const std::string &line) { log(line); };
+  host.drained = [this]() {
+    if (server_)
+      soup_server_disconnect(server_.get());
+    maybe_finish_shutdown();
+  };
   LongPollConfig poll;
   poll.hold = config_.poll_hold;
   poll.ping_interval = config_.ping_interval;
@@ -767,8 +772,10 @@ RelayServer::shutdown(std::function<void()> done) {
   shutdown_done_ = std::move(done);
   log("shutting down: closing " + std::to_string(conns_.size())
       + " connection(s)");
-  longpoll_->shutdown(); /* answers held GETs while the server still can */
-  if (server_)
+  /* Held long-poll GETs get their answer first; the server stops (which
+   * cuts its HTTP connections) once those are written. */
+  longpoll_->shutdown();
+  if (server_ && !longpoll_->draining())
     soup_server_disconnect(server_.get());
   std::vector<std::pair<SoupWebsocketConnection *, ContextPool::Group *>> open;
   for (auto &entry : conns_) {
@@ -800,7 +807,8 @@ RelayServer::on_shutdown_timeout(gpointer user_data) {
 
 void
 RelayServer::maybe_finish_shutdown() {
-  if (!shutting_down_ || !conns_.empty() || !shutdown_done_)
+  if (!shutting_down_ || !conns_.empty() || longpoll_->draining()
+      || !shutdown_done_)
     return;
   if (shutdown_source_) {
     g_source_remove(shutdown_source_);

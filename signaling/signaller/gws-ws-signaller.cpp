@@ -1,4 +1,11 @@
-/* gst-webrtc-session: the WebSocket signaller (see gws-ws-signaller.h).
+/* gst-webrtc-session: the relay signaller (see gws-ws-signaller.h).
+ *
+ * One protocol client for every way of reaching the relay: the protocol
+ * logic here (registration, sessions, errors, reconnects) sends through
+ * send_message() and hears through receive_text(), connection_open(),
+ * connection_lost() and connect_failed(), whatever carries the text: its
+ * own WebSocket (ws://, wss://) or a gws::RelayTransport (relay-transport.h;
+ * HTTP long-poll for poll+http://, poll+https://).
  *
  * Threading: every object has its own worker thread (gws::Worker, its own
  * GMainContext), started by the first start(); none exists before. All
@@ -1536,8 +1543,8 @@ gws_ws_signaller_class_init(GwsWsSignallerClass *klass) {
           nullptr, rw));
   g_object_class_install_property(gobject_class, PROP_TLS_VALIDATION,
       g_param_spec_boolean("tls-validation", "TLS validation",
-          "Check the wss:// server's certificate; turn off only for a "
-          "self-signed test server",
+          "Check the wss:// (or poll+https://) server's certificate; turn "
+          "off only for a self-signed test server",
           TRUE, rw));
   g_object_class_install_property(gobject_class, PROP_RECONNECT_MIN_BACKOFF,
       g_param_spec_uint("reconnect-min-backoff", "Minimum reconnect backoff",
@@ -1552,7 +1559,8 @@ gws_ws_signaller_class_init(GwsWsSignallerClass *klass) {
       g_param_spec_uint("keepalive-interval", "Keepalive interval",
           "Seconds between pings to the relay; after three intervals without "
           "an answer the relay counts as gone and the signaller reconnects "
-          "(0: no pings, rely on TCP)",
+          "(0: no pings, rely on TCP). Over long-poll: three intervals "
+          "without an answer to any GET, at least two hold times",
           0, 3600, kDefaultKeepaliveSeconds, rw));
   g_object_class_install_property(gobject_class, PROP_SESSION_RESTARTS,
       g_param_spec_boolean("session-restarts", "Session restarts",

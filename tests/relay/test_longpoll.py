@@ -282,5 +282,25 @@ async def test_poll_over_https(_=None):
             relay.kill()
 
 
+@case("--poll-hold=30")
+async def test_held_get_is_answered_at_shutdown(relay):
+    p = await PollClient.connect(relay, name="p")
+    # A first GET, then a second: the second answers the first with 409,
+    # which proves the first was held, and is itself held from then on.
+    sock = socket.create_connection(("127.0.0.1", relay.port), TIMEOUT)
+    sock.sendall(f"GET {p.path(f'after={p.last}')} HTTP/1.1\r\n"
+                 f"Host: 127.0.0.1\r\n\r\n".encode())
+    sock.settimeout(TIMEOUT)
+    held = asyncio.ensure_future(p.poll_once())
+    head = await asyncio.to_thread(sock.recv, 4096)
+    sock.close()
+    assert head.startswith(b"HTTP/1.1 409"), head
+    # The relay shuts down: the held GET gets the reason at once.
+    assert await relay.stop() == 0
+    answer = await held
+    assert answer["messages"] == [] and "shutting down" in answer["closed"], \
+        answer
+
+
 if __name__ == "__main__":
     sys.exit(main(globals()))
