@@ -572,6 +572,11 @@ LongPoll::shutdown() {
     if (!entry.second->closed)
       open.push_back(entry.second.get());
   }
+  /* First out of the router's reach: the endSession each disconnect
+   * causes for the others is not for peers that are leaving too (as for
+   * WebSocket peers, whose sockets are closing). */
+  for (Peer *p : open)
+    by_conn_.erase(p->conn);
   for (Peer *p : open)
     finish(*p, "relay shutting down");
   if (draining_ > 0)

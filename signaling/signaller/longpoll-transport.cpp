@@ -430,11 +430,9 @@ LongPollTransport::close(bool graceful, std::function<void()> done) {
     return;
   }
   /* Let the queued messages go, then say goodbye (DELETE). The held GET
-   * stays in flight; its answer is ignored. We keep ourselves alive until
-   * then. */
+   * stays in flight; its answer is ignored. */
   closing_ = true;
   close_done_ = std::move(done);
-  keep_alive_ = shared_from_this();
   flush();
 }
 
@@ -445,12 +443,10 @@ LongPollTransport::finish_close() {
   closing_ = false;
   is_open_ = false;
   struct DeleteOp {
+    std::weak_ptr<LongPollTransport> owner;
     SoupMessage *msg;
-    std::function<void()> done;
   };
-  auto *op
-      = new DeleteOp{make(SOUP_METHOD_DELETE, url_), std::move(close_done_)};
-  close_done_ = nullptr;
+  auto *op = new DeleteOp{weak_from_this(), make(SOUP_METHOD_DELETE, url_)};
   /* `done` once the relay answered (or could not be reached); the relay
    * reaps us anyway if the DELETE never arrives. */
   soup_session_send_and_read_async(
@@ -460,12 +456,32 @@ LongPollTransport::finish_close() {
         g_autoptr(GBytes) body = soup_session_send_and_read_finish(
             SOUP_SESSION(source), res, nullptr);
         g_object_unref(op->msg);
-        if (op->done)
-          op->done();
+        /* Held for the call: `done` may drop the owner's reference. */
+        std::shared_ptr<LongPollTransport> self = op->owner.lock();
+        if (!self)
+          return;
+        auto done = std::move(self->close_done_);
+        self->close_done_ = nullptr;
+        if (done)
+          done();
       },
       op);
   stop_get(); /* the held GET */
-  auto keep = std::move(keep_alive_);
+}
+
+void
+LongPollTransport::abort() {
+  closed_ = true;
+  closing_ = false;
+  is_open_ = false;
+  close_done_ = nullptr;
+  if (timer_) {
+    g_source_destroy(timer_);
+    g_source_unref(timer_);
+    timer_ = nullptr;
+  }
+  stop_get();
+  g_cancellable_cancel(cancellable_);
 }
 
 } // namespace gws

@@ -43,6 +43,7 @@ class LongPollTransport
   void open() override;
   void send(const std::string &text) override;
   void close(bool graceful, std::function<void()> done) override;
+  void abort() override;
 
  private:
   struct Request;
@@ -78,8 +79,6 @@ class LongPollTransport
   bool closing_ = false; /* close(graceful) waits for the POSTs */
   bool closed_ = false;  /* no callbacks any more */
   std::function<void()> close_done_;
-  /* Ourselves, while a graceful close runs (nobody else may hold us). */
-  std::shared_ptr<LongPollTransport> keep_alive_;
 };
 
 } // namespace gws

@@ -3,10 +3,10 @@
  *
  * The relay protocol (docs/protocol.md) is text messages both ways; the
  * protocol client (gws-ws-signaller.cpp) decides what to send and what a
- * message means, a RelayTransport only carries the text. WebSocket is one
- * transport (built into the signaller, ws:// and wss://); HTTP long-poll
- * (longpoll-transport.h, poll+http:// and poll+https://) is the other, for
- * networks whose proxies refuse WebSocket upgrades.
+ * message means, a RelayTransport only carries the text: WebSocket
+ * (websocket-transport.h, ws:// and wss://) or HTTP long-poll
+ * (longpoll-transport.h, poll+http:// and poll+https://, for networks whose
+ * proxies refuse WebSocket upgrades).
  *
  * Threading: a transport lives on the signaller's thread; every method is
  * called there and every callback comes from there (the GMainContext that
@@ -47,8 +47,11 @@ class RelayTransport {
   virtual void send(const std::string &text) = 0;
   /* No callback comes after this. Graceful: what was sent still goes out
    * and the relay is told we leave; `done` runs once that is over (at once
-   * when not graceful). */
+   * when not graceful). The owner keeps the transport until `done`. */
   virtual void close(bool graceful, std::function<void()> done) = 0;
+  /* Ends a graceful close under way at once (the owner is going away and
+   * no main loop will run for it): sockets closed, `done` never called. */
+  virtual void abort() = 0;
 };
 
 } // namespace gws
