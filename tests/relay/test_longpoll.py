@@ -282,6 +282,24 @@ async def test_poll_over_https(_=None):
             relay.kill()
 
 
+@case(HOLD)
+async def test_poll_peer_that_does_not_read_is_closed(relay):
+    lazy = await PollClient.connect(relay, name="lazy")
+    await lazy.register("listener")
+    # A producer re-registers with a large meta: every change is queued for
+    # the listener, which never asks for it; past 16 x 64 KiB it is closed.
+    producer = await Client.connect(relay, name="producer")
+    for i in range(20):
+        await producer.send({"type": "setPeerStatus", "roles": ["producer"],
+                             "meta": {"n": i, "pad": "x" * 60000}})
+    await producer.quiet()
+    await relay.wait_log(r"closing connection \d+ .*not reading its messages")
+    reason = await lazy.wait_closed()
+    assert "not reading" in reason, reason
+    # The producer is untouched.
+    await producer.quiet()
+
+
 @case("--poll-hold=30")
 async def test_held_get_is_answered_at_shutdown(relay):
     p = await PollClient.connect(relay, name="p")
