@@ -453,8 +453,10 @@ LongPollTransport::finish_close() {
       session_, op->msg, G_PRIORITY_DEFAULT, nullptr,
       [](GObject *source, GAsyncResult *res, gpointer data) {
         std::unique_ptr<DeleteOp> op(static_cast<DeleteOp *>(data));
-        g_autoptr(GBytes) body = soup_session_send_and_read_finish(
+        GBytes *body = soup_session_send_and_read_finish(
             SOUP_SESSION(source), res, nullptr);
+        if (body)
+          g_bytes_unref(body);
         g_object_unref(op->msg);
         /* Held for the call: `done` may drop the owner's reference. */
         std::shared_ptr<LongPollTransport> self = op->owner.lock();
