@@ -61,8 +61,8 @@ class Relay:
             raise RuntimeError("relay did not start")
         drain(self.proc.stdout)
 
-    def uri(self, peer_id=None):
-        base = f"ws://127.0.0.1:{self.port}/"
+    def uri(self, peer_id=None, scheme="ws"):
+        base = f"{scheme}://127.0.0.1:{self.port}/"
         return base + (f"?peer-id={peer_id}" if peer_id else "")
 
     def stop(self):
@@ -153,3 +153,50 @@ def rtp_caps(codec):
     return ("application/x-rtp,media=video,encoding-name=H264,payload=102,"
             "clock-rate=90000,packetization-mode=(string)1,"
             "profile-level-id=(string)42e01f")
+
+
+# The webrtcsink producer and the timed webrtcsrc receiver of ttff.py and
+# longpoll.py.
+CAPS = "video/x-raw,format=I420,width=640,height=480,framerate=30/1"
+TIMEOUT = 20.0
+
+
+def producer(uri):
+    return subprocess.Popen(
+        ["gst-launch-1.0", "webrtcsink", "name=ws", f"uri={uri}",
+         "ice-addresses=127.0.0.1", "video-codecs=<VP8>", "videotestsrc",
+         "is-live=true", "pattern=ball", "!", CAPS, "!", "ws.video_0"],
+        env=env_with_plugin(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+
+
+def receiver_once(uri, latency, t0=None, extra=None):
+    """Spawns a gst-launch-1.0 receiver, returns ms from t0 (default: the
+    spawn) to its first decoded frame, or None after TIMEOUT."""
+    if t0 is None:
+        t0 = time.monotonic()
+    proc = subprocess.Popen(
+        ["stdbuf", "-oL", "gst-launch-1.0", "-v", "webrtcsrc",
+         f"uri={uri}", "ice-addresses=127.0.0.1", f"latency={latency}", "!",
+         "video/x-raw", "!", "fakesink", "silent=false", "sync=false"],
+        env=env_with_plugin(), stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    result = None
+    deadline = t0 + TIMEOUT
+    os.set_blocking(proc.stdout.fileno(), True)
+    import selectors
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    while time.monotonic() < deadline:
+        if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+            break
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if "last-message = chain" in line:
+            result = (time.monotonic() - t0) * 1000
+            break
+    stop_proc(proc)
+    for p in extra or []:
+        stop_proc(p)
+    return result

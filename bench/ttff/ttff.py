@@ -29,49 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CAPS = "video/x-raw,format=I420,width=640,height=480,framerate=30/1"
-TIMEOUT = 20.0
-
-
-def producer(uri):
-    return subprocess.Popen(
-        ["gst-launch-1.0", "webrtcsink", "name=ws", f"uri={uri}",
-         "ice-addresses=127.0.0.1", "video-codecs=<VP8>", "videotestsrc",
-         "is-live=true", "pattern=ball", "!", CAPS, "!", "ws.video_0"],
-        env=common.env_with_plugin(), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-
-
-def receiver_once(uri, latency, t0=None, extra=None):
-    """Spawns a gst-launch-1.0 receiver, returns ms from t0 (default: the
-    spawn) to its first decoded frame, or None after TIMEOUT."""
-    if t0 is None:
-        t0 = time.monotonic()
-    proc = subprocess.Popen(
-        ["stdbuf", "-oL", "gst-launch-1.0", "-v", "webrtcsrc",
-         f"uri={uri}", "ice-addresses=127.0.0.1", f"latency={latency}", "!",
-         "video/x-raw", "!", "fakesink", "silent=false", "sync=false"],
-        env=common.env_with_plugin(), stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True)
-    result = None
-    deadline = t0 + TIMEOUT
-    os.set_blocking(proc.stdout.fileno(), True)
-    import selectors
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    while time.monotonic() < deadline:
-        if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-            break
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if "last-message = chain" in line:
-            result = (time.monotonic() - t0) * 1000
-            break
-    common.stop_proc(proc)
-    for p in extra or []:
-        common.stop_proc(p)
-    return result
+from common import CAPS, TIMEOUT, producer, receiver_once  # noqa: E402,F401
 
 
 def probe_once(uri, latency):

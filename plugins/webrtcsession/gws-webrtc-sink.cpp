@@ -444,7 +444,9 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           "Where to publish; the scheme picks the signaller. ws:// or wss:// "
           "use our relay: ?peer-id=NAME claims the producer id NAME, "
           "?token=T for a relay started with --token (e.g. "
-          "ws://127.0.0.1:8443/?peer-id=cam1); whip+http(s)://HOST/PATH "
+          "ws://127.0.0.1:8443/?peer-id=cam1); poll+http(s)://HOST:PORT/ "
+          "the same over HTTP long-poll, where proxies block WebSocket; "
+          "whip+http(s)://HOST/PATH "
           "publishes to a WHIP endpoint; whep-server://ADDRESS:PORT/PATH "
           "serves WHEP viewers. Setting it replaces the signaller, so set it "
           "before any signaller::property",

@@ -262,7 +262,9 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
           "or wss:// use our relay: ?peer-id=NAME selects producer NAME, "
           "without it the first producer that appears is used, ?token=T for "
           "a relay started with --token (e.g. "
-          "ws://127.0.0.1:8443/?peer-id=cam1); whep+http(s)://HOST/PATH "
+          "ws://127.0.0.1:8443/?peer-id=cam1); poll+http(s)://HOST:PORT/ "
+          "the same over HTTP long-poll, where proxies block WebSocket; "
+          "whep+http(s)://HOST/PATH "
           "plays from a WHEP endpoint; whip-server://ADDRESS:PORT/PATH "
           "accepts WHIP publishers. Setting it replaces the signaller, so set "
           "it before any signaller::property",

@@ -13,7 +13,7 @@
 
 static gboolean
 plugin_init(GstPlugin *plugin) {
-  gws_signaller_register_builtin(); /* ws://, wss:// */
+  gws_signaller_register_builtin(); /* ws(s)://, poll+http(s):// */
   gws_whip_register_schemes();      /* WHIP and WHEP, clients and servers */
   gws_offline_register_schemes();   /* offline: no server */
   gboolean ret = FALSE;

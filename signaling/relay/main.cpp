@@ -28,6 +28,7 @@ struct Options {
   gint64 max_message_size = 64 * 1024;
   gint ping_interval = 30;
   gint request_timeout = 10;
+  gint poll_hold = 25;
   gdouble flood_rate = 200.0;
   gdouble flood_burst = 400.0;
 
@@ -107,6 +108,11 @@ main(int argc, char **argv) {
           "(such as the WebSocket upgrade) within this time (default 10; "
           "0: never)",
           "SECONDS"},
+      {"poll-hold", 0, 0, G_OPTION_ARG_INT, &o.poll_hold,
+          "Hold a long-poll GET (HTTP POST/GET at /poll, for networks that "
+          "block WebSocket) this long when there is nothing to send "
+          "(default 25)",
+          "SECONDS"},
       {"flood-rate", 0, 0, G_OPTION_ARG_DOUBLE, &o.flood_rate,
           "Messages per second a peer may send, sustained (default 200)", "N"},
       {"flood-burst", 0, 0, G_OPTION_ARG_DOUBLE, &o.flood_burst,
@@ -125,7 +131,9 @@ main(int argc, char **argv) {
   g_option_context_add_main_entries(ctx, entries, nullptr);
   g_option_context_set_description(ctx,
       "Peers connect to ws://HOST:PORT/ (wss:// with --cert/--key). A peer "
-      "may claim a\nstable id with ?peer-id=NAME. See docs/protocol.md.\n");
+      "may claim a\nstable id with ?peer-id=NAME. Where proxies block "
+      "WebSocket, the same protocol\nruns over HTTP long-poll at "
+      "http(s)://HOST:PORT/poll. See docs/protocol.md.\n");
   g_autoptr(GError) err = nullptr;
   if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
     fprintf(stderr, "gst-webrtc-relay: %s (try --help)\n", err->message);
@@ -188,6 +196,11 @@ main(int argc, char **argv) {
     return 2;
   }
   config.request_timeout = static_cast<unsigned>(o.request_timeout);
+  if (o.poll_hold < 1 || o.poll_hold > 300) {
+    fprintf(stderr, "gst-webrtc-relay: --poll-hold must be 1..300\n");
+    return 2;
+  }
+  config.poll_hold = static_cast<unsigned>(o.poll_hold);
   if (!(o.flood_rate > 0) || !(o.flood_burst >= 1)) {
     fprintf(stderr, "gst-webrtc-relay: --flood-rate must be > 0 and "
                     "--flood-burst >= 1\n");

@@ -139,7 +139,25 @@ RelayServer::SoupServerDeleter::operator()(SoupServer *s) const {
 
 RelayServer::RelayServer(ServerConfig config)
     : config_(std::move(config)), router_(*this, config_.router),
-      pool_(kConnectionsPerGroup) {}
+      pool_(kConnectionsPerGroup) {
+  LongPoll::Host host;
+  host.router = &router_;
+  host.next_id = [this]() { return next_id_++; };
+  host.authorized = [this](SoupServerMessage *msg, GHashTable *query) {
+    return authorized(msg, query);
+  };
+  host.log = [this](const std::string &line) { log(line); };
+  host.drained = [this]() {
+    if (server_)
+      soup_server_disconnect(server_.get());
+    maybe_finish_shutdown();
+  };
+  LongPollConfig poll;
+  poll.hold = config_.poll_hold;
+  poll.ping_interval = config_.ping_interval;
+  poll.max_message_size = config_.router.max_message_size;
+  longpoll_ = std::make_unique<LongPoll>(std::move(host), poll);
+}
 
 RelayServer::~RelayServer() {
   for (guint id : request_timers_)
@@ -153,6 +171,7 @@ RelayServer::~RelayServer() {
   /* Drop the connections before the server; the router is destroyed after
    * this body and never hears of them again. */
   conns_.clear();
+  longpoll_.reset();
   server_.reset();
 }
 
@@ -279,6 +298,8 @@ RelayServer::start(std::string &error) {
 
   /* Tests and scripts parse this line: keep it ending with the URL. */
   log("listening on " + url_);
+  log(std::string("long-poll at ") + (tls ? "https" : "http") + "://"
+      + host_text + ":" + std::to_string(port) + "/poll");
   if (!web_root_real_.empty())
     log("serving files from " + web_root_real_ + " at "
         + (tls ? "https" : "http") + "://" + host_text + ":"
@@ -364,15 +385,18 @@ RelayServer::authorized(SoupServerMessage *msg, GHashTable *query) const {
 
 void
 RelayServer::on_early_request(SoupServer *, SoupServerMessage *msg,
-    const char *, GHashTable *query, gpointer user_data) {
+    const char *path, GHashTable *query, gpointer user_data) {
   auto *self = static_cast<RelayServer *>(user_data);
   /* Signalling is small messages that must leave at once: without this,
    * Nagle holds the welcome behind the 101 until the peer's delayed ACK
    * (~40 ms a connection), and every relayed message can wait the same. */
   if (GSocket *sock = soup_server_message_get_socket(msg))
     g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
-  if (!is_websocket_request(msg))
+  if (!is_websocket_request(msg)) {
+    if (LongPoll::handles(path))
+      self->longpoll_->early(msg, path);
     return;
+  }
   if (self->shutting_down_) {
     soup_message_headers_replace(
         soup_server_message_get_response_headers(msg), "Connection", "close");
@@ -396,7 +420,7 @@ RelayServer::on_early_request(SoupServer *, SoupServerMessage *msg,
 
 void
 RelayServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
-    GHashTable *, gpointer user_data) {
+    GHashTable *query, gpointer user_data) {
   auto *self = static_cast<RelayServer *>(user_data);
   if (is_websocket_request(msg)) {
     /* No extensions: signalling messages are small, and compression only
@@ -416,6 +440,14 @@ RelayServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
    * per plain HTTP request, for good; found by the relay soak test). */
   soup_message_headers_replace(
       soup_server_message_get_response_headers(msg), "Connection", "close");
+  if (LongPoll::handles(path)) {
+    if (self->shutting_down_)
+      set_text_response(
+          msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the relay is shutting down\n");
+    else
+      self->longpoll_->handle(msg, path, query);
+    return;
+  }
   const char *method = soup_server_message_get_method(msg);
   if (self->web_root_real_.empty()) {
     soup_message_headers_replace(
@@ -557,6 +589,10 @@ RelayServer::find(ConnectionId conn) {
 
 void
 RelayServer::send(ConnectionId conn, const std::string &text) {
+  if (longpoll_->owns(conn)) {
+    longpoll_->send(conn, text);
+    return;
+  }
   Connection *c = find(conn);
   if (!c
       || soup_websocket_connection_get_state(c->ws)
@@ -585,6 +621,10 @@ RelayServer::send(ConnectionId conn, const std::string &text) {
 
 void
 RelayServer::close(ConnectionId conn, const std::string &reason) {
+  if (longpoll_->owns(conn)) {
+    longpoll_->close(conn, reason);
+    return;
+  }
   /* Never re-enter the router from inside it: close from an idle callback,
    * and report disconnect() when libsoup says the connection is closed. */
   pending_closes_.emplace(conn, reason);
@@ -704,6 +744,7 @@ RelayServer::on_reap_timer(gpointer user_data) {
 
 void
 RelayServer::reap() {
+  longpoll_->reap();
   gint64 now = g_get_monotonic_time();
   auto limit = static_cast<gint64>(
       kReapAfterIntervals * config_.ping_interval * G_USEC_PER_SEC);
@@ -731,7 +772,10 @@ RelayServer::shutdown(std::function<void()> done) {
   shutdown_done_ = std::move(done);
   log("shutting down: closing " + std::to_string(conns_.size())
       + " connection(s)");
-  if (server_)
+  /* Held long-poll GETs get their answer first; the server stops (which
+   * cuts its HTTP connections) once those are written. */
+  longpoll_->shutdown();
+  if (server_ && !longpoll_->draining())
     soup_server_disconnect(server_.get());
   std::vector<std::pair<SoupWebsocketConnection *, ContextPool::Group *>> open;
   for (auto &entry : conns_) {
@@ -763,7 +807,8 @@ RelayServer::on_shutdown_timeout(gpointer user_data) {
 
 void
 RelayServer::maybe_finish_shutdown() {
-  if (!shutting_down_ || !conns_.empty() || !shutdown_done_)
+  if (!shutting_down_ || !conns_.empty() || longpoll_->draining()
+      || !shutdown_done_)
     return;
   if (shutdown_source_) {
     g_source_remove(shutdown_source_);

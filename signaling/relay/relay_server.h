@@ -16,6 +16,7 @@
 #pragma once
 
 #include "context_pool.h"
+#include "longpoll.h"
 #include "router.h"
 
 #include <gio/gio.h>
@@ -40,6 +41,7 @@ struct ServerConfig {
   unsigned ping_interval = 30;     /* seconds; 0 disables pings and reaping */
   unsigned request_timeout = 10;   /* seconds to send a whole HTTP request
                                       (headers of the upgrade included) */
+  unsigned poll_hold = 25;         /* seconds a long-poll GET is held */
   RouterConfig router;
 };
 
@@ -63,7 +65,9 @@ class RelayServer : public Output {
    * `done` once all of them are closed, or after a short grace period. */
   void shutdown(std::function<void()> done);
 
-  size_t connection_count() const { return conns_.size(); }
+  size_t connection_count() const {
+    return conns_.size() + longpoll_->peer_count();
+  }
 
   /* Output: what the router asks of us. */
   void send(ConnectionId conn, const std::string &text) override;
@@ -110,6 +114,7 @@ class RelayServer : public Output {
   /* Before conns_: a connection's sources live in one of its contexts. */
   ContextPool pool_;
   std::unique_ptr<SoupServer, SoupServerDeleter> server_;
+  std::unique_ptr<LongPoll> longpoll_; /* peers on HTTP long-poll */
   std::string url_;
   std::string web_root_real_; /* canonical web root, or empty */
   ConnectionId next_id_ = 1;

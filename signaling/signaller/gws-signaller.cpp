@@ -447,6 +447,9 @@ gws_signaller_register_builtin(void) {
     GType ws = gws_ws_signaller_get_type();
     register_scheme("ws", ws, false);
     register_scheme("wss", ws, false);
+    /* The same relay protocol over HTTP long-poll (longpoll-transport.h). */
+    register_scheme("poll+http", ws, false);
+    register_scheme("poll+https", ws, false);
     g_once_init_leave(&done, 1);
   }
 }

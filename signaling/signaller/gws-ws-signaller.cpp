@@ -1,4 +1,11 @@
-/* gst-webrtc-session: the WebSocket signaller (see gws-ws-signaller.h).
+/* gst-webrtc-session: the relay signaller (see gws-ws-signaller.h).
+ *
+ * One protocol client for every way of reaching the relay: the protocol
+ * logic here (registration, sessions, errors, reconnects) sends through
+ * send_message() and hears through receive_text(), connection_open(),
+ * connection_lost() and connect_failed(), whatever carries the text:
+ * a gws::RelayTransport (relay-transport.h): WebSocketTransport for ws://
+ * and wss://, LongPollTransport for poll+http:// and poll+https://.
  *
  * Threading: every object has its own worker thread (gws::Worker, its own
  * GMainContext), started by the first start(); none exists before. All
@@ -24,6 +31,8 @@
 #include "gws-ws-signaller.h"
 
 #include "common/gws-worker.h"
+#include "longpoll-transport.h"
+#include "websocket-transport.h"
 #include "protocol/message.h"
 
 #include <libsoup/soup.h>
@@ -47,9 +56,6 @@ namespace {
 constexpr guint kDefaultMinBackoffMs = 500;
 constexpr guint kDefaultMaxBackoffMs = 15000;
 constexpr guint kDefaultKeepaliveSeconds = 20;
-/* Nothing heard (message or pong) for this many keepalive intervals: the
- * relay is gone even if TCP does not say so (host down, link cut). */
-constexpr guint kDeadIntervals = 3;
 constexpr guint kConnectTimeoutMs = 10000;
 /* After a reconnect, refusals of our own id are first taken for our old
  * connection not yet reaped; after this many in a row the user is told. */
@@ -198,16 +204,15 @@ struct GwsWsSignallerPrivate {
   bool shutting_down = false;
 
   SoupSession *session = nullptr;
-  GCancellable *cancellable = nullptr;
-  SoupWebsocketConnection *ws = nullptr;
-  gulong message_handler = 0;
-  gulong closed_handler = 0;
-  gulong pong_handler = 0;
-  gint64 last_heard_us = 0; /* monotonic: last message or pong */
-  GSource *liveness_source = nullptr;
-  GSource *connect_timeout = nullptr;
-  bool connect_timed_out = false;
-  std::vector<SoupWebsocketConnection *> closing; /* closed gracefully */
+  /* What carries the protocol (relay-transport.h): a WebSocket for ws(s)://,
+   * long-poll for poll+http(s)://, whose base (http(s)://.../poll) is
+   * poll_base. */
+  bool poll = false;
+  std::string poll_base;
+  std::shared_ptr<gws::RelayTransport> transport; /* connecting or open */
+  bool transport_open = false;
+  /* Closed gracefully, until their close is done. */
+  std::vector<std::shared_ptr<gws::RelayTransport>> closing;
   GSource *retry_source = nullptr;
   guint backoff_ms = 0;
 
@@ -248,9 +253,6 @@ G_DEFINE_TYPE_WITH_CODE(
 static void connect_now(GwsWsSignaller *self);
 static void schedule_retry(GwsWsSignaller *self);
 static void drop_connection(GwsWsSignaller *self, bool graceful);
-static void on_ws_closed(SoupWebsocketConnection *ws, gpointer user_data);
-static gboolean check_liveness(gpointer data);
-static void on_connected(GObject *source, GAsyncResult *res, gpointer data);
 
 /* ---- Posting work to the signaller thread ---- */
 
@@ -264,42 +266,19 @@ post(GwsWsSignaller *self, std::function<void(GwsWsSignaller *)> fn) {
       G_OBJECT(self), [self, fn = std::move(fn)]() { fn(self); });
 }
 
-static void
-clear_source(GSource *&source) {
-  if (!source)
-    return;
-  g_source_destroy(source);
-  g_source_unref(source);
-  source = nullptr;
-}
-
-/* Closes a connection at once (no close handshake) and drops it. Unreffing
- * alone could leave the socket open when no main loop runs for it any
- * more. */
-static void
-abort_ws(SoupWebsocketConnection *ws, gpointer handler_data) {
-  g_signal_handlers_disconnect_by_data(ws, handler_data);
-  GIOStream *io = soup_websocket_connection_get_io_stream(ws);
-  if (io && !g_io_stream_is_closed(io))
-    g_io_stream_close(io, nullptr, nullptr);
-  g_object_unref(ws);
-}
-
 /* ---- Sending ---- */
 
 static void
 send_message(GwsWsSignaller *self, const proto::Message &msg) {
   auto *priv = self->priv;
-  if (!priv->ws
-      || soup_websocket_connection_get_state(priv->ws)
-             != SOUP_WEBSOCKET_STATE_OPEN) {
+  if (!priv->transport || !priv->transport_open) {
     GST_DEBUG_OBJECT(
         self, "not connected, dropping %s", proto::type_name(msg.type));
     return;
   }
   std::string text = proto::serialize(msg);
   GST_LOG_OBJECT(self, ">> %s", text.c_str());
-  soup_websocket_connection_send_text(priv->ws, text.c_str());
+  priv->transport->send(text);
 }
 
 static void
@@ -649,22 +628,14 @@ handle_message(GwsWsSignaller *self, const proto::Message &msg) {
   }
 }
 
+/* One text message from the relay, whatever carried it. */
 static void
-on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
-    gpointer user_data) {
-  auto *self = GWS_WS_SIGNALLER(user_data);
+receive_text(GwsWsSignaller *self, std::string_view text) {
   /* The handlers may emit a signal whose emission holds the last reference
    * (the application let go meanwhile): keep self alive to the end (a
    * use-after-free in on_list found by the ASan build). */
   [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
-  self->priv->last_heard_us = g_get_monotonic_time();
-  if (type != SOUP_WEBSOCKET_DATA_TEXT)
-    return;
-  gsize size = 0;
-  const char *data
-      = static_cast<const char *>(g_bytes_get_data(message, &size));
-  std::string_view text(data ? data : "", size);
-  GST_LOG_OBJECT(self, "<< %.*s", static_cast<int>(size), data ? data : "");
+  GST_LOG_OBJECT(self, "<< %.*s", static_cast<int>(text.size()), text.data());
   try {
     proto::ParseResult parsed = proto::parse(text);
     if (!parsed.message) {
@@ -678,34 +649,25 @@ on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message,
   }
 }
 
+/* The open connection went away: reconnect. */
 static void
-on_ws_closed_impl(SoupWebsocketConnection *ws, gpointer user_data) {
-  auto *self = GWS_WS_SIGNALLER(user_data);
-  auto *priv = self->priv;
-  GST_INFO_OBJECT(self, "connection to %s closed (code %u%s%s)",
-      priv->connect_url.c_str(), soup_websocket_connection_get_close_code(ws),
-      soup_websocket_connection_get_close_data(ws) ? ": " : "",
-      soup_websocket_connection_get_close_data(ws)
-          ? soup_websocket_connection_get_close_data(ws)
-          : "");
+connection_lost(GwsWsSignaller *self) {
   drop_connection(self, false);
   set_connected(self, false);
-  if (priv->running)
+  if (self->priv->running)
     schedule_retry(self);
 }
 
 /* ---- Connection management ---- */
 
+/* A graceful close is over: forget that transport. */
 static void
-on_closing_done(SoupWebsocketConnection *ws, gpointer user_data) {
-  auto *self = GWS_WS_SIGNALLER(user_data);
+closing_done(GwsWsSignaller *self, gws::RelayTransport *transport) {
   auto *priv = self->priv;
-  auto it = std::find(priv->closing.begin(), priv->closing.end(), ws);
-  if (it == priv->closing.end())
-    return;
-  priv->closing.erase(it);
-  g_signal_handlers_disconnect_by_data(ws, self);
-  g_object_unref(ws);
+  auto it = std::find_if(priv->closing.begin(), priv->closing.end(),
+      [transport](const auto &t) { return t.get() == transport; });
+  if (it != priv->closing.end())
+    priv->closing.erase(it); /* its callback holds it meanwhile */
   if (priv->shutting_down && priv->closing.empty())
     priv->worker.quit();
 }
@@ -714,12 +676,6 @@ on_closing_done(SoupWebsocketConnection *ws, gpointer user_data) {
 static void
 drop_connection(GwsWsSignaller *self, bool graceful) {
   auto *priv = self->priv;
-  clear_source(priv->liveness_source);
-  clear_source(priv->connect_timeout);
-  if (priv->cancellable) {
-    g_cancellable_cancel(priv->cancellable);
-    g_clear_object(&priv->cancellable);
-  }
   priv->welcomed = false;
   priv->registering = false;
   priv->my_id.clear();
@@ -729,154 +685,24 @@ drop_connection(GwsWsSignaller *self, bool graceful) {
     priv->request_pending = false;
     priv->want_session = true;
   }
-  if (!priv->ws)
+  if (!priv->transport)
     return;
-  SoupWebsocketConnection *ws = priv->ws;
-  priv->ws = nullptr;
-  g_signal_handler_disconnect(ws, priv->message_handler);
-  g_signal_handler_disconnect(ws, priv->closed_handler);
-  if (priv->pong_handler)
-    g_signal_handler_disconnect(ws, priv->pong_handler);
-  priv->message_handler = priv->closed_handler = priv->pong_handler = 0;
-  if (graceful
-      && soup_websocket_connection_get_state(ws) == SOUP_WEBSOCKET_STATE_OPEN) {
-    /* Let the close handshake finish (libsoup bounds it), so the relay sees
-     * a clean close after what we queued. */
-    priv->closing.push_back(ws);
-    g_signal_connect(ws, "closed", G_CALLBACK(on_closing_done), self);
-    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
-    return;
+  auto transport = std::move(priv->transport);
+  bool open = priv->transport_open;
+  priv->transport_open = false;
+  if (graceful && open) {
+    /* What we queued still goes out, then the relay sees us leave. */
+    priv->closing.push_back(transport);
+    gws::RelayTransport *raw = transport.get();
+    transport->close(true, [self, raw]() { closing_done(self, raw); });
+  } else {
+    transport->close(false, nullptr);
   }
-  abort_ws(ws, self);
 }
 
-/* Runs every keepalive interval while connected (no reference held: the
- * source is destroyed with the connection). */
-static gboolean
-check_liveness_impl(gpointer data) {
-  auto *self = GWS_WS_SIGNALLER(data);
-  auto *priv = self->priv;
-  gint64 silent_us = g_get_monotonic_time() - priv->last_heard_us;
-  gint64 limit_us
-      = G_GINT64_CONSTANT(1000000) * priv->active.keepalive_s * kDeadIntervals;
-  if (silent_us < limit_us)
-    return G_SOURCE_CONTINUE;
-  GST_WARNING_OBJECT(self,
-      "no answer from %s for %" G_GINT64_FORMAT " s, reconnecting",
-      priv->connect_url.c_str(), silent_us / G_GINT64_CONSTANT(1000000));
-  /* Our reference to the source goes with the connection; GLib still holds
-   * one while dispatching. */
-  drop_connection(self, false);
-  set_connected(self, false);
-  schedule_retry(self);
-  return G_SOURCE_REMOVE;
-}
-
-namespace {
-struct ConnectOp {
-  GwsWsSignaller *self; /* strong reference */
-  SoupMessage *msg;
-  guint generation;
-  ~ConnectOp() {
-    g_object_unref(msg);
-    g_object_unref(self);
-  }
-};
-} // namespace
-
+/* The transport is open: speak first. */
 static void
-on_connected_impl(GObject *source, GAsyncResult *res, gpointer data) {
-  std::unique_ptr<ConnectOp> op(static_cast<ConnectOp *>(data));
-  GwsWsSignaller *self = op->self;
-  auto *priv = self->priv;
-  g_autoptr(GError) err = nullptr;
-  SoupWebsocketConnection *ws
-      = soup_session_websocket_connect_finish(SOUP_SESSION(source), res, &err);
-
-  if (op->generation != priv->generation || !priv->running) {
-    if (ws) {
-      soup_websocket_connection_close(
-          ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
-      g_object_unref(ws);
-    }
-    return;
-  }
-  bool timed_out = priv->connect_timed_out;
-  if (!ws && !timed_out
-      && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* stop() or dispose: nothing more to do */
-  g_clear_object(&priv->cancellable);
-  clear_source(priv->connect_timeout);
-
-  if (!ws) {
-    guint status = soup_message_get_status(op->msg);
-    GTlsCertificateFlags tls_errors
-        = soup_message_get_tls_peer_certificate_errors(op->msg);
-    if (tls_errors
-        || g_error_matches(err, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
-      fail(self, "the TLS certificate of signalling server " + priv->connect_url
-                     + " is not trusted ("
-                     + (err ? err->message : "bad certificate")
-                     + "); set tls-validation=false to accept a self-signed "
-                       "certificate");
-      return;
-    }
-    if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
-      const char *why = priv->active.token.empty()
-                            ? "it needs a token (set the token property or "
-                              "?token=)"
-                            : "the token was refused";
-      fail(self, "signalling server " + priv->connect_url + " refused us: "
-                     + why + " (HTTP " + std::to_string(status) + " "
-                     + soup_status_get_phrase(status) + ")");
-      return;
-    }
-    std::string reason
-        = timed_out ? std::string("no answer within ")
-                          + std::to_string(kConnectTimeoutMs / 1000) + " s"
-          : err ? err->message
-                : "unknown error";
-    if (status >= 300)
-      reason += " (HTTP " + std::to_string(status) + ")";
-    GST_WARNING_OBJECT(self, "could not reach signalling server %s: %s",
-        priv->connect_url.c_str(), reason.c_str());
-    if (!priv->ever_connected && !priv->unreachable_reported) {
-      priv->unreachable_reported = true;
-      std::string message = "could not reach signalling server "
-                            + priv->connect_url + ": " + reason + " (retrying)";
-      gws_signaller_emit_error_full(
-          GWS_SIGNALLER(self), message.c_str(), FALSE);
-    }
-    if (priv->running && op->generation == priv->generation)
-      schedule_retry(self);
-    return;
-  }
-
-  GST_INFO_OBJECT(self, "WebSocket open to %s", priv->connect_url.c_str());
-  priv->ws = ws;
-  priv->last_heard_us = g_get_monotonic_time();
-  guint keepalive = priv->active.keepalive_s;
-  if (keepalive > 0) {
-    /* libsoup pings; any message or pong proves the relay is alive. */
-    soup_websocket_connection_set_keepalive_interval(ws, keepalive);
-    if (g_signal_lookup("pong", SOUP_TYPE_WEBSOCKET_CONNECTION))
-      priv->pong_handler = g_signal_connect(ws, "pong",
-          G_CALLBACK(+[](SoupWebsocketConnection *, GBytes *, gpointer data) {
-            GWS_WS_SIGNALLER(data)->priv->last_heard_us
-                = g_get_monotonic_time();
-          }),
-          self);
-    priv->liveness_source = g_timeout_source_new_seconds(keepalive);
-    g_source_set_callback(priv->liveness_source, check_liveness, self, nullptr);
-    g_source_attach(priv->liveness_source, priv->worker.context());
-  }
-  soup_websocket_connection_set_max_incoming_payload_size(
-      ws, kMaxIncomingPayload);
-  priv->message_handler
-      = g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), self);
-  priv->closed_handler
-      = g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), self);
-
+connection_open(GwsWsSignaller *self) {
   /* v1_1 first, so endSession carries reasons. */
   proto::Message version;
   version.type = proto::Type::SetProtocolVersion;
@@ -884,78 +710,116 @@ on_connected_impl(GObject *source, GAsyncResult *res, gpointer data) {
   send_message(self, version);
 }
 
-static gboolean
-accept_any_certificate(SoupMessage *msg, GTlsCertificate *cert,
-    GTlsCertificateFlags errors, gpointer user_data) {
-  return TRUE;
+/* Could not connect: give up (what retrying cannot fix) or retry. */
+static void
+connect_failed(GwsWsSignaller *self, guint status, bool tls, bool timed_out,
+    const char *error) {
+  auto *priv = self->priv;
+  if (tls) {
+    fail(self, "the TLS certificate of signalling server " + priv->connect_url
+                   + " is not trusted (" + (error ? error : "bad certificate")
+                   + "); set tls-validation=false to accept a self-signed "
+                     "certificate");
+    return;
+  }
+  if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
+    const char *why = priv->active.token.empty()
+                          ? "it needs a token (set the token property or "
+                            "?token=)"
+                          : "the token was refused";
+    fail(self, "signalling server " + priv->connect_url + " refused us: " + why
+                   + " (HTTP " + std::to_string(status) + " "
+                   + soup_status_get_phrase(status) + ")");
+    return;
+  }
+  std::string reason
+      = timed_out ? std::string("no answer within ")
+                        + std::to_string(kConnectTimeoutMs / 1000) + " s"
+        : error ? error
+                : "unknown error";
+  if (status >= 300)
+    reason += " (HTTP " + std::to_string(status) + ")";
+  GST_WARNING_OBJECT(self, "could not reach signalling server %s: %s",
+      priv->connect_url.c_str(), reason.c_str());
+  if (!priv->ever_connected && !priv->unreachable_reported) {
+    priv->unreachable_reported = true;
+    std::string message = "could not reach signalling server "
+                          + priv->connect_url + ": " + reason + " (retrying)";
+    gws_signaller_emit_error_full(GWS_SIGNALLER(self), message.c_str(), FALSE);
+  }
+  if (priv->running)
+    schedule_retry(self);
+}
+
+/* The transport for our URI, reporting to us. It calls back only until we
+ * close it, always on this thread; each callback holds a reference to us
+ * for its duration. */
+static std::shared_ptr<gws::RelayTransport>
+make_transport(GwsWsSignaller *self) {
+  auto *priv = self->priv;
+  const Settings &s = priv->active;
+  gws::RelayTransport::Callbacks cb;
+  cb.opened = [self]() {
+    [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
+    GST_INFO_OBJECT(self, "%s open to %s",
+        self->priv->poll ? "long-poll connection" : "WebSocket",
+        self->priv->connect_url.c_str());
+    self->priv->transport_open = true;
+    connection_open(self);
+  };
+  cb.message = [self](std::string_view text) { receive_text(self, text); };
+  cb.closed = [self](const std::string &why) {
+    [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
+    GST_INFO_OBJECT(self, "connection to %s lost: %s",
+        self->priv->connect_url.c_str(), why.c_str());
+    if (why.rfind("no answer", 0) == 0)
+      GST_WARNING_OBJECT(self, "%s from %s, reconnecting", why.c_str(),
+          self->priv->connect_url.c_str());
+    connection_lost(self);
+  };
+  cb.failed = [self](const gws::RelayTransport::Failure &f) {
+    [[maybe_unused]] g_autoptr(GObject) keep = G_OBJECT(g_object_ref(self));
+    /* Gone after this call (the transport holds itself meanwhile). */
+    auto transport = std::move(self->priv->transport);
+    connect_failed(self, f.http_status, f.tls, f.timed_out, f.message.c_str());
+  };
+  if (priv->poll) {
+    gws::LongPollOptions o;
+    o.base = priv->poll_base;
+    std::string claim = s.claim();
+    if (!claim.empty()) {
+      g_autofree gchar *v = g_uri_escape_string(claim.c_str(), nullptr, FALSE);
+      o.query = std::string("peer-id=") + v;
+    }
+    o.token = s.token;
+    o.tls_validation = s.tls_validation;
+    o.keepalive_s = s.keepalive_s;
+    o.connect_timeout_ms = kConnectTimeoutMs;
+    o.log_object = G_OBJECT(self);
+    return std::make_shared<gws::LongPollTransport>(
+        priv->session, std::move(o), std::move(cb));
+  }
+  gws::WebSocketOptions o;
+  o.url = priv->connect_url;
+  o.token = s.token;
+  o.tls_validation = s.tls_validation;
+  o.keepalive_s = s.keepalive_s;
+  o.connect_timeout_ms = kConnectTimeoutMs;
+  o.max_incoming_payload = kMaxIncomingPayload;
+  o.log_object = G_OBJECT(self);
+  return std::make_shared<gws::WebSocketTransport>(
+      priv->session, std::move(o), std::move(cb));
 }
 
 static void
 connect_now(GwsWsSignaller *self) {
   auto *priv = self->priv;
-  if (!priv->running || priv->ws || priv->cancellable)
+  if (!priv->running || priv->transport)
     return;
   GST_DEBUG_OBJECT(self, "connecting to %s", priv->connect_url.c_str());
-  SoupMessage *msg
-      = soup_message_new_from_uri(SOUP_METHOD_GET, priv->connect_uri.get());
-  if (!priv->active.token.empty()) {
-    std::string auth = "Bearer " + priv->active.token;
-    soup_message_headers_replace(
-        soup_message_get_request_headers(msg), "Authorization", auth.c_str());
-  }
-  if (!priv->active.tls_validation)
-    g_signal_connect(
-        msg, "accept-certificate", G_CALLBACK(accept_any_certificate), nullptr);
-  priv->cancellable = g_cancellable_new();
-  priv->connect_timed_out = false;
-  priv->connect_timeout = g_timeout_source_new(kConnectTimeoutMs);
-  g_source_set_callback(
-      priv->connect_timeout,
-      [](gpointer data) -> gboolean {
-        auto *priv = GWS_WS_SIGNALLER(data)->priv;
-        g_source_unref(priv->connect_timeout);
-        priv->connect_timeout = nullptr;
-        priv->connect_timed_out = true;
-        g_cancellable_cancel(priv->cancellable);
-        return G_SOURCE_REMOVE;
-      },
-      self, nullptr);
-  g_source_attach(priv->connect_timeout, priv->worker.context());
-  auto *op = new ConnectOp{
-      static_cast<GwsWsSignaller *>(g_object_ref(self)), msg, priv->generation};
-  soup_session_websocket_connect_async(priv->session, msg, nullptr, nullptr,
-      G_PRIORITY_DEFAULT, priv->cancellable, on_connected, op);
-}
-
-/* C entry points: no exception crosses them. */
-static void
-on_ws_closed(SoupWebsocketConnection *ws, gpointer user_data) {
-  [[maybe_unused]] g_autoptr(GObject) keep
-      = G_OBJECT(g_object_ref(user_data)); /* as above */
-  try {
-    on_ws_closed_impl(ws, user_data);
-  } catch (const std::exception &e) {
-    GST_ERROR("internal error: %s", e.what());
-  }
-}
-
-static gboolean
-check_liveness(gpointer data) {
-  try {
-    return check_liveness_impl(data);
-  } catch (const std::exception &e) {
-    GST_ERROR("internal error: %s", e.what());
-    return G_SOURCE_CONTINUE;
-  }
-}
-
-static void
-on_connected(GObject *source, GAsyncResult *res, gpointer data) {
-  try {
-    on_connected_impl(source, res, data);
-  } catch (const std::exception &e) {
-    GST_ERROR("internal error: %s", e.what());
-  }
+  auto transport = make_transport(self);
+  priv->transport = transport;
+  transport->open();
 }
 
 static gboolean
@@ -1004,8 +868,10 @@ prepare_url(GwsWsSignaller *self, std::string &why) {
   std::string scheme = g_uri_get_scheme(parsed.get());
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
       [](unsigned char c) { return g_ascii_tolower(c); });
-  if (scheme != "ws" && scheme != "wss") {
-    why = "signalling server URI \"" + s.uri + "\" must be ws:// or wss://";
+  priv->poll = scheme == "poll+http" || scheme == "poll+https";
+  if (scheme != "ws" && scheme != "wss" && !priv->poll) {
+    why = "signalling server URI \"" + s.uri
+          + "\" must be ws://, wss://, poll+http:// or poll+https://";
     return false;
   }
   if (!g_uri_get_host(parsed.get()) || !*g_uri_get_host(parsed.get())) {
@@ -1044,6 +910,18 @@ prepare_url(GwsWsSignaller *self, std::string &why) {
       nullptr));
   g_autofree gchar *text = g_uri_to_string(built.get());
   priv->connect_url = text;
+  if (priv->poll) {
+    /* poll+https://host:port/prefix/ -> https://host:port/prefix/poll */
+    std::string p = (path && *path) ? path : "/";
+    while (!p.empty() && p.back() == '/')
+      p.pop_back();
+    UriPtr base(g_uri_build(G_URI_FLAGS_ENCODED_QUERY,
+        scheme == "poll+https" ? "https" : "http", nullptr,
+        g_uri_get_host(parsed.get()), g_uri_get_port(parsed.get()),
+        (p + "/poll").c_str(), nullptr, nullptr));
+    g_autofree gchar *base_text = g_uri_to_string(base.get());
+    priv->poll_base = base_text;
+  }
   priv->connect_uri = std::move(built);
   return true;
 }
@@ -1351,8 +1229,8 @@ gws_ws_signaller_dispose(GObject *object) {
      * ourselves, so close abruptly and let the thread end on return. */
     do_shutdown(self, false);
     /* No loop will run the close handshakes: close the sockets now. */
-    for (auto *ws : priv->closing)
-      abort_ws(ws, self);
+    for (auto &transport : priv->closing)
+      transport->abort();
     priv->closing.clear();
     g_clear_object(&priv->session);
     priv->worker.stop();
@@ -1362,8 +1240,8 @@ gws_ws_signaller_dispose(GObject *object) {
     priv->worker.shutdown([self]() { do_shutdown(self, true); });
     /* The loop is gone: release what belongs to the thread's context
      * without it (nothing more will be dispatched there). */
-    for (auto *ws : priv->closing)
-      abort_ws(ws, self);
+    for (auto &transport : priv->closing)
+      transport->abort();
     priv->closing.clear();
     g_clear_object(&priv->session);
   }
@@ -1417,8 +1295,8 @@ gws_ws_signaller_class_init(GwsWsSignallerClass *klass) {
           nullptr, rw));
   g_object_class_install_property(gobject_class, PROP_TLS_VALIDATION,
       g_param_spec_boolean("tls-validation", "TLS validation",
-          "Check the wss:// server's certificate; turn off only for a "
-          "self-signed test server",
+          "Check the wss:// (or poll+https://) server's certificate; turn "
+          "off only for a self-signed test server",
           TRUE, rw));
   g_object_class_install_property(gobject_class, PROP_RECONNECT_MIN_BACKOFF,
       g_param_spec_uint("reconnect-min-backoff", "Minimum reconnect backoff",
@@ -1433,7 +1311,8 @@ gws_ws_signaller_class_init(GwsWsSignallerClass *klass) {
       g_param_spec_uint("keepalive-interval", "Keepalive interval",
           "Seconds between pings to the relay; after three intervals without "
           "an answer the relay counts as gone and the signaller reconnects "
-          "(0: no pings, rely on TCP)",
+          "(0: no pings, rely on TCP). Over long-poll: three intervals "
+          "without an answer to any GET, at least two hold times",
           0, 3600, kDefaultKeepaliveSeconds, rw));
   g_object_class_install_property(gobject_class, PROP_SESSION_RESTARTS,
       g_param_spec_boolean("session-restarts", "Session restarts",

@@ -1,8 +1,9 @@
-/* gst-webrtc-session: the WebSocket signaller, a client of our relay.
+/* gst-webrtc-session: the relay signaller, a client of our relay.
  *
  * Implements GwsSignaller for the relay protocol (docs/protocol.md) over
- * ws:// and wss://. Registered for those schemes by
- * gws_signaller_register_builtin(). URI forms and properties:
+ * WebSocket (ws://, wss://) and over HTTP long-poll (poll+http://,
+ * poll+https://, for networks that block WebSocket). Registered for those
+ * schemes by gws_signaller_register_builtin(). URI forms and properties:
  * docs/signaller.md. */
 #pragma once
 
@@ -17,11 +18,12 @@ G_DECLARE_FINAL_TYPE(
 /**
  * gws_ws_signaller_new:
  * @role: producer or consumer
- * @uri: (nullable): ws:// or wss:// URI of the relay
+ * @uri: (nullable): ws://, wss://, poll+http:// or poll+https:// URI of
+ *   the relay
  *
  * Same as g_object_new (GWS_TYPE_WS_SIGNALLER, "role", role, "uri", uri).
  *
- * Returns: (transfer full): a new WebSocket signaller
+ * Returns: (transfer full): a new relay signaller
  */
 GwsSignaller *gws_ws_signaller_new(GwsSignallerRole role, const gchar *uri);
 

@@ -30,6 +30,7 @@ const publish = { stream: null, name: null, sessions: new Map() };
 const state = {
   relayUrl: relay.url,
   relayState: relay.state,
+  relayTransport: null, // 'websocket' or 'long-poll' (relay-transport.js)
   peerId: null,
   connectCount: 0,
   producers: [], // [{ id, name, meta }]
@@ -63,6 +64,7 @@ function clearNotice() {
 
 function renderRelay() {
   state.relayState = relay.state;
+  state.relayTransport = relay.transport;
   state.peerId = relay.peerId;
   state.connectCount = relay.connectCount;
   document.body.dataset.relayState = relay.state;

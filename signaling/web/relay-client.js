@@ -1,6 +1,6 @@
 // gst-webrtc-session web client: the relay protocol client.
 //
-// One WebSocket to gst-webrtc-relay speaking the default signalling protocol
+// One connection to gst-webrtc-relay speaking the default signalling protocol
 // (docs/protocol.md): welcome, setPeerStatus, peerStatusChanged, list,
 // startSession, sessionStarted, peer, endSession, error. It owns the
 // connection's life: it registers the roles the application asked for, counts
@@ -8,12 +8,20 @@
 // (as gstwebrtc-api does), then lists the producers. When the socket closes it
 // reconnects with exponential backoff and registers again.
 //
+// The connection is a WebSocket, or HTTP long-poll (relay-transport.js) for
+// networks whose proxies refuse WebSocket upgrades: a ws(s):// WebSocket
+// that cannot open is tried again at once over long-poll at the same
+// address, and long-poll stays in use while it works. A poll+http(s):// URL
+// asks for long-poll from the start. `transport` says which one is in use.
+//
 // Events (all CustomEvent, payload in `detail`):
 //   statechange  {state, previous}   state: connecting | registering | ready
 //                                    | disconnected | stopped
 //   message      the parsed JSON message, for every message from the relay
 //   ready        {peerId}            registered; the producer list follows
 //   disconnected {code, reason, retryInMs}
+
+import { LongPollTransport, WebSocketTransport } from './relay-transport.js';
 
 export const RelayState = Object.freeze({
   CONNECTING: 'connecting',
@@ -43,7 +51,10 @@ export class RelayClient extends EventTarget {
     this.meta = null;
     this.connectCount = 0; // sockets that reached "ready"
     this.lastError = null;
-    this._ws = null;
+    this._ws = null; // the transport (relay-transport.js) of this connection
+    this._usePoll = /^poll\+/.test(url);
+    this._pollOnly = this._usePoll;
+    this.transport = null; // 'websocket' | 'long-poll', once connecting
     this._attempt = 0;
     this._retryTimer = null;
     this._stopped = true;
@@ -62,7 +73,7 @@ export class RelayClient extends EventTarget {
     if (this._ws) {
       const ws = this._ws;
       this._ws = null;
-      ws.close(1000, 'client stopped');
+      ws.close();
     }
     this._setState(RelayState.STOPPED);
   }
@@ -85,9 +96,8 @@ export class RelayClient extends EventTarget {
   }
 
   send(message) {
-    if (!this._ws || this._ws.readyState !== WebSocket.OPEN) return false;
-    this._ws.send(JSON.stringify(message));
-    return true;
+    if (!this._ws) return false;
+    return this._ws.send(JSON.stringify(message));
   }
 
   list() {
@@ -135,34 +145,41 @@ export class RelayClient extends EventTarget {
     this.peerId = null;
     this._socketReady = false;
     this._setState(RelayState.CONNECTING);
-    let ws;
-    try {
-      ws = new WebSocket(this.url);
-    } catch (e) {
-      this.lastError = String(e);
-      this._scheduleRetry(0, String(e));
-      return;
-    }
+    const ws = this._usePoll ? new LongPollTransport(this.url) :
+                               new WebSocketTransport(this.url);
     this._ws = ws;
-    ws.addEventListener('message', (ev) => {
+    this.transport = ws.kind;
+    ws.onmessage = (text) => {
       if (this._ws !== ws) return;
       let msg;
       try {
-        msg = JSON.parse(ev.data);
+        msg = JSON.parse(text);
       } catch (e) {
-        console.warn('relay sent invalid JSON', ev.data);
+        console.warn('relay sent invalid JSON', text);
         return;
       }
       if (!msg || typeof msg.type !== 'string') return;
       this._handle(msg);
-    });
-    ws.addEventListener('close', (ev) => {
+    };
+    ws.onclose = ({ code, reason, opened }) => {
       if (this._ws !== ws) return;
       this._ws = null;
       this.peerId = null;
-      this._scheduleRetry(ev.code, ev.reason);
-    });
-    // 'error' is always followed by 'close'; nothing to do here.
+      if (!opened && !this._stopped && !this._pollOnly) {
+        if (ws.kind === 'websocket') {
+          // A proxy may refuse the upgrade: try long-poll right away.
+          console.warn(`WebSocket to ${this.url} did not open (${code}` +
+              `${reason ? ': ' + reason : ''}); trying HTTP long-poll`);
+          this._usePoll = true;
+          this._open();
+          return;
+        }
+        this._usePoll = false; // neither works: start over with WebSocket
+      }
+      this.lastError = reason || this.lastError;
+      this._scheduleRetry(code, reason);
+    };
+    ws.open();
   }
 
   _scheduleRetry(code, reason) {

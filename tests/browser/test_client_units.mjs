@@ -19,7 +19,10 @@ class FakeWebSocket extends EventTarget {
   send(text) { this.sent.push(JSON.parse(text)); }
   close(code = 1000) { this.serverClose(code); }
   // What the relay does:
-  open() { this.readyState = FakeWebSocket.OPEN; }
+  open() {
+    this.readyState = FakeWebSocket.OPEN;
+    this.dispatchEvent(new Event('open'));
+  }
   deliver(msg) {
     const ev = new Event('message');
     ev.data = typeof msg === 'string' ? msg : JSON.stringify(msg);
@@ -35,6 +38,27 @@ class FakeWebSocket extends EventTarget {
   }
 }
 globalThis.WebSocket = FakeWebSocket;
+
+// The long-poll fallback's HTTP requests, answered by a script (no network
+// here: a request the script does not expect fails as a network error).
+const fetched = [];
+let fetchScript = null; // (url, init) => Promise<Response> | undefined
+globalThis.fetch = (url, init = {}) => {
+  const entry = { url: String(url), method: init.method || 'GET', body: init.body };
+  fetched.push(entry);
+  const answer = fetchScript && fetchScript(entry, init);
+  if (answer) return answer;
+  return Promise.reject(new TypeError('fetch failed (no network in unit tests)'));
+};
+function held(init) {
+  // A GET the relay holds: settles only when aborted.
+  return new Promise((resolve, reject) => {
+    init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+  });
+}
+function json(body, status = 200) {
+  return Promise.resolve(new Response(JSON.stringify(body), { status }));
+}
 
 const { RelayClient, relayUrlFor } = await import('../../signaling/web/relay-client.js');
 const { summarize, formatStats } = await import('../../signaling/web/stats.js');
@@ -145,6 +169,45 @@ test('reconnects after the relay goes away and registers its roles again', async
   assert.equal(client.lastError, 'startSession: no peer with id "x"');
   assert.deepEqual(messages.filter((t) => t === 'error'), ['error']);
   client.stop();
+});
+
+test('a WebSocket that never opens falls back to long-poll; a lost GET is asked again with the same number', async () => {
+  let gets = 0;
+  fetched.length = 0;
+  fetchScript = (req, init) => {
+    if (req.method === 'POST' && req.url === 'http://relay:1/poll?peer-id=me') {
+      return json({ id: 'abc', hold: 1 });
+    }
+    if (req.method === 'GET' && req.url.startsWith('http://relay:1/poll/abc?after=')) {
+      gets++;
+      if (gets === 1) return Promise.reject(new TypeError('proxy cut it'));
+      if (gets === 2) return json({ messages: [{ type: 'welcome', peerId: 'me' }], last: 1 });
+      return held(init);
+    }
+    if (req.method === 'POST' && req.url === 'http://relay:1/poll/abc') {
+      return Promise.resolve(new Response(null, { status: 204 }));
+    }
+    if (req.method === 'DELETE') return Promise.resolve(new Response(null, { status: 204 }));
+    return undefined;
+  };
+  const client = new RelayClient('ws://relay:1/?peer-id=me', { initialBackoffMs: 1 });
+  const registering = nextEvent(client, 'statechange', (d) => d.state === 'registering');
+  client.start();
+  lastSocket().serverClose(1006, 'HTTP 403'); // never opened: a proxy refused it
+  await registering;
+  assert.equal(client.transport, 'long-poll');
+  assert.equal(client.peerId, 'me');
+  const getUrls = fetched.filter((r) => r.method === 'GET').map((r) => r.url);
+  assert.deepEqual(getUrls.slice(0, 3), ['http://relay:1/poll/abc?after=0',
+    'http://relay:1/poll/abc?after=0', 'http://relay:1/poll/abc?after=1']);
+  // What the client sends goes out as a POST batch.
+  await new Promise((resolve) => setImmediate(resolve));
+  const post = fetched.find((r) => r.method === 'POST' && r.url === 'http://relay:1/poll/abc');
+  assert.deepEqual(JSON.parse(post.body),
+      [{ type: 'setPeerStatus', roles: ['listener'], meta: null }]);
+  client.stop();
+  assert.ok(fetched.some((r) => r.method === 'DELETE' && r.url === 'http://relay:1/poll/abc'));
+  fetchScript = null;
 });
 
 // A getStats() report as Chromium gives it (the fields we read).

@@ -25,6 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peer.py")
+PROXY = os.path.join(HERE, "noupgrade_proxy.py")
 PYTHON = "/usr/bin/python3"
 WAIT = 30.0  # seconds for any single expected event
 SKIP = 77
@@ -179,10 +180,23 @@ class World:
         return "ws://127.0.0.1:{}/{}".format(
             port or self.relay_port, "?" + "&".join(query) if query else "")
 
+    def proxy(self):
+        """A proxy in front of the relay that refuses WebSocket upgrades
+        (noupgrade_proxy.py); returns it, its port in .port."""
+        p = Proc("proxy", [PYTHON, PROXY, "0", str(self.relay_port)],
+                 self.logdir)
+        self.procs.append(p)
+        p.port = p.wait_event("listening")["port"]
+        return p
+
+    def poll_uri(self, port, peer_id=None):
+        return "poll+http://127.0.0.1:{}/{}".format(
+            port, "?peer-id=" + peer_id if peer_id else "")
+
     def peer(self, name, role, uri, *extra):
         env = dict(os.environ)
         env.setdefault("GST_DEBUG", "webrtcsink:4,webrtcsrc:4,"
-                       "webrtc-signaller-ws:4")
+                       "webrtc-signaller-ws:4,webrtc-signaller-poll:4")
         p = Proc(name, [PYTHON, PEER, role, "--uri", uri] + list(extra),
                  self.logdir, env=env)
         self.procs.append(p)
@@ -575,6 +589,73 @@ def test_no_common_codec(w):
     good.wait_frames("video", 30)
 
 
+def websocket_refused(port):
+    """A WebSocket upgrade through the proxy is refused (what the long-poll
+    tests rely on)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        head = s.recv(4096)
+    check(head.startswith(b"HTTP/1.1 403"),
+          "the proxy let a WebSocket upgrade through: {!r}".format(head))
+
+
+def relay_connections(relay):
+    """The relay's log lines for accepted connections, so far."""
+    relay.frames_now("none")  # drains the queued events into history
+    return [ev["text"] for ev in relay.history
+            if re.search(r"connection \d+ from \S+( \(long-poll\))?( |$)",
+                         ev.get("text", ""))
+            and "closed" not in ev["text"] and "closing" not in ev["text"]]
+
+
+def test_long_poll_through_proxy(w):
+    """WebSocket is refused by a proxy: webrtcsink and webrtcsrc signal
+    over HTTP long-poll (poll+http://) through it, and a held GET cut by the
+    proxy loses nothing: the session goes on and a second consumer gets its
+    session through the same producer connection."""
+    relay = w.relay("--poll-hold", "5")
+    proxy = w.proxy()
+    websocket_refused(proxy.port)
+    proxy.wait_event("refused-upgrade")
+    prod = w.peer("producer", "producer", w.poll_uri(proxy.port, "cam1"))
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.poll_uri(proxy.port, "cam1"))
+    cons.wait_frames("video", 30)
+    # Cut every held GET (the producer's and the consumer's).
+    proxy.send("drop")
+    dropped = proxy.wait_event("dropped")
+    check(dropped["count"] >= 1, "no held GET to cut: {}".format(dropped))
+    cons2 = w.peer("consumer2", "consumer", w.poll_uri(proxy.port, "cam1"))
+    cons2.wait_frames("video", 30)
+    seen = cons.frames_now("video")
+    cons.wait_frames("video", seen + 30)
+    lost = [ev for ev in prod.history
+            if ev["event"] == "signalling" and not ev.get("connected")]
+    check(not lost, "the producer lost its signalling: {}".format(lost))
+    conns = relay_connections(relay)
+    check(conns and all("(long-poll)" in c for c in conns),
+          "a connection was not long-poll: {}".format(conns))
+
+
+def test_long_poll_mixed(w):
+    """A WebSocket producer (straight to the relay) and a long-poll
+    consumer (through the proxy) in one session, and a WebSocket consumer
+    beside it."""
+    w.relay("--poll-hold", "5")
+    proxy = w.proxy()
+    prod = w.peer("producer", "producer", w.uri("cam1"))
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.poll_uri(proxy.port, "cam1"))
+    cons.wait_frames("video", 30)
+    ws_cons = w.peer("ws-consumer", "consumer", w.uri("cam1"))
+    ws_cons.wait_frames("video", 30)
+    check(any(ev["event"] == "forwarded" for ev in proxy.history)
+          or proxy.wait_event("forwarded"), "nothing went through the proxy")
+
+
 TESTS = {
     "vp8-video-audio": test_vp8_video_audio,
     "h264-video": test_h264_video,
@@ -593,6 +674,8 @@ TESTS = {
     "bad-peer-id": test_bad_peer_id,
     "refused-token": test_refused_token,
     "no-common-codec": test_no_common_codec,
+    "long-poll-through-proxy": test_long_poll_through_proxy,
+    "long-poll-mixed": test_long_poll_mixed,
 }
 
 
