@@ -133,20 +133,6 @@ report_signaller_state(SignallerCallbacks &cb, GstElement *element) {
   };
 }
 
-bool
-signaller_flag(GwsSignaller *signaller, const char *property) {
-  if (!signaller)
-    return false;
-  GParamSpec *spec
-      = g_object_class_find_property(G_OBJECT_GET_CLASS(signaller), property);
-  if (!spec || spec->value_type != G_TYPE_BOOLEAN
-      || !(spec->flags & G_PARAM_READABLE))
-    return false;
-  gboolean yes = FALSE;
-  g_object_get(signaller, property, &yes, nullptr);
-  return yes;
-}
-
 void
 post_session_failed(GstElement *element, const std::string &session_id,
     const std::string &peer_id, const std::string &reason) {

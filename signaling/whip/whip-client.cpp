@@ -200,6 +200,22 @@ Client::install_properties(GObjectClass *klass, Protocol protocol) {
           "the 201 (they apply to the next session); notified when they "
           "change",
           G_TYPE_STRV, ro));
+  /* Capabilities (GwsSignaller): no restarts over WHIP/WHEP; a client is
+   * not a server; the WHEP client offers. */
+  g_object_class_override_property(
+      klass, CLIENT_PROP_SESSION_RESTARTS, "session-restarts");
+  g_object_class_override_property(
+      klass, CLIENT_PROP_ACCEPTS_SESSIONS, "accepts-sessions");
+  if (whip)
+    g_object_class_override_property(
+        klass, CLIENT_PROP_CONSUMER_OFFERS, "consumer-offers");
+  else
+    g_object_class_install_property(klass, CLIENT_PROP_CONSUMER_OFFERS,
+        g_param_spec_boolean("consumer-offers", "Consumer offers",
+            "Always TRUE: a WHEP client offers, so webrtcsrc must create the "
+            "recvonly offer at session-started and take the answer from "
+            "session-description",
+            TRUE, ro));
 }
 
 void
@@ -266,6 +282,13 @@ Client::get_property(guint id, GValue *value, GParamSpec *pspec) {
       break;
     case CLIENT_PROP_RESOURCE_URL:
       set_str(resource_url_);
+      break;
+    case CLIENT_PROP_SESSION_RESTARTS:
+    case CLIENT_PROP_ACCEPTS_SESSIONS:
+      g_value_set_boolean(value, FALSE);
+      break;
+    case CLIENT_PROP_CONSUMER_OFFERS:
+      g_value_set_boolean(value, protocol_ == Protocol::Whep);
       break;
     case CLIENT_PROP_ICE_SERVERS: {
       GStrvBuilder *b = g_strv_builder_new();

@@ -141,6 +141,20 @@ Server::install_properties(GObjectClass *klass, Protocol protocol) {
           "failed or ended session is that client's, not the element's "
           "(the element warns, answers the client and stays up)",
           TRUE, ro));
+  /* Capabilities (GwsSignaller): no restarts over WHIP/WHEP; a WHEP
+   * server's clients offer (webrtcsink answers the offer that
+   * session-requested carries). */
+  g_object_class_override_property(
+      klass, SERVER_PROP_SESSION_RESTARTS, "session-restarts");
+  if (whip)
+    g_object_class_override_property(
+        klass, SERVER_PROP_CONSUMER_OFFERS, "consumer-offers");
+  else
+    g_object_class_install_property(klass, SERVER_PROP_CONSUMER_OFFERS,
+        g_param_spec_boolean("consumer-offers", "Consumer offers",
+            "Always TRUE: WHEP clients offer; webrtcsink answers the offer "
+            "that session-requested carries",
+            TRUE, ro));
 }
 
 void
@@ -225,6 +239,12 @@ Server::get_property(guint id, GValue *value, GParamSpec *pspec) {
       break;
     case SERVER_PROP_ACCEPTS_SESSIONS:
       g_value_set_boolean(value, TRUE);
+      break;
+    case SERVER_PROP_SESSION_RESTARTS:
+      g_value_set_boolean(value, FALSE);
+      break;
+    case SERVER_PROP_CONSUMER_OFFERS:
+      g_value_set_boolean(value, protocol_ == Protocol::Whep);
       break;
     default:
       break;
