@@ -2,8 +2,13 @@
  */
 #include "gws-element-settings.h"
 
+#include "gws-debug.h"
 #include "gws-codecs.h"
 #include "gws-network-check.h"
+
+GWS_DEBUG_CATEGORY(gws_settings_debug, "gws-settings",
+    "webrtcsink/webrtcsrc shared properties")
+#define GST_CAT_DEFAULT gws_settings_debug()
 
 namespace gws {
 

@@ -1,6 +1,7 @@
 /* gst-webrtc-session: ICE and transport settings (see gws-ice.h). */
 #include "gws-ice.h"
 
+#include "gws-debug.h"
 #include "gws-candidate-stats.h"
 #include "gws-signaller.h"
 
@@ -9,6 +10,10 @@
 #include <nice/nice.h>
 
 #include <mutex>
+
+GWS_DEBUG_CATEGORY(gws_ice_debug, "gws-ice",
+    "ICE settings: STUN/TURN servers, local addresses")
+#define GST_CAT_DEFAULT gws_ice_debug()
 
 namespace gws {
 

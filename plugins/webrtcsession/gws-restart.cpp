@@ -1,10 +1,14 @@
 /* gst-webrtc-session: session restart policy (see gws-restart.h). */
 #include "gws-restart.h"
 
+#include "gws-debug.h"
 #include "gws-signaller.h"
 
 #include <algorithm>
 #include <cstdarg>
+
+GWS_DEBUG_CATEGORY(gws_restart_debug, "gws-restart", "session restart policy")
+#define GST_CAT_DEFAULT gws_restart_debug()
 
 namespace gws {
 

@@ -1,7 +1,12 @@
 /* gst-webrtc-session: signaller signal wiring (see gws-signaller-link.h). */
 #include "gws-signaller-link.h"
 
+#include "gws-debug.h"
 #include "gws-sdp-bundle.h"
+
+GWS_DEBUG_CATEGORY(gws_signaller_link_debug, "gws-signaller-link",
+    "an element connected to its signaller")
+#define GST_CAT_DEFAULT gws_signaller_link_debug()
 
 namespace gws {
 
