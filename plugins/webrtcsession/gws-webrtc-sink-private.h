@@ -30,7 +30,15 @@ enum {
   SIGNAL_CONSUMER_REMOVED,
   SIGNAL_PATH_LOST,
   SIGNAL_RESTART_SESSION,
+  SIGNAL_ENCODER_SETUP,
+  SIGNAL_PAYLOADER_SETUP,
+  SIGNAL_GET_SESSIONS,
   N_SIGNALS,
+};
+
+/* webrtcsink's own properties, after the shared ones. */
+enum : guint {
+  PROP_VIDEO_ENCODERS = gws::PROP_COMMON_LAST,
 };
 
 extern guint gws_webrtc_sink_signals[N_SIGNALS];
@@ -97,6 +105,8 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
 
   SessionLoop loop;
   SignallerLink link;
+  /* `video-encoders`: factories preferred over rank (lock). */
+  std::vector<std::string> video_encoders;
   /* Session thread only. */
   bool accepting = false;
   std::map<std::string, SinkSession> sessions;

@@ -367,6 +367,24 @@ static void
 gws_webrtc_sink_set_property(
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
+  if (prop_id == PROP_VIDEO_ENCODERS) {
+    std::vector<std::string> names;
+    for (guint i = 0; i < gst_value_array_get_size(value); i++) {
+      const GValue *v = gst_value_array_get_value(value, i);
+      if (G_VALUE_HOLDS_STRING(v) && g_value_get_string(v))
+        names.push_back(g_value_get_string(v));
+    }
+    for (const auto &n : names) {
+      g_autoptr(GstElementFactory) f = gst_element_factory_find(n.c_str());
+      if (!f)
+        GST_WARNING_OBJECT(object,
+            "video-encoders: %s is not installed; the next one is tried",
+            n.c_str());
+    }
+    std::lock_guard<std::mutex> g(priv->lock);
+    priv->video_encoders = std::move(names);
+    return;
+  }
   if (!priv->set_common(object, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
@@ -388,6 +406,16 @@ gws_webrtc_sink_get_property(
   SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
   if (prop_id == PROP_STATS) {
     g_value_take_boxed(value, read_stats(priv));
+    return;
+  }
+  if (prop_id == PROP_VIDEO_ENCODERS) {
+    std::lock_guard<std::mutex> g(priv->lock);
+    for (const auto &n : priv->video_encoders) {
+      GValue v = G_VALUE_INIT;
+      g_value_init(&v, G_TYPE_STRING);
+      g_value_set_string(&v, n.c_str());
+      gst_value_array_append_and_take_value(value, &v);
+    }
     return;
   }
   if (!priv->get_common(prop_id, value))
@@ -439,6 +467,24 @@ gws_webrtc_sink_restart_session(GwsWebRTCSink *self, const gchar *session_id) {
   return TRUE;
 }
 
+/* The ids of the sessions: on the session thread from its own state,
+ * elsewhere from the last published stats (never waits for it). */
+static gchar **
+gws_webrtc_sink_get_sessions(GwsWebRTCSink *self) {
+  SinkPrivate *priv = PRIV(self);
+  GStrvBuilder *b = g_strv_builder_new();
+  if (priv->loop.is_current()) {
+    for (const auto &kv : priv->sessions)
+      g_strv_builder_add(b, kv.first.c_str());
+  } else {
+    for (const auto &id : priv->stats_snapshot.session_ids())
+      g_strv_builder_add(b, id.c_str());
+  }
+  gchar **out = g_strv_builder_end(b);
+  g_strv_builder_unref(b);
+  return out;
+}
+
 static void
 gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
@@ -480,15 +526,86 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
       });
 
   /**
+   * GwsWebRTCSink:video-encoders:
+   *
+   * Encoder factories to use before any other, in order.
+   */
+  g_object_class_install_property(gobject_class, PROP_VIDEO_ENCODERS,
+      gst_param_spec_array("video-encoders", "Video encoders",
+          "Encoder factories to prefer, in order, over webrtcsink's own "
+          "choice, e.g. \"<nvv4l2h264enc,x264enc>\": the first installed one "
+          "that makes the negotiated codec is used. Empty: a known hardware "
+          "encoder if there is one (even at rank none, like the VA ones), "
+          "else the highest-ranked encoder. Known encoders get known-good "
+          "real-time settings (docs/elements.md \"Encoders\"); tune any "
+          "further in encoder-setup",
+          g_param_spec_string("encoder", "Encoder", "An encoder factory name",
+              nullptr,
+              static_cast<GParamFlags>(
+                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
+          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                   | GST_PARAM_MUTABLE_READY)));
+
+  /**
    * GwsWebRTCSink::consumer-added:
    * @peer_id: the consumer's peer id
    * @session_id: the session id
+   * @webrtcbin: the consumer's webrtcbin
    *
-   * A consumer asked for a session; its webrtcbin now exists.
+   * A consumer asked for a session; its webrtcbin exists and has not
+   * negotiated yet, so a handler may still configure it. Emitted on the
+   * element's session thread. A session restart makes a new webrtcbin
+   * without this signal.
    */
-  gws_webrtc_sink_signals[SIGNAL_CONSUMER_ADDED] = g_signal_new(
-      "consumer-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, nullptr,
-      nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  gws_webrtc_sink_signals[SIGNAL_CONSUMER_ADDED]
+      = g_signal_new("consumer-added", G_TYPE_FROM_CLASS(klass),
+          G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 3,
+          G_TYPE_STRING, G_TYPE_STRING, GST_TYPE_ELEMENT);
+  /**
+   * GwsWebRTCSink::encoder-setup:
+   * @encoder: the new encoder, not yet in the bin
+   * @stream: the input stream ("video_0", "audio_0")
+   * @codec: the codec ("H264", "VP8", "OPUS")
+   *
+   * A shared encoder was made for (@stream, @codec), with webrtcsink's own
+   * settings applied. Set properties on it here (bitrate, key-frame
+   * interval, ...); they stay for the encoder's life. Emitted on the
+   * element's session thread, once per encoder (not per consumer).
+   *
+   * Returns: TRUE when handled: later handlers are not called.
+   */
+  gws_webrtc_sink_signals[SIGNAL_ENCODER_SETUP] = g_signal_new("encoder-setup",
+      G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_true_handled, nullptr, nullptr, G_TYPE_BOOLEAN, 3,
+      GST_TYPE_ELEMENT, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GwsWebRTCSink::payloader-setup:
+   * @payloader: the new payloader, not yet in the bin
+   * @stream: the input stream
+   * @codec: the codec
+   *
+   * As #GwsWebRTCSink::encoder-setup, for the shared payloader (pt, mtu
+   * and the codec's options are already set).
+   *
+   * Returns: TRUE when handled: later handlers are not called.
+   */
+  gws_webrtc_sink_signals[SIGNAL_PAYLOADER_SETUP] = g_signal_new(
+      "payloader-setup", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_true_handled, nullptr, nullptr, G_TYPE_BOOLEAN, 3,
+      GST_TYPE_ELEMENT, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GwsWebRTCSink::get-sessions:
+   *
+   * Action signal. Never waits for the session thread: from another
+   * thread it answers from the last published stats.
+   *
+   * Returns: (transfer full): the ids of the current sessions
+   */
+  gws_webrtc_sink_signals[SIGNAL_GET_SESSIONS]
+      = g_signal_new_class_handler("get-sessions", G_TYPE_FROM_CLASS(klass),
+          static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+          G_CALLBACK(gws_webrtc_sink_get_sessions), nullptr, nullptr, nullptr,
+          G_TYPE_STRV, 0);
   /**
    * GwsWebRTCSink::consumer-removed:
    * @peer_id: the consumer's peer id
@@ -544,9 +661,12 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
   /* Shown by gst-inspect-1.0 under "Factory Details", since it prints
    * signal arguments only as arg0, arg1. */
   gst_element_class_add_static_metadata(element_class, "signals",
-      "consumer-added (peer_id, session_id); consumer-removed (peer_id, "
-      "session_id, reason); path-lost (session_id, silence_ms); action "
-      "restart-session (session_id or NULL for all) -> gboolean started");
+      "consumer-added (peer_id, session_id, webrtcbin); consumer-removed "
+      "(peer_id, session_id, reason); path-lost (session_id, silence_ms); "
+      "encoder-setup (encoder, stream, codec) -> gboolean handled; "
+      "payloader-setup (payloader, stream, codec) -> gboolean handled; "
+      "action restart-session (session_id or NULL for all) -> gboolean "
+      "started; action get-sessions () -> GStrv session ids");
   gst_element_class_add_static_metadata(element_class, "messages",
       "element messages: gws-path-lost (session-id, silence-ms), "
       "gws-restart-started (session-id, attempt, reason: path-lost, "

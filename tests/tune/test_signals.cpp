@@ -1,0 +1,360 @@
+/* webrtcsink's tuning signals on real elements: a real webrtcsink and
+ * webrtcsrc, a real relay process (GWS_RELAY), ICE on 127.0.0.1 in a
+ * private network namespace (run by run-netns.sh). Every wait has a
+ * timeout.
+ *
+ *  - SignalsTakeEffect: an encoder-setup handler's bitrate is the running
+ *    encoder's (a second handler is not called: the first returned TRUE),
+ *    a payloader-setup handler's MTU is the running payloader's,
+ *    consumer-added hands out the consumer's webrtcbin, get-sessions from
+ *    the application's thread lists the session; frames reach the
+ *    consumer.
+ *  - FakeHardwareEncoderCarriesTheStream: with a fake hardware encoder
+ *    registered as nvh264enc (rank none, as VA encoders are), webrtcsink
+ *    picks it for H264, applies the table's settings, lets encoder-setup
+ *    override them, and the consumer decodes what it makes. */
+#include "fake-encoder.h"
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/* gst-webrtc-relay on 127.0.0.1, any port. */
+class Relay {
+ public:
+  bool start() {
+    const char *path = g_getenv("GWS_RELAY");
+    if (!path) {
+      ADD_FAILURE() << "GWS_RELAY is not set";
+      return false;
+    }
+    const char *argv[] = {path, "--host", "127.0.0.1", "--port", "0", nullptr};
+    g_autoptr(GError) err = nullptr;
+    proc_ = g_subprocess_newv(argv,
+        static_cast<GSubprocessFlags>(
+            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE),
+        &err);
+    if (!proc_) {
+      ADD_FAILURE() << "cannot start the relay: " << err->message;
+      return false;
+    }
+    g_autoptr(GDataInputStream) in
+        = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc_));
+    while (gchar *line
+           = g_data_input_stream_read_line(in, nullptr, nullptr, nullptr)) {
+      std::string text = line;
+      g_free(line);
+      auto at = text.find("listening on ws://");
+      if (at != std::string::npos) {
+        url_ = text.substr(at + 13);
+        url_ = url_.substr(0, url_.find_first_of(" \t"));
+        while (!url_.empty() && url_.back() == '/')
+          url_.pop_back();
+        return true;
+      }
+    }
+    ADD_FAILURE() << "the relay did not say \"listening on ws://...\"";
+    return false;
+  }
+  ~Relay() {
+    if (proc_) {
+      g_subprocess_force_exit(proc_);
+      g_subprocess_wait(proc_, nullptr, nullptr);
+      g_object_unref(proc_);
+    }
+  }
+  const std::string &url() const { return url_; }
+
+ private:
+  GSubprocess *proc_ = nullptr;
+  std::string url_;
+};
+
+/* What the handlers saw, and the consumer's frames. */
+struct Seen {
+  std::mutex m;
+  std::condition_variable cv;
+  bool registered = false;
+  guint frames = 0;
+  std::vector<std::string> encoder_calls; /* "stream/codec/factory" */
+  guint second_handler_calls = 0;
+  std::vector<std::string> payloader_calls;
+  std::string consumer_session, consumer_webrtcbin_factory;
+
+  template <typename P> bool wait(std::chrono::seconds limit, P pred) {
+    std::unique_lock<std::mutex> lk(m);
+    return cv.wait_for(lk, limit, pred);
+  }
+};
+
+const char *
+factory_of(GstElement *e) {
+  GstElementFactory *f = gst_element_get_factory(e);
+  return f ? gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)) : "";
+}
+
+/* The child of @bin made by @factory (a new reference), or nullptr. */
+GstElement *
+child_by_factory(GstElement *bin, const char *factory) {
+  GstElement *found = nullptr;
+  GstIterator *it = gst_bin_iterate_elements(GST_BIN(bin));
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto *e = GST_ELEMENT(g_value_get_object(&item));
+    if (g_strcmp0(factory_of(e), factory) == 0)
+      found = GST_ELEMENT(gst_object_ref(e));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return found;
+}
+
+GstElement *
+launch(const std::string &description) {
+  g_autoptr(GError) err = nullptr;
+  GstElement *p = gst_parse_launch(description.c_str(), &err);
+  if (!p)
+    ADD_FAILURE() << description << ": " << (err ? err->message : "?");
+  return p;
+}
+
+/* A producer (webrtcsink "ws") and a consumer (webrtcsrc into fakesink
+ * "out") through @relay; the test connects its handlers to ws before
+ * run(). */
+struct Pair {
+  GstElement *producer = nullptr, *consumer = nullptr, *ws = nullptr;
+  Seen seen;
+
+  bool make(const Relay &relay, const std::string &codec) {
+    std::string uri = relay.url() + "/?peer-id=cam1";
+    producer = launch("videotestsrc is-live=true ! "
+                      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+                      "webrtcsink name=ws video-codecs=<"
+                      + codec + "> ice-addresses=127.0.0.1 uri=" + uri);
+    consumer = launch("webrtcsrc ice-addresses=127.0.0.1 uri=" + uri
+                      + " ! fakesink name=out sync=false "
+                        "signal-handoffs=true async=false");
+    if (!producer || !consumer)
+      return false;
+    ws = gst_bin_get_by_name(GST_BIN(producer), "ws");
+    GstElement *out = gst_bin_get_by_name(GST_BIN(consumer), "out");
+    g_signal_connect(out, "handoff",
+        G_CALLBACK(+[](GstElement *, GstBuffer *, GstPad *, gpointer data) {
+          auto *s = static_cast<Seen *>(data);
+          std::lock_guard<std::mutex> g(s->m);
+          s->frames++;
+          s->cv.notify_all();
+        }),
+        &seen);
+    gst_object_unref(out);
+    g_signal_connect(ws, "consumer-added",
+        G_CALLBACK(+[](GstElement *, const gchar *, const gchar *sid,
+                        GstElement *webrtcbin, gpointer data) {
+          auto *s = static_cast<Seen *>(data);
+          std::lock_guard<std::mutex> g(s->m);
+          s->consumer_session = sid;
+          s->consumer_webrtcbin_factory = factory_of(webrtcbin);
+        }),
+        &seen);
+    return true;
+  }
+
+  /* Producer registered at the relay, then the consumer. */
+  bool run() {
+    GObject *sig = nullptr;
+    g_object_get(ws, "signaller", &sig, nullptr);
+    gulong h = g_signal_connect(sig, "connection-changed",
+        G_CALLBACK(+[](GObject *, gboolean up, gpointer data) {
+          auto *s = static_cast<Seen *>(data);
+          std::lock_guard<std::mutex> g(s->m);
+          s->registered = s->registered || up;
+          s->cv.notify_all();
+        }),
+        &seen);
+    if (gst_element_set_state(producer, GST_STATE_PLAYING)
+        == GST_STATE_CHANGE_FAILURE)
+      return false;
+    bool up = seen.wait(10s, [this] { return seen.registered; });
+    g_signal_handler_disconnect(sig, h);
+    g_object_unref(sig);
+    if (!up) {
+      ADD_FAILURE() << "the producer did not register at the relay";
+      return false;
+    }
+    return gst_element_set_state(consumer, GST_STATE_PLAYING)
+           != GST_STATE_CHANGE_FAILURE;
+  }
+
+  bool frames(guint n) {
+    return seen.wait(30s, [this, n] { return seen.frames >= n; });
+  }
+
+  ~Pair() {
+    if (consumer) {
+      gst_element_set_state(consumer, GST_STATE_NULL);
+      gst_object_unref(consumer);
+    }
+    if (ws)
+      gst_object_unref(ws);
+    if (producer) {
+      gst_element_set_state(producer, GST_STATE_NULL);
+      gst_object_unref(producer);
+    }
+  }
+};
+
+gboolean
+on_encoder_setup(GstElement *, GstElement *enc, const gchar *stream,
+    const gchar *codec, gpointer data) {
+  auto *s = static_cast<Seen *>(data);
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(enc), "target-bitrate"))
+    g_object_set(enc, "target-bitrate", 654000, nullptr); /* vp8enc: bit/s */
+  else
+    g_object_set(enc, "bitrate", 1500u, nullptr); /* kbit/s */
+  std::lock_guard<std::mutex> g(s->m);
+  s->encoder_calls.push_back(
+      std::string(stream) + "/" + codec + "/" + factory_of(enc));
+  return TRUE; /* handled: later handlers are not called */
+}
+
+gboolean
+on_encoder_setup_second(
+    GstElement *, GstElement *, const gchar *, const gchar *, gpointer data) {
+  auto *s = static_cast<Seen *>(data);
+  std::lock_guard<std::mutex> g(s->m);
+  s->second_handler_calls++;
+  return FALSE;
+}
+
+gboolean
+on_payloader_setup(GstElement *, GstElement *pay, const gchar *stream,
+    const gchar *codec, gpointer data) {
+  auto *s = static_cast<Seen *>(data);
+  g_object_set(pay, "mtu", 1100u, nullptr);
+  std::lock_guard<std::mutex> g(s->m);
+  s->payloader_calls.push_back(std::string(stream) + "/" + codec);
+  return FALSE;
+}
+
+bool
+sessions_contain(GstElement *ws, const std::string &sid) {
+  /* The answer comes from the stats the session thread publishes after
+   * each burst of work: wait for it with a deadline. */
+  gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time() < end) {
+    gchar **ids = nullptr;
+    g_signal_emit_by_name(ws, "get-sessions", &ids);
+    bool found = ids && g_strv_contains(ids, sid.c_str());
+    g_strfreev(ids);
+    if (found)
+      return true;
+    g_usleep(20000);
+  }
+  return false;
+}
+
+TEST(TuneSignals, SignalsTakeEffect) {
+  Relay relay;
+  ASSERT_TRUE(relay.start());
+  Pair p;
+  ASSERT_TRUE(p.make(relay, "VP8"));
+  g_signal_connect(
+      p.ws, "encoder-setup", G_CALLBACK(on_encoder_setup), &p.seen);
+  g_signal_connect(
+      p.ws, "encoder-setup", G_CALLBACK(on_encoder_setup_second), &p.seen);
+  g_signal_connect(
+      p.ws, "payloader-setup", G_CALLBACK(on_payloader_setup), &p.seen);
+  ASSERT_TRUE(p.run());
+  ASSERT_TRUE(p.frames(10)) << "no frames at the consumer";
+
+  {
+    std::lock_guard<std::mutex> g(p.seen.m);
+    EXPECT_EQ(
+        p.seen.encoder_calls, std::vector<std::string>{"video_0/VP8/vp8enc"});
+    EXPECT_EQ(p.seen.second_handler_calls, 0u);
+    EXPECT_EQ(p.seen.payloader_calls, std::vector<std::string>{"video_0/VP8"});
+    EXPECT_EQ(p.seen.consumer_webrtcbin_factory, "webrtcbin");
+    EXPECT_FALSE(p.seen.consumer_session.empty());
+  }
+  GstElement *enc = child_by_factory(p.ws, "vp8enc");
+  ASSERT_NE(enc, nullptr) << "no running vp8enc in webrtcsink";
+  gint bitrate = 0;
+  g_object_get(enc, "target-bitrate", &bitrate, nullptr);
+  EXPECT_EQ(bitrate, 654000) << "the handler's bitrate is not the encoder's";
+  EXPECT_EQ(GST_STATE(enc), GST_STATE_PLAYING);
+  gst_object_unref(enc);
+  GstElement *pay = child_by_factory(p.ws, "rtpvp8pay");
+  ASSERT_NE(pay, nullptr);
+  guint mtu = 0;
+  g_object_get(pay, "mtu", &mtu, nullptr);
+  EXPECT_EQ(mtu, 1100u);
+  gst_object_unref(pay);
+
+  std::string sid;
+  {
+    std::lock_guard<std::mutex> g(p.seen.m);
+    sid = p.seen.consumer_session;
+  }
+  EXPECT_TRUE(sessions_contain(p.ws, sid))
+      << "get-sessions does not list " << sid;
+}
+
+TEST(TuneSignals, FakeHardwareEncoderCarriesTheStream) {
+  ASSERT_TRUE(fakeenc::register_fake_encoder("nvh264enc", GST_RANK_NONE));
+  Relay relay;
+  ASSERT_TRUE(relay.start());
+  Pair p;
+  ASSERT_TRUE(p.make(relay, "H264"));
+  /* Before the handler: the table's settings (1 Mbit/s = 1000 kbit/s). */
+  g_signal_connect(p.ws, "encoder-setup",
+      G_CALLBACK(+[](GstElement *, GstElement *enc, const gchar *,
+                      const gchar *, gpointer data) -> gboolean {
+        guint kbps = 0;
+        gboolean zl = FALSE;
+        g_object_get(enc, "bitrate", &kbps, "zerolatency", &zl, nullptr);
+        auto *s = static_cast<Seen *>(data);
+        std::lock_guard<std::mutex> g(s->m);
+        s->payloader_calls.push_back(
+            "table:" + std::to_string(kbps) + ":" + (zl ? "zerolatency" : "-"));
+        return FALSE;
+      }),
+      &p.seen);
+  g_signal_connect(
+      p.ws, "encoder-setup", G_CALLBACK(on_encoder_setup), &p.seen);
+  ASSERT_TRUE(p.run());
+  ASSERT_TRUE(p.frames(10)) << "no decoded frames from the fake encoder";
+
+  {
+    std::lock_guard<std::mutex> g(p.seen.m);
+    EXPECT_EQ(p.seen.encoder_calls,
+        std::vector<std::string>{"video_0/H264/nvh264enc"});
+    EXPECT_EQ(p.seen.payloader_calls,
+        std::vector<std::string>{"table:1000:zerolatency"});
+  }
+  GstElement *enc = child_by_factory(p.ws, "nvh264enc");
+  ASSERT_NE(enc, nullptr) << "webrtcsink did not use the hardware encoder";
+  guint kbps = 0;
+  g_object_get(enc, "bitrate", &kbps, nullptr);
+  EXPECT_EQ(kbps, 1500u) << "encoder-setup did not override the table";
+  gst_object_unref(enc);
+}
+
+} // namespace
+
+int
+main(int argc, char **argv) {
+  gst_init(&argc, &argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
