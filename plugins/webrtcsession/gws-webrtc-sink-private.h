@@ -17,6 +17,8 @@
 #include "gws-webrtc-sink.h"
 #include "gws-webrtcbin-events.h"
 
+#include "gws-embedded-relay.h"
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +41,11 @@ enum {
 /* webrtcsink's own properties, after the shared ones. */
 enum : guint {
   PROP_VIDEO_ENCODERS = gws::PROP_COMMON_LAST,
+  PROP_RUN_RELAY,
+  PROP_RELAY_ADDRESS,
+  PROP_RELAY_PORT,
+  PROP_WEB_ROOT,
+  PROP_META,
 };
 
 extern guint gws_webrtc_sink_signals[N_SIGNALS];
@@ -107,6 +114,14 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   SignallerLink link;
   /* `video-encoders`: factories preferred over rank (lock). */
   std::vector<std::string> video_encoders;
+  /* run-relay, relay-address, relay-port, web-root (lock). */
+  bool run_relay = false;
+  EmbeddedRelayConfig relay_config{
+      "127.0.0.1", 8443, EmbeddedRelay::default_web_root()};
+  /* `meta` (lock). */
+  GstStructure *meta = nullptr;
+  /* The in-process relay: state changes only. */
+  EmbeddedRelay relay;
   /* Session thread only. */
   bool accepting = false;
   std::map<std::string, SinkSession> sessions;
@@ -209,6 +224,13 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
 
   /* Any thread. */
   void start_signaller();
+  /* run-relay (gws-webrtc-sink-relay.cpp; NULL->READY, READY->NULL): start
+   * the in-process relay and point a ws:// signaller at it; hand `meta` to
+   * a signaller that has a "meta" property. FALSE after posting an
+   * element error. */
+  bool start_relay();
+  void stop_relay();
+  void apply_meta();
   void stop_signaller();
 };
 

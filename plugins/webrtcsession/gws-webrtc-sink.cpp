@@ -282,6 +282,9 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
             self, RESOURCE, SETTINGS, ("%s", missing.c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
+      if (!priv->start_relay())
+        return GST_STATE_CHANGE_FAILURE;
+      priv->apply_meta();
       /* No thread runs yet: what the getter returns until the session
        * thread publishes. */
       priv->stats_snapshot.publish(priv->make_stats());
@@ -316,6 +319,7 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
     case GST_STATE_CHANGE_READY_TO_NULL:
       priv->loop.stop();
       finish_dtls_warm_up();
+      priv->stop_relay();
       break;
     default:
       break;
@@ -385,6 +389,45 @@ gws_webrtc_sink_set_property(
     priv->video_encoders = std::move(names);
     return;
   }
+  switch (prop_id) {
+    case PROP_RUN_RELAY: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->run_relay = g_value_get_boolean(value);
+      return;
+    }
+    case PROP_RELAY_ADDRESS: {
+      const char *a = g_value_get_string(value);
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->relay_config.address = a ? a : "127.0.0.1";
+      return;
+    }
+    case PROP_RELAY_PORT: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->relay_config.port = static_cast<guint16>(g_value_get_uint(value));
+      return;
+    }
+    case PROP_WEB_ROOT: {
+      const char *w = g_value_get_string(value);
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->relay_config.web_root = w ? w : "";
+      return;
+    }
+    case PROP_META: {
+      const GstStructure *m
+          = static_cast<const GstStructure *>(g_value_get_boxed(value));
+      GstStructure *old;
+      {
+        std::lock_guard<std::mutex> g(priv->lock);
+        old = priv->meta;
+        priv->meta = m ? gst_structure_copy(m) : nullptr;
+      }
+      if (old)
+        gst_structure_free(old);
+      return;
+    }
+    default:
+      break;
+  }
   if (!priv->set_common(object, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
@@ -408,6 +451,37 @@ gws_webrtc_sink_get_property(
     g_value_take_boxed(value, read_stats(priv));
     return;
   }
+  switch (prop_id) {
+    case PROP_RUN_RELAY: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_boolean(value, priv->run_relay);
+      return;
+    }
+    case PROP_RELAY_ADDRESS: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_string(value, priv->relay_config.address.c_str());
+      return;
+    }
+    case PROP_RELAY_PORT: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_uint(value, priv->relay_config.port);
+      return;
+    }
+    case PROP_WEB_ROOT: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_string(value, priv->relay_config.web_root.empty()
+                                    ? nullptr
+                                    : priv->relay_config.web_root.c_str());
+      return;
+    }
+    case PROP_META: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_boxed(value, priv->meta);
+      return;
+    }
+    default:
+      break;
+  }
   if (prop_id == PROP_VIDEO_ENCODERS) {
     std::lock_guard<std::mutex> g(priv->lock);
     for (const auto &n : priv->video_encoders) {
@@ -425,6 +499,8 @@ gws_webrtc_sink_get_property(
 static void
 gws_webrtc_sink_finalize(GObject *object) {
   auto *self = GWS_WEBRTC_SINK(object);
+  if (self->priv->meta)
+    gst_structure_free(self->priv->meta);
   delete self->priv;
   self->priv = nullptr;
   G_OBJECT_CLASS(parent_class)->finalize(object);
@@ -545,6 +621,40 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
                                    | GST_PARAM_MUTABLE_READY)));
+
+  auto rw_ready = static_cast<GParamFlags>(
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(gobject_class, PROP_RUN_RELAY,
+      g_param_spec_boolean("run-relay", "Run a relay",
+          "Start a signalling relay and its web page inside this process "
+          "(relay-address, relay-port, web-root) and publish through it; "
+          "the page's address is printed and posted as the element message "
+          "gws-relay-started (url, page). For a one-line demo: "
+          "gst-launch-1.0 videotestsrc ! webrtcsink run-relay=true",
+          FALSE, rw_ready));
+  g_object_class_install_property(gobject_class, PROP_RELAY_ADDRESS,
+      g_param_spec_string("relay-address", "Relay address",
+          "Address the run-relay relay listens on (0.0.0.0: every "
+          "interface, for browsers on other machines)",
+          "127.0.0.1", rw_ready));
+  g_object_class_install_property(gobject_class, PROP_RELAY_PORT,
+      g_param_spec_uint("relay-port", "Relay port",
+          "TCP port of the run-relay relay and page (0: any free port, "
+          "printed)",
+          0, 65535, 8443, rw_ready));
+  g_object_class_install_property(gobject_class, PROP_WEB_ROOT,
+      g_param_spec_string("web-root", "Web root",
+          "Directory of the page the run-relay relay serves (default: the "
+          "installed or source tree's signaling/web; empty: no page)",
+          EmbeddedRelay::default_web_root().c_str(),
+          static_cast<GParamFlags>(
+              G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(gobject_class, PROP_META,
+      g_param_spec_boxed("meta", "Meta",
+          "Sent as this producer's meta (signaller::meta of ws://), e.g. "
+          "\"meta,name=Kitchen\": the web page lists the producer by its "
+          "name",
+          GST_TYPE_STRUCTURE, rw_ready));
 
   /**
    * GwsWebRTCSink::consumer-added:

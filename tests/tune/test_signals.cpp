@@ -350,6 +350,64 @@ TEST(TuneSignals, FakeHardwareEncoderCarriesTheStream) {
   gst_object_unref(enc);
 }
 
+/* run-relay on a port that is taken: the state change fails with an error
+ * naming the address and port, and the element can start again on another
+ * port. */
+TEST(TuneSignals, RunRelayPortInUseIsAClearError) {
+  g_autoptr(GSocket) taken = g_socket_new(G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+  ASSERT_NE(taken, nullptr);
+  g_autoptr(GInetAddress) lo
+      = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+  ASSERT_TRUE(g_socket_bind(taken, any, FALSE, nullptr));
+  ASSERT_TRUE(g_socket_listen(taken, nullptr));
+  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(taken, nullptr);
+  guint port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+
+  GstElement *sink = gst_element_factory_make("webrtcsink", nullptr);
+  ASSERT_NE(sink, nullptr);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(sink, bus);
+  g_object_set(sink, "run-relay", TRUE, "relay-port", port, nullptr);
+  EXPECT_EQ(
+      gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  GstMessage *err = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  ASSERT_NE(err, nullptr);
+  GError *e = nullptr;
+  gst_message_parse_error(err, &e, nullptr);
+  std::string text = e->message;
+  EXPECT_NE(text.find("could not start the relay on 127.0.0.1:"
+                      + std::to_string(port)),
+      std::string::npos)
+      << text;
+  g_error_free(e);
+  gst_message_unref(err);
+
+  /* Another port: it starts, says where, and stops cleanly. */
+  gst_element_set_state(sink, GST_STATE_NULL);
+  g_object_set(sink, "relay-port", 0u, nullptr);
+  ASSERT_NE(
+      gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  GstMessage *started = nullptr;
+  while (GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT)) {
+    if (gst_message_has_name(m, "gws-relay-started")) {
+      started = m;
+      break;
+    }
+    gst_message_unref(m);
+  }
+  ASSERT_NE(started, nullptr) << "no gws-relay-started message";
+  const char *url
+      = gst_structure_get_string(gst_message_get_structure(started), "url");
+  EXPECT_TRUE(g_str_has_prefix(url, "ws://127.0.0.1:")) << url;
+  gst_message_unref(started);
+  gst_element_set_state(sink, GST_STATE_NULL);
+  gst_element_set_bus(sink, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(sink);
+}
+
 } // namespace
 
 int
