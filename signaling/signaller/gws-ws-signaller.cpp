@@ -938,7 +938,7 @@ on_ws_closed(SoupWebsocketConnection *ws, gpointer user_data) {
   try {
     on_ws_closed_impl(ws, user_data);
   } catch (const std::exception &e) {
-    GST_ERROR("internal error: %s", e.what());
+    GST_ERROR_OBJECT(user_data, "internal error: %s", e.what());
   }
 }
 
@@ -947,7 +947,7 @@ check_liveness(gpointer data) {
   try {
     return check_liveness_impl(data);
   } catch (const std::exception &e) {
-    GST_ERROR("internal error: %s", e.what());
+    GST_ERROR_OBJECT(data, "internal error: %s", e.what());
     return G_SOURCE_CONTINUE;
   }
 }

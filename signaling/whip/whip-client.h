@@ -126,6 +126,11 @@ class Client : public std::enable_shared_from_this<Client> {
       GCancellable *cancel = nullptr, int hops = 0);
 
   GwsSignaller *owner_; /* null once disposed; touched on the thread only */
+  /* The signaller for log lines: owner_ on the thread, else none (other
+   * threads must not read owner_). */
+  GObject *log_object() const {
+    return worker_.is_current() ? G_OBJECT(owner_) : nullptr;
+  }
   Protocol protocol_;
   Worker worker_;
 

@@ -124,6 +124,11 @@ class Server : public std::enable_shared_from_this<Server> {
   void release_pending(Session &s);
 
   GwsSignaller *owner_; /* null once disposed; touched on the thread only */
+  /* The signaller for log lines: owner_ on the thread, else none (other
+   * threads must not read owner_). */
+  GObject *log_object() const {
+    return worker_.is_current() ? G_OBJECT(owner_) : nullptr;
+  }
   Protocol protocol_;
   Worker worker_;
 
