@@ -41,6 +41,19 @@
  * the tests do in a private network namespace.
  *
  * |[
+ * gst-launch-1.0 videotestsrc ! webrtcsink run-relay=true
+ * meta="meta,name=Kitchen"
+ * ]| One line to a browser: starts the relay and its web page inside this
+ * process (relay-address, relay-port, web-root) and prints the address to
+ * open (http://127.0.0.1:8443/); the page lists the producer as "Kitchen".
+ *
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! webrtcsink
+ * video-encoders="<nvv4l2h264enc,x264enc>" video-codecs="<H264>"
+ * ]| Uses the Jetson's hardware encoder when it is there, x264enc
+ * otherwise; an encoder-setup handler can tune either.
+ *
+ * |[
  * gst-launch-1.0 videotestsrc is-live=true ! "whep-server://0.0.0.0:8081/whep"
  * ]| A URI as the sink element: webrtcsink is a URI handler for ws, wss,
  * whip+http, whip+https and whep-server.
