@@ -350,6 +350,71 @@ TEST(TuneSignals, FakeHardwareEncoderCarriesTheStream) {
   gst_object_unref(enc);
 }
 
+/* run-relay without a relay process: webrtcsink's own relay (on its own
+ * thread and context: nothing here iterates the default main context)
+ * carries a webrtcsrc consumer's session. The producer's uri names another
+ * port; its ?peer-id=cam1 is kept, so the consumer finds cam1 at the
+ * in-process relay. */
+TEST(TuneSignals, RunRelayCarriesASessionWithoutARelayProcess) {
+  GstElement *producer
+      = launch("videotestsrc is-live=true ! "
+               "video/x-raw,width=160,height=120,framerate=30/1 ! "
+               "webrtcsink name=ws run-relay=true relay-port=0 "
+               "uri=ws://127.0.0.1:1/?peer-id=cam1 ice-addresses=127.0.0.1 "
+               "video-codecs=<VP8> meta=\"meta,name=(string)Kitchen\"");
+  ASSERT_NE(producer, nullptr);
+  GstBus *bus = gst_element_get_bus(producer);
+  ASSERT_NE(gst_element_set_state(producer, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  std::string url;
+  while (GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT)) {
+    if (gst_message_has_name(m, "gws-relay-started"))
+      url = gst_structure_get_string(gst_message_get_structure(m), "url");
+    gst_message_unref(m);
+  }
+  gst_object_unref(bus);
+  ASSERT_FALSE(url.empty()) << "no gws-relay-started message";
+  GstElement *ws = gst_bin_get_by_name(GST_BIN(producer), "ws");
+  GObject *sig = nullptr;
+  g_object_get(ws, "signaller", &sig, nullptr);
+  gchar *sig_uri = nullptr, *meta = nullptr;
+  g_object_get(sig, "uri", &sig_uri, "meta", &meta, nullptr);
+  EXPECT_EQ(std::string(sig_uri), url + "/?peer-id=cam1");
+  EXPECT_NE(std::string(meta ? meta : "").find("Kitchen"), std::string::npos)
+      << (meta ? meta : "(none)");
+  g_free(sig_uri);
+  g_free(meta);
+  g_object_unref(sig);
+  gst_object_unref(ws);
+
+  Seen seen;
+  GstElement *consumer
+      = launch("webrtcsrc ice-addresses=127.0.0.1 uri=" + url
+               + "/?peer-id=cam1 ! fakesink name=out sync=false "
+                 "signal-handoffs=true async=false");
+  ASSERT_NE(consumer, nullptr);
+  GstElement *out = gst_bin_get_by_name(GST_BIN(consumer), "out");
+  g_signal_connect(out, "handoff",
+      G_CALLBACK(+[](GstElement *, GstBuffer *, GstPad *, gpointer data) {
+        auto *s = static_cast<Seen *>(data);
+        std::lock_guard<std::mutex> g(s->m);
+        s->frames++;
+        s->cv.notify_all();
+      }),
+      &seen);
+  gst_object_unref(out);
+  ASSERT_NE(gst_element_set_state(producer, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  ASSERT_NE(gst_element_set_state(consumer, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  EXPECT_TRUE(seen.wait(30s, [&seen] { return seen.frames >= 10; }))
+      << "no frames through the in-process relay";
+  gst_element_set_state(consumer, GST_STATE_NULL);
+  gst_element_set_state(producer, GST_STATE_NULL);
+  gst_object_unref(consumer);
+  gst_object_unref(producer);
+}
+
 /* run-relay on a port that is taken: the state change fails with an error
  * naming the address and port, and the element can start again on another
  * port. */
