@@ -1,6 +1,8 @@
 /* gst-webrtc-session: a shared encoder branch (see gws-encoder-branch.h). */
 #include "gws-encoder-branch.h"
 
+#include "gws-encoder-settings.h"
+
 #include <gst/video/video.h>
 
 #include <atomic>
@@ -136,15 +138,19 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
   chain.push_back(queue);
 
   if (!encoded_input) {
+    std::string factory;
+    GstElement *enc
+        = codec_make_encoder(codec, setup.preferred_encoders, &factory);
+    const EncoderSettings *row
+        = enc ? encoder_settings_lookup(factory.c_str()) : nullptr;
     if (codec.kind == MediaKind::Video) {
-      chain.push_back(make_named("videoconvert", b->name_, "convert"));
+      chain.push_back(
+          make_named(row && row->converter ? row->converter : "videoconvert",
+              b->name_, "convert"));
     } else {
       chain.push_back(make_named("audioconvert", b->name_, "convert"));
       chain.push_back(make_named("audioresample", b->name_, "resample"));
     }
-    std::string factory;
-    GstElement *enc
-        = codec_make_encoder(codec, setup.preferred_encoders, &factory);
     if (enc) {
       std::string name = b->name_ + "-encoder";
       gst_element_set_name(enc, name.c_str());

@@ -34,7 +34,7 @@ const EncoderSettings kTable[] = {
         "maxperf-enable=true",
         "video/x-h264, stream-format=(string)byte-stream, "
         "alignment=(string)au",
-        true},
+        true, "nvvidconv"},
     {"v4l2h264enc", "H264", true, B::V4l2Control, "video_bitrate", 1,
         "h264_i_frame_period", nullptr,
         /* The Raspberry Pi's encoder negotiates only with a level. */

@@ -35,6 +35,9 @@ struct EncoderSettings {
   const char *output_caps;
   /* Changing the bitrate while PLAYING takes effect. */
   bool runtime_bitrate;
+  /* The converter in front of it; nullptr: videoconvert (audioconvert).
+   * Jetson's encoder takes only NVMM memory, which nvvidconv makes. */
+  const char *converter = nullptr;
 };
 
 /* The row of @factory, or nullptr for an encoder we know nothing of. */
