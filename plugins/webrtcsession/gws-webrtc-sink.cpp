@@ -626,7 +626,8 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           "that makes the negotiated codec is used. Empty: a known hardware "
           "encoder if there is one (even at rank none, like the VA ones), "
           "else the highest-ranked encoder. Known encoders get known-good "
-          "real-time settings (docs/elements.md \"Encoders\"); tune any "
+          "real-time settings (docs/elements.md \"Codecs and encoders\"); tune "
+          "any "
           "further in encoder-setup",
           g_param_spec_string("encoder", "Encoder", "An encoder factory name",
               nullptr,
