@@ -43,6 +43,7 @@ struct Seen {
   guint second_handler_calls = 0;
   std::vector<std::string> payloader_calls;
   std::string consumer_session, consumer_webrtcbin_factory;
+  bool listed_in_handler = false; /* get-sessions in consumer-added */
 
   template <typename P> bool wait(std::chrono::seconds limit, P pred) {
     std::unique_lock<std::mutex> lk(m);
@@ -112,12 +113,19 @@ struct Pair {
         &seen);
     gst_object_unref(out);
     g_signal_connect(ws, "consumer-added",
-        G_CALLBACK(+[](GstElement *, const gchar *, const gchar *sid,
+        G_CALLBACK(+[](GstElement *sink, const gchar *, const gchar *sid,
                         GstElement *webrtcbin, gpointer data) {
           auto *s = static_cast<Seen *>(data);
+          /* On the session thread: get-sessions answers from its own
+           * state, so the new session is there already. */
+          gchar **ids = nullptr;
+          g_signal_emit_by_name(sink, "get-sessions", &ids);
+          bool listed = ids && g_strv_contains(ids, sid);
+          g_strfreev(ids);
           std::lock_guard<std::mutex> g(s->m);
           s->consumer_session = sid;
           s->consumer_webrtcbin_factory = factory_of(webrtcbin);
+          s->listed_in_handler = listed;
         }),
         &seen);
     return true;
@@ -239,6 +247,8 @@ TEST(TuneSignals, SignalsTakeEffect) {
     EXPECT_EQ(p.seen.payloader_calls, std::vector<std::string>{"video_0/VP8"});
     EXPECT_EQ(p.seen.consumer_webrtcbin_factory, "webrtcbin");
     EXPECT_FALSE(p.seen.consumer_session.empty());
+    EXPECT_TRUE(p.seen.listed_in_handler)
+        << "get-sessions on the session thread misses the new session";
   }
   GstElement *enc = child_by_factory(p.ws, "vp8enc");
   ASSERT_NE(enc, nullptr) << "no running vp8enc in webrtcsink";
