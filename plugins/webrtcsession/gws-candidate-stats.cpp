@@ -2,6 +2,7 @@
  * gws-candidate-stats.h). */
 #include "gws-candidate-stats.h"
 
+#include "gws-debug.h"
 #include "gws-webrtcbin-events.h"
 
 #include <nice/nice.h>
@@ -9,6 +10,10 @@
 #include <memory>
 #include <mutex>
 #include <set>
+
+GWS_DEBUG_CATEGORY(gws_candidates_debug, "gws-candidates",
+    "selected ICE candidate pair for stats")
+#define GST_CAT_DEFAULT gws_candidates_debug()
 
 namespace gws {
 
@@ -131,9 +136,10 @@ on_selected_pair(NiceAgent *agent, guint stream, guint component,
     info.relay_server = address_string(&server);
     info.relay_protocol = relay_protocol_of(rec.turn_servers, server);
   }
-  GST_DEBUG("selected pair %s %s (%s) -> %s %s%s%s", info.local_type.c_str(),
-      info.local_address.c_str(), info.transport.c_str(),
-      info.remote_type.c_str(), info.remote_address.c_str(),
+  GST_DEBUG_OBJECT(agent, "selected pair %s %s (%s) -> %s %s%s%s",
+      info.local_type.c_str(), info.local_address.c_str(),
+      info.transport.c_str(), info.remote_type.c_str(),
+      info.remote_address.c_str(),
       info.relay_server.empty() ? "" : " via TURN ", info.relay_server.c_str());
   std::lock_guard<std::mutex> g(rec.lock);
   rec.info = std::move(info);

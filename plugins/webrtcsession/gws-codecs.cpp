@@ -1,6 +1,8 @@
 /* gst-webrtc-session: the codec table (see gws-codecs.h). */
 #include "gws-codecs.h"
 
+#include "gws-encoder-settings.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -70,23 +72,73 @@ factory_rank(const char *name) {
   return f ? gst_plugin_feature_get_rank(GST_PLUGIN_FEATURE(f)) : 0;
 }
 
-const char *
-codec_encoder_factory(const CodecInfo &codec) {
+/* Whether @factory is an installed encoder whose output can be @codec. */
+static bool
+factory_encodes(GstElementFactory *factory, const CodecInfo &codec) {
+  if (!gst_element_factory_list_is_type(
+          factory, GST_ELEMENT_FACTORY_TYPE_ENCODER))
+    return false;
+  g_autoptr(GstCaps) caps = gst_caps_from_string(codec.encoded_caps);
+  return gst_element_factory_can_src_any_caps(factory, caps);
+}
+
+static bool
+known_encoder_of(const char *factory, const CodecInfo &codec) {
+  for (const char *enc : codec.encoders) {
+    if (std::strcmp(enc, factory) == 0)
+      return true;
+  }
+  const EncoderSettings *row = encoder_settings_lookup(factory);
+  return row && std::strcmp(row->codec, codec.name) == 0;
+}
+
+std::string
+codec_encoder_factory(
+    const CodecInfo &codec, const std::vector<std::string> &preferred) {
   if (!factory_exists(codec.payloader))
-    return nullptr;
+    return "";
   if (codec.parser && !factory_exists(codec.parser))
-    return nullptr;
-  const char *best = nullptr;
+    return "";
+  /* 1. The application's list, in its order. */
+  for (const auto &name : preferred) {
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(name.c_str());
+    if (f
+        && (known_encoder_of(name.c_str(), codec) || factory_encodes(f, codec)))
+      return name;
+  }
+  /* 2. Hardware encoders we know, in our order, whatever their rank (VA
+   * registers at rank none). */
+  gsize n = 0;
+  const EncoderSettings *rows = encoder_settings_table(&n);
+  for (gsize i = 0; i < n; i++) {
+    if (rows[i].hardware && std::strcmp(rows[i].codec, codec.name) == 0
+        && factory_exists(rows[i].factory))
+      return rows[i].factory;
+  }
+  /* 3. The highest-ranked installed encoder of the codec: ours (the
+   * table's) and any other at rank marginal or above; ties in our order. */
+  std::string best;
   guint best_rank = 0;
   for (const char *enc : codec.encoders) {
     if (!factory_exists(enc))
       continue;
     guint rank = factory_rank(enc);
-    if (!best || rank > best_rank) {
+    if (best.empty() || rank > best_rank) {
       best = enc;
       best_rank = rank;
     }
   }
+  GList *all = gst_element_factory_list_get_elements(
+      GST_ELEMENT_FACTORY_TYPE_ENCODER, GST_RANK_MARGINAL);
+  for (GList *l = all; l; l = l->next) {
+    auto *f = GST_ELEMENT_FACTORY(l->data);
+    guint rank = gst_plugin_feature_get_rank(GST_PLUGIN_FEATURE(f));
+    if ((best.empty() || rank > best_rank) && factory_encodes(f, codec)) {
+      best = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f));
+      best_rank = rank;
+    }
+  }
+  gst_plugin_feature_list_free(all);
   return best;
 }
 
@@ -99,13 +151,13 @@ std::vector<const CodecInfo *>
 default_encode_order(MediaKind kind) {
   std::vector<const CodecInfo *> out;
   for (const auto &c : codec_table()) {
-    if (c.kind == kind && codec_encoder_factory(c))
+    if (c.kind == kind && !codec_encoder_factory(c).empty())
       out.push_back(&c);
   }
   std::stable_sort(
       out.begin(), out.end(), [](const CodecInfo *a, const CodecInfo *b) {
-        return factory_rank(codec_encoder_factory(*a))
-               > factory_rank(codec_encoder_factory(*b));
+        return factory_rank(codec_encoder_factory(*a).c_str())
+               > factory_rank(codec_encoder_factory(*b).c_str());
       });
   return out;
 }
@@ -166,41 +218,27 @@ codec_rtp_structure(const CodecInfo &codec, int pt) {
 }
 
 GstElement *
-codec_make_encoder(const CodecInfo &codec, std::string *factory_out) {
-  const char *factory = codec_encoder_factory(codec);
-  if (!factory)
+codec_make_encoder(const CodecInfo &codec,
+    const std::vector<std::string> &preferred, std::string *factory_out) {
+  std::string factory = codec_encoder_factory(codec, preferred);
+  if (factory.empty())
     return nullptr;
-  GstElement *enc = gst_element_factory_make(factory, nullptr);
+  GstElement *enc = gst_element_factory_make(factory.c_str(), nullptr);
   if (!enc)
     return nullptr;
   if (factory_out)
     *factory_out = factory;
-
-  if (std::strcmp(factory, "vp8enc") == 0
-      || std::strcmp(factory, "vp9enc") == 0) {
-    g_object_set(enc, "deadline", G_GINT64_CONSTANT(1), "keyframe-max-dist", 60,
-        "lag-in-frames", 0, "threads", 2, nullptr);
-    /* vp8 accepts -16..16, vp9 -8..8: both mean "fastest" near the top. */
-    gst_util_set_object_arg(G_OBJECT(enc), "cpu-used", "8");
-    gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
-    g_object_set(enc, "target-bitrate", 1000000, nullptr);
-  } else if (std::strcmp(factory, "x264enc") == 0) {
-    gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "ultrafast");
-    gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
-    g_object_set(enc, "key-int-max", 60, "bitrate", 1000, nullptr);
-  } else if (std::strcmp(factory, "opusenc") == 0) {
-    /* We offer useinbandfec=1: carry a low-bitrate copy of the previous
-     * frame, sized for a few percent of loss. */
-    g_object_set(enc, "inband-fec", TRUE, "packet-loss-percentage", 5, nullptr);
-  } else if (std::strcmp(factory, "openh264enc") == 0) {
-    g_object_set(enc, "gop-size", 60, "bitrate", 1000000, nullptr);
-    gst_util_set_object_arg(G_OBJECT(enc), "complexity", "low");
-  }
+  if (const EncoderSettings *row = encoder_settings_lookup(factory.c_str()))
+    encoder_apply_settings(
+        enc, *row, kDefaultVideoBitrate, kDefaultKeyframeInterval);
   return enc;
 }
 
 GstCaps *
 codec_encoder_output_caps(const CodecInfo &codec, const char *factory) {
+  const EncoderSettings *row = encoder_settings_lookup(factory);
+  if (row && row->output_caps)
+    return gst_caps_from_string(row->output_caps);
   if (std::strcmp(codec.name, "H264") == 0) {
     return gst_caps_from_string("video/x-h264, profile=(string)"
                                 "constrained-baseline, "

@@ -41,9 +41,22 @@ const CodecInfo *codec_for_encoded_caps(const GstCaps *caps);
 /* The codec named by an application/x-rtp structure's encoding-name. */
 const CodecInfo *codec_for_rtp_structure(const GstStructure *s);
 
-/* The installed encoder factory to use for @codec (highest rank, then our
- * order), or nullptr when no encoder or no payloader is installed. */
-const char *codec_encoder_factory(const CodecInfo &codec);
+/* The encoder webrtcsink makes for a new branch: bitrate (bit/s) and key
+ * frame interval (frames). */
+constexpr guint kDefaultVideoBitrate = 1000000;
+constexpr guint kDefaultKeyframeInterval = 60;
+
+/* The installed encoder factory to use for @codec, or "" when no encoder
+ * or no payloader is installed:
+ *  1. the first of @preferred (`video-encoders`) that is installed and
+ *     makes @codec;
+ *  2. else a hardware encoder of gws-encoder-settings' table, in its order,
+ *     whatever its rank (VA encoders register at rank none);
+ *  3. else the highest-ranked encoder of @codec: those of the codec table
+ *     and any other installed encoder (rank marginal or more) whose output
+ *     can be @codec; ties in the table's order. */
+std::string codec_encoder_factory(
+    const CodecInfo &codec, const std::vector<std::string> &preferred = {});
 
 /* Whether a depayloader for @codec is installed (receiving side). */
 bool codec_can_receive(const CodecInfo &codec);
@@ -68,9 +81,11 @@ std::vector<const CodecInfo *> codecs_from_value(
  * and the RTCP feedback we support (PLI, FIR). */
 GstStructure *codec_rtp_structure(const CodecInfo &codec, int pt);
 
-/* A configured encoder for real-time use (low latency, key frame at least
- * every 60 frames), or nullptr. */
-GstElement *codec_make_encoder(const CodecInfo &codec, std::string *factory);
+/* The encoder codec_encoder_factory() picks, with the known-good settings
+ * of gws-encoder-settings (real time, kDefaultVideoBitrate, a key frame
+ * every kDefaultKeyframeInterval frames) when it has a row; or nullptr. */
+GstElement *codec_make_encoder(const CodecInfo &codec,
+    const std::vector<std::string> &preferred, std::string *factory);
 
 /* Caps to force right after the encoder (H264: constrained baseline, which
  * every browser decodes), or nullptr. */

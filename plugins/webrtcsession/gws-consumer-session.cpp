@@ -59,8 +59,8 @@ ConsumerSession::~ConsumerSession() {
     gst_bin_remove(host_.bin(), webrtc_);
     gst_object_unref(webrtc_);
   }
-  GST_INFO("session %s (peer %s) connection %u closed", id_.c_str(),
-      peer_id_.c_str(), gen_);
+  GST_INFO_OBJECT(host_.bin(), "session %s (peer %s) connection %u closed",
+      id_.c_str(), peer_id_.c_str(), gen_);
 }
 
 bool
@@ -90,7 +90,8 @@ ConsumerSession::prepare(
       /* Whatever was sent before DTLS was up is lost: ask for a key frame
        * now so the consumer can start decoding at once. */
       host->with_connection(id, gen, [](ConsumerSession &s) {
-        GST_INFO("session %s connection %u connected", s.id_.c_str(), s.gen_);
+        GST_INFO_OBJECT(s.host_.bin(), "session %s connection %u connected",
+            s.id_.c_str(), s.gen_);
         s.connected_ = true;
         for (size_t i = 0; i < s.streams_.size(); i++) {
           if (s.streams_[i].output)
@@ -132,8 +133,8 @@ ConsumerSession::start_offer() {
       gst_structure_set(st, "ssrc", G_TYPE_UINT, streams_[i].ssrc, nullptr);
       gst_caps_append_structure(prefs, st);
     }
-    GST_DEBUG("session %s: %s offers %" GST_PTR_FORMAT, id_.c_str(),
-        offers_[i].name.c_str(), prefs);
+    GST_DEBUG_OBJECT(host_.bin(), "session %s: %s offers %" GST_PTR_FORMAT,
+        id_.c_str(), offers_[i].name.c_str(), prefs);
     request_pad(i, prefs);
     gst_caps_unref(prefs);
   }
@@ -156,7 +157,7 @@ ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
   /* webrtcbin 1.22 gives only an m-line's first codec an rtx payload. */
   if (loss_.retransmission)
     complete_rtx_in_offer(offer->sdp);
-  GST_DEBUG("session %s: sending offer", id_.c_str());
+  GST_DEBUG_OBJECT(host_.bin(), "session %s: sending offer", id_.c_str());
   /* Send before setting it locally: our candidates then follow the offer. */
   host_.send_sdp(id_, offer);
   g_signal_emit_by_name(webrtc_, "set-local-description", offer, nullptr);
@@ -246,8 +247,8 @@ void
 ConsumerSession::on_remote_description(
     const GstWebRTCSessionDescription *desc) {
   if (!we_offered_ || desc->type != GST_WEBRTC_SDP_TYPE_ANSWER) {
-    GST_WARNING("session %s: ignoring unexpected %s", id_.c_str(),
-        gst_webrtc_sdp_type_to_string(desc->type));
+    GST_WARNING_OBJECT(host_.bin(), "session %s: ignoring unexpected %s",
+        id_.c_str(), gst_webrtc_sdp_type_to_string(desc->type));
     return;
   }
   if (!choose_codecs_from_answer(desc->sdp))
@@ -334,8 +335,8 @@ ConsumerSession::link_streams() {
     if (!st.output)
       return false;
   }
-  GST_INFO("session %s (peer %s): %s", id_.c_str(), peer_id_.c_str(),
-      describe().c_str());
+  GST_INFO_OBJECT(host_.bin(), "session %s (peer %s): %s", id_.c_str(),
+      peer_id_.c_str(), describe().c_str());
   return true;
 }
 

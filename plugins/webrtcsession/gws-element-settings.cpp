@@ -2,8 +2,13 @@
  */
 #include "gws-element-settings.h"
 
+#include "gws-debug.h"
 #include "gws-codecs.h"
 #include "gws-network-check.h"
+
+GWS_DEBUG_CATEGORY(gws_settings_debug, "gws-settings",
+    "webrtcsink/webrtcsrc shared properties")
+#define GST_CAT_DEFAULT gws_settings_debug()
 
 namespace gws {
 
@@ -250,7 +255,8 @@ namespace {
 
 /* "ws, wss: GwsWsSignaller (peer-id, ...); ..." for the schemes usable in
  * @role: types in registry order, each with its schemes and, when
- * @properties, its writable properties but role and uri. */
+ * @properties, its writable properties but role and uri, else its
+ * capabilities that are TRUE by default ("[session-restarts]"). */
 std::string
 describe_signallers(GwsSignallerRole role, bool properties) {
   g_auto(GStrv) schemes = gws_signaller_list_schemes_for_role(role);
@@ -275,9 +281,25 @@ describe_signallers(GwsSignallerRole role, bool properties) {
     if (!out.empty())
       out += "; ";
     out += entry.second + " " + g_type_name(entry.first);
-    if (!properties)
-      continue;
     GObjectClass *oc = G_OBJECT_CLASS(g_type_class_ref(entry.first));
+    if (!properties) {
+      /* Its capabilities (GwsSignaller interface properties) that are TRUE
+       * by default: what the protocol can do. */
+      std::string caps;
+      for (const char *cap :
+          {"session-restarts", "consumer-offers", "accepts-sessions"}) {
+        GParamSpec *p = g_object_class_find_property(oc, cap);
+        GParamSpec *own = p ? g_param_spec_get_redirect_target(p) : nullptr;
+        p = own ? own : p;
+        if (p && G_IS_PARAM_SPEC_BOOLEAN(p)
+            && G_PARAM_SPEC_BOOLEAN(p)->default_value)
+          caps += (caps.empty() ? "" : ", ") + std::string(cap);
+      }
+      if (!caps.empty())
+        out += " [" + caps + "]";
+      g_type_class_unref(oc);
+      continue;
+    }
     guint n = 0;
     GParamSpec **specs = g_object_class_list_properties(oc, &n);
     std::string names;

@@ -1,6 +1,8 @@
 /* gst-webrtc-session: a shared encoder branch (see gws-encoder-branch.h). */
 #include "gws-encoder-branch.h"
 
+#include "gws-encoder-settings.h"
+
 #include <gst/video/video.h>
 
 #include <atomic>
@@ -117,7 +119,7 @@ make_named(const char *factory, const std::string &prefix, const char *what) {
 std::unique_ptr<EncoderBranch>
 EncoderBranch::create(GstBin *bin, GstElement *input_tee,
     const CodecInfo &codec, int pt, bool encoded_input,
-    const std::string &stream_name, GError **error) {
+    const std::string &stream_name, const BranchSetup &setup, GError **error) {
   std::unique_ptr<EncoderBranch> b(new EncoderBranch());
   b->bin_ = bin;
   b->input_tee_ = input_tee;
@@ -127,6 +129,7 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
   b->name_ = stream_name + "-" + lower;
 
   std::vector<GstElement *> chain;
+  GstElement *encoder = nullptr; /* in chain */
   GstElement *queue = make_named("queue", b->name_, "queue");
   /* Never block the input (shared by every codec) on one slow encoder. */
   gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
@@ -135,17 +138,23 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
   chain.push_back(queue);
 
   if (!encoded_input) {
+    std::string factory;
+    GstElement *enc
+        = codec_make_encoder(codec, setup.preferred_encoders, &factory);
+    const EncoderSettings *row
+        = enc ? encoder_settings_lookup(factory.c_str()) : nullptr;
     if (codec.kind == MediaKind::Video) {
-      chain.push_back(make_named("videoconvert", b->name_, "convert"));
+      chain.push_back(
+          make_named(row && row->converter ? row->converter : "videoconvert",
+              b->name_, "convert"));
     } else {
       chain.push_back(make_named("audioconvert", b->name_, "convert"));
       chain.push_back(make_named("audioresample", b->name_, "resample"));
     }
-    std::string factory;
-    GstElement *enc = codec_make_encoder(codec, &factory);
     if (enc) {
       std::string name = b->name_ + "-encoder";
       gst_element_set_name(enc, name.c_str());
+      encoder = enc;
       b->encoder_factory_ = factory;
       GstCaps *caps = codec_encoder_output_caps(codec, factory.c_str());
       chain.push_back(enc);
@@ -173,11 +182,17 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
     g_object_set(tee, "allow-not-linked", TRUE, nullptr);
   chain.push_back(tee);
 
+  /* Ours (not floating) from here: the application's handlers see them,
+   * and a binding may take a reference of its own. */
+  for (GstElement *e : chain) {
+    if (e)
+      gst_object_ref_sink(e);
+  }
   for (GstElement *e : chain) {
     if (!e) {
       for (GstElement *o : chain) {
         if (o)
-          gst_object_unref(gst_object_ref_sink(o));
+          gst_object_unref(o);
       }
       g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
           "cannot build the %s branch of %s: an encoder, parser or payloader "
@@ -187,8 +202,16 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
     }
   }
 
-  for (GstElement *e : chain)
+  /* The application's settings, after ours (no lock held: we are on the
+   * session thread, called from the element's branch bookkeeping). */
+  if (encoder && setup.encoder)
+    setup.encoder(encoder);
+  if (setup.payloader)
+    setup.payloader(pay);
+  for (GstElement *e : chain) {
     gst_bin_add(bin, e);
+    gst_object_unref(e); /* the bin holds it */
+  }
   b->elements_ = chain;
   b->tee_ = tee;
   for (size_t i = 0; i + 1 < chain.size(); i++) {

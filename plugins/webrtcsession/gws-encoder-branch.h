@@ -23,6 +23,7 @@
 
 #include <gst/gst.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,13 +32,23 @@ namespace gws {
 
 class KeyframeLimiter;
 
+/* The application's say over a new branch's elements, called on the
+ * session thread after our own settings and before the element is added
+ * to the bin (webrtcsink's encoder-setup / payloader-setup signals). */
+struct BranchSetup {
+  std::function<void(GstElement *encoder)> encoder;
+  std::function<void(GstElement *payloader)> payloader;
+  /* Encoder factories to prefer over rank (`video-encoders`). */
+  std::vector<std::string> preferred_encoders;
+};
+
 class EncoderBranch {
  public:
   /* Builds the branch in @bin, brings it to the bin's state and links it to
    * a new src pad of @input_tee. */
   static std::unique_ptr<EncoderBranch> create(GstBin *bin,
       GstElement *input_tee, const CodecInfo &codec, int pt, bool encoded_input,
-      const std::string &stream_name, GError **error);
+      const std::string &stream_name, const BranchSetup &setup, GError **error);
   ~EncoderBranch();
 
   EncoderBranch(const EncoderBranch &) = delete;

@@ -1,13 +1,19 @@
 /* gst-webrtc-session: ICE and transport settings (see gws-ice.h). */
 #include "gws-ice.h"
 
+#include "gws-debug.h"
 #include "gws-candidate-stats.h"
+#include "gws-signaller.h"
 
 #include <gst/webrtc/webrtc.h>
 #include <gio/gio.h>
 #include <nice/nice.h>
 
 #include <mutex>
+
+GWS_DEBUG_CATEGORY(gws_ice_debug, "gws-ice",
+    "ICE settings: STUN/TURN servers, local addresses")
+#define GST_CAT_DEFAULT gws_ice_debug()
 
 namespace gws {
 
@@ -68,16 +74,10 @@ ice_config_add_servers(IceConfig &ice, const std::vector<std::string> &urls) {
 
 void
 ice_config_add_signaller_servers(IceConfig &ice, GObject *signaller) {
-  if (!signaller)
+  if (!GWS_IS_SIGNALLER(signaller))
     return;
-  GParamSpec *pspec = g_object_class_find_property(
-      G_OBJECT_GET_CLASS(signaller), "ice-servers");
-  if (!pspec || pspec->value_type != G_TYPE_STRV
-      || !(pspec->flags & G_PARAM_READABLE)
-      || (pspec->flags & G_PARAM_WRITABLE))
-    return;
-  g_auto(GStrv) servers = nullptr;
-  g_object_get(signaller, "ice-servers", &servers, nullptr);
+  g_auto(GStrv) servers
+      = gws_signaller_dup_announced_ice_servers(GWS_SIGNALLER(signaller));
   if (!servers)
     return;
   std::vector<std::string> urls(servers, servers + g_strv_length(servers));

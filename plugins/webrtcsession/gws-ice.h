@@ -35,13 +35,14 @@ std::string join_addresses(const std::vector<std::string> &addresses);
 guint ice_config_add_servers(
     IceConfig &ice, const std::vector<std::string> &urls);
 
-/* Merges the servers @signaller learned from its remote end: a read-only
- * GStrv property "ice-servers", as the WHIP and WHEP clients have (the
- * endpoint's Link rel="ice-server" headers, fetched by OPTIONS before the
- * session starts). Does nothing when the class has no such property, or
+/* Merges the servers @signaller learned from its remote end: its
+ * "ice-servers" capability (GwsSignaller interface), as the WHIP and WHEP
+ * clients fill it (the endpoint's Link rel="ice-server" headers, fetched by
+ * OPTIONS before the session starts). Does nothing when it is empty, or
  * when it is writable: the WHIP/WHEP servers' "ice-servers" is what they
- * announce to their clients, not what this side should use. Call it right
- * before make_webrtcbin(), without holding a lock. */
+ * announce to their clients, not what this side should use
+ * (gws_signaller_dup_announced_ice_servers()). Call it right before
+ * make_webrtcbin(), without holding a lock. */
 void ice_config_add_signaller_servers(IceConfig &ice, GObject *signaller);
 
 /* Makes a webrtcbin named @name configured from @ice. Returns nullptr and

@@ -1,6 +1,12 @@
 /* gst-webrtc-session: input pacing (see gws-input-pacer.h). */
 #include "gws-input-pacer.h"
 
+#include "gws-debug.h"
+
+GWS_DEBUG_CATEGORY(gws_input_pacer_debug, "gws-input-pacer",
+    "webrtcsink pacing of a non-live input")
+#define GST_CAT_DEFAULT gws_input_pacer_debug()
+
 namespace gws {
 
 namespace {

@@ -47,7 +47,7 @@ PathMonitor::attach(
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
     GST_DEBUG_CATEGORY_INIT(
-        gws_path_debug, "gwspath", 0, "gst-webrtc-session path monitor");
+        gws_path_debug, "gws-path", 0, "gst-webrtc-session path monitor");
     g_once_init_leave(&once, 1);
   }
   auto monitor = std::make_shared<PathMonitor>();

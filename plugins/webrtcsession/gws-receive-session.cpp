@@ -131,7 +131,8 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
         }
         if (s.loss_.retransmission)
           complete_rtx_in_offer(offer->sdp);
-        GST_DEBUG("session %s: sending our offer", s.id_.c_str());
+        GST_DEBUG_OBJECT(
+            s.host_.bin(), "session %s: sending our offer", s.id_.c_str());
         s.host_.send_sdp(s.id_, offer.get());
         g_signal_emit_by_name(
             s.webrtc_, "set-local-description", offer.get(), nullptr);
@@ -180,7 +181,8 @@ void
 ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
   if (offering_) {
     if (desc->type != GST_WEBRTC_SDP_TYPE_ANSWER || remote_set_) {
-      GST_WARNING("session %s: ignoring a remote %s: we offered", id_.c_str(),
+      GST_WARNING_OBJECT(host_.bin(),
+          "session %s: ignoring a remote %s: we offered", id_.c_str(),
           gst_webrtc_sdp_type_to_string(desc->type));
       return;
     }
@@ -188,12 +190,14 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     return;
   }
   if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER) {
-    GST_WARNING("session %s: ignoring a remote %s: producers offer",
-        id_.c_str(), gst_webrtc_sdp_type_to_string(desc->type));
+    GST_WARNING_OBJECT(host_.bin(),
+        "session %s: ignoring a remote %s: producers offer", id_.c_str(),
+        gst_webrtc_sdp_type_to_string(desc->type));
     return;
   }
   if (remote_set_) {
-    GST_WARNING("session %s: renegotiation is not supported", id_.c_str());
+    GST_WARNING_OBJECT(
+        host_.bin(), "session %s: renegotiation is not supported", id_.c_str());
     return;
   }
   guint n_accepted = 0;
@@ -229,7 +233,8 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
               + ", we accept " + codec_names(accepted));
       return;
     }
-    GST_DEBUG("session %s: m-line %u accepts %" GST_PTR_FORMAT, id_.c_str(), i,
+    GST_DEBUG_OBJECT(host_.bin(),
+        "session %s: m-line %u accepts %" GST_PTR_FORMAT, id_.c_str(), i,
         prefs);
     add_recvonly(kind, prefs);
     n_accepted++;
@@ -263,7 +268,7 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
 
 void
 ReceiveSession::on_answer_created(GstWebRTCSessionDescription *answer) {
-  GST_DEBUG("session %s: sending answer", id_.c_str());
+  GST_DEBUG_OBJECT(host_.bin(), "session %s: sending answer", id_.c_str());
   host_.send_sdp(id_, answer);
   g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
 }

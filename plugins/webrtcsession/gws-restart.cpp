@@ -1,8 +1,14 @@
 /* gst-webrtc-session: session restart policy (see gws-restart.h). */
 #include "gws-restart.h"
 
+#include "gws-debug.h"
+#include "gws-signaller.h"
+
 #include <algorithm>
 #include <cstdarg>
+
+GWS_DEBUG_CATEGORY(gws_restart_debug, "gws-restart", "session restart policy")
+#define GST_CAT_DEFAULT gws_restart_debug()
 
 namespace gws {
 
@@ -36,13 +42,9 @@ bool
 signaller_carries_restarts(GObject *signaller) {
   if (!signaller)
     return false;
-  GParamSpec *spec = g_object_class_find_property(
-      G_OBJECT_GET_CLASS(signaller), "session-restarts");
-  if (!spec || spec->value_type != G_TYPE_BOOLEAN)
+  if (!GWS_IS_SIGNALLER(signaller))
     return false;
-  gboolean yes = FALSE;
-  g_object_get(signaller, "session-restarts", &yes, nullptr);
-  return yes;
+  return gws_signaller_get_session_restarts(GWS_SIGNALLER(signaller));
 }
 
 guint

@@ -42,8 +42,8 @@ constexpr guint kSenderLearningFloorMs = 2500;
 void restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
     guint prop_auto_restart, guint prop_max_failures);
 
-/* TRUE when @signaller's protocol carries restarts: its class has a boolean
- * "session-restarts" property that is TRUE (the relay protocol's does;
+/* TRUE when @signaller's protocol carries restarts: its "session-restarts"
+ * capability (GwsSignaller interface) is TRUE (the relay protocol's is;
  * WHIP and WHEP cannot). */
 bool signaller_carries_restarts(GObject *signaller);
 

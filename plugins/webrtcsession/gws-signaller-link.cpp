@@ -1,7 +1,12 @@
 /* gst-webrtc-session: signaller signal wiring (see gws-signaller-link.h). */
 #include "gws-signaller-link.h"
 
+#include "gws-debug.h"
 #include "gws-sdp-bundle.h"
+
+GWS_DEBUG_CATEGORY(gws_signaller_link_debug, "gws-signaller-link",
+    "an element connected to its signaller")
+#define GST_CAT_DEFAULT gws_signaller_link_debug()
 
 namespace gws {
 
@@ -131,20 +136,6 @@ report_signaller_state(SignallerCallbacks &cb, GstElement *element) {
     gst_element_post_message(element,
         gst_message_new_element(GST_OBJECT(element), gst_structure_copy(s)));
   };
-}
-
-bool
-signaller_flag(GwsSignaller *signaller, const char *property) {
-  if (!signaller)
-    return false;
-  GParamSpec *spec
-      = g_object_class_find_property(G_OBJECT_GET_CLASS(signaller), property);
-  if (!spec || spec->value_type != G_TYPE_BOOLEAN
-      || !(spec->flags & G_PARAM_READABLE))
-    return false;
-  gboolean yes = FALSE;
-  g_object_get(signaller, property, &yes, nullptr);
-  return yes;
 }
 
 void

@@ -46,11 +46,6 @@ struct SignallerCallbacks {
  * elements then apply the start-order policy on top (gws-start-wait.h). */
 void report_signaller_state(SignallerCallbacks &cb, GstElement *element);
 
-/* A boolean capability a signaller announces with a read-only property of
- * that name (FALSE when it has no such property): "accepts-sessions" (a
- * server: clients come and go, one session's failure is that client's). */
-bool signaller_flag(GwsSignaller *signaller, const char *property);
-
 /* Reports a session that failed (session thread): a WARNING and the element
  * message `gws-session-failed` (session-id, peer-id, reason). A server's
  * client failing is never the pipeline's error. */

@@ -1,7 +1,13 @@
 /* gst-webrtc-session: the start-order policy (see gws-start-wait.h). */
 #include "gws-start-wait.h"
 
+#include "gws-debug.h"
+
 #include <algorithm>
+
+GWS_DEBUG_CATEGORY(gws_start_wait_debug, "gws-start-wait",
+    "start-order policy: waiting for the relay, producer or endpoint")
+#define GST_CAT_DEFAULT gws_start_wait_debug()
 
 namespace gws {
 

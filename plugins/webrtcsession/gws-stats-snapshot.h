@@ -17,6 +17,8 @@
 
 #include <functional>
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace gws {
 
@@ -45,6 +47,25 @@ class StatsSnapshot {
   GstStructure *copy() const {
     std::lock_guard<std::mutex> g(lock_);
     return st_ ? gst_structure_copy(st_) : nullptr;
+  }
+  /* The `id` of every entry of the last published `sessions` list. */
+  std::vector<std::string> session_ids() const {
+    std::vector<std::string> out;
+    std::lock_guard<std::mutex> g(lock_);
+    const GValue *list
+        = st_ ? gst_structure_get_value(st_, "sessions") : nullptr;
+    if (!list || !GST_VALUE_HOLDS_LIST(list))
+      return out;
+    for (guint i = 0; i < gst_value_list_get_size(list); i++) {
+      const GValue *v = gst_value_list_get_value(list, i);
+      if (!GST_VALUE_HOLDS_STRUCTURE(v))
+        continue;
+      const char *id
+          = gst_structure_get_string(gst_value_get_structure(v), "id");
+      if (id)
+        out.push_back(id);
+    }
+    return out;
   }
   /* TRUE when the last published `sessions` list holds @id (null: any). */
   bool has_session(const char *id) const {

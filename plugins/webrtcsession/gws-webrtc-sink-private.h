@@ -17,6 +17,8 @@
 #include "gws-webrtc-sink.h"
 #include "gws-webrtcbin-events.h"
 
+#include "gws-embedded-relay.h"
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,7 +32,20 @@ enum {
   SIGNAL_CONSUMER_REMOVED,
   SIGNAL_PATH_LOST,
   SIGNAL_RESTART_SESSION,
+  SIGNAL_ENCODER_SETUP,
+  SIGNAL_PAYLOADER_SETUP,
+  SIGNAL_GET_SESSIONS,
   N_SIGNALS,
+};
+
+/* webrtcsink's own properties, after the shared ones. */
+enum : guint {
+  PROP_VIDEO_ENCODERS = gws::PROP_COMMON_LAST,
+  PROP_RUN_RELAY,
+  PROP_RELAY_ADDRESS,
+  PROP_RELAY_PORT,
+  PROP_WEB_ROOT,
+  PROP_META,
 };
 
 extern guint gws_webrtc_sink_signals[N_SIGNALS];
@@ -97,6 +112,16 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
 
   SessionLoop loop;
   SignallerLink link;
+  /* `video-encoders`: factories preferred over rank (lock). */
+  std::vector<std::string> video_encoders;
+  /* run-relay, relay-address, relay-port, web-root (lock). */
+  bool run_relay = false;
+  EmbeddedRelayConfig relay_config{
+      "127.0.0.1", 8443, EmbeddedRelay::default_web_root()};
+  /* `meta` (lock). */
+  GstStructure *meta = nullptr;
+  /* The in-process relay: state changes only. */
+  EmbeddedRelay relay;
   /* Session thread only. */
   bool accepting = false;
   std::map<std::string, SinkSession> sessions;
@@ -199,6 +224,13 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
 
   /* Any thread. */
   void start_signaller();
+  /* run-relay (gws-webrtc-sink-relay.cpp; NULL->READY, READY->NULL): start
+   * the in-process relay and point a ws:// signaller at it; hand `meta` to
+   * a signaller that has a "meta" property. FALSE after posting an
+   * element error. */
+  bool start_relay();
+  void stop_relay();
+  void apply_meta();
   void stop_signaller();
 };
 

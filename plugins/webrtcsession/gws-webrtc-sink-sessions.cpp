@@ -189,15 +189,23 @@ SinkPrivate::create_session(const PendingSession &p) {
   SinkSession &s = it->second;
   GST_INFO_OBJECT(self, "new consumer %s (session %s)%s", p.peer.c_str(),
       p.id.c_str(), p.offer ? ", it offered" : "");
-  if (p.offer)
-    s.conns.current()->start_answer(p.offer.get());
-  else
-    s.conns.current()->start_offer();
   /* webrtcbin carries a source (nicesrc): this bin is still a sink only. */
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
+  /* Before negotiation, so a handler can still configure the webrtcbin
+   * (session thread, no lock held). */
+  GstElement *webrtc
+      = GST_ELEMENT(gst_object_ref(s.conns.current()->webrtcbin()));
   g_signal_emit(self, gws_webrtc_sink_signals[SIGNAL_CONSUMER_ADDED], 0,
-      p.peer.c_str(), p.id.c_str());
+      p.peer.c_str(), p.id.c_str(), webrtc);
+  gst_object_unref(webrtc);
+  auto again = sessions.find(p.id);
+  if (again == sessions.end() || !again->second.conns.current())
+    return; /* ended meanwhile */
+  if (p.offer)
+    again->second.conns.current()->start_answer(p.offer.get());
+  else
+    again->second.conns.current()->start_offer();
 }
 
 void
@@ -457,8 +465,30 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     if (caps)
       gst_caps_unref(caps);
     GError *err = nullptr;
+    BranchSetup setup;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      if (codec.kind == MediaKind::Video)
+        setup.preferred_encoders = video_encoders;
+    }
+    /* The application's say (session thread, no lock held). */
+    std::string stream = s->name;
+    const char *codec_name = codec.name;
+    GwsWebRTCSink *sink = self;
+    setup.encoder = [sink, stream, codec_name](GstElement *enc) {
+      gboolean handled = FALSE;
+      g_signal_emit(sink, gws_webrtc_sink_signals[SIGNAL_ENCODER_SETUP], 0, enc,
+          stream.c_str(), codec_name, &handled);
+      GST_DEBUG_OBJECT(sink, "encoder-setup %s/%s: %s", stream.c_str(),
+          codec_name, handled ? "handled" : "not handled");
+    };
+    setup.payloader = [sink, stream, codec_name](GstElement *pay) {
+      gboolean handled = FALSE;
+      g_signal_emit(sink, gws_webrtc_sink_signals[SIGNAL_PAYLOADER_SETUP], 0,
+          pay, stream.c_str(), codec_name, &handled);
+    };
     auto branch = EncoderBranch::create(GST_BIN(self), s->tee, codec,
-        s->pts.at(&codec), encoded, s->name, &err);
+        s->pts.at(&codec), encoded, s->name, setup, &err);
     if (!branch) {
       GST_ELEMENT_WARNING(
           self, CORE, NEGOTIATION, ("%s", err->message), (nullptr));

@@ -41,6 +41,19 @@
  * the tests do in a private network namespace.
  *
  * |[
+ * gst-launch-1.0 videotestsrc ! webrtcsink run-relay=true
+ * meta="meta,name=Kitchen"
+ * ]| One line to a browser: starts the relay and its web page inside this
+ * process (relay-address, relay-port, web-root) and prints the address to
+ * open (http://127.0.0.1:8443/); the page lists the producer as "Kitchen".
+ *
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! webrtcsink
+ * video-encoders="<nvv4l2h264enc,x264enc>" video-codecs="<H264>"
+ * ]| Uses the Jetson's hardware encoder when it is there, x264enc
+ * otherwise; an encoder-setup handler can tune either.
+ *
+ * |[
  * gst-launch-1.0 videotestsrc is-live=true ! "whep-server://0.0.0.0:8081/whep"
  * ]| A URI as the sink element: webrtcsink is a URI handler for ws, wss,
  * whip+http, whip+https and whep-server.
@@ -282,6 +295,9 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
             self, RESOURCE, SETTINGS, ("%s", missing.c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
+      if (!priv->start_relay())
+        return GST_STATE_CHANGE_FAILURE;
+      priv->apply_meta();
       /* No thread runs yet: what the getter returns until the session
        * thread publishes. */
       priv->stats_snapshot.publish(priv->make_stats());
@@ -316,6 +332,7 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
     case GST_STATE_CHANGE_READY_TO_NULL:
       priv->loop.stop();
       finish_dtls_warm_up();
+      priv->stop_relay();
       break;
     default:
       break;
@@ -367,6 +384,63 @@ static void
 gws_webrtc_sink_set_property(
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
+  if (prop_id == PROP_VIDEO_ENCODERS) {
+    std::vector<std::string> names;
+    for (guint i = 0; i < gst_value_array_get_size(value); i++) {
+      const GValue *v = gst_value_array_get_value(value, i);
+      if (G_VALUE_HOLDS_STRING(v) && g_value_get_string(v))
+        names.push_back(g_value_get_string(v));
+    }
+    for (const auto &n : names) {
+      g_autoptr(GstElementFactory) f = gst_element_factory_find(n.c_str());
+      if (!f)
+        GST_WARNING_OBJECT(object,
+            "video-encoders: %s is not installed; the next one is tried",
+            n.c_str());
+    }
+    std::lock_guard<std::mutex> g(priv->lock);
+    priv->video_encoders = std::move(names);
+    return;
+  }
+  switch (prop_id) {
+    case PROP_RUN_RELAY: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->run_relay = g_value_get_boolean(value);
+      return;
+    }
+    case PROP_RELAY_ADDRESS: {
+      const char *a = g_value_get_string(value);
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->relay_config.address = a ? a : "127.0.0.1";
+      return;
+    }
+    case PROP_RELAY_PORT: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->relay_config.port = static_cast<guint16>(g_value_get_uint(value));
+      return;
+    }
+    case PROP_WEB_ROOT: {
+      const char *w = g_value_get_string(value);
+      std::lock_guard<std::mutex> g(priv->lock);
+      priv->relay_config.web_root = w ? w : "";
+      return;
+    }
+    case PROP_META: {
+      const GstStructure *m
+          = static_cast<const GstStructure *>(g_value_get_boxed(value));
+      GstStructure *old;
+      {
+        std::lock_guard<std::mutex> g(priv->lock);
+        old = priv->meta;
+        priv->meta = m ? gst_structure_copy(m) : nullptr;
+      }
+      if (old)
+        gst_structure_free(old);
+      return;
+    }
+    default:
+      break;
+  }
   if (!priv->set_common(object, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
@@ -390,6 +464,47 @@ gws_webrtc_sink_get_property(
     g_value_take_boxed(value, read_stats(priv));
     return;
   }
+  switch (prop_id) {
+    case PROP_RUN_RELAY: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_boolean(value, priv->run_relay);
+      return;
+    }
+    case PROP_RELAY_ADDRESS: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_string(value, priv->relay_config.address.c_str());
+      return;
+    }
+    case PROP_RELAY_PORT: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_uint(value, priv->relay_config.port);
+      return;
+    }
+    case PROP_WEB_ROOT: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_string(value, priv->relay_config.web_root.empty()
+                                    ? nullptr
+                                    : priv->relay_config.web_root.c_str());
+      return;
+    }
+    case PROP_META: {
+      std::lock_guard<std::mutex> g(priv->lock);
+      g_value_set_boxed(value, priv->meta);
+      return;
+    }
+    default:
+      break;
+  }
+  if (prop_id == PROP_VIDEO_ENCODERS) {
+    std::lock_guard<std::mutex> g(priv->lock);
+    for (const auto &n : priv->video_encoders) {
+      GValue v = G_VALUE_INIT;
+      g_value_init(&v, G_TYPE_STRING);
+      g_value_set_string(&v, n.c_str());
+      gst_value_array_append_and_take_value(value, &v);
+    }
+    return;
+  }
   if (!priv->get_common(prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
@@ -397,6 +512,8 @@ gws_webrtc_sink_get_property(
 static void
 gws_webrtc_sink_finalize(GObject *object) {
   auto *self = GWS_WEBRTC_SINK(object);
+  if (self->priv->meta)
+    gst_structure_free(self->priv->meta);
   delete self->priv;
   self->priv = nullptr;
   G_OBJECT_CLASS(parent_class)->finalize(object);
@@ -427,6 +544,24 @@ gws_webrtc_sink_restart_session(GwsWebRTCSink *self, const gchar *session_id) {
           any |= priv->start_restart(id, "requested");
         return any;
       });
+}
+
+/* The ids of the sessions: on the session thread from its own state,
+ * elsewhere from the last published stats (never waits for it). */
+static gchar **
+gws_webrtc_sink_get_sessions(GwsWebRTCSink *self) {
+  SinkPrivate *priv = PRIV(self);
+  GStrvBuilder *b = g_strv_builder_new();
+  if (priv->loop.is_current()) {
+    for (const auto &kv : priv->sessions)
+      g_strv_builder_add(b, kv.first.c_str());
+  } else {
+    for (const auto &id : priv->stats_snapshot.session_ids())
+      g_strv_builder_add(b, id.c_str());
+  }
+  gchar **out = g_strv_builder_end(b);
+  g_strv_builder_unref(b);
+  return out;
 }
 
 static void
@@ -472,15 +607,121 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
       });
 
   /**
+   * GwsWebRTCSink:video-encoders:
+   *
+   * Encoder factories to use before any other, in order.
+   */
+  g_object_class_install_property(gobject_class, PROP_VIDEO_ENCODERS,
+      gst_param_spec_array("video-encoders", "Video encoders",
+          "Encoder factories to prefer, in order, over webrtcsink's own "
+          "choice, e.g. \"<nvv4l2h264enc,x264enc>\": the first installed one "
+          "that makes the negotiated codec is used. Empty: a known hardware "
+          "encoder if there is one (even at rank none, like the VA ones), "
+          "else the highest-ranked encoder. Known encoders get known-good "
+          "real-time settings (docs/elements.md \"Codecs and encoders\"); tune "
+          "any "
+          "further in encoder-setup",
+          g_param_spec_string("encoder", "Encoder", "An encoder factory name",
+              nullptr,
+              static_cast<GParamFlags>(
+                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
+          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                   | GST_PARAM_MUTABLE_READY)));
+
+  auto rw_ready = static_cast<GParamFlags>(
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(gobject_class, PROP_RUN_RELAY,
+      g_param_spec_boolean("run-relay", "Run a relay",
+          "Start a signalling relay and its web page inside this process "
+          "(relay-address, relay-port, web-root) and publish through it; "
+          "the page's address is printed and posted as the element message "
+          "gws-relay-started (url, page). For a one-line demo: "
+          "gst-launch-1.0 videotestsrc ! webrtcsink run-relay=true",
+          FALSE, rw_ready));
+  g_object_class_install_property(gobject_class, PROP_RELAY_ADDRESS,
+      g_param_spec_string("relay-address", "Relay address",
+          "Address the run-relay relay listens on (0.0.0.0: every "
+          "interface, for browsers on other machines)",
+          "127.0.0.1", rw_ready));
+  g_object_class_install_property(gobject_class, PROP_RELAY_PORT,
+      g_param_spec_uint("relay-port", "Relay port",
+          "TCP port of the run-relay relay and page (0: any free port, "
+          "printed)",
+          0, 65535, 8443, rw_ready));
+  g_object_class_install_property(gobject_class, PROP_WEB_ROOT,
+      g_param_spec_string("web-root", "Web root",
+          "Directory of the page the run-relay relay serves (default: the "
+          "installed or source tree's signaling/web; empty: no page)",
+          EmbeddedRelay::default_web_root().c_str(),
+          static_cast<GParamFlags>(
+              G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(gobject_class, PROP_META,
+      g_param_spec_boxed("meta", "Meta",
+          "Sent as this producer's meta (signaller::meta of ws://), e.g. "
+          "\"meta,name=Kitchen\": the web page lists the producer by its "
+          "name",
+          GST_TYPE_STRUCTURE, rw_ready));
+
+  /**
    * GwsWebRTCSink::consumer-added:
    * @peer_id: the consumer's peer id
    * @session_id: the session id
+   * @webrtcbin: the consumer's webrtcbin
    *
-   * A consumer asked for a session; its webrtcbin now exists.
+   * A consumer asked for a session; its webrtcbin exists and has not
+   * negotiated yet, so a handler may still configure it. Emitted on the
+   * element's session thread. A session restart makes a new webrtcbin
+   * without this signal.
    */
-  gws_webrtc_sink_signals[SIGNAL_CONSUMER_ADDED] = g_signal_new(
-      "consumer-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, nullptr,
-      nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  gws_webrtc_sink_signals[SIGNAL_CONSUMER_ADDED]
+      = g_signal_new("consumer-added", G_TYPE_FROM_CLASS(klass),
+          G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 3,
+          G_TYPE_STRING, G_TYPE_STRING, GST_TYPE_ELEMENT);
+  /**
+   * GwsWebRTCSink::encoder-setup:
+   * @encoder: the new encoder, not yet in the bin
+   * @stream: the input stream ("video_0", "audio_0")
+   * @codec: the codec ("H264", "VP8", "OPUS")
+   *
+   * A shared encoder was made for (@stream, @codec), with webrtcsink's own
+   * settings applied. Set properties on it here (bitrate, key-frame
+   * interval, ...); they stay for the encoder's life. Emitted on the
+   * element's session thread, once per encoder (not per consumer).
+   *
+   * Returns: TRUE when handled: later handlers are not called.
+   */
+  gws_webrtc_sink_signals[SIGNAL_ENCODER_SETUP] = g_signal_new("encoder-setup",
+      G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_true_handled, nullptr, nullptr, G_TYPE_BOOLEAN, 3,
+      GST_TYPE_ELEMENT, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GwsWebRTCSink::payloader-setup:
+   * @payloader: the new payloader, not yet in the bin
+   * @stream: the input stream
+   * @codec: the codec
+   *
+   * As #GwsWebRTCSink::encoder-setup, for the shared payloader (pt, mtu
+   * and the codec's options are already set).
+   *
+   * Returns: TRUE when handled: later handlers are not called.
+   */
+  gws_webrtc_sink_signals[SIGNAL_PAYLOADER_SETUP] = g_signal_new(
+      "payloader-setup", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_true_handled, nullptr, nullptr, G_TYPE_BOOLEAN, 3,
+      GST_TYPE_ELEMENT, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GwsWebRTCSink::get-sessions:
+   *
+   * Action signal. Never waits for the session thread: from another
+   * thread it answers from the last published stats.
+   *
+   * Returns: (transfer full): the ids of the current sessions
+   */
+  gws_webrtc_sink_signals[SIGNAL_GET_SESSIONS]
+      = g_signal_new_class_handler("get-sessions", G_TYPE_FROM_CLASS(klass),
+          static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+          G_CALLBACK(gws_webrtc_sink_get_sessions), nullptr, nullptr, nullptr,
+          G_TYPE_STRV, 0);
   /**
    * GwsWebRTCSink::consumer-removed:
    * @peer_id: the consumer's peer id
@@ -536,9 +777,12 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
   /* Shown by gst-inspect-1.0 under "Factory Details", since it prints
    * signal arguments only as arg0, arg1. */
   gst_element_class_add_static_metadata(element_class, "signals",
-      "consumer-added (peer_id, session_id); consumer-removed (peer_id, "
-      "session_id, reason); path-lost (session_id, silence_ms); action "
-      "restart-session (session_id or NULL for all) -> gboolean started");
+      "consumer-added (peer_id, session_id, webrtcbin); consumer-removed "
+      "(peer_id, session_id, reason); path-lost (session_id, silence_ms); "
+      "encoder-setup (encoder, stream, codec) -> gboolean handled; "
+      "payloader-setup (payloader, stream, codec) -> gboolean handled; "
+      "action restart-session (session_id or NULL for all) -> gboolean "
+      "started; action get-sessions () -> GStrv session ids");
   gst_element_class_add_static_metadata(element_class, "messages",
       "element messages: gws-path-lost (session-id, silence-ms), "
       "gws-restart-started (session-id, attempt, reason: path-lost, "

@@ -9,14 +9,12 @@ namespace gws {
 
 bool
 SrcPrivate::signaller_wants_our_offer() {
-  /* Protocols where the consumer offers (WHEP) say so with a boolean
-   * "consumer-offers" property on their signaller. */
+  /* Protocols where the consumer offers (WHEP) say so with the interface's
+   * "consumer-offers" capability. */
   GwsSignaller *sig = ref_signaller();
   if (!sig)
     return false;
-  gboolean offers = FALSE;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(sig), "consumer-offers"))
-    g_object_get(sig, "consumer-offers", &offers, nullptr);
+  gboolean offers = gws_signaller_get_consumer_offers(sig);
   g_object_unref(sig);
   return offers;
 }
@@ -457,7 +455,7 @@ SrcPrivate::start_signaller() {
   auto wait = StartWait::attach(cb, GST_ELEMENT(self), loop, sig, wait_s);
   loop.run_sync([this, wait]() { start_wait = wait; });
   link.connect(sig, std::move(cb));
-  bool serves = signaller_flag(sig, "accepts-sessions");
+  bool serves = sig && gws_signaller_get_accepts_sessions(sig);
   loop.run_sync([this, serves]() {
     accepting = true;
     serving = serves;

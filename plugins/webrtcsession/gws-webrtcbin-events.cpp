@@ -1,7 +1,13 @@
 /* gst-webrtc-session: webrtcbin events (see gws-webrtcbin-events.h). */
 #include "gws-webrtcbin-events.h"
 
+#include "gws-debug.h"
+
 #include <memory>
+
+GWS_DEBUG_CATEGORY(gws_webrtcbin_events_debug, "gws-webrtcbin-events",
+    "webrtcbin signals handed to the session thread")
+#define GST_CAT_DEFAULT gws_webrtcbin_events_debug()
 
 namespace gws {
 

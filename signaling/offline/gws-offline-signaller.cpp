@@ -65,6 +65,9 @@ enum {
   PROP_LOCAL_BLOB,
   PROP_REMOTE_BLOB,
   PROP_CONSUMER_OFFERS,
+  PROP_SESSION_RESTARTS,
+  PROP_ACCEPTS_SESSIONS,
+  PROP_ICE_SERVERS,
 };
 
 enum { SIGNAL_SUBMIT_REMOTE, SIGNAL_ELEMENT_MESSAGE, N_SIGNALS };
@@ -1101,6 +1104,13 @@ gws_offline_signaller_get_property(
       g_value_set_boolean(value,
           s.consumer_offers && priv->role == GWS_SIGNALLER_ROLE_CONSUMER);
       break;
+    case PROP_SESSION_RESTARTS:
+    case PROP_ACCEPTS_SESSIONS:
+      g_value_set_boolean(value, FALSE);
+      break;
+    case PROP_ICE_SERVERS:
+      g_value_set_boxed(value, nullptr);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
@@ -1184,6 +1194,13 @@ gws_offline_signaller_class_init(GwsOfflineSignallerClass *klass) {
           "TRUE for a consumer whose offerer is \"consumer\": webrtcsrc "
           "makes the offer",
           FALSE, ro));
+  /* One exchange of descriptions, no channel afterwards: no restarts, one
+   * session, no servers announced. */
+  g_object_class_override_property(
+      oc, PROP_SESSION_RESTARTS, "session-restarts");
+  g_object_class_override_property(
+      oc, PROP_ACCEPTS_SESSIONS, "accepts-sessions");
+  g_object_class_override_property(oc, PROP_ICE_SERVERS, "ice-servers");
 
   /**
    * GwsOfflineSignaller::submit-remote:

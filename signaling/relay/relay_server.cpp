@@ -161,11 +161,11 @@ RelayServer::RelayServer(ServerConfig config)
 
 RelayServer::~RelayServer() {
   for (guint id : request_timers_)
-    g_source_remove(id);
+    remove_source(id);
   request_timers_.clear();
   for (guint *source : {&flush_source_, &reap_source_, &shutdown_source_}) {
     if (*source)
-      g_source_remove(*source);
+      remove_source(*source);
     *source = 0;
   }
   /* Drop the connections before the server; the router is destroyed after
@@ -173,10 +173,44 @@ RelayServer::~RelayServer() {
   conns_.clear();
   longpoll_.reset();
   server_.reset();
+  if (context_)
+    g_main_context_unref(context_);
+}
+
+guint
+RelayServer::add_timeout(
+    guint ms, GSourceFunc fn, gpointer data, GDestroyNotify notify) {
+  GSource *s = g_timeout_source_new(ms);
+  g_source_set_callback(s, fn, data, notify);
+  guint id = g_source_attach(s, context_);
+  g_source_unref(s);
+  return id;
+}
+
+guint
+RelayServer::add_idle(gint priority, GSourceFunc fn, gpointer data) {
+  GSource *s = g_idle_source_new();
+  g_source_set_priority(s, priority);
+  g_source_set_callback(s, fn, data, nullptr);
+  guint id = g_source_attach(s, context_);
+  g_source_unref(s);
+  return id;
+}
+
+void
+RelayServer::remove_source(guint id) {
+  GSource *s
+      = context_ ? g_main_context_find_source_by_id(context_, id) : nullptr;
+  if (s)
+    g_source_destroy(s);
 }
 
 void
 RelayServer::log(const std::string &line) {
+  if (config_.log_sink) {
+    config_.log_sink(line);
+    return;
+  }
   g_autoptr(GDateTime) now = g_date_time_new_now_utc();
   g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
   fprintf(stdout, "%s.%03dZ %s\n", stamp,
@@ -186,6 +220,10 @@ RelayServer::log(const std::string &line) {
 
 bool
 RelayServer::start(std::string &error) {
+  if (!context_) {
+    GMainContext *own = g_main_context_get_thread_default();
+    context_ = g_main_context_ref(own ? own : g_main_context_default());
+  }
   g_autoptr(GTlsCertificate) cert = nullptr;
   bool tls = !config_.cert_file.empty() || !config_.key_file.empty();
   if (tls) {
@@ -223,8 +261,7 @@ RelayServer::start(std::string &error) {
   /* The WebSocket upgrade is ours (on_request, on_upgraded), not
    * soup_server_add_websocket_handler()'s: the connection must be made
    * inside its group's context. */
-  GMainContext *parent = g_main_context_get_thread_default();
-  if (!pool_.start(parent ? parent : g_main_context_default(), error)) {
+  if (!pool_.start(context_, error)) {
     server_.reset();
     return false;
   }
@@ -294,7 +331,7 @@ RelayServer::start(std::string &error) {
 
   if (config_.ping_interval > 0)
     reap_source_
-        = g_timeout_add_seconds(config_.ping_interval, on_reap_timer, this);
+        = add_timeout(config_.ping_interval * 1000, on_reap_timer, this);
 
   /* Tests and scripts parse this line: keep it ending with the URL. */
   log("listening on " + url_);
@@ -332,8 +369,8 @@ RelayServer::on_request_started(
   auto *self = static_cast<RelayServer *>(user_data);
   auto *t = new RequestTimer{self, {}, 0};
   g_weak_ref_init(&t->msg, msg);
-  t->id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT,
-      self->config_.request_timeout, on_request_timeout, t, [](gpointer data) {
+  t->id = self->add_timeout(self->config_.request_timeout * 1000,
+      on_request_timeout, t, [](gpointer data) {
         auto *t = static_cast<RequestTimer *>(data);
         g_weak_ref_clear(&t->msg);
         delete t;
@@ -629,7 +666,7 @@ RelayServer::close(ConnectionId conn, const std::string &reason) {
    * and report disconnect() when libsoup says the connection is closed. */
   pending_closes_.emplace(conn, reason);
   if (!flush_source_)
-    flush_source_ = g_idle_add(on_flush_closes, this);
+    flush_source_ = add_idle(G_PRIORITY_DEFAULT_IDLE, on_flush_closes, this);
 }
 
 gboolean
@@ -721,13 +758,13 @@ RelayServer::closed(Connection &c) {
   /* We are inside the connection's "closed" emission: let go of it from an
    * idle callback rather than here. */
   g_signal_handlers_disconnect_by_data(c.ws, &c);
-  g_idle_add_full(
+  add_idle(
       G_PRIORITY_DEFAULT_IDLE,
       [](gpointer ws) -> gboolean {
         g_object_unref(ws);
         return G_SOURCE_REMOVE;
       },
-      c.ws, nullptr);
+      c.ws);
   c.ws = nullptr;
   pool_.release_slot(c.group);
   conns_.erase(id);
@@ -788,7 +825,7 @@ RelayServer::shutdown(std::function<void()> done) {
         o.first, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "relay shutting down");
     pool_.touch(o.second);
   }
-  shutdown_source_ = g_timeout_add(kShutdownGraceMs, on_shutdown_timeout, this);
+  shutdown_source_ = add_timeout(kShutdownGraceMs, on_shutdown_timeout, this);
   maybe_finish_shutdown();
 }
 
@@ -811,7 +848,7 @@ RelayServer::maybe_finish_shutdown() {
       || !shutdown_done_)
     return;
   if (shutdown_source_) {
-    g_source_remove(shutdown_source_);
+    remove_source(shutdown_source_);
     shutdown_source_ = 0;
   }
   auto done = std::move(shutdown_done_);

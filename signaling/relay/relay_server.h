@@ -9,7 +9,10 @@
  * frames, and (optionally) serving static files over plain HTTP GET.
  *
  * Single-threaded: everything runs on the thread-default GMainContext of the
- * thread that calls start() (the default context in gst-webrtc-relay).
+ * thread that calls start() (the default context in gst-webrtc-relay; a
+ * gws::Worker's context when webrtcsink runs the relay in its process with
+ * run-relay): every source it adds is attached to that context, never to
+ * the global default one. Call every method on that thread.
  * Upgraded WebSocket connections live in small groups, each with its own
  * GMainContext driven from that one through a ContextPool (context_pool.h),
  * so that idle connections do not make every wake-up dearer. */
@@ -43,6 +46,8 @@ struct ServerConfig {
                                       (headers of the upgrade included) */
   unsigned poll_hold = 25;         /* seconds a long-poll GET is held */
   RouterConfig router;
+  /* Where log lines go; unset: stdout with a UTC time stamp. */
+  std::function<void(const std::string &line)> log_sink;
 };
 
 class RelayServer : public Output {
@@ -108,8 +113,14 @@ class RelayServer : public Output {
   bool take_binary_token(Connection &c);
   Connection *find(ConnectionId conn);
   void maybe_finish_shutdown();
+  /* Sources on context_ (the thread-default context of start()). */
+  guint add_timeout(
+      guint ms, GSourceFunc fn, gpointer data, GDestroyNotify notify = nullptr);
+  guint add_idle(gint priority, GSourceFunc fn, gpointer data);
+  void remove_source(guint id);
 
   ServerConfig config_;
+  GMainContext *context_ = nullptr; /* a reference, from start() */
   Router router_;
   /* Before conns_: a connection's sources live in one of its contexts. */
   ContextPool pool_;

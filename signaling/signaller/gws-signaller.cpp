@@ -156,6 +156,69 @@ gws_signaller_default_init(GwsSignallerInterface *iface) {
                  static_cast<GParamFlags>(
                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
 
+  /* Capabilities: read-only, so gst-inspect shows what a protocol can do
+   * and the bins read them without looking names up. An implementation
+   * overrides each (g_object_class_override_property) or installs its own
+   * read-only property of the same name and type (for its own default and
+   * blurb). docs/signaller.md "Capabilities". */
+  auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * GwsSignaller:session-restarts:
+   *
+   * TRUE when the protocol carries a session restart (a new offer in a
+   * running session, docs/protocol.md). The bins restart a session whose
+   * path died only through a signaller that says so.
+   */
+  g_object_interface_install_property(iface,
+      g_param_spec_boolean("session-restarts", "Session restarts",
+          "TRUE: this protocol carries session restarts (a new offer in a "
+          "running session); the elements restart a dead session only "
+          "through signallers that say so",
+          FALSE, ro));
+
+  /**
+   * GwsSignaller:consumer-offers:
+   *
+   * TRUE when the consumer makes the offer (WHEP): webrtcsrc creates a
+   * recvonly offer at #GwsSignaller::session-started and takes the answer
+   * from #GwsSignaller::session-description. FALSE: the producer offers.
+   */
+  g_object_interface_install_property(iface,
+      g_param_spec_boolean("consumer-offers", "Consumer offers",
+          "TRUE: the consumer makes the offer (webrtcsrc offers recvonly at "
+          "session-started); FALSE: the producer offers",
+          FALSE, ro));
+
+  /**
+   * GwsSignaller:accepts-sessions:
+   *
+   * TRUE for a server: clients come and go over the element's life, so a
+   * failed or ended session is that client's, not the element's (the
+   * element warns and stays up).
+   */
+  g_object_interface_install_property(iface,
+      g_param_spec_boolean("accepts-sessions", "Accepts sessions",
+          "TRUE: a server that clients come to and leave; a failed session "
+          "is that client's (a warning), not the element's error",
+          FALSE, ro));
+
+  /**
+   * GwsSignaller:ice-servers:
+   *
+   * STUN/TURN servers (webrtcbin's form: stun://host:port,
+   * turn://user:password@host:port) the remote end announced for this
+   * signaller's sessions; the bins add them to the next peer connection.
+   * A server that announces servers to its clients makes the property
+   * writable (what it announces): the bins use only a read-only one.
+   */
+  g_object_interface_install_property(iface,
+      g_param_spec_boxed("ice-servers", "ICE servers",
+          "STUN/TURN servers the remote end announced for the sessions "
+          "(stun://host:port, turn://user:password@host:port); the elements "
+          "add them to their peer connections",
+          G_TYPE_STRV, ro));
+
   GType desc_type = GST_TYPE_WEBRTC_SESSION_DESCRIPTION;
 
   /**
@@ -315,6 +378,44 @@ gws_signaller_get_role(GwsSignaller *self) {
   GwsSignallerRole role = GWS_SIGNALLER_ROLE_PRODUCER;
   g_object_get(self, "role", &role, nullptr);
   return role;
+}
+
+static gboolean
+get_flag(GwsSignaller *self, const char *name) {
+  gboolean yes = FALSE;
+  g_object_get(self, name, &yes, nullptr);
+  return yes;
+}
+
+gboolean
+gws_signaller_get_session_restarts(GwsSignaller *self) {
+  g_return_val_if_fail(GWS_IS_SIGNALLER(self), FALSE);
+  return get_flag(self, "session-restarts");
+}
+
+gboolean
+gws_signaller_get_consumer_offers(GwsSignaller *self) {
+  g_return_val_if_fail(GWS_IS_SIGNALLER(self), FALSE);
+  return get_flag(self, "consumer-offers");
+}
+
+gboolean
+gws_signaller_get_accepts_sessions(GwsSignaller *self) {
+  g_return_val_if_fail(GWS_IS_SIGNALLER(self), FALSE);
+  return get_flag(self, "accepts-sessions");
+}
+
+gchar **
+gws_signaller_dup_announced_ice_servers(GwsSignaller *self) {
+  g_return_val_if_fail(GWS_IS_SIGNALLER(self), nullptr);
+  GParamSpec *pspec
+      = g_object_class_find_property(G_OBJECT_GET_CLASS(self), "ice-servers");
+  /* Writable: a server's list of what it announces, not for our side. */
+  if (!pspec || (pspec->flags & G_PARAM_WRITABLE))
+    return nullptr;
+  gchar **servers = nullptr;
+  g_object_get(self, "ice-servers", &servers, nullptr);
+  return servers;
 }
 
 gboolean

@@ -55,7 +55,14 @@ G_DECLARE_INTERFACE(GwsSignaller, gws_signaller, GWS, SIGNALLER, GObject)
  *
  * Every implementation also has the interface property "role"
  * (GwsSignallerRole, construct-only) set by the bin that creates it, and
- * "uri" (string) when it was made from a URI.
+ * "uri" (string) when it was made from a URI, and the read-only
+ * capabilities below ("session-restarts", "consumer-offers",
+ * "accepts-sessions": booleans, default FALSE; "ice-servers": GStrv,
+ * default NULL). An implementation overrides each one
+ * (g_object_class_override_property(), answering FALSE/NULL or its value in
+ * get_property) or installs a read-only property of the same name and type
+ * with its own default and blurb; from Python, declare a GObject.Property
+ * of that name. docs/signaller.md "Capabilities".
  */
 struct _GwsSignallerInterface {
   GTypeInterface parent_iface;
@@ -210,6 +217,21 @@ void gws_signaller_emit_error_full(
 void gws_signaller_emit_unavailable(GwsSignaller *self, const gchar *message);
 
 GwsSignallerRole gws_signaller_get_role(GwsSignaller *self);
+
+/* The capabilities, read from the interface properties. */
+gboolean gws_signaller_get_session_restarts(GwsSignaller *self);
+gboolean gws_signaller_get_consumer_offers(GwsSignaller *self);
+gboolean gws_signaller_get_accepts_sessions(GwsSignaller *self);
+/**
+ * gws_signaller_dup_announced_ice_servers:
+ * @self: the signaller
+ *
+ * Returns: (transfer full) (nullable) (array zero-terminated=1): the
+ *   "ice-servers" the remote end announced, or %NULL (none, or the
+ *   property is writable: a server's list of what it announces, which the
+ *   bins do not use for their own side)
+ */
+gchar **gws_signaller_dup_announced_ice_servers(GwsSignaller *self);
 
 /**
  * gws_signaller_type_supports_role:

@@ -76,6 +76,9 @@ enum {
   PROP_RECONNECT_MAX_BACKOFF,
   PROP_KEEPALIVE_INTERVAL,
   PROP_SESSION_RESTARTS,
+  PROP_CONSUMER_OFFERS,
+  PROP_ACCEPTS_SESSIONS,
+  PROP_ICE_SERVERS,
 };
 
 /* What the properties hold. */
@@ -1208,6 +1211,13 @@ gws_ws_signaller_get_property(
     case PROP_SESSION_RESTARTS:
       g_value_set_boolean(value, TRUE);
       break;
+    case PROP_CONSUMER_OFFERS:
+    case PROP_ACCEPTS_SESSIONS:
+      g_value_set_boolean(value, FALSE);
+      break;
+    case PROP_ICE_SERVERS:
+      g_value_set_boxed(value, nullptr);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1321,6 +1331,14 @@ gws_ws_signaller_class_init(GwsWsSignallerClass *klass) {
           "through signallers that say so",
           TRUE,
           static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  /* The relay protocol: the producer offers, peers are clients of the
+   * relay (not of us), and the relay announces no ICE servers. */
+  g_object_class_override_property(
+      gobject_class, PROP_CONSUMER_OFFERS, "consumer-offers");
+  g_object_class_override_property(
+      gobject_class, PROP_ACCEPTS_SESSIONS, "accepts-sessions");
+  g_object_class_override_property(
+      gobject_class, PROP_ICE_SERVERS, "ice-servers");
 }
 
 GwsSignaller *

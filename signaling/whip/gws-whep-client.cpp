@@ -21,10 +21,6 @@ static void gws_whep_client_iface_init(GwsSignallerInterface *iface);
 G_DEFINE_TYPE_WITH_CODE(GwsWhepClient, gws_whep_client, G_TYPE_OBJECT,
     G_IMPLEMENT_INTERFACE(GWS_TYPE_SIGNALLER, gws_whep_client_iface_init))
 
-/* Tells webrtcsrc to offer (recvonly) at "session-started" instead of
- * waiting for the producer's offer: WHEP clients offer. */
-enum { PROP_CONSUMER_OFFERS = gws::whip::CLIENT_PROP_ICE_SERVERS + 1 };
-
 static gws::whip::Client &
 core(GwsSignaller *s) {
   return *GWS_WHEP_CLIENT(s)->priv->core;
@@ -58,7 +54,7 @@ gws_whep_client_init(GwsWhepClient *self) {
 static void
 gws_whep_client_set_property(
     GObject *object, guint id, const GValue *value, GParamSpec *pspec) {
-  if (id > gws::whip::CLIENT_PROP_ICE_SERVERS) {
+  if (id >= gws::whip::CLIENT_N_PROPS) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     return;
   }
@@ -68,11 +64,7 @@ gws_whep_client_set_property(
 static void
 gws_whep_client_get_property(
     GObject *object, guint id, GValue *value, GParamSpec *pspec) {
-  if (id == PROP_CONSUMER_OFFERS) {
-    g_value_set_boolean(value, TRUE);
-    return;
-  }
-  if (id > gws::whip::CLIENT_PROP_ICE_SERVERS) {
+  if (id >= gws::whip::CLIENT_N_PROPS) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     return;
   }
@@ -102,11 +94,4 @@ gws_whep_client_class_init(GwsWhepClientClass *klass) {
   gobject_class->finalize = gws_whep_client_finalize;
   gws::whip::Client::install_properties(
       gobject_class, gws::whip::Protocol::Whep);
-  g_object_class_install_property(gobject_class, PROP_CONSUMER_OFFERS,
-      g_param_spec_boolean("consumer-offers", "Consumer offers",
-          "Always TRUE: a WHEP client offers, so webrtcsrc must create the "
-          "recvonly offer at session-started and take the answer from "
-          "session-description",
-          TRUE,
-          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 }

@@ -54,7 +54,7 @@ gws_whip_client_init(GwsWhipClient *self) {
 static void
 gws_whip_client_set_property(
     GObject *object, guint id, const GValue *value, GParamSpec *pspec) {
-  if (id > gws::whip::CLIENT_PROP_ICE_SERVERS) {
+  if (id >= gws::whip::CLIENT_N_PROPS) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     return;
   }
@@ -64,7 +64,7 @@ gws_whip_client_set_property(
 static void
 gws_whip_client_get_property(
     GObject *object, guint id, GValue *value, GParamSpec *pspec) {
-  if (id > gws::whip::CLIENT_PROP_ICE_SERVERS) {
+  if (id >= gws::whip::CLIENT_N_PROPS) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     return;
   }

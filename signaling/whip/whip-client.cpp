@@ -200,6 +200,22 @@ Client::install_properties(GObjectClass *klass, Protocol protocol) {
           "the 201 (they apply to the next session); notified when they "
           "change",
           G_TYPE_STRV, ro));
+  /* Capabilities (GwsSignaller): no restarts over WHIP/WHEP; a client is
+   * not a server; the WHEP client offers. */
+  g_object_class_override_property(
+      klass, CLIENT_PROP_SESSION_RESTARTS, "session-restarts");
+  g_object_class_override_property(
+      klass, CLIENT_PROP_ACCEPTS_SESSIONS, "accepts-sessions");
+  if (whip)
+    g_object_class_override_property(
+        klass, CLIENT_PROP_CONSUMER_OFFERS, "consumer-offers");
+  else
+    g_object_class_install_property(klass, CLIENT_PROP_CONSUMER_OFFERS,
+        g_param_spec_boolean("consumer-offers", "Consumer offers",
+            "Always TRUE: a WHEP client offers, so webrtcsrc must create the "
+            "recvonly offer at session-started and take the answer from "
+            "session-description",
+            TRUE, ro));
 }
 
 void
@@ -267,6 +283,13 @@ Client::get_property(guint id, GValue *value, GParamSpec *pspec) {
     case CLIENT_PROP_RESOURCE_URL:
       set_str(resource_url_);
       break;
+    case CLIENT_PROP_SESSION_RESTARTS:
+    case CLIENT_PROP_ACCEPTS_SESSIONS:
+      g_value_set_boolean(value, FALSE);
+      break;
+    case CLIENT_PROP_CONSUMER_OFFERS:
+      g_value_set_boolean(value, protocol_ == Protocol::Whep);
+      break;
     case CLIENT_PROP_ICE_SERVERS: {
       GStrvBuilder *b = g_strv_builder_new();
       for (const auto &s : ice_servers_)
@@ -303,8 +326,9 @@ Client::send_sdp(
   GstWebRTCSDPType type = sdp->type;
   worker_.post([self = shared_from_this(), sid, type, holder]() {
     if (type != GST_WEBRTC_SDP_TYPE_OFFER) {
-      GST_WARNING("%s client: session %s: ignoring a local %s; the client "
-                  "always offers (server-offer mode is not supported)",
+      GST_WARNING_OBJECT(self->log_object(),
+          "%s client: session %s: ignoring a local %s; the client "
+          "always offers (server-offer mode is not supported)",
           self->name(), sid.c_str(), gst_webrtc_sdp_type_to_string(type));
       return;
     }
@@ -351,8 +375,9 @@ Client::dispose() {
     std::weak_ptr<Client> weak = self;
     GSource *grace = self->worker_.timeout(kDeleteGraceMs, [weak]() {
       if (auto s = weak.lock()) {
-        GST_WARNING("%s client: a request did not finish in time at "
-                    "shutdown",
+        GST_WARNING_OBJECT(s->log_object(),
+            "%s client: a request did not finish in time at "
+            "shutdown",
             s->name());
         s->worker_.quit();
       }
@@ -404,8 +429,9 @@ Client::do_start() {
   session_->id = uuid;
   session_->trickle = active_.trickle && !trickle_refused_;
   std::string sid = session_->id;
-  GST_INFO("%s client: session %s for %s (%s)", name(), sid.c_str(),
-      endpoint_.c_str(), session_->trickle ? "trickle" : "full gathering");
+  GST_INFO_OBJECT(log_object(), "%s client: session %s for %s (%s)", name(),
+      sid.c_str(), endpoint_.c_str(),
+      session_->trickle ? "trickle" : "full gathering");
 
   /* Ask for ICE servers first, so the bin's peer connection can use them
    * (the 201's Link headers come too late for this session). Never fatal:
@@ -419,12 +445,14 @@ Client::do_start() {
       return;
     g_source_unref(self->session_->probe_timer);
     self->session_->probe_timer = nullptr;
-    GST_INFO("%s client: no answer to OPTIONS %s within %u ms; starting the "
-             "session without it",
+    GST_INFO_OBJECT(self->log_object(),
+        "%s client: no answer to OPTIONS %s within %u ms; starting the "
+        "session without it",
         self->name(), self->endpoint_.c_str(), kOptionsTimeoutMs);
     self->begin_session(sid);
   });
-  GST_DEBUG("%s client: OPTIONS %s (ICE servers)", name(), endpoint_.c_str());
+  GST_DEBUG_OBJECT(log_object(), "%s client: OPTIONS %s (ICE servers)", name(),
+      endpoint_.c_str());
   request(
       "OPTIONS", endpoint_, nullptr, "", "",
       [this, sid](Response &r) { on_options_response(sid, r); },
@@ -437,16 +465,19 @@ Client::on_options_response(const std::string &sid, Response &r) {
       || session_->state != Session::State::Probing)
     return;
   if (r.status == 0) {
-    GST_INFO("%s client: OPTIONS %s failed (%s); starting the session "
-             "anyway",
+    GST_INFO_OBJECT(log_object(),
+        "%s client: OPTIONS %s failed (%s); starting the session "
+        "anyway",
         name(), endpoint_.c_str(), r.error.c_str());
   } else if (!SOUP_STATUS_IS_SUCCESSFUL(r.status)) {
-    GST_INFO("%s client: OPTIONS %s -> %u %s: no ICE servers from it", name(),
+    GST_INFO_OBJECT(log_object(),
+        "%s client: OPTIONS %s -> %u %s: no ICE servers from it", name(),
         r.url.c_str(), r.status, r.reason.c_str());
   } else {
     std::vector<std::string> servers = link_ice_servers(r.headers);
-    GST_INFO("%s client: OPTIONS %s -> %u, %zu ICE server(s)", name(),
-        r.url.c_str(), r.status, servers.size());
+    GST_INFO_OBJECT(log_object(),
+        "%s client: OPTIONS %s -> %u, %zu ICE server(s)", name(), r.url.c_str(),
+        r.status, servers.size());
     if (!servers.empty())
       set_ice_servers(std::move(servers));
   }
@@ -486,7 +517,7 @@ Client::do_stop() {
   if (cancellable_)
     g_cancellable_cancel(cancellable_.get());
   if (was_running)
-    GST_INFO("%s client: stopped", name());
+    GST_INFO_OBJECT(log_object(), "%s client: stopped", name());
   if (connected && owner_)
     gws_signaller_emit_connection_changed(owner_, FALSE);
 }
@@ -495,7 +526,8 @@ void
 Client::do_end(const std::string &sid) {
   if (!session_ || session_->id != sid)
     return;
-  GST_INFO("%s client: ending session %s", name(), sid.c_str());
+  GST_INFO_OBJECT(
+      log_object(), "%s client: ending session %s", name(), sid.c_str());
   bool connected = session_->state == Session::State::Active;
   if (!session_->resource_url.empty())
     send_delete(session_->resource_url);
@@ -511,7 +543,7 @@ void
 Client::do_send_offer(const std::string &sid, SdpPtr offer) {
   if (!session_ || session_->id != sid
       || session_->state != Session::State::Requested) {
-    GST_DEBUG(
+    GST_DEBUG_OBJECT(log_object(),
         "%s client: no session %s waiting for an offer", name(), sid.c_str());
     return;
   }
@@ -521,7 +553,8 @@ Client::do_send_offer(const std::string &sid, SdpPtr offer) {
     return;
   }
   session_->state = Session::State::Gathering;
-  GST_DEBUG("%s client: session %s: waiting up to %u ms for gathering", name(),
+  GST_DEBUG_OBJECT(log_object(),
+      "%s client: session %s: waiting up to %u ms for gathering", name(),
       sid.c_str(), active_.gather_timeout_ms);
   std::weak_ptr<Client> weak = shared_from_this();
   session_->gather_timer
@@ -531,8 +564,9 @@ Client::do_send_offer(const std::string &sid, SdpPtr offer) {
             return;
           g_source_unref(self->session_->gather_timer);
           self->session_->gather_timer = nullptr;
-          GST_WARNING("%s client: session %s: gathering did not complete in "
-                      "%u ms, offering the %zu candidates found",
+          GST_WARNING_OBJECT(self->log_object(),
+              "%s client: session %s: gathering did not complete in "
+              "%u ms, offering the %zu candidates found",
               self->name(), sid.c_str(), self->active_.gather_timeout_ms,
               self->session_->pending.size());
           self->post_offer();
@@ -569,14 +603,16 @@ Client::post_offer() {
   } else {
     SdpPtr full(sdp_with_candidates(s.offer.get(), s.pending, s.end_pending));
     body = sdp_to_text(full.get());
-    GST_INFO("%s client: session %s: offering with %zu candidates", name(),
+    GST_INFO_OBJECT(log_object(),
+        "%s client: session %s: offering with %zu candidates", name(),
         s.id.c_str(), s.pending.size());
     s.pending.clear();
     s.end_sent = true;
   }
   s.state = Session::State::Posting;
   std::string sid = s.id;
-  GST_LOG("%s client: POST %s\n%s", name(), endpoint_.c_str(), body.c_str());
+  GST_LOG_OBJECT(log_object(), "%s client: POST %s\n%s", name(),
+      endpoint_.c_str(), body.c_str());
   request("POST", endpoint_, kSdpType, body, "",
       [this, sid](Response &r) { on_post_response(sid, r); });
 }
@@ -632,8 +668,9 @@ Client::on_post_response(const std::string &sid, Response &r) {
     s.etag = etag;
   std::vector<std::string> servers = link_ice_servers(r.headers);
   s.state = Session::State::Active;
-  GST_INFO("%s client: session %s: 201, resource %s, etag %s, %zu ICE "
-           "server(s)",
+  GST_INFO_OBJECT(log_object(),
+      "%s client: session %s: 201, resource %s, etag %s, %zu ICE "
+      "server(s)",
       name(), sid.c_str(), resource.c_str(), s.etag.c_str(), servers.size());
   set_resource(resource);
   /* Too late for this session's peer connection; kept for the next. */
@@ -686,9 +723,10 @@ Client::flush_candidates() {
   if (s.pending.empty() && !send_end)
     return;
   std::string frag = build_sdpfrag(s.offer.get(), s.pending, send_end);
-  GST_DEBUG("%s client: session %s: PATCH %zu candidate(s)%s", name(),
-      s.id.c_str(), s.pending.size(), send_end ? " + end-of-candidates" : "");
-  GST_LOG("%s", frag.c_str());
+  GST_DEBUG_OBJECT(log_object(),
+      "%s client: session %s: PATCH %zu candidate(s)%s", name(), s.id.c_str(),
+      s.pending.size(), send_end ? " + end-of-candidates" : "");
+  GST_LOG_OBJECT(log_object(), "%s", frag.c_str());
   s.pending.clear();
   if (send_end)
     s.end_sent = true;
@@ -711,9 +749,10 @@ Client::on_patch_response(const std::string &sid, Response &r) {
   if (r.status == SOUP_STATUS_METHOD_NOT_ALLOWED
       || r.status == SOUP_STATUS_UNPROCESSABLE_ENTITY
       || r.status == SOUP_STATUS_NOT_IMPLEMENTED) {
-    GST_WARNING("%s client: the server does not take trickled candidates "
-                "(%s); not trickling any more, the next session offers with "
-                "every candidate",
+    GST_WARNING_OBJECT(log_object(),
+        "%s client: the server does not take trickled candidates "
+        "(%s); not trickling any more, the next session offers with "
+        "every candidate",
         name(), r.describe().c_str());
     trickle_refused_ = true;
     s.trickle = false;
@@ -726,18 +765,19 @@ Client::on_patch_response(const std::string &sid, Response &r) {
       g_object_notify(G_OBJECT(owner_), "trickle");
     return;
   }
-  GST_WARNING("%s client: session %s: trickle PATCH to %s failed: %s", name(),
+  GST_WARNING_OBJECT(log_object(),
+      "%s client: session %s: trickle PATCH to %s failed: %s", name(),
       sid.c_str(), s.resource_url.c_str(), r.describe().c_str());
   flush_candidates();
 }
 
 void
 Client::send_delete(const std::string &url) {
-  GST_INFO("%s client: DELETE %s", name(), url.c_str());
+  GST_INFO_OBJECT(log_object(), "%s client: DELETE %s", name(), url.c_str());
   request("DELETE", url, nullptr, "", "", [this, url](Response &r) {
     if (r.status == 0 || !SOUP_STATUS_IS_SUCCESSFUL(r.status))
-      GST_WARNING("%s client: DELETE %s: %s", name(), url.c_str(),
-          r.describe().c_str());
+      GST_WARNING_OBJECT(log_object(), "%s client: DELETE %s: %s", name(),
+          url.c_str(), r.describe().c_str());
   });
 }
 
@@ -780,8 +820,9 @@ Client::request(const char *method, const std::string &url,
       soup_message_headers_replace(
           headers, "Authorization", ("Bearer " + active_.token).c_str());
     else
-      GST_INFO("%s client: %s is not on the endpoint's origin: no token "
-               "sent there",
+      GST_INFO_OBJECT(log_object(),
+          "%s client: %s is not on the endpoint's origin: no token "
+          "sent there",
           name(), url.c_str());
   }
   if (!if_match.empty())

@@ -53,6 +53,10 @@ enum ClientProp {
   CLIENT_PROP_TLS_VALIDATION,
   CLIENT_PROP_RESOURCE_URL,
   CLIENT_PROP_ICE_SERVERS,
+  CLIENT_PROP_SESSION_RESTARTS,
+  CLIENT_PROP_CONSUMER_OFFERS,
+  CLIENT_PROP_ACCEPTS_SESSIONS,
+  CLIENT_N_PROPS,
 };
 
 class Client : public std::enable_shared_from_this<Client> {
@@ -122,6 +126,11 @@ class Client : public std::enable_shared_from_this<Client> {
       GCancellable *cancel = nullptr, int hops = 0);
 
   GwsSignaller *owner_; /* null once disposed; touched on the thread only */
+  /* The signaller for log lines: owner_ on the thread, else none (other
+   * threads must not read owner_). */
+  GObject *log_object() const {
+    return worker_.is_current() ? G_OBJECT(owner_) : nullptr;
+  }
   Protocol protocol_;
   Worker worker_;
 

@@ -141,6 +141,20 @@ Server::install_properties(GObjectClass *klass, Protocol protocol) {
           "failed or ended session is that client's, not the element's "
           "(the element warns, answers the client and stays up)",
           TRUE, ro));
+  /* Capabilities (GwsSignaller): no restarts over WHIP/WHEP; a WHEP
+   * server's clients offer (webrtcsink answers the offer that
+   * session-requested carries). */
+  g_object_class_override_property(
+      klass, SERVER_PROP_SESSION_RESTARTS, "session-restarts");
+  if (whip)
+    g_object_class_override_property(
+        klass, SERVER_PROP_CONSUMER_OFFERS, "consumer-offers");
+  else
+    g_object_class_install_property(klass, SERVER_PROP_CONSUMER_OFFERS,
+        g_param_spec_boolean("consumer-offers", "Consumer offers",
+            "Always TRUE: WHEP clients offer; webrtcsink answers the offer "
+            "that session-requested carries",
+            TRUE, ro));
 }
 
 void
@@ -226,6 +240,12 @@ Server::get_property(guint id, GValue *value, GParamSpec *pspec) {
     case SERVER_PROP_ACCEPTS_SESSIONS:
       g_value_set_boolean(value, TRUE);
       break;
+    case SERVER_PROP_SESSION_RESTARTS:
+      g_value_set_boolean(value, FALSE);
+      break;
+    case SERVER_PROP_CONSUMER_OFFERS:
+      g_value_set_boolean(value, protocol_ == Protocol::Whep);
+      break;
     default:
       break;
   }
@@ -249,8 +269,9 @@ Server::send_sdp(
     const gchar *session_id, const GstWebRTCSessionDescription *sdp) {
   std::string sid = session_id;
   if (sdp->type != GST_WEBRTC_SDP_TYPE_ANSWER) {
-    GST_WARNING("%s server: session %s: ignoring a local %s; the server only "
-                "answers",
+    GST_WARNING_OBJECT(log_object(),
+        "%s server: session %s: ignoring a local %s; the server only "
+        "answers",
         name(), session_id, gst_webrtc_sdp_type_to_string(sdp->type));
     return;
   }
@@ -379,7 +400,8 @@ Server::do_start() {
     std::lock_guard<std::mutex> guard(lock);
     endpoint_url_ = url;
   }
-  GST_INFO("%s server: listening on %s", name(), url.c_str());
+  GST_INFO_OBJECT(
+      log_object(), "%s server: listening on %s", name(), url.c_str());
   if (owner_) {
     g_object_notify(G_OBJECT(owner_), "endpoint-url");
     gws_signaller_emit_connection_changed(owner_, TRUE);
@@ -407,7 +429,7 @@ Server::do_stop() {
     endpoint_url_.clear();
   }
   if (was_listening) {
-    GST_INFO("%s server: stopped", name());
+    GST_INFO_OBJECT(log_object(), "%s server: stopped", name());
     if (owner_)
       gws_signaller_emit_connection_changed(owner_, FALSE);
   }
@@ -456,7 +478,7 @@ Server::respond(SoupServerMessage *msg, guint status, const std::string &text) {
         SOUP_MEMORY_COPY, body.data(), body.size());
   }
   if (status >= 400)
-    GST_INFO("%s server: %s %s -> %u %s", name(),
+    GST_INFO_OBJECT(log_object(), "%s server: %s %s -> %u %s", name(),
         soup_server_message_get_method(msg),
         g_uri_get_path(soup_server_message_get_uri(msg)), status, text.c_str());
 }
@@ -501,7 +523,8 @@ Server::handle(SoupServerMessage *msg, const char *path) {
       return;
     }
   }
-  GST_DEBUG("%s server: %s %s", name(), method.c_str(), p.c_str());
+  GST_DEBUG_OBJECT(
+      log_object(), "%s server: %s %s", name(), method.c_str(), p.c_str());
 
   if (method == "OPTIONS") {
     handle_options(msg, !endpoint);
@@ -570,8 +593,9 @@ Server::add_ice_server_links(SoupServerMessage *msg) {
       soup_message_headers_append(
           out, "Link", format_link_ice_server(server).c_str());
     else
-      GST_WARNING("%s server: ice-servers entry \"%s\" is not a stun:// or "
-                  "turn:// URL",
+      GST_WARNING_OBJECT(log_object(),
+          "%s server: ice-servers entry \"%s\" is not a stun:// or "
+          "turn:// URL",
           name(), url.c_str());
   }
 }
@@ -650,7 +674,8 @@ Server::handle_post(SoupServerMessage *msg) {
         auto it = self->sessions_.find(f->sid);
         if (it == self->sessions_.end() || it->second->pending != m)
           return;
-        GST_INFO("%s server: session %s: the client left before its answer",
+        GST_INFO_OBJECT(self->log_object(),
+            "%s server: session %s: the client left before its answer",
             self->name(), f->sid.c_str());
         self->fail_pending(f->sid, 0, "", true);
       }),
@@ -675,7 +700,8 @@ Server::handle_post(SoupServerMessage *msg) {
   session->offer = std::move(offer);
   std::string peer = session->peer;
   sessions_[sid] = std::move(session);
-  GST_INFO("%s server: session %s from %s", name(), sid.c_str(), peer.c_str());
+  GST_INFO_OBJECT(log_object(), "%s server: session %s from %s", name(),
+      sid.c_str(), peer.c_str());
 
   GstWebRTCSessionDescription *desc
       = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, copy);
@@ -740,8 +766,9 @@ Server::handle_patch(SoupServerMessage *msg, Session &s) {
         c.mline = static_cast<guint>(m);
     }
   }
-  GST_DEBUG("%s server: session %s: %zu trickled candidate(s)%s", name(),
-      sid.c_str(), cands.size(), frag.end_of_candidates ? ", end" : "");
+  GST_DEBUG_OBJECT(log_object(),
+      "%s server: session %s: %zu trickled candidate(s)%s", name(), sid.c_str(),
+      cands.size(), frag.end_of_candidates ? ", end" : "");
   respond(msg, SOUP_STATUS_NO_CONTENT, "");
   for (const auto &c : cands) {
     if (!owner_ || !sessions_.count(sid))
@@ -760,7 +787,8 @@ Server::handle_delete(SoupServerMessage *msg, const std::string &sid) {
     release_pending(*it->second);
   }
   sessions_.erase(it);
-  GST_INFO("%s server: session %s deleted by the client", name(), sid.c_str());
+  GST_INFO_OBJECT(log_object(), "%s server: session %s deleted by the client",
+      name(), sid.c_str());
   respond(msg, SOUP_STATUS_OK, "");
   if (owner_)
     gws_signaller_emit_session_ended(
@@ -811,7 +839,7 @@ void
 Server::do_answer(const std::string &sid, SdpPtr answer) {
   auto it = sessions_.find(sid);
   if (it == sessions_.end() || !it->second->pending) {
-    GST_DEBUG(
+    GST_DEBUG_OBJECT(log_object(),
         "%s server: no session %s waiting for an answer", name(), sid.c_str());
     return;
   }
@@ -832,8 +860,9 @@ Server::do_answer(const std::string &sid, SdpPtr answer) {
       return;
     g_source_unref(it->second->timer);
     it->second->timer = nullptr;
-    GST_WARNING("%s server: session %s: gathering did not complete in %u ms; "
-                "answering with %zu candidate(s)",
+    GST_WARNING_OBJECT(self->log_object(),
+        "%s server: session %s: gathering did not complete in %u ms; "
+        "answering with %zu candidate(s)",
         self->name(), sid.c_str(), self->active_.gather_timeout_ms,
         it->second->candidates.size());
     self->finish(sid);
@@ -847,8 +876,9 @@ Server::do_add_ice(const std::string &sid, const Candidate &cand, bool end) {
     return;
   Session &s = *it->second;
   if (!s.pending) {
-    GST_DEBUG("%s server: session %s: a candidate after the 201 cannot reach "
-              "the client (servers do not trickle)",
+    GST_DEBUG_OBJECT(log_object(),
+        "%s server: session %s: a candidate after the 201 cannot reach "
+        "the client (servers do not trickle)",
         name(), sid.c_str());
     return;
   }
@@ -879,9 +909,10 @@ Server::finish(const std::string &sid) {
   soup_server_message_set_status(msg, SOUP_STATUS_CREATED, nullptr);
   soup_server_message_set_response(
       msg, kSdpType, SOUP_MEMORY_COPY, text.data(), text.size());
-  GST_INFO("%s server: session %s: 201 with %zu candidate(s), resource %s",
-      name(), sid.c_str(), s.candidates.size(), location.c_str());
-  GST_LOG("%s", text.c_str());
+  GST_INFO_OBJECT(log_object(),
+      "%s server: session %s: 201 with %zu candidate(s), resource %s", name(),
+      sid.c_str(), s.candidates.size(), location.c_str());
+  GST_LOG_OBJECT(log_object(), "%s", text.c_str());
   release_pending(s);
   s.answer.reset();
   s.candidates.clear();
@@ -893,8 +924,9 @@ Server::do_end(const std::string &sid, const std::string &reason) {
   if (it == sessions_.end())
     return;
   if (it->second->pending) {
-    GST_INFO("%s server: session %s: the pipeline refused the offer: %s",
-        name(), sid.c_str(), reason.empty() ? "(no reason)" : reason.c_str());
+    GST_INFO_OBJECT(log_object(),
+        "%s server: session %s: the pipeline refused the offer: %s", name(),
+        sid.c_str(), reason.empty() ? "(no reason)" : reason.c_str());
     fail_pending(sid, SOUP_STATUS_UNPROCESSABLE_ENTITY,
         reason.empty() ? "the pipeline refused the offer (no common codec or "
                          "stream layout; see its log)"
@@ -902,7 +934,8 @@ Server::do_end(const std::string &sid, const std::string &reason) {
         false);
     return;
   }
-  GST_INFO("%s server: session %s ended by the pipeline", name(), sid.c_str());
+  GST_INFO_OBJECT(log_object(), "%s server: session %s ended by the pipeline",
+      name(), sid.c_str());
   sessions_.erase(it);
 }
 

@@ -58,6 +58,8 @@ enum ServerProp {
   SERVER_PROP_CORS_ORIGIN,
   SERVER_PROP_ENDPOINT_URL,
   SERVER_PROP_ACCEPTS_SESSIONS,
+  SERVER_PROP_SESSION_RESTARTS,
+  SERVER_PROP_CONSUMER_OFFERS,
   SERVER_N_PROPS,
 };
 
@@ -122,6 +124,11 @@ class Server : public std::enable_shared_from_this<Server> {
   void release_pending(Session &s);
 
   GwsSignaller *owner_; /* null once disposed; touched on the thread only */
+  /* The signaller for log lines: owner_ on the thread, else none (other
+   * threads must not read owner_). */
+  GObject *log_object() const {
+    return worker_.is_current() ? G_OBJECT(owner_) : nullptr;
+  }
   Protocol protocol_;
   Worker worker_;
 

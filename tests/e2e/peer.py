@@ -128,8 +128,8 @@ class Peer:
         if args.role == "producer":
             self.element.connect(
                 "consumer-added",
-                lambda _e, peer, sid: emit("consumer-added", peer=peer,
-                                           session=sid))
+                lambda _e, peer, sid, _webrtcbin: emit(
+                    "consumer-added", peer=peer, session=sid))
             self.element.connect(
                 "consumer-removed",
                 lambda _e, peer, sid, why: emit("consumer-removed", peer=peer,

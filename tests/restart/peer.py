@@ -92,7 +92,7 @@ class Peer:
         if args.role == "sender":
             self.count_input()
             self.element.connect(
-                "consumer-added", lambda _e, peer, sid: emit(
+                "consumer-added", lambda _e, peer, sid, _webrtcbin: emit(
                     "consumer-added", peer=peer, session=sid))
             self.element.connect(
                 "consumer-removed", lambda _e, peer, sid, why: emit(

@@ -76,6 +76,28 @@ def check():
             | GObject.ParamFlags.CONSTRUCT_ONLY)
         uri = GObject.Property(type=str)
 
+        # Capabilities (GwsSignaller interface properties): a Python
+        # signaller declares each one; read-only ones are getters. This one
+        # is a WHEP-like protocol where the consumer offers.
+        @GObject.Property(type=bool, default=True)
+        def consumer_offers(self):
+            return True
+
+        @GObject.Property(type=bool, default=False)
+        def session_restarts(self):
+            return False
+
+        @GObject.Property(type=bool, default=False)
+        def accepts_sessions(self):
+            return False
+
+        # Read-only (flags=READABLE): a writable "ice-servers" means "what a
+        # server announces to its clients", which the bins do not use.
+        @GObject.Property(type=GObject.TYPE_STRV,
+                          flags=GObject.ParamFlags.READABLE)
+        def ice_servers(self):
+            return ["stun://127.0.0.1:3478"]
+
         def do_start(self):
             calls.append("start")
             self.emit("session-requested", "s1", "peer1", None)
@@ -97,6 +119,18 @@ def check():
     assert isinstance(s, PySignaller), s
     assert s.get_role() == Gws.SignallerRole.CONSUMER
     assert s.props.uri == "py://x"
+    # The bins read capabilities through the interface's getters: the
+    # Python values arrive in C.
+    assert Gws.Signaller.get_consumer_offers(s) is True
+    assert Gws.Signaller.get_session_restarts(s) is False
+    assert Gws.Signaller.get_accepts_sessions(s) is False
+    assert Gws.Signaller.dup_announced_ice_servers(s) == [
+        "stun://127.0.0.1:3478"], Gws.Signaller.dup_announced_ice_servers(s)
+    # ... and they are interface properties, listed by introspection.
+    names = {p.name for p in s.list_properties()}
+    for cap in ("session-restarts", "consumer-offers", "accepts-sessions",
+                "ice-servers"):
+        assert cap in names, (cap, names)
     requested = []
     s.connect("session-requested",
               lambda sig, sid, peer, offer: requested.append((sid, peer,
@@ -133,6 +167,11 @@ def check():
     ws = Gws.Signaller.new_for_uri(
         "ws://127.0.0.1:%d/?peer-id=cam1" % port, Gws.SignallerRole.PRODUCER)
     assert ws.props.peer_id == "cam1"
+    # The relay protocol carries restarts; the producer offers.
+    assert Gws.Signaller.get_session_restarts(ws) is True
+    assert Gws.Signaller.get_consumer_offers(ws) is False
+    assert Gws.Signaller.get_accepts_sessions(ws) is False
+    assert not Gws.Signaller.dup_announced_ice_servers(ws)
     heard = threading.Event()
     messages = []
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 namespace {
@@ -24,7 +25,15 @@ struct _TestSignaller {
   Calls *calls;
 };
 
-enum { PROP_0, PROP_ROLE, PROP_URI };
+enum {
+  PROP_0,
+  PROP_ROLE,
+  PROP_URI,
+  PROP_SESSION_RESTARTS,
+  PROP_CONSUMER_OFFERS,
+  PROP_ACCEPTS_SESSIONS,
+  PROP_ICE_SERVERS,
+};
 
 void test_signaller_iface_init(GwsSignallerInterface *iface);
 
@@ -68,6 +77,12 @@ test_signaller_get_property(
     g_value_set_enum(value, self->role);
   else if (id == PROP_URI)
     g_value_set_string(value, self->uri);
+  else if (id == PROP_ACCEPTS_SESSIONS)
+    g_value_set_boolean(value, TRUE); /* it says it is a server */
+  else if (id == PROP_SESSION_RESTARTS || id == PROP_CONSUMER_OFFERS)
+    g_value_set_boolean(value, FALSE);
+  else if (id == PROP_ICE_SERVERS)
+    g_value_set_boxed(value, nullptr);
 }
 
 void
@@ -91,6 +106,12 @@ test_signaller_class_init(TestSignallerClass *klass) {
   oc->finalize = test_signaller_finalize;
   g_object_class_override_property(oc, PROP_ROLE, "role");
   g_object_class_override_property(oc, PROP_URI, "uri");
+  g_object_class_override_property(
+      oc, PROP_SESSION_RESTARTS, "session-restarts");
+  g_object_class_override_property(oc, PROP_CONSUMER_OFFERS, "consumer-offers");
+  g_object_class_override_property(
+      oc, PROP_ACCEPTS_SESSIONS, "accepts-sessions");
+  g_object_class_override_property(oc, PROP_ICE_SERVERS, "ice-servers");
 }
 
 /* A protocol that only publishes (like a WHIP client). */
@@ -285,6 +306,37 @@ TEST_F(Registry, OneWaySignallerRefusesTheOtherRoleNamingTheElement) {
   EXPECT_NE(std::string(mismatch).find("role producer (for webrtcsink)"),
       std::string::npos)
       << mismatch;
+}
+
+/* The capabilities are interface properties: every signaller has them,
+ * read-only, with a blurb gst-inspect shows; the getters read the value
+ * each implementation gives. */
+TEST_F(Registry, CapabilitiesAreInterfaceProperties) {
+  gpointer iface = g_type_default_interface_ref(GWS_TYPE_SIGNALLER);
+  for (const char *name : {"session-restarts", "consumer-offers",
+           "accepts-sessions", "ice-servers"}) {
+    GParamSpec *p = g_object_interface_find_property(iface, name);
+    ASSERT_NE(p, nullptr) << name;
+    EXPECT_TRUE(p->flags & G_PARAM_READABLE) << name;
+    EXPECT_FALSE(p->flags & G_PARAM_WRITABLE) << name;
+    EXPECT_GT(strlen(g_param_spec_get_blurb(p)), 20u) << name;
+  }
+  g_type_default_interface_unref(iface);
+
+  GwsSignaller *ws = gws_signaller_new_for_uri(
+      "ws://127.0.0.1:1/", GWS_SIGNALLER_ROLE_CONSUMER, nullptr);
+  ASSERT_NE(ws, nullptr);
+  EXPECT_TRUE(gws_signaller_get_session_restarts(ws));
+  EXPECT_FALSE(gws_signaller_get_consumer_offers(ws));
+  EXPECT_FALSE(gws_signaller_get_accepts_sessions(ws));
+  EXPECT_EQ(gws_signaller_dup_announced_ice_servers(ws), nullptr);
+  g_object_unref(ws);
+
+  auto *t = static_cast<TestSignaller *>(g_object_new(
+      TEST_TYPE_SIGNALLER, "role", GWS_SIGNALLER_ROLE_CONSUMER, nullptr));
+  EXPECT_TRUE(gws_signaller_get_accepts_sessions(GWS_SIGNALLER(t)));
+  EXPECT_FALSE(gws_signaller_get_session_restarts(GWS_SIGNALLER(t)));
+  g_object_unref(t);
 }
 
 TEST_F(Registry, WebSocketSignallerProperties) {

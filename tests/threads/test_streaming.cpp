@@ -8,6 +8,8 @@
  * Real webrtcsink and webrtcsrc, a real relay process (GWS_RELAY), on
  * 127.0.0.1 in a private network namespace (run by run-netns.sh). Every
  * wait has a timeout. */
+#include "../common/relay-process.h"
+
 #include <gio/gio.h>
 #include <gst/gst.h>
 #include <gtest/gtest.h>
@@ -23,57 +25,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/* gst-webrtc-relay on 127.0.0.1, any port. */
-class Relay {
- public:
-  bool start() {
-    const char *path = g_getenv("GWS_RELAY");
-    if (!path) {
-      ADD_FAILURE() << "GWS_RELAY is not set";
-      return false;
-    }
-    const char *argv[] = {path, "--host", "127.0.0.1", "--port", "0", nullptr};
-    g_autoptr(GError) err = nullptr;
-    proc_ = g_subprocess_newv(argv,
-        static_cast<GSubprocessFlags>(
-            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE),
-        &err);
-    if (!proc_) {
-      ADD_FAILURE() << "cannot start the relay: " << err->message;
-      return false;
-    }
-    g_autoptr(GDataInputStream) in
-        = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc_));
-    /* It prints the line at once, or exits (EOF). */
-    while (gchar *line
-           = g_data_input_stream_read_line(in, nullptr, nullptr, nullptr)) {
-      std::string text = line;
-      g_free(line);
-      auto at = text.find("listening on ws://");
-      if (at != std::string::npos) {
-        url_ = text.substr(at + 13);
-        url_ = url_.substr(0, url_.find_first_of(" \t"));
-        while (!url_.empty() && url_.back() == '/')
-          url_.pop_back();
-        return true;
-      }
-    }
-    ADD_FAILURE() << "the relay did not say \"listening on ws://...\"";
-    return false;
-  }
-  ~Relay() {
-    if (proc_) {
-      g_subprocess_force_exit(proc_);
-      g_subprocess_wait(proc_, nullptr, nullptr);
-      g_object_unref(proc_);
-    }
-  }
-  const std::string &url() const { return url_; }
-
- private:
-  GSubprocess *proc_ = nullptr;
-  std::string url_;
-};
+using Relay = gwstest::RelayProcess;
 
 /* Blocks the session thread of @element (the thread named @thread_name)
  * the first time it adds a child, until a streaming-thread probe has read

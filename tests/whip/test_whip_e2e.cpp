@@ -782,7 +782,7 @@ TEST(WhipE2E, BundleOfferWithOwnTransportPerMlineIsReceived) {
 }
 
 /* A signaller the test drives by hand, in the client role (no
- * "accepts-sessions"): it hands webrtcsrc sessions from bare webrtcbin
+ * "accepts-sessions" FALSE): it hands webrtcsrc sessions from bare webrtcbin
  * producers and passes the answer and candidates back to them. */
 struct TestSignaller {
   GObject parent;
@@ -840,6 +840,10 @@ test_signaller_class_init(TestSignallerClass *klass) {
       g_value_set_enum(v, t->role);
     else if (id == 2)
       g_value_set_string(v, t->uri);
+    else if (id == 6)
+      g_value_set_boxed(v, nullptr);
+    else
+      g_value_set_boolean(v, FALSE); /* no capabilities: a plain client */
   };
   oc->finalize = [](GObject *o) {
     g_free(reinterpret_cast<TestSignaller *>(o)->uri);
@@ -847,6 +851,10 @@ test_signaller_class_init(TestSignallerClass *klass) {
   };
   g_object_class_override_property(oc, 1, "role");
   g_object_class_override_property(oc, 2, "uri");
+  g_object_class_override_property(oc, 3, "session-restarts");
+  g_object_class_override_property(oc, 4, "consumer-offers");
+  g_object_class_override_property(oc, 5, "accepts-sessions");
+  g_object_class_override_property(oc, 6, "ice-servers");
 }
 
 /* Issue 13, bug 2, for a client: webrtcsrc's session ends (EOS on its
