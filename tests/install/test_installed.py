@@ -13,10 +13,8 @@ Usage: test_installed.py BUILD_DIR PREFIX LIBDIR BINDIR DATADIR MANDIR
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time  # noqa: F401 - only for monotonic deadlines
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -63,10 +61,8 @@ def setup():
                                        "Gws-0.1.typelib")):
         return "introspection disabled: the installed tree would lack Gws-0.1"
     tmp = TMP.name
-    r = run(["meson", "install", "-C", BUILD, "--destdir",
-             os.path.join(tmp, "root"), "--no-rebuild", "--quiet"],
-            timeout=300)
-    del r
+    run(["meson", "install", "-C", BUILD, "--destdir",
+         os.path.join(tmp, "root"), "--no-rebuild", "--quiet"], timeout=300)
     return State(tmp)
 
 
@@ -130,12 +126,6 @@ def test_c_program_with_pkg_config(s):
     run(["cc", "-Werror", "-o", exe, src] + flags, env=env)
     r = run([exe], env=s.env)
     assert r.stdout.strip() == "GwsWsSignaller", r.stdout
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_relay_runs_as_the_unit_does(s):

@@ -14,7 +14,6 @@ Usage: test_package.py SOURCE_DIR"""
 import glob
 import os
 import shutil
-import subprocess
 import sys
 import time
 
