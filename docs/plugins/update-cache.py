@@ -38,6 +38,65 @@ def load(plugin_dir):
     return GObject, Gst, plugin
 
 
+def split_top(text, sep=","):
+    """Splits at `sep` outside brackets and quotes."""
+    parts, depth, quote, cur = [], 0, False, ""
+    for ch in text:
+        if ch == '"':
+            quote = not quote
+        elif not quote and ch in "{[<(":
+            depth += 1
+        elif not quote and ch in "}]>)":
+            depth -= 1
+        if ch == sep and depth == 0 and not quote:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur.strip())
+    return parts
+
+
+def field_text(value):
+    """One caps field as gst-inspect and GStreamer's caches show it:
+    scalars bare (strings unquoted), lists with each item's type, ranges
+    as they are."""
+    vtype = ""
+    if value.startswith("("):
+        vtype, value = value[1:].split(")", 1)
+    if value.startswith("{") or value.startswith("<"):
+        items = split_top(value[1:-1].strip())
+        open_, close = value[0], value[-1]
+        return (open_ + " " + ", ".join(f"({vtype}){i}" for i in items)
+                + " " + close)
+    if value.startswith('"') and value.endswith('"'):
+        value = value[1:-1]
+    return value
+
+
+def caps_text(caps):
+    """Caps in the layout of GStreamer's own gst_plugins_cache.json: per
+    structure `name:` then one right-aligned `field: value` per line."""
+    if caps.is_any():
+        return "ANY"
+    if caps.is_empty():
+        return "EMPTY"
+    out = ""
+    for i in range(caps.get_size()):
+        features = caps.get_features(i)
+        head = split_top(caps.get_structure(i).to_string().rstrip(";"))
+        name = head[0]
+        if features and not features.is_any() and \
+                features.to_string() != "memory:SystemMemory":
+            name += f"({features.to_string()})"
+        out += name + ":\n"
+        for field in head[1:]:
+            key, value = field.split("=", 1)
+            out += f"{key:>15}: {field_text(value)}\n"
+    return out
+
+
 class Scanner:
     def __init__(self, GObject, Gst):
         self.GObject = GObject
@@ -176,8 +235,7 @@ class Scanner:
             tmpl = t.get()
             ptype = tmpl.get_property("gtype")
             entry = {
-                "caps": tmpl.get_caps().to_string().replace("; ", ";\n")
-                if not tmpl.get_caps().is_any() else "ANY",
+                "caps": caps_text(tmpl.get_caps()),
                 "direction": tmpl.direction.value_nick,
                 "presence": tmpl.presence.value_nick,
             }
