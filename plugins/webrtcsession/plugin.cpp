@@ -19,6 +19,15 @@ plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(webrtcsink, plugin);
   ret |= GST_ELEMENT_REGISTER(webrtcsrc, plugin);
+  /* The same elements under names no other plugin set uses: when another
+   * installed plugin (gst-plugins-rs' rswebrtc) also registers webrtcsink
+   * and webrtcsrc, GStreamer keeps one factory per name, the one scanned
+   * last, whatever the ranks; these two always mean ours (docs/elements.md
+   * "Element names", tests/coexist). */
+  ret |= gst_element_register(
+      plugin, "gwswebrtcsink", GST_RANK_NONE, GWS_TYPE_WEBRTC_SINK);
+  ret |= gst_element_register(
+      plugin, "gwswebrtcsrc", GST_RANK_NONE, GWS_TYPE_WEBRTC_SRC);
   return ret;
 }
 

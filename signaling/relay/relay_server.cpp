@@ -333,6 +333,7 @@ RelayServer::start(std::string &error) {
     reap_source_
         = add_timeout(config_.ping_interval * 1000, on_reap_timer, this);
 
+  start_time_unix_ = g_get_real_time() / G_USEC_PER_SEC;
   /* Tests and scripts parse this line: keep it ending with the URL. */
   log("listening on " + url_);
   log(std::string("long-poll at ") + (tls ? "https" : "http") + "://"
@@ -390,6 +391,7 @@ RelayServer::on_request_timeout(gpointer user_data) {
     return G_SOURCE_REMOVE;
   GSocket *sock = soup_server_message_get_socket(msg);
   if (sock) {
+    self->router_.metrics().count(Refusal::RequestTimeout);
     self->log("dropping connection from " + remote_of(msg)
               + ": no complete request within "
               + std::to_string(self->config_.request_timeout) + " s");
@@ -435,6 +437,7 @@ RelayServer::on_early_request(SoupServer *, SoupServerMessage *msg,
     return;
   }
   if (self->shutting_down_) {
+    self->router_.metrics().count(Refusal::ShuttingDown);
     soup_message_headers_replace(
         soup_server_message_get_response_headers(msg), "Connection", "close");
     set_text_response(
@@ -442,6 +445,7 @@ RelayServer::on_early_request(SoupServer *, SoupServerMessage *msg,
     return;
   }
   if (!self->authorized(msg, query)) {
+    self->router_.metrics().count(Refusal::Unauthorized);
     self->log("refused connection from " + remote_of(msg)
               + ": missing or wrong access token (HTTP 401)");
     SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
@@ -477,6 +481,8 @@ RelayServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path,
    * per plain HTTP request, for good; found by the relay soak test). */
   soup_message_headers_replace(
       soup_server_message_get_response_headers(msg), "Connection", "close");
+  if (self->serve_metrics(msg, path, query)) /* metrics_http.cpp */
+    return;
   if (LongPoll::handles(path)) {
     if (self->shutting_down_)
       set_text_response(
@@ -612,6 +618,7 @@ RelayServer::accept(SoupServerMessage *msg, SoupWebsocketConnection *ws,
   g_signal_connect(ws, "closed", G_CALLBACK(on_closed), c.get());
 
   ConnectionId id = c->id;
+  router_.metrics().connections_total++;
   log("connection " + std::to_string(id) + " from " + c->remote
       + (claimed.empty() ? "" : " claiming \"" + claimed + "\""));
   conns_[id] = std::move(c);
@@ -648,11 +655,14 @@ RelayServer::send(ConnectionId conn, const std::string &text) {
     } else if (now - c->stalled_since
                > static_cast<gint64>(kReapAfterIntervals * config_.ping_interval
                                      * G_USEC_PER_SEC)) {
-      if (pending_closes_.count(conn) == 0)
+      if (pending_closes_.count(conn) == 0) {
+        router_.metrics().count(Refusal::NotReading);
         close(conn, "not reading its messages");
+      }
       return;
     }
   }
+  router_.metrics().sent_bytes_total += text.size();
   soup_websocket_connection_send_text(c->ws, text.c_str());
 }
 
@@ -712,6 +722,8 @@ RelayServer::on_message(
   c->last_seen = g_get_monotonic_time();
   gsize size = 0;
   auto *bytes = static_cast<const char *>(g_bytes_get_data(data, &size));
+  Metrics &metrics = self->router_.metrics();
+  metrics.received_bytes_total += size;
   if (type == SOUP_WEBSOCKET_DATA_TEXT) {
     self->router_.receive(c->id, std::string_view(bytes ? bytes : "", size));
     return;
@@ -719,12 +731,15 @@ RelayServer::on_message(
   /* Binary frames never reach the router; they are refused here, with the
    * same flood limit the router applies to text. */
   if (!self->take_binary_token(*c)) {
+    metrics.count(Refusal::Flooding);
     self->log("connection " + std::to_string(c->id)
               + " floods binary messages: disconnecting");
     self->close(c->id, "flooding");
     return;
   }
   self->log("refused binary message from connection " + std::to_string(c->id));
+  metrics.count(ErrorCause::Binary);
+  metrics.count_sent(protocol::Type::Error);
   self->send(c->id, protocol::serialize(protocol::make_error(
                         "binary messages are not supported: send JSON text "
                         "messages")));
@@ -795,6 +810,7 @@ RelayServer::reap() {
     log("reaping connection " + std::to_string(c.id) + " from " + c.remote
         + (who.empty() ? "" : " (peer " + who + ")") + ": silent for "
         + std::to_string((now - c.last_seen) / G_USEC_PER_SEC) + " s");
+    router_.metrics().count(Refusal::Silent);
     soup_websocket_connection_close(
         c.ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no answer to pings");
     pool_.touch(c.group); /* its close timer */

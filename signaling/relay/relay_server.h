@@ -106,6 +106,9 @@ class RelayServer : public Output {
 
   bool authorized(SoupServerMessage *msg, GHashTable *query) const;
   void serve_file(SoupServerMessage *msg, const char *path);
+  /* GET /metrics and /status (metrics_http.cpp); false: not ours. */
+  bool serve_metrics(
+      SoupServerMessage *msg, const char *path, GHashTable *query);
   void accept(SoupServerMessage *msg, SoupWebsocketConnection *ws,
       ContextPool::Group *group);
   void closed(Connection &c);
@@ -136,6 +139,7 @@ class RelayServer : public Output {
   guint shutdown_source_ = 0;
   std::unordered_set<guint> request_timers_; /* sources to remove at exit */
   bool shutting_down_ = false;
+  gint64 start_time_unix_ = 0;
   std::function<void()> shutdown_done_;
 };
 

@@ -95,14 +95,31 @@ Router::find_by_conn(ConnectionId conn) {
   return it == peers_.end() ? nullptr : it->second.get();
 }
 
-void
-Router::send(const Peer &peer, const Message &msg) {
-  if (!peer.closing)
-    out_.send(peer.conn, protocol::serialize(msg));
+PeerCounts
+Router::peer_counts() const {
+  PeerCounts c;
+  for (const auto &entry : peers_) {
+    protocol::Roles roles = entry.second->roles;
+    c.producer += (roles & protocol::kProducer) ? 1 : 0;
+    c.consumer += (roles & protocol::kConsumer) ? 1 : 0;
+    c.listener += (roles & protocol::kListener) ? 1 : 0;
+    c.none += roles ? 0 : 1;
+  }
+  return c;
 }
 
 void
-Router::send_error(const Peer &peer, const std::string &details) {
+Router::send(const Peer &peer, const Message &msg) {
+  if (peer.closing)
+    return;
+  metrics_.count_sent(msg.type);
+  out_.send(peer.conn, protocol::serialize(msg));
+}
+
+void
+Router::send_error(
+    const Peer &peer, ErrorCause cause, const std::string &details) {
+  metrics_.count(cause);
   out_.log("refused from " + peer.id + ": " + details);
   send(peer, protocol::make_error(details));
 }
@@ -134,6 +151,8 @@ Router::connect(ConnectionId conn, const std::string &claimed_id) {
       why = "peer id \"" + id + "\" is already in use";
     if (!why.empty()) {
       out_.log("refused connection claiming \"" + id + "\": " + why);
+      metrics_.count(Refusal::PeerIdClaim);
+      metrics_.count_sent(Type::Error);
       out_.send(conn, protocol::serialize(protocol::make_error(why)));
       out_.close(conn, why);
       return false;
@@ -177,9 +196,10 @@ Router::receive(ConnectionId conn, std::string_view text) {
     return;
 
   if (!take_token(*peer)) {
-    send_error(*peer, "too many messages (more than "
-                          + std::to_string(int(config_.flood_rate))
-                          + "/s): disconnecting");
+    metrics_.count(Refusal::Flooding);
+    send_error(*peer, ErrorCause::Flooding,
+        "too many messages (more than "
+            + std::to_string(int(config_.flood_rate)) + "/s): disconnecting");
     peer->closing = true;
     out_.close(conn, "flooding");
     return;
@@ -189,24 +209,28 @@ Router::receive(ConnectionId conn, std::string_view text) {
   peer->seen_message = true;
 
   if (text.size() > config_.max_message_size) {
-    send_error(*peer, "message of " + std::to_string(text.size())
-                          + " bytes exceeds the limit of "
-                          + std::to_string(config_.max_message_size)
-                          + " bytes");
+    metrics_.count_unparsed();
+    send_error(*peer, ErrorCause::TooLarge,
+        "message of " + std::to_string(text.size())
+            + " bytes exceeds the limit of "
+            + std::to_string(config_.max_message_size) + " bytes");
     return;
   }
 
   auto parsed = protocol::parse(text);
   if (!parsed.message) {
-    send_error(*peer, parsed.error);
+    metrics_.count_unparsed();
+    send_error(*peer, ErrorCause::Malformed, parsed.error);
     return;
   }
   Message &msg = *parsed.message;
+  metrics_.count_received(msg.type);
 
   if (msg.type == Type::SetProtocolVersion) {
     if (!first) {
-      send_error(*peer, "setProtocolVersion is only valid as the first "
-                        "message");
+      send_error(*peer, ErrorCause::Protocol,
+          "setProtocolVersion is only valid as the first "
+          "message");
       return;
     }
     peer->version = msg.version;
@@ -236,8 +260,9 @@ Router::handle(Peer &peer, Message &msg) {
       break;
     case Type::EndSessionV1_1:
       if (peer.version != protocol::Version::V1_1) {
-        send_error(peer, "endSessionV1_1 needs protocol v1_1 (send "
-                         "setProtocolVersion first)");
+        send_error(peer, ErrorCause::Protocol,
+            "endSessionV1_1 needs protocol v1_1 (send "
+            "setProtocolVersion first)");
         break;
       }
       on_end_session(peer, msg);
@@ -255,8 +280,9 @@ Router::handle(Peer &peer, Message &msg) {
     case Type::Welcome:
     case Type::PeerStatusChanged:
     case Type::SessionStarted:
-      send_error(peer, std::string(protocol::type_name(msg.type))
-                           + " is sent by the server, not by peers");
+      send_error(peer, ErrorCause::Protocol,
+          std::string(protocol::type_name(msg.type))
+              + " is sent by the server, not by peers");
       break;
     case Type::SetProtocolVersion:
     case Type::Peer:
@@ -296,13 +322,14 @@ Router::claim_id(Peer &peer, const std::string &id, std::string &why) {
 void
 Router::on_set_peer_status(Peer &peer, Message &msg) {
   if ((msg.roles & protocol::kProducer) && (msg.roles & protocol::kConsumer)) {
-    send_error(peer, "setPeerStatus: a peer cannot be producer and consumer "
-                     "at once");
+    send_error(peer, ErrorCause::Roles,
+        "setPeerStatus: a peer cannot be producer and consumer "
+        "at once");
     return;
   }
   std::string why;
   if (msg.has_peer_id && !claim_id(peer, msg.peer_id, why)) {
-    send_error(peer, "setPeerStatus: " + why);
+    send_error(peer, ErrorCause::PeerId, "setPeerStatus: " + why);
     return;
   }
 
@@ -340,8 +367,10 @@ Router::announce(const Peer &peer) {
   std::string text = protocol::serialize(m);
   for (ConnectionId conn : listeners_) {
     Peer *l = find_by_conn(conn);
-    if (l && !l->closing)
+    if (l && !l->closing) {
+      metrics_.count_sent(Type::PeerStatusChanged);
       out_.send(conn, text);
+    }
   }
 }
 
@@ -349,11 +378,13 @@ void
 Router::on_start_session(Peer &peer, Message &msg) {
   Peer *target = find_by_id(msg.peer_id);
   if (!target) {
-    send_error(peer, "startSession: no peer with id \"" + msg.peer_id + "\"");
+    send_error(peer, ErrorCause::UnknownPeer,
+        "startSession: no peer with id \"" + msg.peer_id + "\"");
     return;
   }
   if (target == &peer) {
-    send_error(peer, "startSession: cannot start a session with yourself");
+    send_error(peer, ErrorCause::Protocol,
+        "startSession: cannot start a session with yourself");
     return;
   }
 
@@ -364,14 +395,15 @@ Router::on_start_session(Peer &peer, Message &msg) {
   } else if ((target->roles & protocol::kConsumer)
              && (peer.roles & protocol::kProducer)) {
     if (msg.offer) {
-      send_error(peer, "startSession: only a consumer may put an offer in "
-                       "startSession");
+      send_error(peer, ErrorCause::Protocol,
+          "startSession: only a consumer may put an offer in "
+          "startSession");
       return;
     }
     session->producer = peer.conn;
     session->consumer = target->conn;
   } else {
-    send_error(peer,
+    send_error(peer, ErrorCause::Roles,
         "startSession: peer \"" + msg.peer_id + "\" is not a producer"
             + ((peer.roles & protocol::kProducer) ? " nor a listening consumer"
                                                   : ""));
@@ -386,6 +418,7 @@ Router::on_start_session(Peer &peer, Message &msg) {
   target->sessions.insert(sid);
   bool caller_produces = session->producer == peer.conn;
   sessions_[sid] = std::move(session);
+  metrics_.sessions_started_total++;
 
   out_.log("session " + sid + " started: producer "
            + (caller_produces ? peer.id : target->id) + ", consumer "
@@ -413,7 +446,8 @@ void
 Router::on_peer(Peer &peer, Message &msg) {
   auto it = sessions_.find(msg.session_id);
   if (it == sessions_.end() || !peer.sessions.count(msg.session_id)) {
-    send_error(peer, "peer: you are not in session \"" + msg.session_id + "\"");
+    send_error(peer, ErrorCause::NotInSession,
+        "peer: you are not in session \"" + msg.session_id + "\"");
     return;
   }
   Session &s = *it->second;
@@ -440,8 +474,8 @@ Router::on_end_session(Peer &peer, const Message &msg) {
     auto &recent = peer.recently_ended;
     if (std::find(recent.begin(), recent.end(), msg.session_id) != recent.end())
       return; /* the echo of an endSession we delivered: nothing to do */
-    send_error(
-        peer, "endSession: you are not in session \"" + msg.session_id + "\"");
+    send_error(peer, ErrorCause::NotInSession,
+        "endSession: you are not in session \"" + msg.session_id + "\"");
     return;
   }
   end_session(msg.session_id, &peer, msg.reason);
@@ -455,6 +489,7 @@ Router::end_session(const std::string &session_id, const Peer *by,
     return;
   std::unique_ptr<Session> s = std::move(it->second);
   sessions_.erase(it);
+  metrics_.sessions_ended_total++;
 
   out_.log("session " + session_id + " ended by " + (by ? by->id : "relay")
            + (reason ? " (" + *reason + ")" : ""));

@@ -8,6 +8,7 @@
  * docs/protocol.md. */
 #pragma once
 
+#include "metrics.h"
 #include "protocol/message.h"
 
 #include <chrono>
@@ -46,6 +47,12 @@ struct RouterConfig {
   size_t max_peer_id_length = 128;
 };
 
+/* Registered peers by role, for /metrics and /status. A peer with several
+ * roles (consumer + listener) counts under each; `none` has no role yet. */
+struct PeerCounts {
+  size_t producer = 0, consumer = 0, listener = 0, none = 0;
+};
+
 class Router {
  public:
   Router(Output &out, RouterConfig config = {});
@@ -64,6 +71,12 @@ class Router {
   size_t peer_count() const { return peers_.size(); }
   size_t session_count() const { return sessions_.size(); }
   std::string peer_id(ConnectionId conn) const;
+  PeerCounts peer_counts() const;
+
+  /* The relay's counters (metrics.h): the router counts protocol events,
+   * the transport adds its own through this reference. */
+  Metrics &metrics() { return metrics_; }
+  const Metrics &metrics() const { return metrics_; }
 
   /* Tests replace the clock to exercise flood control deterministically. */
   void set_clock(std::function<Clock::time_point()> now) {
@@ -89,7 +102,8 @@ class Router {
   bool take_token(Peer &peer);
 
   void send(const Peer &peer, const protocol::Message &msg);
-  void send_error(const Peer &peer, const std::string &details);
+  void send_error(
+      const Peer &peer, ErrorCause cause, const std::string &details);
   Peer *find_by_id(const std::string &id);
   Peer *find_by_conn(ConnectionId conn);
 
@@ -100,6 +114,7 @@ class Router {
   std::unordered_map<std::string, Peer *> by_id_;
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
   std::set<ConnectionId> listeners_;
+  Metrics metrics_;
 };
 
 } // namespace gws::relay

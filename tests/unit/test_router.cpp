@@ -377,3 +377,67 @@ TEST_F(RouterTest, FloodingPeerIsDisconnectedOthersUnaffected) {
     say(3, R"({"type":"list"})");
   EXPECT_EQ(out.closed.count(3), 0u);
 }
+
+/* The counters behind /metrics (metrics.h): the router counts every
+ * message by type both ways, every error reply by cause, refusals it
+ * decides, and sessions; the sent counts match what the transport got. */
+TEST_F(RouterTest, MetricsCountMessagesErrorsRefusalsAndSessions) {
+  using relay::ErrorCause;
+  using relay::Refusal;
+  const relay::Metrics &m = router.metrics();
+  auto received = [&m](Type t) { return m.received[size_t(t)]; };
+  auto sent = [&m](Type t) { return m.sent[size_t(t)]; };
+  auto error = [&m](ErrorCause c) { return m.errors[size_t(c)]; };
+
+  std::string sid = start_session();
+  EXPECT_EQ(received(Type::SetPeerStatus), 1u);
+  EXPECT_EQ(received(Type::StartSession), 1u);
+  EXPECT_EQ(sent(Type::Welcome), 2u);
+  EXPECT_EQ(sent(Type::SessionStarted), 1u);
+  EXPECT_EQ(sent(Type::StartSession), 1u);
+  EXPECT_EQ(m.sessions_started_total, 1u);
+
+  say(2, R"({"type":"peer","sessionId":")" + sid
+             + R"(","sdp":{"type":"offer","sdp":"v=0"}})");
+  EXPECT_EQ(out.take(1).type, Type::Peer);
+  EXPECT_EQ(received(Type::Peer), 1u);
+  EXPECT_EQ(sent(Type::Peer), 1u);
+
+  say(2, "{oops");
+  expect_error(2, "malformed");
+  say(2, std::string(70 * 1024, ' '));
+  expect_error(2, "exceeds");
+  say(2, R"({"type":"startSession","peerId":"nobody"})");
+  expect_error(2, "nobody");
+  say(2,
+      R"({"type":"peer","sessionId":"other","sdp":{"type":"offer","sdp":"v=0"}})");
+  expect_error(2, "not in session");
+  say(2, R"({"type":"welcome","peerId":"x"})");
+  expect_error(2, "sent by the server");
+  EXPECT_EQ(m.received[relay::kUnparsedSlot], 2u);
+  EXPECT_EQ(error(ErrorCause::Malformed), 1u);
+  EXPECT_EQ(error(ErrorCause::TooLarge), 1u);
+  EXPECT_EQ(error(ErrorCause::UnknownPeer), 1u);
+  EXPECT_EQ(error(ErrorCause::NotInSession), 1u);
+  EXPECT_EQ(error(ErrorCause::Protocol), 1u);
+  EXPECT_EQ(sent(Type::Error), 5u);
+
+  EXPECT_FALSE(router.connect(3, "cam"));
+  EXPECT_EQ(m.refusals[size_t(Refusal::PeerIdClaim)], 1u);
+  EXPECT_EQ(sent(Type::Error), 6u);
+
+  relay::PeerCounts peers = router.peer_counts();
+  EXPECT_EQ(peers.producer, 1u);
+  EXPECT_EQ(peers.none, 1u);
+  router.disconnect(2);
+  EXPECT_EQ(m.sessions_ended_total, 1u);
+  EXPECT_EQ(sent(Type::EndSession), 1u);
+
+  /* Every message the transport was handed is counted once. */
+  size_t handed = 0, counted = 0;
+  for (const auto &kv : out.raw)
+    handed += kv.second.size();
+  for (uint64_t n : m.sent)
+    counted += n;
+  EXPECT_EQ(handed, counted);
+}
