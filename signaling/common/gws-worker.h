@@ -2,8 +2,8 @@
  *
  * One class for every thread of ours that serialises work: the element
  * session loop (plugins/webrtcsession), the WebSocket signaller, the
- * WHIP/WHEP signallers and the offline signaller. Work posted to it runs on the thread, in order;
- * timers run there too.
+ * WHIP/WHEP signallers and the offline signaller. Work posted to it runs on the
+ * thread, in order; timers run there too.
  *
  * Life cycle: no thread exists until start(). stop() runs what is queued
  * and joins; shutdown() hands a last piece of work to the thread, which
