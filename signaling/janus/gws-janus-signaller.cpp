@@ -60,7 +60,10 @@ enum {
   PROP_RECONNECT_MIN_BACKOFF,
   PROP_RECONNECT_MAX_BACKOFF,
   PROP_TLS_VALIDATION,
+  PROP_ACCEPTS_SESSIONS,
 };
+
+constexpr guint kFollowPollMs = 500;
 
 enum { SIGNAL_ELEMENT_MESSAGE, N_SIGNALS };
 guint signals[N_SIGNALS];
@@ -118,6 +121,7 @@ struct GwsJanusSignallerPrivate {
   GSource *connect_timeout = nullptr;
   GSource *keepalive_source = nullptr;
   GSource *retry_source = nullptr;
+  GSource *poll_source = nullptr; /* follow: look for the publisher again */
   guint backoff_ms = 0;
   bool connected = false;
   bool ever_connected = false;
@@ -129,6 +133,10 @@ struct GwsJanusSignallerPrivate {
 
   std::string feed; /* producer: our publisher id; consumer: whom we play */
   std::string sid;  /* our one media session, empty when none */
+  /* Consumer by display name (no feed id): follow that publisher across
+   * republishes (a new feed id), waiting for it to come back. */
+  bool follow = false;
+  bool followed_once = false; /* we played it once: wait, do not fail */
   guint session_count = 0;
 };
 
@@ -266,11 +274,48 @@ join(GwsJanusSignaller *self) {
   }
 }
 
+/* Follow mode: looks the room up again in a moment. */
+static void
+poll_again(GwsJanusSignaller *self) {
+  auto *priv = self->priv;
+  if (priv->poll_source || !priv->running)
+    return;
+  priv->poll_source = priv->worker.timeout(kFollowPollMs, [self]() {
+    auto *priv = self->priv;
+    g_clear_pointer(&priv->poll_source, g_source_unref);
+    if (priv->running && priv->handle && priv->sid.empty())
+      join(self);
+  });
+}
+
+/* Consumer: the publisher we played left. Following it by display name:
+ * a fresh handle, then wait for it to publish again. */
+static void
+publisher_gone(GwsJanusSignaller *self, const std::string &reason) {
+  auto *priv = self->priv;
+  post_event(self, "unpublished");
+  end_media_session(self, reason);
+  if (!priv->follow || !priv->running || !priv->jsession)
+    return;
+  GST_INFO_OBJECT(self, "waiting for publisher \"%s\" to come back",
+      priv->target.display.c_str());
+  if (priv->handle)
+    send_text(self, jp::make_detach(transaction(self, Req::Other),
+                        priv->jsession, priv->handle, priv->target));
+  priv->handle = 0;
+  send_text(self, jp::make_attach(transaction(self, Req::Attach),
+                      priv->jsession, priv->target));
+}
+
 static void
 on_participants(GwsJanusSignaller *self, const jp::Incoming &in) {
   auto *priv = self->priv;
   const jp::Target &t = priv->target;
   std::string feed = jp::find_publisher(in, t.feed, t.display);
+  if (feed.empty() && priv->followed_once) {
+    poll_again(self);
+    return;
+  }
   if (feed.empty()) {
     std::string who = !t.display.empty() ? "publisher \"" + t.display + "\""
                       : !t.feed.empty()  ? "feed " + t.feed
@@ -420,6 +465,8 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
     priv->ever_connected = true;
     set_connected(self, true);
     priv->sid = new_sid(self);
+    if (priv->follow)
+      priv->followed_once = true;
     post_event(self, "attached");
     gws_signaller_emit_session_started(
         GWS_SIGNALLER(self), priv->sid.c_str(), priv->feed.c_str());
@@ -428,8 +475,7 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
   }
   if (vr == "updated" && !producer) {
     if (!jp::any_stream_active(in)) {
-      post_event(self, "unpublished");
-      end_media_session(
+      publisher_gone(
           self, "publisher " + priv->feed + " left room " + priv->target.room);
       return;
     }
@@ -449,9 +495,8 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
       auto gone = jp::data_id(in, "unpublished");
       if (!gone)
         gone = jp::data_id(in, "leaving");
-      if (gone && *gone == priv->feed) {
-        post_event(self, "unpublished");
-        end_media_session(self,
+      if (gone && *gone == priv->feed && !priv->sid.empty()) {
+        publisher_gone(self,
             "publisher " + priv->feed + " left room " + priv->target.room);
         return;
       }
@@ -606,6 +651,7 @@ drop_connection(GwsJanusSignaller *self) {
   auto *priv = self->priv;
   clear_source(priv->keepalive_source);
   clear_source(priv->connect_timeout);
+  clear_source(priv->poll_source);
   if (priv->cancellable) {
     g_cancellable_cancel(priv->cancellable);
     g_clear_object(&priv->cancellable);
@@ -791,6 +837,9 @@ do_start(GwsJanusSignaller *self) {
     return;
   }
   priv->target = *target;
+  priv->follow = priv->active.role == GWS_SIGNALLER_ROLE_CONSUMER
+                 && !priv->target.display.empty() && priv->target.feed.empty();
+  priv->followed_once = false;
   priv->where = priv->target.ws_url + " (room " + priv->target.room + ")";
   priv->running = true;
   priv->generation++;
@@ -984,6 +1033,14 @@ gws_janus_signaller_get_property(
     case PROP_TLS_VALIDATION:
       g_value_set_boolean(value, s.tls_validation);
       break;
+    case PROP_ACCEPTS_SESSIONS: {
+      /* Following a display name: the publisher may come and go. */
+      std::string error;
+      auto t = jp::parse_uri(s.uri, error);
+      g_value_set_boolean(value, t && s.role == GWS_SIGNALLER_ROLE_CONSUMER
+                                     && !t->display.empty() && t->feed.empty());
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1054,6 +1111,15 @@ gws_janus_signaller_class_init(GwsJanusSignallerClass *klass) {
           "Check the certificate of a janus+wss:// server; turn off only for "
           "a self-signed test server",
           TRUE, rw));
+
+  g_object_class_install_property(oc, PROP_ACCEPTS_SESSIONS,
+      g_param_spec_boolean("accepts-sessions", "Accepts sessions",
+          "TRUE for a webrtcsrc following a publisher by display name "
+          "(?display= without ?feed=): when it leaves, the source keeps its "
+          "pads and plays it again when it republishes (under a new feed id) "
+          "instead of ending with EOS",
+          FALSE,
+          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GwsJanusSignaller::element-message:

@@ -168,6 +168,10 @@ class Pipe {
   bool wait_eos() {
     return wait([&]() { return eos_; });
   }
+  bool got_eos() {
+    std::lock_guard<std::mutex> g(lock_);
+    return eos_;
+  }
   int events(const std::string &event) {
     std::lock_guard<std::mutex> g(lock_);
     return events_[event];
@@ -339,19 +343,40 @@ TEST(JanusSubscribe, WaitsForThePublisher) {
   EXPECT_EQ(sub.errors(), "");
 }
 
-/* The publisher going away ends the subscriber's stream cleanly (EOS, no
- * error). */
+/* The publisher going away ends a subscriber that named its feed id
+ * cleanly (EOS, no error). */
 TEST(JanusSubscribe, PublisherLeavingIsEos) {
-  auto pub = std::make_unique<Pipe>(publisher("room=1234&display=leaver"));
+  auto pub
+      = std::make_unique<Pipe>(publisher("room=1234&display=leaver&feed=5151"));
   ASSERT_TRUE(pub->play());
   ASSERT_TRUE(pub->wait_event("webrtcup")) << pub->errors();
-  Pipe sub(subscriber("room=1234&display=leaver"));
+  Pipe sub(subscriber("room=1234&feed=5151"));
   sub.count_outputs("src");
   ASSERT_TRUE(sub.play());
   ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
   pub.reset();
   EXPECT_TRUE(sub.wait_eos()) << sub.errors();
   EXPECT_EQ(sub.errors(), "");
+}
+
+/* A subscriber following a display name plays the publisher again when it
+ * republishes under a new feed id: no EOS, no error, frames resume. */
+TEST(JanusSubscribe, FollowsARepublishByDisplayName) {
+  auto pub = std::make_unique<Pipe>(publisher("room=1234&display=phoenix"));
+  ASSERT_TRUE(pub->play());
+  Pipe sub(subscriber("room=1234&display=phoenix"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
+  pub.reset();
+  ASSERT_TRUE(sub.wait_event("unpublished")) << sub.errors();
+  int before = sub.frames("video");
+  pub = std::make_unique<Pipe>(publisher("room=1234&display=phoenix"));
+  ASSERT_TRUE(pub->play());
+  EXPECT_TRUE(sub.wait_event("attached", 2)) << sub.errors();
+  EXPECT_TRUE(sub.wait_frames("video", before + 30)) << sub.errors();
+  EXPECT_EQ(sub.errors(), "");
+  EXPECT_FALSE(sub.got_eos());
 }
 
 TEST(JanusErrors, WrongRoom) {
