@@ -64,7 +64,7 @@ class Janus:
         sh("ip", "link", "set", "gwsjv1", "up")
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, "janus", "-F", CONFIG, "-C",
-             os.path.join(CONFIG, "janus.jcfg"), "-N"],
+             os.path.join(CONFIG, "janus.jcfg"), "-o"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -62,7 +62,7 @@ class Janus {
       (void)f;
       dup2(STDOUT_FILENO, STDERR_FILENO);
       execlp("ip", "ip", "netns", "exec", ns, "janus", "-F", config, "-C",
-          jcfg.c_str(), "-N", nullptr);
+          jcfg.c_str(), "-o", nullptr);
       _exit(127);
     }
     /* Up when its WebSocket port accepts a connection. */
