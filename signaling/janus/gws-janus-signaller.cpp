@@ -122,6 +122,7 @@ struct GwsJanusSignallerPrivate {
   GSource *keepalive_source = nullptr;
   GSource *retry_source = nullptr;
   GSource *poll_source = nullptr; /* follow: look for the publisher again */
+  GSource *republish_source = nullptr; /* publisher: offer again */
   guint backoff_ms = 0;
   bool connected = false;
   bool ever_connected = false;
@@ -156,6 +157,7 @@ G_DEFINE_TYPE_WITH_CODE(
 static void connect_now(GwsJanusSignaller *self);
 static void drop_connection(GwsJanusSignaller *self);
 static void schedule_retry(GwsJanusSignaller *self);
+static std::string new_sid(GwsJanusSignaller *self);
 
 static void
 post(GwsJanusSignaller *self, std::function<void(GwsJanusSignaller *)> fn) {
@@ -272,6 +274,33 @@ join(GwsJanusSignaller *self) {
     /* By display name (or the first publisher): look the room up. */
     send_plugin(self, Req::ListParticipants, jp::body_list_participants(t));
   }
+}
+
+/* Publisher: our PeerConnection with Janus ended (Janus hung up, or
+ * webrtcsink ended the session because it failed) while we stay in the
+ * room: ask webrtcsink for a new session after the backoff, so the stream
+ * comes back. The backoff doubles until media flows again (webrtcup). */
+static void
+schedule_republish(GwsJanusSignaller *self) {
+  auto *priv = self->priv;
+  if (priv->active.role != GWS_SIGNALLER_ROLE_PRODUCER || priv->republish_source
+      || !priv->running || !priv->handle)
+    return;
+  guint delay = priv->backoff_ms;
+  priv->backoff_ms
+      = std::min(std::max(priv->backoff_ms * 2, priv->active.min_backoff_ms),
+          std::max(priv->active.max_backoff_ms, priv->active.min_backoff_ms));
+  GST_INFO_OBJECT(self, "publishing again in %u ms", delay);
+  priv->republish_source = priv->worker.timeout(delay, [self]() {
+    auto *priv = self->priv;
+    g_clear_pointer(&priv->republish_source, g_source_unref);
+    if (!priv->running || !priv->handle || !priv->sid.empty())
+      return;
+    priv->sid = new_sid(self);
+    post_event(self, "republishing");
+    gws_signaller_emit_session_requested(
+        GWS_SIGNALLER(self), priv->sid.c_str(), "janus", nullptr);
+  });
 }
 
 /* Follow mode: looks the room up again in a moment. */
@@ -567,6 +596,7 @@ on_message(GwsJanusSignaller *self, const jp::Incoming &in) {
     return;
   }
   if (k == "webrtcup") {
+    priv->backoff_ms = priv->active.min_backoff_ms;
     post_event(self, "webrtcup");
     return;
   }
@@ -590,7 +620,12 @@ on_message(GwsJanusSignaller *self, const jp::Incoming &in) {
     post_event(self, "hangup", [&](GstStructure *s) {
       gst_structure_set(s, "reason", G_TYPE_STRING, in.reason.c_str(), nullptr);
     });
+    if (priv->active.role == GWS_SIGNALLER_ROLE_CONSUMER && priv->follow) {
+      publisher_gone(self, "Janus hung up: " + in.reason);
+      return;
+    }
     end_media_session(self, "Janus hung up: " + in.reason);
+    schedule_republish(self);
     return;
   }
   if (k == "timeout") {
@@ -652,6 +687,7 @@ drop_connection(GwsJanusSignaller *self) {
   clear_source(priv->keepalive_source);
   clear_source(priv->connect_timeout);
   clear_source(priv->poll_source);
+  clear_source(priv->republish_source);
   if (priv->cancellable) {
     g_cancellable_cancel(priv->cancellable);
     g_clear_object(&priv->cancellable);
@@ -963,6 +999,7 @@ janus_end_session(GwsSignaller *signaller, const gchar *session_id) {
           priv->active.role == GWS_SIGNALLER_ROLE_PRODUCER
               ? std::string("{\"request\":\"unpublish\"}")
               : jp::body_leave());
+    schedule_republish(self);
   });
 }
 
@@ -1058,6 +1095,8 @@ gws_janus_signaller_dispose(GObject *object) {
   auto *priv = self->priv;
   auto finish = [self, priv]() {
     priv->shutting_down = true;
+    priv->connected = false; /* no signal from dispose */
+    priv->sid.clear();       /* nor session-ended */
     do_stop(self);
     g_clear_object(&priv->session);
   };

@@ -16,6 +16,7 @@
 
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <json-glib/json-glib.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -45,6 +46,59 @@ std::string
 janus_uri(const std::string &query) {
   return std::string("janus+ws://") + kJanusAddress + ":"
          + std::to_string(kJanusPort) + "/?" + query;
+}
+
+/* A Janus Admin API request over HTTP (curl); the reply's JSON or null. */
+JsonNode *
+admin(const std::string &body) {
+  std::string json
+      = "{\"transaction\":\"t\",\"admin_secret\":\"janusoverlord\"," + body
+        + "}";
+  std::string url = std::string("http://") + kJanusAddress + ":7088/admin";
+  const char *argv[] = {"curl", "-s", "-m", "10", "-X", "POST", "-d",
+      json.c_str(), url.c_str(), nullptr};
+  g_autofree gchar *out = nullptr;
+  gint status = 0;
+  if (!g_spawn_sync(nullptr, const_cast<gchar **>(argv), nullptr,
+          G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, nullptr, &status,
+          nullptr)
+      || !out)
+    return nullptr;
+  return json_from_string(out, nullptr);
+}
+
+/* The ids in member @member of an Admin API reply. */
+std::vector<gint64>
+admin_ids(JsonNode *reply, const char *member) {
+  std::vector<gint64> ids;
+  if (!reply || !JSON_NODE_HOLDS_OBJECT(reply))
+    return ids;
+  JsonObject *o = json_node_get_object(reply);
+  if (!json_object_has_member(o, member))
+    return ids;
+  JsonArray *a = json_object_get_array_member(o, member);
+  for (guint i = 0; a && i < json_array_get_length(a); i++)
+    ids.push_back(json_array_get_int_element(a, i));
+  return ids;
+}
+
+/* Hangs up every PeerConnection Janus has (hangup_webrtc on every handle
+ * of every session); returns how many handles. */
+int
+hang_up_everything() {
+  int n = 0;
+  g_autoptr(JsonNode) sessions = admin("\"janus\":\"list_sessions\"");
+  for (gint64 s : admin_ids(sessions, "sessions")) {
+    g_autoptr(JsonNode) handles = admin(
+        "\"janus\":\"list_handles\",\"session_id\":" + std::to_string(s));
+    for (gint64 h : admin_ids(handles, "handles")) {
+      g_autoptr(JsonNode) r
+          = admin("\"janus\":\"hangup_webrtc\",\"session_id\":"
+                  + std::to_string(s) + ",\"handle_id\":" + std::to_string(h));
+      n++;
+    }
+  }
+  return n;
 }
 
 /* Janus in its namespace, as a child process. */
@@ -102,8 +156,9 @@ class Janus {
   }
 
  private:
-  static constexpr const char *kConfigFiles[] = {"janus.jcfg",
-      "janus.plugin.videoroom.jcfg", "janus.transport.websockets.jcfg"};
+  static constexpr const char *kConfigFiles[]
+      = {"janus.jcfg", "janus.plugin.videoroom.jcfg",
+          "janus.transport.websockets.jcfg", "janus.transport.http.jcfg"};
 
   /* A copy of tests/janus/config with secure WebSockets on port 8989 too
    * (the relay tests' self-signed certificate, GWS_JANUS_CERT_DIR). */
@@ -490,6 +545,20 @@ TEST(JanusTls, PublishesOverWss) {
              "signaller::tls-validation=false");
   ASSERT_TRUE(pub.play());
   EXPECT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  EXPECT_EQ(pub.errors(), "");
+}
+
+/* Janus hangs up the publisher's PeerConnection (Admin API hangup_webrtc)
+ * while it stays in the room: the signaller asks webrtcsink for a new
+ * session and media flows again. */
+TEST(JanusHangup, PublisherPublishesAgain) {
+  Pipe pub(publisher("room=1234&display=hung"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  ASSERT_GE(hang_up_everything(), 1);
+  ASSERT_TRUE(pub.wait_event("hangup")) << pub.errors();
+  EXPECT_TRUE(pub.wait_event("republishing")) << pub.errors();
+  EXPECT_TRUE(pub.wait_event("webrtcup", 2)) << pub.errors();
   EXPECT_EQ(pub.errors(), "");
 }
 
