@@ -64,6 +64,11 @@ enum {
 };
 
 constexpr guint kFollowPollMs = 500;
+/* Subscriber: how often to check that the publisher is still in the room.
+ * Janus tells subscribers when their publisher leaves, but not always: a
+ * publisher leaving while the subscription is still being set up was seen
+ * to leave the subscriber waiting for ever. */
+constexpr guint kWatchFeedMs = 1000;
 
 enum { SIGNAL_ELEMENT_MESSAGE, N_SIGNALS };
 guint signals[N_SIGNALS];
@@ -85,6 +90,7 @@ enum class Req {
   JoinPublisher,
   Publish,
   ListParticipants,
+  WatchFeed, /* subscriber: is our publisher still there? */
   JoinSubscriber,
   Start,
   Other,
@@ -123,6 +129,7 @@ struct GwsJanusSignallerPrivate {
   GSource *retry_source = nullptr;
   GSource *poll_source = nullptr; /* follow: look for the publisher again */
   GSource *republish_source = nullptr; /* publisher: offer again */
+  GSource *watch_source = nullptr;     /* subscriber: publisher still there */
   guint backoff_ms = 0;
   bool connected = false;
   bool ever_connected = false;
@@ -322,6 +329,7 @@ poll_again(GwsJanusSignaller *self) {
 static void
 publisher_gone(GwsJanusSignaller *self, const std::string &reason) {
   auto *priv = self->priv;
+  clear_source(priv->watch_source);
   post_event(self, "unpublished");
   end_media_session(self, reason);
   if (!priv->follow || !priv->running || !priv->jsession)
@@ -462,6 +470,13 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
     return;
   }
   const std::string &vr = in.videoroom;
+  if (vr == "participants" && req == Req::WatchFeed) {
+    std::string feed = priv->feed;
+    if (!priv->sid.empty() && jp::find_publisher(in, feed, "") != feed)
+      publisher_gone(self,
+          "publisher " + feed + " is no longer in room " + priv->target.room);
+    return;
+  }
   if (vr == "participants") {
     on_participants(self, in);
     return;
@@ -496,6 +511,20 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
     priv->sid = new_sid(self);
     if (priv->follow)
       priv->followed_once = true;
+    clear_source(priv->watch_source);
+    priv->watch_source = g_timeout_source_new(kWatchFeedMs);
+    g_source_set_callback(
+        priv->watch_source,
+        [](gpointer data) -> gboolean {
+          auto *self = GWS_JANUS_SIGNALLER(data);
+          auto *priv = self->priv;
+          if (!priv->sid.empty() && priv->handle)
+            send_plugin(
+                self, Req::WatchFeed, jp::body_list_participants(priv->target));
+          return G_SOURCE_CONTINUE;
+        },
+        self, nullptr);
+    g_source_attach(priv->watch_source, priv->worker.context());
     post_event(self, "attached");
     gws_signaller_emit_session_started(
         GWS_SIGNALLER(self), priv->sid.c_str(), priv->feed.c_str());
@@ -688,6 +717,7 @@ drop_connection(GwsJanusSignaller *self) {
   clear_source(priv->connect_timeout);
   clear_source(priv->poll_source);
   clear_source(priv->republish_source);
+  clear_source(priv->watch_source);
   if (priv->cancellable) {
     g_cancellable_cancel(priv->cancellable);
     g_clear_object(&priv->cancellable);
