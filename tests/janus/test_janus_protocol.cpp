@@ -213,3 +213,48 @@ TEST(JanusIncoming, FindPublisher) {
   EXPECT_EQ(jp::find_publisher(*in, "1", ""), "");
   EXPECT_EQ(jp::find_publisher(*in, "", "b"), "");
 }
+
+TEST(JanusIncoming, UpdatedWithoutActiveStreamsMeansGone) {
+  std::string err;
+  auto gone = jp::parse(
+      R"({"janus":"event","plugindata":{"data":{"videoroom":"updated",)"
+      R"("streams":[{"mid":"0","active":false},{"mid":"1","active":false}]}}})",
+      err);
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(jp::any_stream_active(*gone));
+  auto still = jp::parse(
+      R"({"janus":"event","plugindata":{"data":{"videoroom":"updated",)"
+      R"("streams":[{"mid":"0","active":false},{"mid":"1"}]}}})",
+      err);
+  ASSERT_TRUE(still);
+  EXPECT_TRUE(jp::any_stream_active(*still));
+}
+
+TEST(JanusMessages, PublishTellsCodecBitrateAndName) {
+  jp::Target t;
+  t.room = "1";
+  t.bitrate = 256000;
+  t.display = "cam";
+  g_autoptr(JsonNode) n = json(jp::body_publish(t, "h264", "opus"));
+  JsonObject *o = object_of(n);
+  EXPECT_STREQ(json_object_get_string_member(o, "request"), "publish");
+  EXPECT_STREQ(json_object_get_string_member(o, "videocodec"), "h264");
+  EXPECT_STREQ(json_object_get_string_member(o, "audiocodec"), "opus");
+  EXPECT_EQ(json_object_get_int_member(o, "bitrate"), 256000);
+  EXPECT_STREQ(json_object_get_string_member(o, "display"), "cam");
+  g_autoptr(JsonNode) bare = json(jp::body_publish(jp::Target{}, "", ""));
+  EXPECT_FALSE(json_object_has_member(object_of(bare), "videocodec"));
+  EXPECT_FALSE(json_object_has_member(object_of(bare), "bitrate"));
+}
+
+TEST(JanusMessages, CreateRoomCarriesTheSecret) {
+  jp::Target t;
+  t.room = "7777";
+  t.secret = "s3";
+  g_autoptr(JsonNode) n = json(jp::body_create_room(t));
+  JsonObject *o = object_of(n);
+  EXPECT_STREQ(json_object_get_string_member(o, "request"), "create");
+  EXPECT_EQ(json_object_get_int_member(o, "room"), 7777);
+  EXPECT_STREQ(json_object_get_string_member(o, "admin_key"), "s3");
+  EXPECT_FALSE(json_object_get_boolean_member(o, "permanent"));
+}
