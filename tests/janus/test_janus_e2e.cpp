@@ -579,6 +579,27 @@ TEST(JanusRestart, PublisherRepublishes) {
   EXPECT_EQ(pub.errors(), "");
 }
 
+/* A subscriber following a display name across a Janus restart: it loses
+ * the stream, reconnects, finds the publisher (which published again) and
+ * plays it; no EOS, no error. */
+TEST(JanusRestart, FollowingSubscriberPlaysAgain) {
+  Pipe pub(publisher("room=1234&display=survivor2"));
+  ASSERT_TRUE(pub.play());
+  Pipe sub(subscriber("room=1234&display=survivor2"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
+  janus->stop();
+  ASSERT_TRUE(sub.wait_event("disconnected"));
+  int before = sub.frames("video");
+  ASSERT_TRUE(janus->start());
+  EXPECT_TRUE(sub.wait_event("attached", 2)) << sub.errors();
+  EXPECT_TRUE(sub.wait_frames("video", before + 15)) << sub.errors();
+  EXPECT_FALSE(sub.got_eos());
+  EXPECT_EQ(sub.errors(), "");
+  EXPECT_EQ(pub.errors(), "");
+}
+
 int
 main(int argc, char **argv) {
   gst_init(&argc, &argv);
