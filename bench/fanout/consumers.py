@@ -6,7 +6,7 @@ encoded output (depayloader, no decoder). On "counts" from stdin, prints a
 JSON line with each consumer's frames so far (buffers at its sink)
 and this process's CPU seconds; "quit" ends it.
 
-Usage: consumers.py URI [URI ...]
+Usage: consumers.py URI [URI ...]   (GWS_ICE_ADDRESSES: default 127.0.0.1)
 """
 import json
 import os
@@ -26,9 +26,12 @@ def main():
 
     def on_frame(_sink, _buf, _pad, i):
         sinks[i] += 1
+    # ICE addresses: 127.0.0.1 unless GWS_ICE_ADDRESSES says otherwise
+    # (the Janus benchmark's veth address).
+    addresses = os.environ.get("GWS_ICE_ADDRESSES", "127.0.0.1")
     for i, uri in enumerate(sys.argv[1:]):
         p = Gst.parse_launch(
-            f"webrtcsrc uri={uri} ice-addresses=127.0.0.1 "
+            f"webrtcsrc uri={uri} ice-addresses={addresses} "
             f"video-codecs=<VP8> ! video/x-vp8 ! fakesink name=sink{i} "
             "sync=false async=false signal-handoffs=true")
         pipes.append(p)

@@ -1,4 +1,5 @@
 /* gst-webrtc-session: the `webrtcsession` plugin (webrtcsink, webrtcsrc). */
+#include "gws-janus-signaller.h"
 #include "gws-offline-signaller.h"
 #include "gws-signaller.h"
 #include "gws-whip.h"
@@ -16,6 +17,7 @@ plugin_init(GstPlugin *plugin) {
   gws_signaller_register_builtin(); /* ws(s)://, poll+http(s):// */
   gws_whip_register_schemes();      /* WHIP and WHEP, clients and servers */
   gws_offline_register_schemes();   /* offline: no server */
+  gws_janus_register_schemes();     /* janus+ws://, janus+wss:// */
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(webrtcsink, plugin);
   ret |= GST_ELEMENT_REGISTER(webrtcsrc, plugin);
