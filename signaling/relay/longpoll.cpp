@@ -21,6 +21,8 @@ constexpr guint64 kBodyCapFactor = 16;
  * whose socket stays full is. */
 constexpr size_t kQueueCapFactor = 16;
 constexpr size_t kQueueCapCount = 4096;
+/* Messages in one POST, at most (flood control stops a peer long before). */
+constexpr guint kMaxBatch = 1024;
 /* One GET answer carries at most this many bytes of messages (at least
  * one message); the rest goes to the next GET. */
 constexpr size_t kMaxAnswerBytes = 1024 * 1024;
@@ -289,6 +291,12 @@ LongPoll::post(Peer &peer, SoupServerMessage *msg) {
     }
     JsonArray *array = json_node_get_array(json_parser_get_root(parser));
     guint n = json_array_get_length(array);
+    if (n > kMaxBatch) {
+      refuse(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+          std::to_string(n) + " messages in one batch; at most "
+              + std::to_string(kMaxBatch));
+      return;
+    }
     for (guint i = 0; i < n; i++) {
       g_autofree char *one
           = json_to_string(json_array_get_element(array, i), FALSE);

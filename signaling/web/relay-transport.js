@@ -80,8 +80,8 @@ export function pollUrlFor(relayUrl) {
 }
 
 export class LongPollTransport {
-  // url: any URL pollUrlFor() takes. holdMs: longest wait for a GET's
-  // answer beyond the relay's hold time before counting it lost.
+  // url: any URL pollUrlFor() takes. deadAfterMs: how long the relay may
+  // leave every GET unanswered before the connection counts as lost.
   constructor(url, { deadAfterMs = 60000 } = {}) {
     this.kind = 'long-poll';
     this.url = pollUrlFor(url);
@@ -127,6 +127,7 @@ export class LongPollTransport {
     }
     if (this._done) return;
     this._id = answer.id;
+    this._holdMs = (Number(answer.hold) || 25) * 1000;
     this._opened = true;
     if (this.onopen) this.onopen();
     this._poll();
@@ -139,9 +140,15 @@ export class LongPollTransport {
     while (!this._done) {
       let answer = null;
       let refused = null;
+      // A GET not answered within the hold time and a margin is lost (a dead
+      // TCP connection would never say so): ask again.
+      const get = new AbortController();
+      const onAbort = () => get.abort();
+      this._abort.signal.addEventListener('abort', onAbort);
+      const timer = setTimeout(() => get.abort(), this._holdMs + 10000);
       try {
         const r = await fetch(this._connUrl({ after: this._last }), {
-          signal: this._abort.signal, cache: 'no-store',
+          signal: get.signal, cache: 'no-store',
         });
         if (r.status === 200) {
           answer = await r.json();
@@ -150,6 +157,9 @@ export class LongPollTransport {
         }
       } catch (e) {
         if (this._done) return;
+      } finally {
+        clearTimeout(timer);
+        this._abort.signal.removeEventListener('abort', onAbort);
       }
       if (this._done) return;
       if (refused) {

@@ -193,6 +193,8 @@ async def test_bad_input_on_http_endpoints(relay):
     assert await status_of("POST", p.path(), b"") == 400
     assert await status_of("POST", p.path(), b"  \n") == 400
     assert await status_of("POST", p.path(), b"[{\"type\":") == 400
+    assert await status_of("POST", p.path(), b"[" + b",".join(
+        [b"{}"] * 1025) + b"]") == 413
     assert await status_of("POST", p.path(), b"x" * (2 << 20)) == 413
     # A chunked body has no length to check: it is read and dropped, never
     # kept, then refused (as a body over the limit is).
