@@ -1,0 +1,169 @@
+// Data channels and remote control between Chromium and webrtcsink: the
+// upstream gstwebrtc-api 3.0.0 client (its published bundle) consumes a
+// webrtcsink producer (tests/e2e/peer.py, which reports what reaches the
+// element as JSON lines). Text and 64 KiB binary messages cross a `chat`
+// channel both ways; the client's RemoteController, driven by real mouse
+// and keyboard input on its <video>, sends navigation events that arrive
+// upstream of webrtcsink as GstNavigation events (a pad probe on the video
+// source), custom upstream events arrive as such, and every request gets
+// its ControlResponseMessage (an error for a bad one).
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test, after } from 'node:test';
+import {
+  enterPrivateNetwork, missingRequirement, startRelay, launchChromium,
+  openPage, screenshot, until, guard, sourceRoot, webRoot, pluginDir, Proc,
+} from './harness.mjs';
+
+enterPrivateNetwork();
+
+const bundle = path.join(sourceRoot, 'node_modules', 'gstwebrtc-api', 'dist',
+    'gstwebrtc-api-3.0.0.esm.js');
+const peerPy = path.join(sourceRoot, 'tests', 'e2e', 'peer.py');
+const skip = missingRequirement({ elements: true }) ||
+    (fs.existsSync(bundle) ? null : 'gstwebrtc-api 3.0.0 is not installed (npm ci)');
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-web-'));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+if (!skip) {
+  fs.cpSync(webRoot, root, { recursive: true });
+  fs.cpSync(path.join(sourceRoot, 'tests', 'browser', 'compat'),
+      path.join(root, 'compat'), { recursive: true });
+  fs.copyFileSync(bundle, path.join(root, 'compat', 'gstwebrtc-api.js'));
+}
+
+// The JSON events peer.py printed so far.
+function events(proc) {
+  return proc.output.split('\n').filter((l) => l.startsWith('{')).map((l) => {
+    try { return JSON.parse(l); } catch { return null; }
+  }).filter(Boolean);
+}
+
+// The first event satisfying `pred` (already printed or still to come).
+function waitEvent(proc, pred, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      reject(new Error(`${proc.name}: no ${what} within ${timeoutMs} ms; see ${proc.logPath}`));
+    }, timeoutMs);
+    const poll = setInterval(() => {
+      const ev = events(proc).find(pred);
+      if (ev || !proc.running) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        if (ev) resolve(ev);
+        else reject(new Error(`${proc.name} exited before ${what}; see ${proc.logPath}`));
+      }
+    }, 50);
+  });
+}
+
+function pattern(size) {
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + 3) % 251;
+  return out;
+}
+
+test('gstwebrtc-api in Chromium: data channels with webrtcsink and its RemoteController',
+    { skip: skip || false, timeout: 120000 }, async () => {
+  const relay = await startRelay('dc-relay', { root });
+  const producer = new Proc('dc-producer', '/usr/bin/python3',
+      [peerPy, 'producer', '--uri', `${relay.wsUrl}?peer-id=cam1`, '--video', 'raw',
+        '--data-channels', '<"chat">', '--nav-probe'],
+      { env: { GST_PLUGIN_PATH: pluginDir }, stdin: 'pipe' });
+  const command = (line) => producer.child.stdin.write(`${line}\n`);
+  const browser = await launchChromium();
+  try {
+    await guard(waitEvent(producer, (e) => e.event === 'signalling' && e.connected,
+        20000, 'signalling'), producer);
+    const page = await openPage(browser.context, 'dc-upstream', `${relay.httpUrl}compat/`);
+    await until(page, () => window.compat && window.compat.connected, null, 10000,
+        'gstwebrtc-api to connect');
+    await until(page, () => window.compat.producers.some((p) => p.id === 'cam1'),
+        null, 20000, 'gstwebrtc-api to list webrtcsink');
+    await page.evaluate(() => window.compat.consume('cam1'));
+    await guard(until(page, () => {
+      const v = document.getElementById('remote');
+      return v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 0;
+    }, null, 20000, 'decoded video'), producer);
+    await until(page, () => ['chat', 'control'].every((l) =>
+      window.compat.channels[l] && window.compat.channels[l].state === 'open'),
+    null, 10000, 'the chat and control channels to open in the page');
+    await waitEvent(producer, (e) => e.event === 'channel' && e.label === 'chat' && e.open,
+        10000, 'chat open');
+
+    // webrtcsink -> page: text, then 64 KiB of bytes.
+    command('send-text chat hello browser');
+    await until(page, () => window.compat.channels.chat.messages
+        .some((m) => m.text === 'hello browser'), null, 10000, 'the text in the page');
+    command('send-bytes chat 65536');
+    const sent = await waitEvent(producer, (e) => e.event === 'sent-bytes', 10000, 'sent-bytes');
+    const got = await until(page, () => window.compat.channels.chat.messages
+        .find((m) => m.size !== undefined), null, 10000, '64 KiB in the page');
+    assert.deepEqual(got, { size: 65536, sha256: sent.sha256 });
+
+    // page -> webrtcsink: text, then 64 KiB of bytes.
+    await page.evaluate(() => window.compat.sendOn('chat', 'hello webrtcsink'));
+    const text = await waitEvent(producer, (e) => e.event === 'data' && e.text,
+        10000, 'the page\'s text');
+    assert.equal(text.body, 'hello webrtcsink');
+    assert.equal(text.label, 'chat');
+    await page.evaluate(() => window.compat.sendOn('chat', { bytes: 65536 }));
+    const bin = await waitEvent(producer, (e) => e.event === 'data' && !e.text,
+        10000, 'the page\'s 64 KiB');
+    assert.equal(bin.size, 65536);
+    assert.equal(bin.sha256, crypto.createHash('sha256').update(pattern(65536)).digest('hex'));
+
+    // The RemoteController: real input on the <video>.
+    await until(page, () => window.compat.remote, null, 10000,
+        'the RemoteController (the producer\'s control channel)');
+    const box = await page.locator('#remote').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const move = await waitEvent(producer, (e) => e.event === 'upstream-event' &&
+        e.structure.includes('mouse-move'), 10000, 'a mouse-move upstream');
+    // The middle of a 320x240 picture, whatever the element's size.
+    const x = Number(/pointer_x=\(double\)([\d.e+-]+)/.exec(move.structure)[1]);
+    const y = Number(/pointer_y=\(double\)([\d.e+-]+)/.exec(move.structure)[1]);
+    assert.ok(Math.abs(x - 160) <= 2 && Math.abs(y - 120) <= 2, move.structure);
+    await page.mouse.down();
+    await waitEvent(producer, (e) => e.event === 'upstream-event' &&
+        e.structure.includes('mouse-button-press') && e.structure.includes('button=(int)1'),
+    10000, 'a mouse-button-press upstream');
+    await page.mouse.up();
+    await page.keyboard.press('a');
+    await waitEvent(producer, (e) => e.event === 'upstream-event' &&
+        e.structure.includes('key-press') && e.structure.includes('key=(string)a'),
+    10000, 'a key-press "a" upstream');
+
+    // A custom upstream event, and a request the producer cannot serve.
+    const customId = await page.evaluate(() => window.compat.sendControlRequest({
+      type: 'customUpstreamEvent', structureName: 'zoom-request', structure: { level: 3 },
+    }));
+    const custom = await waitEvent(producer, (e) => e.event === 'upstream-event' &&
+        e.type === 'custom', 10000, 'the custom upstream event');
+    assert.match(custom.structure, /^zoom-request/);
+    assert.match(custom.structure, /level=\(int\)3/);
+    const badId = await page.evaluate(() =>
+      window.compat.sendControlRequest({ type: 'teleport' }));
+    const responses = await until(page, (ids) => {
+      const r = window.compat.controlResponses;
+      return ids.every((id) => r.some((m) => m.id === id)) ? r : null;
+    }, [customId, badId], 10000, 'answers to the custom and the bad request');
+    assert.equal(responses.find((m) => m.id === customId).error, undefined);
+    assert.match(responses.find((m) => m.id === badId).error, /teleport/);
+    // Every navigation request was answered, without error.
+    const navAnswers = responses.filter((m) => m.id !== badId);
+    assert.ok(navAnswers.length >= 4, JSON.stringify(responses));
+    assert.deepEqual(navAnswers.filter((m) => m.error), []);
+    assert.deepEqual(await page.evaluate(() => window.compat.errors), []);
+    await screenshot(page, 'data-channels-upstream');
+  } finally {
+    await browser.close();
+    await producer.stop('SIGTERM');
+    await relay.proc.stop();
+  }
+});
