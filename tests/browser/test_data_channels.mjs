@@ -167,3 +167,90 @@ test('gstwebrtc-api in Chromium: data channels with webrtcsink and its RemoteCon
     await relay.proc.stop();
   }
 });
+
+test('our page: remote control of webrtcsink, and data channels with webrtcsrc',
+    { skip: skip || false, timeout: 120000 }, async () => {
+  const relay = await startRelay('dc-ours-relay');
+  const producer = new Proc('dc-ours-producer', '/usr/bin/python3',
+      [peerPy, 'producer', '--uri', `${relay.wsUrl}?peer-id=cam1`, '--video', 'raw',
+        '--nav-probe'],
+      { env: { GST_PLUGIN_PATH: pluginDir }, stdin: 'pipe' });
+  const browser = await launchChromium();
+  let consumer = null;
+  try {
+    await guard(waitEvent(producer, (e) => e.event === 'signalling' && e.connected,
+        20000, 'signalling'), producer);
+    const page = await openPage(browser.context, 'dc-ours',
+        `${relay.httpUrl}?peer-id=browser1&data-channels=chat&remote-control=1`);
+    await until(page, () => window.gwsState.relayState === 'ready', null, 10000,
+        'our page to register');
+
+    // Remote control: the page plays webrtcsink and drives it.
+    await page.locator('#producers li[data-peer-id="cam1"]').click();
+    await guard(until(page, () => window.gwsState.play.video &&
+        window.gwsState.play.video.width > 0, null, 20000, 'playback'), producer);
+    await until(page, () => window.gwsState.play.remote.enabled, null, 10000,
+        'remote control to be on (the producer offered its control channel)');
+    assert.equal(await page.locator('#remote-control').isChecked(), true);
+    const box = await page.locator('#remote-video').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const move = await waitEvent(producer, (e) => e.event === 'upstream-event' &&
+        e.structure.includes('mouse-move'), 10000, 'a mouse-move upstream');
+    const x = Number(/pointer_x=\(double\)([\d.e+-]+)/.exec(move.structure)[1]);
+    const y = Number(/pointer_y=\(double\)([\d.e+-]+)/.exec(move.structure)[1]);
+    assert.ok(Math.abs(x - 160) <= 2 && Math.abs(y - 120) <= 2, move.structure);
+    await page.mouse.click(box.x + 10, box.y + 10);
+    await page.keyboard.press('Enter');
+    await waitEvent(producer, (e) => e.event === 'upstream-event' &&
+        e.structure.includes('key-press') && e.structure.includes('key=(string)Return'),
+    10000, 'a key-press Return upstream');
+    const remote = await until(page, () => {
+      const r = window.gwsState.play.remote;
+      return r.answered >= 4 && r.answered === r.sent ? r : null;
+    }, null, 10000, 'every request answered');
+    assert.deepEqual(remote.errors, []);
+    // Unchecked: input stays in the page.
+    await page.locator('#remote-control').uncheck();
+    const sentBefore = await page.evaluate(() => window.gwsState.play.remote.sent);
+    await page.mouse.move(box.x + 20, box.y + 20);
+    await page.keyboard.press('a');
+    assert.equal(await page.evaluate(() => window.gwsState.play.remote.sent), sentBefore);
+    await page.click('#stop-playing');
+
+    // Data channels: webrtcsrc plays the page's camera; the page opens chat.
+    await page.click('#publish');
+    await until(page, () => window.gwsState.publish.state === 'publishing', null, 10000,
+        'our page to publish');
+    consumer = new Proc('dc-ours-consumer', '/usr/bin/python3',
+        [peerPy, 'consumer', '--uri', `${relay.wsUrl}?peer-id=browser1`, '--link', 'video'],
+        { env: { GST_PLUGIN_PATH: pluginDir }, stdin: 'pipe' });
+    await guard(waitEvent(consumer, (e) => e.event === 'channel' && e.label === 'chat' &&
+        e.open, 20000, 'chat open in webrtcsrc'), consumer);
+    await until(page, () => window.gwsState.data.open.some((o) => o.label === 'chat'),
+        null, 10000, 'chat open in the page');
+    consumer.child.stdin.write('send-text chat hello page\n');
+    await until(page, () => window.gwsState.data.received.some((m) => m.text === 'hello page'),
+        null, 10000, 'webrtcsrc\'s text in the page');
+    consumer.child.stdin.write('send-bytes chat 65536\n');
+    const sent = await waitEvent(consumer, (e) => e.event === 'sent-bytes', 10000, 'sent-bytes');
+    const got = await until(page, () => window.gwsState.data.received
+        .find((m) => m.size !== undefined), null, 10000, '64 KiB in the page');
+    assert.equal(got.size, 65536);
+    assert.equal(got.sha256, sent.sha256);
+    await page.evaluate(() => window.gwsControl.sendData(null, 'chat', 'hello webrtcsrc'));
+    const text = await waitEvent(consumer, (e) => e.event === 'data' && e.text, 10000,
+        'the page\'s text in webrtcsrc');
+    assert.equal(text.body, 'hello webrtcsrc');
+    const sha = await page.evaluate(() => window.gwsControl.sendData(null, 'chat', { bytes: 65536 }));
+    const bin = await waitEvent(consumer, (e) => e.event === 'data' && !e.text, 10000,
+        'the page\'s 64 KiB in webrtcsrc');
+    assert.equal(bin.size, 65536);
+    assert.equal(bin.sha256, sha);
+    await screenshot(page, 'data-channels-ours');
+  } finally {
+    await browser.close();
+    if (consumer) await consumer.stop('SIGTERM');
+    await producer.stop('SIGTERM');
+    await relay.proc.stop();
+  }
+});
