@@ -361,6 +361,14 @@ gws_webrtc_sink_handle_message(GstBin *bin, GstMessage *msg) {
       gst_message_unref(msg);
       return;
     }
+    if (webrtcbin_of(src, GST_OBJECT(self))) {
+      /* A connection being closed (its SCTP association is aborted as its
+       * webrtcbin stops): nobody's failure. */
+      GST_DEBUG_OBJECT(
+          self, "error from a closed connection: %" GST_PTR_FORMAT, msg);
+      gst_message_unref(msg);
+      return;
+    }
   }
   GST_BIN_CLASS(parent_class)->handle_message(bin, msg);
 }

@@ -44,6 +44,7 @@
 #include "gws-candidate-stats.h"
 #include "gws-caps-watch.h"
 #include "gws-uri-handler.h"
+#include "gws-webrtcbin-events.h"
 
 #include <optional>
 
@@ -148,6 +149,32 @@ gws_webrtc_src_handle_message(GstBin *bin, GstMessage *msg) {
       && GST_MESSAGE_SRC(msg) != GST_OBJECT(bin)) {
     /* EOS travels on our src pads; the network sink inside webrtcbin is
      * not a sink of the application's pipeline. */
+    gst_message_unref(msg);
+    return;
+  }
+  GstElement *webrtc = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR
+                           ? webrtcbin_of(GST_MESSAGE_SRC(msg), GST_OBJECT(bin))
+                           : nullptr;
+  if (webrtc) {
+    /* A connection's failure is the session's to handle (restart, or
+     * end it); one being closed (its SCTP association aborted as its
+     * webrtcbin stops) is nobody's. */
+    GError *err = nullptr;
+    gst_message_parse_error(msg, &err, nullptr);
+    std::string text = err ? err->message : "error";
+    g_clear_error(&err);
+    SrcPrivate *priv = PRIV(GWS_WEBRTC_SRC(bin));
+    priv->loop.post([priv, webrtc, text]() {
+      auto &cs = priv->conns;
+      for (ReceiveSession *c : {cs.current(), cs.pending(), cs.retiring()}) {
+        if (c && c->webrtcbin() == webrtc) {
+          priv->fail_connection(c->id(), c->gen(), text);
+          return;
+        }
+      }
+      GST_DEBUG_OBJECT(
+          priv->self, "error from a closed connection: %s", text.c_str());
+    });
     gst_message_unref(msg);
     return;
   }
