@@ -437,6 +437,7 @@ DataChannels::flush(const std::string &label) {
   while (!q->second.empty()) {
     Queued m = q->second.front();
     q->second.pop_front();
+    queued_bytes_ -= g_bytes_get_size(m.data);
     /* A message webrtcbin refuses (too large, say) is dropped with a
      * warning: sending it again would fail again. */
     send_on(dc, m.data, m.text);
@@ -446,6 +447,17 @@ DataChannels::flush(const std::string &label) {
 
 void
 DataChannels::send(const std::string &label, GBytes *data, bool text) {
+  /* A label that never opens (the peer negotiated no data section) must
+   * not grow without bound. */
+  if (queued_bytes_ + g_bytes_get_size(data) > kMaxQueuedBytes) {
+    GST_WARNING_OBJECT(owner_,
+        "session %s: data channel %s is not open and %zu bytes wait "
+        "already: message of %zu bytes dropped",
+        session_id_.c_str(), label.c_str(), queued_bytes_,
+        g_bytes_get_size(data));
+    return;
+  }
+  queued_bytes_ += g_bytes_get_size(data);
   queue_[label].push_back(Queued{g_bytes_ref(data), text});
   flush(label);
 }

@@ -72,6 +72,9 @@ session_matches(const char *id, const std::string &session_id) {
 
 class DataChannels : public std::enable_shared_from_this<DataChannels> {
  public:
+  /* What may wait for channels to open, per session; more is dropped with
+   * a warning. */
+  static constexpr size_t kMaxQueuedBytes = 16 * 1024 * 1024;
   /* Runs a function on the session thread (callable from any thread). */
   using Post = std::function<void(std::function<void()>)>;
 
@@ -165,6 +168,7 @@ class DataChannels : public std::enable_shared_from_this<DataChannels> {
   Events events_;
   std::vector<Conn> conns_; /* ascending gen */
   std::map<std::string, std::deque<Queued>> queue_;
+  size_t queued_bytes_ = 0;
 };
 
 } // namespace gws
