@@ -6,7 +6,9 @@
 // and keyboard input on its <video>, sends navigation events that arrive
 // upstream of webrtcsink as GstNavigation events (a pad probe on the video
 // source), custom upstream events arrive as such, and every request gets
-// its ControlResponseMessage (an error for a bad one).
+// its ControlResponseMessage (an error for a bad one). Our page does the
+// same with its remote-control mode, and exchanges messages with webrtcsrc,
+// also across a session restart.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -246,6 +248,32 @@ test('our page: remote control of webrtcsink, and data channels with webrtcsrc',
         'the page\'s 64 KiB in webrtcsrc');
     assert.equal(bin.size, 65536);
     assert.equal(bin.sha256, sha);
+
+    // The page restarts the session (a new peer connection, webrtcsrc
+    // answers) with 20 messages queued at once: chat opens on the new
+    // connection and each message arrives once, in order; then both ways.
+    const sid = await page.evaluate(() =>
+      window.gwsControl.sessions().find((s) => s.role === 'producer').sessionId);
+    const queued = await page.evaluate((id) => {
+      if (!window.gwsControl.restart(id)) return -1;
+      for (let i = 0; i < 20; i++) window.gwsControl.sendData(id, 'chat', `r${i}`);
+      return window.gwsControl.sessions().find((s) => s.sessionId === id).channels.queued;
+    }, sid);
+    assert.equal(queued, 20, 'the messages wait for the new connection');
+    await waitEvent(consumer, (e) => e.event === 'channel' && e.label === 'chat' && e.open &&
+        e.connection >= 1, 20000, 'chat open on the new connection');
+    await waitEvent(consumer, (e) => e.event === 'data' && e.body === 'r19', 20000,
+        'the last queued message');
+    const rs = events(consumer).filter((e) => e.event === 'data' && /^r\d+$/.test(e.body || ''))
+        .map((e) => e.body);
+    assert.deepEqual(rs, Array.from({ length: 20 }, (_, i) => `r${i}`));
+    await until(page, (id) => window.gwsControl.sessions()
+        .find((s) => s.sessionId === id).restartInfo().restarts === 1, sid, 20000,
+    'the page to switch to the new connection');
+    consumer.child.stdin.write('send-text chat after the restart\n');
+    await until(page, () => window.gwsState.data.received
+        .some((m) => m.text === 'after the restart'), null, 10000,
+    'webrtcsrc\'s message after the restart');
     await screenshot(page, 'data-channels-ours');
   } finally {
     await browser.close();
