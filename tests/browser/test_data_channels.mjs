@@ -71,7 +71,7 @@ function pattern(size) {
 }
 
 test('gstwebrtc-api in Chromium: data channels with webrtcsink and its RemoteController',
-    { skip: skip || false, timeout: 120000 }, async () => {
+    { skip: skip || false, timeout: 180000 }, async () => {
   const relay = await startRelay('dc-relay', { root });
   const producer = new Proc('dc-producer', '/usr/bin/python3',
       [peerPy, 'producer', '--uri', `${relay.wsUrl}?peer-id=cam1`, '--video', 'raw',
@@ -151,14 +151,29 @@ test('gstwebrtc-api in Chromium: data channels with webrtcsink and its RemoteCon
     assert.match(custom.structure, /level=\(int\)3/);
     const badId = await page.evaluate(() =>
       window.compat.sendControlRequest({ type: 'teleport' }));
+    // Requests naming a stream by mid (sent raw on the same channel): the
+    // video's m-line, and one that does not exist.
+    const mid = await page.evaluate(() => window.compat.firstMid());
+    await page.evaluate((m) => {
+      const send = (id, midValue, name) => window.compat.sendOn('control', JSON.stringify(
+          { id, mid: midValue, request: { type: 'customUpstreamEvent', structureName: name } }));
+      send(500, m, 'for-the-video');
+      send(501, 'no-such-mid', 'lost');
+    }, mid);
+    await waitEvent(producer, (e) => e.event === 'upstream-event' && e.type === 'custom' &&
+        e.structure.startsWith('for-the-video'), 10000, 'the event for mid ' + mid);
     const responses = await until(page, (ids) => {
       const r = window.compat.controlResponses;
       return ids.every((id) => r.some((m) => m.id === id)) ? r : null;
-    }, [customId, badId], 10000, 'answers to the custom and the bad request');
+    }, [customId, badId, 500, 501], 10000, 'answers to the custom, mid and bad requests');
+    assert.equal(responses.find((m) => m.id === 500).error, undefined);
+    assert.match(responses.find((m) => m.id === 501).error, /no stream has mid no-such-mid/);
+    assert.ok(!events(producer).some((e) => e.event === 'upstream-event' &&
+        e.structure.startsWith('lost')), 'an event for an unknown mid went upstream');
     assert.equal(responses.find((m) => m.id === customId).error, undefined);
     assert.match(responses.find((m) => m.id === badId).error, /teleport/);
     // Every navigation request was answered, without error.
-    const navAnswers = responses.filter((m) => m.id !== badId);
+    const navAnswers = responses.filter((m) => ![badId, customId, 500, 501].includes(m.id));
     assert.ok(navAnswers.length >= 4, JSON.stringify(responses));
     assert.deepEqual(navAnswers.filter((m) => m.error), []);
     assert.deepEqual(await page.evaluate(() => window.compat.errors), []);
@@ -171,7 +186,7 @@ test('gstwebrtc-api in Chromium: data channels with webrtcsink and its RemoteCon
 });
 
 test('our page: remote control of webrtcsink, and data channels with webrtcsrc',
-    { skip: skip || false, timeout: 120000 }, async () => {
+    { skip: skip || false, timeout: 180000 }, async () => {
   const relay = await startRelay('dc-ours-relay');
   const producer = new Proc('dc-ours-producer', '/usr/bin/python3',
       [peerPy, 'producer', '--uri', `${relay.wsUrl}?peer-id=cam1`, '--video', 'raw',

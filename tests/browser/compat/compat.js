@@ -141,6 +141,11 @@ state.consume = (producerId) => {
     rc.addEventListener('error', (e) => state.errors.push(`remote controller: ${e.message}`));
   });
   state.sendControlRequest = (request) => session.remoteController.sendControlRequest(request);
+  // The first m-line's mid as the producer's offer names it.
+  state.firstMid = () => {
+    const m = /^a=mid:(\S+)/m.exec(session._rtcPeerConnection.remoteDescription.sdp);
+    return m ? m[1] : null;
+  };
   session.connect();
 };
 
