@@ -208,7 +208,8 @@ DataChannels::watch(std::weak_ptr<DataChannels> self, Post post, guint gen,
       })));
   ids.push_back(connect("on-error",
       G_CALLBACK(+[](GstWebRTCDataChannel *c, GError *err, gpointer) {
-        GST_WARNING("data channel %p: %s", c, err ? err->message : "error");
+        GST_WARNING_OBJECT(
+            c, "data channel error: %s", err ? err->message : "error");
       })));
   struct Cb {
     static void string(GstWebRTCDataChannel *c, const gchar *str, gpointer d) {
