@@ -68,19 +68,66 @@ SrcPrivate::on_data_message(
       id.c_str(), m.label.c_str(), m.data, m.text);
 }
 
+std::string
+SrcPrivate::output_mid(GstPad *pad) {
+  GstElement *depay = nullptr;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    for (auto &o : outputs) {
+      if (o->ghost != pad)
+        continue;
+      for (auto &c : o->chains) {
+        if (c.gen == o->active_gen && !c.elements.empty())
+          depay = GST_ELEMENT(gst_object_ref(c.elements.front()));
+      }
+    }
+  }
+  if (!depay)
+    return "";
+  /* Chains are removed on this thread only: the depayloader is still
+   * linked to the webrtcbin pad that feeds it. */
+  std::string mid;
+  GstPad *sink = gst_element_get_static_pad(depay, "sink");
+  GstPad *peer = sink ? gst_pad_get_peer(sink) : nullptr;
+  if (peer
+      && g_object_class_find_property(
+          G_OBJECT_GET_CLASS(peer), "transceiver")) {
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_object_get(peer, "transceiver", &trans, nullptr);
+    gchar *m = nullptr;
+    if (trans) {
+      g_object_get(trans, "mid", &m, nullptr);
+      gst_object_unref(trans);
+    }
+    mid = m ? m : "";
+    g_free(m);
+  }
+  if (peer)
+    gst_object_unref(peer);
+  if (sink)
+    gst_object_unref(sink);
+  gst_object_unref(depay);
+  return mid;
+}
+
 void
-SrcPrivate::forward_navigation(GstEvent *event) {
+SrcPrivate::forward_navigation(GstPad *pad, GstEvent *event) {
   auto ev = std::shared_ptr<GstEvent>(gst_event_ref(event), gst_event_unref);
-  loop.post([this, ev]() {
+  auto out = std::shared_ptr<GstPad>(
+      GST_PAD(gst_object_ref(pad)), [](GstPad *p) { gst_object_unref(p); });
+  loop.post([this, ev, out]() {
     /* Only to a producer that speaks the protocol: it opened `control`
      * (on this connection or an earlier one of the session). */
     if (!data || !data->knows(kControlLabel))
       return;
-    std::string text
-        = control_navigation_request(next_control_id, ev.get(), "");
+    /* The mid names the stream, so a producer with several video inputs
+     * sends the event up the one this pad shows. */
+    std::string text = control_navigation_request(
+        next_control_id, ev.get(), output_mid(out.get()));
     if (text.empty())
       return;
     next_control_id++;
+    GST_DEBUG_OBJECT(self, "navigation request %s", text.c_str());
     GBytes *b = g_bytes_new(text.data(), text.size());
     data->send(kControlLabel, b, true);
     g_bytes_unref(b);

@@ -181,8 +181,12 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
       data->attach(c.webrtcbin(), c.gen());
   }
   void on_data_message(const std::string &id, const DataChannels::Message &m);
-  /* A navigation event reached an output from downstream (any thread). */
-  void forward_navigation(GstEvent *event);
+  /* A navigation event reached output pad @pad from downstream (any
+   * thread). */
+  void forward_navigation(GstPad *pad, GstEvent *event);
+  /* The mid of the m-line feeding output pad @pad now, or "" (session
+   * thread). */
+  std::string output_mid(GstPad *pad);
   /* The send-data-* action signals (any thread). */
   gboolean send_data(
       const gchar *session_id, const gchar *label, GBytes *bytes, bool text);

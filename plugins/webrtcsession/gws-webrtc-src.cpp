@@ -428,10 +428,10 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
      * the producer over its control channel; they also continue. */
     gst_pad_add_probe(
         pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-        [](GstPad *, GstPadProbeInfo *info, gpointer data) {
+        [](GstPad *pad, GstPadProbeInfo *info, gpointer data) {
           GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
           if (GST_EVENT_TYPE(ev) == GST_EVENT_NAVIGATION)
-            PRIV(GWS_WEBRTC_SRC(data))->forward_navigation(ev);
+            PRIV(GWS_WEBRTC_SRC(data))->forward_navigation(pad, ev);
           return GST_PAD_PROBE_OK;
         },
         element, nullptr);
