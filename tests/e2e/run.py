@@ -639,10 +639,20 @@ def test_data_channels(w):
 
 def test_remote_control(w):
     """Navigation events from the consumer's video sink travel over the
-    control channel and reach the producer's video source upstream of
-    webrtcsink as GstNavigation events; a custom upstream event request
+    control channel (naming the video's mid) and reach the producer's video
+    source upstream of webrtcsink as GstNavigation events; a custom
+    upstream event request
     sent on `control` arrives as a custom upstream event."""
-    prod, cons = data_pair(w, "<>", "", "--nav-probe")
+    # webrtcsrc:5 logs each request it sends (to check the mid below).
+    saved = os.environ.get("GST_DEBUG")
+    os.environ["GST_DEBUG"] = "webrtcsink:4,webrtcsrc:5"
+    try:
+        prod, cons = data_pair(w, "<>", "", "--nav-probe")
+    finally:
+        if saved is None:
+            del os.environ["GST_DEBUG"]
+        else:
+            os.environ["GST_DEBUG"] = saved
     cons.wait_event("channel", label="control", open=True)
     cons.send("navigate")
     cons.wait_event("navigated", pads=1)
@@ -656,6 +666,12 @@ def test_remote_control(w):
                     "upstream-event" and "key-press" in ev["structure"])
     if "key=(string)a" not in key["structure"]:
         raise Failure("key event: " + key["structure"])
+    # The requests named the video's m-line (webrtcsink maps it back).
+    with open(cons.logpath) as f:
+        sent = [line for line in f if "navigation request" in line]
+    if not sent or not all('"mid":"video0"' in line for line in sent):
+        raise Failure("navigation requests without the video's mid: {}"
+                      .format(sent[:2]))
     request = json.dumps({"id": 100, "request": {
         "type": "customUpstreamEvent", "structureName": "zoom-request",
         "structure": {"level": 3}}})
