@@ -139,6 +139,8 @@ ConsumerSession::start_offer() {
     gst_caps_unref(prefs);
   }
   gst_element_sync_state_with_parent(webrtc_);
+  if (ready_hook_)
+    ready_hook_();
   GstPromise *promise = session_promise(&host_, id_, gen_, "offer",
       [](ConsumerSession &s, DescPtr offer, const std::string &error) {
         if (!offer) {
@@ -208,6 +210,8 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
     gst_caps_unref(prefs);
   }
   gst_element_sync_state_with_parent(webrtc_);
+  if (ready_hook_)
+    ready_hook_();
 
   GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ConsumerSession &s, DescPtr, const std::string &error) {
@@ -356,6 +360,26 @@ ConsumerSession::flush_candidates() {
     g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, cand.c_str());
   }
   pending_candidates_.clear();
+}
+
+int
+ConsumerSession::stream_for_mid(const std::string &mid) const {
+  for (size_t i = 0; i < streams_.size(); i++) {
+    if (!streams_[i].pad)
+      continue;
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_object_get(streams_[i].pad, "transceiver", &trans, nullptr);
+    gchar *m = nullptr;
+    if (trans) {
+      g_object_get(trans, "mid", &m, nullptr);
+      gst_object_unref(trans);
+    }
+    bool same = m && mid == m;
+    g_free(m);
+    if (same)
+      return static_cast<int>(i);
+  }
+  return -1;
 }
 
 std::string

@@ -88,6 +88,9 @@ class ConsumerSession {
   /* Creates the webrtcbin; false with @error set on failure. @loss says
    * which loss recovery to negotiate. */
   bool prepare(const IceConfig &ice, const LossRecovery &loss, GError **error);
+  /* Runs @fn once the webrtcbin is in the bin and started, just before
+   * the offer or answer is made (where data channels are created). */
+  void set_ready_hook(std::function<void()> fn) { ready_hook_ = std::move(fn); }
   /* We offer. */
   void start_offer();
   /* The consumer offered: answer it. */
@@ -109,6 +112,8 @@ class ConsumerSession {
   const CodecInfo *stream_codec(size_t index) const {
     return index < streams_.size() ? streams_[index].codec : nullptr;
   }
+  /* The input stream whose m-line has mid @mid, or -1. */
+  int stream_for_mid(const std::string &mid) const;
   /* "video_0=VP8 audio_0=OPUS" once negotiated. */
   std::string describe() const;
 
@@ -143,6 +148,7 @@ class ConsumerSession {
   bool we_offered_ = false;
   LossRecovery loss_;
   std::vector<std::pair<guint, std::string>> pending_candidates_;
+  std::function<void()> ready_hook_;
 };
 
 } // namespace gws

@@ -16,6 +16,7 @@ ElementSettings::ElementSettings(GwsSignallerRole r) : role(r) {
   g_value_init(&video_codecs, GST_TYPE_ARRAY);
   g_value_init(&audio_codecs, GST_TYPE_ARRAY);
   g_value_init(&turn_servers, GST_TYPE_ARRAY);
+  g_value_init(&data_channels, GST_TYPE_ARRAY);
   GError *err = nullptr;
   signaller = gws_signaller_new_for_uri(DEFAULT_URI, role, &err);
   if (err) {
@@ -28,6 +29,7 @@ ElementSettings::~ElementSettings() {
   g_value_unset(&video_codecs);
   g_value_unset(&audio_codecs);
   g_value_unset(&turn_servers);
+  g_value_unset(&data_channels);
   if (signaller)
     g_object_unref(signaller);
 }
@@ -184,6 +186,20 @@ ElementSettings::set_common(
       loss.fec = g_value_get_boolean(value);
       return true;
     }
+    case PROP_DATA_CHANNELS: {
+      std::vector<ChannelSpec> specs;
+      std::string error;
+      if (!parse_channel_specs(value, &specs, &error)) {
+        /* Kept as it was: a setter cannot fail otherwise. */
+        g_warning("%s: data-channels not changed: %s",
+            GST_OBJECT_NAME(GST_OBJECT(element)), error.c_str());
+        return true;
+      }
+      std::lock_guard<std::mutex> g(lock);
+      g_value_copy(value, &data_channels);
+      channel_specs = std::move(specs);
+      return true;
+    }
     default:
       return false;
   }
@@ -245,6 +261,9 @@ ElementSettings::get_common(guint prop_id, GValue *value) {
       return true;
     case PROP_DO_FEC:
       g_value_set_boolean(value, loss.fec);
+      return true;
+    case PROP_DATA_CHANNELS:
+      g_value_copy(&data_channels, value);
       return true;
     default:
       return false;
@@ -391,6 +410,18 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
           "-1: wait for ever",
           -1, G_MAXINT, 60, rw));
   loss_recovery_install_properties(klass, PROP_DO_RETRANSMISSION, PROP_DO_FEC);
+  g_object_class_install_property(klass, PROP_DATA_CHANNELS,
+      gst_param_spec_array("data-channels", "Data channels",
+          "Data channels to open on every session, e.g. "
+          "<\"chat\", \"telemetry,ordered=false,max-retransmits=0\">: each "
+          "a label, or a label with options ordered (boolean, default true), "
+          "max-retransmits or max-packet-lifetime (ms; either makes it "
+          "unreliable), protocol (string). Channels the peer opens are "
+          "taken too. Send with the send-data-string / send-data-bytes "
+          "action signals, receive with data-received",
+          g_param_spec_string("channel", "Channel",
+              "A label, or label,option=value,...", nullptr, elem_flags),
+          rw));
 }
 
 /* ---- GstChildProxy: "signaller::prop=value" ----

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "gws-stats-snapshot.h"
+#include "gws-data-channels.h"
 #include "gws-ice.h"
 #include "gws-loss-recovery.h"
 #include "gws-restart.h"
@@ -19,6 +20,7 @@
 
 #include <mutex>
 #include <string>
+#include <vector>
 
 #define DEFAULT_URI "ws://127.0.0.1:8443"
 
@@ -41,6 +43,7 @@ enum CommonProp : guint {
   PROP_WAIT_TIMEOUT,
   PROP_DO_RETRANSMISSION,
   PROP_DO_FEC,
+  PROP_DATA_CHANNELS,
   PROP_COMMON_LAST,
 };
 
@@ -98,6 +101,9 @@ class ElementSettings {
   GValue video_codecs = G_VALUE_INIT;
   GValue audio_codecs = G_VALUE_INIT;
   GValue turn_servers = G_VALUE_INIT;
+  /* `data-channels`: the value as set, and as parsed (gws-data-channels.h). */
+  GValue data_channels = G_VALUE_INIT;
+  std::vector<ChannelSpec> channel_specs;
   IceConfig ice;
   RestartSettings restart;
   gint wait_timeout_s = 60; /* gws-start-wait.h; -1: for ever */

@@ -7,6 +7,7 @@
 #include "gws-codecs.h"
 #include "gws-connection-set.h"
 #include "gws-consumer-session.h"
+#include "gws-data-channels.h"
 #include "gws-element-settings.h"
 #include "gws-encoder-branch.h"
 #include "gws-ice.h"
@@ -35,6 +36,9 @@ enum {
   SIGNAL_ENCODER_SETUP,
   SIGNAL_PAYLOADER_SETUP,
   SIGNAL_GET_SESSIONS,
+  SIGNAL_SEND_DATA_STRING,
+  SIGNAL_SEND_DATA_BYTES,
+  SIGNAL_DATA_RECEIVED,
   N_SIGNALS,
 };
 
@@ -90,6 +94,11 @@ struct SinkSession {
       : peer(std::move(p)), conns(std::move(close)) {}
   std::string peer;
   ConnectionSet<ConsumerSession> conns;
+  /* Its data channels, across its connections. Declared after `conns`:
+   * destroyed first, it lets go of the connections' channels before they
+   * close. */
+  std::shared_ptr<DataChannels> data;
+  bool control = false; /* the `control` channel is ours to answer */
 };
 
 /* Lock order: `lock` is a leaf. Nothing is called out (signaller, GStreamer
@@ -109,6 +118,9 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   /* webrtcbin (or output queue) -> session id and connection, to route
    * child messages (lock). */
   std::map<GstElement *, std::pair<std::string, guint>> webrtcbins;
+
+  /* Settings (lock). */
+  bool enable_control = true;
 
   SessionLoop loop;
   SignallerLink link;
@@ -214,6 +226,25 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
       forget_connection(std::move(c));
     });
   }
+  /* Data channels and remote control (gws-webrtc-sink-data.cpp). */
+  void make_data(SinkSession &s, const std::string &id);
+  void attach_data(SinkSession &s, ConsumerSession &c) {
+    if (!s.data)
+      return;
+    s.data->attach(c.webrtcbin(), c.gen(), false);
+    std::weak_ptr<DataChannels> weak = s.data;
+    guint gen = c.gen();
+    c.set_ready_hook([weak, gen]() {
+      if (auto d = weak.lock())
+        d->create_channels(gen);
+    });
+  }
+  void on_data_message(const std::string &id, const DataChannels::Message &m);
+  void on_control_request(
+      SinkSession &s, const std::string &id, const DataChannels::Message &m);
+  /* The send-data-* action signals (any thread). */
+  gboolean send_data(
+      const gchar *session_id, const gchar *label, GBytes *data, bool text);
   void restart_failed(SinkSession &s, const std::string &id,
       const std::string &why, gint64 now);
   void tick();

@@ -157,6 +157,9 @@ void
 SinkPrivate::forget_connection(std::unique_ptr<ConsumerSession> conn) {
   if (!conn)
     return;
+  auto it = sessions.find(conn->id());
+  if (it != sessions.end() && it->second.data)
+    it->second.data->detach(conn->gen());
   {
     std::lock_guard<std::mutex> g(lock);
     webrtcbins.erase(conn->webrtcbin());
@@ -170,6 +173,10 @@ SinkPrivate::create_session(const PendingSession &p) {
   std::string error;
   auto conn = make_connection(
       p.id, p.peer, session.conns.next_gen(), nullptr, &error);
+  if (conn) {
+    make_data(session, p.id);
+    attach_data(session, *conn);
+  }
   if (!conn) {
     post_session_failed(GST_ELEMENT(self), p.id, p.peer, error);
     GwsSignaller *sig = ref_signaller();
@@ -282,6 +289,7 @@ SinkPrivate::start_restart(const std::string &id, const char *reason) {
     restart_failed(s, id, error, now);
     return false;
   }
+  attach_data(s, *conn);
   s.conns.begin_pending(std::move(conn), true);
   s.conns.pending()->start_offer();
   return true;
@@ -378,6 +386,7 @@ SinkPrivate::on_description(const std::string &id, DescPtr desc) {
   GST_INFO_OBJECT(self, "session %s: the consumer restarts it", id.c_str());
   post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
       G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, "remote", nullptr);
+  attach_data(s, *conn);
   s.conns.begin_pending(std::move(conn), false);
   s.conns.pending()->start_answer(desc.get());
 }

@@ -82,6 +82,10 @@ using namespace gws;
 
 guint gws_webrtc_sink_signals[N_SIGNALS];
 
+enum {
+  PROP_ENABLE_CONTROL_CHANNEL = PROP_COMMON_LAST,
+};
+
 static GstStaticPadTemplate video_template
     = GST_STATIC_PAD_TEMPLATE("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
         /* I420 first: what every encoder here takes, so a source that can
@@ -374,6 +378,14 @@ gws_webrtc_sink_handle_message(GstBin *bin, GstMessage *msg) {
       gst_message_unref(msg);
       return;
     }
+    if (webrtcbin_of(src, GST_OBJECT(self))) {
+      /* A connection being closed (its SCTP association is aborted as its
+       * webrtcbin stops): nobody's failure. */
+      GST_DEBUG_OBJECT(
+          self, "error from a closed connection: %" GST_PTR_FORMAT, msg);
+      gst_message_unref(msg);
+      return;
+    }
   }
   GST_BIN_CLASS(parent_class)->handle_message(bin, msg);
 }
@@ -384,6 +396,11 @@ static void
 gws_webrtc_sink_set_property(
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
+  if (prop_id == PROP_ENABLE_CONTROL_CHANNEL) {
+    std::lock_guard<std::mutex> g(priv->lock);
+    priv->enable_control = g_value_get_boolean(value);
+    return;
+  }
   if (prop_id == PROP_VIDEO_ENCODERS) {
     std::vector<std::string> names;
     for (guint i = 0; i < gst_value_array_get_size(value); i++) {
@@ -462,6 +479,11 @@ gws_webrtc_sink_get_property(
   SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
   if (prop_id == PROP_STATS) {
     g_value_take_boxed(value, read_stats(priv));
+    return;
+  }
+  if (prop_id == PROP_ENABLE_CONTROL_CHANNEL) {
+    std::lock_guard<std::mutex> g(priv->lock);
+    g_value_set_boolean(value, priv->enable_control);
     return;
   }
   switch (prop_id) {
@@ -562,6 +584,23 @@ gws_webrtc_sink_get_sessions(GwsWebRTCSink *self) {
   gchar **out = g_strv_builder_end(b);
   g_strv_builder_unref(b);
   return out;
+}
+
+static gboolean
+gws_webrtc_sink_send_data_string(GwsWebRTCSink *self, const gchar *session_id,
+    const gchar *label, const gchar *text) {
+  if (!text)
+    return FALSE;
+  GBytes *b = g_bytes_new(text, strlen(text));
+  gboolean ok = PRIV(self)->send_data(session_id, label, b, true);
+  g_bytes_unref(b);
+  return ok;
+}
+
+static gboolean
+gws_webrtc_sink_send_data_bytes(GwsWebRTCSink *self, const gchar *session_id,
+    const gchar *label, GBytes *data) {
+  return PRIV(self)->send_data(session_id, label, data, false);
 }
 
 static void
@@ -762,6 +801,66 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           G_CALLBACK(gws_webrtc_sink_restart_session), nullptr, nullptr,
           nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 
+  g_object_class_install_property(gobject_class, PROP_ENABLE_CONTROL_CHANNEL,
+      g_param_spec_boolean("enable-control-channel", "Enable control channel",
+          "Open a data channel labelled \"control\" on every session that "
+          "speaks the remote-control protocol of GStreamer's Rust webrtcsink "
+          "and gstwebrtc-api (its RemoteController): a consumer's mouse, "
+          "key and touch events become navigation events sent upstream from "
+          "the video input(s), its custom upstream events go upstream from "
+          "the inputs, and each request is answered",
+          TRUE,
+          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+                                   | GST_PARAM_MUTABLE_READY)));
+
+  /**
+   * GwsWebRTCSink::send-data-string:
+   * @session_id: (nullable): the session, or NULL for every session
+   * @label: the data channel's label
+   * @text: the message
+   *
+   * Sends a text message on data channel @label. Queued until the channel
+   * is open (and, during a session restart, until it is open on the new
+   * connection); sent once.
+   *
+   * Returns: TRUE if a matching session is there.
+   */
+  gws_webrtc_sink_signals[SIGNAL_SEND_DATA_STRING] = g_signal_new_class_handler(
+      "send-data-string", G_TYPE_FROM_CLASS(klass),
+      static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gws_webrtc_sink_send_data_string), nullptr, nullptr, nullptr,
+      G_TYPE_BOOLEAN, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GwsWebRTCSink::send-data-bytes:
+   * @session_id: (nullable): the session, or NULL for every session
+   * @label: the data channel's label
+   * @data: the message
+   *
+   * As send-data-string, for a binary message.
+   *
+   * Returns: TRUE if a matching session is there.
+   */
+  gws_webrtc_sink_signals[SIGNAL_SEND_DATA_BYTES] = g_signal_new_class_handler(
+      "send-data-bytes", G_TYPE_FROM_CLASS(klass),
+      static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gws_webrtc_sink_send_data_bytes), nullptr, nullptr, nullptr,
+      G_TYPE_BOOLEAN, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BYTES);
+  /**
+   * GwsWebRTCSink::data-received:
+   * @session_id: the session
+   * @label: the data channel's label
+   * @data: the message
+   * @is_text: TRUE for a text message (UTF-8 in @data)
+   *
+   * A message arrived on a data channel (not the control channel, which
+   * the element answers itself). Emitted on the element's session thread:
+   * a handler may call send-data-* at once.
+   */
+  gws_webrtc_sink_signals[SIGNAL_DATA_RECEIVED]
+      = g_signal_new("data-received", G_TYPE_FROM_CLASS(klass),
+          G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 4,
+          G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BYTES, G_TYPE_BOOLEAN);
+
   element_class->change_state = gws_webrtc_sink_change_state;
   element_class->request_new_pad = gws_webrtc_sink_request_new_pad;
   element_class->release_pad = gws_webrtc_sink_release_pad;
@@ -781,13 +880,19 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
       "(peer_id, session_id, reason); path-lost (session_id, silence_ms); "
       "encoder-setup (encoder, stream, codec) -> gboolean handled; "
       "payloader-setup (payloader, stream, codec) -> gboolean handled; "
+      "data-received (session_id, label, GBytes data, gboolean is_text); "
       "action restart-session (session_id or NULL for all) -> gboolean "
-      "started; action get-sessions () -> GStrv session ids");
+      "started; action get-sessions () -> GStrv session ids; action "
+      "send-data-string (session_id or NULL for all, label, text) -> "
+      "gboolean; action send-data-bytes (session_id or NULL, label, "
+      "GBytes) -> gboolean");
   gst_element_class_add_static_metadata(element_class, "messages",
       "element messages: gws-path-lost (session-id, silence-ms), "
       "gws-restart-started (session-id, attempt, reason: path-lost, "
       "requested or remote), gws-session-restarted (session-id, restarts, "
-      "switch-ms), gws-restart-failed (session-id, attempt, reason); "
+      "switch-ms), gws-restart-failed (session-id, attempt, reason), "
+      "gws-data-channel (session-id, "
+      "label, connection, open); "
       "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_sink_debug, "webrtcsink", 0,

@@ -8,6 +8,7 @@
 #include "gws-freeze-meter.h"
 #include "gws-codecs.h"
 #include "gws-connection-set.h"
+#include "gws-data-channels.h"
 #include "gws-element-settings.h"
 #include "gws-ice.h"
 #include "gws-receive-session.h"
@@ -34,6 +35,9 @@ GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_src_debug);
 enum {
   SIGNAL_PATH_LOST,
   SIGNAL_RESTART_SESSION,
+  SIGNAL_SEND_DATA_STRING,
+  SIGNAL_SEND_DATA_BYTES,
+  SIGNAL_DATA_RECEIVED,
   N_SIGNALS,
 };
 
@@ -100,6 +104,11 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   /* The signaller is a server ("accepts-sessions", a WHIP endpoint):
    * publishers come and go, a session's failure is that publisher's. */
   bool serving = false;
+  /* The live session's data channels (across its connections), and the
+   * next control request id. Declared before `conns`: its
+   * connections let go of their channels as they close. */
+  std::shared_ptr<DataChannels> data;
+  gint64 next_control_id = 0;
   /* The session's connections (current = the live one). One set for the
    * element's life: sessions follow one another (publishers on a WHIP
    * endpoint) and connection numbers keep counting, so the outputs tell
@@ -164,6 +173,23 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   void on_output_flowing(guint gen);
   void tick();
   GstStructure *make_stats();
+
+  /* Data channels and navigation (gws-webrtc-src-data.cpp). */
+  void make_data(const std::string &id);
+  void attach_data(ReceiveSession &c) {
+    if (data && data->session_id() == c.id())
+      data->attach(c.webrtcbin(), c.gen());
+  }
+  void on_data_message(const std::string &id, const DataChannels::Message &m);
+  /* A navigation event reached output pad @pad from downstream (any
+   * thread). */
+  void forward_navigation(GstPad *pad, GstEvent *event);
+  /* The mid of the m-line feeding output pad @pad now, or "" (session
+   * thread). */
+  std::string output_mid(GstPad *pad);
+  /* The send-data-* action signals (any thread). */
+  gboolean send_data(
+      const gchar *session_id, const gchar *label, GBytes *bytes, bool text);
 
   /* Outputs (gws-webrtc-src-outputs.cpp). */
   /* EOS on every output (a client's session ended: nothing follows). */

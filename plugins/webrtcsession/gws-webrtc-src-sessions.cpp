@@ -92,6 +92,8 @@ SrcPrivate::close_connection(std::unique_ptr<ReceiveSession> conn) {
   if (!conn)
     return;
   guint gen = conn->gen();
+  if (data && data->session_id() == conn->id())
+    data->detach(gen);
   conn.reset(); /* stops and removes its webrtcbin */
   remove_chains(gen);
 }
@@ -113,6 +115,8 @@ SrcPrivate::start_session(const std::string &id, const std::string &peer) {
     session_failed(id, peer, error);
     return;
   }
+  make_data(id);
+  attach_data(*first);
   conns.start(std::move(first));
   /* webrtcbin carries a sink (nicesink): this bin is still a source only. */
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SINK);
@@ -157,6 +161,7 @@ SrcPrivate::end_session(const std::string &id, const std::string &reason,
      * stays in the bin. */
     conns.close_current();
   }
+  data.reset();
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SINK);
 }
 
@@ -213,6 +218,7 @@ SrcPrivate::start_restart(const char *reason) {
     restart_failed(error, now);
     return false;
   }
+  attach_data(*conn);
   conns.begin_pending(std::move(conn), true);
   conns.pending()->start_offer(kinds);
   return true;
@@ -318,6 +324,7 @@ SrcPrivate::on_description(const std::string &id, DescPtr desc) {
         nullptr);
   }
   GST_INFO_OBJECT(self, "session %s: the producer restarts it", id.c_str());
+  attach_data(*conn);
   conns.begin_pending(std::move(conn), false);
   conns.pending()->on_remote_description(desc.get());
 }
@@ -484,6 +491,7 @@ SrcPrivate::stop_signaller() {
   loop.run_sync([this]() {
     accepting = false;
     conns.close_all();
+    data.reset();
     remove_outputs();
   });
 }

@@ -44,6 +44,7 @@
 #include "gws-candidate-stats.h"
 #include "gws-caps-watch.h"
 #include "gws-uri-handler.h"
+#include "gws-webrtcbin-events.h"
 
 #include <optional>
 
@@ -152,6 +153,32 @@ gws_webrtc_src_handle_message(GstBin *bin, GstMessage *msg) {
     gst_message_unref(msg);
     return;
   }
+  GstElement *webrtc = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR
+                           ? webrtcbin_of(GST_MESSAGE_SRC(msg), GST_OBJECT(bin))
+                           : nullptr;
+  if (webrtc) {
+    /* A connection's failure is the session's to handle (restart, or
+     * end it); one being closed (its SCTP association aborted as its
+     * webrtcbin stops) is nobody's. */
+    GError *err = nullptr;
+    gst_message_parse_error(msg, &err, nullptr);
+    std::string text = err ? err->message : "error";
+    g_clear_error(&err);
+    SrcPrivate *priv = PRIV(GWS_WEBRTC_SRC(bin));
+    priv->loop.post([priv, webrtc, text]() {
+      auto &cs = priv->conns;
+      for (ReceiveSession *c : {cs.current(), cs.pending(), cs.retiring()}) {
+        if (c && c->webrtcbin() == webrtc) {
+          priv->fail_connection(c->id(), c->gen(), text);
+          return;
+        }
+      }
+      GST_DEBUG_OBJECT(
+          priv->self, "error from a closed connection: %s", text.c_str());
+    });
+    gst_message_unref(msg);
+    return;
+  }
   GST_BIN_CLASS(parent_class)->handle_message(bin, msg);
 }
 
@@ -243,6 +270,23 @@ gws_webrtc_src_restart_session(GwsWebRTCSrc *self, const gchar *session_id) {
       });
 }
 
+static gboolean
+gws_webrtc_src_send_data_string(GwsWebRTCSrc *self, const gchar *session_id,
+    const gchar *label, const gchar *text) {
+  if (!text)
+    return FALSE;
+  GBytes *b = g_bytes_new(text, strlen(text));
+  gboolean ok = PRIV(self)->send_data(session_id, label, b, true);
+  g_bytes_unref(b);
+  return ok;
+}
+
+static gboolean
+gws_webrtc_src_send_data_bytes(GwsWebRTCSrc *self, const gchar *session_id,
+    const gchar *label, GBytes *data) {
+  return PRIV(self)->send_data(session_id, label, data, false);
+}
+
 static void
 gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
@@ -321,10 +365,69 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
           G_CALLBACK(gws_webrtc_src_restart_session), nullptr, nullptr, nullptr,
           G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 
+  /**
+   * GwsWebRTCSrc::send-data-string:
+   * @session_id: (nullable): the session, or NULL for the current one
+   * @label: the data channel's label
+   * @text: the message
+   *
+   * Sends a text message on data channel @label (one of `data-channels`
+   * or one the producer opened). Queued until the channel is open (and,
+   * during a session restart, until it is open on the new connection);
+   * sent once.
+   *
+   * Returns: TRUE if a matching session is there.
+   */
+  gws_webrtc_src_signals[SIGNAL_SEND_DATA_STRING] = g_signal_new_class_handler(
+      "send-data-string", G_TYPE_FROM_CLASS(klass),
+      static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gws_webrtc_src_send_data_string), nullptr, nullptr, nullptr,
+      G_TYPE_BOOLEAN, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GwsWebRTCSrc::send-data-bytes:
+   * @session_id: (nullable): the session, or NULL for the current one
+   * @label: the data channel's label
+   * @data: the message
+   *
+   * As send-data-string, for a binary message.
+   *
+   * Returns: TRUE if a matching session is there.
+   */
+  gws_webrtc_src_signals[SIGNAL_SEND_DATA_BYTES]
+      = g_signal_new_class_handler("send-data-bytes", G_TYPE_FROM_CLASS(klass),
+          static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+          G_CALLBACK(gws_webrtc_src_send_data_bytes), nullptr, nullptr, nullptr,
+          G_TYPE_BOOLEAN, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BYTES);
+  /**
+   * GwsWebRTCSrc::data-received:
+   * @session_id: the session
+   * @label: the data channel's label
+   * @data: the message
+   * @is_text: TRUE for a text message (UTF-8 in @data)
+   *
+   * A message arrived on a data channel (the producer's answers on its
+   * `control` channel excepted). Emitted on the element's session thread.
+   */
+  gws_webrtc_src_signals[SIGNAL_DATA_RECEIVED]
+      = g_signal_new("data-received", G_TYPE_FROM_CLASS(klass),
+          G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 4,
+          G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BYTES, G_TYPE_BOOLEAN);
+
   element_class->change_state = gws_webrtc_src_change_state;
   /* Every output pad: warn when an encoded one changes caps mid-stream. */
   element_class->pad_added = [](GstElement *element, GstPad *pad) {
     watch_output_caps(element, pad);
+    /* Navigation events from downstream (a video sink's window) go to
+     * the producer over its control channel; they also continue. */
+    gst_pad_add_probe(
+        pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        [](GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+          GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+          if (GST_EVENT_TYPE(ev) == GST_EVENT_NAVIGATION)
+            PRIV(GWS_WEBRTC_SRC(data))->forward_navigation(pad, ev);
+          return GST_PAD_PROBE_OK;
+        },
+        element, nullptr);
   };
   bin_class->handle_message = gws_webrtc_src_handle_message;
 
@@ -340,12 +443,16 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
   gst_element_class_add_static_metadata(element_class, "signals",
       "path-lost (session_id, silence_ms): nothing arrived for "
       "path-timeout; action restart-session (session_id or NULL) -> "
-      "gboolean started");
+      "gboolean started; data-received (session_id, label, GBytes data, "
+      "gboolean is_text); action send-data-string (session_id or NULL, "
+      "label, text) -> gboolean; action send-data-bytes (session_id or NULL, "
+      "label, GBytes) -> gboolean");
   gst_element_class_add_static_metadata(element_class, "messages",
       "element messages: gws-path-lost (session-id, silence-ms), "
       "gws-restart-started (session-id, attempt, reason: path-lost, "
       "requested or remote), gws-session-restarted (session-id, restarts, "
-      "switch-ms), gws-restart-failed (session-id, attempt, reason); "
+      "switch-ms), gws-restart-failed (session-id, attempt, reason), "
+      "gws-data-channel (session-id, label, connection, open); "
       "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_src_debug, "webrtcsrc", 0,

@@ -86,4 +86,15 @@ webrtcbin_name(const std::string &session_id, guint gen) {
   return "webrtcbin-" + connection_name(session_id, gen);
 }
 
+GstElement *
+webrtcbin_of(GstObject *src, GstObject *bin) {
+  for (GstObject *o = src; o && o != bin; o = GST_OBJECT_PARENT(o)) {
+    GstElementFactory *f
+        = GST_IS_ELEMENT(o) ? gst_element_get_factory(GST_ELEMENT(o)) : nullptr;
+    if (f && g_strcmp0(GST_OBJECT_NAME(f), "webrtcbin") == 0)
+      return GST_ELEMENT(o);
+  }
+  return nullptr;
+}
+
 } // namespace gws

@@ -26,6 +26,10 @@ struct WebrtcbinEvents {
 /* Connects @events to @webrtc for the webrtcbin's lifetime. */
 void watch_webrtcbin(GstElement *webrtc, WebrtcbinEvents events);
 
+/* The webrtcbin inside @bin that @src is (or is a child of), or nullptr:
+ * to route a child's message to its connection. No reference taken. */
+GstElement *webrtcbin_of(GstObject *src, GstObject *bin);
+
 /* Names connection @gen of a session: the session id for the first, with
  * "-<gen>" appended for the ones a restart makes. */
 std::string connection_name(const std::string &session_id, guint gen);

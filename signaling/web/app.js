@@ -10,9 +10,14 @@
 // ?name=NAME default publish name, ?token=SECRET relay access token,
 // ?relay=ws://host:port/ another relay than the one serving the page,
 // ?auto-restart=0 no session restart on a dead path, ?path-timeout=MS the
-// silence that counts as a dead path (default 1000; 0 = no detection).
+// silence that counts as a dead path (default 1000; 0 = no detection),
+// ?data-channels=LABEL,LABEL data channels to open on every session (the
+// peer's are taken too; messages are in gwsState.data, sent with
+// gwsControl.sendData), ?remote-control=1 turn remote control on as soon as
+// a producer offers it.
 
 import { RelayClient, RelayState, relayUrlFor } from './relay-client.js';
+import { RemoteControl } from './remote-control.js';
 import { ConsumerSession, ProducerSession } from './session.js';
 import { formatStats } from './stats.js';
 
@@ -35,7 +40,10 @@ const state = {
   connectCount: 0,
   producers: [], // [{ id, name, meta }]
   play: { state: 'idle', producerId: null, name: null, sessionId: null,
-    stats: null, video: null, endedReason: null, restart: null },
+    stats: null, video: null, endedReason: null, restart: null,
+    remote: { available: false, enabled: false, sent: 0, answered: 0, errors: [] } },
+  // Data channel traffic of every session: channels opened, messages in.
+  data: { open: [], received: [] },
   publish: { state: 'idle', name: null, sessions: [] },
   notice: null, // { kind, text, at }
   notices: [],
@@ -120,6 +128,11 @@ function renderPlayer() {
   s.state = session ? session.state : 'idle';
   s.stats = session ? session.stats : null;
   s.restart = session ? session.restartInfo() : null;
+  if (playing && playing.remote) {
+    const r = playing.remote;
+    Object.assign(s.remote, { enabled: r.enabled, sent: r.sent, answered: r.answered,
+      errors: [...r.errors] });
+  }
   const video = $('remote-video');
   s.video = playing ? {
     width: video.videoWidth,
@@ -227,6 +240,21 @@ function play(producerId) {
   });
   session.addEventListener('stats', renderPlayer);
   session.addEventListener('restart', renderPlayer);
+  watchData(session);
+  const remote = new RemoteControl(video, (text) => session.channels.send('control', text));
+  playing.remote = remote;
+  session.channels.addEventListener('open', (ev) => {
+    if (ev.detail.label !== 'control' || playing?.session !== session) return;
+    state.play.remote.available = true;
+    $('remote-control').disabled = false;
+    if (params.get('remote-control') === '1') setRemoteControl(true);
+    renderPlayer();
+  });
+  session.channels.addEventListener('message', (ev) => {
+    if (ev.detail.label !== 'control' || typeof ev.detail.data !== 'string') return;
+    remote.handleMessage(ev.detail.data);
+    renderPlayer();
+  });
   session.addEventListener('closed', (ev) => {
     // Closed from inside (a negotiation error): tell the person.
     if (playing && playing.session === session) {
@@ -248,8 +276,12 @@ function endPlaying(text, reason, notifyRelay = false) {
 
 function stopPlaying(reason = 'stopped', notifyRelay = true) {
   if (!playing) return;
-  const { session } = playing;
+  const { session, remote } = playing;
   playing = null;
+  if (remote) remote.disable();
+  $('remote-control').checked = false;
+  $('remote-control').disabled = true;
+  state.play.remote = { available: false, enabled: false, sent: 0, answered: 0, errors: [] };
   session.close(reason, { notifyRelay });
   const video = $('remote-video');
   video.srcObject = null;
@@ -313,6 +345,7 @@ function acceptConsumer(msg) {
     renderPublish();
   });
   session.addEventListener('stats', renderPublish);
+  watchData(session);
   session.addEventListener('restart', (ev) => {
     if (ev.detail.phase === 'gaveup') {
       notify('error', `Viewer ${msg.peerId}: ${ev.detail.reason}; session ended.`);
@@ -346,6 +379,18 @@ window.gwsControl = {
   // Session options (autoRestart, pathTimeoutMs, maxRestartFailures) for
   // sessions made from now on.
   sessionOptions: {},
+  // Sends on data channel `label` of session `sessionId` (null: every
+  // session): a string, or { bytes: n } for n bytes of the tests' pattern
+  // ((i * 7 + 3) % 251). Resolves with the bytes' SHA-256 (hex), or null.
+  async sendData(sessionId, label, what) {
+    const data = typeof what === 'string' ? what : pattern(what.bytes);
+    for (const s of window.gwsControl.sessions()) {
+      if (sessionId === null || s.sessionId === sessionId) s.channels.send(label, data);
+    }
+    return typeof what === 'string' ? null : sha256(data);
+  },
+  // The remote-control object of the played session (remote-control.js).
+  remote: () => (playing ? playing.remote : null),
   // The session objects (the one played, then the published ones).
   sessions: () => [playing && playing.session, ...publish.sessions.values()].filter(Boolean),
 };
@@ -354,6 +399,50 @@ window.gwsControl = {
 if (params.get('auto-restart') === '0') window.gwsControl.sessionOptions.autoRestart = false;
 if (params.has('path-timeout')) {
   window.gwsControl.sessionOptions.pathTimeoutMs = Number(params.get('path-timeout')) || 0;
+}
+
+if (params.get('data-channels')) {
+  window.gwsControl.sessionOptions.dataChannels =
+      params.get('data-channels').split(',').filter(Boolean);
+}
+
+// ---- data channels -----------------------------------------------------------
+
+function pattern(size) {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + 3) % 251;
+  return out;
+}
+
+async function sha256(data) {
+  const digest = await crypto.subtle.digest('SHA-256', data);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Records a session's channel openings and incoming messages in gwsState.
+function watchData(session) {
+  session.channels.addEventListener('open', (ev) => {
+    state.data.open.push({ sessionId: session.sessionId, ...ev.detail });
+  });
+  session.channels.addEventListener('message', async (ev) => {
+    const { label, data } = ev.detail;
+    const entry = { sessionId: session.sessionId, label };
+    if (typeof data === 'string') {
+      entry.text = data;
+    } else {
+      entry.size = data.byteLength;
+      entry.sha256 = await sha256(data);
+    }
+    state.data.received.push(entry);
+  });
+}
+
+function setRemoteControl(on) {
+  if (!playing || !playing.remote) return;
+  if (on) playing.remote.enable();
+  else playing.remote.disable();
+  $('remote-control').checked = on;
+  renderPlayer();
 }
 
 // ---- relay messages --------------------------------------------------------
@@ -483,6 +572,7 @@ $('stop-playing').addEventListener('click', () => {
 $('restart-playing').addEventListener('click', () => {
   if (playing) restartSession(playing.session.sessionId);
 });
+$('remote-control').addEventListener('change', (ev) => setRemoteControl(ev.target.checked));
 $('sound').addEventListener('change', (ev) => {
   $('remote-video').muted = !ev.target.checked;
 });

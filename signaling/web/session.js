@@ -38,7 +38,12 @@
 //   restart     {phase: "started"|"switched"|"failed"|"pathlost"|"gaveup",
 //               reason, attempt, restarts, switchMs, silenceMs}
 //   closed      {reason}
+//
+// Data channels: `session.channels` (data-channels.js) keeps the session's
+// channels across its connections; option `dataChannels` lists labels to
+// open on every connection (the peer's channels are taken too).
 
+import { SessionChannels } from './data-channels.js';
 import { StatsSampler } from './stats.js';
 
 const WATCH_INTERVAL_MS = 250;
@@ -107,9 +112,10 @@ class Connection {
 class PeerSession extends EventTarget {
   constructor(relay, {
     sessionId = null, peerId, rtcConfig = {}, autoRestart = true,
-    pathTimeoutMs = 1000, maxRestartFailures = 3,
+    pathTimeoutMs = 1000, maxRestartFailures = 3, dataChannels = [],
   }) {
     super();
+    this.channels = new SessionChannels(dataChannels);
     this.relay = relay;
     this.sessionId = sessionId;
     this.peerId = peerId; // the other side
@@ -218,6 +224,7 @@ class PeerSession extends EventTarget {
       }
     });
     this._setupConnection(conn);
+    this.channels.attach(conn);
     return conn;
   }
 

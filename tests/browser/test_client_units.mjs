@@ -1,6 +1,8 @@
 // The web client's browser-independent modules under node, no browser, no
 // network: the relay protocol client against a scripted WebSocket, the relay
-// URL a page derives from its own location, and the getStats() reduction.
+// URL a page derives from its own location, the getStats() reduction, the
+// remote-control mode's input conversion and the data channels' send queue
+// across connections.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -62,6 +64,9 @@ function json(body, status = 200) {
 
 const { RelayClient, relayUrlFor } = await import('../../signaling/web/relay-client.js');
 const { summarize, formatStats } = await import('../../signaling/web/stats.js');
+const { keysym, modifiers, videoPoint, navigationEvent, RemoteControl } =
+    await import('../../signaling/web/remote-control.js');
+const { SessionChannels } = await import('../../signaling/web/data-channels.js');
 
 function nextEvent(target, type, predicate = () => true) {
   return new Promise((resolve) => {
@@ -261,4 +266,122 @@ test('outbound stats: loss and RTT as the far end reports them', () => {
   assert.equal(s.audio.packetsLost, 0);
   assert.equal(s.packetsLost, 4);
   assert.equal(s.rttMs, 12);
+});
+
+test('remote control: keys as X keysyms, modifiers as nicks, points in video pixels', () => {
+  assert.equal(keysym('a', 'KeyA'), 'a');
+  assert.equal(keysym('Enter', 'Enter'), 'Return');
+  assert.equal(keysym('ArrowLeft', 'ArrowLeft'), 'Left');
+  assert.equal(keysym('Shift', 'ShiftRight'), 'Shift_R');
+  assert.equal(keysym(' ', 'Space'), 'space');
+  assert.equal(modifiers({ shiftKey: true, ctrlKey: true, buttons: 1 }),
+      'shift-mask+control-mask+button1-mask');
+  assert.equal(modifiers({}), '');
+  // 640x480 element showing 320x240: scale 2, no letterbox.
+  assert.deepEqual(videoPoint(320, 240, { width: 640, height: 480 }, 320, 240), { x: 160, y: 120 });
+  // 640x360 element showing 4:3: pillarboxed by 80 px each side.
+  assert.deepEqual(videoPoint(80, 0, { width: 640, height: 360 }, 320, 240), { x: 0, y: 0 });
+  assert.equal(videoPoint(10, 10, { width: 640, height: 360 }, 320, 240), null);
+  assert.equal(videoPoint(10, 10, { width: 640, height: 360 }, 0, 0), null);
+  const video = { clientWidth: 640, clientHeight: 480, videoWidth: 320, videoHeight: 240 };
+  assert.deepEqual(navigationEvent({ type: 'mousedown', offsetX: 2, offsetY: 4, button: 0,
+    buttons: 1 }, video),
+  { event: 'MouseButtonPress', x: 1, y: 2, modifier_state: 'button1-mask', button: 1 });
+  assert.deepEqual(navigationEvent({ type: 'keyup', key: 'Escape', code: 'Escape' }, video),
+      { event: 'KeyRelease', key: 'Escape', modifier_state: '' });
+  assert.equal(navigationEvent({ type: 'focus' }, video), null);
+});
+
+test('remote control: requests numbered from 0, answers and errors counted', () => {
+  const sent = [];
+  const rc = new RemoteControl(new EventTarget(), (text) => sent.push(JSON.parse(text)));
+  assert.equal(rc.request({ type: 'customUpstreamEvent', structureName: 'x' }), 0);
+  assert.equal(rc.request({ type: 'navigationEvent', event: { event: 'TouchFrame' } }), 1);
+  assert.deepEqual(sent.map((m) => m.id), [0, 1]);
+  rc.handleMessage(JSON.stringify({ type: 'ControlResponseMessage', id: 0 }));
+  rc.handleMessage(JSON.stringify({ type: 'ControlResponseMessage', id: 1, error: 'no' }));
+  rc.handleMessage('not json');
+  rc.handleMessage(JSON.stringify({ type: 'InfoMessage' }));
+  assert.equal(rc.answered, 2);
+  assert.deepEqual(rc.errors, ['request 1: no']);
+});
+
+// RTCPeerConnection and RTCDataChannel enough for SessionChannels.
+class FakeChannel extends EventTarget {
+  constructor(label, init = {}) {
+    super();
+    this.label = label;
+    this.ordered = init.ordered !== false;
+    this.maxRetransmits = init.maxRetransmits ?? null;
+    this.maxPacketLifeTime = init.maxPacketLifeTime ?? null;
+    this.readyState = 'connecting';
+    this.sent = [];
+  }
+
+  send(data) { this.sent.push(data); }
+  open() { this.readyState = 'open'; this.dispatchEvent(new Event('open')); }
+  receive(data) {
+    const ev = new Event('message');
+    ev.data = data;
+    this.dispatchEvent(ev);
+  }
+}
+class FakePeerConnection extends EventTarget {
+  constructor() { super(); this.channels = []; }
+  createDataChannel(label, init) {
+    const c = new FakeChannel(label, init);
+    this.channels.push(c);
+    return c;
+  }
+  peerOpens(label, init) {
+    const c = new FakeChannel(label, init);
+    const ev = new Event('datachannel');
+    ev.channel = c;
+    this.dispatchEvent(ev);
+    return c;
+  }
+}
+const fakeConn = (id) => ({ id, pc: new FakePeerConnection(), closed: false, close() { this.closed = true; } });
+
+test('data channels: queued until open, sent once on the newest connection, reopened after a restart', () => {
+  const ch = new SessionChannels(['chat']);
+  const received = [];
+  ch.addEventListener('message', (e) => received.push([e.detail.label, e.detail.data]));
+  const c1 = fakeConn(1);
+  ch.attach(c1);
+  const [chat1] = c1.pc.channels;
+  assert.equal(chat1.label, 'chat');
+  ch.send('chat', 'early');
+  assert.deepEqual(chat1.sent, []);
+  chat1.open();
+  assert.deepEqual(chat1.sent, ['early']);
+  // The peer opens an unreliable channel: it is reopened on the next connection.
+  const fast1 = c1.pc.peerOpens('fast', { ordered: false, maxRetransmits: 0 });
+  fast1.open();
+  fast1.receive('from the peer');
+  // A restart: the new connection opens both labels; messages wait for it.
+  const c2 = fakeConn(2);
+  ch.attach(c2);
+  assert.deepEqual(c2.pc.channels.map((c) => [c.label, c.ordered, c.maxRetransmits]),
+      [['chat', true, null], ['fast', false, 0]]);
+  ch.send('chat', 'during the restart');
+  assert.deepEqual(chat1.sent, ['early']);
+  assert.equal(ch.queued, 1);
+  c2.pc.channels[0].open();
+  assert.deepEqual(c2.pc.channels[0].sent, ['during the restart']);
+  c1.close(); // retired
+  chat1.receive('late, ignored');
+  ch.send('chat', 'after');
+  assert.deepEqual(c2.pc.channels[0].sent, ['during the restart', 'after']);
+  assert.deepEqual(chat1.sent, ['early']);
+  assert.deepEqual(received, [['fast', 'from the peer']]);
+  // A failed restart: its queue goes back to the current connection.
+  const c3 = fakeConn(3);
+  ch.attach(c3);
+  ch.send('chat', 'waits');
+  assert.equal(ch.queued, 1);
+  c3.close();
+  assert.deepEqual(c2.pc.channels[0].sent, ['during the restart', 'after', 'waits']);
+  assert.equal(ch.queued, 0);
+  assert.deepEqual(ch.openLabels(), ['chat']);
 });

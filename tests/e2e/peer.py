@@ -21,9 +21,20 @@ Events (one JSON object per line, always with "event"):
   frames      kind, pad, count (consumer, every 10 buffers of a pad)
   warning / error  message
   eos
+  channel     label, open, connection, session (a data channel opened or
+              closed: the gws-data-channel element message)
+  data        label, text (bool), size, sha256, body (text messages of at
+              most 200 bytes), session (data-received)
+  upstream-event  type (navigation or custom), structure (producer with
+              --nav-probe: an upstream event reached the video source)
+
+Data commands: "send-text LABEL TEXT", "send-bytes LABEL SIZE" (SIZE bytes
+of a fixed pattern), "navigate" (consumer: a mouse move to 12,34 and a key
+press "a" from the video sink, upstream into webrtcsrc).
 """
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -62,13 +73,16 @@ def producer_pipeline(args):
     parts = [
         "webrtcsink name=ws uri={} ice-addresses=127.0.0.1".format(args.uri)
     ]
+    if args.data_channels:
+        parts[0] += ' data-channels="{}"'.format(
+            args.data_channels.replace('"', '\\"'))
     if args.video_codecs:
         parts[0] += ' video-codecs="<{}>"'.format(args.video_codecs)
     caps = "video/x-raw,width=320,height=240,framerate=30/1"
     if args.video == "raw":
         parts.append(
-            "videotestsrc is-live=true pattern=ball ! {} ! ws.video_0".format(
-                caps))
+            "videotestsrc name=vsrc is-live=true pattern=ball ! {} ! "
+            "ws.video_0".format(caps))
     elif args.video == "raw2":  # two video streams: 320x240 and 160x120
         parts.append(
             "videotestsrc is-live=true pattern=ball ! {} ! ws.video_0 "
@@ -96,7 +110,14 @@ def consumer_pipeline(args):
         desc += " latency={}".format(args.latency)
     if args.wait_timeout is not None:
         desc += " wait-timeout={}".format(args.wait_timeout)
+    if args.data_channels:
+        desc += ' data-channels="{}"'.format(
+            args.data_channels.replace('"', '\\"'))
     return desc
+
+
+def pattern(size):
+    return bytes((i * 7 + 3) % 251 for i in range(size))
 
 
 class Peer:
@@ -121,6 +142,11 @@ class Peer:
         bus = self.pipeline.get_bus()
         bus.add_signal_watch()
         bus.connect("message", self.on_message)
+        self.element.connect("data-received", self.on_data)
+        if args.nav_probe:
+            vsrc = self.pipeline.get_by_name("vsrc")
+            vsrc.get_static_pad("src").add_probe(
+                Gst.PadProbeType.EVENT_UPSTREAM, self.on_upstream_event)
         signaller = self.element.get_property("signaller")
         signaller.connect(
             "connection-changed",
@@ -188,7 +214,53 @@ class Peer:
         emit("keyframe-requested", pads=len(self.video_sinks))
         return False
 
+    def navigate(self):
+        for sink in self.video_sinks:
+            pad = sink.get_static_pad("sink")
+            for text in ("application/x-gst-navigation,event=mouse-move,"
+                         "pointer_x=(double)12,pointer_y=(double)34",
+                         "application/x-gst-navigation,event=key-press,"
+                         "key=a"):
+                pad.push_event(Gst.Event.new_navigation(
+                    Gst.Structure.from_string(text)[0]))
+        emit("navigated", pads=len(self.video_sinks))
+        return False
+
     # producer side -------------------------------------------------------
+    def on_upstream_event(self, _pad, info):
+        ev = info.get_event()
+        if ev.type == Gst.EventType.NAVIGATION:
+            emit("upstream-event", type="navigation",
+                 structure=ev.get_structure().to_string())
+        elif ev.type == Gst.EventType.CUSTOM_UPSTREAM:
+            emit("upstream-event", type="custom",
+                 structure=ev.get_structure().to_string())
+        return Gst.PadProbeReturn.OK
+
+    # data channels -------------------------------------------------------
+    def on_data(self, _element, session, label, data, is_text):
+        raw = data.get_data() or b""
+        ev = {"session": session, "label": label, "text": bool(is_text),
+              "size": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+        if is_text and len(raw) <= 200:
+            ev["body"] = raw.decode("utf-8")
+        emit("data", **ev)
+
+    def send_data(self, cmd):
+        parts = cmd.split(" ", 2)
+        if parts[0] == "send-text":
+            ok = self.element.emit("send-data-string", None, parts[1],
+                                   parts[2])
+        else:
+            raw = pattern(int(parts[2]))
+            ok = self.element.emit("send-data-bytes", None, parts[1],
+                                   GLib.Bytes.new(raw))
+            emit("sent-bytes", label=parts[1], size=len(raw),
+                 sha256=hashlib.sha256(raw).hexdigest())
+        emit("sent", label=parts[1], ok=bool(ok))
+        return False
+
+    # producer side (stats) -----------------------------------------------
     def stats(self):
         st = self.element.get_property("stats")
         encoders = 0
@@ -217,6 +289,13 @@ class Peer:
         elif msg.type == Gst.MessageType.WARNING:
             err, _dbg = msg.parse_warning()
             emit("warning", message=err.message, source=msg.src.get_name())
+        elif (msg.type == Gst.MessageType.ELEMENT and msg.get_structure()
+              and msg.get_structure().get_name() == "gws-data-channel"):
+            st = msg.get_structure()
+            emit("channel", label=st.get_string("label"),
+                 open=bool(st.get_value("open")),
+                 connection=st.get_value("connection"),
+                 session=st.get_string("session-id"))
         elif msg.type == Gst.MessageType.EOS:
             emit("eos")
             self.loop.quit()
@@ -233,6 +312,10 @@ class Peer:
                 GLib.idle_add(self.stats)
             elif cmd == "keyframe":
                 GLib.idle_add(self.request_keyframe)
+            elif cmd.startswith("send-text ") or cmd.startswith("send-bytes "):
+                GLib.idle_add(self.send_data, cmd)
+            elif cmd == "navigate":
+                GLib.idle_add(self.navigate)
             elif cmd == "quit":
                 GLib.idle_add(self.loop.quit)
         GLib.idle_add(self.loop.quit)
@@ -260,6 +343,12 @@ def main():
                         help="consumer: webrtcsrc latency in ms")
     parser.add_argument("--wait-timeout", type=int, default=None,
                         help="consumer: webrtcsrc wait-timeout in s")
+    parser.add_argument("--data-channels", default="",
+                        help="the element's data-channels, e.g. "
+                        '<"chat","fast,ordered=false,max-retransmits=0">')
+    parser.add_argument("--nav-probe", action="store_true",
+                        help="producer: report upstream events reaching "
+                        "the video source")
     parser.add_argument("--link", default="video,audio",
                         help="consumer: which kinds of pads to link")
     args = parser.parse_args()

@@ -656,6 +656,114 @@ def test_long_poll_mixed(w):
           or proxy.wait_event("forwarded"), "nothing went through the proxy")
 
 
+def data_pair(w, producer_channels, consumer_channels="", *producer_extra):
+    """A producer and a consumer with data channels, both seeing the
+    channel `chat` open."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video", "raw",
+                  "--data-channels", producer_channels, *producer_extra)
+    prod.wait_event("signalling", connected=True)
+    args = ["--link", "video"]
+    if consumer_channels:
+        args += ["--data-channels", consumer_channels]
+    cons = w.peer("consumer", "consumer", w.uri("cam1"), *args)
+    cons.wait_frames("video", 10)
+    return prod, cons
+
+
+def exchange(sender, receiver, label, size=None, text=None):
+    """Sends text or `size` pattern bytes on `label`; the receiver must get
+    exactly that."""
+    if text is not None:
+        sender.send("send-text {} {}".format(label, text))
+        sender.wait_event("sent", label=label, ok=True)
+        got = receiver.wait_event("data", label=label, text=True)
+        if got.get("body") != text:
+            raise Failure("{} got {!r} on {}, sent {!r}".format(
+                receiver.name, got.get("body"), label, text))
+        return got
+    sender.send("send-bytes {} {}".format(label, size))
+    sent = sender.wait_event("sent-bytes", label=label)
+    got = receiver.wait_event("data", label=label, text=False)
+    if got["size"] != size or got["sha256"] != sent["sha256"]:
+        raise Failure("{} got {} bytes ({}) on {}, sent {} ({})".format(
+            receiver.name, got["size"], got["sha256"][:12], label, size,
+            sent["sha256"][:12]))
+    return got
+
+
+def test_data_channels(w):
+    """Data channels both ways: the producer's reliable `chat` and
+    unreliable unordered `fast`, and `fromsrc` that the consumer opens as
+    the answerer; text and 64 KiB binary messages arrive whole, once."""
+    prod, cons = data_pair(
+        w, '<"chat", "fast,ordered=false,max-retransmits=0">',
+        '<"fromsrc">')
+    for p in (prod, cons):
+        for label in ("chat", "fast", "fromsrc", "control"):
+            p.wait_event("channel", label=label, open=True)
+    exchange(prod, cons, "chat", text="hello consumer")
+    exchange(cons, prod, "chat", text="hello producer")
+    exchange(prod, cons, "chat", size=65536)
+    exchange(cons, prod, "chat", size=65536)
+    exchange(prod, cons, "fast", text="unreliable but here")
+    exchange(cons, prod, "fromsrc", text="the answerer opened this")
+    exchange(prod, cons, "fromsrc", size=1000)
+    # Messages are delivered once: nothing more arrived on chat.
+    prod.send("stats")
+    prod.wait_event("stats")
+    extra = [ev for p in (prod, cons) for ev in p.history
+             if ev["event"] == "data" and not ev.get("_taken")]
+    if extra:
+        raise Failure("unexpected extra messages: {}".format(extra))
+
+
+def test_remote_control(w):
+    """Navigation events from the consumer's video sink travel over the
+    control channel (naming the video's mid) and reach the producer's video
+    source upstream of webrtcsink as GstNavigation events; a custom
+    upstream event request
+    sent on `control` arrives as a custom upstream event."""
+    # webrtcsrc:5 logs each request it sends (to check the mid below).
+    saved = os.environ.get("GST_DEBUG")
+    os.environ["GST_DEBUG"] = "webrtcsink:4,webrtcsrc:5"
+    try:
+        prod, cons = data_pair(w, "<>", "", "--nav-probe")
+    finally:
+        if saved is None:
+            del os.environ["GST_DEBUG"]
+        else:
+            os.environ["GST_DEBUG"] = saved
+    cons.wait_event("channel", label="control", open=True)
+    cons.send("navigate")
+    cons.wait_event("navigated", pads=1)
+    move = prod.wait("mouse-move upstream", lambda ev: ev["event"] ==
+                     "upstream-event" and "mouse-move" in ev["structure"])
+    for want in ("pointer_x=(double)12", "pointer_y=(double)34"):
+        if want not in move["structure"]:
+            raise Failure("navigation event {} lacks {}".format(
+                move["structure"], want))
+    key = prod.wait("key-press upstream", lambda ev: ev["event"] ==
+                    "upstream-event" and "key-press" in ev["structure"])
+    if "key=(string)a" not in key["structure"]:
+        raise Failure("key event: " + key["structure"])
+    # The requests named the video's m-line (webrtcsink maps it back).
+    with open(cons.logpath) as f:
+        sent = [line for line in f if "navigation request" in line]
+    if not sent or not all('"mid":"video0"' in line for line in sent):
+        raise Failure("navigation requests without the video's mid: {}"
+                      .format(sent[:2]))
+    request = json.dumps({"id": 100, "request": {
+        "type": "customUpstreamEvent", "structureName": "zoom-request",
+        "structure": {"level": 3}}})
+    cons.send("send-text control " + request)
+    custom = prod.wait("custom upstream event", lambda ev: ev["event"] ==
+                       "upstream-event" and ev["type"] == "custom")
+    if not custom["structure"].startswith("zoom-request") or \
+            "level=(int)3" not in custom["structure"]:
+        raise Failure("custom event: " + custom["structure"])
+
+
 TESTS = {
     "vp8-video-audio": test_vp8_video_audio,
     "h264-video": test_h264_video,
@@ -676,6 +784,8 @@ TESTS = {
     "no-common-codec": test_no_common_codec,
     "long-poll-through-proxy": test_long_poll_through_proxy,
     "long-poll-mixed": test_long_poll_mixed,
+    "data-channels": test_data_channels,
+    "remote-control": test_remote_control,
 }
 
 

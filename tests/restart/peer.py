@@ -15,6 +15,9 @@ Commands on stdin, one per line:
   stop-src           (receiver) set webrtcsrc's pipeline to NULL, i.e. end
                      this session (break-before-make baseline)
   start-src          (receiver) a new webrtcsrc session (PLAYING again)
+  stream-start       send "0", "1", ... on data channel `seq` (send-data-
+                     string, every 20 ms) until
+  stream-stop        which reports how many went out (stream-stopped sent)
   quit
 
 Events (JSON objects, always "event" and "t"):
@@ -23,7 +26,8 @@ Events (JSON objects, always "event" and "t"):
   gws name fields (element messages named gws-*) | path-lost session silence
   restart ok | stats text frames_in frames_encoded (sender: video buffers
   into webrtcsink, and out of its encoder since the first `stats`)
-  | warning/error message source | eos
+  | warning/error message source | eos | data label body (data-received,
+  text) | stream-stopped sent
 """
 
 import argparse
@@ -99,6 +103,31 @@ class Peer:
                     "consumer-removed", peer=peer, session=sid, reason=why))
         else:
             self.element.connect("pad-added", self.on_pad_added)
+        if GObjectSignal.exists(self.element, "data-received"):
+            self.element.connect("data-received", self.on_data)
+        self.streamed = 0
+        self.stream_timer = None
+
+    def on_data(self, _el, _sid, label, data, is_text):
+        raw = data.get_data() or b""
+        emit("data", label=label,
+             body=raw.decode("utf-8") if is_text else None, size=len(raw))
+
+    def stream_start(self):
+        def tick():
+            self.element.emit("send-data-string", None, "seq",
+                              str(self.streamed))
+            self.streamed += 1
+            return True
+        self.stream_timer = GLib.timeout_add(20, tick)
+        return False
+
+    def stream_stop(self):
+        if self.stream_timer:
+            GLib.source_remove(self.stream_timer)
+            self.stream_timer = None
+        emit("stream-stopped", sent=self.streamed)
+        return False
 
     def set_props(self, el):
         a = self.args
@@ -261,6 +290,8 @@ class Peer:
         handlers = {"restart": self.restart, "stats": self.stats,
                     "sdp": self.sdp,
                     "stop-src": self.stop_src, "start-src": self.start_src,
+                    "stream-start": self.stream_start,
+                    "stream-stop": self.stream_stop,
                     "quit": self.loop.quit}
         for line in sys.stdin:
             fn = handlers.get(line.strip())

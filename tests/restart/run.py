@@ -295,6 +295,67 @@ def case_give_up(w):
     check(not errs, "sender posted an error: {}".format(errs))
 
 
+def channel_open(proc, label, since=0):
+    return proc.wait("data channel {} open".format(label), lambda ev: ev[
+        "event"] == "gws" and ev["name"] == "gws-data-channel" and ev[
+        "fields"].get("label") == label and ev["fields"].get("open"),
+        since=since)
+
+
+def case_data_restart(w):
+    """Numbered messages stream both ways on data channel `seq` (opened by
+    webrtcsink) while the session restarts twice, by the sender and by the
+    receiver: the channel is reopened on each new connection and every
+    message arrives exactly once, in order."""
+    snd, rcv, sid = w.start(("data-channels=<seq>",), ())
+    for p in (snd, rcv):
+        channel_open(p, "seq")
+        p.send("stream-start")
+
+    def received(proc):
+        return [int(ev["body"]) for ev in proc.select("data")
+                if ev["label"] == "seq"]
+
+    def more(proc, n):
+        have = len(received(proc))
+        proc.wait("{} more messages".format(n), lambda ev: ev["event"] ==
+                  "data" and len(received(proc)) >= have + n)
+
+    for p in (snd, rcv):
+        more(p, 10)
+    for who in (snd, rcv):
+        s_mark, r_mark = snd.mark(), rcv.mark()
+        who.send("restart")
+        ack = who.wait_event("restart",
+                             since=s_mark if who is snd else r_mark)
+        check(ack["ok"], "{}: restart-session returned FALSE".format(
+            who.name))
+        done = rcv.wait_gws("gws-session-restarted", since=r_mark)
+        snd.wait_gws("gws-session-restarted", since=s_mark)
+        check(done["fields"].get("session-id") == sid, "another session")
+        for p in (snd, rcv):
+            channel_open(p, "seq", since=s_mark if p is snd else r_mark)
+            more(p, 25)  # after the switch, on the new connection
+    for sender, receiver in ((snd, rcv), (rcv, snd)):
+        mark = sender.mark()
+        sender.send("stream-stop")
+        sent = sender.wait_event("stream-stopped", since=mark)["sent"]
+        receiver.wait("all {} messages".format(sent), lambda ev: ev[
+            "event"] == "data" and len(received(receiver)) >= sent)
+        got = received(receiver)
+        dups = len(got) - len(set(got))
+        missing = sorted(set(range(sent)) - set(got))
+        notes(w, "{} -> {}: {} sent, {} received, {} duplicates, "
+              "missing {}", sender.name, receiver.name, sent, len(got), dups,
+              missing[:10])
+        check(got == list(range(sent)),
+              "{} -> {}: messages not exactly once in order: {} duplicates, "
+              "missing {}, first out of order at {}".format(
+                  sender.name, receiver.name, dups, missing[:10],
+                  next((i for i, v in enumerate(got) if v != i), None)))
+    no_new_session(snd, rcv, sid, 0)
+
+
 CASES = {
     "baseline": case_baseline,
     "stall": case_stall,
@@ -302,6 +363,7 @@ CASES = {
     "restart-sender": case_restart_sender,
     "restart-receiver": case_restart_receiver,
     "give-up": case_give_up,
+    "data-restart": case_data_restart,
 }
 
 

@@ -1,7 +1,12 @@
 // The upstream gstwebrtc-api client (its own published ES module bundle,
 // copied next to this page by the test) talking to our relay. Exposes
 // window.compat for the test: what the library reports, and two actions,
-// consume(producerId) and produce(name).
+// consume(producerId) and produce(name). Data channels: every channel a
+// peer connection receives is recorded in compat.channels (label -> state
+// and the messages, as text or as size + SHA-256); sendOn(label, text or
+// {bytes: n}) sends on one. The consumer session's RemoteController (the
+// producer's `control` channel) is compat.remote once there, its answers
+// in compat.controlResponses.
 import GstWebRTCAPI from './gstwebrtc-api.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,8 +18,63 @@ const state = {
   producerState: null,
   consumers: 0, // consumers of our producer session
   errors: [],
+  channels: {}, // label -> { state, messages: [{ text } | { size, sha256 }] }
+  remote: false,
+  controlResponses: [],
 };
 window.compat = state;
+
+const channelObjects = {};
+
+async function sha256(buffer) {
+  const digest = await crypto.subtle.digest('SHA-256', buffer);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function watchChannel(channel) {
+  channel.binaryType = 'arraybuffer';
+  const entry = { state: channel.readyState, messages: [] };
+  state.channels[channel.label] = entry;
+  channelObjects[channel.label] = channel;
+  channel.addEventListener('open', () => { entry.state = 'open'; });
+  channel.addEventListener('close', () => { entry.state = 'closed'; });
+  channel.addEventListener('message', async (e) => {
+    if (typeof e.data === 'string') {
+      entry.messages.push({ text: e.data });
+    } else {
+      entry.messages.push({ size: e.data.byteLength, sha256: await sha256(e.data) });
+    }
+  });
+}
+
+// Every peer connection the library makes reports its data channels here
+// (the library keeps ondatachannel for its RemoteController).
+const NativePeerConnection = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends NativePeerConnection {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('datachannel', (e) => watchChannel(e.channel));
+  }
+};
+
+// The same bytes as tests/e2e/peer.py's pattern().
+function pattern(size) {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + 3) % 251;
+  return out;
+}
+
+state.sendOn = async (label, what) => {
+  const channel = channelObjects[label];
+  if (!channel || channel.readyState !== 'open') throw new Error(`channel ${label} is not open`);
+  if (typeof what === 'string') {
+    channel.send(what);
+    return null;
+  }
+  const bytes = pattern(what.bytes);
+  channel.send(bytes);
+  return sha256(bytes);
+};
 
 function log(text) {
   $('log').textContent += `${new Date().toISOString().slice(11, 23)} ${text}\n`;
@@ -71,6 +131,21 @@ state.consume = (producerId) => {
   session.addEventListener('streamsChanged', () => {
     if (session.streams.length > 0) $('remote').srcObject = session.streams[0];
   });
+  session.addEventListener('remoteControllerChanged', () => {
+    const rc = session.remoteController;
+    state.remote = !!rc;
+    log(`remote controller ${rc ? 'available' : 'gone'}`);
+    if (!rc) return;
+    rc.attachVideoElement($('remote'));
+    rc.addEventListener('controlResponse', (e) => state.controlResponses.push(e.detail));
+    rc.addEventListener('error', (e) => state.errors.push(`remote controller: ${e.message}`));
+  });
+  state.sendControlRequest = (request) => session.remoteController.sendControlRequest(request);
+  // The first m-line's mid as the producer's offer names it.
+  state.firstMid = () => {
+    const m = /^a=mid:(\S+)/m.exec(session._rtcPeerConnection.remoteDescription.sdp);
+    return m ? m[1] : null;
+  };
   session.connect();
 };
 
