@@ -41,6 +41,7 @@ enum CommonProp : guint {
   PROP_WAIT_TIMEOUT,
   PROP_DO_RETRANSMISSION,
   PROP_DO_FEC,
+  PROP_CERTIFICATE,
   PROP_COMMON_LAST,
 };
 
@@ -87,6 +88,9 @@ class ElementSettings {
    * scheme for the other element), why the signaller does not fit this
    * element's role, or "". */
   std::string missing_signaller_reason();
+  /* Why the `certificate` property cannot be used, or "" (none set, or a
+   * good one). The elements refuse NULL->READY with it. */
+  std::string certificate_error();
 
   std::mutex lock;
   /* Guarded by lock. */
@@ -97,7 +101,9 @@ class ElementSettings {
   GValue video_codecs = G_VALUE_INIT;
   GValue audio_codecs = G_VALUE_INIT;
   GValue turn_servers = G_VALUE_INIT;
-  IceConfig ice;
+  IceConfig ice;               /* ice.certificate: the `certificate` property */
+  std::string certificate_pem; /* as set, for the getter */
+  std::string certificate_error_; /* why certificate_pem is unusable */
   RestartSettings restart;
   gint wait_timeout_s = 60; /* gws-start-wait.h; -1: for ever */
 

@@ -188,6 +188,7 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
     return nullptr;
   }
   watch_selected_pair(webrtc, ice.turn_servers);
+  dtls_certificate_apply(webrtc, ice.certificate);
   return webrtc;
 }
 
