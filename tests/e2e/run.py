@@ -683,6 +683,44 @@ def test_bad_certificate(w):
     good.wait_frames("video", 30)
 
 
+def test_dtls_key_cache(w):
+    """The process's RSA key that webrtcbin 1.22 makes in every process
+    (gws-dtls-key-cache.h) is kept per user: the first process stores it
+    (0600 in a 0700 directory), the next one loads it instead of making
+    one, media flows, and a file others can read is not used."""
+    cache = os.path.join(w.logdir, "cache")
+    os.environ["XDG_CACHE_HOME"] = cache
+    os.environ["GST_DEBUG"] = ("webrtcsink:4,webrtcsrc:4,"
+                               "webrtc-signaller-ws:4,gwsdtlskey:4")
+    key = os.path.join(cache, "gst-webrtc-session", "dtls-rsa-2048.pem")
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+
+    def log_has(peer, text):
+        with open(peer.logpath) as f:
+            return text in f.read()
+
+    deadline = time.monotonic() + WAIT
+    while not log_has(prod, "kept the process DTLS key"):
+        check(time.monotonic() < deadline, "the first process kept no key")
+        time.sleep(0.1)  # polling a log file written by another process
+    check(os.stat(key).st_mode & 0o777 == 0o600 and
+          os.stat(os.path.dirname(key)).st_mode & 0o777 == 0o700,
+          "cached key is not private")
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    cons.wait_frames("video", 30)
+    check(log_has(cons, "RSA key from the cache"),
+          "the second process did not use the cached key")
+    os.chmod(key, 0o644)
+    other = w.peer("consumer2", "consumer", w.uri("cam1"))
+    other.wait_frames("video", 10)
+    check(log_has(other, "not private to this user") and
+          not log_has(other, "RSA key from the cache"),
+          "a key readable by others was used")
+
+
 TESTS = {
     "vp8-video-audio": test_vp8_video_audio,
     "h264-video": test_h264_video,
@@ -704,6 +742,7 @@ TESTS = {
     "pinned-certificate": test_pinned_certificate,
     "default-certificate": test_default_certificate,
     "bad-certificate": test_bad_certificate,
+    "dtls-key-cache": test_dtls_key_cache,
 }
 
 
