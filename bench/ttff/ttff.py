@@ -13,6 +13,9 @@ itself under `unshare -n`) and prints one JSON line.
 - breakdown: the same warm runs with probe.py (webrtcsrc in a Python GI
   process that timestamps the signaller's session-started/offer signals and
   the inner webrtcbin's ice-connection-state and connection-state).
+- warm, no key cache: as warm, alternating with it, with
+  GWS_DTLS_KEY_CACHE=0 (the receiver generates webrtcbin's RSA key as
+  webrtcbin 1.22 does, instead of loading it from the per-user cache).
 - baseline: baseline.py, two webrtcbins in one process, same latency.
 
 Usage: ttff.py [--runs N] [--latency MS]
@@ -42,16 +45,18 @@ def producer(uri):
         stderr=subprocess.DEVNULL)
 
 
-def receiver_once(uri, latency, t0=None, extra=None):
+def receiver_once(uri, latency, t0=None, extra=None, env=None):
     """Spawns a gst-launch-1.0 receiver, returns ms from t0 (default: the
     spawn) to its first decoded frame, or None after TIMEOUT."""
     if t0 is None:
         t0 = time.monotonic()
+    penv = common.env_with_plugin()
+    penv.update(env or {})
     proc = subprocess.Popen(
         ["stdbuf", "-oL", "gst-launch-1.0", "-v", "webrtcsrc",
          f"uri={uri}", "ice-addresses=127.0.0.1", f"latency={latency}", "!",
          "video/x-raw", "!", "fakesink", "silent=false", "sync=false"],
-        env=common.env_with_plugin(), stdout=subprocess.PIPE,
+        env=penv, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, text=True)
     result = None
     deadline = t0 + TIMEOUT
@@ -121,9 +126,15 @@ def main():
         time.sleep(1.5)
         uri = relay.uri("cam")
         receiver_once(uri, args.latency)  # warm-up: producer's first session
-        warm, probes = [], []
+        warm, probes, nocache = [], [], []
+        # Alternating, so both see the same machine load: with the
+        # per-user RSA key cache (the default) and without it
+        # (GWS_DTLS_KEY_CACHE=0: the key generated as webrtcbin does).
         for _ in range(args.runs):
             warm.append(receiver_once(uri, args.latency))
+            time.sleep(0.2)
+            nocache.append(receiver_once(uri, args.latency,
+                                         env={"GWS_DTLS_KEY_CACHE": "0"}))
             time.sleep(0.2)
         for _ in range(args.runs):
             probes.append(probe_once(uri, args.latency))
@@ -146,6 +157,9 @@ def main():
     ok = lambda v: [x for x in v if x is not None]  # noqa: E731
     res["warm"] = dict(common.summary(ok(warm)), failed=warm.count(None))
     res["cold"] = dict(common.summary(ok(cold)), failed=cold.count(None))
+    res["warm_no_key_cache"] = dict(common.summary(ok(nocache)),
+                                    failed=nocache.count(None))
+    res["load"] = os.getloadavg()[0]
     probes_ok = [p for p in probes if p]
     res["probe"] = dict(common.summary([p["frame"] for p in probes_ok]),
                         failed=len(probes) - len(probes_ok),
