@@ -32,19 +32,52 @@ function summary(values) {
   return { n: v.length, p50: at(50), p95: at(95), min: v[0] ?? null, max: v[v.length - 1] ?? null };
 }
 
-// Click on producer @id in the viewer; ms from the click to its first frame.
+// Every RTCPeerConnection the page makes records when its remote offer
+// is applied, ICE connects and DTLS connects (window.__gwsMarks).
+function instrument() {
+  if (window.__gwsMarks) return;
+  window.__gwsMarks = {};
+  const Base = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Base {
+    constructor(...args) {
+      super(...args);
+      const m = window.__gwsMarks;
+      this.addEventListener('iceconnectionstatechange', () => {
+        if (['connected', 'completed'].includes(this.iceConnectionState) && !m.ice) {
+          m.ice = performance.now();
+        }
+      });
+      this.addEventListener('connectionstatechange', () => {
+        if (this.connectionState === 'connected' && !m.dtls) m.dtls = performance.now();
+      });
+    }
+
+    setRemoteDescription(desc, ...rest) {
+      const m = window.__gwsMarks;
+      if (!m.offer) m.offer = performance.now();
+      return super.setRemoteDescription(desc, ...rest);
+    }
+  };
+}
+
+// Click on producer @id in the viewer; ms from the click to its first
+// frame, and the phases: to the remote offer, ICE connected, DTLS
+// connected, first frame.
 async function playOnce(viewer, id) {
   const ms = await viewer.evaluate((peer) => new Promise((resolve) => {
     const v = document.getElementById('remote-video');
     const before = v.srcObject;
     const item = document.querySelector(`#producers li[data-peer-id="${peer}"]`);
+    window.__gwsMarks = {};
     const t0 = performance.now();
     item.click();
     const deadline = t0 + 20000;
     const poll = () => {
       const now = performance.now();
       if (v.srcObject && v.srcObject !== before && v.videoWidth > 0 && v.readyState >= 2) {
-        resolve(now - t0);
+        const m = window.__gwsMarks;
+        const rel = (x) => (x ? x - t0 : null);
+        resolve({ total: now - t0, offer: rel(m.offer), ice: rel(m.ice), dtls: rel(m.dtls) });
       } else if (now > deadline) {
         resolve(null);
       } else {
@@ -77,6 +110,7 @@ async function main() {
     const publisher = await openPage(browser.context, 'browser-ttff-publisher',
         `${relay.httpUrl}?peer-id=chromium`);
     const viewer = await openPage(browser.context, 'browser-ttff-viewer', relay.httpUrl);
+    await viewer.evaluate(instrument);
     for (const page of [publisher, viewer]) {
       await until(page, () => window.gwsState.relayState === 'ready', null, 10000,
           'the page to register at the relay');
@@ -95,8 +129,25 @@ async function main() {
       anchor.push(await playOnce(viewer, 'chromium'));
     }
     const ok = (v) => v.filter((x) => x !== null);
-    out.webrtcsink = { ...summary(ok(ours)), failed: ours.length - ok(ours).length };
-    out.chromium = { ...summary(ok(anchor)), failed: anchor.length - ok(anchor).length };
+    // Phases (medians): click -> remote offer applied, -> ICE connected,
+    // ICE -> DTLS connected, DTLS -> first frame.
+    const phases = (v) => {
+      const med = (f) => summary(ok(v).map(f).filter((x) => x !== null && !Number.isNaN(x))).p50;
+      return {
+        offer: med((r) => r.offer),
+        ice: med((r) => (r.ice !== null && r.offer !== null ? r.ice - r.offer : null)),
+        dtls: med((r) => (r.dtls !== null && r.ice !== null ? r.dtls - r.ice : null)),
+        frame: med((r) => (r.dtls !== null ? r.total - r.dtls : null)),
+      };
+    };
+    out.webrtcsink = {
+      ...summary(ok(ours).map((r) => r.total)), failed: ours.length - ok(ours).length,
+      phases: phases(ours),
+    };
+    out.chromium = {
+      ...summary(ok(anchor).map((r) => r.total)), failed: anchor.length - ok(anchor).length,
+      phases: phases(anchor),
+    };
     out.load = os.loadavg()[0];
   } catch (e) {
     out.error = String(e).split('\n')[0];
