@@ -38,7 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "restart"))
 
-from harness import Failure, World, max_gap, missing_frames  # noqa: E402
+from harness import (Failure, World, max_gap, missing_frames,  # noqa: E402
+                     other)
 
 
 def pct(values, p):
@@ -97,22 +98,40 @@ def first_path_lost(snd, rcv, s_mark, r_mark, timeout=30):
     raise Failure("no gws-path-lost within {} s".format(timeout))
 
 
-def path_cut(w, snd, rcv):
+def path_cut(w, snd, rcv, how="link-down"):
+    """The path carrying media dies: `link-down` (its veth set down at the
+    receiver: the OS knows at once), `silent` (every UDP packet dropped at
+    both ends, links up: no word from the OS), or `silent+route` (silent,
+    and a default route over the other path appears at the receiver right
+    after: the Wi-Fi -> cellular case)."""
     path = settle(w, rcv)
     s_mark, r_mark = snd.mark(), rcv.mark()
     t_cut = time.monotonic()
-    w.topo.set_link(path, False, side="rcv")
+    if how == "link-down":
+        w.topo.set_link(path, False, side="rcv")
+    else:
+        w.topo.set_silent_drop(path, True)
+        if how == "silent+route":
+            w.topo.set_default_route("rcv", other(path), True)
     try:
         lost, by = first_path_lost(snd, rcv, s_mark, r_mark)
         done = rcv.wait_gws("gws-session-restarted", since=r_mark,
                             timeout=60)
         first = frames_after(rcv, max(lost["t"], t_cut + 0.3), 30, r_mark)
     finally:
-        w.topo.set_link(path, True, side="rcv")
+        if how == "link-down":
+            w.topo.set_link(path, True, side="rcv")
+        else:
+            w.topo.set_silent_drop(path, False)
+            if how == "silent+route":
+                w.topo.set_default_route("rcv", other(path), False)
     frames = window(rcv, t_cut - 0.5, first["t"] + 0.5)
     gap, at = max_gap(frames)
     new_path, rates = w.media_path(1.0)
-    return {"cut": path, "media_after": new_path, "detected_by": by,
+    return {"cut": path, "how": how, "media_after": new_path,
+            "detected_by": by,
+            "new_default_route": bool(lost["fields"].get(
+                "new-default-route")),
             "gap_ms": gap * 1000,
             "detection_ms": (lost["t"] - at[0]["t"]) * 1000,
             "restart_to_switch_ms": (at[1]["t"] - lost["t"]) * 1000,
@@ -201,8 +220,13 @@ def main():
                 w, snd, rcv, "sender" if i % 2 == 0 else "receiver"), out)
             measure("path_cut", args.runs,
                     lambda i: path_cut(w, snd, rcv), out)
+            measure("silent_drop", args.runs,
+                    lambda i: path_cut(w, snd, rcv, "silent"), out)
+            measure("silent_drop_route", args.runs,
+                    lambda i: path_cut(w, snd, rcv, "silent+route"), out)
         else:
-            for k in ("restart", "path_cut"):
+            for k in ("restart", "path_cut", "silent_drop",
+                      "silent_drop_route"):
                 out[k] = {"runs": [], "failed": 0, "errors": [
                     "the elements have no session restart (path-timeout)"]}
         measure("break_before_make", args.runs,
@@ -224,6 +248,13 @@ def main():
             col("path_cut", "restart_to_switch_ms")),
         "path_cut_frames_missing": summary(col("path_cut",
                                                "frames_missing")),
+        "silent_drop_gap_ms": summary(col("silent_drop", "gap_ms")),
+        "silent_drop_detection_ms": summary(col("silent_drop",
+                                                "detection_ms")),
+        "silent_drop_route_gap_ms": summary(col("silent_drop_route",
+                                                "gap_ms")),
+        "silent_drop_route_detection_ms": summary(
+            col("silent_drop_route", "detection_ms")),
         "restart_max_gap_ms": summary(col("restart", "max_gap_ms")),
         "restart_frames_missing": summary(col("restart", "frames_missing")),
         "bbm_gap_ms": summary(col("break_before_make", "gap_ms")),

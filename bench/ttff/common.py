@@ -170,16 +170,19 @@ def producer(uri):
         stderr=subprocess.DEVNULL)
 
 
-def receiver_once(uri, latency, t0=None, extra=None):
-    """Spawns a gst-launch-1.0 receiver, returns ms from t0 (default: the
-    spawn) to its first decoded frame, or None after TIMEOUT."""
+def receiver_once(uri, latency, t0=None, extra=None, env=None):
+    """Spawns a gst-launch-1.0 receiver (with `env` added to its
+    environment), returns ms from t0 (default: the spawn) to its first
+    decoded frame, or None after TIMEOUT."""
     if t0 is None:
         t0 = time.monotonic()
+    penv = env_with_plugin()
+    penv.update(env or {})
     proc = subprocess.Popen(
         ["stdbuf", "-oL", "gst-launch-1.0", "-v", "webrtcsrc",
          f"uri={uri}", "ice-addresses=127.0.0.1", f"latency={latency}", "!",
          "video/x-raw", "!", "fakesink", "silent=false", "sync=false"],
-        env=env_with_plugin(), stdout=subprocess.PIPE,
+        env=penv, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, text=True)
     result = None
     deadline = t0 + TIMEOUT

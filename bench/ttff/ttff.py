@@ -13,6 +13,9 @@ itself under `unshare -n`) and prints one JSON line.
 - breakdown: the same warm runs with probe.py (webrtcsrc in a Python GI
   process that timestamps the signaller's session-started/offer signals and
   the inner webrtcbin's ice-connection-state and connection-state).
+- warm, no key cache: as warm, alternating with it, with
+  GWS_DTLS_KEY_CACHE=0 (the receiver generates webrtcbin's RSA key as
+  webrtcbin 1.22 does, instead of loading it from the per-user cache).
 - baseline: baseline.py, two webrtcbins in one process, same latency.
 
 Usage: ttff.py [--runs N] [--latency MS]
@@ -79,9 +82,15 @@ def main():
         time.sleep(1.5)
         uri = relay.uri("cam")
         receiver_once(uri, args.latency)  # warm-up: producer's first session
-        warm, probes = [], []
+        warm, probes, nocache = [], [], []
+        # Alternating, so both see the same machine load: with the
+        # per-user RSA key cache (the default) and without it
+        # (GWS_DTLS_KEY_CACHE=0: the key generated as webrtcbin does).
         for _ in range(args.runs):
             warm.append(receiver_once(uri, args.latency))
+            time.sleep(0.2)
+            nocache.append(receiver_once(uri, args.latency,
+                                         env={"GWS_DTLS_KEY_CACHE": "0"}))
             time.sleep(0.2)
         for _ in range(args.runs):
             probes.append(probe_once(uri, args.latency))
@@ -104,6 +113,9 @@ def main():
     ok = lambda v: [x for x in v if x is not None]  # noqa: E731
     res["warm"] = dict(common.summary(ok(warm)), failed=warm.count(None))
     res["cold"] = dict(common.summary(ok(cold)), failed=cold.count(None))
+    res["warm_no_key_cache"] = dict(common.summary(ok(nocache)),
+                                    failed=nocache.count(None))
+    res["load"] = os.getloadavg()[0]
     probes_ok = [p for p in probes if p]
     res["probe"] = dict(common.summary([p["frame"] for p in probes_ok]),
                         failed=len(probes) - len(probes_ok),

@@ -159,6 +159,7 @@ ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
   /* webrtcbin 1.22 gives only an m-line's first codec an rtx payload. */
   if (loss_.retransmission)
     complete_rtx_in_offer(offer->sdp);
+  dtls_certificate_fix_description(webrtc_, offer);
   GST_DEBUG_OBJECT(host_.bin(), "session %s: sending offer", id_.c_str());
   /* Send before setting it locally: our candidates then follow the offer. */
   host_.send_sdp(id_, offer);
@@ -240,6 +241,7 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
 
 void
 ConsumerSession::on_answer_created(GstWebRTCSessionDescription *answer) {
+  dtls_certificate_fix_description(webrtc_, answer);
   host_.send_sdp(id_, answer);
   g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
   if (!link_streams())

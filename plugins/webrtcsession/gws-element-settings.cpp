@@ -58,6 +58,12 @@ ElementSettings::check_ice_addresses(GstElement *element) {
 }
 
 std::string
+ElementSettings::certificate_error() {
+  std::lock_guard<std::mutex> g(lock);
+  return certificate_error_;
+}
+
+std::string
 ElementSettings::missing_signaller_reason() {
   GwsSignaller *sig = nullptr;
   {
@@ -200,6 +206,22 @@ ElementSettings::set_common(
       channel_specs = std::move(specs);
       return true;
     }
+    case PROP_CERTIFICATE: {
+      const gchar *pem = g_value_get_string(value);
+      g_autoptr(GError) err = nullptr;
+      DtlsCertificatePtr cert
+          = pem && *pem ? dtls_certificate_from_pem(pem, &err) : nullptr;
+      if (err)
+        GST_WARNING_OBJECT(element, "%s", err->message);
+      else if (cert)
+        GST_INFO_OBJECT(element, "DTLS certificate %s, sha-256 %s",
+            cert->key_type.c_str(), cert->fingerprint.c_str());
+      std::lock_guard<std::mutex> g(lock);
+      certificate_pem = pem ? pem : "";
+      certificate_error_ = err ? err->message : "";
+      ice.certificate = cert;
+      return true;
+    }
     default:
       return false;
   }
@@ -264,6 +286,10 @@ ElementSettings::get_common(guint prop_id, GValue *value) {
       return true;
     case PROP_DATA_CHANNELS:
       g_value_copy(&data_channels, value);
+      return true;
+    case PROP_CERTIFICATE:
+      g_value_set_string(
+          value, certificate_pem.empty() ? nullptr : certificate_pem.c_str());
       return true;
     default:
       return false;
@@ -422,6 +448,15 @@ install_common_properties(GObjectClass *klass, const CommonBlurbs &text) {
           g_param_spec_string("channel", "Channel",
               "A label, or label,option=value,...", nullptr, elem_flags),
           rw));
+  g_object_class_install_property(klass, PROP_CERTIFICATE,
+      g_param_spec_string("certificate", "DTLS certificate",
+          "The DTLS certificate and its private key, in PEM (e.g. the "
+          "contents of `cat cert.pem key.pem`), used by every connection, "
+          "so peers can pin its fingerprint. Unset: one ECDSA P-256 "
+          "certificate made when the process first needs it. A PEM that "
+          "cannot be used makes the element fail to start, saying why. A "
+          "change applies to the next connection",
+          nullptr, rw_live));
 }
 
 /* ---- GstChildProxy: "signaller::prop=value" ----

@@ -44,6 +44,7 @@ enum CommonProp : guint {
   PROP_DO_RETRANSMISSION,
   PROP_DO_FEC,
   PROP_DATA_CHANNELS,
+  PROP_CERTIFICATE,
   PROP_COMMON_LAST,
 };
 
@@ -91,6 +92,9 @@ class ElementSettings {
    * scheme for the other element), why the signaller does not fit this
    * element's role, or "". */
   std::string missing_signaller_reason();
+  /* Why the `certificate` property cannot be used, or "" (none set, or a
+   * good one). The elements refuse NULL->READY with it. */
+  std::string certificate_error();
 
   std::mutex lock;
   /* Guarded by lock. */
@@ -104,7 +108,9 @@ class ElementSettings {
   /* `data-channels`: the value as set, and as parsed (gws-data-channels.h). */
   GValue data_channels = G_VALUE_INIT;
   std::vector<ChannelSpec> channel_specs;
-  IceConfig ice;
+  IceConfig ice;               /* ice.certificate: the `certificate` property */
+  std::string certificate_pem; /* as set, for the getter */
+  std::string certificate_error_; /* why certificate_pem is unusable */
   RestartSettings restart;
   gint wait_timeout_s = 60; /* gws-start-wait.h; -1: for ever */
 

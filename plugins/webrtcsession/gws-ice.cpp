@@ -4,6 +4,7 @@
 #include "gws-debug.h"
 #include "gws-candidate-stats.h"
 #include "gws-signaller.h"
+#include "gws-dtls-key-cache.h"
 
 #include <gst/webrtc/webrtc.h>
 #include <gio/gio.h>
@@ -188,6 +189,7 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
     return nullptr;
   }
   watch_selected_pair(webrtc, ice.turn_servers);
+  dtls_certificate_apply(webrtc, ice.certificate);
   return webrtc;
 }
 
@@ -210,10 +212,8 @@ warm_up_dtls() {
       "gws-dtls-warm-up",
       [](gpointer) -> gpointer {
         /* dtlsdec makes the process-wide default certificate when
-         * created. */
-        GstElement *dtls = gst_element_factory_make("dtlsdec", nullptr);
-        if (dtls)
-          gst_object_unref(gst_object_ref_sink(dtls));
+         * created (gws-dtls-key-cache.h). */
+        make_process_dtls_agent();
         return nullptr;
       },
       nullptr);

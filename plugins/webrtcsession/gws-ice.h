@@ -7,6 +7,8 @@
  * such as 127.0.0.1 must be added to the NiceAgent explicitly. */
 #pragma once
 
+#include "gws-dtls-certificate.h"
+
 #include <gst/gst.h>
 
 #include <string>
@@ -21,6 +23,9 @@ struct IceConfig {
   bool loopback_fallback = false;
   std::string stun_server; /* empty: none */
   std::vector<std::string> turn_servers;
+  /* The DTLS certificate of every transport (gws-dtls-certificate.h);
+   * nullptr: the process's ECDSA default. */
+  DtlsCertificatePtr certificate;
 };
 
 /* Splits "127.0.0.1, 10.0.0.2" into addresses; an empty string is none. */
@@ -45,7 +50,8 @@ guint ice_config_add_servers(
  * make_webrtcbin(), without holding a lock. */
 void ice_config_add_signaller_servers(IceConfig &ice, GObject *signaller);
 
-/* Makes a webrtcbin named @name configured from @ice. Returns nullptr and
+/* Makes a webrtcbin named @name configured from @ice (its DTLS
+ * certificate too: dtls_certificate_apply()). Returns nullptr and
  * sets @error when webrtcbin is missing or an address is not valid. The
  * ice-agent is kept alive by a reference attached to the webrtcbin, and its
  * NiceAgent watched for the selected pair (gws-candidate-stats.h). */

@@ -179,6 +179,16 @@ PathMonitor::silence_ms(gint64 now_us) const {
 }
 
 guint64
+PathMonitor::degraded_ms() const {
+  std::lock_guard<std::mutex> g(rhythm_lock_);
+  gint64 longest = std::max(longest_gap_us_[0], longest_gap_us_[1]);
+  guint64 limit = std::max<guint64>(150, longest * 3 / 2 / 1000);
+  if (first_us_ && last_us_.load() - first_us_ < kLearningUs)
+    limit = std::max<guint64>(limit, learning_floor_ms_);
+  return limit;
+}
+
+guint64
 PathMonitor::threshold_ms(guint timeout_ms) const {
   std::lock_guard<std::mutex> g(rhythm_lock_);
   gint64 longest = std::max(longest_gap_us_[0], longest_gap_us_[1]);

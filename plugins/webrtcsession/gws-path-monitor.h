@@ -44,6 +44,11 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   guint64 silence_ms(gint64 now_us) const;
   /* How long a silence means a lost path, for a configured @timeout_ms. */
   guint64 threshold_ms(guint timeout_ms) const;
+  /* How long a silence means a degraded path: longer than the peer's own
+   * rhythm (1.5 x the longest recent gap; the learning floor while it is
+   * not known) and at least 150 ms. Judged only together with the OS's
+   * word (a new default route, gws-route-watch.h). */
+  guint64 degraded_ms() const;
   /* The local socket address of the selected ICE pair ("" before one is
    * selected): the candidate's own address, or its base for srflx/relay. */
   std::string local_address() const;

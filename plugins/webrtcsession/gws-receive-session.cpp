@@ -131,6 +131,7 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
         }
         if (s.loss_.retransmission)
           complete_rtx_in_offer(offer->sdp);
+        dtls_certificate_fix_description(s.webrtc_, offer.get());
         GST_DEBUG_OBJECT(
             s.host_.bin(), "session %s: sending our offer", s.id_.c_str());
         s.host_.send_sdp(s.id_, offer.get());
@@ -268,6 +269,7 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
 
 void
 ReceiveSession::on_answer_created(GstWebRTCSessionDescription *answer) {
+  dtls_certificate_fix_description(webrtc_, answer);
   GST_DEBUG_OBJECT(host_.bin(), "session %s: sending answer", id_.c_str());
   host_.send_sdp(id_, answer);
   g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);

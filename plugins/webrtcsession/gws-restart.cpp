@@ -3,6 +3,7 @@
 
 #include "gws-debug.h"
 #include "gws-signaller.h"
+#include "gws-route-watch.h"
 
 #include <algorithm>
 #include <cstdarg>
@@ -123,6 +124,27 @@ check_path(GstElement *element, guint path_lost_signal,
   }
   if (tracker.path == RestartTracker::Path::Lost && act_on_os)
     return settings.auto_restart && tracker.may_attempt(now_us);
+  /* The OS's other word: a new default route (another network came up)
+   * while this path is degraded: move now rather than wait for the
+   * silence to reach the threshold. */
+  gint64 route_us = last_new_default_route_us();
+  if (tracker.path == RestartTracker::Path::Ok && route_us
+      && route_us > tracker.route_acted_us
+      && now_us - route_us <= kRouteWindowMs * 1000
+      && silence >= monitor.degraded_ms()
+      && now_us - route_us >= static_cast<gint64>(os_grace_ms) * 1000) {
+    tracker.route_acted_us = route_us;
+    tracker.path = RestartTracker::Path::Lost;
+    GST_WARNING_OBJECT(element,
+        "session %s: path lost (a new default route appeared and nothing "
+        "was received for %" G_GUINT64_FORMAT " ms)",
+        session_id.c_str(), silence);
+    post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
+        G_TYPE_UINT64, silence, "new-default-route", G_TYPE_BOOLEAN, TRUE,
+        nullptr);
+    g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
+    return settings.auto_restart && tracker.may_attempt(now_us);
+  }
   if (silence < monitor.threshold_ms(settings.path_timeout_ms)) {
     if (tracker.path == RestartTracker::Path::Lost)
       tracker.path = RestartTracker::Path::Ok; /* it came back by itself */

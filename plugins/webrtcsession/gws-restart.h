@@ -65,6 +65,9 @@ class RestartTracker {
   gint64 started_us = 0;
   /* When the OS first said the path's local address was gone (0: not). */
   gint64 address_gone_us = 0;
+  /* The newest default route this session acted on
+   * (gws-route-watch.h): one route, at most one restart. */
+  gint64 route_acted_us = 0;
 
  private:
   gint64 next_allowed_us_ = 0;
@@ -78,7 +81,9 @@ const char *path_state_name(RestartTracker::Path path);
  * reports it (a warning, the `gws-path-lost` message and the element's
  * "path-lost" signal @path_lost_signal). A loss is either a silence past
  * the threshold or the OS's word that the selected pair's local address is
- * gone (gws-local-addresses.h) with kOsSilenceMs of silence, acted on
+ * gone (gws-local-addresses.h) with kOsSilenceMs of silence, or a new
+ * default route (gws-route-watch.h, at most kRouteWindowMs old) while the
+ * path is degraded (PathMonitor::degraded_ms()), each acted on
  * after @os_grace_ms: the sender
  * waits a little (kSenderOsGraceMs) so that, when both ends see the same
  * link go down, the receiver's restart comes first and there is one
@@ -92,6 +97,8 @@ bool check_path(GstElement *element, guint path_lost_signal,
 constexpr guint kSenderOsGraceMs = 500;
 /* With the local address gone, this much silence is a lost path. */
 constexpr guint64 kOsSilenceMs = 150;
+/* A new default route is news for this long. */
+constexpr gint64 kRouteWindowMs = 10000;
 
 /* Posts an element message @name with session-id and the given fields
  * (NULL-terminated, as gst_structure_new). */

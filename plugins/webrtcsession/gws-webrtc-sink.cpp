@@ -299,6 +299,12 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
             self, RESOURCE, SETTINGS, ("%s", missing.c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
+      std::string bad_cert = priv->certificate_error();
+      if (!bad_cert.empty()) {
+        GST_ELEMENT_ERROR(
+            self, RESOURCE, SETTINGS, ("%s", bad_cert.c_str()), (nullptr));
+        return GST_STATE_CHANGE_FAILURE;
+      }
       if (!priv->start_relay())
         return GST_STATE_CHANGE_FAILURE;
       priv->apply_meta();

@@ -106,6 +106,12 @@ gws_webrtc_src_change_state(GstElement *element, GstStateChange transition) {
             self, RESOURCE, SETTINGS, ("%s", missing.c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
+      std::string bad_cert = priv->certificate_error();
+      if (!bad_cert.empty()) {
+        GST_ELEMENT_ERROR(
+            self, RESOURCE, SETTINGS, ("%s", bad_cert.c_str()), (nullptr));
+        return GST_STATE_CHANGE_FAILURE;
+      }
       /* No thread runs yet: what the getter returns until the session
        * thread publishes. */
       priv->stats_snapshot.publish(priv->make_stats());

@@ -24,6 +24,7 @@ export function summarize(report, previous = null) {
     bitrateKbps: null,
     packetsLost: 0,
     candidatePair: null,
+    remoteCertificate: null, // { fingerprint, algorithm } the far end's DTLS
     _bytes: {}, // per stats id, for the next sample's rates
   };
 
@@ -97,6 +98,14 @@ export function summarize(report, previous = null) {
     }
   }
   if (out.rttMs === null && remoteRttS !== null) out.rttMs = remoteRttS * 1000;
+
+  // The certificate the far end presented in the DTLS handshake (the
+  // browser checked it against the far end's a=fingerprint).
+  report.forEach((s) => {
+    const c = s.type === 'transport' && s.remoteCertificateId &&
+        byId.get(s.remoteCertificateId);
+    if (c) out.remoteCertificate = { fingerprint: c.fingerprint, algorithm: c.fingerprintAlgorithm };
+  });
 
   for (const slot of ['video', 'audio']) {
     const e = out[slot];

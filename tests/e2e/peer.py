@@ -5,7 +5,8 @@ pipeline in its own process, reporting what happens as JSON lines on stdout.
 The test driver (run.py) starts these, reads the events and waits on them.
 Commands arrive on stdin, one per line: "stats" (producer: print the sink's
 statistics), "keyframe" (consumer: ask upstream for a key frame, which
-webrtcbin turns into an RTCP PLI), "quit".
+webrtcbin turns into an RTCP PLI), "dtls" (the DTLS certificates of the
+first inner webrtcbin), "quit".
 
 Events (one JSON object per line, always with "event"):
   ready                      pipeline is PLAYING
@@ -19,6 +20,10 @@ Events (one JSON object per line, always with "event"):
   caps        kind, pad, name, width/height or rate/channels (consumer,
               first buffer of each stream)
   frames      kind, pad, count (consumer, every 10 buffers of a pad)
+  dtls        local_sdp, local_cert, remote_sdp, remote_cert: SHA-256
+              fingerprints ("AB:CD:...") of the a=fingerprint lines of the
+              local and remote descriptions and of the certificates the
+              DTLS transport used and received
   warning / error  message
   eos
   channel     label, open, connection, session (a data channel opened or
@@ -34,6 +39,7 @@ press "a" from the video sink, upstream into webrtcsrc).
 """
 
 import argparse
+import base64
 import hashlib
 import json
 import re
@@ -44,7 +50,8 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstVideo", "1.0")
-from gi.repository import GLib, Gst, GstVideo  # noqa: E402
+gi.require_version("GstWebRTC", "1.0")
+from gi.repository import GLib, Gst, GstVideo, GstWebRTC  # noqa: E402,F401
 
 ENCODERS = {"vp8enc", "vp9enc", "x264enc", "openh264enc", "opusenc"}
 _out_lock = threading.Lock()
@@ -67,6 +74,28 @@ def substructures(text, name):
         out.append({s.nth_field_name(i): s.get_value(s.nth_field_name(i))
                     for i in range(s.n_fields())})
     return out
+
+
+def cert_fingerprint(pem):
+    """SHA-256 of the first certificate in a PEM text, "AB:CD:..."."""
+    if not pem:
+        return None
+    m = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----",
+                  pem, re.S)
+    if not m:
+        return None
+    der = base64.b64decode("".join(m.group(1).split()))
+    return ":".join("%02X" % b for b in hashlib.sha256(der).digest())
+
+
+def sdp_fingerprint(desc):
+    """The a=fingerprint values (upper case, without the hash name) of a
+    GstWebRTCSessionDescription, as a sorted list of distinct values."""
+    if desc is None:
+        return []
+    text = desc.sdp.as_text()
+    return sorted({v.upper() for v in re.findall(
+        r"a=fingerprint:sha-256 ([0-9A-Fa-f:]+)", text)})
 
 
 def producer_pipeline(args):
@@ -136,6 +165,9 @@ class Peer:
             self.pipeline.add(parsed)
         self.element = self.pipeline.get_by_name(
             "ws" if args.role == "producer" else "src")
+        if args.certificate:
+            with open(args.certificate) as f:
+                self.element.set_property("certificate", f.read())
         self.counts = {}
         self.video_sinks = []
         self.exit_code = 0
@@ -280,6 +312,34 @@ class Peer:
         return False
 
     # common --------------------------------------------------------------
+    def dtls(self):
+        webrtc = None
+        it = self.element.iterate_recurse()
+        while webrtc is None:
+            res, elem = it.next()
+            if res != Gst.IteratorResult.OK:
+                break
+            factory = elem.get_factory()
+            if factory and factory.get_name() == "webrtcbin":
+                webrtc = elem
+        if webrtc is None:
+            emit("dtls", error="no webrtcbin")
+            return False
+        trans = webrtc.emit("get-transceiver", 0)
+        receiver = trans.get_property("receiver") if trans else None
+        transport = receiver.get_property("transport") if receiver else None
+        emit("dtls",
+             local_sdp=sdp_fingerprint(
+                 webrtc.get_property("local-description")),
+             remote_sdp=sdp_fingerprint(
+                 webrtc.get_property("remote-description")),
+             local_cert=cert_fingerprint(
+                 transport.get_property("certificate") if transport else None),
+             remote_cert=cert_fingerprint(
+                 transport.get_property("remote-certificate")
+                 if transport else None))
+        return False
+
     def on_message(self, _bus, msg):
         if msg.type == Gst.MessageType.ERROR:
             err, _dbg = msg.parse_error()
@@ -316,6 +376,8 @@ class Peer:
                 GLib.idle_add(self.send_data, cmd)
             elif cmd == "navigate":
                 GLib.idle_add(self.navigate)
+            elif cmd == "dtls":
+                GLib.idle_add(self.dtls)
             elif cmd == "quit":
                 GLib.idle_add(self.loop.quit)
         GLib.idle_add(self.loop.quit)
@@ -349,6 +411,9 @@ def main():
     parser.add_argument("--nav-probe", action="store_true",
                         help="producer: report upstream events reaching "
                         "the video source")
+    parser.add_argument("--certificate", default="",
+                        help="a PEM file (certificate + key) for the "
+                        "element's certificate property")
     parser.add_argument("--link", default="video,audio",
                         help="consumer: which kinds of pads to link")
     args = parser.parse_args()

@@ -764,6 +764,152 @@ def test_remote_control(w):
         raise Failure("custom event: " + custom["structure"])
 
 
+def make_certificate(w, name, key_args):
+    """A self-signed certificate + key PEM file made with the openssl
+    program (independent of our code); returns (path, SHA-256
+    fingerprint as "AB:CD:...")."""
+    path = os.path.join(w.logdir, name + ".pem")
+    key = os.path.join(w.logdir, name + ".key")
+    crt = os.path.join(w.logdir, name + ".crt")
+    subprocess.check_call(
+        ["openssl", "req", "-x509", "-nodes", "-days", "2", "-subj",
+         "/CN=" + name, "-keyout", key, "-out", crt] + key_args,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(path, "w") as out:
+        for part in (crt, key):
+            with open(part) as f:
+                out.write(f.read())
+    fp = subprocess.check_output(
+        ["openssl", "x509", "-in", crt, "-noout", "-fingerprint",
+         "-sha256"], text=True).strip().split("=", 1)[1]
+    return path, fp.upper()
+
+
+def test_pinned_certificate(w):
+    """A pinned certificate on each element (ECDSA on the producer, RSA on
+    the consumer): media flows, each side's handshake presents exactly the
+    pinned certificate, and the a=fingerprint each side sends is that
+    certificate's (webrtcbin 1.22 alone would hash the key into it)."""
+    ec, ec_fp = make_certificate(
+        w, "producer", ["-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256"])
+    rsa, rsa_fp = make_certificate(w, "consumer", ["-newkey", "rsa:2048"])
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8", "--certificate", ec)
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"), "--certificate",
+                  rsa)
+    cons.wait_frames("video", 30)
+    cons.send("dtls")
+    c = cons.wait_event("dtls")
+    check(c["remote_cert"] == ec_fp,
+          "consumer got another certificate than the producer's pinned "
+          "one: {} != {}".format(c["remote_cert"], ec_fp))
+    check(c["remote_sdp"] == [ec_fp],
+          "producer's offer carries a wrong fingerprint: {} (its "
+          "certificate: {})".format(c["remote_sdp"], ec_fp))
+    check(c["local_cert"] == rsa_fp and c["local_sdp"] == [rsa_fp],
+          "consumer did not use its pinned certificate: {}".format(c))
+    prod.send("dtls")
+    p = prod.wait_event("dtls")
+    check(p["remote_cert"] == rsa_fp and p["remote_sdp"] == [rsa_fp],
+          "producer saw another certificate than the consumer's: "
+          "{}".format(p))
+
+
+def test_default_certificate(w):
+    """Without `certificate` each process makes an ECDSA P-256 one: the
+    fingerprints sent match the certificates presented, both ways."""
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    cons.wait_frames("video", 30)
+    for peer in (cons, prod):
+        peer.send("dtls")
+        d = peer.wait_event("dtls")
+        check(d["local_cert"] and d["local_sdp"] == [d["local_cert"]],
+              "{}: a=fingerprint is not its certificate's: {}".format(
+                  peer.name, d))
+        check(d["remote_cert"] and d["remote_sdp"] == [d["remote_cert"]],
+              "{}: the peer's a=fingerprint is not its certificate's: "
+              "{}".format(peer.name, d))
+
+
+def test_bad_certificate(w):
+    """A `certificate` that is not usable stops the element at start with
+    an error saying why; a good producer goes on serving."""
+    w.relay()
+    garbage = os.path.join(w.logdir, "garbage.pem")
+    with open(garbage, "w") as f:
+        f.write("not a certificate\n")
+    prod = w.peer("bad-producer", "producer", w.uri("cam1"),
+                  "--certificate", garbage)
+    err = prod.wait("error", lambda ev: ev["event"] == "error")
+    check("certificate" in err["message"] and "X.509" in err["message"],
+          "unclear error for a bad PEM: " + err["message"])
+    # A certificate with another certificate's key.
+    a, _ = make_certificate(w, "a", ["-newkey", "ec", "-pkeyopt",
+                                     "ec_paramgen_curve:P-256"])
+    b, _ = make_certificate(w, "b", ["-newkey", "ec", "-pkeyopt",
+                                     "ec_paramgen_curve:P-256"])
+    mixed = os.path.join(w.logdir, "mixed.pem")
+    with open(a) as fa, open(b) as fb, open(mixed, "w") as out:
+        out.write(fa.read().split("-----BEGIN PRIVATE KEY-----")[0])
+        out.write("-----BEGIN PRIVATE KEY-----" +
+                  fb.read().split("-----BEGIN PRIVATE KEY-----")[1])
+    cons = w.peer("bad-consumer", "consumer", w.uri("cam1"),
+                  "--certificate", mixed)
+    err = cons.wait("error", lambda ev: ev["event"] == "error")
+    check("does not belong" in err["message"],
+          "unclear error for a mismatched key: " + err["message"])
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+    good = w.peer("consumer", "consumer", w.uri("cam1"))
+    good.wait_frames("video", 30)
+
+
+def test_dtls_key_cache(w):
+    """The process's RSA key that webrtcbin 1.22 makes in every process
+    (gws-dtls-key-cache.h) is kept per user: the first process stores it
+    (0600 in a 0700 directory), the next one loads it instead of making
+    one, media flows, and a file others can read is not used."""
+    cache = os.path.join(w.logdir, "cache")
+    os.environ["XDG_CACHE_HOME"] = cache
+    os.environ["GST_DEBUG"] = ("webrtcsink:4,webrtcsrc:4,"
+                               "webrtc-signaller-ws:4,gwsdtlskey:4")
+    key = os.path.join(cache, "gst-webrtc-session", "dtls-rsa-2048.pem")
+    w.relay()
+    prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
+                  "VP8")
+    prod.wait_event("signalling", connected=True)
+
+    def log_has(peer, text):
+        with open(peer.logpath) as f:
+            return text in f.read()
+
+    deadline = time.monotonic() + WAIT
+    while not log_has(prod, "kept the process DTLS key"):
+        check(time.monotonic() < deadline, "the first process kept no key")
+        time.sleep(0.1)  # polling a log file written by another process
+    check(os.stat(key).st_mode & 0o777 == 0o600 and
+          os.stat(os.path.dirname(key)).st_mode & 0o777 == 0o700,
+          "cached key is not private")
+    cons = w.peer("consumer", "consumer", w.uri("cam1"))
+    cons.wait_frames("video", 30)
+    check(log_has(cons, "RSA key from the cache"),
+          "the second process did not use the cached key")
+    os.chmod(key, 0o644)
+    other = w.peer("consumer2", "consumer", w.uri("cam1"))
+    other.wait_frames("video", 10)
+    check(log_has(other, "not private to this user") and
+          not log_has(other, "RSA key from the cache"),
+          "a key readable by others was used")
+
+
 TESTS = {
     "vp8-video-audio": test_vp8_video_audio,
     "h264-video": test_h264_video,
@@ -786,6 +932,10 @@ TESTS = {
     "long-poll-mixed": test_long_poll_mixed,
     "data-channels": test_data_channels,
     "remote-control": test_remote_control,
+    "pinned-certificate": test_pinned_certificate,
+    "default-certificate": test_default_certificate,
+    "bad-certificate": test_bad_certificate,
+    "dtls-key-cache": test_dtls_key_cache,
 }
 
 

@@ -178,6 +178,32 @@ class Topology:
         return "LOWER_UP" in info.get("flags", []) and info.get(
             "operstate") in ("UP", "UNKNOWN")
 
+    def set_default_route(self, side, path, present):
+        """Adds (or deletes) a default route via `path`'s far end in one
+        namespace: what the OS does when another network comes up."""
+        peer = PATHS[path][2 if side == "snd" else 1]
+        run("ip", "-n", self.ns(side), "route", "add" if present else "del",
+            "default", "via", peer, "dev", PATHS[path][0],
+            check=present)
+
+    def set_silent_drop(self, path, on):
+        """Drops every UDP packet arriving over `path`, at both ends: the
+        path dies without the OS saying anything (links stay up)."""
+        dev, table = PATHS[path][0], "gwsdrop" + path.lower()
+        for side in ("snd", "rcv"):
+            ns = self.ns(side)
+            run("ip", "netns", "exec", ns, "nft", "delete", "table", "inet",
+                table, check=False)
+            if not on:
+                continue
+            run("ip", "netns", "exec", ns, "nft", "add", "table", "inet",
+                table)
+            run("ip", "netns", "exec", ns, "nft", "add", "chain", "inet",
+                table, "in", "{ type filter hook input priority 0; }")
+            run("ip", "netns", "exec", ns, "nft", "add", "rule", "inet",
+                table, "in", "iifname", dev, "meta", "l4proto", "udp",
+                "drop")
+
     # -- impairments (the network-conditions rig, tests/netcond) ------------
     # This kernel has no netem: random loss is an nftables rule in the
     # receiving namespace, a bandwidth cap a tbf qdisc where packets leave.

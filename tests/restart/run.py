@@ -55,11 +55,16 @@ def wait_path(w, expected, timeout=WAIT):
                               expected, timeout, rates))
 
 
-def current_path(w):
-    path, rates = w.media_path(1.0)
-    check(path is not None, "media not on exactly one of A and B: bytes "
-          "received per path in 1 s {}".format(rates))
-    return path, rates
+def current_path(w, timeout=WAIT):
+    """The path carrying the media, once one does (a sender short of CPU
+    on a loaded machine may take a few seconds to reach its rate)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        path, rates = w.media_path(1.0)
+        if path is not None:
+            return path, rates
+        check(time.monotonic() < deadline, "media not on exactly one of A "
+              "and B: bytes received per path in 1 s {}".format(rates))
 
 
 def gws(proc, name, since=0):
@@ -190,6 +195,57 @@ def case_path_cut(w):
         check(sid in text and "restarts=(uint)1" in text,
               "{} stats do not show session {} restarted once: {}".format(
                   proc.name, sid, st["text"]))
+
+
+def silent_drop(w, new_route):
+    """The path in use dies silently (every UDP packet dropped, links up:
+    no word from the OS), optionally with a new default route appearing
+    in the receiver's namespace over the other path right after, as when
+    a phone's cellular link comes up while its Wi-Fi fades. Returns
+    (path, the first gws-path-lost, the receiver's first frame after)."""
+    snd, rcv, sid = w.start()
+    path, _ = current_path(w)
+    s_mark, r_mark = snd.mark(), rcv.mark()
+    t_cut = time.monotonic()
+    w.topo.set_silent_drop(path, True)
+    if new_route:
+        w.topo.set_default_route("rcv", other(path), True)
+    lost = first_path_lost(snd, rcv, s_mark, r_mark)
+    rcv.wait_gws("gws-session-restarted", timeout=60, since=r_mark)
+    first = rcv.wait("a frame after the switch", lambda ev: ev["event"] ==
+                     "frame" and ev["t"] > max(lost["t"], t_cut + 0.3),
+                     since=r_mark)
+    rcv.wait("30 frames after the switch", lambda ev: ev["event"] ==
+             "frame" and ev["n"] >= first["n"] + 30, since=r_mark)
+    wait_path(w, other(path))
+    no_new_session(snd, rcv, sid, 0)
+    check_output_continuity(w, rcv)
+    gap, at = max_gap([ev for ev in rcv.select("frame")
+                       if t_cut - 0.5 <= ev["t"] <= first["t"] + 0.5])
+    notes(w, "path {} dropped silently{}: path-lost by the {} ({}), "
+          "gap {:.0f} ms", path, " + new default route" if new_route
+          else "", "sender" if lost in snd.events else "receiver",
+          lost["fields"], gap * 1000)
+    return path, lost, first
+
+
+def case_new_route(w):
+    """A silent drop with a new default route: the receiver restarts on
+    the OS's word (gws-path-lost says new-default-route), not on the
+    silence reaching path-timeout; media comes back on the other path in
+    the same session."""
+    _path, lost, _first = silent_drop(w, True)
+    check(lost["fields"].get("new-default-route") is True,
+          "path-lost did not come from the new route: {}".format(lost))
+
+
+def case_silent_drop(w):
+    """A silent drop without any word from the OS: detected by silence
+    (no new-default-route in gws-path-lost); media comes back on the
+    other path in the same session."""
+    _path, lost, _first = silent_drop(w, False)
+    check(not lost["fields"].get("new-default-route"),
+          "a new default route was reported without one: {}".format(lost))
 
 
 def explicit_restart(w, who):
@@ -364,6 +420,8 @@ CASES = {
     "restart-receiver": case_restart_receiver,
     "give-up": case_give_up,
     "data-restart": case_data_restart,
+    "new-route": case_new_route,
+    "silent-drop": case_silent_drop,
 }
 
 
