@@ -93,6 +93,7 @@ struct Conn {
   size_t in_off = 0;
   std::string out;
   bool want_out = false;
+  bool dead = false; /* closed by the relay (an overloaded baseline does) */
 };
 
 class Generator {
@@ -115,6 +116,9 @@ class Generator {
   void flush(Conn &c);
   bool next_text(Conn &c, std::string &text); /* one parsed text frame */
   void read_some(Conn &c);
+  void drop(Conn &c, const char *why);
+  bool setup_done_ = false;
+  uint64_t closed_ = 0; /* connections the relay closed */
   std::string wait_text(Conn &c);
   void open_batch(std::vector<Conn *> &batch);
 
@@ -177,14 +181,30 @@ Generator::dial() {
 }
 
 void
+Generator::drop(Conn &c, const char *why) {
+  if (c.dead)
+    return;
+  if (!measuring_ && !setup_done_)
+    die(std::string("the relay closed a connection during set-up: ") + why);
+  c.dead = true;
+  c.out.clear();
+  epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
+  closed_++;
+}
+
+void
 Generator::flush(Conn &c) {
+  if (c.dead)
+    return;
   while (!c.out.empty()) {
     ssize_t n = write(c.fd, c.out.data(), c.out.size());
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      if (errno != EAGAIN)
-        die(std::string("write: ") + strerror(errno));
+      if (errno != EAGAIN) {
+        drop(c, strerror(errno));
+        return;
+      }
       break;
     }
     c.out.erase(0, static_cast<size_t>(n));
@@ -226,7 +246,7 @@ Generator::send_text(Conn &c, const std::string &text) {
 void
 Generator::read_some(Conn &c) {
   char buf[65536];
-  for (;;) {
+  while (!c.dead) {
     ssize_t n = read(c.fd, buf, sizeof buf);
     if (n > 0) {
       c.in.append(buf, static_cast<size_t>(n));
@@ -234,13 +254,15 @@ Generator::read_some(Conn &c) {
         return;
       continue;
     }
-    if (n == 0)
-      die("the relay closed connection " + std::to_string(c.fd));
+    if (n == 0) {
+      drop(c, "end of stream");
+      return;
+    }
     if (errno == EINTR)
       continue;
     if (errno == EAGAIN)
       return;
-    die(std::string("read: ") + strerror(errno));
+    drop(c, strerror(errno));
   }
 }
 
@@ -447,6 +469,8 @@ Generator::relay_cpu_s() const {
 void
 Generator::send_peer(size_t pair, int n) {
   Conn &p = *producers_[pair];
+  if (p.dead)
+    return;
   std::string &msg = templates_[pair];
   if (msg.empty()) {
     msg = "{\"type\":\"peer\",\"sessionId\":\"" + session_ids_[pair]
@@ -612,7 +636,8 @@ Generator::series_entry(long rate) {
       "{\"offered_msgs_per_s\": %s, \"sessions\": %zu, \"sent\": %llu, "
       "\"received\": %llu, \"errors\": %llu, \"delivered_msgs_per_s\": %.0f, "
       "\"relay_cpu_pct\": %.0f, \"generator_cpu_pct\": %.0f, "
-      "\"relay_cpu_us_per_msg\": %.2f, \"generator_cpu_us_per_msg\": %.2f, ",
+      "\"relay_cpu_us_per_msg\": %.2f, \"generator_cpu_us_per_msg\": %.2f, "
+      "\"closed_by_relay\": %llu, ",
       closed_loop_ ? "\"max\"" : std::to_string(rate).c_str(), pairs,
       static_cast<unsigned long long>(closed_loop_ ? received_ : sent),
       static_cast<unsigned long long>(received_),
@@ -621,7 +646,8 @@ Generator::series_entry(long rate) {
       100 * gen_cpu / elapsed,
       received_ && relay_pid ? 1e6 * (relay1 - relay0) / double(received_)
                              : -1.0,
-      received_ ? 1e6 * gen_cpu / double(received_) : -1.0);
+      received_ ? 1e6 * gen_cpu / double(received_) : -1.0,
+      static_cast<unsigned long long>(closed_));
   return std::string(head) + "\"p50_ms\": " + pct(0.5)
          + ", \"p99_ms\": " + pct(0.99) + ", \"p999_ms\": " + pct(0.999)
          + ", \"max_ms\": " + pct(1.0) + "}";
@@ -631,6 +657,7 @@ void
 Generator::run() {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   make_pairs();
+  setup_done_ = true;
   std::string out = "{\"throughput\": [";
   for (size_t i = 0; i < rates.size(); i++)
     out += (i ? ", " : "") + series_entry(rates[i]);
@@ -638,7 +665,9 @@ Generator::run() {
   if (idle) {
     long before = rss_kib();
     int64_t t0 = now_ns();
+    setup_done_ = false;
     open_idle();
+    setup_done_ = true;
     double open_s = (now_ns() - t0) / 1e9;
     /* Let the relay settle (the last batch's buffers, deferred frees). */
     int64_t settle = now_ns() + 500000000;
