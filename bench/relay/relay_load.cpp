@@ -117,7 +117,8 @@ class Generator {
   bool next_text(Conn &c, std::string &text); /* one parsed text frame */
   void read_some(Conn &c);
   void drop(Conn &c, const char *why);
-  bool setup_done_ = false;
+  bool pairs_ready_ = false;
+  bool opening_idle_ = false;
   uint64_t closed_ = 0; /* connections the relay closed */
   std::string wait_text(Conn &c);
   void open_batch(std::vector<Conn *> &batch);
@@ -184,7 +185,8 @@ void
 Generator::drop(Conn &c, const char *why) {
   if (c.dead)
     return;
-  if (!measuring_ && !setup_done_)
+  /* Connections being set up must stay; later, any may go (counted). */
+  if (opening_idle_ || !pairs_ready_)
     die(std::string("the relay closed a connection during set-up: ") + why);
   c.dead = true;
   c.out.clear();
@@ -657,7 +659,7 @@ void
 Generator::run() {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   make_pairs();
-  setup_done_ = true;
+  pairs_ready_ = true;
   std::string out = "{\"throughput\": [";
   for (size_t i = 0; i < rates.size(); i++)
     out += (i ? ", " : "") + series_entry(rates[i]);
@@ -665,9 +667,9 @@ Generator::run() {
   if (idle) {
     long before = rss_kib();
     int64_t t0 = now_ns();
-    setup_done_ = false;
+    opening_idle_ = true;
     open_idle();
-    setup_done_ = true;
+    opening_idle_ = false;
     double open_s = (now_ns() - t0) / 1e9;
     /* Let the relay settle (the last batch's buffers, deferred frees). */
     int64_t settle = now_ns() + 500000000;
