@@ -318,10 +318,8 @@ Generator::next_text(Conn &c, std::string &text) {
       c.out.append(payload, len);
       flush(c);
     } else if (op == 0x8) {
-      die("the relay sent a close frame on connection " + std::to_string(c.fd)
-          + ": "
-          + std::string(
-              payload + std::min<uint64_t>(2, len), len > 2 ? len - 2 : 0));
+      drop(c, "close frame");
+      return false;
     }
   }
   /* Drop what was consumed once it is most of the buffer. */
