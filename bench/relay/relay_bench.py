@@ -215,29 +215,41 @@ async def throughput(url, rate, seconds):
 
 
 def run_generator(args):
-    """The compiled generator against one relay; returns its JSON."""
+    """The compiled generator against the relay, twice: the series without
+    idle connections, then, against a fresh relay (an overloaded relay may
+    still be draining, or may have dropped connections), the idle memory and
+    the series with idle connections. Prints the merged JSON."""
     relay_cmd = "exec taskset -c 0 " + args.cmd
     # The Relay helper wants an event loop for its log drain.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    relay = Relay(relay_cmd, args.port)
-    try:
-        if args.boost:  # the relay runs in a session (autogroup) of its own
-            with open(f"/proc/{relay.pid()}/autogroup", "w") as f:
-                f.write("-20")
-        cmd = ["taskset", "-c", "1", args.generator, "--port", str(args.port),
-               "--relay-pid", str(relay.pid()), "--pairs", str(args.pairs),
-               "--rates", ",".join(str(r) for r in args.rates),
-               "--seconds", str(args.seconds), "--idle", str(args.idle[-1])]
-        out = subprocess.run(cmd, capture_output=True, text=True,
-                             timeout=900)
-        if out.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed: {out.stderr}")
-        res = json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        relay.stop()
+    res = {"throughput": [], "idle_memory": [], "throughput_with_idle": []}
+    cmds = []
+    for only_idle in (False, True):
+        relay = Relay(relay_cmd, args.port)
+        try:
+            if args.boost:  # the relay runs in a session of its own
+                with open(f"/proc/{relay.pid()}/autogroup", "w") as f:
+                    f.write("-20")
+            cmd = ["taskset", "-c", "1", args.generator,
+                   "--port", str(args.port), "--relay-pid", str(relay.pid()),
+                   "--pairs", str(args.pairs),
+                   "--rates", ",".join(str(r) for r in args.rates),
+                   "--seconds", str(args.seconds)]
+            cmd += ["--idle", str(args.idle[-1]), "--only-idle"] \
+                if only_idle else ["--idle", "0"]
+            cmds.append(" ".join(cmd))
+            out = subprocess.run(cmd, capture_output=True, text=True,
+                                 timeout=900)
+            if out.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed: {out.stderr}")
+            part = json.loads(out.stdout.strip().splitlines()[-1])
+        finally:
+            relay.stop()
+        for key in res:
+            res[key] += part[key]
     res["name"] = args.name
-    res["generator"] = " ".join(cmd)
+    res["generator"] = cmds
     res["load_average"] = os.getloadavg()
     print(json.dumps(res))
 

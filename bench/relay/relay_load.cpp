@@ -23,7 +23,8 @@
  * 100% is not the bottleneck.
  *
  * Usage: relay_load --port P [--relay-pid PID] [--pairs 100] [--size 200]
- *        [--rates 20000,0] [--seconds 4] [--idle 10000] [--window 16] */
+ *        [--rates 20000,0] [--seconds 4] [--idle 10000] [--window 16]
+ *        [--only-idle] (steps 2 and 3 only) */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -106,6 +107,7 @@ class Generator {
   double seconds = 4;
   size_t idle = 10000;
   size_t window = 16;
+  bool only_idle = false; /* skip the series without idle connections */
 
   void run();
 
@@ -668,7 +670,7 @@ Generator::run() {
   make_pairs();
   pairs_ready_ = true;
   std::string out = "{\"throughput\": [";
-  for (size_t i = 0; i < rates.size(); i++)
+  for (size_t i = 0; !only_idle && i < rates.size(); i++)
     out += (i ? ", " : "") + series_entry(rates[i]);
   out += "], \"idle_memory\": [";
   if (idle) {
@@ -736,6 +738,8 @@ main(int argc, char **argv) {
       g.seconds = std::stod(val());
     else if (a == "--idle")
       g.idle = std::stoul(val());
+    else if (a == "--only-idle")
+      g.only_idle = true;
     else if (a == "--window")
       g.window = std::stoul(val());
     else if (a == "--rates") {

@@ -203,15 +203,31 @@ ContextPool::refresh(Group &g) {
   }
   set_deadline(g, timeout < 0 ? -1 : now + gint64{timeout} * 1000);
 
-  std::unordered_map<int, guint32> wanted;
-  wanted.reserve(static_cast<size_t>(n));
+  /* What the group wants watched, by descriptor (sorted, merged): a
+   * vector reused across calls, not a map built per wake-up. */
+  auto &wanted = wanted_;
+  wanted.clear();
   for (gint i = 0; i < n; i++) {
     if (g.fds[i].fd != g.wakeup_fd)
-      wanted[g.fds[i].fd] |= epoll_events(g.fds[i].events);
+      wanted.emplace_back(g.fds[i].fd, epoll_events(g.fds[i].events));
   }
+  std::sort(wanted.begin(), wanted.end());
+  size_t kept = 0;
+  for (size_t i = 0; i < wanted.size(); i++) {
+    if (kept > 0 && wanted[kept - 1].first == wanted[i].first)
+      wanted[kept - 1].second |= wanted[i].second;
+    else
+      wanted[kept++] = wanted[i];
+  }
+  wanted.resize(kept);
+  auto is_wanted = [&wanted](int fd) {
+    auto it = std::lower_bound(
+        wanted.begin(), wanted.end(), std::make_pair(fd, guint32{0}));
+    return it != wanted.end() && it->first == fd;
+  };
 
   for (auto it = g.registered.begin(); it != g.registered.end();) {
-    if (wanted.count(it->first)) {
+    if (is_wanted(it->first)) {
       ++it;
       continue;
     }
