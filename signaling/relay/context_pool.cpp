@@ -13,14 +13,33 @@ namespace gws::relay {
 
 struct ContextPool::Group {
   GMainContext *ctx = nullptr;
+  guint32 index = 0; /* in groups_; epoll events carry it */
   size_t members = 0;
   bool dirty = false;
   bool ready = false;
   gint64 deadline = -1; /* monotonic µs of the earliest timer; -1: none */
   std::vector<GPollFD> fds;
-  std::unordered_map<int, guint32> registered; /* fd -> epoll events */
+  std::unordered_map<int, guint32> registered;    /* fd -> epoll events */
+  std::vector<std::pair<int, guint32>> ready_fds; /* from the last epoll */
 
-  Group() : ctx(g_main_context_new()), fds(16) {}
+  /* The context's own GWakeup descriptor. GLib signals it whenever a
+   * source is added or removed (libsoup replaces a connection's input source
+   * on every read), to interrupt a thread sleeping in poll(); no thread ever
+   * sleeps on a group, so the pool does not watch it: every change made
+   * outside the group's dispatch is announced with touch() instead. Watching
+   * it cost a spurious iteration of the group per relayed message. */
+  int wakeup_fd = -1;
+
+  Group() : ctx(g_main_context_new()), fds(16) {
+    gint priority = 0;
+    gint timeout = -1;
+    GPollFD only{};
+    g_main_context_acquire(ctx);
+    g_main_context_prepare(ctx, &priority);
+    if (g_main_context_query(ctx, priority, &timeout, &only, 1) == 1)
+      wakeup_fd = only.fd;
+    g_main_context_release(ctx);
+  }
   ~Group() { g_main_context_unref(ctx); }
 };
 
@@ -30,6 +49,28 @@ struct ContextPool::PoolSource {
 };
 
 namespace {
+
+gushort
+gio_events(guint32 ev) {
+  gushort gio = 0;
+  if (ev & EPOLLIN)
+    gio |= G_IO_IN;
+  if (ev & EPOLLOUT)
+    gio |= G_IO_OUT;
+  if (ev & EPOLLPRI)
+    gio |= G_IO_PRI;
+  if (ev & EPOLLHUP)
+    gio |= G_IO_HUP;
+  if (ev & EPOLLERR)
+    gio |= G_IO_ERR;
+  return gio;
+}
+
+/* What an epoll event carries: the group's index and the descriptor. */
+guint64
+event_data(guint32 group, int fd) {
+  return (guint64{group} << 32) | static_cast<guint32>(fd);
+}
 
 guint32
 epoll_events(gushort gio) {
@@ -86,6 +127,7 @@ ContextPool::Group *
 ContextPool::take_slot() {
   if (with_room_.empty()) {
     groups_.push_back(std::make_unique<Group>());
+    groups_.back()->index = static_cast<guint32>(groups_.size() - 1);
     with_room_.push_back(groups_.back().get());
   }
   Group *g = with_room_.back();
@@ -161,13 +203,31 @@ ContextPool::refresh(Group &g) {
   }
   set_deadline(g, timeout < 0 ? -1 : now + gint64{timeout} * 1000);
 
-  std::unordered_map<int, guint32> wanted;
-  wanted.reserve(static_cast<size_t>(n));
-  for (gint i = 0; i < n; i++)
-    wanted[g.fds[i].fd] |= epoll_events(g.fds[i].events);
+  /* What the group wants watched, by descriptor (sorted, merged): a
+   * vector reused across calls, not a map built per wake-up. */
+  auto &wanted = wanted_;
+  wanted.clear();
+  for (gint i = 0; i < n; i++) {
+    if (g.fds[i].fd != g.wakeup_fd)
+      wanted.emplace_back(g.fds[i].fd, epoll_events(g.fds[i].events));
+  }
+  std::sort(wanted.begin(), wanted.end());
+  size_t kept = 0;
+  for (size_t i = 0; i < wanted.size(); i++) {
+    if (kept > 0 && wanted[kept - 1].first == wanted[i].first)
+      wanted[kept - 1].second |= wanted[i].second;
+    else
+      wanted[kept++] = wanted[i];
+  }
+  wanted.resize(kept);
+  auto is_wanted = [&wanted](int fd) {
+    auto it = std::lower_bound(
+        wanted.begin(), wanted.end(), std::make_pair(fd, guint32{0}));
+    return it != wanted.end() && it->first == fd;
+  };
 
   for (auto it = g.registered.begin(); it != g.registered.end();) {
-    if (wanted.count(it->first)) {
+    if (is_wanted(it->first)) {
       ++it;
       continue;
     }
@@ -186,7 +246,7 @@ ContextPool::refresh(Group &g) {
       continue;
     epoll_event ev{};
     ev.events = w.second;
-    ev.data.ptr = &g;
+    ev.data.u64 = event_data(g.index, w.first);
     int op = mine || owner != fd_owner_.end() ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(epoll_fd_, op, w.first, &ev) != 0) {
       /* Our record was stale (the descriptor was closed and its number
@@ -218,13 +278,55 @@ ContextPool::refresh_dirty() {
 
 void
 ContextPool::iterate(Group &g) {
-  {
-    /* Sources created while dispatching (a pong, a close timer) belong to
-     * the group too. */
-    g_main_context_push_thread_default(g.ctx);
-    g_main_context_iteration(g.ctx, FALSE);
-    g_main_context_pop_thread_default(g.ctx);
+  /* One main-loop iteration of the group, as g_main_context_iteration()
+   * would do it, except that the readiness of its descriptors comes from the
+   * pool's epoll_wait() rather than from a poll() of its own. That is exact
+   * when epoll watches every descriptor of the group for this group (the
+   * hot path); otherwise (a descriptor registered since the last refresh, or
+   * watched for another group too) the group polls them itself. Sources
+   * created while dispatching (a pong, a close timer, libsoup's next input
+   * source) belong to the group too: it is the thread-default context. */
+  g_main_context_push_thread_default(g.ctx);
+  g_main_context_acquire(g.ctx);
+  gint max_priority = 0;
+  gint timeout = -1;
+  g_main_context_prepare(g.ctx, &max_priority);
+  gint n = 0;
+  for (;;) {
+    n = g_main_context_query(g.ctx, max_priority, &timeout, g.fds.data(),
+        static_cast<gint>(g.fds.size()));
+    if (n <= static_cast<gint>(g.fds.size()))
+      break;
+    g.fds.resize(static_cast<size_t>(n) * 2);
   }
+  bool exact = true;
+  for (gint i = 0; i < n; i++) {
+    GPollFD &pfd = g.fds[i];
+    pfd.revents = 0;
+    if (pfd.fd == g.wakeup_fd)
+      continue;
+    auto reg = g.registered.find(pfd.fd);
+    auto owner = fd_owner_.find(pfd.fd);
+    if (reg == g.registered.end() || owner == fd_owner_.end()
+        || owner->second != &g
+        || (reg->second & epoll_events(pfd.events))
+               != epoll_events(pfd.events)) {
+      exact = false;
+      break;
+    }
+    for (const auto &r : g.ready_fds) {
+      if (r.first == pfd.fd)
+        pfd.revents = static_cast<gushort>(
+            gio_events(r.second) & (pfd.events | G_IO_HUP | G_IO_ERR));
+    }
+  }
+  if (!exact)
+    g_poll(g.fds.data(), static_cast<guint>(n), 0);
+  g.ready_fds.clear();
+  if (g_main_context_check(g.ctx, max_priority, g.fds.data(), n))
+    g_main_context_dispatch(g.ctx);
+  g_main_context_release(g.ctx);
+  g_main_context_pop_thread_default(g.ctx);
   refresh(g);
 }
 
@@ -234,7 +336,12 @@ ContextPool::run() {
   epoll_event events[256];
   int n = epoll_wait(epoll_fd_, events, 256, 0);
   for (int i = 0; i < n; i++) {
-    auto *g = static_cast<Group *>(events[i].data.ptr);
+    guint32 index = static_cast<guint32>(events[i].data.u64 >> 32);
+    int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
+    if (index >= groups_.size())
+      continue;
+    Group *g = groups_[index].get();
+    g->ready_fds.emplace_back(fd, guint32{events[i].events});
     if (!g->ready) {
       g->ready = true;
       ready.push_back(g);

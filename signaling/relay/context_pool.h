@@ -9,14 +9,19 @@
  * parent context watches an epoll descriptor holding every group's
  * descriptors; when one of them is ready (or a group's earliest timer is
  * due), only that group's context is iterated. A wake-up then costs the work
- * of the groups that have something to do, not of every connection.
+ * of the groups that have something to do, not of every connection. The
+ * iteration takes the readiness of the group's descriptors from the pool's
+ * epoll_wait() instead of polling them again, and the group's own GWakeup
+ * descriptor is not watched (GLib signals it on every source added or
+ * removed, which libsoup does on every read).
  *
  * Objects that attach their sources to the thread-default context at
  * construction (SoupWebsocketConnection does) are put in a group by
  * constructing them inside Scope. Whoever attaches or removes sources of a
  * group from outside its own dispatch calls touch() so that the pool
  * re-reads the group's descriptors and timers before the parent context
- * next sleeps.
+ * next sleeps: with the wake-up descriptor unwatched, touch() is the only
+ * way such a change is noticed.
  *
  * Single-threaded: everything runs on the thread that owns the parent
  * context. */
@@ -95,7 +100,8 @@ class ContextPool {
   std::vector<Group *> with_room_; /* groups that have a free slot */
   std::vector<Group *> dirty_;
   std::set<std::pair<gint64, Group *>> deadlines_;
-  std::unordered_map<int, Group *> fd_owner_; /* what epoll holds, by fd */
+  std::unordered_map<int, Group *> fd_owner_;   /* what epoll holds, by fd */
+  std::vector<std::pair<int, guint32>> wanted_; /* refresh()'s scratch */
 };
 
 } // namespace gws::relay

@@ -24,6 +24,9 @@ constexpr guint64 kHardCapFactor = 16;
 /* A connection that sent nothing (no message, no pong) for this many ping
  * intervals is dead. */
 constexpr double kReapAfterIntervals = 2.5;
+/* How often a connection's socket is asked whether it can take more, at
+ * most (a poll() per relayed message otherwise). */
+constexpr gint64 kStallCheckUs = 250 * 1000;
 /* How long shutdown waits for peers to answer our close frames. */
 constexpr guint kShutdownGraceMs = 2000;
 /* Largest static file served from --web-root. */
@@ -120,6 +123,7 @@ struct RelayServer::Connection {
   gint64 binary_refilled = 0;
   GSocket *socket = nullptr; /* owned reference; may be null */
   gint64 stalled_since = 0;  /* first send that found the socket full */
+  gint64 stall_checked = 0;  /* when a send last asked the socket */
   ContextPool::Group *group = nullptr; /* where its sources live */
 
   ~Connection() {
@@ -353,6 +357,8 @@ RelayServer::start(std::string &error) {
 
 namespace {
 
+constexpr char kRequestTimerKey[] = "gws-relay-request-timer";
+
 /* A request that must be complete (or answered) when its timer fires. */
 struct RequestTimer {
   RelayServer *server;
@@ -377,6 +383,9 @@ RelayServer::on_request_started(
         delete t;
       });
   self->request_timers_.insert(t->id);
+  /* An upgraded connection cancels it (on_upgraded): an idle WebSocket
+   * should not hold a timer for the first seconds of its life. */
+  g_object_set_data(G_OBJECT(msg), kRequestTimerKey, GUINT_TO_POINTER(t->id));
 }
 
 gboolean
@@ -564,6 +573,11 @@ RelayServer::on_upgraded(SoupServerMessage *msg, gpointer user_data) {
       = static_cast<SoupServerMessage *>(g_object_ref(msg));
   if (GSocket *sock = soup_server_message_get_socket(msg))
     self->pool_.forget_fd(g_socket_get_fd(sock));
+  if (guint timer = GPOINTER_TO_UINT(
+          g_object_steal_data(G_OBJECT(msg), kRequestTimerKey))) {
+    if (self->request_timers_.erase(timer))
+      g_source_remove(timer);
+  }
   g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
   if (!stream)
     return;
@@ -571,7 +585,11 @@ RelayServer::on_upgraded(SoupServerMessage *msg, gpointer user_data) {
   g_autoptr(SoupWebsocketConnection) ws = nullptr;
   {
     ContextPool::Scope scope(group);
-    ws = soup_websocket_connection_new(stream, soup_server_message_get_uri(msg),
+    /* libsoup copies the URI into every connection and nothing reads it
+     * back: a short one rather than the request's (with its query). */
+    static GUri *const kUri
+        = g_uri_parse("ws://relay/", G_URI_FLAGS_NONE, nullptr);
+    ws = soup_websocket_connection_new(stream, kUri,
         SOUP_WEBSOCKET_CONNECTION_SERVER,
         soup_message_headers_get_one(
             soup_server_message_get_request_headers(msg), "Origin"),
@@ -645,9 +663,12 @@ RelayServer::send(ConnectionId conn, const std::string &text) {
   /* libsoup queues without bound what the kernel cannot take: a peer
    * that sends but never reads would grow our memory forever. A socket
    * still full at every send for as long as a silent peer is tolerated
-   * means the peer is not reading. */
-  if (c->socket && config_.ping_interval > 0) {
-    gint64 now = g_get_monotonic_time();
+   * means the peer is not reading. The socket is asked at most every
+   * kStallCheckUs (a syscall per message otherwise). */
+  gint64 now = 0;
+  if (c->socket && config_.ping_interval > 0
+      && (now = g_get_monotonic_time()) - c->stall_checked >= kStallCheckUs) {
+    c->stall_checked = now;
     if (g_socket_condition_check(c->socket, G_IO_OUT) & G_IO_OUT) {
       c->stalled_since = 0;
     } else if (!c->stalled_since) {

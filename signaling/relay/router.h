@@ -9,11 +9,11 @@
 #pragma once
 
 #include "metrics.h"
+#include "protocol/ice_fast_path.h"
 #include "protocol/message.h"
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -91,6 +91,10 @@ class Router {
   void on_set_peer_status(Peer &peer, protocol::Message &msg);
   void on_start_session(Peer &peer, protocol::Message &msg);
   void on_peer(Peer &peer, protocol::Message &msg);
+  void on_peer_ice(Peer &peer, const protocol::PeerIce &ice);
+  /* The other side of a session `peer` is in, or null (after answering
+   * `peer` with an error when it is not in that session). */
+  Peer *session_partner(Peer &peer, const std::string &session_id);
   void on_end_session(Peer &peer, const protocol::Message &msg);
   void on_list(Peer &peer, bool consumers);
 

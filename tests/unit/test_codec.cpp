@@ -1,4 +1,5 @@
 /* Unit tests: the relay protocol's JSON codec. */
+#include "protocol/ice_fast_path.h"
 #include "protocol/message.h"
 
 #include <gtest/gtest.h>
@@ -131,4 +132,51 @@ TEST(Codec, BuildersMakeWhatParsersRead) {
   back = must_parse(serialize(m).c_str());
   EXPECT_EQ(sdp_type(back), "offer");
   EXPECT_EQ(sdp_text(back), "v=0\r\n");
+}
+
+/* The relay's ICE fast path: what it takes, parse() takes too, and what it
+ * forwards is the slow path's message. */
+TEST(IceFastPath, TakesTrickledCandidatesAndForwardsTheSame) {
+  const char *texts[] = {
+      R"({"type":"peer","sessionId":"s1","ice":{"candidate":"candidate:1 1 )"
+      R"(UDP 2122 10.0.0.1 5000 typ host","sdpMLineIndex":0,"sdpMid":"0"}})",
+      R"( { "sessionId" : "s1" , "ice" : { "candidate" : "a\nb" ,)"
+      R"( "sdpMLineIndex" : null, "x": [1, -2, true, false, null, {}]} ,)"
+      R"( "type" : "peer", "extra": {"dropped": "yes"} } )",
+  };
+  for (const char *text : texts) {
+    PeerIce fast;
+    ASSERT_TRUE(scan_peer_ice(text, fast)) << text;
+    Message slow = must_parse(text);
+    EXPECT_EQ(fast.session_id, slow.session_id);
+    Message fwd
+        = must_parse(serialize_peer_ice(fast.session_id, fast.ice).c_str());
+    EXPECT_EQ(serialize(fwd), serialize(slow)) << text;
+  }
+}
+
+TEST(IceFastPath, LeavesEverythingElseToTheParser) {
+  const char *texts[] = {
+      R"({"type":"peer","sessionId":"s","sdp":{"type":"offer","sdp":"v=0"}})",
+      R"({"type":"peer","sessionId":"s","ice":{"sdpMLineIndex":0}})",
+      R"({"type":"peer","sessionId":"s","ice":{"candidate":"c",)"
+      R"("sdpMLineIndex":-1}})",
+      R"({"type":"peer","sessionId":"s","ice":{"candidate":"c",)"
+      R"("sdpMLineIndex":1.5}})",
+      R"({"type":"peer","sessionId":"s","ice":{"candidate":1}})",
+      R"({"type":"peer","sessionId":"s","ice":null})",
+      R"({"type":"peer","ice":{"candidate":"c"}})",
+      R"({"type":"peer","type":"peer","sessionId":"s","ice":{"candidate":"c"}})",
+      R"({"type":"pe\u0065r","sessionId":"s","ice":{"candidate":"c"}})",
+      R"({"type":"peer","sessionId":"s","ice":{"candidate":"c"}} x)",
+      R"({"type":"peer","sessionId":"s","ice":{"candidate":"c"},})",
+      R"({"type":"peer","sessionId":"s","ice":{"candidate":"c","candidate":"d"}})",
+      R"({"type":"endSession","sessionId":"s"})",
+      "{\"type\":\"peer\",\"sessionId\":\"s\",\"ice\":{\"candidate\":\"\xff\"}"
+      "}",
+  };
+  for (const char *text : texts) {
+    PeerIce fast;
+    EXPECT_FALSE(scan_peer_ice(text, fast)) << text;
+  }
 }
