@@ -22,6 +22,7 @@ constexpr double kProbeIncreasePerSecond = 1.25;
 constexpr int64_t kAckedWindowUs = 500'000;
 constexpr uint32_t kLossWindowPackets = 50;
 constexpr int64_t kLossWindowUs = 1'000'000;
+constexpr int64_t kLossHoldUs = 500'000;
 
 } // namespace
 
@@ -173,6 +174,11 @@ void
 BandwidthEstimator::update_loss(
     int64_t now_us, const std::vector<Packet> &packets) {
   for (const Packet &p : packets) {
+    latest_send_us_ = std::max(latest_send_us_, p.send_us);
+    /* Losses of packets sent before the last loss decrease were already
+     * acted on: counting them again would cut the rate twice. */
+    if (p.send_us <= loss_cut_send_us_)
+      continue;
     window_sent_++;
     if (p.arrival_us < 0)
       window_lost_++;
@@ -196,6 +202,10 @@ BandwidthEstimator::update_loss(
     loss_bps_ = grown >= delay_bps_ ? config_.max_bps : grown;
   } else if (loss_ > 0.10) {
     loss_bps_ = static_cast<int64_t>(target_bps_ * (1 - 0.5 * loss_));
+    /* The sender needs a round trip to hear of the cut and its encoder
+     * a moment more to act on it: what is sent meanwhile is lost for the
+     * same reason. */
+    loss_cut_send_us_ = latest_send_us_ + rtt_us_ + kLossHoldUs;
   }
   clamp_target();
 }
@@ -254,11 +264,12 @@ BandwidthEstimator::update_rate(int64_t now_us) {
         double packets = std::ceil(bits_per_frame / (1200 * 8));
         double packet_bits = bits_per_frame / std::max(packets, 1.0);
         increased = rate + std::max(4000.0, packet_bits / response_s) * dt_s;
-      } else if (capacity_bps_ > 0) {
+      } else if (capacity_bps_ > 0 && acked_bps_ > capacity_bps_) {
         increased = rate * std::pow(kIncreasePerSecond, dt_s);
       } else {
-        /* No capacity known (the start, or the path grew past it): ramp
-         * faster, standing in for probes. */
+        /* Well below where the path last gave out (it carried that much
+         * recently), or no capacity known (the start, or the path grew
+         * past it): ramp faster, standing in for probes. */
         increased = rate * std::pow(kProbeIncreasePerSecond, dt_s);
       }
       if (acked_bps_ > 0) {

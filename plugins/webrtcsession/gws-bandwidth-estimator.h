@@ -13,15 +13,17 @@
  *    else *normal*.
  *  - Rate (AIMD): on overuse the rate drops to 0.85 x what the receiver
  *    actually got (the acknowledged rate) and holds; on underuse it holds
- *    (let the queue drain); on normal it grows, by 8 % a second while far
- *    from the last known capacity (25 % while none is known: at the
- *    start, or once the path proved larger than it was), and by about one
- *    packet per response time (RTT + 100 ms) near it. It never exceeds 1.5 x
+ *    (let the queue drain); on normal it grows: by 25 % a second well
+ *    below the capacity last seen at an overuse (the path carried it) or
+ *    when none is known (the start, or once the path proved larger), by
+ *    about one packet per response time (RTT + 100 ms) near it, and by
+ *    8 % a second just above it. It never exceeds 1.5 x
  * the acknowledged rate + 10 kbit/s: an encoder that is not using its budget
  * does not lead the estimate into a void.
  *  - Loss: the fraction of packets the feedback reports missing, per
  *    window of at least 20 packets. Over 10 % the loss bound drops to
- *    rate x (1 - loss / 2); between 2 and 10 % it holds; under 2 % it
+ *    rate x (1 - loss / 2), once: losses of packets sent before that cut
+ *    are not counted again; between 2 and 10 % it holds; under 2 % it
  *    grows back (25 % a second) and is lifted once it no longer binds.
  *  - target = clamp(min(delay-based, loss-based), min, max).
  *
@@ -117,6 +119,8 @@ class BandwidthEstimator {
   uint32_t window_lost_ = 0;
   double loss_ = 0;
   int64_t last_loss_update_us_ = -1;
+  int64_t latest_send_us_ = -1;
+  int64_t loss_cut_send_us_ = -1; /* losses sent up to here acted on */
   /* rate control */
   enum class State { Hold, Increase, Decrease } state_ = State::Increase;
   int64_t delay_bps_;

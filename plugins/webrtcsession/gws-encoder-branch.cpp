@@ -1,6 +1,9 @@
 /* gst-webrtc-session: a shared encoder branch (see gws-encoder-branch.h). */
 #include "gws-encoder-branch.h"
 
+#include "gws-encoder-bitrate.h"
+#include "gws-twcc.h"
+
 #include <gst/video/video.h>
 
 #include <atomic>
@@ -147,6 +150,8 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
       std::string name = b->name_ + "-encoder";
       gst_element_set_name(enc, name.c_str());
       b->encoder_factory_ = factory;
+      b->encoder_ = enc;
+      encoder_tune_rate_control(enc, factory.c_str());
       GstCaps *caps = codec_encoder_output_caps(codec, factory.c_str());
       chain.push_back(enc);
       if (caps) {
@@ -166,6 +171,7 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
   if (pay) {
     std::string name = b->name_ + "-pay";
     gst_element_set_name(pay, name.c_str());
+    twcc_add_to_payloader(pay); /* numbered per consumer: gws-twcc.h */
   }
   chain.push_back(pay);
   GstElement *tee = make_named("tee", b->name_, "tee");

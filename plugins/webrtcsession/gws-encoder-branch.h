@@ -60,6 +60,9 @@ class EncoderBranch {
   int pt() const { return pt_; }
   /* Encoder factory name, or "" for pre-encoded input. */
   const std::string &encoder_factory() const { return encoder_factory_; }
+  /* The encoder (borrowed; a child of the bin), nullptr for pre-encoded
+   * input. */
+  GstElement *encoder() const { return encoder_; }
   guint64 keyframes_forwarded() const;
   guint64 keyframes_dropped() const;
 
@@ -83,6 +86,7 @@ class EncoderBranch {
   int pt_ = 0;
   std::string name_;
   std::string encoder_factory_;
+  GstElement *encoder_ = nullptr;
   std::shared_ptr<KeyframeLimiter> limiter_;
   gulong probe_id_ = 0;
 };

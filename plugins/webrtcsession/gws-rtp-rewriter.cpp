@@ -3,15 +3,56 @@
 
 #include <gst/rtp/rtp.h>
 
+#include <cstring>
+#include <string>
+
 namespace gws {
 
 namespace {
+
+/* Renumbers (or blanks) the one-byte header extension element with id
+ * rw.twcc_from_id in place. */
+void
+rewrite_twcc(GstRTPBuffer *rtp, const RtpRewrite &rw) {
+  guint16 bits = 0;
+  gpointer data = nullptr;
+  guint wordlen = 0;
+  if (!gst_rtp_buffer_get_extension_data(rtp, &bits, &data, &wordlen)
+      || bits != 0xBEDE)
+    return;
+  guint8 *p = static_cast<guint8 *>(data);
+  guint len = wordlen * 4;
+  guint i = 0;
+  while (i < len) {
+    if (p[i] == 0) { /* padding */
+      i++;
+      continue;
+    }
+    guint8 id = p[i] >> 4;
+    guint n = (p[i] & 0x0f) + 1;
+    if (id == 15 || i + 1 + n > len)
+      return;
+    if (id == rw.twcc_from_id && n == 2) {
+      if (!rw.twcc_to_id || !rw.twcc_seq) {
+        memset(p + i, 0, 1 + n);
+      } else {
+        guint16 seq = rw.twcc_seq->fetch_add(1);
+        p[i] = static_cast<guint8>((rw.twcc_to_id << 4) | (n - 1));
+        GST_WRITE_UINT16_BE(p + i + 1, seq);
+      }
+      return;
+    }
+    i += 1 + n;
+  }
+}
 
 void
 rewrite_buffer(GstBuffer *buf, const RtpRewrite &rw) {
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   if (!gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp))
     return;
+  if (rw.twcc_from_id)
+    rewrite_twcc(&rtp, rw);
   if (rw.ssrc)
     gst_rtp_buffer_set_ssrc(&rtp, rw.ssrc);
   if (rw.to_pt >= 0 && gst_rtp_buffer_get_payload_type(&rtp) == rw.from_pt)
@@ -43,6 +84,19 @@ rewrite_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
         gst_caps_set_simple(copy, "payload", G_TYPE_INT, rw.to_pt, nullptr);
       if (rw.ssrc)
         gst_caps_set_simple(copy, "ssrc", G_TYPE_UINT, rw.ssrc, nullptr);
+      if (rw.twcc_from_id && rw.twcc_from_id != rw.twcc_to_id) {
+        /* The caps name the extension for the consumer's rtpsession. */
+        std::string from = "extmap-" + std::to_string(rw.twcc_from_id);
+        GstStructure *s = gst_caps_get_structure(copy, 0);
+        const gchar *uri = gst_structure_get_string(s, from.c_str());
+        std::string uri_copy = uri ? uri : "";
+        gst_structure_remove_field(s, from.c_str());
+        if (rw.twcc_to_id && !uri_copy.empty()) {
+          std::string to = "extmap-" + std::to_string(rw.twcc_to_id);
+          gst_structure_set(
+              s, to.c_str(), G_TYPE_STRING, uri_copy.c_str(), nullptr);
+        }
+      }
       gst_event_unref(event);
       info->data = gst_event_new_caps(copy);
       gst_caps_unref(copy);
@@ -63,7 +117,7 @@ random_ssrc() {
 
 void
 install_rtp_rewrite(GstPad *pad, const RtpRewrite &rw) {
-  if (!rw.ssrc && (rw.to_pt < 0 || rw.to_pt == rw.from_pt))
+  if (!rw.ssrc && (rw.to_pt < 0 || rw.to_pt == rw.from_pt) && !rw.twcc_from_id)
     return;
   gst_pad_add_probe(pad,
       static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER

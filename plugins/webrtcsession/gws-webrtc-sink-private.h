@@ -6,6 +6,7 @@
 
 #include "gws-codecs.h"
 #include "gws-connection-set.h"
+#include "gws-congestion-settings.h"
 #include "gws-consumer-session.h"
 #include "gws-element-settings.h"
 #include "gws-encoder-branch.h"
@@ -164,6 +165,22 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
     loop.post(
         [this, id, gen, reason]() { on_connection_failed(id, gen, reason); });
   }
+  /* gws-webrtc-sink-congestion.cpp */
+  std::shared_ptr<ConsumerBandwidth> make_bandwidth(
+      const std::string &id, guint gen) override;
+
+  /* Congestion control (gws-webrtc-sink-congestion.cpp). Settings guarded
+   * by lock. */
+  CongestionSettings congestion;
+  /* Session thread: a consumer's estimate moved; the encoders it uses
+   * follow. */
+  void on_estimate(ConsumerSession &conn);
+  /* Session thread: sets every encoder to what its consumers' estimates
+   * allow. */
+  void apply_estimates();
+  /* Session thread: per-session and per-branch congestion fields. */
+  void congestion_session_stats(const ConsumerSession &conn, GstStructure *s);
+  void congestion_branch_stats(const EncoderBranch &b, GstStructure *s);
 
   /* Session thread. */
   void on_session_requested(

@@ -530,6 +530,7 @@ SinkPrivate::make_stats() {
           b.outputs(), "keyframe-requests-forwarded", G_TYPE_UINT64,
           b.keyframes_forwarded(), "keyframe-requests-dropped", G_TYPE_UINT64,
           b.keyframes_dropped(), nullptr);
+      congestion_branch_stats(b, bs);
       gst_value_set_structure(&v, bs);
       gst_structure_free(bs);
       gst_value_list_append_and_take_value(&branches, &v);
@@ -554,6 +555,7 @@ SinkPrivate::make_stats() {
         path_state_name(s.conns.restart.path), "last-packet-ms", G_TYPE_UINT64,
         s.conns.current()->monitor().silence_ms(now), "packets-received",
         G_TYPE_UINT64, s.conns.current()->monitor().packets(), nullptr);
+    congestion_session_stats(*s.conns.current(), ss);
     gst_value_set_structure(&v, ss);
     gst_structure_free(ss);
     gst_value_list_append_and_take_value(&sess, &v);

@@ -367,7 +367,11 @@ static void
 gws_webrtc_sink_set_property(
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   SinkPrivate *priv = PRIV(GWS_WEBRTC_SINK(object));
-  if (!priv->set_common(object, prop_id, value))
+  if (priv->set_common(object, prop_id, value))
+    return;
+  std::lock_guard<std::mutex> g(priv->lock);
+  if (!congestion_set_property(
+          priv->congestion, PROP_COMMON_LAST, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
@@ -390,7 +394,11 @@ gws_webrtc_sink_get_property(
     g_value_take_boxed(value, read_stats(priv));
     return;
   }
-  if (!priv->get_common(prop_id, value))
+  if (priv->get_common(prop_id, value))
+    return;
+  std::lock_guard<std::mutex> g(priv->lock);
+  if (!congestion_get_property(
+          priv->congestion, PROP_COMMON_LAST, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
@@ -476,8 +484,13 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           "(list: stream, codec, encoder, consumers, key frame requests "
           "forwarded/dropped), sessions (list: id, peer-id, codecs, "
           "connection (0, then +1 per restart), restarts, path-state (ok, "
-          "lost, restarting), last-packet-ms, packets-received)",
+          "lost, restarting), last-packet-ms, packets-received; with "
+          "congestion control: estimate-bps, received-bps, loss-fraction, "
+          "rtt-ms, target-bps (the rate of the video encoder serving it), "
+          "twcc-feedback-reports, twcc-feedback-packets, overuses); each "
+          "branch also has bitrate (its encoder's current rate)",
       });
+  congestion_install_properties(gobject_class, PROP_COMMON_LAST);
 
   /**
    * GwsWebRTCSink::consumer-added:

@@ -204,16 +204,16 @@ class Topology:
         `latency` (a home uplink); kbit 0 removes the cap."""
         ns, dev = self.ns(side), PATHS[path][0]
         if kbit <= 0:
-            run("ip", "-n", ns, "qdisc", "del", "dev", dev, "root",
+            run("tc", "-n", ns, "qdisc", "del", "dev", dev, "root",
                 check=False)
             return
         verb = "change" if self._has_tbf(ns, dev) else "add"
-        run("ip", "-n", ns, "qdisc", verb, "dev", dev, "root", "tbf", "rate",
+        run("tc", "-n", ns, "qdisc", verb, "dev", dev, "root", "tbf", "rate",
             "{}kbit".format(int(kbit)), "burst", burst, "latency", latency)
 
     @staticmethod
     def _has_tbf(ns, dev):
-        out = run("ip", "-n", ns, "-j", "qdisc", "show", "dev", dev,
+        out = run("tc", "-n", ns, "-j", "qdisc", "show", "dev", dev,
                   check=False).stdout
         try:
             return any(q.get("kind") == "tbf" for q in json.loads(out or "[]"))
