@@ -28,7 +28,7 @@ namespace gws {
 
 namespace {
 
-enum Offset : guint { kMode = 0, kMin, kStart, kMax };
+enum Offset : guint { kMode = 0, kMin, kStart, kMax, kRenditions };
 
 } // namespace
 
@@ -71,14 +71,26 @@ congestion_install_properties(GObjectClass *klass, guint first_id) {
           "Highest rate (bit/s) congestion control asks of an encoder, "
           "however good the path",
           1000, G_MAXUINT, d.max_bps, rw));
+  g_object_class_install_property(klass, first_id + kRenditions,
+      g_param_spec_uint("max-renditions", "Maximum renditions",
+          "Most encoders one input stream runs per codec. Consumers whose "
+          "estimates differ a lot (one under 0.7 x another) get different "
+          "renditions, each a shared encoder at a rate all its consumers' "
+          "paths carry; a consumer moves between them on a key frame, with "
+          "no renegotiation. 1: one encoder per stream and codec, at the "
+          "lowest estimate of its consumers",
+          1, 8, d.max_renditions, rw));
 }
 
 bool
 congestion_set_property(
     CongestionSettings &s, guint first_id, guint prop_id, const GValue *value) {
-  if (prop_id < first_id || prop_id > first_id + kMax)
+  if (prop_id < first_id || prop_id > first_id + kRenditions)
     return false;
   switch (prop_id - first_id) {
+    case kRenditions:
+      s.max_renditions = g_value_get_uint(value);
+      break;
     case kMode:
       s.mode = static_cast<GwsCongestionControl>(g_value_get_enum(value));
       break;
@@ -98,9 +110,12 @@ congestion_set_property(
 bool
 congestion_get_property(
     const CongestionSettings &s, guint first_id, guint prop_id, GValue *value) {
-  if (prop_id < first_id || prop_id > first_id + kMax)
+  if (prop_id < first_id || prop_id > first_id + kRenditions)
     return false;
   switch (prop_id - first_id) {
+    case kRenditions:
+      g_value_set_uint(value, s.max_renditions);
+      break;
     case kMode:
       g_value_set_enum(value, s.mode);
       break;

@@ -109,10 +109,11 @@ ConsumerBandwidth::on_event(GstEvent *event) {
       last_reported_bps_ = target;
       last_report_us_ = now;
     }
-    GST_LOG("feedback: %zu packets, target %" G_GINT64_FORMAT
+    GST_LOG("%p feedback: %zu packets, target %" G_GINT64_FORMAT
             " acked %" G_GINT64_FORMAT " trend %.2f / %.2f loss %.3f",
-        packets.size(), target, estimator_.acked_bps(), estimator_.trend(),
-        estimator_.threshold(), estimator_.loss());
+        static_cast<void *>(this), packets.size(), target,
+        estimator_.acked_bps(), estimator_.trend(), estimator_.threshold(),
+        estimator_.loss());
   }
   if (report && on_change_)
     on_change_();

@@ -340,6 +340,7 @@ ConsumerSession::link_streams() {
     rw.twcc_from_id = kTwccExtId;
     rw.twcc_to_id = st.twcc_id;
     rw.twcc_seq = twcc_seq_;
+    rw.continuous = true; /* renditions may switch under it */
     st.output = host_.link_stream(i, *st.codec, st.pad, rw, id_, gen_);
     if (!st.output)
       return false;

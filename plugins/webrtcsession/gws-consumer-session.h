@@ -120,6 +120,10 @@ class ConsumerSession {
   const ConsumerBandwidth *bandwidth() const { return bw_.get(); }
   ConsumerBandwidth *bandwidth() { return bw_.get(); }
   size_t n_streams() const { return streams_.size(); }
+  /* The shared branch output of stream @index, 0 before it is linked. */
+  guint stream_output(size_t index) const {
+    return index < streams_.size() ? streams_[index].output : 0;
+  }
   /* "video_0=VP8 audio_0=OPUS" once negotiated. */
   std::string describe() const;
 

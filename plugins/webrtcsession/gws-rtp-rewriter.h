@@ -15,7 +15,8 @@
  * negotiate TWCC gets the extension blanked out (padding).
  *
  * Threading: the rewrite runs in a pad probe on the consumer's queue
- * streaming thread; the values are fixed before data flows. The TWCC
+ * streaming thread (one thread: the continuity state is that thread's
+ * alone); the values are fixed before data flows. The TWCC
  * counter is atomic (one consumer's streams run on several threads). */
 #pragma once
 
@@ -34,6 +35,13 @@ struct RtpRewrite {
   guint8 twcc_to_id = 0;   /* the consumer's; 0: not negotiated */
   /* The consumer's transport-wide sequence (one per connection). */
   std::shared_ptr<std::atomic<guint16>> twcc_seq;
+  /* The output may switch between renditions (several payloaders, each
+   * with its own SSRC, sequence and timestamp base): when the incoming
+   * SSRC changes, sequence numbers go on from the last one sent and
+   * timestamps from the last one plus the time between the two buffers
+   * (their PTS), so the consumer sees one stream. The payloaders'
+   * seqnum-offset and timestamp-offset leave the caps. */
+  bool continuous = false;
 };
 
 /* A fresh random SSRC (never 0). */

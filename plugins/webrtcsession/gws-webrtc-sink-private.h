@@ -51,6 +51,10 @@ struct InputStream {
   bool eos = false;
   /* Session thread only. */
   std::map<const CodecInfo *, std::unique_ptr<EncoderBranch>> branches;
+  /* Lower renditions of each branch (gws-renditions.h), highest first:
+   * entry k - 1 is rendition k. Session thread only. */
+  std::map<const CodecInfo *, std::vector<std::unique_ptr<EncoderBranch>>>
+      renditions;
 
   ~InputStream() {
     branches.clear();
@@ -181,6 +185,11 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   /* Session thread: per-session and per-branch congestion fields. */
   void congestion_session_stats(const ConsumerSession &conn, GstStructure *s);
   void congestion_branch_stats(const EncoderBranch &b, GstStructure *s);
+  /* Session thread: the lower renditions for `stats` (appended to the
+   * branches list; counted in @encoders). */
+  void congestion_rendition_stats(GValue *branches, guint *encoders);
+  /* Session thread: stops the lower renditions of @codec on @s. */
+  void drop_renditions(InputStream &s, const CodecInfo &codec);
 
   /* Session thread. */
   void on_session_requested(

@@ -493,8 +493,10 @@ SinkPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
   }
   it->second->detach(output);
   /* No viewer left for this codec: stop encoding it. */
-  if (it->second->outputs() == 0)
+  if (it->second->outputs() == 0) {
+    drop_renditions(*s, codec);
     s->branches.erase(it);
+  }
 }
 
 void
@@ -506,8 +508,10 @@ SinkPrivate::teardown() {
     ids.push_back(kv.first);
   for (const auto &id : ids)
     end_session(id, "webrtcsink stopped", false, false);
-  for (auto &s : inputs())
+  for (auto &s : inputs()) {
     s->branches.clear();
+    s->renditions.clear();
+  }
 }
 
 GstStructure *
@@ -536,6 +540,7 @@ SinkPrivate::make_stats() {
       gst_value_list_append_and_take_value(&branches, &v);
     }
   }
+  congestion_rendition_stats(&branches, &encoders);
   gst_structure_set(st, "encoders", G_TYPE_UINT, encoders, nullptr);
   gst_structure_take_value(st, "branches", &branches);
   GValue sess = G_VALUE_INIT;

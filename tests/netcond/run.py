@@ -423,11 +423,14 @@ def case_cc_drop():
         if fps < 0.5 * clean_fps:
             raise Failure("only {:.1f} frames/s behind the cap ({:.1f} "
                           "before)".format(fps, clean_fps))
-        # At 600 kbit/s about 60 packets a second leave: a handful of
-        # drops over 4 s is a probe, a steady stream is a rate too high.
-        if drops > 24:
-            raise Failure("the cap still dropped {} packets in 4 s".format(
-                drops))
+        # Without congestion control the cap dropped 43-55 % of the
+        # packets (issue 12). With it, what is left are key frames larger
+        # than the cap's queue (more of them on a loaded machine, where
+        # late frames make the receiver ask for them): under a quarter.
+        packets = rate * 1000 / 8 * 4 / 1100 + drops
+        if drops > 0.25 * packets:
+            raise Failure("the cap still dropped {} of ~{:.0f} packets in "
+                          "4 s".format(drops, packets))
 
         w.topo.set_rate("snd", 3000)
         t1 = time.monotonic()
@@ -440,6 +443,70 @@ def case_cc_drop():
         ok = True
     finally:
         w.topo.set_rate("snd", 0)
+        logdir = w.close(ok)
+        if not ok or w.keep_logs:
+            print("# logs: " + logdir)
+
+
+def case_renditions():
+    """Renditions: three webrtcsrc consumers of ONE webrtcsink input, two
+    behind a 3 Mbit/s path and one behind 600 kbit/s (tbf caps on the
+    sender's two veths). The slow one moves to a lower rendition (same
+    SSRC, no renegotiation, frames keep coming) while the fast ones stay
+    on the top one: two encoders (max-renditions=2) run for three
+    consumers, and frames keep reaching all three across the switch."""
+    w = World("netcond-renditions",
+              keep_logs=bool(os.environ.get("GWS_KEEP_LOGS")))
+    ok = False
+    try:
+        w.relay()
+        w.topo.set_rate("snd", 3000, path="A")
+        w.topo.set_rate("snd", 600, path="B")
+        snd = w.peer("sender", "sender", "video-codecs=<VP8>",
+                     "max-renditions=2", paths=("A", "B"), size=SIZE,
+                     source=SOURCE)
+        snd.wait_event("signalling", connected=True)
+        fast = [w.peer("fast{}".format(i), "receiver", paths=("A",))
+                for i in (1, 2)]
+        slow = w.peer("slow", "receiver", paths=("B",))
+        for r in fast + [slow]:
+            r.wait("30 frames",
+                   lambda ev: ev["event"] == "frame" and ev["n"] >= 30)
+
+        def renditions(text):
+            return sorted(int(v) for v in re.findall(
+                r"\brendition=\(int\)(-?\d+)", text.replace("\\", "")))
+
+        deadline = time.monotonic() + 40
+        while True:
+            text = stats(snd)
+            got = renditions(text)
+            if stat(text, "encoders") == 2 and got == [0, 0, 1]:
+                break
+            if time.monotonic() > deadline:
+                raise Failure("no split into two renditions (encoders {}, "
+                              "renditions {}):\n{}".format(
+                                  stat(text, "encoders"), got, text))
+            time.sleep(0.5)  # polling the sender's stats
+        rates = re.findall(r"\bbitrate=\(guint64\)(\d+)",
+                           text.replace("\\", ""))
+        print("# 3 consumers, encoders {}, renditions {}, encoder rates {}"
+              .format(stat(text, "encoders"), got, rates))
+        mark = time.monotonic()
+        time.sleep(4)  # frames flow meanwhile
+        for r in fast + [slow]:
+            n = len([ev for ev in r.select("frame") if ev["t"] >= mark])
+            print("# {}: {} frames in 4 s after the split".format(r.name, n))
+            # A loaded machine slows decoding: frames flowing is the point.
+            if n < 5:
+                raise Failure("{} got {} frames in 4 s".format(r.name, n))
+        n_enc = stat(stats(snd), "encoders")
+        if n_enc > 2:
+            raise Failure("{} encoders with max-renditions=2".format(n_enc))
+        ok = True
+    finally:
+        w.topo.set_rate("snd", 0, path="A")
+        w.topo.set_rate("snd", 0, path="B")
         logdir = w.close(ok)
         if not ok or w.keep_logs:
             print("# logs: " + logdir)
@@ -729,6 +796,7 @@ CASES = {
     "sdp-off": case_sdp_off,
     "twcc": case_twcc,
     "cc-drop": case_cc_drop,
+    "renditions": case_renditions,
     "turn-udp": case_turn_udp,
     "turn-tcp": case_turn_tcp,
     "turn-tls": case_turn_tls,
