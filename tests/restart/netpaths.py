@@ -28,6 +28,8 @@ Command line (to look around by hand):
         loss PERCENT [SIDE [PATH...]]   set_loss (default: both sides,
                                         every path; UDP only, so the
                                         signalling's TCP is never hit)
+        rate KBIT [SIDE [PATH...]]      set_rate (default: the sender
+                                        side, every path; 0 removes)
         counters SIDE                   counters(SIDE)
 """
 
@@ -271,6 +273,11 @@ def control(topo, lines=sys.stdin, out=sys.stdout):
                 for side in sides:
                     for path in paths:
                         topo.set_loss(side, float(words[1]), path)
+                reply({"ok": True})
+            elif words[:1] == ["rate"] and len(words) >= 2:
+                side = words[2] if len(words) >= 3 else "snd"
+                for path in words[3:] or list(PATHS):
+                    topo.set_rate(side, float(words[1]), path)
                 reply({"ok": True})
             elif words[:1] == ["counters"] and len(words) == 2:
                 reply({"ok": True, "counters": topo.counters(words[1])})
