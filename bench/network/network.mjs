@@ -17,8 +17,16 @@
 // shown by the receiver), packets lost for good, and the recovery
 // overhead (retransmitted packets and bytes against the media's).
 //
+// With --caps 3000,600,3000 (issue 12) the windows are bandwidth caps on
+// the sender's uplink instead (tbf, 100 ms queue, no added loss), in turn:
+// each window also reports the time the sender took to bring its target
+// under the new cap (webrtcsink: `target-bps`; Chromium: outbound-rtp
+// `targetBitrate`), what it put on the wire (the veth's tx bytes) and the
+// link utilisation (that over the cap).
+//
 // Usage (as root): node bench/network/network.mjs [--quick] [--seconds N]
-//   [--losses 0,1,3,5] [--only sink-src,chromium,...] [--src-latency MS]
+//   [--losses 0,1,3,5 | --caps 3000,600,3000] [--only sink-src,chromium,...]
+//   [--src-latency MS]
 // Progress on stderr; the last line on stdout is the JSON result.
 
 import os from 'node:os';
@@ -37,6 +45,11 @@ const opt = (name, dflt) => {
 const quick = argv.includes('--quick');
 const SECONDS = Number(opt('--seconds', quick ? 6 : 20));
 const LOSSES = opt('--losses', '0,1,3,5').split(',').map(Number);
+const CAPS = opt('--caps', null)?.split(',').map(Number);
+// One window per phase: a loss rate, or (--caps) a bandwidth cap.
+const PHASES = CAPS ? CAPS.map((c, i) => ({ key: `${i + 1}:cap${c}`, cap: c }))
+  : LOSSES.map((l) => ({ key: l, loss: l }));
+const ADAPT_LIMIT_MS = 15000;
 const ALL = ['sink-src', 'sink-chromium', 'chromium', 'floor'];
 const ONLY = opt('--only', ALL.join(',')).split(',');
 // webrtcsrc's jitter-buffer latency (ms; the element's default 50), for
@@ -93,6 +106,32 @@ function summary({ secs, frames, fr, framesLost, lostForGood, packets, rtxPacket
 // Veth bytes sent by a side (all paths; media dominates, signalling and
 // RTCP are small) over a window: for the bytes per packet of webrtcsink,
 // whose stats count packets only.
+async function applyPhase(rig, ph) {
+  if (ph.cap !== undefined) await rig.setCap(ph.cap);
+  else await rig.setLoss(ph.loss);
+}
+
+// Seconds until `readTarget()` (bit/s) is under the phase's cap (polled
+// every 250 ms, at most ADAPT_LIMIT_MS); null without a cap, or when it
+// stays above.
+async function adaptTime(ph, readTarget) {
+  if (ph.cap === undefined) return null;
+  const t0 = monotonic();
+  while ((monotonic() - t0) * 1000 < ADAPT_LIMIT_MS) {
+    const target = await readTarget();
+    if (target > 0 && target <= ph.cap * 1000) return Number((monotonic() - t0).toFixed(2));
+    await wait(250);
+  }
+  return null;
+}
+
+function capFigures(ph, c0, c1, secs) {
+  if (ph.cap === undefined) return {};
+  const sent = (txBytes(c0, c1) * 8) / secs / 1000;
+  return { cap_kbit_s: ph.cap, sent_kbit_s: Number(sent.toFixed(1)),
+    utilisation: Number((sent / ph.cap).toFixed(3)) };
+}
+
 function txBytes(before, after) {
   let sum = 0;
   for (const p of Object.keys(after)) sum += after[p][1] - before[p][1];
@@ -114,8 +153,11 @@ async function sinkToSrc(rig, retransmission) {
   });
   await guard(receiver.waitFor(/"n": 30, /, 40000), receiver, sender);
   const out = {};
-  for (const loss of LOSSES) {
-    await rig.setLoss(loss);
+  for (const ph of PHASES) {
+    const loss = ph.key;
+    await applyPhase(rig, ph);
+    const adapt = await adaptTime(ph,
+        async () => statField((await elementSnapshot(sender)).text, 'target-bps'));
     await wait(SETTLE_MS);
     const s0 = await elementSnapshot(sender);
     const r0 = await elementSnapshot(receiver);
@@ -139,7 +181,9 @@ async function sinkToSrc(rig, retransmission) {
       rtxBytes: rtx * perPacket, mediaBytes: (sent - rtx) * perPacket,
       extra: { sender_fps: Number(((s1.encoded - s0.encoded) / secs).toFixed(2)),
         nacks_sent: rd('nacks-sent'), recovered: rd('recovered-by-retransmission'),
-        plis_sent: rd('plis-sent'), bytes_estimated: true },
+        plis_sent: rd('plis-sent'), bytes_estimated: true, adapt_s: adapt,
+        estimate_kbit_s: statField(s1.text, 'estimate-bps') / 1000,
+        ...capFigures(ph, c0, c1, secs) },
     });
     log(`  ${tag} ${loss}%: ${JSON.stringify(out[loss])}`);
   }
@@ -229,14 +273,19 @@ async function chromiumToChromium(rig) {
     await ppage.click('#publish');
     await until(ppage, () => window.gwsState.publish.state === 'publishing', null, 15000, 'publishing');
     viewer = await chromiumViewer(rig, relay, 'web-cam', 'net-chromium-viewer');
-    for (const loss of LOSSES) {
-      await rig.setLoss(loss);
+    for (const ph of PHASES) {
+      const loss = ph.key;
+      await applyPhase(rig, ph);
+      const adapt = await adaptTime(ph,
+          async () => (await pageVideoStats(ppage)).outbound?.targetBitrate ?? 0);
       await wait(SETTLE_MS);
+      const c0 = await rig.counters('snd');
       const p0 = await pageVideoStats(ppage);
       const v0 = await pageVideoStats(viewer.page);
       await wait(SECONDS * 1000);
       const p1 = await pageVideoStats(ppage);
       const v1 = await pageVideoStats(viewer.page);
+      const c1 = await rig.counters('snd');
       const f = chromiumReceiverFigures(v1, v0);
       const o1 = p1.outbound, o0 = p0.outbound;
       const rtxB = d(o1, o0, 'retransmittedBytesSent');
@@ -247,7 +296,9 @@ async function chromiumToChromium(rig) {
         rtxBytes: rtxB, mediaBytes: d(o1, o0, 'bytesSent') - rtxB,
         extra: { ...f.extra, sender_fps: Number((d(o1, o0, 'framesEncoded') / f.secs).toFixed(2)),
           sender_size: `${o1.frameWidth}x${o1.frameHeight}`,
-          quality_limitation: o1.qualityLimitationReason },
+          quality_limitation: o1.qualityLimitationReason, adapt_s: adapt,
+          target_kbit_s: (o1.targetBitrate ?? 0) / 1000,
+          ...capFigures(ph, c0, c1, f.secs) },
       });
       log(`  chromium ${loss}%: ${JSON.stringify(out[loss])}`);
     }
@@ -267,7 +318,8 @@ const SCENARIOS = {
 
 async function main() {
   const missing = missingRequirement({ elements: true });
-  const result = { seconds: SECONDS, losses: LOSSES, size: SIZE, codec: 'VP8',
+  const result = { seconds: SECONDS, losses: CAPS ? [] : LOSSES, caps: CAPS ?? [],
+    size: SIZE, codec: 'VP8',
     src_latency_ms: SRC_LATENCY, scenarios: {} };
   if (missing) {
     result.error = missing;

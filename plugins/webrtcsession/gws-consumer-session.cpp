@@ -4,6 +4,7 @@
 
 #include "gws-promise.h"
 #include "gws-restart.h"
+#include "gws-twcc.h"
 #include "gws-webrtcbin-events.h"
 
 #include <gst/rtp/rtp.h>
@@ -43,6 +44,8 @@ ConsumerSession::ConsumerSession(Host &host, std::string id,
 }
 
 ConsumerSession::~ConsumerSession() {
+  if (bw_)
+    bw_->unwatch();
   for (size_t i = 0; i < streams_.size(); i++) {
     if (streams_[i].output)
       host_.unlink_stream(i, *streams_[i].codec, streams_[i].output);
@@ -73,6 +76,7 @@ ConsumerSession::prepare(
   gst_object_ref_sink(webrtc_);
   monitor_ = PathMonitor::attach(
       webrtc_, kHeartbeatRtcpIntervalMs, kSenderLearningFloorMs);
+  bw_ = host_.make_bandwidth(id_, gen_);
 
   Host *host = &host_;
   std::string id = id_;
@@ -131,6 +135,7 @@ ConsumerSession::start_offer() {
     for (const auto &[codec, pt] : offers_[i].codecs) {
       GstStructure *st = codec_rtp_structure(*codec, pt);
       gst_structure_set(st, "ssrc", G_TYPE_UINT, streams_[i].ssrc, nullptr);
+      twcc_offer(st);
       gst_caps_append_structure(prefs, st);
     }
     GST_DEBUG_OBJECT(host_.bin(), "session %s: %s offers %" GST_PTR_FORMAT,
@@ -206,6 +211,7 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
     GstStructure *st
         = codec_structure_from_media(media, streams_[i].remote_pt, so.kind);
     gst_structure_set(st, "ssrc", G_TYPE_UINT, streams_[i].ssrc, nullptr);
+    streams_[i].twcc_id = twcc_answer(media, st);
     gst_caps_append_structure(prefs, st);
     request_pad(i, prefs);
     gst_caps_unref(prefs);
@@ -288,6 +294,7 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
           streams_[i].codec = codec;
           streams_[i].pt = pt;
           streams_[i].remote_pt = pt;
+          streams_[i].twcc_id = twcc_ext_id_in_media(media);
           break;
         }
       }
@@ -337,9 +344,15 @@ ConsumerSession::link_streams() {
     rw.ssrc = st.ssrc;
     rw.from_pt = st.pt;
     rw.to_pt = st.remote_pt ? st.remote_pt : st.pt;
+    rw.twcc_from_id = kTwccExtId;
+    rw.twcc_to_id = st.twcc_id;
+    rw.twcc_seq = twcc_seq_;
+    rw.continuous = true; /* renditions may switch under it */
     st.output = host_.link_stream(i, *st.codec, st.pad, rw, id_, gen_);
     if (!st.output)
       return false;
+    if (bw_ && st.twcc_id)
+      bw_->watch(st.pad); /* the feedback comes up through it */
   }
   GST_INFO_OBJECT(host_.bin(), "session %s (peer %s): %s", id_.c_str(),
       peer_id_.c_str(), describe().c_str());

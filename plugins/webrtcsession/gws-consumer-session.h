@@ -17,6 +17,7 @@
 #pragma once
 
 #include "gws-codecs.h"
+#include "gws-consumer-bandwidth.h"
 #include "gws-ice.h"
 #include "gws-loss-recovery.h"
 #include "gws-path-monitor.h"
@@ -25,6 +26,7 @@
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -74,6 +76,11 @@ class ConsumerSession {
     virtual void fail_connection(
         const std::string &session_id, guint gen, const std::string &reason)
         = 0;
+    /* The bandwidth estimate of connection @gen, or nullptr when
+     * congestion control is off (gws-consumer-bandwidth.h). */
+    virtual std::shared_ptr<ConsumerBandwidth> make_bandwidth(
+        const std::string &session_id, guint gen)
+        = 0;
   };
 
   /* @gen numbers the connections of one session: 0 is the first, each
@@ -114,6 +121,14 @@ class ConsumerSession {
   }
   /* The input stream whose m-line has mid @mid, or -1. */
   int stream_for_mid(const std::string &mid) const;
+  /* This connection's bandwidth estimate, nullptr when off. */
+  const ConsumerBandwidth *bandwidth() const { return bw_.get(); }
+  ConsumerBandwidth *bandwidth() { return bw_.get(); }
+  size_t n_streams() const { return streams_.size(); }
+  /* The shared branch output of stream @index, 0 before it is linked. */
+  guint stream_output(size_t index) const {
+    return index < streams_.size() ? streams_[index].output : 0;
+  }
   /* "video_0=VP8 audio_0=OPUS" once negotiated. */
   std::string describe() const;
 
@@ -125,6 +140,7 @@ class ConsumerSession {
     int remote_pt = 0; /* payload type the consumer's offer gave, if any */
     guint output = 0;  /* shared branch output id */
     guint32 ssrc = random_ssrc(); /* this consumer's, signalled in SDP */
+    guint8 twcc_id = 0;           /* negotiated TWCC extension id, 0: none */
   };
 
   void on_offer_created(GstWebRTCSessionDescription *offer);
@@ -149,6 +165,10 @@ class ConsumerSession {
   LossRecovery loss_;
   std::vector<std::pair<guint, std::string>> pending_candidates_;
   std::function<void()> ready_hook_;
+  std::shared_ptr<ConsumerBandwidth> bw_;
+  /* This connection's transport-wide sequence (gws-twcc.h). */
+  std::shared_ptr<std::atomic<guint16>> twcc_seq_
+      = std::make_shared<std::atomic<guint16>>(0);
 };
 
 } // namespace gws

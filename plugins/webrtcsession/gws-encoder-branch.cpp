@@ -2,6 +2,7 @@
 #include "gws-encoder-branch.h"
 
 #include "gws-encoder-settings.h"
+#include "gws-twcc.h"
 
 #include <gst/video/video.h>
 
@@ -156,6 +157,7 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
       gst_element_set_name(enc, name.c_str());
       encoder = enc;
       b->encoder_factory_ = factory;
+      b->encoder_ = enc;
       GstCaps *caps = codec_encoder_output_caps(codec, factory.c_str());
       chain.push_back(enc);
       if (caps) {
@@ -175,6 +177,7 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
   if (pay) {
     std::string name = b->name_ + "-pay";
     gst_element_set_name(pay, name.c_str());
+    twcc_add_to_payloader(pay); /* numbered per consumer: gws-twcc.h */
   }
   chain.push_back(pay);
   GstElement *tee = make_named("tee", b->name_, "tee");
@@ -278,45 +281,27 @@ EncoderBranch::~EncoderBranch() {
   GST_INFO_OBJECT(bin_, "removed branch %s", name_.c_str());
 }
 
-guint
-EncoderBranch::attach(
-    GstPad *webrtc_sink, const std::string &consumer, const RtpRewrite &rw) {
-  std::string qname = name_ + "-" + consumer + "-queue";
-  GstElement *queue = gst_element_factory_make("queue", qname.c_str());
-  if (!queue)
-    return 0;
-  gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
-  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0,
-      "max-size-time", G_GUINT64_CONSTANT(500) * GST_MSECOND, nullptr);
-  gst_bin_add(bin_, queue);
-  g_autoptr(GstPad) qsrc = gst_element_get_static_pad(queue, "src");
-  GstPadLinkReturn ret = gst_pad_link(qsrc, webrtc_sink);
-  if (ret != GST_PAD_LINK_OK) {
-    GST_WARNING_OBJECT(bin_, "cannot link %s to %" GST_PTR_FORMAT ": %s",
-        qname.c_str(), webrtc_sink, gst_pad_link_get_name(ret));
-    gst_element_set_state(queue, GST_STATE_NULL);
-    gst_bin_remove(bin_, queue);
-    return 0;
+GstPad *
+EncoderBranch::link_tee(GstElement *tee, GstElement *funnel,
+    GstPad **funnel_pad, std::shared_ptr<OutputGate> gate, int rendition) {
+  GstPad *tee_pad = gst_element_request_pad_simple(tee, "src_%u");
+  GstPad *fpad = gst_element_request_pad_simple(funnel, "sink_%u");
+  if (!tee_pad || !fpad || gst_pad_link(tee_pad, fpad) != GST_PAD_LINK_OK) {
+    if (tee_pad) {
+      gst_element_release_request_pad(tee, tee_pad);
+      gst_object_unref(tee_pad);
+    }
+    if (fpad) {
+      gst_element_release_request_pad(funnel, fpad);
+      gst_object_unref(fpad);
+    }
+    return nullptr;
   }
-  install_rtp_rewrite(qsrc, rw); /* before anything flows */
-  /* The branch runs before it is linked to the tee (see the 1.22 notes). */
-  gst_element_sync_state_with_parent(queue);
-  GstPad *tee_pad = gst_element_request_pad_simple(tee_, "src_%u");
-  g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
-  ret = gst_pad_link(tee_pad, qsink);
-  if (ret != GST_PAD_LINK_OK) {
-    GST_WARNING_OBJECT(bin_, "cannot link %s to its tee: %s", qname.c_str(),
-        gst_pad_link_get_name(ret));
-    gst_element_release_request_pad(tee_, tee_pad);
-    gst_object_unref(tee_pad);
-    gst_element_set_state(queue, GST_STATE_NULL);
-    gst_bin_remove(bin_, queue);
-    return 0;
-  }
-  /* One consumer's failure must not reach the shared encoder: once this
-   * output's queue could not push (not negotiated, flushing, ...), its tee
+  install_gate(tee_pad, std::move(gate), rendition);
+  /* One consumer's failure must not reach a shared encoder: once this
+   * output's funnel could not push (not negotiated, flushing, ...), its tee
    * pad drops buffers instead of returning the error to the tee. */
-  GstPad *qsrc_ref = gst_element_get_static_pad(queue, "src");
+  GstPad *fsrc = gst_element_get_static_pad(funnel, "src");
   gst_pad_add_probe(
       tee_pad,
       static_cast<GstPadProbeType>(
@@ -325,14 +310,73 @@ EncoderBranch::attach(
         GstFlowReturn last = gst_pad_get_last_flow_return(GST_PAD(data));
         return last < GST_FLOW_OK ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
       },
-      qsrc_ref, gst_object_unref);
+      fsrc, gst_object_unref);
+  *funnel_pad = fpad;
+  return tee_pad;
+}
+
+guint
+EncoderBranch::attach(
+    GstPad *webrtc_sink, const std::string &consumer, const RtpRewrite &rw) {
+  std::string qname = name_ + "-" + consumer + "-queue";
+  std::string fname = name_ + "-" + consumer + "-funnel";
+  GstElement *queue = gst_element_factory_make("queue", qname.c_str());
+  GstElement *funnel = gst_element_factory_make("funnel", fname.c_str());
+  if (!queue || !funnel) {
+    if (queue)
+      gst_object_unref(gst_object_ref_sink(queue));
+    if (funnel)
+      gst_object_unref(gst_object_ref_sink(funnel));
+    return 0;
+  }
+  gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
+  g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      "max-size-time", G_GUINT64_CONSTANT(500) * GST_MSECOND, nullptr);
+  gst_bin_add_many(bin_, funnel, queue, nullptr);
+  auto drop = [this, funnel, queue]() {
+    for (GstElement *e : {queue, funnel}) {
+      gst_element_set_state(e, GST_STATE_NULL);
+      gst_bin_remove(bin_, e);
+    }
+  };
+  g_autoptr(GstPad) qsrc = gst_element_get_static_pad(queue, "src");
+  GstPadLinkReturn ret = gst_element_link(funnel, queue)
+                             ? gst_pad_link(qsrc, webrtc_sink)
+                             : GST_PAD_LINK_REFUSED;
+  if (ret != GST_PAD_LINK_OK) {
+    GST_WARNING_OBJECT(bin_, "cannot link %s to %" GST_PTR_FORMAT ": %s",
+        qname.c_str(), webrtc_sink, gst_pad_link_get_name(ret));
+    drop();
+    return 0;
+  }
+  install_rtp_rewrite(qsrc, rw); /* before anything flows */
+  /* The output runs before it is linked to the tee (see the 1.22 notes). */
+  gst_element_sync_state_with_parent(queue);
+  gst_element_sync_state_with_parent(funnel);
+  auto gate = std::make_shared<OutputGate>(*codec_);
+  GstPad *funnel_pad = nullptr;
+  GstPad *tee_pad = link_tee(tee_, funnel, &funnel_pad, gate, 0);
+  if (!tee_pad) {
+    GST_WARNING_OBJECT(bin_, "cannot link %s to its tee", qname.c_str());
+    drop();
+    return 0;
+  }
+  gst_object_unref(funnel_pad); /* released with the funnel */
   guint id = next_output_++;
-  outputs_.push_back({id, tee_pad, queue});
+  outputs_.push_back({id, tee_pad, funnel, queue, gate, {}});
   GST_INFO_OBJECT(
       bin_, "%s now feeds %u consumer(s)", name_.c_str(), outputs());
   /* The viewer's key frame is requested once its connection is up
    * (ConsumerSession): one sent now would be lost before DTLS. */
   return id;
+}
+
+void
+EncoderBranch::unlink_source(Output &out, const Source &src) {
+  gst_element_release_request_pad(src.branch->tee_, src.tee_pad);
+  gst_object_unref(src.tee_pad);
+  gst_element_release_request_pad(out.funnel, src.funnel_pad);
+  gst_object_unref(src.funnel_pad);
 }
 
 void
@@ -342,6 +386,8 @@ EncoderBranch::detach(guint output_id) {
       continue;
     Output out = *it;
     outputs_.erase(it);
+    for (const Source &src : out.sources)
+      unlink_source(out, src);
     gst_element_release_request_pad(tee_, out.tee_pad);
     gst_object_unref(out.tee_pad);
     /* Nothing enters the queue any more. Its streaming thread may still be
@@ -352,13 +398,87 @@ EncoderBranch::detach(guint output_id) {
       gst_pad_push_event(qsrc, gst_event_new_flush_start());
       gst_object_unref(qsrc);
     }
-    gst_element_set_locked_state(out.queue, TRUE);
-    gst_element_set_state(out.queue, GST_STATE_NULL);
-    gst_bin_remove(bin_, out.queue);
+    for (GstElement *e : {out.queue, out.funnel}) {
+      gst_element_set_locked_state(e, TRUE);
+      gst_element_set_state(e, GST_STATE_NULL);
+      gst_bin_remove(bin_, e);
+    }
     GST_INFO_OBJECT(
         bin_, "%s now feeds %u consumer(s)", name_.c_str(), outputs());
     return;
   }
+}
+
+const EncoderBranch::Output *
+EncoderBranch::find_output(guint id) const {
+  for (const auto &o : outputs_) {
+    if (o.id == id)
+      return &o;
+  }
+  return nullptr;
+}
+
+bool
+EncoderBranch::add_source(guint output_id, EncoderBranch &src, int rendition) {
+  for (auto &out : outputs_) {
+    if (out.id != output_id)
+      continue;
+    GstPad *funnel_pad = nullptr;
+    GstPad *tee_pad
+        = link_tee(src.tee_, out.funnel, &funnel_pad, out.gate, rendition);
+    if (!tee_pad)
+      return false;
+    out.sources.push_back({&src, tee_pad, funnel_pad});
+    GST_DEBUG_OBJECT(bin_, "%s output %u: %s is rendition %d", name_.c_str(),
+        output_id, src.name_.c_str(), rendition);
+    return true;
+  }
+  return false;
+}
+
+void
+EncoderBranch::remove_source(EncoderBranch &src) {
+  for (auto &out : outputs_) {
+    for (auto it = out.sources.begin(); it != out.sources.end();) {
+      if (it->branch == &src) {
+        unlink_source(out, *it);
+        it = out.sources.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+bool
+EncoderBranch::has_source(guint output_id, const EncoderBranch &src) const {
+  const Output *out = find_output(output_id);
+  if (!out)
+    return false;
+  for (const auto &s : out->sources) {
+    if (s.branch == &src)
+      return true;
+  }
+  return false;
+}
+
+void
+EncoderBranch::switch_output(guint output_id, int rendition) {
+  const Output *out = find_output(output_id);
+  if (out)
+    out->gate->switch_to(rendition);
+}
+
+int
+EncoderBranch::output_rendition(guint output_id) const {
+  const Output *out = find_output(output_id);
+  return out ? out->gate->active() : -1;
+}
+
+guint64
+EncoderBranch::output_switches(guint output_id) const {
+  const Output *out = find_output(output_id);
+  return out ? out->gate->switches() : 0;
 }
 
 void

@@ -3,8 +3,10 @@
  * For one input stream and one codec:
  *
  *   input tee -> queue -> [convert] -> [encoder] -> [parser] -> payloader
- *     -> tee -> queue (consumer 1) -> webrtcbin 1
- *            -> queue (consumer 2) -> webrtcbin 2 ...
+ *     -> tee -> funnel -> queue (consumer 1) -> webrtcbin 1
+ *            -> funnel -> queue (consumer 2) -> webrtcbin 2 ...
+ *
+ * (the funnel takes lower renditions too, see gws-renditions.h)
  *
  * Every consumer that negotiated this codec for this stream is an output of
  * the same branch: the stream is encoded once, whatever the number of
@@ -19,6 +21,7 @@
 #pragma once
 
 #include "gws-codecs.h"
+#include "gws-renditions.h"
 #include "gws-rtp-rewriter.h"
 
 #include <gst/gst.h>
@@ -66,22 +69,49 @@ class EncoderBranch {
   /* Removes one output; others keep flowing. */
   void detach(guint output_id);
 
+  /* Renditions (gws-renditions.h): this branch holds the outputs; @src
+   * (a lower rendition of the same stream and codec) also feeds output
+   * @output_id, as rendition @rendition, behind the output's gate. */
+  bool add_source(guint output_id, EncoderBranch &src, int rendition);
+  /* Unlinks @src from every output (before @src goes). */
+  void remove_source(EncoderBranch &src);
+  bool has_source(guint output_id, const EncoderBranch &src) const;
+  /* Output @output_id passes @rendition from its next key frame on. */
+  void switch_output(guint output_id, int rendition);
+  /* The rendition output @output_id passes now, -1 if no such output. */
+  int output_rendition(guint output_id) const;
+  guint64 output_switches(guint output_id) const;
   guint outputs() const { return static_cast<guint>(outputs_.size()); }
   const CodecInfo &codec() const { return *codec_; }
   int pt() const { return pt_; }
   /* Encoder factory name, or "" for pre-encoded input. */
   const std::string &encoder_factory() const { return encoder_factory_; }
+  /* The encoder (borrowed; a child of the bin), nullptr for pre-encoded
+   * input. */
+  GstElement *encoder() const { return encoder_; }
   guint64 keyframes_forwarded() const;
   guint64 keyframes_dropped() const;
 
  private:
   EncoderBranch() = default;
 
+  struct Source {
+    EncoderBranch *branch;
+    GstPad *tee_pad;    /* request pad of branch's tee */
+    GstPad *funnel_pad; /* request pad of the output's funnel */
+  };
   struct Output {
     guint id;
     GstPad *tee_pad;
+    GstElement *funnel;
     GstElement *queue;
+    std::shared_ptr<OutputGate> gate;
+    std::vector<Source> sources; /* lower renditions */
   };
+  GstPad *link_tee(GstElement *tee, GstElement *funnel, GstPad **funnel_pad,
+      std::shared_ptr<OutputGate> gate, int rendition);
+  void unlink_source(Output &out, const Source &src);
+  const Output *find_output(guint id) const;
 
   GstBin *bin_ = nullptr;
   GstElement *input_tee_ = nullptr;
@@ -94,6 +124,7 @@ class EncoderBranch {
   int pt_ = 0;
   std::string name_;
   std::string encoder_factory_;
+  GstElement *encoder_ = nullptr;
   std::shared_ptr<KeyframeLimiter> limiter_;
   gulong probe_id_ = 0;
 };

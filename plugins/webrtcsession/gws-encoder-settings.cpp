@@ -60,16 +60,22 @@ const EncoderSettings kTable[] = {
     /* VP8 / VP9. */
     {"vavp8enc", "VP8", true, B::Property, "bitrate", 1000, "key-int-max",
         "rate-control=cbr target-usage=7", nullptr, false},
+    /* buffer-*: the milliseconds of data libvpx's rate control plans over
+     * (6000 / 4000 / 5000 by default); with 6 s a lower target set by
+     * congestion control takes seconds to show on the wire while a smaller
+     * link's queue overflows. */
     {"vp8enc", "VP8", false, B::Property, "target-bitrate", 1,
         "keyframe-max-dist",
-        "deadline=1 lag-in-frames=0 threads=2 cpu-used=8 end-usage=cbr",
+        "deadline=1 lag-in-frames=0 threads=2 cpu-used=8 end-usage=cbr "
+        "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600",
         nullptr, true},
     {"vavp9enc", "VP9", true, B::Property, "bitrate", 1000, "key-int-max",
         "rate-control=cbr target-usage=7", nullptr, false},
     {"vp9enc", "VP9", false, B::Property, "target-bitrate", 1,
         "keyframe-max-dist",
         /* vp9 takes -8..8 for cpu-used; 8 is fastest. */
-        "deadline=1 lag-in-frames=0 threads=2 cpu-used=8 end-usage=cbr",
+        "deadline=1 lag-in-frames=0 threads=2 cpu-used=8 end-usage=cbr "
+        "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600",
         nullptr, true},
     /* Audio: we offer useinbandfec=1, so carry a low-bitrate copy of the
      * previous frame sized for a few percent of loss. */
@@ -182,6 +188,12 @@ encoder_set_bitrate(GstElement *encoder, guint bitrate_bps, gboolean running) {
     return FALSE;
   set_number(encoder, row->bitrate_name, bitrate_bps / row->bitrate_unit);
   return TRUE;
+}
+
+bool
+encoder_bitrate_runtime(const char *factory) {
+  const EncoderSettings *row = encoder_settings_lookup(factory);
+  return row && row->bitrate_name && row->runtime_bitrate;
 }
 
 guint

@@ -58,6 +58,10 @@ void encoder_apply_settings(GstElement *encoder, const EncoderSettings &row,
 gboolean encoder_set_bitrate(
     GstElement *encoder, guint bitrate_bps, gboolean running);
 
+/* Whether congestion control can move @factory's bitrate while it runs
+ * (a row with a bitrate setting and runtime_bitrate). */
+bool encoder_bitrate_runtime(const char *factory);
+
 /* @encoder's bitrate in bits per second, or 0 when unknown. */
 guint encoder_get_bitrate(GstElement *encoder);
 

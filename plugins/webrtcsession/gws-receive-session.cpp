@@ -2,6 +2,7 @@
 #include "gws-receive-session.h"
 
 #include "gws-restart.h"
+#include "gws-twcc.h"
 #include "gws-webrtcbin-events.h"
 
 #include <gst/sdp/sdp.h>
@@ -111,8 +112,11 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
     if (list->empty())
       continue;
     GstCaps *prefs = gst_caps_new_empty();
-    for (const CodecInfo *codec : *list)
-      gst_caps_append_structure(prefs, codec_rtp_structure(*codec, pt++));
+    for (const CodecInfo *codec : *list) {
+      GstStructure *st = codec_rtp_structure(*codec, pt++);
+      twcc_offer(st); /* our rtpsession then sends transport-cc feedback */
+      gst_caps_append_structure(prefs, st);
+    }
     add_recvonly(kind, prefs);
     kinds++;
   }
@@ -222,9 +226,11 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
         offered.push_back(&c);
     }
     for (const CodecInfo *c : accepted) {
-      for (int pt : codec_payloads_in_media(media, *c))
-        gst_caps_append_structure(
-            prefs, codec_structure_from_media(media, pt, kind));
+      for (int pt : codec_payloads_in_media(media, *c)) {
+        GstStructure *st = codec_structure_from_media(media, pt, kind);
+        twcc_answer(media, st); /* so we send transport-cc feedback */
+        gst_caps_append_structure(prefs, st);
+      }
     }
     if (gst_caps_is_empty(prefs)) {
       gst_caps_unref(prefs);

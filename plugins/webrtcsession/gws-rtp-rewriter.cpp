@@ -3,15 +3,105 @@
 
 #include <gst/rtp/rtp.h>
 
+#include <cstring>
+#include <string>
+
 namespace gws {
 
 namespace {
 
+/* What a continuous output last sent (its queue's streaming thread). */
+struct Continuity {
+  bool started = false;
+  guint32 in_ssrc = 0;
+  guint16 seq_delta = 0;
+  guint32 ts_delta = 0;
+  guint16 last_seq = 0;
+  guint32 last_ts = 0;
+  GstClockTime last_pts = GST_CLOCK_TIME_NONE;
+  guint clock_rate = 90000;
+};
+
+struct ProbeData {
+  RtpRewrite rw;
+  Continuity cont;
+};
+
 void
-rewrite_buffer(GstBuffer *buf, const RtpRewrite &rw) {
+continue_stream(GstRTPBuffer *rtp, GstBuffer *buf, Continuity &c) {
+  guint32 ssrc = gst_rtp_buffer_get_ssrc(rtp);
+  guint16 seq = gst_rtp_buffer_get_seq(rtp);
+  guint32 ts = gst_rtp_buffer_get_timestamp(rtp);
+  GstClockTime pts = GST_BUFFER_PTS(buf);
+  if (!c.started) {
+    c.started = true;
+    c.in_ssrc = ssrc;
+  } else if (ssrc != c.in_ssrc) {
+    /* Another rendition from here on: pick up where the last one left. */
+    c.in_ssrc = ssrc;
+    c.seq_delta = static_cast<guint16>(c.last_seq + 1 - seq);
+    guint32 next_ts = c.last_ts;
+    if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(c.last_pts)
+        && pts > c.last_pts)
+      next_ts += static_cast<guint32>(gst_util_uint64_scale_int(
+          pts - c.last_pts, c.clock_rate, GST_SECOND));
+    else
+      next_ts += 1;
+    c.ts_delta = next_ts - ts;
+  }
+  c.last_seq = static_cast<guint16>(seq + c.seq_delta);
+  c.last_ts = ts + c.ts_delta;
+  if (GST_CLOCK_TIME_IS_VALID(pts))
+    c.last_pts = pts;
+  gst_rtp_buffer_set_seq(rtp, c.last_seq);
+  gst_rtp_buffer_set_timestamp(rtp, c.last_ts);
+}
+
+/* Renumbers (or blanks) the one-byte header extension element with id
+ * rw.twcc_from_id in place. */
+void
+rewrite_twcc(GstRTPBuffer *rtp, const RtpRewrite &rw) {
+  guint16 bits = 0;
+  gpointer data = nullptr;
+  guint wordlen = 0;
+  if (!gst_rtp_buffer_get_extension_data(rtp, &bits, &data, &wordlen)
+      || bits != 0xBEDE)
+    return;
+  guint8 *p = static_cast<guint8 *>(data);
+  guint len = wordlen * 4;
+  guint i = 0;
+  while (i < len) {
+    if (p[i] == 0) { /* padding */
+      i++;
+      continue;
+    }
+    guint8 id = p[i] >> 4;
+    guint n = (p[i] & 0x0f) + 1;
+    if (id == 15 || i + 1 + n > len)
+      return;
+    if (id == rw.twcc_from_id && n == 2) {
+      if (!rw.twcc_to_id || !rw.twcc_seq) {
+        memset(p + i, 0, 1 + n);
+      } else {
+        guint16 seq = rw.twcc_seq->fetch_add(1);
+        p[i] = static_cast<guint8>((rw.twcc_to_id << 4) | (n - 1));
+        GST_WRITE_UINT16_BE(p + i + 1, seq);
+      }
+      return;
+    }
+    i += 1 + n;
+  }
+}
+
+void
+rewrite_buffer(GstBuffer *buf, const RtpRewrite &rw, Continuity &cont) {
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   if (!gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp))
     return;
+  if (rw.continuous)
+    continue_stream(&rtp, buf, cont);
+  if (rw.twcc_from_id)
+    rewrite_twcc(&rtp, rw);
   if (rw.ssrc)
     gst_rtp_buffer_set_ssrc(&rtp, rw.ssrc);
   if (rw.to_pt >= 0 && gst_rtp_buffer_get_payload_type(&rtp) == rw.from_pt)
@@ -21,17 +111,18 @@ rewrite_buffer(GstBuffer *buf, const RtpRewrite &rw) {
 
 GstPadProbeReturn
 rewrite_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
-  const RtpRewrite &rw = *static_cast<const RtpRewrite *>(data);
+  auto *pd = static_cast<ProbeData *>(data);
+  const RtpRewrite &rw = pd->rw;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
-    rewrite_buffer(buf, rw);
+    rewrite_buffer(buf, rw, pd->cont);
     info->data = buf;
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     GstBufferList *list
         = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
     guint n = gst_buffer_list_length(list);
     for (guint i = 0; i < n; i++)
-      rewrite_buffer(gst_buffer_list_get_writable(list, i), rw);
+      rewrite_buffer(gst_buffer_list_get_writable(list, i), rw, pd->cont);
     info->data = list;
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
@@ -43,6 +134,27 @@ rewrite_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
         gst_caps_set_simple(copy, "payload", G_TYPE_INT, rw.to_pt, nullptr);
       if (rw.ssrc)
         gst_caps_set_simple(copy, "ssrc", G_TYPE_UINT, rw.ssrc, nullptr);
+      if (rw.continuous) {
+        GstStructure *cs = gst_caps_get_structure(copy, 0);
+        gint rate = 0;
+        if (gst_structure_get_int(cs, "clock-rate", &rate) && rate > 0)
+          pd->cont.clock_rate = static_cast<guint>(rate);
+        gst_structure_remove_fields(
+            cs, "seqnum-offset", "timestamp-offset", "seqnum-base", nullptr);
+      }
+      if (rw.twcc_from_id && rw.twcc_from_id != rw.twcc_to_id) {
+        /* The caps name the extension for the consumer's rtpsession. */
+        std::string from = "extmap-" + std::to_string(rw.twcc_from_id);
+        GstStructure *s = gst_caps_get_structure(copy, 0);
+        const gchar *uri = gst_structure_get_string(s, from.c_str());
+        std::string uri_copy = uri ? uri : "";
+        gst_structure_remove_field(s, from.c_str());
+        if (rw.twcc_to_id && !uri_copy.empty()) {
+          std::string to = "extmap-" + std::to_string(rw.twcc_to_id);
+          gst_structure_set(
+              s, to.c_str(), G_TYPE_STRING, uri_copy.c_str(), nullptr);
+        }
+      }
       gst_event_unref(event);
       info->data = gst_event_new_caps(copy);
       gst_caps_unref(copy);
@@ -63,14 +175,14 @@ random_ssrc() {
 
 void
 install_rtp_rewrite(GstPad *pad, const RtpRewrite &rw) {
-  if (!rw.ssrc && (rw.to_pt < 0 || rw.to_pt == rw.from_pt))
+  if (!rw.ssrc && (rw.to_pt < 0 || rw.to_pt == rw.from_pt) && !rw.twcc_from_id)
     return;
   gst_pad_add_probe(pad,
       static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER
                                    | GST_PAD_PROBE_TYPE_BUFFER_LIST
                                    | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-      rewrite_probe, new RtpRewrite(rw),
-      [](gpointer d) { delete static_cast<RtpRewrite *>(d); });
+      rewrite_probe, new ProbeData{rw, Continuity()},
+      [](gpointer d) { delete static_cast<ProbeData *>(d); });
 }
 
 } // namespace gws

@@ -7,18 +7,41 @@
  * retransmission history and RTCP are its own), and the payload type that
  * consumer negotiated when it offered its own numbering.
  *
+ * The shared payloader also writes a transport-wide congestion control
+ * header extension (gws-twcc.h) with a placeholder number. TWCC numbers
+ * every packet of a connection, across its streams, so each output writes
+ * the next number of its consumer's counter (shared by that consumer's
+ * streams), under the id that consumer negotiated; a consumer that did not
+ * negotiate TWCC gets the extension blanked out (padding).
+ *
  * Threading: the rewrite runs in a pad probe on the consumer's queue
- * streaming thread; the values are fixed before data flows. */
+ * streaming thread (one thread: the continuity state is that thread's
+ * alone); the values are fixed before data flows. The TWCC
+ * counter is atomic (one consumer's streams run on several threads). */
 #pragma once
 
 #include <gst/gst.h>
 
+#include <atomic>
+#include <memory>
+
 namespace gws {
 
 struct RtpRewrite {
-  guint32 ssrc = 0; /* 0: keep the payloader's */
-  int from_pt = -1; /* payload type of the shared payloader */
-  int to_pt = -1;   /* payload type this consumer uses; -1: keep */
+  guint32 ssrc = 0;        /* 0: keep the payloader's */
+  int from_pt = -1;        /* payload type of the shared payloader */
+  int to_pt = -1;          /* payload type this consumer uses; -1: keep */
+  guint8 twcc_from_id = 0; /* the payloader's TWCC extension id; 0: none */
+  guint8 twcc_to_id = 0;   /* the consumer's; 0: not negotiated */
+  /* The consumer's transport-wide sequence (one per connection). */
+  std::shared_ptr<std::atomic<guint16>> twcc_seq;
+  /* The output may switch between renditions (several payloaders, each
+   * with its own SSRC, sequence and timestamp base): when the incoming
+   * SSRC changes, sequence numbers go on from the last one sent and
+   * timestamps from the last one plus the time between the two buffers
+   * (their PTS), so the consumer sees one stream. The payloaders'
+   * seqnum-offset and timestamp-offset leave the caps. */
+  bool continuous = false;
 };
 
 /* A fresh random SSRC (never 0). */

@@ -6,6 +6,7 @@
 
 #include "gws-codecs.h"
 #include "gws-connection-set.h"
+#include "gws-congestion-settings.h"
 #include "gws-consumer-session.h"
 #include "gws-data-channels.h"
 #include "gws-element-settings.h"
@@ -69,6 +70,10 @@ struct InputStream {
   bool eos = false;
   /* Session thread only. */
   std::map<const CodecInfo *, std::unique_ptr<EncoderBranch>> branches;
+  /* Lower renditions of each branch (gws-renditions.h), highest first:
+   * entry k - 1 is rendition k. Session thread only. */
+  std::map<const CodecInfo *, std::vector<std::unique_ptr<EncoderBranch>>>
+      renditions;
 
   ~InputStream() {
     branches.clear();
@@ -184,6 +189,8 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
         fn(*c);
     });
   }
+  BranchSetup branch_setup(
+      const std::string &stream_name, const CodecInfo &codec);
   guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
       const RtpRewrite &rw, const std::string &session_id, guint gen) override;
   void unlink_stream(
@@ -201,6 +208,27 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
     loop.post(
         [this, id, gen, reason]() { on_connection_failed(id, gen, reason); });
   }
+  /* gws-webrtc-sink-congestion.cpp */
+  std::shared_ptr<ConsumerBandwidth> make_bandwidth(
+      const std::string &id, guint gen) override;
+
+  /* Congestion control (gws-webrtc-sink-congestion.cpp). Settings guarded
+   * by lock. */
+  CongestionSettings congestion;
+  /* Session thread: a consumer's estimate moved; the encoders it uses
+   * follow. */
+  void on_estimate(ConsumerSession &conn);
+  /* Session thread: sets every encoder to what its consumers' estimates
+   * allow. */
+  void apply_estimates();
+  /* Session thread: per-session and per-branch congestion fields. */
+  void congestion_session_stats(const ConsumerSession &conn, GstStructure *s);
+  void congestion_branch_stats(const EncoderBranch &b, GstStructure *s);
+  /* Session thread: the lower renditions for `stats` (appended to the
+   * branches list; counted in @encoders). */
+  void congestion_rendition_stats(GValue *branches, guint *encoders);
+  /* Session thread: stops the lower renditions of @codec on @s. */
+  void drop_renditions(InputStream &s, const CodecInfo &codec);
 
   /* Session thread. */
   void on_session_requested(

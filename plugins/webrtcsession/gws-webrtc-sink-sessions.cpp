@@ -457,6 +457,38 @@ SinkPrivate::tick() {
     start_restart(id, reason);
 }
 
+/* Our say and the application's over a new branch of @stream_name in
+ * @codec (the first, or a lower rendition): `video-encoders`, and the
+ * encoder-setup / payloader-setup signals (emitted on the session thread,
+ * no lock held). */
+BranchSetup
+SinkPrivate::branch_setup(
+    const std::string &stream_name, const CodecInfo &codec) {
+  BranchSetup setup;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    if (codec.kind == MediaKind::Video)
+      setup.preferred_encoders = video_encoders;
+  }
+  /* The application's say (session thread, no lock held). */
+  std::string stream = stream_name;
+  const char *codec_name = codec.name;
+  GwsWebRTCSink *sink = self;
+  setup.encoder = [sink, stream, codec_name](GstElement *enc) {
+    gboolean handled = FALSE;
+    g_signal_emit(sink, gws_webrtc_sink_signals[SIGNAL_ENCODER_SETUP], 0, enc,
+        stream.c_str(), codec_name, &handled);
+    GST_DEBUG_OBJECT(sink, "encoder-setup %s/%s: %s", stream.c_str(),
+        codec_name, handled ? "handled" : "not handled");
+  };
+  setup.payloader = [sink, stream, codec_name](GstElement *pay) {
+    gboolean handled = FALSE;
+    g_signal_emit(sink, gws_webrtc_sink_signals[SIGNAL_PAYLOADER_SETUP], 0, pay,
+        stream.c_str(), codec_name, &handled);
+  };
+  return setup;
+}
+
 guint
 SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     const RtpRewrite &rw, const std::string &session_id, guint gen) {
@@ -474,28 +506,7 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     if (caps)
       gst_caps_unref(caps);
     GError *err = nullptr;
-    BranchSetup setup;
-    {
-      std::lock_guard<std::mutex> g(lock);
-      if (codec.kind == MediaKind::Video)
-        setup.preferred_encoders = video_encoders;
-    }
-    /* The application's say (session thread, no lock held). */
-    std::string stream = s->name;
-    const char *codec_name = codec.name;
-    GwsWebRTCSink *sink = self;
-    setup.encoder = [sink, stream, codec_name](GstElement *enc) {
-      gboolean handled = FALSE;
-      g_signal_emit(sink, gws_webrtc_sink_signals[SIGNAL_ENCODER_SETUP], 0, enc,
-          stream.c_str(), codec_name, &handled);
-      GST_DEBUG_OBJECT(sink, "encoder-setup %s/%s: %s", stream.c_str(),
-          codec_name, handled ? "handled" : "not handled");
-    };
-    setup.payloader = [sink, stream, codec_name](GstElement *pay) {
-      gboolean handled = FALSE;
-      g_signal_emit(sink, gws_webrtc_sink_signals[SIGNAL_PAYLOADER_SETUP], 0,
-          pay, stream.c_str(), codec_name, &handled);
-    };
+    BranchSetup setup = branch_setup(s->name, codec);
     auto branch = EncoderBranch::create(GST_BIN(self), s->tee, codec,
         s->pts.at(&codec), encoded, s->name, setup, &err);
     if (!branch) {
@@ -532,8 +543,10 @@ SinkPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
   }
   it->second->detach(output);
   /* No viewer left for this codec: stop encoding it. */
-  if (it->second->outputs() == 0)
+  if (it->second->outputs() == 0) {
+    drop_renditions(*s, codec);
     s->branches.erase(it);
+  }
 }
 
 void
@@ -545,8 +558,10 @@ SinkPrivate::teardown() {
     ids.push_back(kv.first);
   for (const auto &id : ids)
     end_session(id, "webrtcsink stopped", false, false);
-  for (auto &s : inputs())
+  for (auto &s : inputs()) {
     s->branches.clear();
+    s->renditions.clear();
+  }
 }
 
 GstStructure *
@@ -569,11 +584,13 @@ SinkPrivate::make_stats() {
           b.outputs(), "keyframe-requests-forwarded", G_TYPE_UINT64,
           b.keyframes_forwarded(), "keyframe-requests-dropped", G_TYPE_UINT64,
           b.keyframes_dropped(), nullptr);
+      congestion_branch_stats(b, bs);
       gst_value_set_structure(&v, bs);
       gst_structure_free(bs);
       gst_value_list_append_and_take_value(&branches, &v);
     }
   }
+  congestion_rendition_stats(&branches, &encoders);
   gst_structure_set(st, "encoders", G_TYPE_UINT, encoders, nullptr);
   gst_structure_take_value(st, "branches", &branches);
   GValue sess = G_VALUE_INIT;
@@ -593,6 +610,7 @@ SinkPrivate::make_stats() {
         path_state_name(s.conns.restart.path), "last-packet-ms", G_TYPE_UINT64,
         s.conns.current()->monitor().silence_ms(now), "packets-received",
         G_TYPE_UINT64, s.conns.current()->monitor().packets(), nullptr);
+    congestion_session_stats(*s.conns.current(), ss);
     gst_value_set_structure(&v, ss);
     gst_structure_free(ss);
     gst_value_list_append_and_take_value(&sess, &v);

@@ -464,7 +464,11 @@ gws_webrtc_sink_set_property(
     default:
       break;
   }
-  if (!priv->set_common(object, prop_id, value))
+  if (priv->set_common(object, prop_id, value))
+    return;
+  std::lock_guard<std::mutex> g(priv->lock);
+  if (!congestion_set_property(
+          priv->congestion, PROP_COMMON_LAST, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
@@ -533,7 +537,11 @@ gws_webrtc_sink_get_property(
     }
     return;
   }
-  if (!priv->get_common(prop_id, value))
+  if (priv->get_common(prop_id, value))
+    return;
+  std::lock_guard<std::mutex> g(priv->lock);
+  if (!congestion_get_property(
+          priv->congestion, PROP_COMMON_LAST, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
@@ -648,8 +656,13 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           "(list: stream, codec, encoder, consumers, key frame requests "
           "forwarded/dropped), sessions (list: id, peer-id, codecs, "
           "connection (0, then +1 per restart), restarts, path-state (ok, "
-          "lost, restarting), last-packet-ms, packets-received)",
+          "lost, restarting), last-packet-ms, packets-received; with "
+          "congestion control: estimate-bps, received-bps, loss-fraction, "
+          "rtt-ms, target-bps (the rate of the video encoder serving it), "
+          "twcc-feedback-reports, twcc-feedback-packets, overuses); each "
+          "branch also has bitrate (its encoder's current rate)",
       });
+  congestion_install_properties(gobject_class, PROP_COMMON_LAST);
 
   /**
    * GwsWebRTCSink:video-encoders:

@@ -65,6 +65,12 @@ export class Rig {
     return this.command(`loss ${Math.round(percent)}`);
   }
 
+  // Caps what the sender side sends (every path) to `kbit` kbit/s: a tbf
+  // with a 100 ms queue; 0 removes the cap.
+  setCap(kbit) {
+    return this.command(`rate ${Math.round(kbit)} snd`);
+  }
+
   // Bytes {path: [rx, tx]} of a side's veths.
   async counters(side) {
     return (await this.command(`counters ${side}`)).counters;

@@ -14,6 +14,7 @@ Every case prints TAP. Usage: run.py CASE  (run.py --list)
 Environment: GWS_RELAY, GST_PLUGIN_PATH (set by meson).
 """
 
+import json
 import os
 import re
 import subprocess
@@ -24,6 +25,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "restart"))
 
+import netpaths  # noqa: E402
 from harness import Failure, World  # noqa: E402
 from turn import Coturn, TurnTopology  # noqa: E402
 
@@ -109,7 +111,8 @@ def nack_pts(section):
 # -- the world ---------------------------------------------------------------
 
 def start(name, codec="VP8", sender=(), receiver=(), latency=None):
-    w = World("netcond-" + name)
+    w = World("netcond-" + name,
+              keep_logs=bool(os.environ.get("GWS_KEEP_LOGS")))
     w.relay()
     snd = w.peer("sender", "sender", "video-codecs=<{}>".format(codec),
                  *sender, paths=("A",), size=SIZE, source=SOURCE)
@@ -292,6 +295,225 @@ def case_fec():
     finally:
         logdir = w.close(ok)
         if not ok:
+            print("# logs: " + logdir)
+
+
+TWCC_URI = ("http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-"
+            "extensions-01")
+
+
+def twcc_ids(section):
+    return [int(i) for i in re.findall(
+        r"^a=extmap:(\d+)(?:/\w+)? " + re.escape(TWCC_URI) + r"\r?$",
+        section, re.M)]
+
+
+def wait_stat(proc, name, pred, what, timeout=15):
+    """Polls the stats of `proc` until field `name` (summed over the
+    sessions) satisfies `pred`; returns the last stats text."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = stats(proc)
+        if pred(stat(text, name)):
+            return text
+        if time.monotonic() > deadline:
+            raise Failure("{} ({} = {}):\n{}".format(
+                what, name, stat(text, name), text))
+        time.sleep(0.2)  # polling a counter, not synchronising on it
+
+
+def case_twcc():
+    """Transport-wide congestion control is negotiated both ways (the
+    header extension in webrtcsink's offer and webrtcsrc's answer, with
+    transport-cc feedback), webrtcsrc's rtpsession sends the feedback and
+    it reaches webrtcsink's estimator for that consumer."""
+    w, snd, rcv = start("twcc", "VP8")
+    ok = False
+    try:
+        side = sdps(snd)[0]
+        offer = video_section(side["local-description"])
+        answer = video_section(side["remote-description"])
+        print("# offer twcc ids {} answer twcc ids {}".format(
+            twcc_ids(offer), twcc_ids(answer)))
+        for which, sec in (("offer", offer), ("answer", answer)):
+            if not twcc_ids(sec):
+                raise Failure("{} has no TWCC header extension:\n{}".format(
+                    which, sec))
+            if not re.search(r"^a=rtcp-fb:\d+ transport-cc", sec, re.M):
+                raise Failure("{} has no transport-cc feedback:\n{}".format(
+                    which, sec))
+        text = wait_stat(snd, "twcc-feedback-packets", lambda v: v >= 100,
+                         "no transport-wide feedback reached webrtcsink")
+        text = wait_stat(snd, "estimate-bps", lambda v: v > 0,
+                         "webrtcsink has no estimate")
+        print("# sender: feedback reports {} packets {} estimate {} "
+              "received {} target {}".format(
+                  stat(text, "twcc-feedback-reports"),
+                  stat(text, "twcc-feedback-packets"),
+                  stat(text, "estimate-bps"), stat(text, "received-bps"),
+                  stat(text, "target-bps")))
+        ok = True
+    finally:
+        logdir = w.close(ok)
+        if not ok:
+            print("# logs: " + logdir)
+
+
+def tbf_drops(w, side="snd", path="A"):
+    """Packets the tbf cap on `side` dropped so far (0 without a cap)."""
+    dev = netpaths.PATHS[path][0]
+    out = subprocess.run(["tc", "-n", w.topo.ns(side), "-s", "-j", "qdisc",
+                          "show", "dev", dev], capture_output=True,
+                         text=True).stdout
+    try:
+        return sum(q.get("drops", 0) for q in json.loads(out or "[]")
+                   if q.get("kind") == "tbf")
+    except ValueError:
+        return 0
+
+
+def tx_kbit(w, seconds, side="snd", path="A"):
+    """What `side` really sent on `path` over the next `seconds` (the
+    veth's byte counter, after the qdisc), in kbit/s; and the tbf drops
+    meanwhile."""
+    before, d0 = w.topo.counters(side)[path][1], tbf_drops(w, side, path)
+    time.sleep(seconds)  # the measurement window itself
+    after, d1 = w.topo.counters(side)[path][1], tbf_drops(w, side, path)
+    return (after - before) * 8 / 1000 / seconds, d1 - d0
+
+
+def case_cc_drop():
+    """Congestion control on a link that shrinks and grows back: webrtcsink
+    behind a 3 Mbit/s uplink that drops to 600 kbit/s (tbf, 100 ms queue)
+    and returns. After the drop the encoder's rate goes under the cap, the
+    queue stops dropping and frames keep flowing; after the return the
+    estimate climbs well above the old cap."""
+    w, snd, rcv = start("cc-drop", "VP8")
+    ok = False
+    try:
+        w.topo.set_rate("snd", 3000)
+        wait_stat(snd, "twcc-feedback-reports", lambda v: v > 0,
+                  "no transport-wide feedback")
+        clean, secs = lossy_run(w, rcv, 0, 5)
+        clean_fps = len(clean) / secs
+        wide, _ = tx_kbit(w, 2)
+        print("# 3 Mbit/s: sending {:.0f} kbit/s, {:.1f} fps".format(
+            wide, clean_fps))
+
+        w.topo.set_rate("snd", 600)
+        t0 = time.monotonic()
+        text = wait_stat(snd, "target-bps", lambda v: 0 < v < 600000,
+                         "the encoder stayed above the 600 kbit/s cap",
+                         timeout=20)
+        adapt = time.monotonic() - t0
+        print("# 600 kbit/s: encoder under the cap after {:.1f} s "
+              "(estimate {} target {})".format(
+                  adapt, stat(text, "estimate-bps"),
+                  stat(text, "target-bps")))
+        # Let the queue drain, then watch a window at the new rate.
+        mark = time.monotonic() + 2
+        time.sleep(2)  # the queue built before the decrease drains
+        rate, drops = tx_kbit(w, 4)
+        frames = [ev for ev in rcv.select("frame") if ev["t"] >= mark]
+        fps = len(frames) / (time.monotonic() - mark)
+        n, total, longest = freezes(frames)
+        print("# 600 kbit/s settled: sending {:.0f} kbit/s, tbf drops {} "
+              "in 4 s, {:.1f} fps, freezes {} (longest {:.0f} ms)".format(
+                  rate, drops, fps, n, longest * 1000))
+        # Frames keep flowing. Before congestion control webrtcsrc decoded
+        # 3 of 30 frames/s behind this cap (issue 12); a quarter of the
+        # clean rate is well clear of that on a loaded machine, where key
+        # frames (sent unpaced, as one burst into the cap's 100 ms queue)
+        # still arrive late for the 50 ms jitter buffer now and then.
+        if fps < 0.25 * clean_fps:
+            raise Failure("only {:.1f} frames/s behind the cap ({:.1f} "
+                          "before)".format(fps, clean_fps))
+        # Without congestion control the cap dropped 43-55 % of the
+        # packets (issue 12). With it, what is left are key frames larger
+        # than the cap's queue (more of them on a loaded machine, where
+        # late frames make the receiver ask for them): under a quarter.
+        packets = rate * 1000 / 8 * 4 / 1100 + drops
+        if drops > 0.25 * packets:
+            raise Failure("the cap still dropped {} of ~{:.0f} packets in "
+                          "4 s".format(drops, packets))
+
+        w.topo.set_rate("snd", 3000)
+        t1 = time.monotonic()
+        text = wait_stat(snd, "estimate-bps", lambda v: v > 1200000,
+                         "the estimate did not grow back past 1.2 Mbit/s",
+                         timeout=30)
+        back, _ = tx_kbit(w, 2)
+        print("# back to 3 Mbit/s: estimate past 1.2 Mbit/s after {:.1f} s, "
+              "sending {:.0f} kbit/s".format(time.monotonic() - t1, back))
+        ok = True
+    finally:
+        w.topo.set_rate("snd", 0)
+        logdir = w.close(ok)
+        if not ok or w.keep_logs:
+            print("# logs: " + logdir)
+
+
+def case_renditions():
+    """Renditions: three webrtcsrc consumers of ONE webrtcsink input, two
+    behind a 3 Mbit/s path and one behind 600 kbit/s (tbf caps on the
+    sender's two veths). The slow one moves to a lower rendition (same
+    SSRC, no renegotiation, frames keep coming) while the fast ones stay
+    on the top one: two encoders (max-renditions=2) run for three
+    consumers, and frames keep reaching all three across the switch."""
+    w = World("netcond-renditions",
+              keep_logs=bool(os.environ.get("GWS_KEEP_LOGS")))
+    ok = False
+    try:
+        w.relay()
+        w.topo.set_rate("snd", 3000, path="A")
+        w.topo.set_rate("snd", 600, path="B")
+        snd = w.peer("sender", "sender", "video-codecs=<VP8>",
+                     "max-renditions=2", paths=("A", "B"), size=SIZE,
+                     source=SOURCE)
+        snd.wait_event("signalling", connected=True)
+        fast = [w.peer("fast{}".format(i), "receiver", paths=("A",))
+                for i in (1, 2)]
+        slow = w.peer("slow", "receiver", paths=("B",))
+        for r in fast + [slow]:
+            r.wait("30 frames",
+                   lambda ev: ev["event"] == "frame" and ev["n"] >= 30)
+
+        def renditions(text):
+            return sorted(int(v) for v in re.findall(
+                r"\brendition=\(int\)(-?\d+)", text.replace("\\", "")))
+
+        deadline = time.monotonic() + 40
+        while True:
+            text = stats(snd)
+            got = renditions(text)
+            if stat(text, "encoders") == 2 and got == [0, 0, 1]:
+                break
+            if time.monotonic() > deadline:
+                raise Failure("no split into two renditions (encoders {}, "
+                              "renditions {}):\n{}".format(
+                                  stat(text, "encoders"), got, text))
+            time.sleep(0.5)  # polling the sender's stats
+        rates = re.findall(r"\bbitrate=\(guint64\)(\d+)",
+                           text.replace("\\", ""))
+        print("# 3 consumers, encoders {}, renditions {}, encoder rates {}"
+              .format(stat(text, "encoders"), got, rates))
+        mark = time.monotonic()
+        time.sleep(4)  # frames flow meanwhile
+        for r in fast + [slow]:
+            n = len([ev for ev in r.select("frame") if ev["t"] >= mark])
+            print("# {}: {} frames in 4 s after the split".format(r.name, n))
+            # A loaded machine slows decoding: frames flowing is the point.
+            if n < 5:
+                raise Failure("{} got {} frames in 4 s".format(r.name, n))
+        n_enc = stat(stats(snd), "encoders")
+        if n_enc > 2:
+            raise Failure("{} encoders with max-renditions=2".format(n_enc))
+        ok = True
+    finally:
+        w.topo.set_rate("snd", 0, path="A")
+        w.topo.set_rate("snd", 0, path="B")
+        logdir = w.close(ok)
+        if not ok or w.keep_logs:
             print("# logs: " + logdir)
 
 
@@ -577,6 +799,9 @@ CASES = {
     "loss-h264": case_loss_h264,
     "sdp": case_sdp,
     "sdp-off": case_sdp_off,
+    "twcc": case_twcc,
+    "cc-drop": case_cc_drop,
+    "renditions": case_renditions,
     "turn-udp": case_turn_udp,
     "turn-tcp": case_turn_tcp,
     "turn-tls": case_turn_tls,

@@ -28,6 +28,8 @@ Command line (to look around by hand):
         loss PERCENT [SIDE [PATH...]]   set_loss (default: both sides,
                                         every path; UDP only, so the
                                         signalling's TCP is never hit)
+        rate KBIT [SIDE [PATH...]]      set_rate (default: the sender
+                                        side, every path; 0 removes)
         counters SIDE                   counters(SIDE)
 """
 
@@ -230,16 +232,16 @@ class Topology:
         `latency` (a home uplink); kbit 0 removes the cap."""
         ns, dev = self.ns(side), PATHS[path][0]
         if kbit <= 0:
-            run("ip", "-n", ns, "qdisc", "del", "dev", dev, "root",
+            run("tc", "-n", ns, "qdisc", "del", "dev", dev, "root",
                 check=False)
             return
         verb = "change" if self._has_tbf(ns, dev) else "add"
-        run("ip", "-n", ns, "qdisc", verb, "dev", dev, "root", "tbf", "rate",
+        run("tc", "-n", ns, "qdisc", verb, "dev", dev, "root", "tbf", "rate",
             "{}kbit".format(int(kbit)), "burst", burst, "latency", latency)
 
     @staticmethod
     def _has_tbf(ns, dev):
-        out = run("ip", "-n", ns, "-j", "qdisc", "show", "dev", dev,
+        out = run("tc", "-n", ns, "-j", "qdisc", "show", "dev", dev,
                   check=False).stdout
         try:
             return any(q.get("kind") == "tbf" for q in json.loads(out or "[]"))
@@ -297,6 +299,11 @@ def control(topo, lines=sys.stdin, out=sys.stdout):
                 for side in sides:
                     for path in paths:
                         topo.set_loss(side, float(words[1]), path)
+                reply({"ok": True})
+            elif words[:1] == ["rate"] and len(words) >= 2:
+                side = words[2] if len(words) >= 3 else "snd"
+                for path in words[3:] or list(PATHS):
+                    topo.set_rate(side, float(words[1]), path)
                 reply({"ok": True})
             elif words[:1] == ["counters"] and len(words) == 2:
                 reply({"ok": True, "counters": topo.counters(words[1])})

@@ -1,0 +1,155 @@
+/* gst-webrtc-session: TWCC plumbing (see gws-twcc.h). */
+#include "gws-twcc.h"
+
+#include <gst/rtp/rtp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+GST_DEBUG_CATEGORY_STATIC(gws_twcc_debug);
+#define GST_CAT_DEFAULT gws_twcc_debug
+
+namespace gws {
+
+namespace {
+
+void
+init_debug() {
+  static gsize once = 0;
+  if (g_once_init_enter(&once)) {
+    GST_DEBUG_CATEGORY_INIT(gws_twcc_debug, "gws-twcc", 0,
+        "transport-wide congestion control feedback");
+    g_once_init_leave(&once, 1);
+  }
+}
+
+guint64
+u64_field(const GstStructure *s, const char *name, guint64 fallback) {
+  const GValue *v = gst_structure_get_value(s, name);
+  if (!v)
+    return fallback;
+  if (G_VALUE_HOLDS_UINT64(v))
+    return g_value_get_uint64(v);
+  if (G_VALUE_HOLDS_INT64(v))
+    return static_cast<guint64>(g_value_get_int64(v));
+  if (G_VALUE_HOLDS_UINT(v))
+    return g_value_get_uint(v);
+  if (G_VALUE_HOLDS_INT(v))
+    return static_cast<guint64>(g_value_get_int(v));
+  if (G_VALUE_HOLDS_UCHAR(v))
+    return g_value_get_uchar(v);
+  return fallback;
+}
+
+void
+add_packet(const GValue *v, std::vector<TwccPacket> &out) {
+  if (!GST_VALUE_HOLDS_STRUCTURE(v))
+    return;
+  const GstStructure *s = gst_value_get_structure(v);
+  TwccPacket p;
+  p.seqnum = static_cast<guint16>(u64_field(s, "seqnum", 0));
+  guint64 local = u64_field(s, "local-ts", GST_CLOCK_TIME_NONE);
+  guint64 remote = u64_field(s, "remote-ts", GST_CLOCK_TIME_NONE);
+  p.local_ns = GST_CLOCK_TIME_IS_VALID(local) ? static_cast<gint64>(local) : -1;
+  p.remote_ns
+      = GST_CLOCK_TIME_IS_VALID(remote) ? static_cast<gint64>(remote) : -1;
+  p.size = static_cast<guint>(u64_field(s, "size", 0));
+  gboolean lost = FALSE;
+  gst_structure_get_boolean(s, "lost", &lost);
+  p.lost = lost || p.remote_ns < 0;
+  out.push_back(p);
+}
+
+} // namespace
+
+guint8
+twcc_ext_id_in_media(const GstSDPMedia *media) {
+  if (!media)
+    return 0;
+  guint n = gst_sdp_media_attributes_len(media);
+  for (guint i = 0; i < n; i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute(media, i);
+    if (g_strcmp0(a->key, "extmap") != 0 || !a->value)
+      continue;
+    /* "3 URI" or "3/sendrecv URI" */
+    char *end = nullptr;
+    long id = strtol(a->value, &end, 10);
+    if (end == a->value || id < 1 || id > 14)
+      continue;
+    const char *uri = strchr(end, ' ');
+    if (!uri)
+      continue;
+    while (*uri == ' ')
+      uri++;
+    if (strncmp(uri, kTwccUri, strlen(kTwccUri)) == 0)
+      return static_cast<guint8>(id);
+  }
+  return 0;
+}
+
+void
+twcc_offer(GstStructure *codec_pref) {
+  std::string field = "extmap-" + std::to_string(kTwccExtId);
+  gst_structure_set(
+      codec_pref, field.c_str(), G_TYPE_STRING, kTwccUri, nullptr);
+}
+
+guint8
+twcc_answer(const GstSDPMedia *media, GstStructure *codec_pref) {
+  guint8 id = twcc_ext_id_in_media(media);
+  if (id) {
+    std::string field = "extmap-" + std::to_string(id);
+    gst_structure_set(
+        codec_pref, field.c_str(), G_TYPE_STRING, kTwccUri, nullptr);
+  }
+  return id;
+}
+
+bool
+twcc_add_to_payloader(GstElement *payloader) {
+  init_debug();
+  GstRTPHeaderExtension *ext
+      = gst_rtp_header_extension_create_from_uri(kTwccUri);
+  if (!ext) {
+    GST_WARNING_OBJECT(payloader,
+        "no TWCC header extension (rtphdrexttwcc): peers cannot report "
+        "arrival times, congestion control has only loss to go by");
+    return false;
+  }
+  gst_rtp_header_extension_set_id(ext, kTwccExtId);
+  g_signal_emit_by_name(payloader, "add-extension", ext);
+  gst_object_unref(ext);
+  GST_DEBUG_OBJECT(payloader, "TWCC header extension id %u", kTwccExtId);
+  return true;
+}
+
+bool
+twcc_parse_feedback(GstEvent *event, std::vector<TwccPacket> &out) {
+  init_debug();
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM)
+    return false;
+  const GstStructure *s = gst_event_get_structure(event);
+  if (!s || !gst_structure_has_name(s, "RTPTWCCPackets"))
+    return false;
+  const GValue *packets = gst_structure_get_value(s, "packets");
+  if (!packets)
+    return true;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (G_VALUE_HOLDS(packets, g_value_array_get_type())) {
+    GValueArray *arr = static_cast<GValueArray *>(g_value_get_boxed(packets));
+    for (guint i = 0; arr && i < arr->n_values; i++)
+      add_packet(g_value_array_get_nth(arr, i), out);
+  } else if (GST_VALUE_HOLDS_LIST(packets)) {
+    for (guint i = 0; i < gst_value_list_get_size(packets); i++)
+      add_packet(gst_value_list_get_value(packets, i), out);
+  } else if (GST_VALUE_HOLDS_ARRAY(packets)) {
+    for (guint i = 0; i < gst_value_array_get_size(packets); i++)
+      add_packet(gst_value_array_get_value(packets, i), out);
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  GST_LOG("feedback for %zu packets", out.size());
+  return true;
+}
+
+} // namespace gws

@@ -1,0 +1,71 @@
+/* gst-webrtc-session: transport-wide congestion control (TWCC) plumbing.
+ *
+ * A sender can only adapt its rate if the receiver tells it when each
+ * packet arrived. TWCC (draft-holmer-rmcat-transport-wide-cc-extensions)
+ * does that: the sender numbers every RTP packet of a connection in a
+ * header extension, the receiver's rtpsession answers with RTCP
+ * `transport-cc` feedback listing each number's arrival time, and the
+ * sender's rtpsession turns that feedback into an upstream custom event
+ * "RTPTWCCPackets" (one structure per packet: seqnum, local-ts, remote-ts,
+ * size, lost). webrtcbin 1.22 adds the `transport-cc` RTCP feedback to
+ * every offer by itself but the header extension only when the codec
+ * preferences carry an `extmap-N` field, and keeps it in an answer only
+ * when the answerer's preferences carry the same id. So:
+ *  - our offers (webrtcsink and webrtcsrc) put `extmap-<kTwccExtId>` in
+ *    every codec preference (twcc_offer());
+ *  - our answers copy the id the peer offered (twcc_answer());
+ *  - webrtcsink's shared payloaders carry the extension (the payloader
+ *    writes a placeholder); each consumer's RTP rewrite
+ *    (gws-rtp-rewriter.h) renumbers it per connection with that
+ *    consumer's id, so the numbering is transport-wide and per peer even
+ *    though the payloader is shared;
+ *  - webrtcsrc's rtpsession sees the extension in the negotiated caps and
+ *    generates the feedback itself.
+ *
+ * Threading: the SDP helpers run on the session threads; parse_feedback()
+ * on the sender rtpsession's RTCP thread (a pad probe). */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace gws {
+
+constexpr const char *kTwccUri
+    = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-"
+      "extensions-01";
+/* The id our offers and our payloaders use. */
+constexpr guint8 kTwccExtId = 3;
+
+/* The TWCC extension id an SDP media section negotiates, 0 if none. */
+guint8 twcc_ext_id_in_media(const GstSDPMedia *media);
+
+/* Adds `extmap-<kTwccExtId>` to a codec preference of an offer. */
+void twcc_offer(GstStructure *codec_pref);
+
+/* Adds the extension @media (the peer's offer) negotiates, if any, to a
+ * codec preference of our answer. Returns its id, 0 if none. */
+guint8 twcc_answer(const GstSDPMedia *media, GstStructure *codec_pref);
+
+/* Adds the TWCC header extension with kTwccExtId to an RTP payloader.
+ * False if rtphdrexttwcc is missing (then nothing is numbered). */
+bool twcc_add_to_payloader(GstElement *payloader);
+
+/* One packet of transport-wide feedback, as the sender's rtpsession
+ * reports it. Times in nanoseconds on the sender's (local) and the
+ * receiver's (remote) clocks; remote is -1 when the packet was lost. */
+struct TwccPacket {
+  guint16 seqnum = 0;
+  gint64 local_ns = -1;
+  gint64 remote_ns = -1;
+  guint size = 0; /* payload bytes */
+  bool lost = false;
+};
+
+/* Parses an "RTPTWCCPackets" event. False if @event is not one. */
+bool twcc_parse_feedback(GstEvent *event, std::vector<TwccPacket> &out);
+
+} // namespace gws

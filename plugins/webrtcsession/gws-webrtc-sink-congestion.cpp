@@ -1,0 +1,322 @@
+/* gst-webrtc-session: webrtcsink's congestion control: each consumer's
+ * estimate (gws-consumer-bandwidth.h) drives the shared encoders it uses.
+ *
+ * Until renditions exist, a shared encoder runs at the lowest estimate
+ * among the consumers it feeds (with one consumer: that consumer's
+ * estimate), times kVideoShare to leave room for RTP/RTX overhead and
+ * audio, within [min-bitrate, max-bitrate]. Pre-encoded input is never
+ * re-encoded: each estimate is posted as an element message
+ * "gws-bandwidth-estimate" so the application can act on it.
+ *
+ * Threading: make_bandwidth's callback runs on webrtcbin's RTCP thread and
+ * only posts to the session thread; everything else here runs on the
+ * session thread. */
+#include "gws-encoder-settings.h"
+#include "gws-renditions.h"
+#include "gws-webrtc-sink-private.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#define GST_CAT_DEFAULT gws_webrtc_sink_debug
+
+namespace gws {
+
+namespace {
+
+/* Of a consumer's estimate, what its video encoder may use. */
+constexpr double kVideoShare = 0.85;
+/* Smaller changes are not worth an encoder reconfiguration. */
+constexpr double kMinChange = 0.03;
+
+/* The round-trip time rtpsession measured from receiver reports (RFC 3550
+ * LSR/DLSR), in microseconds; 0 when not known yet. */
+int64_t
+read_rtt_us(GstElement *webrtcbin) {
+  if (!webrtcbin)
+    return 0;
+  g_autoptr(GstElement) rtpbin
+      = gst_bin_get_by_name(GST_BIN(webrtcbin), "rtpbin");
+  if (!rtpbin)
+    return 0;
+  GObject *session = nullptr;
+  g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
+  if (!session)
+    return 0;
+  GstStructure *stats = nullptr;
+  g_object_get(session, "stats", &stats, nullptr);
+  g_object_unref(session);
+  if (!stats)
+    return 0;
+  int64_t rtt = 0;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  const GValue *arr = gst_structure_get_value(stats, "source-stats");
+  if (arr && G_VALUE_HOLDS(arr, g_value_array_get_type())) {
+    GValueArray *sources = static_cast<GValueArray *>(g_value_get_boxed(arr));
+    for (guint i = 0; sources && i < sources->n_values; i++) {
+      const GstStructure *s
+          = gst_value_get_structure(g_value_array_get_nth(sources, i));
+      gboolean have_rb = FALSE;
+      guint rt = 0;
+      if (gst_structure_get_boolean(s, "have-rb", &have_rb) && have_rb
+          && gst_structure_get_uint(s, "rb-round-trip", &rt) && rt > 0)
+        rtt = std::max<int64_t>(rtt, int64_t{rt} * 1'000'000 / 65536);
+    }
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  gst_structure_free(stats);
+  return rtt;
+}
+
+} // namespace
+
+std::shared_ptr<ConsumerBandwidth>
+SinkPrivate::make_bandwidth(const std::string &id, guint gen) {
+  BandwidthEstimator::Config config;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    if (!congestion.enabled())
+      return nullptr;
+    config = congestion.estimator_config();
+  }
+  return ConsumerBandwidth::create(config, [this, id, gen]() {
+    with_connection(id, gen, [this](ConsumerSession &c) { on_estimate(c); });
+  });
+}
+
+void
+SinkPrivate::on_estimate(ConsumerSession &conn) {
+  ConsumerBandwidth *bw = conn.bandwidth();
+  if (!bw)
+    return;
+  if (int64_t rtt = read_rtt_us(conn.webrtcbin()))
+    bw->set_rtt(rtt);
+  ConsumerBandwidth::Snapshot snap = bw->snapshot();
+  GST_DEBUG_OBJECT(self,
+      "session %s: estimate %" G_GINT64_FORMAT
+      " bit/s, received %" G_GINT64_FORMAT ", loss %.3f, rtt %" G_GINT64_FORMAT
+      " us",
+      conn.id().c_str(), snap.estimate_bps, snap.acked_bps, snap.loss,
+      snap.rtt_us);
+  apply_estimates();
+  gst_element_post_message(GST_ELEMENT(self),
+      gst_message_new_element(GST_OBJECT(self),
+          gst_structure_new("gws-bandwidth-estimate", "session-id",
+              G_TYPE_STRING, conn.id().c_str(), "estimate-bps", G_TYPE_UINT64,
+              static_cast<guint64>(snap.estimate_bps), "received-bps",
+              G_TYPE_UINT64, static_cast<guint64>(snap.acked_bps),
+              "loss-fraction", G_TYPE_DOUBLE, snap.loss, nullptr)));
+}
+
+namespace {
+
+/* One consumer output of a top branch with its estimate. */
+struct Viewer {
+  guint output;
+  int64_t estimate;
+};
+
+void
+set_rate(GstElement *self, EncoderBranch &b, int64_t estimate,
+    const CongestionSettings &cfg) {
+  const char *factory = b.encoder_factory().c_str();
+  if (!b.encoder() || !encoder_bitrate_runtime(factory))
+    return;
+  int64_t bps
+      = std::clamp<int64_t>(static_cast<int64_t>(estimate * kVideoShare),
+          cfg.min_bps, std::max(cfg.max_bps, cfg.min_bps));
+  int64_t now = encoder_get_bitrate(b.encoder());
+  if (now > 0 && std::llabs(bps - now) < kMinChange * now)
+    return;
+  encoder_set_bitrate(b.encoder(), static_cast<guint>(bps), TRUE);
+  GST_INFO_OBJECT(self,
+      "%s encoder %s: %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " bit/s",
+      b.codec().name, factory, now, bps);
+}
+
+} // namespace
+
+void
+SinkPrivate::drop_renditions(InputStream &s, const CodecInfo &codec) {
+  auto lit = s.renditions.find(&codec);
+  if (lit == s.renditions.end())
+    return;
+  auto bit = s.branches.find(&codec);
+  for (auto &lower : lit->second) {
+    if (bit != s.branches.end())
+      bit->second->remove_source(*lower);
+  }
+  s.renditions.erase(lit);
+}
+
+void
+SinkPrivate::apply_estimates() {
+  CongestionSettings cfg;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    cfg = congestion;
+  }
+  /* Who watches what: per (stream, top branch), the outputs with an
+   * estimate. */
+  std::map<std::pair<size_t, EncoderBranch *>, std::vector<Viewer>> viewers;
+  for (auto &kv : sessions) {
+    ConsumerSession *c = kv.second.conns.current();
+    if (!c || !c->bandwidth())
+      continue;
+    ConsumerBandwidth::Snapshot snap = c->bandwidth()->snapshot();
+    if (!snap.has_feedback)
+      continue;
+    for (size_t i = 0; i < c->n_streams(); i++) {
+      const CodecInfo *codec = c->stream_codec(i);
+      std::shared_ptr<InputStream> in = stream_at(i);
+      if (!codec || codec->kind != MediaKind::Video || !in
+          || !c->stream_output(i))
+        continue;
+      auto it = in->branches.find(codec);
+      if (it == in->branches.end())
+        continue;
+      viewers[{i, it->second.get()}].push_back(
+          {c->stream_output(i), snap.estimate_bps});
+    }
+  }
+  for (auto &[key, list] : viewers) {
+    auto [index, top] = key;
+    std::shared_ptr<InputStream> in = stream_at(index);
+    const CodecInfo &codec = top->codec();
+    if (!in || !top->encoder()
+        || !encoder_bitrate_runtime(top->encoder_factory().c_str()))
+      continue; /* pre-encoded or fixed-rate: reported only */
+    std::vector<int64_t> estimates;
+    for (const Viewer &v : list)
+      estimates.push_back(v.estimate);
+    std::vector<int64_t> rates;
+    std::vector<int> plan
+        = plan_renditions(estimates, cfg.max_renditions, &rates);
+    auto &ladder = in->renditions[&codec];
+    /* Grow the ladder: each new rendition feeds every output (gated). */
+    while (ladder.size() + 1 < rates.size()) {
+      GError *err = nullptr;
+      std::string name = in->name + "-r" + std::to_string(ladder.size() + 1);
+      auto b = EncoderBranch::create(GST_BIN(self), in->tee, codec,
+          in->pts.at(&codec), false, name, branch_setup(in->name, codec), &err);
+      if (!b) {
+        GST_WARNING_OBJECT(self, "no lower rendition: %s", err->message);
+        g_clear_error(&err);
+        break;
+      }
+      GST_INFO_OBJECT(self, "%s: rendition %zu started", in->name.c_str(),
+          ladder.size() + 1);
+      ladder.push_back(std::move(b));
+    }
+    /* Shrink it from the bottom once nobody is on (or moving to) it. */
+    while (ladder.size() + 1 > rates.size()) {
+      int k = static_cast<int>(ladder.size());
+      bool used = false;
+      for (const Viewer &v : list) {
+        used |= top->output_rendition(v.output) == k;
+      }
+      if (used)
+        break;
+      top->remove_source(*ladder.back());
+      ladder.pop_back();
+      GST_INFO_OBJECT(self, "%s: rendition %d stopped", in->name.c_str(), k);
+    }
+    for (size_t k = 0; k < ladder.size(); k++) {
+      for (const Viewer &v : list) {
+        if (!top->has_source(v.output, *ladder[k]))
+          top->add_source(v.output, *ladder[k], static_cast<int>(k + 1));
+      }
+    }
+    /* Rates: each rendition at the lowest estimate of its consumers. */
+    set_rate(GST_ELEMENT(self), *top, rates[0], cfg);
+    for (size_t k = 0; k < ladder.size() && k + 1 < rates.size(); k++)
+      set_rate(GST_ELEMENT(self), *ladder[k], rates[k + 1], cfg);
+    /* Moves: on the target's next key frame, asked for now. */
+    for (size_t j = 0; j < list.size(); j++) {
+      int want = std::min<int>(plan[j], static_cast<int>(ladder.size()));
+      if (top->output_rendition(list[j].output) == want)
+        continue;
+      top->switch_output(list[j].output, want);
+      if (want == 0)
+        top->request_keyframe();
+      else
+        ladder[want - 1]->request_keyframe();
+    }
+  }
+}
+
+void
+SinkPrivate::congestion_rendition_stats(GValue *branches, guint *encoders) {
+  for (auto &s : inputs()) {
+    for (auto &[codec, ladder] : s->renditions) {
+      for (size_t k = 0; k < ladder.size(); k++) {
+        const EncoderBranch &b = *ladder[k];
+        (*encoders)++;
+        GValue v = G_VALUE_INIT;
+        g_value_init(&v, GST_TYPE_STRUCTURE);
+        GstStructure *bs = gst_structure_new("branch", "stream", G_TYPE_STRING,
+            s->name.c_str(), "codec", G_TYPE_STRING, codec->name, "encoder",
+            G_TYPE_STRING, b.encoder_factory().c_str(), "rendition",
+            G_TYPE_UINT, static_cast<guint>(k + 1), nullptr);
+        congestion_branch_stats(b, bs);
+        gst_value_set_structure(&v, bs);
+        gst_structure_free(bs);
+        gst_value_list_append_and_take_value(branches, &v);
+      }
+    }
+  }
+}
+
+void
+SinkPrivate::congestion_session_stats(
+    const ConsumerSession &conn, GstStructure *s) {
+  const ConsumerBandwidth *bw = conn.bandwidth();
+  if (!bw)
+    return;
+  ConsumerBandwidth::Snapshot snap = bw->snapshot();
+  guint64 target = 0;
+  gint rendition = -1;
+  guint64 switches = 0;
+  for (size_t i = 0; i < conn.n_streams(); i++) {
+    const CodecInfo *codec = conn.stream_codec(i);
+    std::shared_ptr<InputStream> in = stream_at(i);
+    if (!codec || codec->kind != MediaKind::Video || !in)
+      continue;
+    auto it = in->branches.find(codec);
+    if (it == in->branches.end())
+      continue;
+    EncoderBranch *b = it->second.get();
+    int r = b->output_rendition(conn.stream_output(i));
+    switches += b->output_switches(conn.stream_output(i));
+    if (rendition < 0)
+      rendition = r;
+    auto lit = in->renditions.find(codec);
+    if (r > 0 && lit != in->renditions.end()
+        && static_cast<size_t>(r) <= lit->second.size())
+      b = lit->second[r - 1].get();
+    if (b->encoder())
+      target += encoder_get_bitrate(b->encoder());
+  }
+  if (rendition >= 0)
+    gst_structure_set(s, "rendition", G_TYPE_INT, rendition,
+        "rendition-switches", G_TYPE_UINT64, switches, nullptr);
+  gst_structure_set(s, "estimate-bps", G_TYPE_UINT64,
+      static_cast<guint64>(snap.has_feedback ? snap.estimate_bps : 0),
+      "received-bps", G_TYPE_UINT64, static_cast<guint64>(snap.acked_bps),
+      "loss-fraction", G_TYPE_DOUBLE, snap.loss, "rtt-ms", G_TYPE_DOUBLE,
+      snap.rtt_us / 1000.0, "target-bps", G_TYPE_UINT64, target,
+      "twcc-feedback-reports", G_TYPE_UINT64, snap.feedback_reports,
+      "twcc-feedback-packets", G_TYPE_UINT64, snap.feedback_packets, "overuses",
+      G_TYPE_UINT64, snap.overuses, nullptr);
+}
+
+void
+SinkPrivate::congestion_branch_stats(const EncoderBranch &b, GstStructure *s) {
+  if (!b.encoder())
+    return;
+  gst_structure_set(s, "bitrate", G_TYPE_UINT64,
+      static_cast<guint64>(encoder_get_bitrate(b.encoder())), nullptr);
+}
+
+} // namespace gws
