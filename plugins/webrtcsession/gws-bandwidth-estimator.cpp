@@ -151,14 +151,21 @@ BandwidthEstimator::detect(double send_delta_ms, int64_t now_us) {
 void
 BandwidthEstimator::update_acked(const std::vector<Packet> &packets) {
   for (const Packet &p : packets) {
-    if (p.arrival_us >= 0)
-      acked_.emplace_back(p.arrival_us, p.size);
+    if (p.arrival_us < 0)
+      continue;
+    /* Arrival times that go back by more than the window (a receiver
+     * that reset its reference time, or one that lies) start the window
+     * again: it is pruned from its front, so it must stay (nearly) in
+     * order; a reordered packet or two is fine. */
+    if (!acked_.empty() && p.arrival_us < acked_newest_us_ - kAckedWindowUs)
+      acked_.clear();
+    if (acked_.empty() || p.arrival_us > acked_newest_us_)
+      acked_newest_us_ = p.arrival_us;
+    acked_.emplace_back(p.arrival_us, p.size);
   }
   if (acked_.empty())
     return;
-  int64_t newest = 0;
-  for (const auto &a : acked_)
-    newest = std::max(newest, a.first);
+  int64_t newest = acked_newest_us_;
   bool full = newest - acked_.front().first >= kAckedWindowUs;
   while (!acked_.empty() && acked_.front().first < newest - kAckedWindowUs)
     acked_.pop_front();

@@ -113,6 +113,7 @@ class BandwidthEstimator {
   uint64_t overuses_ = 0;
   /* acked rate: (arrival us, bytes) over the last 500 ms */
   std::deque<std::pair<int64_t, uint32_t>> acked_;
+  int64_t acked_newest_us_ = 0; /* the latest arrival in acked_ */
   int64_t acked_bps_ = 0;
   /* loss window */
   uint32_t window_sent_ = 0;

@@ -49,7 +49,9 @@ ConsumerBandwidth::watch(GstPad *pad) {
         auto self
             = static_cast<std::weak_ptr<ConsumerBandwidth> *>(data)->lock();
         if (!self)
-          return GST_PAD_PROBE_OK;
+          return twcc_is_feedback(GST_PAD_PROBE_INFO_EVENT(info))
+                     ? GST_PAD_PROBE_DROP
+                     : GST_PAD_PROBE_OK;
         return self->on_event(GST_PAD_PROBE_INFO_EVENT(info));
       },
       weak,
@@ -75,13 +77,15 @@ ConsumerBandwidth::on_event(GstEvent *event) {
   std::vector<TwccPacket> packets;
   if (!twcc_parse_feedback(event, packets))
     return GST_PAD_PROBE_OK;
+  /* Read here, dropped here: the report is this consumer's, and upstream
+   * is the shared encoder and the application's pipeline. */
   bool report = false;
   {
     std::lock_guard<std::mutex> guard(lock_);
     guint32 seqnum = gst_event_get_seqnum(event);
     if (std::find(seen_events_.begin(), seen_events_.end(), seqnum)
         != seen_events_.end())
-      return GST_PAD_PROBE_OK; /* the same report through another pad */
+      return GST_PAD_PROBE_DROP; /* the same report through another pad */
     seen_events_.push_back(seqnum);
     if (seen_events_.size() > 16)
       seen_events_.pop_front();
@@ -117,7 +121,7 @@ ConsumerBandwidth::on_event(GstEvent *event) {
   }
   if (report && on_change_)
     on_change_();
-  return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
 }
 
 ConsumerBandwidth::Snapshot

@@ -353,6 +353,8 @@ ConsumerSession::link_streams() {
       return false;
     if (bw_ && st.twcc_id)
       bw_->watch(st.pad); /* the feedback comes up through it */
+    else if (st.twcc_id)
+      twcc_drop_feedback(st.pad);
   }
   GST_INFO_OBJECT(host_.bin(), "session %s (peer %s): %s", id_.c_str(),
       peer_id_.c_str(), describe().c_str());

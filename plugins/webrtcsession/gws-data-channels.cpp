@@ -124,6 +124,7 @@ DataChannels::DataChannels(GstObject *owner, std::string session_id,
       events_(std::move(events)) {}
 
 DataChannels::~DataChannels() {
+  ending_ = true;
   while (!conns_.empty())
     detach(conns_.front().gen);
   size_t lost = queued();
@@ -272,17 +273,31 @@ DataChannels::attach(GstElement *webrtc, guint gen, bool create) {
         std::vector<gulong> ids = watch(h->self, h->post, h->gen, dc);
         auto self = h->self;
         guint gen = h->gen;
-        gst_object_ref(dc);
-        h->post([self, gen, dc, ids]() {
+        /* Owns the channel and our handlers until add_channel takes them;
+         * if the work is dropped (the session thread is stopping) or the
+         * connection is gone, its destructor lets go of both. */
+        struct Held {
+          GstWebRTCDataChannel *dc = nullptr;
+          std::vector<gulong> ids;
+          ~Held() {
+            if (!dc)
+              return;
+            for (gulong id : ids)
+              g_signal_handler_disconnect(dc, id);
+            gst_object_unref(dc);
+          }
+        };
+        auto held = std::make_shared<Held>();
+        held->dc = static_cast<GstWebRTCDataChannel *>(gst_object_ref(dc));
+        held->ids = std::move(ids);
+        h->post([self, gen, held]() {
           if (auto s = self.lock()) {
             if (s->find_conn(gen)) {
-              s->add_channel(gen, dc, ids);
-              return;
+              GstWebRTCDataChannel *taken = held->dc;
+              held->dc = nullptr;
+              s->add_channel(gen, taken, held->ids);
             }
           }
-          for (gulong id : ids)
-            g_signal_handler_disconnect(dc, id);
-          gst_object_unref(dc);
         });
       }),
       new Hook{weak, post_, gen}, free_hook, GConnectFlags(0));
@@ -395,8 +410,10 @@ DataChannels::detach(guint gen) {
   g_signal_handler_disconnect(conn.webrtc, conn.on_data_channel);
   gst_object_unref(conn.webrtc);
   /* A failed restart: what waited for it goes to the connection left. */
-  for (auto &kv : queue_)
-    flush(kv.first);
+  if (!ending_) {
+    for (auto &kv : queue_)
+      flush(kv.first);
+  }
 }
 
 bool

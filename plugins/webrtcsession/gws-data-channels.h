@@ -167,6 +167,7 @@ class DataChannels : public std::enable_shared_from_this<DataChannels> {
   Post post_;
   Events events_;
   std::vector<Conn> conns_; /* ascending gen */
+  bool ending_ = false;     /* in the destructor: nothing is resent */
   std::map<std::string, std::deque<Queued>> queue_;
   size_t queued_bytes_ = 0;
 };

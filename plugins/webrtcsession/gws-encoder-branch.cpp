@@ -475,6 +475,12 @@ EncoderBranch::output_rendition(guint output_id) const {
   return out ? out->gate->active() : -1;
 }
 
+int
+EncoderBranch::output_pending_rendition(guint output_id) const {
+  const Output *out = find_output(output_id);
+  return out ? out->gate->pending() : -1;
+}
+
 guint64
 EncoderBranch::output_switches(guint output_id) const {
   const Output *out = find_output(output_id);

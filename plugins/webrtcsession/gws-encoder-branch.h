@@ -80,6 +80,8 @@ class EncoderBranch {
   void switch_output(guint output_id, int rendition);
   /* The rendition output @output_id passes now, -1 if no such output. */
   int output_rendition(guint output_id) const;
+  /* The rendition an output is switching to, or -1. */
+  int output_pending_rendition(guint output_id) const;
   guint64 output_switches(guint output_id) const;
   guint outputs() const { return static_cast<guint>(outputs_.size()); }
   const CodecInfo &codec() const { return *codec_; }

@@ -125,6 +125,26 @@ twcc_add_to_payloader(GstElement *payloader) {
 }
 
 bool
+twcc_is_feedback(GstEvent *event) {
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM)
+    return false;
+  const GstStructure *s = gst_event_get_structure(event);
+  return s && gst_structure_has_name(s, "RTPTWCCPackets");
+}
+
+void
+twcc_drop_feedback(GstPad *pad) {
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      [](GstPad *, GstPadProbeInfo *info, gpointer) {
+        return twcc_is_feedback(GST_PAD_PROBE_INFO_EVENT(info))
+                   ? GST_PAD_PROBE_DROP
+                   : GST_PAD_PROBE_OK;
+      },
+      nullptr, nullptr);
+}
+
+bool
 twcc_parse_feedback(GstEvent *event, std::vector<TwccPacket> &out) {
   init_debug();
   if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_UPSTREAM)

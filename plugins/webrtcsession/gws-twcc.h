@@ -68,4 +68,14 @@ struct TwccPacket {
 /* Parses an "RTPTWCCPackets" event. False if @event is not one. */
 bool twcc_parse_feedback(GstEvent *event, std::vector<TwccPacket> &out);
 
+/* Whether @event is rtpsession's "RTPTWCCPackets" feedback report: ours
+ * to read at the consumer's webrtcbin, never to travel further upstream
+ * (through the shared branch into the application's pipeline). */
+bool twcc_is_feedback(GstEvent *event);
+
+/* Drops the feedback reports coming up through @pad (a consumer's
+ * webrtcbin sink pad) when nothing reads them there (congestion control
+ * off). Streaming thread; the probe goes with the pad. */
+void twcc_drop_feedback(GstPad *pad);
+
 } // namespace gws

@@ -150,6 +150,34 @@ SinkPrivate::drop_renditions(InputStream &s, const CodecInfo &codec) {
   s.renditions.erase(lit);
 }
 
+bool
+SinkPrivate::rendition_failed(GstObject *src) {
+  /* The bin's child the message comes from: a branch's elements are
+   * children of the bin named "<stream>-r<k>-..." for rendition k. */
+  GstObject *child = src;
+  while (child && GST_OBJECT_PARENT(child)
+         && GST_OBJECT_PARENT(child) != GST_OBJECT(self))
+    child = GST_OBJECT_PARENT(child);
+  if (!child || GST_OBJECT_PARENT(child) != GST_OBJECT(self))
+    return false;
+  g_autofree gchar *name = gst_object_get_name(child);
+  for (auto &in : inputs()) {
+    std::string prefix = in->name + "-r";
+    if (!g_str_has_prefix(name, prefix.c_str()))
+      continue;
+    const char *rest = name + prefix.size();
+    if (!g_ascii_isdigit(*rest))
+      continue;
+    if (!in->rendition_failed.exchange(true)) {
+      /* Its viewers move back to the top rendition on its next key
+       * frame; the failed rungs go once nobody is on them. */
+      loop.post([this]() { apply_estimates(); });
+    }
+    return true;
+  }
+  return false;
+}
+
 void
 SinkPrivate::apply_estimates() {
   CongestionSettings cfg;
@@ -191,8 +219,8 @@ SinkPrivate::apply_estimates() {
     for (const Viewer &v : list)
       estimates.push_back(v.estimate);
     std::vector<int64_t> rates;
-    std::vector<int> plan
-        = plan_renditions(estimates, cfg.max_renditions, &rates);
+    std::vector<int> plan = plan_renditions(
+        estimates, in->rendition_failed ? 1u : cfg.max_renditions, &rates);
     auto &ladder = in->renditions[&codec];
     /* Grow the ladder: each new rendition feeds every output (gated). */
     while (ladder.size() + 1 < rates.size()) {
@@ -214,7 +242,8 @@ SinkPrivate::apply_estimates() {
       int k = static_cast<int>(ladder.size());
       bool used = false;
       for (const Viewer &v : list) {
-        used |= top->output_rendition(v.output) == k;
+        used |= top->output_rendition(v.output) == k
+                || top->output_pending_rendition(v.output) == k;
       }
       if (used)
         break;
@@ -235,8 +264,11 @@ SinkPrivate::apply_estimates() {
     /* Moves: on the target's next key frame, asked for now. */
     for (size_t j = 0; j < list.size(); j++) {
       int want = std::min<int>(plan[j], static_cast<int>(ladder.size()));
-      if (top->output_rendition(list[j].output) == want)
+      if (top->output_rendition(list[j].output) == want) {
+        if (top->output_pending_rendition(list[j].output) != -1)
+          top->switch_output(list[j].output, want); /* a stale move */
         continue;
+      }
       top->switch_output(list[j].output, want);
       if (want == 0)
         top->request_keyframe();

@@ -21,6 +21,7 @@
 
 #include "gws-embedded-relay.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,7 +44,10 @@ enum {
   N_SIGNALS,
 };
 
-/* webrtcsink's own properties, after the shared ones. */
+/* webrtcsink's own properties, after the shared ones: one list, so that
+ * no two share an id (the congestion-control ones take
+ * kCongestionPropCount ids from PROP_CONGESTION_FIRST,
+ * gws-congestion-settings.h). */
 enum : guint {
   PROP_VIDEO_ENCODERS = gws::PROP_COMMON_LAST,
   PROP_RUN_RELAY,
@@ -51,6 +55,8 @@ enum : guint {
   PROP_RELAY_PORT,
   PROP_WEB_ROOT,
   PROP_META,
+  PROP_ENABLE_CONTROL_CHANNEL,
+  PROP_CONGESTION_FIRST,
 };
 
 extern guint gws_webrtc_sink_signals[N_SIGNALS];
@@ -74,6 +80,10 @@ struct InputStream {
    * entry k - 1 is rendition k. Session thread only. */
   std::map<const CodecInfo *, std::vector<std::unique_ptr<EncoderBranch>>>
       renditions;
+  /* A lower rendition's encoder failed (an ERROR from one of its
+   * elements, any thread): this input runs its top rendition only from
+   * then on; the failed ones are emptied and removed by apply_estimates(). */
+  std::atomic<bool> rendition_failed{false};
 
   ~InputStream() {
     branches.clear();
@@ -221,6 +231,11 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   /* Session thread: sets every encoder to what its consumers' estimates
    * allow. */
   void apply_estimates();
+  /* Whether @src (an element posting an ERROR) belongs to a lower
+   * rendition of an input; if so that input stops using renditions and
+   * TRUE is returned: the error is that rendition's, not the element's.
+   * Any thread. */
+  bool rendition_failed(GstObject *src);
   /* Session thread: per-session and per-branch congestion fields. */
   void congestion_session_stats(const ConsumerSession &conn, GstStructure *s);
   void congestion_branch_stats(const EncoderBranch &b, GstStructure *s);

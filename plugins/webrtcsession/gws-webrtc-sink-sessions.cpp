@@ -244,6 +244,9 @@ SinkPrivate::end_session(const std::string &id, const std::string &reason,
       g_object_unref(sig);
     }
   }
+  /* The channels let go before their connections close (the session is
+   * no longer in `sessions`, so forget_connection cannot detach them). */
+  session.data.reset();
   session.conns.close_all();
   GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
@@ -333,6 +336,17 @@ SinkPrivate::on_connection_failed(
   }
   if (!s.conns.is_current(gen))
     return;
+  if (s.conns.pending()) {
+    /* A restart is under way, and the old connection failed: a consumer
+     * that restarts closes its old peer connection as soon as the new one
+     * is up, so writes to it (its SCTP association, its DTLS) fail. The
+     * new connection's own outcome decides the session. */
+    GST_INFO_OBJECT(self,
+        "session %s: connection %u failed during a restart (%s); the new "
+        "one takes over",
+        id.c_str(), gen, reason.c_str());
+    return;
+  }
   /* The live connection failed: a lost path, if we may restart. */
   bool auto_restart;
   {

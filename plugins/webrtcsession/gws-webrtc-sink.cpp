@@ -82,9 +82,6 @@ using namespace gws;
 
 guint gws_webrtc_sink_signals[N_SIGNALS];
 
-enum {
-  PROP_ENABLE_CONTROL_CHANNEL = PROP_COMMON_LAST,
-};
 
 static GstStaticPadTemplate video_template
     = GST_STATIC_PAD_TEMPLATE("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
@@ -384,6 +381,20 @@ gws_webrtc_sink_handle_message(GstBin *bin, GstMessage *msg) {
       gst_message_unref(msg);
       return;
     }
+    if (priv->rendition_failed(src)) {
+      /* A lower rendition's encoder (made for viewers on poor links):
+       * the viewers go back to the top rendition, the element goes on. */
+      GError *err = nullptr;
+      gst_message_parse_error(msg, &err, nullptr);
+      GST_ELEMENT_WARNING(self, STREAM, ENCODE,
+          ("a lower rendition of %s failed (%s): its viewers get the full "
+           "rendition, no more renditions for this input",
+              GST_OBJECT_NAME(src), err ? err->message : "error"),
+          (nullptr));
+      g_clear_error(&err);
+      gst_message_unref(msg);
+      return;
+    }
     if (webrtcbin_of(src, GST_OBJECT(self))) {
       /* A connection being closed (its SCTP association is aborted as its
        * webrtcbin stops): nobody's failure. */
@@ -468,7 +479,7 @@ gws_webrtc_sink_set_property(
     return;
   std::lock_guard<std::mutex> g(priv->lock);
   if (!congestion_set_property(
-          priv->congestion, PROP_COMMON_LAST, prop_id, value))
+          priv->congestion, PROP_CONGESTION_FIRST, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
@@ -541,7 +552,7 @@ gws_webrtc_sink_get_property(
     return;
   std::lock_guard<std::mutex> g(priv->lock);
   if (!congestion_get_property(
-          priv->congestion, PROP_COMMON_LAST, prop_id, value))
+          priv->congestion, PROP_CONGESTION_FIRST, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
@@ -662,7 +673,7 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           "twcc-feedback-reports, twcc-feedback-packets, overuses); each "
           "branch also has bitrate (its encoder's current rate)",
       });
-  congestion_install_properties(gobject_class, PROP_COMMON_LAST);
+  congestion_install_properties(gobject_class, PROP_CONGESTION_FIRST);
 
   /**
    * GwsWebRTCSink:video-encoders:

@@ -269,6 +269,16 @@ SrcPrivate::on_connection_failed(
   }
   if (!conns.is_current(gen))
     return;
+  if (conns.pending()) {
+    /* A restart is under way and the old connection failed (the peer
+     * closed it once the new one was up): the new connection's own
+     * outcome decides the session, as in webrtcsink. */
+    GST_INFO_OBJECT(self,
+        "session %s: connection %u failed during a restart (%s); the new "
+        "one takes over",
+        id.c_str(), gen, reason.c_str());
+    return;
+  }
   bool auto_restart;
   {
     std::lock_guard<std::mutex> g(lock);

@@ -107,9 +107,9 @@ struct LongPoll::Peer {
 
   ~Peer() {
     if (hold_timer)
-      g_source_remove(hold_timer);
+      owner->remove_source(hold_timer);
     if (linger_timer)
-      g_source_remove(linger_timer);
+      owner->remove_source(linger_timer);
     if (held) {
       g_signal_handlers_disconnect_by_data(held, this);
       g_object_unref(held);
@@ -120,11 +120,37 @@ struct LongPoll::Peer {
 LongPoll::LongPoll(Host host, LongPollConfig config)
     : host_(std::move(host)), config_(config) {}
 
+guint
+LongPoll::add_timeout(guint ms, GSourceFunc fn, gpointer data) {
+  GSource *s = g_timeout_source_new(ms);
+  g_source_set_callback(s, fn, data, nullptr);
+  guint id = g_source_attach(s, host_.context ? host_.context() : nullptr);
+  g_source_unref(s);
+  return id;
+}
+
+guint
+LongPoll::add_idle(GSourceFunc fn, gpointer data) {
+  GSource *s = g_idle_source_new();
+  g_source_set_callback(s, fn, data, nullptr);
+  guint id = g_source_attach(s, host_.context ? host_.context() : nullptr);
+  g_source_unref(s);
+  return id;
+}
+
+void
+LongPoll::remove_source(guint id) {
+  GSource *s = g_main_context_find_source_by_id(
+      host_.context ? host_.context() : nullptr, id);
+  if (s)
+    g_source_destroy(s);
+}
+
 LongPoll::~LongPoll() {
   if (flush_source_)
-    g_source_remove(flush_source_);
+    remove_source(flush_source_);
   if (drain_timeout_)
-    g_source_remove(drain_timeout_);
+    remove_source(drain_timeout_);
   /* Held GETs are answered by nobody now: the server goes with us. */
   peers_.clear();
 }
@@ -371,7 +397,7 @@ LongPoll::get(Peer &peer, SoupServerMessage *msg, GHashTable *query) {
    * without one) leaves the held GET alone; the body comes later. */
   soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
   soup_server_message_pause(msg);
-  peer.hold_timer = g_timeout_add_seconds(config_.hold, on_hold_timeout, &peer);
+  peer.hold_timer = add_timeout(config_.hold * 1000, on_hold_timeout, &peer);
 }
 
 void
@@ -379,7 +405,7 @@ LongPoll::release_held(Peer &peer) {
   g_signal_handlers_disconnect_by_data(peer.held, &peer);
   peer.held = nullptr; /* the caller owns the reference now */
   if (peer.hold_timer)
-    g_source_remove(peer.hold_timer);
+    remove_source(peer.hold_timer);
   peer.hold_timer = 0;
   peer.answer_due = false;
 }
@@ -465,7 +491,7 @@ LongPoll::send(ConnectionId conn, const std::string &text) {
      * sessionStarted and what follows it) leaves in one answer. */
     peer.answer_due = true;
     if (!flush_source_)
-      flush_source_ = g_idle_add(on_flush, this);
+      flush_source_ = add_idle(on_flush, this);
   }
 }
 
@@ -474,7 +500,7 @@ LongPoll::close(ConnectionId conn, const std::string &reason) {
   /* Never re-enter the router from inside it (see router.h). */
   pending_closes_.emplace_back(conn, reason);
   if (!flush_source_)
-    flush_source_ = g_idle_add(on_flush, this);
+    flush_source_ = add_idle(on_flush, this);
 }
 
 gboolean
@@ -513,15 +539,15 @@ LongPoll::finish(Peer &peer, const std::string &reason) {
   answer(peer);
   /* Keep its last messages fetchable for a while, then forget it. */
   std::string secret = peer.secret;
-  peer.linger_timer = g_timeout_add_seconds_full(
-      G_PRIORITY_DEFAULT, kLingerSeconds,
+  peer.linger_timer = add_timeout(
+      kLingerSeconds * 1000,
       [](gpointer data) -> gboolean {
         auto *p = static_cast<Peer *>(data);
         p->linger_timer = 0;
         p->owner->forget(p->secret);
         return G_SOURCE_REMOVE;
       },
-      &peer, nullptr);
+      &peer);
 }
 
 void
@@ -566,7 +592,7 @@ LongPoll::drained_one() {
   if (draining_ == 0 || --draining_ > 0)
     return;
   if (drain_timeout_)
-    g_source_remove(drain_timeout_);
+    remove_source(drain_timeout_);
   drain_timeout_ = 0;
   if (host_.drained)
     host_.drained();
@@ -588,7 +614,7 @@ LongPoll::shutdown() {
   for (Peer *p : open)
     finish(*p, "relay shutting down");
   if (draining_ > 0)
-    drain_timeout_ = g_timeout_add(
+    drain_timeout_ = add_timeout(
         500,
         [](gpointer data) -> gboolean {
           auto *self = static_cast<LongPoll *>(data);

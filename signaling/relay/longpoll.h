@@ -52,6 +52,10 @@ class LongPoll {
     std::function<void(const std::string &)> log;
     /* After shutdown(): the last answer is written (or given up on). */
     std::function<void()> drained;
+    /* The context the server runs in (its own thread's with run-relay,
+     * else the default one): every timer and idle callback of ours is
+     * attached there, so they run on the relay's thread only. */
+    std::function<GMainContext *()> context;
   };
 
   LongPoll(Host host, LongPollConfig config);
@@ -86,6 +90,11 @@ class LongPoll {
 
  private:
   struct Peer;
+
+  /* Sources on the server's context (Host::context). */
+  guint add_timeout(guint ms, GSourceFunc fn, gpointer data);
+  guint add_idle(GSourceFunc fn, gpointer data);
+  void remove_source(guint id);
 
   void open(SoupServerMessage *msg, GHashTable *query);
   void post(Peer &peer, SoupServerMessage *msg);

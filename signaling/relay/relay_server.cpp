@@ -151,6 +151,7 @@ RelayServer::RelayServer(ServerConfig config)
     return authorized(msg, query);
   };
   host.log = [this](const std::string &line) { log(line); };
+  host.context = [this]() { return context_; };
   host.drained = [this]() {
     if (server_)
       soup_server_disconnect(server_.get());
@@ -576,7 +577,7 @@ RelayServer::on_upgraded(SoupServerMessage *msg, gpointer user_data) {
   if (guint timer = GPOINTER_TO_UINT(
           g_object_steal_data(G_OBJECT(msg), kRequestTimerKey))) {
     if (self->request_timers_.erase(timer))
-      g_source_remove(timer);
+      self->remove_source(timer);
   }
   g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
   if (!stream)

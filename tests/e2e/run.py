@@ -758,10 +758,18 @@ def test_remote_control(w):
         "structure": {"level": 3}}})
     cons.send("send-text control " + request)
     custom = prod.wait("custom upstream event", lambda ev: ev["event"] ==
-                       "upstream-event" and ev["type"] == "custom")
+                       "upstream-event" and ev["type"] == "custom" and
+                       ev["structure"].startswith("zoom-request"))
     if not custom["structure"].startswith("zoom-request") or \
             "level=(int)3" not in custom["structure"]:
         raise Failure("custom event: " + custom["structure"])
+    # The consumer's congestion feedback (rtpsession's RTPTWCCPackets) is
+    # read at its webrtcbin and never reaches the application's source.
+    leaked = [ev for ev in prod.history if ev["event"] == "upstream-event"
+              and "RTPTWCCPackets" in ev.get("structure", "")]
+    if leaked:
+        raise Failure("{} congestion feedback events reached the source"
+                      .format(len(leaked)))
 
 
 def make_certificate(w, name, key_args):

@@ -92,9 +92,12 @@ struct Pair {
 
   bool make(const Relay &relay, const std::string &codec) {
     std::string uri = relay.url() + "/?peer-id=cam1";
+    /* congestion-control=disabled: the handlers' bitrates must hold (the
+     * controller moves a running encoder's bitrate with its estimate). */
     producer = launch("videotestsrc is-live=true ! "
                       "video/x-raw,width=160,height=120,framerate=30/1 ! "
-                      "webrtcsink name=ws video-codecs=<"
+                      "webrtcsink name=ws congestion-control=disabled "
+                      "video-codecs=<"
                       + codec + "> ice-addresses=127.0.0.1 uri=" + uri);
     consumer = launch("webrtcsrc ice-addresses=127.0.0.1 uri=" + uri
                       + " ! fakesink name=out sync=false "
