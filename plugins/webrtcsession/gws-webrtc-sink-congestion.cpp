@@ -269,6 +269,12 @@ SinkPrivate::apply_estimates() {
           top->switch_output(list[j].output, want); /* a stale move */
         continue;
       }
+      /* Already moving there: its key frame was asked for when the move
+       * began. Asking again on every feedback report (several a second)
+       * kept the encoders making key frames, whose bursts looked like
+       * congestion to the estimator: the estimates fell to the minimum. */
+      if (top->output_pending_rendition(list[j].output) == want)
+        continue;
       top->switch_output(list[j].output, want);
       if (want == 0)
         top->request_keyframe();
