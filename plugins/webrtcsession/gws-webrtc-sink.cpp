@@ -82,7 +82,6 @@ using namespace gws;
 
 guint gws_webrtc_sink_signals[N_SIGNALS];
 
-
 static GstStaticPadTemplate video_template
     = GST_STATIC_PAD_TEMPLATE("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
         /* I420 first: what every encoder here takes, so a source that can
@@ -456,7 +455,7 @@ gws_webrtc_sink_set_property(
     case PROP_WEB_ROOT: {
       const char *w = g_value_get_string(value);
       std::lock_guard<std::mutex> g(priv->lock);
-      priv->relay_config.web_root = w ? w : "";
+      priv->relay_config.web_root = w ? w : EmbeddedRelay::default_web_root();
       return;
     }
     case PROP_META: {
@@ -719,9 +718,10 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
           0, 65535, 8443, rw_ready));
   g_object_class_install_property(gobject_class, PROP_WEB_ROOT,
       g_param_spec_string("web-root", "Web root",
-          "Directory of the page the run-relay relay serves (default: the "
-          "installed or source tree's signaling/web; empty: no page)",
-          EmbeddedRelay::default_web_root().c_str(),
+          "Directory of the page the run-relay relay serves (unset: the "
+          "installed page, else this source tree's signaling/web, whichever "
+          "exists; empty: no page)",
+          nullptr,
           static_cast<GParamFlags>(
               G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(gobject_class, PROP_META,

@@ -92,7 +92,7 @@ hang_up_everything() {
     g_autoptr(JsonNode) handles = admin(
         "\"janus\":\"list_handles\",\"session_id\":" + std::to_string(s));
     for (gint64 h : admin_ids(handles, "handles")) {
-      g_autoptr(JsonNode) r
+      [[maybe_unused]] g_autoptr(JsonNode) r
           = admin("\"janus\":\"hangup_webrtc\",\"session_id\":"
                   + std::to_string(s) + ",\"handle_id\":" + std::to_string(h));
       n++;
