@@ -85,7 +85,10 @@ rewrite_twcc(GstRTPBuffer *rtp, const RtpRewrite &rw) {
       } else {
         guint16 seq = rw.twcc_seq->fetch_add(1);
         p[i] = static_cast<guint8>((rw.twcc_to_id << 4) | (n - 1));
-        GST_WRITE_UINT16_BE(p + i + 1, seq);
+        /* Byte by byte: the element need not be 2-byte aligned (1.22's
+         * GST_WRITE_UINT16_BE stores a guint16: undefined there). */
+        p[i + 1] = static_cast<guint8>(seq >> 8);
+        p[i + 2] = static_cast<guint8>(seq & 0xff);
       }
       return;
     }
