@@ -447,8 +447,8 @@ parse(const std::string &text, std::string &error) {
   }
   JsonObject *o = json_node_get_object(node);
   const char *kind = get_str(o, "janus");
-  if (!kind) {
-    error = "no \"janus\" member";
+  if (!kind || !*kind) {
+    error = kind ? "an empty \"janus\" member" : "no \"janus\" member";
     return std::nullopt;
   }
   Incoming in;
