@@ -177,17 +177,4 @@ post_restart_message(GstElement *element, const char *name,
       element, gst_message_new_element(GST_OBJECT(element), s));
 }
 
-bool
-request_restart(SessionLoop &loop, const StatsSnapshot &snapshot,
-    const gchar *session_id, std::function<bool()> restart) {
-  if (!loop.running())
-    return false;
-  if (loop.is_current())
-    return restart();
-  if (!snapshot.has_session(session_id))
-    return false;
-  loop.post([restart = std::move(restart)]() { restart(); });
-  return true;
-}
-
 } // namespace gws

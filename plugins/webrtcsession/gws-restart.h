@@ -14,12 +14,9 @@
 #pragma once
 
 #include "gws-path-monitor.h"
-#include "gws-session-loop.h"
-#include "gws-stats-snapshot.h"
 
 #include <gst/gst.h>
 
-#include <functional>
 #include <string>
 
 namespace gws {
@@ -105,16 +102,5 @@ constexpr gint64 kRouteWindowMs = 10000;
 void post_restart_message(GstElement *element, const char *name,
     const std::string &session_id, const char *first_field,
     ...) G_GNUC_NULL_TERMINATED;
-
-/* The `restart-session` action of both elements: runs @restart (which
- * starts the attempts, on the session thread, and says whether one
- * started) at once when called on the session thread; from any other
- * thread it is queued, never waited for (a streaming thread must not block
- * on the session thread), and the answer is whether a session matching
- * @session_id (NULL: any) is in the published stats; whether an attempt
- * starts then shows as gws-restart-started. FALSE when the loop is not
- * running. */
-bool request_restart(SessionLoop &loop, const StatsSnapshot &snapshot,
-    const gchar *session_id, std::function<bool()> restart);
 
 } // namespace gws

@@ -140,29 +140,21 @@ SinkPrivate::send_data(
     GST_WARNING_OBJECT(self, "send-data: needs a label and data");
     return FALSE;
   }
-  if (!loop.running())
-    return FALSE;
   std::string only = session_id ? session_id : "";
   bool all = session_id == nullptr;
   std::string name = label;
   auto bytes = std::shared_ptr<GBytes>(g_bytes_ref(data), g_bytes_unref);
-  auto send = [this, only, all, name, bytes, text]() {
-    bool any = false;
-    for (auto &kv : sessions) {
-      if ((all || kv.first == only) && kv.second.data) {
-        kv.second.data->send(name, bytes.get(), text);
-        any = true;
-      }
-    }
-    return any;
-  };
-  if (loop.is_current())
-    return send();
-  /* From another thread: queued in order, never waited for. */
-  if (!stats_snapshot.has_session(session_id))
-    return FALSE;
-  loop.post([send]() { send(); });
-  return TRUE;
+  return run_on_session_thread(
+      loop, stats_snapshot, session_id, [this, only, all, name, bytes, text]() {
+        bool any = false;
+        for (auto &kv : sessions) {
+          if ((all || kv.first == only) && kv.second.data) {
+            kv.second.data->send(name, bytes.get(), text);
+            any = true;
+          }
+        }
+        return any;
+      });
 }
 
 } // namespace gws

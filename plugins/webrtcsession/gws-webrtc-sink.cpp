@@ -578,7 +578,7 @@ static gboolean
 gws_webrtc_sink_restart_session(GwsWebRTCSink *self, const gchar *session_id) {
   SinkPrivate *priv = PRIV(self);
   std::string only = session_id ? session_id : "";
-  return gws::request_restart(
+  return gws::run_on_session_thread(
       priv->loop, priv->stats_snapshot, session_id, [priv, only]() {
         std::vector<std::string> ids;
         for (auto &kv : priv->sessions) {

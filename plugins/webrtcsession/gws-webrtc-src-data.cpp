@@ -141,24 +141,17 @@ SrcPrivate::send_data(
     GST_WARNING_OBJECT(self, "send-data: needs a label and data");
     return FALSE;
   }
-  if (!loop.running())
-    return FALSE;
   std::string only = session_id ? session_id : "";
   bool all = session_id == nullptr;
   std::string name = label;
   auto b = std::shared_ptr<GBytes>(g_bytes_ref(bytes), g_bytes_unref);
-  auto send = [this, only, all, name, b, text]() {
-    if (!data || !(all || data->session_id() == only))
-      return false;
-    data->send(name, b.get(), text);
-    return true;
-  };
-  if (loop.is_current())
-    return send();
-  if (!stats_snapshot.has_session(session_id))
-    return FALSE;
-  loop.post([send]() { send(); });
-  return TRUE;
+  return run_on_session_thread(
+      loop, stats_snapshot, session_id, [this, only, all, name, b, text]() {
+        if (!data || !(all || data->session_id() == only))
+          return false;
+        data->send(name, b.get(), text);
+        return true;
+      });
 }
 
 } // namespace gws

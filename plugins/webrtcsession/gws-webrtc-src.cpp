@@ -268,7 +268,7 @@ gws_webrtc_src_restart_session(GwsWebRTCSrc *self, const gchar *session_id) {
   std::optional<std::string> only;
   if (session_id)
     only = session_id;
-  return gws::request_restart(
+  return gws::run_on_session_thread(
       priv->loop, priv->stats_snapshot, session_id, [priv, only]() {
         if (priv->session() && (!only || priv->session()->id() == *only))
           return priv->start_restart("requested");
