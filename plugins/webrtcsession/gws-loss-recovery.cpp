@@ -1,6 +1,8 @@
 /* gst-webrtc-session: loss recovery (see gws-loss-recovery.h). */
 #include "gws-loss-recovery.h"
 
+#include "gws-adaptive-latency.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -169,6 +171,9 @@ add_jitterbuffer_stats(GstElement *jb, LossCounters &c) {
   c.rtx_requests += uint_field(stats, "rtx-count");
   c.rtx_recovered += uint_field(stats, "rtx-success-count");
   gst_structure_free(stats);
+  guint latency = 0;
+  g_object_get(jb, "latency", &latency, nullptr);
+  c.latency_ms = MAX(c.latency_ms, latency);
 }
 
 } // namespace
@@ -211,6 +216,7 @@ loss_recovery_tune_receiver(GstElement *webrtcbin) {
       G_CALLBACK(
           +[](GstElement *, GstElement *jb, guint, guint ssrc, gpointer) {
             g_object_set(jb, "rtx-next-seqnum", FALSE, nullptr);
+            adaptive_latency_attach(jb);
             GST_DEBUG_OBJECT(
                 jb, "ssrc %u: retransmission asked for gaps only", ssrc);
           }),
@@ -357,7 +363,7 @@ loss_counters_to_structure(
         c.rtx_recovered, "recovered-by-fec", G_TYPE_UINT64, c.fec_recovered,
         "fec-unrecovered", G_TYPE_UINT64, c.fec_unrecovered, "plis-sent",
         G_TYPE_UINT64, c.plis_sent, "firs-sent", G_TYPE_UINT64, c.firs_sent,
-        nullptr);
+        "jitter-buffer-latency-ms", G_TYPE_UINT, c.latency_ms, nullptr);
   } else {
     gst_structure_set(s, "packets-sent", G_TYPE_UINT64, c.packets_sent,
         "remote-packets-lost", G_TYPE_INT64, c.remote_packets_lost,

@@ -91,6 +91,8 @@ struct LossCounters {
   guint64 fec_unrecovered = 0;
   guint64 plis_sent = 0;
   guint64 firs_sent = 0;
+  guint latency_ms = 0; /* the longest jitter-buffer latency now (it grows:
+                         * gws-adaptive-latency.h) */
   /* sending side */
   guint64 packets_sent = 0;
   guint64 nacks_received = 0;

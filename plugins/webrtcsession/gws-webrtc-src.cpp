@@ -340,8 +340,11 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
           "How long received packets wait to be reordered before decoding, "
           "in ms. Default 50: enough for LAN and Wi-Fi jitter while keeping "
           "setup and glass-to-glass delay low (webrtcbin's 200 ms default "
-          "delays the first frame and every frame by 200 ms). Raise it for "
-          "lossy or long-distance links",
+          "delays the first frame and every frame by 200 ms). With "
+          "do-retransmission, video starts at this latency and grows in 25 ms "
+          "steps, up to 150 ms more, when retransmissions arrive too late "
+          "(stats: jitter-buffer-latency-ms). Raise it for long-distance "
+          "links",
           0, G_MAXUINT, DEFAULT_LATENCY_MS, rw));
 
   /**

@@ -29,8 +29,10 @@ const LOSS = Number(process.env.GWS_TEST_LOSS || 3); // percent, each way (env: 
 const SIZE = '320x240';
 const WINDOW_MS = 15000; // the measured stretch under loss
 // GWS_TEST_NO_RTX=1 (by hand): the element without retransmission, to see
-// the assertions fail.
-const ELEMENT_PROPS = process.env.GWS_TEST_NO_RTX === '1' ? ['do-retransmission=false'] : [];
+// the assertions fail. GWS_TEST_SRC_PROPS="latency=100 ..." (by hand): more
+// element properties, for experiments.
+const ELEMENT_PROPS = [...(process.env.GWS_TEST_NO_RTX === '1' ? ['do-retransmission=false'] : []),
+  ...(process.env.GWS_TEST_SRC_PROPS ? process.env.GWS_TEST_SRC_PROPS.split(' ') : [])];
 const PAGE_OPTS = 'auto-restart=0&path-timeout=0'; // loss is not a dead path
 
 const monotonic = () => Number(process.hrtime.bigint()) / 1e9; // CLOCK_MONOTONIC, as peer.py's "t"
@@ -177,11 +179,16 @@ test(`webrtcsrc receives Chromium's camera under ${LOSS}% loss both ways: its NA
     assert.ok(m.nacksSent > 0, 'webrtcsrc sent NACKs');
     assert.ok(m.rtxSent > 0, 'Chromium retransmitted');
     // Without retransmission (GWS_TEST_NO_RTX=1) every loss is lost for
-    // good (28 of 28 in 15 s). With it, measured: 4 of 27 on a quiet
-    // machine, 8 of 22 under load. A loss stays unrepaired when its NACK or
-    // the retransmission is lost too (3% each), or when the gap shows only
-    // with the next frame (33 ms later: Chromium's 320x240 frames are 1-3
-    // packets) and the retransmission misses webrtcsrc's 50 ms latency.
+    // good (28 of 28 in 15 s). With it and a fixed 50 ms latency: 9-15 of
+    // 24-33; with the adaptive latency (gws-adaptive-latency.h) 5-9 of
+    // 26-33, measured on a loaded machine. A loss stays unrepaired when its
+    // NACK or the retransmission is lost too (3% each), or when the gap
+    // shows only with the next frame (33 ms later: Chromium's 320x240
+    // frames are 1-3 packets) and the retransmission misses the latency
+    // (50 ms at first; it grows when that happens).
+    const latency = statField(rAfter, 'jitter-buffer-latency-ms');
+    console.log(`# webrtcsrc's jitter-buffer latency at the end: ${latency} ms`);
+    assert.ok(latency >= 50 && latency <= 200, `jitter-buffer latency ${latency} ms`);
     const losses = m.recovered + m.lostForGood;
     assert.ok(m.lostForGood <= 0.5 * losses + 2,
         `lost for good ${m.lostForGood} of ${losses} losses`);
