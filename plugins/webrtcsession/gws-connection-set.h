@@ -68,6 +68,46 @@ template <typename Conn> class ConnectionSet {
     return retiring_ && retiring_->gen() == gen;
   }
 
+  /* What the failure of connection @gen means for the session: the one
+   * decision both elements share (each then acts its own way).
+   *  - Pending: a restart's new connection failed; the attempt counts
+   *    towards giving up (failure_reason() names who started it);
+   *  - Retiring: the old connection after a switch failed; closed here;
+   *  - DuringRestart: the current connection failed while a restart is
+   *    under way (a peer that restarts closes its old connection once the
+   *    new one is up, so writes to it fail): the new connection's own
+   *    outcome decides the session;
+   *  - Current: the live connection failed: restart when
+   *    may_restart_after_failure(), else end the session;
+   *  - Stale: not one of ours any more. */
+  enum class Failure { Stale, Pending, Retiring, DuringRestart, Current };
+  Failure on_failed(guint gen) {
+    if (is_pending(gen))
+      return Failure::Pending;
+    if (is_retiring(gen)) {
+      close_retiring();
+      return Failure::Retiring;
+    }
+    if (!is_current(gen))
+      return Failure::Stale;
+    return pending_ ? Failure::DuringRestart : Failure::Current;
+  }
+  /* The reason a failed pending connection is reported with: @reason, or
+   * "the @peer_kind's restart: @reason" when the peer started it. */
+  std::string failure_reason(
+      const std::string &reason, const char *peer_kind) const {
+    return pending_ours_
+               ? reason
+               : std::string("the ") + peer_kind + "'s restart: " + reason;
+  }
+  /* After a Current failure: a lost path is restarted when restarts are on
+   * (@auto_restart), the connection had been negotiated, and no restart
+   * attempt has failed since the last success. */
+  bool may_restart_after_failure(bool auto_restart) const {
+    return auto_restart && current_ && current_->has_remote()
+           && restart.failures == 0 && !pending_;
+  }
+
   /* A new session's first connection: whatever was there is closed, and
    * the restart state starts afresh. */
   void start(Ptr first) {

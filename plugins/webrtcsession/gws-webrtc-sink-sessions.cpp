@@ -323,29 +323,23 @@ SinkPrivate::on_connection_failed(
   if (it == sessions.end())
     return;
   SinkSession &s = it->second;
-  if (s.conns.is_pending(gen)) {
-    /* Whoever started it, a failed attempt counts towards giving up. */
-    restart_failed(s, id,
-        s.conns.pending_ours() ? reason : "the consumer's restart: " + reason,
-        g_get_monotonic_time());
-    return;
-  }
-  if (s.conns.is_retiring(gen)) {
-    s.conns.close_retiring();
-    return;
-  }
-  if (!s.conns.is_current(gen))
-    return;
-  if (s.conns.pending()) {
-    /* A restart is under way, and the old connection failed: a consumer
-     * that restarts closes its old peer connection as soon as the new one
-     * is up, so writes to it (its SCTP association, its DTLS) fail. The
-     * new connection's own outcome decides the session. */
-    GST_INFO_OBJECT(self,
-        "session %s: connection %u failed during a restart (%s); the new "
-        "one takes over",
-        id.c_str(), gen, reason.c_str());
-    return;
+  using Failure = ConnectionSet<ConsumerSession>::Failure;
+  switch (s.conns.on_failed(gen)) {
+    case Failure::Stale:
+    case Failure::Retiring:
+      return;
+    case Failure::Pending:
+      restart_failed(s, id, s.conns.failure_reason(reason, "consumer"),
+          g_get_monotonic_time());
+      return;
+    case Failure::DuringRestart:
+      GST_INFO_OBJECT(self,
+          "session %s: connection %u failed during a restart (%s); the new "
+          "one takes over",
+          id.c_str(), gen, reason.c_str());
+      return;
+    case Failure::Current:
+      break;
   }
   /* The live connection failed: a lost path, if we may restart. */
   bool auto_restart;
@@ -353,11 +347,9 @@ SinkPrivate::on_connection_failed(
     std::lock_guard<std::mutex> g(lock);
     auto_restart = restart.auto_restart;
   }
-  if (auto_restart && s.conns.current()->has_remote()
-      && s.conns.restart.failures == 0 && !s.conns.pending()) {
-    if (start_restart(id, "path-lost"))
-      return;
-  }
+  if (s.conns.may_restart_after_failure(auto_restart)
+      && start_restart(id, "path-lost"))
+    return;
   end_session(id, reason, true, true);
 }
 

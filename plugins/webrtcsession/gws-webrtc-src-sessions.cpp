@@ -256,35 +256,30 @@ SrcPrivate::on_connection_failed(
     const std::string &id, guint gen, const std::string &reason) {
   if (!session() || session()->id() != id)
     return;
-  if (conns.is_pending(gen)) {
-    /* Whoever started it, a failed attempt counts towards giving up. */
-    restart_failed(
-        conns.pending_ours() ? reason : "the producer's restart: " + reason,
-        g_get_monotonic_time());
-    return;
-  }
-  if (conns.is_retiring(gen)) {
-    conns.close_retiring();
-    return;
-  }
-  if (!conns.is_current(gen))
-    return;
-  if (conns.pending()) {
-    /* A restart is under way and the old connection failed (the peer
-     * closed it once the new one was up): the new connection's own
-     * outcome decides the session, as in webrtcsink. */
-    GST_INFO_OBJECT(self,
-        "session %s: connection %u failed during a restart (%s); the new "
-        "one takes over",
-        id.c_str(), gen, reason.c_str());
-    return;
+  using Failure = ConnectionSet<ReceiveSession>::Failure;
+  switch (conns.on_failed(gen)) {
+    case Failure::Stale:
+    case Failure::Retiring:
+      return;
+    case Failure::Pending:
+      restart_failed(
+          conns.failure_reason(reason, "producer"), g_get_monotonic_time());
+      return;
+    case Failure::DuringRestart:
+      GST_INFO_OBJECT(self,
+          "session %s: connection %u failed during a restart (%s); the new "
+          "one takes over",
+          id.c_str(), gen, reason.c_str());
+      return;
+    case Failure::Current:
+      break;
   }
   bool auto_restart;
   {
     std::lock_guard<std::mutex> g(lock);
     auto_restart = restart.auto_restart;
   }
-  if (auto_restart && session()->has_remote() && conns.restart.failures == 0
+  if (conns.may_restart_after_failure(auto_restart)
       && start_restart("path-lost"))
     return;
   session_failed(id, session()->peer_id(), reason);
