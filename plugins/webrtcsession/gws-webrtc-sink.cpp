@@ -175,6 +175,7 @@ gws_webrtc_sink_request_new_pad(GstElement *element, GstPadTemplate *templ,
   bool video = g_str_has_prefix(templ->name_template, "video");
   auto s = std::make_shared<InputStream>();
   s->kind = video ? MediaKind::Video : MediaKind::Audio;
+  bool out_of_payload_types = false;
   {
     std::lock_guard<std::mutex> g(priv->lock);
     guint &counter = video ? priv->next_video : priv->next_audio;
@@ -194,12 +195,16 @@ gws_webrtc_sink_request_new_pad(GstElement *element, GstPadTemplate *templ,
       if (c.kind != s->kind)
         continue;
       if (priv->next_pt > 127) {
-        GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
-            ("too many input streams: out of RTP payload types"), (nullptr));
-        return nullptr;
+        out_of_payload_types = true;
+        break;
       }
       s->pts[&c] = priv->next_pt++;
     }
+  }
+  if (out_of_payload_types) { /* posted with no lock held */
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+        ("too many input streams: out of RTP payload types"), (nullptr));
+    return nullptr;
   }
   std::string tee_name = "input-" + s->name;
   s->tee = gst_element_factory_make("tee", tee_name.c_str());

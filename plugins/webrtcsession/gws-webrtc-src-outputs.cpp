@@ -250,9 +250,11 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
     created = true;
   }
   bool encoded;
+  GstElement *selector; /* replaced under the lock by restart_output() */
   {
     std::lock_guard<std::mutex> g(lock);
     encoded = out->encoded;
+    selector = GST_ELEMENT(gst_object_ref(out->selector));
   }
 
   Chain chain;
@@ -269,7 +271,8 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
   } else {
     chain.elements.push_back(gst_element_factory_make("decodebin", nullptr));
   }
-  chain.selector_pad = gst_element_request_pad_simple(out->selector, "sink_%u");
+  chain.selector_pad = gst_element_request_pad_simple(selector, "sink_%u");
+  gst_object_unref(selector); /* the bin holds it */
   gst_pad_add_probe(chain.selector_pad,
       static_cast<GstPadProbeType>(
           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),

@@ -130,6 +130,10 @@ struct GwsOfflineSignallerPrivate {
   Settings settings;
   std::string local_blob;
   std::string early_remote; /* remote-blob set before start */
+  /* The worker has begun the exchange: a remote-blob set from now on goes
+   * straight to it (before, it waits in early_remote). Set on the worker,
+   * so nothing submitted can overtake the start. */
+  bool remote_direct = false;
 
   gws::Worker worker{"offline-signaller"};
   Exchange ex; /* worker thread only */
@@ -748,13 +752,11 @@ do_start(GwsSignaller *sig) {
   Self *self = GWS_OFFLINE_SIGNALLER(sig);
   auto *priv = self->priv;
   Settings cfg;
-  std::string uri_error, early;
+  std::string uri_error;
   {
     std::lock_guard<std::mutex> g(priv->lock);
     cfg = priv->settings;
     uri_error = priv->uri_error;
-    early = std::move(priv->early_remote);
-    priv->early_remote.clear();
     priv->local_blob.clear();
   }
   if (!uri_error.empty()) {
@@ -762,10 +764,17 @@ do_start(GwsSignaller *sig) {
     return;
   }
   priv->worker.start();
-  priv->worker.post(G_OBJECT(self), [self, cfg, early] {
+  priv->worker.post(G_OBJECT(self), [self, cfg] {
     Exchange &ex = self->priv->ex;
     if (ex.phase != Phase::Idle)
       return;
+    std::string early;
+    {
+      std::lock_guard<std::mutex> g(self->priv->lock);
+      early = std::move(self->priv->early_remote);
+      self->priv->early_remote.clear();
+      self->priv->remote_direct = true;
+    }
     ex.cfg = cfg;
     GwsSignallerRole role = role_of(self);
     ex.we_offer = (role == GWS_SIGNALLER_ROLE_PRODUCER) != cfg.consumer_offers;
@@ -838,6 +847,10 @@ void
 do_stop(GwsSignaller *sig) {
   Self *self = GWS_OFFLINE_SIGNALLER(sig);
   auto &w = self->priv->worker;
+  {
+    std::lock_guard<std::mutex> g(self->priv->lock);
+    self->priv->remote_direct = false;
+  }
   if (!w.running())
     return;
   if (w.is_current()) {
@@ -1008,12 +1021,15 @@ gws_offline_signaller_set_property(
     const gchar *text = g_value_get_string(value);
     if (!text || !*text)
       return;
-    if (priv->worker.running()) {
-      submit_remote(self, text);
-      return;
+    bool direct;
+    {
+      std::lock_guard<std::mutex> g(priv->lock);
+      direct = priv->remote_direct;
+      if (!direct)
+        priv->early_remote = text; /* the start hands it over */
     }
-    std::lock_guard<std::mutex> g(priv->lock);
-    priv->early_remote = text;
+    if (direct)
+      submit_remote(self, text);
     return;
   }
   std::lock_guard<std::mutex> g(priv->lock);
