@@ -469,6 +469,7 @@ SinkPrivate::tick() {
   }
   for (const auto &[id, reason] : to_restart)
     start_restart(id, reason);
+  renegotiate_inputs(); /* what waited for a connection to be stable */
 }
 
 /* Our say and the application's over a new branch of @stream_name in
