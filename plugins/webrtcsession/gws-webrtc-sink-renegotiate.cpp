@@ -19,6 +19,15 @@ void
 SinkPrivate::renegotiate_inputs() {
   if (sessions.empty())
     return;
+  /* A second offer in a running session is what restarts use too: a
+   * signaller without them (WHIP/WHEP, offline) cannot carry it. Removed
+   * inputs then just stop; added ones go to later sessions. */
+  GwsSignaller *sig = ref_signaller();
+  bool carries = signaller_carries_restarts(G_OBJECT(sig));
+  if (sig)
+    g_object_unref(sig);
+  if (!carries)
+    return;
   std::vector<std::shared_ptr<InputStream>> ins = inputs();
   std::vector<std::string> ids;
   for (auto &kv : sessions)

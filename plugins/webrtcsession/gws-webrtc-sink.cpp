@@ -911,7 +911,8 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
       "requested or remote), gws-session-restarted (session-id, restarts, "
       "switch-ms), gws-restart-failed (session-id, attempt, reason), "
       "gws-data-channel (session-id, "
-      "label, connection, open); "
+      "label, connection, open), gws-renegotiation-started (session-id, "
+      "streams: an input was added or removed while PLAYING); "
       "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_sink_debug, "webrtcsink", 0,
