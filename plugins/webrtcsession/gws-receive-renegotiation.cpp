@@ -16,6 +16,8 @@
  * Session thread only. */
 #include "gws-receive-session.h"
 
+#include "gws-renegotiation.h"
+
 #include <gst/sdp/sdp.h>
 
 #include <algorithm>
@@ -26,15 +28,6 @@ GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_src_debug);
 namespace gws {
 
 namespace {
-
-const char *
-ice_ufrag(const GstSDPMessage *sdp) {
-  const char *u = gst_sdp_message_get_attribute_val(sdp, "ice-ufrag");
-  for (guint i = 0; !u && i < gst_sdp_message_medias_len(sdp); i++)
-    u = gst_sdp_media_get_attribute_val(
-        gst_sdp_message_get_media(sdp, i), "ice-ufrag");
-  return u;
-}
 
 /* The offerer sends on @media. */
 bool
@@ -57,15 +50,7 @@ ReceiveSession::is_renegotiation(
     const GstWebRTCSessionDescription *offer) const {
   if (!webrtc_ || !remote_set_ || offering_)
     return false;
-  GstWebRTCSessionDescription *current = nullptr;
-  g_object_get(webrtc_, "current-remote-description", &current, nullptr);
-  if (!current)
-    return false;
-  const char *a = ice_ufrag(current->sdp);
-  const char *b = ice_ufrag(offer->sdp);
-  bool same = a && b && g_strcmp0(a, b) == 0;
-  gst_webrtc_session_description_free(current);
-  return same;
+  return description_matches_remote(webrtc_, offer);
 }
 
 void

@@ -297,6 +297,10 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
    * input from every connection, then from `streams`. */
   void renegotiate_inputs();
   void remove_input(const std::shared_ptr<InputStream> &s);
+  /* @answer answers the current connection's renegotiation (its ICE
+   * ufrag), not a restart's new connection begun meanwhile. */
+  bool answers_renegotiation(
+      SinkSession &s, const GstWebRTCSessionDescription &answer);
   void restart_failed(SinkSession &s, const std::string &id,
       const std::string &why, gint64 now);
   void tick();

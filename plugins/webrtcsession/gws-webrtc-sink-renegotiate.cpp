@@ -11,6 +11,8 @@
  * middle of a restart) is offered to once it is stable. */
 #include "gws-webrtc-sink-private.h"
 
+#include "gws-renegotiation.h"
+
 #define GST_CAT_DEFAULT gws_webrtc_sink_debug
 
 using namespace gws;
@@ -100,4 +102,12 @@ SinkPrivate::remove_input(const std::shared_ptr<InputStream> &s) {
   GST_INFO_OBJECT(self, "input %s removed; %zu session(s) renegotiate",
       s->name.c_str(), sessions.size());
   renegotiate_inputs();
+}
+
+bool
+SinkPrivate::answers_renegotiation(
+    SinkSession &s, const GstWebRTCSessionDescription &answer) {
+  ConsumerSession *c = s.conns.current();
+  return c && c->renegotiating()
+         && description_matches_remote(c->webrtcbin(), &answer);
 }

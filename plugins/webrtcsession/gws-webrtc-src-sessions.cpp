@@ -311,7 +311,7 @@ SrcPrivate::on_description(const std::string &id, DescPtr desc) {
   }
   /* The same connection's offer again: the producer renegotiates
    * (streams added or removed; gws-receive-renegotiation.cpp). */
-  if (!conns.pending() && live->is_renegotiation(desc.get())) {
+  if (live->is_renegotiation(desc.get())) {
     live->on_remote_description(desc.get());
     return;
   }
