@@ -48,7 +48,9 @@ media_sends(const GstSDPMedia *media) {
 bool
 ReceiveSession::is_renegotiation(
     const GstWebRTCSessionDescription *offer) const {
-  if (!webrtc_ || !remote_set_ || offering_)
+  /* Also on a connection we offered (a WHEP-style start, or our restart):
+   * the producer may offer on it later. */
+  if (!webrtc_ || !remote_set_)
     return false;
   return description_matches_remote(webrtc_, offer);
 }

@@ -170,6 +170,7 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
     return;
   }
   host_.set_expected_streams(accepted);
+  remote_mlines_ = gst_sdp_message_medias_len(answer->sdp);
   GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ReceiveSession &s, DescPtr, const std::string &error) {
         if (!error.empty())
@@ -184,6 +185,11 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
 
 void
 ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
+  if (offering_ && remote_set_ && desc->type == GST_WEBRTC_SDP_TYPE_OFFER
+      && is_renegotiation(desc)) {
+    renegotiate(desc); /* the producer offers on our connection */
+    return;
+  }
   if (offering_) {
     if (desc->type != GST_WEBRTC_SDP_TYPE_ANSWER || remote_set_) {
       GST_WARNING_OBJECT(host_.bin(),

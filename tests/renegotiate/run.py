@@ -183,13 +183,31 @@ class World:
         self.watch(self.receiver, "receiver")
         self.receiver.set_state(Gst.State.PLAYING)
 
-    def on_pad_added(self, _src, pad):
+    class Receiver:
+        """Another webrtcsrc pipeline; its events name pads "TAG/pad"."""
+
+        def __init__(self, w, tag):
+            Gst = w.Gst
+            self.pipeline = Gst.Pipeline.new(tag)
+            src = Gst.ElementFactory.make("webrtcsrc", tag)
+            src.set_property("uri", w.uri("cam1"))
+            src.set_property("ice-addresses", "127.0.0.1")
+            self.pipeline.add(src)
+            src.connect("pad-added", lambda e, pad: w.on_pad_added(
+                e, pad, self.pipeline, tag + "/"))
+            src.connect("pad-removed", lambda _e, pad: w.ev.add(
+                "pad-removed", name=tag + "/" + pad.get_name()))
+            w.watch(self.pipeline, tag)
+            self.pipeline.set_state(Gst.State.PLAYING)
+
+    def on_pad_added(self, _src, pad, pipeline=None, prefix=""):
         Gst = self.Gst
-        name = pad.get_name()
+        name = prefix + pad.get_name()
+        pipeline = pipeline or self.receiver
         sink = Gst.ElementFactory.make("fakesink")
         sink.set_property("sync", False)
         sink.set_property("async", False)
-        self.receiver.add(sink)
+        pipeline.add(sink)
         sink.sync_state_with_parent()
 
         def probe(_pad, info):
@@ -315,22 +333,70 @@ def case_add_remove(w):
     add_audio_checked(w, sid)
 
 
-def case_restart_after(w):
-    """restart-session after a renegotiation: the new connection carries
-    both streams, in the same session."""
-    sid = first_session(w)
-    audio = add_audio_checked(w, sid)
+def restart_by(w, who, sid, pads):
+    """restart-session on @who (w.sink or w.src); the session goes on with
+    @pads flowing on the receiver, none removed."""
     mark = w.ev.mark()
-    check(w.sink.emit("restart-session", None), "restart-session refused")
-    w.ev.wait("gws-session-restarted", lambda e: e["kind"] == "gws"
-              and e["name"] == "gws-session-restarted"
-              and e["who"] == "sender", mark)
-    v, a = w.count("video_0"), w.count(audio)
-    w.wait_buffers("video_0", v + 10, "video after the restart")
-    w.wait_buffers(audio, a + 10, "audio after the restart")
+    element = w.sink if who == "sender" else w.src
+    check(element.emit("restart-session", None),
+          "{}: restart-session refused".format(who))
+    w.ev.wait("gws-session-restarted at the " + who, lambda e: e["kind"] ==
+              "gws" and e["name"] == "gws-session-restarted"
+              and e["who"] == who, mark)
+    for pad in pads:
+        w.wait_buffers(pad, w.count(pad) + 10,
+                       "{} after the {}'s restart".format(pad, who))
     check(w.sessions() == [sid], "session changed")
     check(not w.ev.since(mark, "pad-removed"), "a pad was removed")
     check(not w.ev.since(mark, "consumer-removed"), "the consumer left")
+
+
+def case_restart_after(w):
+    """restart-session after a renegotiation, by either side: the new
+    connection carries both streams, in the same session; then the audio
+    removed and a restart again: the video alone."""
+    sid = first_session(w)
+    audio = add_audio_checked(w, sid)
+    restart_by(w, "sender", sid, ["video_0", audio])
+    restart_by(w, "receiver", sid, ["video_0", audio])
+    mark = w.ev.mark()
+    w.remove_audio()
+    w.ev.wait("pad-removed " + audio, lambda e: e["kind"] == "pad-removed"
+              and e["name"] == audio, mark)
+    restart_by(w, "receiver", sid, ["video_0"])
+
+
+def case_two_consumers(w):
+    """Every consumer of the running sessions gets the change: two
+    webrtcsrc, one audio input added then removed."""
+    w.start_relay()
+    w.start_sender()
+    w.start_receiver()
+    second = World.Receiver(w, "second")
+    for name in ("video_0", "second/video_0"):
+        w.ev.wait(name, lambda e, n=name: e["kind"] == "pad-added"
+                  and e["name"] == n)
+        w.wait_buffers(name, 10)
+    sids = w.sessions()
+    check(len(sids) == 2, "two sessions: {}".format(sids))
+    mark = w.ev.mark()
+    w.add_audio()
+    for name in ("audio_0", "second/audio_0"):
+        w.ev.wait(name, lambda e, n=name: e["kind"] == "pad-added"
+                  and e["name"] == n, mark)
+        w.wait_buffers(name, 10)
+    for name in ("video_0", "second/video_0"):
+        w.wait_buffers(name, w.count(name) + 10, name + " going on")
+    mark = w.ev.mark()
+    w.remove_audio()
+    for name in ("audio_0", "second/audio_0"):
+        w.ev.wait("pad-removed " + name, lambda e, n=name: e["kind"] ==
+                  "pad-removed" and e["name"] == n, mark)
+    for name in ("video_0", "second/video_0"):
+        w.wait_buffers(name, w.count(name) + 10, name + " going on")
+    check(sorted(w.sessions()) == sorted(sids), "sessions changed")
+    check(not w.ev.since(0, "consumer-removed"), "a consumer left")
+    del second
 
 
 def case_data_after(w):
@@ -353,6 +419,7 @@ def case_data_after(w):
 
 TESTS = {
     "add-remove": case_add_remove,
+    "two-consumers": case_two_consumers,
     "restart-after": case_restart_after,
     "data-after": case_data_after,
 }
