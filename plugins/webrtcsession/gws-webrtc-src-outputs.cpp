@@ -252,8 +252,6 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
   guint index = 0;
   {
     std::lock_guard<std::mutex> g(lock);
-    auto &r = revealed[gen];
-    (codec->kind == MediaKind::Video ? r.first : r.second)++;
     for (auto &o : outputs) {
       if (o->kind != codec->kind)
         continue;
@@ -393,7 +391,6 @@ SrcPrivate::remove_chains(guint gen) {
         }
       }
     }
-    revealed.erase(gen);
   }
   for (auto &[selector, chain] : gone) {
     unlink_chain(this, selector, chain);
@@ -427,7 +424,6 @@ SrcPrivate::remove_outputs() {
   {
     std::lock_guard<std::mutex> g(lock);
     outs.swap(outputs);
-    revealed.clear();
     expected_streams = 0;
     no_more_pads = false;
   }

@@ -91,9 +91,6 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   guint latency = DEFAULT_LATENCY_MS;
   /* Outputs (lock). */
   std::vector<std::unique_ptr<Output>> outputs;
-  /* Streams each connection revealed so far, per kind: connection ->
-   * {video, audio} (lock). */
-  std::map<guint, std::pair<guint, guint>> revealed;
   guint expected_streams = 0; /* 0: not known yet */
   bool no_more_pads = false;
 
