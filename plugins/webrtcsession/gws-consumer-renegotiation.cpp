@@ -150,6 +150,7 @@ ConsumerSession::renegotiate() {
     return;
   needs_offer_ = false;
   renegotiating_ = true;
+  renegotiating_since_us_ = g_get_monotonic_time();
   we_offered_ = true;
   GST_INFO_OBJECT(host_.bin(), "session %s connection %u: new offer (%s)",
       id_.c_str(), gen_, describe().c_str());

@@ -147,6 +147,8 @@ class ConsumerSession {
   void renegotiate();
   bool needs_offer() const { return needs_offer_; }
   bool renegotiating() const { return renegotiating_; }
+  /* When the renegotiation under way began (monotonic us). */
+  gint64 renegotiating_since() const { return renegotiating_since_us_; }
   /* Negotiated (an answer applied) and not renegotiating: safe to add a
    * stream. */
   bool stable() const { return remote_set_ && !renegotiating_; }
@@ -193,6 +195,7 @@ class ConsumerSession {
   std::vector<GstPad *> removed_pads_;
   bool needs_offer_ = false;
   bool renegotiating_ = false;
+  gint64 renegotiating_since_us_ = 0;
   std::shared_ptr<ConsumerBandwidth> bw_;
   /* This connection's transport-wide sequence (gws-twcc.h). */
   std::shared_ptr<std::atomic<guint16>> twcc_seq_

@@ -40,6 +40,19 @@ SinkPrivate::renegotiate_inputs() {
       continue;
     SinkSession &s = it->second;
     ConsumerSession *c = s.conns.current();
+    if (c && !s.conns.pending() && c->renegotiating()
+        && g_get_monotonic_time() - c->renegotiating_since()
+               > kRestartAttemptTimeoutUs) {
+      /* A consumer that never answers (one that does not know the
+       * extension may ignore the offer): a restart brings it the streams
+       * on a new connection; failing that, the session ends. */
+      GST_WARNING_OBJECT(self,
+          "session %s: no answer to the renegotiation within 10 s", id.c_str());
+      if (!start_restart(id, "renegotiation-timeout"))
+        end_session(
+            id, "the consumer did not answer the renegotiation", true, true);
+      continue;
+    }
     /* During a restart the new connection is made with today's inputs;
      * the old one goes away. Once it is promoted it is brought up to
      * date here. */
