@@ -21,6 +21,18 @@ void
 SinkPrivate::renegotiate_inputs() {
   if (sessions.empty())
     return;
+  std::vector<std::shared_ptr<InputStream>> ins = inputs();
+  /* Every tick: most of the time there is nothing to do. */
+  bool work = false;
+  for (auto &kv : sessions) {
+    const ConsumerSession *c = kv.second.conns.current();
+    work = work
+           || (c
+               && (c->n_streams() != ins.size() || c->needs_offer()
+                   || c->renegotiating()));
+  }
+  if (!work)
+    return;
   /* A second offer in a running session is what restarts use too: a
    * signaller without them (WHIP/WHEP, offline) cannot carry it. Removed
    * inputs then just stop; added ones go to later sessions. */
@@ -30,7 +42,6 @@ SinkPrivate::renegotiate_inputs() {
     g_object_unref(sig);
   if (!carries)
     return;
-  std::vector<std::shared_ptr<InputStream>> ins = inputs();
   std::vector<std::string> ids;
   for (auto &kv : sessions)
     ids.push_back(kv.first);
