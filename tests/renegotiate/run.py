@@ -338,11 +338,27 @@ def restart_by(w, who, sid, pads):
     @pads flowing on the receiver, none removed."""
     mark = w.ev.mark()
     element = w.sink if who == "sender" else w.src
-    check(element.emit("restart-session", None),
-          "{}: restart-session refused".format(who))
-    w.ev.wait("gws-session-restarted at the " + who, lambda e: e["kind"] ==
-              "gws" and e["name"] == "gws-session-restarted"
-              and e["who"] == who, mark)
+    # An attempt starts at most once a second after the previous one (the
+    # other side's restart counts): ask again until one starts.
+    for attempt in range(10):
+        check(element.emit("restart-session", None),
+              "{}: restart-session refused".format(who))
+        try:
+            w.ev.wait("gws-restart-started at the " + who,
+                      lambda e: e["kind"] == "gws"
+                      and e["name"] == "gws-restart-started"
+                      and e["who"] == who and "requested" in e["text"],
+                      mark, timeout=2.0)
+            break
+        except Failure:
+            if attempt == 9:
+                raise
+    # Both sides switched to the new connection.
+    for side in ("sender", "receiver"):
+        w.ev.wait("gws-session-restarted at the " + side,
+                  lambda e, s=side: e["kind"] == "gws"
+                  and e["name"] == "gws-session-restarted"
+                  and e["who"] == s, mark)
     for pad in pads:
         w.wait_buffers(pad, w.count(pad) + 10,
                        "{} after the {}'s restart".format(pad, who))
