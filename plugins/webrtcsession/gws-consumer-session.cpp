@@ -59,6 +59,10 @@ ConsumerSession::~ConsumerSession() {
         gst_object_unref(s.pad);
       }
     }
+    for (GstPad *pad : removed_pads_) {
+      gst_element_release_request_pad(webrtc_, pad);
+      gst_object_unref(pad);
+    }
     gst_bin_remove(host_.bin(), webrtc_);
     gst_object_unref(webrtc_);
   }
@@ -164,6 +168,7 @@ ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
   /* webrtcbin 1.22 gives only an m-line's first codec an rtx payload. */
   if (loss_.retransmission)
     complete_rtx_in_offer(offer->sdp);
+  assign_mlines(offer->sdp);
   dtls_certificate_fix_description(webrtc_, offer);
   GST_DEBUG_OBJECT(host_.bin(), "session %s: sending offer", id_.c_str());
   /* Send before setting it locally: our candidates then follow the offer. */
@@ -196,6 +201,7 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
       streams_[i].codec = codec;
       streams_[i].pt = pt;
       streams_[i].remote_pt = pts.front();
+      streams_[i].mline = static_cast<int>(i);
       break;
     }
     if (!streams_[i].codec) {
@@ -285,8 +291,12 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
   guint n_media = gst_sdp_message_medias_len(sdp);
   for (size_t i = 0; i < offers_.size(); i++) {
     const StreamOffer &so = offers_[i];
-    const GstSDPMedia *media
-        = i < n_media ? gst_sdp_message_get_media(sdp, i) : nullptr;
+    if (streams_[i].codec)
+      continue; /* negotiated before this renegotiation */
+    guint m = static_cast<guint>(streams_[i].mline);
+    const GstSDPMedia *media = streams_[i].mline >= 0 && m < n_media
+                                   ? gst_sdp_message_get_media(sdp, m)
+                                   : nullptr;
     if (media && media_accepts_sending(media)) {
       for (const auto &[codec, pt] : so.codecs) {
         std::vector<int> pts = codec_payloads_in_media(media, *codec);
@@ -303,9 +313,15 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
       std::vector<const CodecInfo *> ours;
       for (const auto &c : so.codecs)
         ours.push_back(c.first);
-      host_.fail_connection(id_, gen_,
-          "no common codec for " + so.name + ": we offered " + codec_names(ours)
-              + " and the consumer accepted none");
+      std::string why = "no common codec for " + so.name + ": we offered "
+                        + codec_names(ours) + " and the consumer accepted none";
+      if (renegotiating_) {
+        /* A stream added later: the others go on without it. */
+        GST_WARNING_OBJECT(
+            host_.bin(), "session %s: %s", id_.c_str(), why.c_str());
+        continue;
+      }
+      host_.fail_connection(id_, gen_, why);
       return false;
     }
   }
@@ -314,17 +330,26 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
 
 void
 ConsumerSession::on_remote_answer_set() {
-  if (!link_streams())
+  if (!link_streams()) {
     host_.fail_connection(
         id_, gen_, "could not link the encoders to this consumer");
+    return;
+  }
+  if (renegotiating_) {
+    renegotiating_ = false;
+    GST_INFO_OBJECT(host_.bin(), "session %s connection %u renegotiated: %s",
+        id_.c_str(), gen_, describe().c_str());
+    if (needs_offer_)
+      renegotiate(); /* the inputs changed again meanwhile */
+  }
 }
 
 bool
 ConsumerSession::link_streams() {
   for (size_t i = 0; i < streams_.size(); i++) {
     Stream &st = streams_[i];
-    if (st.output)
-      continue;
+    if (st.output || !st.codec)
+      continue; /* linked already, or refused in a renegotiation */
     /* The offer carried our fmtp (H264 profile-level-id 42e01f, ...). The
      * encoder's stream says what it really is (e.g. 42c00d), and webrtcbin
      * refuses input caps that do not match the codec preferences, so keep

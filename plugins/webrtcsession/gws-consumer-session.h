@@ -24,6 +24,7 @@
 #include "gws-rtp-rewriter.h"
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
 #include <atomic>
@@ -132,6 +133,26 @@ class ConsumerSession {
   /* "video_0=VP8 audio_0=OPUS" once negotiated. */
   std::string describe() const;
 
+  /* Renegotiation in the running connection (gws-consumer-renegotiation.cpp):
+   * an input added or removed while PLAYING. Stream @index always names
+   * the sink's input @index: add_stream() appends, remove_stream() erases
+   * (its m-line stays, inactive: webrtcbin 1.22 cannot reactivate or stop
+   * a transceiver). Both only change this connection; renegotiate() (or
+   * the sink's tick, through needs_offer()) sends the new offer on the
+   * same webrtcbin: same ICE and DTLS, other m-lines copied unchanged. */
+  void add_stream(StreamOffer offer);
+  void remove_stream(size_t index);
+  /* Offers again if the connection is negotiated and no renegotiation
+   * is under way; otherwise does nothing (needs_offer() stays true). */
+  void renegotiate();
+  bool needs_offer() const { return needs_offer_; }
+  bool renegotiating() const { return renegotiating_; }
+  /* When the renegotiation under way began (monotonic us). */
+  gint64 renegotiating_since() const { return renegotiating_since_us_; }
+  /* Negotiated (an answer applied) and not renegotiating: safe to add a
+   * stream. */
+  bool stable() const { return remote_set_ && !renegotiating_; }
+
  private:
   struct Stream {
     GstPad *pad = nullptr; /* webrtcbin request sink pad */
@@ -141,7 +162,11 @@ class ConsumerSession {
     guint output = 0;  /* shared branch output id */
     guint32 ssrc = random_ssrc(); /* this consumer's, signalled in SDP */
     guint8 twcc_id = 0;           /* negotiated TWCC extension id, 0: none */
+    int mline = -1;               /* its m-line, once offered or answered */
   };
+
+  /* Our offer's m-lines for streams that have none yet. */
+  void assign_mlines(const GstSDPMessage *offer);
 
   void on_offer_created(GstWebRTCSessionDescription *offer);
   void on_answer_created(GstWebRTCSessionDescription *answer);
@@ -165,6 +190,12 @@ class ConsumerSession {
   LossRecovery loss_;
   std::vector<std::pair<guint, std::string>> pending_candidates_;
   std::function<void()> ready_hook_;
+  /* Renegotiation: webrtcbin pads of removed streams (released with the
+   * connection), whether an offer is due or under way. */
+  std::vector<GstPad *> removed_pads_;
+  bool needs_offer_ = false;
+  bool renegotiating_ = false;
+  gint64 renegotiating_since_us_ = 0;
   std::shared_ptr<ConsumerBandwidth> bw_;
   /* This connection's transport-wide sequence (gws-twcc.h). */
   std::shared_ptr<std::atomic<guint16>> twcc_seq_

@@ -170,6 +170,7 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
     return;
   }
   host_.set_expected_streams(accepted);
+  remote_mlines_ = gst_sdp_message_medias_len(answer->sdp);
   GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ReceiveSession &s, DescPtr, const std::string &error) {
         if (!error.empty())
@@ -184,6 +185,11 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
 
 void
 ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
+  if (offering_ && remote_set_ && desc->type == GST_WEBRTC_SDP_TYPE_OFFER
+      && is_renegotiation(desc)) {
+    renegotiate(desc); /* the producer offers on our connection */
+    return;
+  }
   if (offering_) {
     if (desc->type != GST_WEBRTC_SDP_TYPE_ANSWER || remote_set_) {
       GST_WARNING_OBJECT(host_.bin(),
@@ -201,43 +207,20 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     return;
   }
   if (remote_set_) {
-    GST_WARNING_OBJECT(
-        host_.bin(), "session %s: renegotiation is not supported", id_.c_str());
+    renegotiate(desc); /* gws-receive-renegotiation.cpp */
     return;
   }
   guint n_accepted = 0;
   const GstSDPMessage *sdp = desc->sdp;
   for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
     const GstSDPMedia *media = gst_sdp_message_get_media(sdp, i);
-    const char *kind_name = gst_sdp_media_get_media(media);
     MediaKind kind;
-    if (g_strcmp0(kind_name, "video") == 0)
-      kind = MediaKind::Video;
-    else if (g_strcmp0(kind_name, "audio") == 0)
-      kind = MediaKind::Audio;
-    else
+    if (!media_kind_of(media, &kind))
       continue; /* data channels: not ours */
-    const auto &accepted
-        = kind == MediaKind::Video ? video_codecs_ : audio_codecs_;
-    GstCaps *prefs = gst_caps_new_empty();
-    std::vector<const CodecInfo *> offered;
-    for (const auto &c : codec_table()) {
-      if (c.kind == kind && !codec_payloads_in_media(media, c).empty())
-        offered.push_back(&c);
-    }
-    for (const CodecInfo *c : accepted) {
-      for (int pt : codec_payloads_in_media(media, *c)) {
-        GstStructure *st = codec_structure_from_media(media, pt, kind);
-        twcc_answer(media, st); /* so we send transport-cc feedback */
-        gst_caps_append_structure(prefs, st);
-      }
-    }
-    if (gst_caps_is_empty(prefs)) {
-      gst_caps_unref(prefs);
-      host_.fail_connection(id_, gen_,
-          std::string("no common ") + kind_name + " codec with producer "
-              + peer_id_ + ": it offers " + codec_names(offered)
-              + ", we accept " + codec_names(accepted));
+    std::string why;
+    GstCaps *prefs = accepted_prefs(media, kind, &why);
+    if (!prefs) {
+      host_.fail_connection(id_, gen_, why);
       return;
     }
     GST_DEBUG_OBJECT(host_.bin(),
@@ -246,8 +229,54 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     add_recvonly(kind, prefs);
     n_accepted++;
   }
+  remote_mlines_ = gst_sdp_message_medias_len(sdp);
   host_.set_expected_streams(n_accepted);
+  answer(desc);
+}
 
+bool
+ReceiveSession::media_kind_of(const GstSDPMedia *media, MediaKind *kind) {
+  const char *kind_name = gst_sdp_media_get_media(media);
+  if (g_strcmp0(kind_name, "video") == 0)
+    *kind = MediaKind::Video;
+  else if (g_strcmp0(kind_name, "audio") == 0)
+    *kind = MediaKind::Audio;
+  else
+    return false;
+  return true;
+}
+
+GstCaps *
+ReceiveSession::accepted_prefs(
+    const GstSDPMedia *media, MediaKind kind, std::string *why) const {
+  const char *kind_name = media_kind_name(kind);
+  const auto &accepted
+      = kind == MediaKind::Video ? video_codecs_ : audio_codecs_;
+  GstCaps *prefs = gst_caps_new_empty();
+  std::vector<const CodecInfo *> offered;
+  for (const auto &c : codec_table()) {
+    if (c.kind == kind && !codec_payloads_in_media(media, c).empty())
+      offered.push_back(&c);
+  }
+  for (const CodecInfo *c : accepted) {
+    for (int pt : codec_payloads_in_media(media, *c)) {
+      GstStructure *st = codec_structure_from_media(media, pt, kind);
+      twcc_answer(media, st); /* so we send transport-cc feedback */
+      gst_caps_append_structure(prefs, st);
+    }
+  }
+  if (gst_caps_is_empty(prefs)) {
+    gst_caps_unref(prefs);
+    *why = std::string("no common ") + kind_name + " codec with producer "
+           + peer_id_ + ": it offers " + codec_names(offered) + ", we accept "
+           + codec_names(accepted);
+    return nullptr;
+  }
+  return prefs;
+}
+
+void
+ReceiveSession::answer(const GstWebRTCSessionDescription *desc) {
   GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
       [](ReceiveSession &s, DescPtr, const std::string &error) {
         if (!error.empty()) {

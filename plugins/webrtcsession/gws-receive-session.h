@@ -18,6 +18,7 @@
 #include "gws-promise.h"
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
 #include <functional>
@@ -55,6 +56,12 @@ class ReceiveSession {
     virtual void on_stream_pad(guint gen, GstPad *pad) = 0;
     /* How many streams the answer accepted (session thread). */
     virtual void set_expected_streams(guint n) = 0;
+    /* A renegotiation of connection @gen was applied (session thread):
+     * @added new streams will appear as pads; the producer stopped
+     * sending on m-lines @removed. */
+    virtual void on_renegotiated(
+        guint gen, guint added, const std::vector<guint> &removed)
+        = 0;
   };
 
   /* @gen numbers the connections of one session: 0 is the first, each
@@ -81,7 +88,9 @@ class ReceiveSession {
    * @kinds, in that order (the layout of the connection it replaces, so
    * the producer can map them to its streams). */
   void start_offer(const std::vector<MediaKind> &kinds);
-  /* The producer's offer (we answer), or its answer to start_offer(). */
+  /* The producer's offer (we answer), or its answer to start_offer(). A
+   * second offer on this connection (same ICE credentials: see
+   * is_renegotiation()) is a renegotiation: renegotiate(). */
   void on_remote_description(const GstWebRTCSessionDescription *desc);
   void on_remote_candidate(guint mline, const std::string &candidate);
 
@@ -93,6 +102,10 @@ class ReceiveSession {
   /* Media kinds of the negotiated m-lines, in order. */
   const std::vector<MediaKind> &kinds() const { return kinds_; }
   const PathMonitor &monitor() const { return *monitor_; }
+  /* Whether @offer, arriving once this connection is negotiated, is a
+   * renegotiation of it (the ICE credentials of its current remote
+   * description) rather than a restart (new ones: a new connection). */
+  bool is_renegotiation(const GstWebRTCSessionDescription *offer) const;
   GstElement *webrtcbin() const { return webrtc_; }
 
  private:
@@ -100,6 +113,17 @@ class ReceiveSession {
    * the m-line's kind. */
   void add_recvonly(MediaKind kind, GstCaps *prefs);
   void on_answer_created(GstWebRTCSessionDescription *answer);
+  /* Sets the producer's offer and answers it. */
+  void answer(const GstWebRTCSessionDescription *offer);
+  static bool media_kind_of(const GstSDPMedia *media, MediaKind *kind);
+  /* What we accept of @media, in our order; nullptr with @why set when
+   * nothing. */
+  GstCaps *accepted_prefs(
+      const GstSDPMedia *media, MediaKind kind, std::string *why) const;
+  /* A second offer from the producer on this connection
+   * (gws-receive-renegotiation.cpp): new m-lines get recvonly
+   * transceivers, m-lines turned inactive are reported to the host. */
+  void renegotiate(const GstWebRTCSessionDescription *offer);
   void on_remote_answer(const GstWebRTCSessionDescription *answer);
   void flush_candidates();
 
@@ -113,7 +137,8 @@ class ReceiveSession {
   std::vector<const CodecInfo *> audio_codecs_;
   GstElement *webrtc_ = nullptr;
   bool remote_set_ = false;
-  bool offering_ = false; /* start_offer() ran: we wait for an answer */
+  guint remote_mlines_ = 0; /* m-lines of the producer's last offer */
+  bool offering_ = false;   /* start_offer() ran: we wait for an answer */
   LossRecovery loss_;
   std::vector<std::pair<guint, std::string>> pending_candidates_;
 };

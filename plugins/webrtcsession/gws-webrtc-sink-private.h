@@ -84,6 +84,9 @@ struct InputStream {
    * elements, any thread): this input runs its top rendition only from
    * then on; the failed ones are emptied and removed by apply_estimates(). */
   std::atomic<bool> rendition_failed{false};
+  /* Warned that it cannot be added to the running sessions (session
+   * thread, gws-webrtc-sink-renegotiate.cpp). */
+  bool refused = false;
 
   ~InputStream() {
     branches.clear();
@@ -288,6 +291,16 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   /* The send-data-* action signals (any thread). */
   gboolean send_data(
       const gchar *session_id, const gchar *label, GBytes *data, bool text);
+  /* Inputs changing while PLAYING (gws-webrtc-sink-renegotiate.cpp):
+   * offers the running sessions the inputs they lack (once an input has
+   * caps) and renegotiates connections whose streams changed; removes an
+   * input from every connection, then from `streams`. */
+  void renegotiate_inputs();
+  void remove_input(const std::shared_ptr<InputStream> &s);
+  /* @answer answers the current connection's renegotiation (its ICE
+   * ufrag), not a restart's new connection begun meanwhile. */
+  bool answers_renegotiation(
+      SinkSession &s, const GstWebRTCSessionDescription &answer);
   void restart_failed(SinkSession &s, const std::string &id,
       const std::string &why, gint64 now);
   void tick();

@@ -360,7 +360,9 @@ SinkPrivate::on_description(const std::string &id, DescPtr desc) {
     return;
   SinkSession &s = it->second;
   if (desc->type == GST_WEBRTC_SDP_TYPE_ANSWER) {
-    if (s.conns.pending() && s.conns.pending()->awaiting_answer())
+    if (answers_renegotiation(s, *desc)) /* gws-webrtc-sink-renegotiate.cpp */
+      s.conns.current()->on_remote_description(desc.get());
+    else if (s.conns.pending() && s.conns.pending()->awaiting_answer())
       s.conns.pending()->on_remote_description(desc.get());
     else if (s.conns.current())
       s.conns.current()->on_remote_description(desc.get());
@@ -461,6 +463,7 @@ SinkPrivate::tick() {
   }
   for (const auto &[id, reason] : to_restart)
     start_restart(id, reason);
+  renegotiate_inputs(); /* what waited for a connection to be stable */
 }
 
 /* Our say and the application's over a new branch of @stream_name in

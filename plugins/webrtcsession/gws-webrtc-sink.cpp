@@ -141,7 +141,10 @@ input_event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
       check_input_caps(GST_ELEMENT(self), name, old_caps, caps);
     if (old_caps)
       gst_caps_unref(old_caps);
-    priv->loop.post([priv]() { priv->process_pending(); });
+    priv->loop.post([priv]() {
+      priv->process_pending();
+      priv->renegotiate_inputs();
+    });
   } else if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
     bool all = true;
     {
@@ -256,23 +259,9 @@ gws_webrtc_sink_release_pad(GstElement *element, GstPad *pad) {
   }
   if (!s)
     return;
-  /* Sessions were negotiated with this stream: they end (consumers may
-   * come back and get the new set of streams). */
-  priv->loop.run_sync([priv, s]() {
-    std::vector<std::string> ids;
-    for (auto &kv : priv->sessions)
-      ids.push_back(kv.first);
-    for (const auto &id : ids)
-      priv->end_session(id, "input " + s->name + " was removed", true, false);
-    s->branches.clear();
-    std::lock_guard<std::mutex> g(priv->lock);
-    for (auto it = priv->streams.begin(); it != priv->streams.end(); ++it) {
-      if (*it == s) {
-        priv->streams.erase(it);
-        break;
-      }
-    }
-  });
+  /* The running sessions renegotiate without this stream
+   * (gws-webrtc-sink-renegotiate.cpp). */
+  priv->loop.run_sync([priv, s]() { priv->remove_input(s); });
   gst_element_remove_pad(element, pad);
   /* When the bin is disposed, its children are gone before request pads
    * are released. */
@@ -927,7 +916,8 @@ gws_webrtc_sink_class_init(GwsWebRTCSinkClass *klass) {
       "requested or remote), gws-session-restarted (session-id, restarts, "
       "switch-ms), gws-restart-failed (session-id, attempt, reason), "
       "gws-data-channel (session-id, "
-      "label, connection, open); "
+      "label, connection, open), gws-renegotiation-started (session-id, "
+      "streams: an input was added or removed while PLAYING); "
       "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_sink_debug, "webrtcsink", 0,

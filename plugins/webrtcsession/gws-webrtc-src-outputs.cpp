@@ -199,6 +199,24 @@ restart_output(SrcPrivate *priv, Output &out) {
   GST_INFO_OBJECT(out.ghost, "restarted after EOS for a new session");
 }
 
+/* The m-line of a webrtcbin src pad (its transceiver's), or -1. */
+int
+stream_pad_mline(GstPad *pad) {
+  int mline = -1;
+  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(pad), "transceiver"))
+    return mline;
+  GstWebRTCRTPTransceiver *trans = nullptr;
+  g_object_get(pad, "transceiver", &trans, nullptr);
+  if (trans) {
+    guint m = G_MAXUINT;
+    g_object_get(trans, "mlineindex", &m, nullptr);
+    if (m != G_MAXUINT)
+      mline = static_cast<int>(m);
+    gst_object_unref(trans);
+  }
+  return mline;
+}
+
 } // namespace
 
 void
@@ -226,15 +244,22 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
     return;
   }
 
-  /* The k-th video (audio) stream of every connection feeds video_k. */
+  /* The k-th video (audio) stream of every connection feeds the k-th
+   * video (audio) output: the first output of its kind this connection
+   * does not feed yet. A stream a renegotiation adds finds none and gets
+   * a new output (gws-webrtc-src-renegotiate.cpp). */
   Output *out = nullptr;
-  guint index;
+  guint index = 0;
   {
     std::lock_guard<std::mutex> g(lock);
-    auto &r = revealed[gen];
-    index = codec->kind == MediaKind::Video ? r.first++ : r.second++;
     for (auto &o : outputs) {
-      if (o->kind == codec->kind && o->kind_index == index)
+      if (o->kind != codec->kind)
+        continue;
+      index = MAX(index, o->kind_index + 1);
+      bool fed = false;
+      for (const Chain &c : o->chains)
+        fed = fed || c.gen == gen;
+      if (!fed && !out)
         out = o.get();
     }
   }
@@ -259,6 +284,7 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
 
   Chain chain;
   chain.gen = gen;
+  chain.mline = stream_pad_mline(pad);
   GstElement *depay = gst_element_factory_make(codec->depayloader, nullptr);
   if (g_object_class_find_property(
           G_OBJECT_GET_CLASS(depay), "request-keyframe"))
@@ -368,7 +394,6 @@ SrcPrivate::remove_chains(guint gen) {
         }
       }
     }
-    revealed.erase(gen);
   }
   for (auto &[selector, chain] : gone) {
     unlink_chain(this, selector, chain);
@@ -402,7 +427,6 @@ SrcPrivate::remove_outputs() {
   {
     std::lock_guard<std::mutex> g(lock);
     outs.swap(outputs);
-    revealed.clear();
     expected_streams = 0;
     no_more_pads = false;
   }
@@ -415,6 +439,53 @@ SrcPrivate::remove_outputs() {
     gst_pad_set_active(o->ghost, FALSE);
     gst_element_remove_pad(GST_ELEMENT(self), o->ghost);
   }
+}
+
+void
+SrcPrivate::remove_output(Output *out) {
+  std::unique_ptr<Output> gone;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    for (auto it = outputs.begin(); it != outputs.end(); ++it) {
+      if (it->get() == out) {
+        gone = std::move(*it);
+        outputs.erase(it);
+        break;
+      }
+    }
+  }
+  if (!gone)
+    return;
+  for (auto &c : gone->chains) {
+    /* The webrtcbin pad it took is left unlinked: its late packets are
+     * dropped there, so not-linked never reaches the shared transport. */
+    if (!c.elements.empty()) {
+      g_autoptr(GstPad) sink
+          = gst_element_get_static_pad(c.elements.front(), "sink");
+      g_autoptr(GstPad) src = gst_pad_get_peer(sink);
+      if (src)
+        gst_pad_add_probe(
+            src,
+            static_cast<GstPadProbeType>(
+                GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+            [](GstPad *, GstPadProbeInfo *, gpointer) {
+              return GST_PAD_PROBE_DROP;
+            },
+            nullptr, nullptr);
+    }
+    unlink_chain(this, gone->selector, c);
+  }
+  /* EOS downstream (webrtcbin's own may not have gone through yet),
+   * then the pad goes: pad-removed. */
+  g_autoptr(GstProxyPad) internal
+      = gst_proxy_pad_get_internal(GST_PROXY_PAD(gone->ghost));
+  gst_pad_send_event(GST_PAD(internal), gst_event_new_eos());
+  gst_element_set_locked_state(gone->selector, TRUE);
+  gst_element_set_state(gone->selector, GST_STATE_NULL);
+  gst_bin_remove(GST_BIN(self), gone->selector);
+  GST_INFO_OBJECT(self, "output %s removed", GST_PAD_NAME(gone->ghost));
+  gst_pad_set_active(gone->ghost, FALSE);
+  gst_element_remove_pad(GST_ELEMENT(self), gone->ghost);
 }
 
 } // namespace gws

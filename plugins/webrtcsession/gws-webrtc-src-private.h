@@ -52,6 +52,7 @@ struct Chain {
   std::vector<GstElement *> elements; /* depay first */
   GstPad *selector_pad = nullptr;     /* requested from the selector */
   bool flowing = false;               /* a buffer reached the selector */
+  int mline = -1; /* the m-line of the webrtcbin pad it takes */
 };
 
 /* One exposed stream (video_0, audio_0...). Its ghost pad targets an
@@ -90,9 +91,6 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   guint latency = DEFAULT_LATENCY_MS;
   /* Outputs (lock). */
   std::vector<std::unique_ptr<Output>> outputs;
-  /* Streams each connection revealed so far, per kind: connection ->
-   * {video, audio} (lock). */
-  std::map<guint, std::pair<guint, guint>> revealed;
   guint expected_streams = 0; /* 0: not known yet */
   bool no_more_pads = false;
 
@@ -147,6 +145,12 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   }
   void on_stream_pad(guint gen, GstPad *pad) override;
   void set_expected_streams(guint n) override;
+  /* gws-webrtc-src-renegotiate.cpp */
+  void on_renegotiated(
+      guint gen, guint added, const std::vector<guint> &removed) override;
+  /* Removes @out (its chains, selector and pad: pad-removed), after EOS
+   * on its pad (session thread). */
+  void remove_output(Output *out);
 
   /* Session thread (gws-webrtc-src-sessions.cpp). */
   void start_session(const std::string &id, const std::string &peer);

@@ -304,6 +304,12 @@ SrcPrivate::on_description(const std::string &id, DescPtr desc) {
     live->on_remote_description(desc.get());
     return;
   }
+  /* The same connection's offer again: the producer renegotiates
+   * (streams added or removed; gws-receive-renegotiation.cpp). */
+  if (live->is_renegotiation(desc.get())) {
+    live->on_remote_description(desc.get());
+    return;
+  }
   /* An offer inside a running session: the producer restarts it. Its
    * offer wins over one of ours that crossed it. */
   bool replaces_ours = conns.pending() && conns.pending_ours();

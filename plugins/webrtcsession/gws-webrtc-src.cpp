@@ -461,7 +461,9 @@ gws_webrtc_src_class_init(GwsWebRTCSrcClass *klass) {
       "gws-restart-started (session-id, attempt, reason: path-lost, "
       "requested or remote), gws-session-restarted (session-id, restarts, "
       "switch-ms), gws-restart-failed (session-id, attempt, reason), "
-      "gws-data-channel (session-id, label, connection, open); "
+      "gws-data-channel (session-id, label, connection, open), "
+      "gws-renegotiated (session-id, added, removed: the producer's "
+      "streams changed in the session); "
       "gst-launch-1.0 -m prints them");
 
   GST_DEBUG_CATEGORY_INIT(gws_webrtc_src_debug, "webrtcsrc", 0,

@@ -44,6 +44,7 @@
 // open on every connection (the peer's channels are taken too).
 
 import { SessionChannels } from './data-channels.js';
+import { answerRenegotiation, isRenegotiation } from './renegotiation.js';
 import { StatsSampler } from './stats.js';
 
 const WATCH_INTERVAL_MS = 250;
@@ -618,6 +619,16 @@ export class ConsumerSession extends PeerSession {
       return;
     }
     if (this._current) {
+      if (!this._next && isRenegotiation(this._current.pc, sdp)) {
+        // Streams added or removed on the same connection.
+        try {
+          const answer = await answerRenegotiation(this._current.pc, sdp);
+          if (!this.closed) this.relay.sendSdp(this.sessionId, answer);
+        } catch (e) {
+          console.warn(`session ${this.sessionId}: renegotiation failed`, e);
+        }
+        return;
+      }
       if (this._current.pc.remoteDescription) {
         await this._answerRestart(sdp);
       } else {

@@ -141,6 +141,24 @@ state.consume = (producerId) => {
     rc.addEventListener('error', (e) => state.errors.push(`remote controller: ${e.message}`));
   });
   state.sendControlRequest = (request) => session.remoteController.sendControlRequest(request);
+  // What the consumer's one RTCPeerConnection receives now (renegotiation
+  // test): its transceivers' kinds and directions, inbound audio packets and
+  // video frames decoded.
+  state.inbound = async () => {
+    const pc = session._rtcPeerConnection;
+    if (!pc) return null;
+    const out = { audioPackets: 0, videoFrames: 0, transceivers: [] };
+    for (const t of pc.getTransceivers()) {
+      out.transceivers.push({ kind: t.receiver.track ? t.receiver.track.kind : null,
+        direction: t.currentDirection });
+    }
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'audio') out.audioPackets += s.packetsReceived || 0;
+      if (s.kind === 'video') out.videoFrames += s.framesDecoded || 0;
+    });
+    return out;
+  };
   // The first m-line's mid as the producer's offer names it.
   state.firstMid = () => {
     const m = /^a=mid:(\S+)/m.exec(session._rtcPeerConnection.remoteDescription.sdp);
