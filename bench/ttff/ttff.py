@@ -56,7 +56,12 @@ PHASES = (("start-up (spawn -> PLAYING)", None, "playing"),
            "applied"),
           ("ICE (-> ice connected)", "applied", "ice"),
           ("DTLS (-> connection-state connected)", "ice", "dtls"),
-          ("first frame (jitterbuffer, key frame, decode)", "dtls", "frame"))
+          ("first frame (jitterbuffer, key frame, decode)", "dtls", "frame"),
+          ("  of which: -> first RTP packet (sender's key frame)", "dtls",
+           "rtp_in"),
+          ("  of which: first RTP -> out of the jitterbuffer", "rtp_in",
+           "jb_out"),
+          ("  of which: jitterbuffer -> decoded frame", "jb_out", "frame"))
 
 
 def phases(runs):

@@ -111,6 +111,8 @@ class ReceiveSession {
   std::vector<MediaKind> kinds_;
   std::vector<const CodecInfo *> video_codecs_;
   std::vector<const CodecInfo *> audio_codecs_;
+  /* Codecs the remote description says will come (fast_start_preload). */
+  std::vector<const CodecInfo *> coming_;
   GstElement *webrtc_ = nullptr;
   bool remote_set_ = false;
   bool offering_ = false; /* start_offer() ran: we wait for an answer */
