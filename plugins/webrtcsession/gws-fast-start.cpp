@@ -132,6 +132,19 @@ fast_start_tune_receiver(GstElement *webrtcbin) {
 }
 
 void
+fast_start_preload_transport() {
+  init_debug();
+  /* What a webrtcbin 1.22 receiving or sending media makes: its own
+   * plugin, rtpbin and the rtx/storage/fec helpers, DTLS-SRTP, the ICE
+   * transport, the data channel transport and its app elements. */
+  for (const char *name : {"webrtcbin", "rtpbin", "rtpstorage", "rtprtxsend",
+           "rtprtxreceive", "rtpfunnel", "rtpulpfecdec", "rtpreddec",
+           "dtlssrtpenc", "dtlssrtpdec", "srtpenc", "srtpdec", "nicesrc",
+           "nicesink", "sctpenc", "sctpdec", "appsrc", "appsink"})
+    load_by_name(name);
+}
+
+void
 fast_start_preload(const std::vector<const CodecInfo *> &codecs) {
   init_debug();
   if (codecs.empty())

@@ -17,6 +17,13 @@
  *    pool thread as soon as the offer says which codecs will come, while
  *    ICE and DTLS run.
  *
+ * The same goes, for both elements, for the plugins webrtcbin itself loads
+ * on first use (srtp, nice, rtp, sctp, app, ...: ~10 ms of a fresh
+ * process's first offer, more on a busy machine):
+ * fast_start_preload_transport() loads them on the DTLS warm-up thread
+ * (gws-ice.h) that the elements start in NULL->READY, while the signaller
+ * connects and waits for a session.
+ *
  * Threading: fast_start_tune_receiver() runs on the session thread; its
  * `new-jitterbuffer` handler on webrtcbin's streaming thread only sets a
  * property of the new element. fast_start_preload() returns at once; the
@@ -43,5 +50,9 @@ void fast_start_tune_receiver(GstElement *webrtcbin);
  * depayloader, the parser, decodebin and the decoder decodebin would pick
  * for the codec's encoded caps. Each factory is loaded once per process. */
 void fast_start_preload(const std::vector<const CodecInfo *> &codecs);
+
+/* Loads the plugins webrtcbin uses and makes their element classes, once
+ * per process; blocks (call it on a thread of its own). */
+void fast_start_preload_transport();
 
 } // namespace gws
