@@ -20,7 +20,8 @@ init_debug() {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
     GST_DEBUG_CATEGORY_INIT(gws_fast_start_debug, "gws-fast-start", 0,
-        "webrtcsrc fast start (jitter buffer start, plugin preloading)");
+        "webrtcsink/webrtcsrc fast start (jitter buffer start, plugin "
+        "preloading)");
     g_once_init_leave(&once, 1);
   }
 }

@@ -1,4 +1,5 @@
-/* gst-webrtc-session: webrtcsrc's first frame without waiting for it.
+/* gst-webrtc-session: the first frame without waiting for it (webrtcsrc;
+ * the transport preload for webrtcsink too).
  *
  * Two things between a connected session and its first decoded frame that
  * cost time without buying anything on the first frame:
@@ -14,8 +15,10 @@
  *  - the depayloader and the decoder are made, and their plugins loaded
  *    from disk, only when the first packet leaves the jitter buffer.
  *    fast_start_preload() loads them (and makes their classes) on a GLib
- *    pool thread as soon as the offer says which codecs will come, while
- *    ICE and DTLS run.
+ *    pool thread as soon as the answer is out (the remote description says
+ *    which codecs will come), while ICE and DTLS run. Not earlier: plugin
+ *    loading is serialised process-wide, and webrtcbin loads its own
+ *    plugins while it applies the offer.
  *
  * The same goes, for both elements, for the plugins webrtcbin itself loads
  * on first use (srtp, nice, rtp, sctp, app, ...: ~10 ms of a fresh
