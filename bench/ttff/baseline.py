@@ -96,9 +96,24 @@ def one_run(latency, timeout=20.0):
             mark("frame")
             GLib.idle_add(loop.quit)
 
+    def first_buffer(pad, key):
+        def cb(_pad, _info):
+            mark(key)
+            return Gst.PadProbeReturn.REMOVE
+        pad.add_probe(Gst.PadProbeType.BUFFER | Gst.PadProbeType.BUFFER_LIST,
+                      cb)
+
+    def on_added(_bin, _sub, element):
+        f = element.get_factory()
+        if f and f.get_name() == "rtpjitterbuffer":
+            first_buffer(element.get_static_pad("sink"), "rtp_in")
+
+    rcv.connect("deep-element-added", on_added)
+
     def on_pad(_w, pad):
         if pad.direction != Gst.PadDirection.SRC:
             return
+        first_buffer(pad, "jb_out")
         dec = Gst.parse_bin_from_description(
             "queue ! rtpvp8depay ! vp8dec ! videoconvert ! "
             "fakesink name=sink sync=false async=false signal-handoffs=true",

@@ -58,9 +58,23 @@ def main():
                 GstWebRTC.WebRTCPeerConnectionState.CONNECTED):
             mark("dtls")
 
+    def first_buffer(pad, key):
+        def cb(_pad, _info):
+            mark(key)
+            return Gst.PadProbeReturn.REMOVE
+        pad.add_probe(Gst.PadProbeType.BUFFER | Gst.PadProbeType.BUFFER_LIST,
+                      cb)
+
+    def on_webrtc_pad(_w, pad):
+        if pad.direction == Gst.PadDirection.SRC:
+            first_buffer(pad, "jb_out")  # out of the jitterbuffer
+
     def on_added(_bin, _sub, element):
         f = element.get_factory()
+        if f and f.get_name() == "rtpjitterbuffer":
+            first_buffer(element.get_static_pad("sink"), "rtp_in")
         if f and f.get_name() == "webrtcbin":
+            element.connect("pad-added", on_webrtc_pad)
             element.connect("notify::ice-connection-state", on_ice)
             element.connect("notify::connection-state", on_conn)
             element.connect("notify::signaling-state", on_sig)

@@ -18,7 +18,9 @@ itself under `unshare -n`) and prints one JSON line.
   webrtcbin 1.22 does, instead of loading it from the per-user cache).
 - baseline: baseline.py, two webrtcbins in one process, same latency.
 
-Usage: ttff.py [--runs N] [--latency MS]
+--boost: run in an autogroup of nice -20 (common.boost()).
+
+Usage: ttff.py [--runs N] [--latency MS] [--boost]
 """
 import argparse
 import json
@@ -56,7 +58,12 @@ PHASES = (("start-up (spawn -> PLAYING)", None, "playing"),
            "applied"),
           ("ICE (-> ice connected)", "applied", "ice"),
           ("DTLS (-> connection-state connected)", "ice", "dtls"),
-          ("first frame (jitterbuffer, key frame, decode)", "dtls", "frame"))
+          ("first frame (jitterbuffer, key frame, decode)", "dtls", "frame"),
+          ("  of which: -> first RTP packet (sender's key frame)", "dtls",
+           "rtp_in"),
+          ("  of which: first RTP -> out of the jitterbuffer", "rtp_in",
+           "jb_out"),
+          ("  of which: jitterbuffer -> decoded frame", "jb_out", "frame"))
 
 
 def phases(runs):
@@ -73,10 +80,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--latency", type=int, default=50)
+    ap.add_argument("--boost", action="store_true")
     args = ap.parse_args()
     common.in_private_netns()
+    if args.boost:
+        common.boost()
     relay = common.Relay()
-    res = {"runs": args.runs, "latency_ms": args.latency}
+    res = {"runs": args.runs, "latency_ms": args.latency,
+           "boost": args.boost}
     try:
         prod = producer(relay.uri("cam"))
         time.sleep(1.5)

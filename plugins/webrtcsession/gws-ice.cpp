@@ -1,6 +1,8 @@
 /* gst-webrtc-session: ICE and transport settings (see gws-ice.h). */
 #include "gws-ice.h"
 
+#include "gws-fast-start.h"
+
 #include "gws-debug.h"
 #include "gws-candidate-stats.h"
 #include "gws-signaller.h"
@@ -214,6 +216,7 @@ warm_up_dtls() {
         /* dtlsdec makes the process-wide default certificate when
          * created (gws-dtls-key-cache.h). */
         make_process_dtls_agent();
+        fast_start_preload_transport(); /* gws-fast-start.h */
         return nullptr;
       },
       nullptr);

@@ -1,6 +1,7 @@
 /* gst-webrtc-session: webrtcsrc's session (see gws-receive-session.h). */
 #include "gws-receive-session.h"
 
+#include "gws-fast-start.h"
 #include "gws-restart.h"
 #include "gws-twcc.h"
 #include "gws-webrtcbin-events.h"
@@ -56,6 +57,7 @@ ReceiveSession::prepare(const IceConfig &ice, const LossRecovery &loss,
   g_object_set(webrtc_, "latency", latency_ms, nullptr);
   if (loss.retransmission)
     loss_recovery_tune_receiver(webrtc_);
+  fast_start_tune_receiver(webrtc_);
 
   Host *host = &host_;
   std::string id = id_;
@@ -181,6 +183,16 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
   gst_promise_unref(promise);
   remote_set_ = true;
   flush_candidates();
+  for (guint i = 0; i < gst_sdp_message_medias_len(answer->sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media(answer->sdp, i);
+    for (const auto *list : {&video_codecs_, &audio_codecs_}) {
+      for (const CodecInfo *c : *list) {
+        if (!codec_payloads_in_media(m, *c).empty())
+          coming_.push_back(c);
+      }
+    }
+  }
+  fast_start_preload(coming_);
 }
 
 void
@@ -217,6 +229,13 @@ ReceiveSession::on_remote_description(const GstWebRTCSessionDescription *desc) {
     MediaKind kind;
     if (!media_kind_of(media, &kind))
       continue; /* data channels: not ours */
+    /* What will arrive: its plugins are loaded while ICE runs
+     * (gws-fast-start.h). */
+    for (const CodecInfo *c :
+        kind == MediaKind::Video ? video_codecs_ : audio_codecs_) {
+      if (!codec_payloads_in_media(media, *c).empty())
+        coming_.push_back(c);
+    }
     std::string why;
     GstCaps *prefs = accepted_prefs(media, kind, &why);
     if (!prefs) {
@@ -308,6 +327,8 @@ ReceiveSession::on_answer_created(GstWebRTCSessionDescription *answer) {
   GST_DEBUG_OBJECT(host_.bin(), "session %s: sending answer", id_.c_str());
   host_.send_sdp(id_, answer);
   g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
+  /* After webrtcbin's own plugins are in: plugin loading is serialised. */
+  fast_start_preload(coming_);
 }
 
 void

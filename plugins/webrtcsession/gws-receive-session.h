@@ -135,6 +135,8 @@ class ReceiveSession {
   std::vector<MediaKind> kinds_;
   std::vector<const CodecInfo *> video_codecs_;
   std::vector<const CodecInfo *> audio_codecs_;
+  /* Codecs the remote description says will come (fast_start_preload). */
+  std::vector<const CodecInfo *> coming_;
   GstElement *webrtc_ = nullptr;
   bool remote_set_ = false;
   guint remote_mlines_ = 0; /* m-lines of the producer's last offer */
