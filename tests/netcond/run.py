@@ -512,9 +512,10 @@ def case_renditions():
         n_enc = stat(text, "encoders")
         # Figures: key frames the shared encoders were asked for, and the
         # consumers' own requests (PLI/FIR), over the whole run.
-        print("# key-frame requests reaching the encoders {}, from the "
-              "consumers {}".format(
+        print("# key-frame requests reaching the encoders {} (folded "
+              "by their 500 ms limit {}), from the consumers {}".format(
                   stat(text, "keyframe-requests-forwarded"),
+                  stat(text, "keyframe-requests-dropped"),
                   stat(text, "keyframe-requests-received")))
         if n_enc > 2:
             raise Failure("{} encoders with max-renditions=2".format(n_enc))
@@ -569,9 +570,10 @@ def case_renditions_8():
             time.sleep(0.5)  # polling the sender's stats
         print("# 8 consumers: (encoders, renditions) per poll: {}"
               .format(seen))
-        print("# key-frame requests reaching the encoders {}, from the "
-              "consumers {}".format(
+        print("# key-frame requests reaching the encoders {} (folded "
+              "by their 500 ms limit {}), from the consumers {}".format(
                   stat(text, "keyframe-requests-forwarded"),
+                  stat(text, "keyframe-requests-dropped"),
                   stat(text, "keyframe-requests-received")))
         if len(seen[-1][1]) != 8:
             raise Failure("{} of 8 consumers have a rendition:\n{}".format(
@@ -892,9 +894,10 @@ CASES = {
 # tracks it: reported as skipped (with the reason) so that the rest of the
 # suite gates CI; run them with GWS_RUN_KNOWN_FAILING=1.
 KNOWN_FAILING = {
-    "renditions": "issue 12: the fast consumers' estimates collapse while "
-    "the slow consumer's key-frame requests make the shared encoder send "
-    "a key frame every 500 ms (no pacer), so the ladder often never splits",
+    "renditions": "issue 12: on a loaded machine the fast consumers' "
+    "estimates often still fall to the 100 kbit/s floor (CPU starvation "
+    "read as loss and delay), so the split is not reliable; with the "
+    "pacer and per-consumer key-frame policy it passed 4 runs of 5",
 }
 
 
