@@ -21,7 +21,7 @@ KeyframePolicy::interval() const {
 bool
 KeyframePolicy::on_request(int64_t now) {
   received++;
-  if (last_key_ >= 0 && now - last_key_ < std::max(kInFlightUs, 2 * rtt_us_)) {
+  if (last_key_ >= 0 && now - last_key_ < std::max(kInFlightUs, rtt_us_)) {
     absorbed++;
     return false;
   }

@@ -57,18 +57,20 @@ TEST(KeyframePolicy, FirstRequestGoesThenOnePerInterval) {
     if (p.poll(t + 1))
       sent++;
   }
-  EXPECT_EQ(sent, 4); /* t = 0, 1 s, 2 s, 3 s */
+  EXPECT_EQ(sent, 7); /* every 500 ms from 0 to 3 s */
   EXPECT_EQ(p.received, 31u);
-  EXPECT_EQ(p.forwarded, 4u);
+  EXPECT_EQ(p.forwarded, 7u);
 }
 
 TEST(KeyframePolicy, KeyFrameInFlightAbsorbsRequests) {
   KeyframePolicy p;
+  p.set_rtt(100'000);
   p.on_keyframe_sent(5'000'000);
+  /* Within one RTT: sent before the key frame could arrive. */
   EXPECT_FALSE(p.on_request(5'050'000));
   EXPECT_EQ(p.absorbed, 1u);
-  /* Later, it goes. */
-  EXPECT_TRUE(p.on_request(5'500'000));
+  /* Later: the key frame arrived broken, ask again at once. */
+  EXPECT_TRUE(p.on_request(5'150'000));
 }
 
 TEST(KeyframePolicy, HeldRequestAnsweredByAKeyFrame) {
@@ -93,6 +95,7 @@ TEST(KeyframePolicy, IntervalFollowsTheRoundTrip) {
 TEST(KeyframePolicy, ForcedRequestStartsTheInterval) {
   KeyframePolicy p;
   p.on_forced(0);
-  EXPECT_FALSE(p.on_request(500'000));
-  EXPECT_TRUE(p.poll(1'000'000));
+  EXPECT_FALSE(p.on_request(300'000));
+  EXPECT_FALSE(p.poll(400'000));
+  EXPECT_TRUE(p.poll(500'000));
 }
