@@ -897,7 +897,7 @@ KNOWN_FAILING = {
     "renditions": "issue 12: on a loaded machine the fast consumers' "
     "estimates often still fall to the 100 kbit/s floor (CPU starvation "
     "read as loss and delay), so the split is not reliable; with the "
-    "pacer and per-consumer key-frame policy it passed 4 runs of 8 (2 of "
+    "pacer and per-consumer key-frame policy it passed 5 runs of 10 (2 of "
     "5 before them)",
 }
 
