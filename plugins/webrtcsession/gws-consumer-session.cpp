@@ -44,6 +44,8 @@ ConsumerSession::ConsumerSession(Host &host, std::string id,
 }
 
 ConsumerSession::~ConsumerSession() {
+  if (pacer_)
+    pacer_->stop(); /* no queue thread waits on it while outputs go */
   if (bw_)
     bw_->unwatch();
   for (size_t i = 0; i < streams_.size(); i++) {
@@ -85,6 +87,18 @@ ConsumerSession::prepare(
   Host *host = &host_;
   std::string id = id_;
   guint gen = gen_;
+  std::string name = webrtcbin_name(id_, gen_);
+  if (bw_) {
+    pacer_ = RtpPacer::create(name);
+    pacer_->set_estimate(bw_->snapshot().estimate_bps);
+  }
+  /* A consumer's key-frame request goes to the rendition it watches. */
+  keyframes_ = KeyframeRequests::create(name, [host, id, gen](size_t i) {
+    host->with_connection(id, gen, [i](ConsumerSession &s) {
+      if (i < s.streams_.size() && s.streams_[i].output)
+        s.host_.request_keyframe(i, *s.streams_[i].codec, s.streams_[i].output);
+    });
+  });
   WebrtcbinEvents events;
   events.candidate = [host, id, gen](guint mline, const std::string &cand) {
     host->with_connection(id, gen, [mline, cand](ConsumerSession &s) {
@@ -103,7 +117,7 @@ ConsumerSession::prepare(
         s.connected_ = true;
         for (size_t i = 0; i < s.streams_.size(); i++) {
           if (s.streams_[i].output)
-            s.host_.request_keyframe(i, *s.streams_[i].codec);
+            s.keyframes_->request(i, true);
         }
       });
     }
@@ -373,6 +387,21 @@ ConsumerSession::link_streams() {
     rw.twcc_to_id = st.twcc_id;
     rw.twcc_seq = twcc_seq_;
     rw.continuous = true; /* renditions may switch under it */
+    if (st.codec->kind == MediaKind::Video) {
+      std::shared_ptr<RtpPacer> pacer = pacer_;
+      std::shared_ptr<KeyframeRequests> keyframes = keyframes_;
+      const CodecInfo *codec = st.codec;
+      rw.install_before = [pacer, keyframes, codec, i](GstPad *pad) {
+        if (pacer) {
+          std::weak_ptr<KeyframeRequests> weak = keyframes;
+          pacer->install(pad, *codec, [weak, i]() {
+            if (auto k = weak.lock())
+              k->request(i, true); /* the backlog was dropped */
+          });
+        }
+        keyframes->install(pad, i, *codec);
+      };
+    }
     st.output = host_.link_stream(i, *st.codec, st.pad, rw, id_, gen_);
     if (!st.output)
       return false;

@@ -19,8 +19,10 @@
 #include "gws-codecs.h"
 #include "gws-consumer-bandwidth.h"
 #include "gws-ice.h"
+#include "gws-keyframe-requests.h"
 #include "gws-loss-recovery.h"
 #include "gws-path-monitor.h"
+#include "gws-rtp-pacer.h"
 #include "gws-rtp-rewriter.h"
 
 #include <gst/gst.h>
@@ -69,9 +71,12 @@ class ConsumerSession {
     virtual void unlink_stream(
         size_t index, const CodecInfo &codec, guint output)
         = 0;
-    /* Asks the shared encoder of stream @index / @codec for a key frame
-     * (rate-limited). */
-    virtual void request_keyframe(size_t index, const CodecInfo &codec) = 0;
+    /* Asks the shared encoder of stream @index / @codec that branch output
+     * @output shows (or is switching to; the top one when @output is 0)
+     * for a key frame (rate-limited per encoder). */
+    virtual void request_keyframe(
+        size_t index, const CodecInfo &codec, guint output)
+        = 0;
     /* Connection @gen failed (later, on the session thread, the host
      * decides: restart, or end the session). */
     virtual void fail_connection(
@@ -125,6 +130,10 @@ class ConsumerSession {
   /* This connection's bandwidth estimate, nullptr when off. */
   const ConsumerBandwidth *bandwidth() const { return bw_.get(); }
   ConsumerBandwidth *bandwidth() { return bw_.get(); }
+  /* This connection's pacer, nullptr when congestion control is off. */
+  RtpPacer *pacer() const { return pacer_.get(); }
+  /* This connection's key-frame request policy. */
+  KeyframeRequests *keyframes() const { return keyframes_.get(); }
   size_t n_streams() const { return streams_.size(); }
   /* The shared branch output of stream @index, 0 before it is linked. */
   guint stream_output(size_t index) const {
@@ -197,6 +206,8 @@ class ConsumerSession {
   bool renegotiating_ = false;
   gint64 renegotiating_since_us_ = 0;
   std::shared_ptr<ConsumerBandwidth> bw_;
+  std::shared_ptr<RtpPacer> pacer_;
+  std::shared_ptr<KeyframeRequests> keyframes_;
   /* This connection's transport-wide sequence (gws-twcc.h). */
   std::shared_ptr<std::atomic<guint16>> twcc_seq_
       = std::make_shared<std::atomic<guint16>>(0);

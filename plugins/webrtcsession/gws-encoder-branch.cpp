@@ -349,6 +349,8 @@ EncoderBranch::attach(
     drop();
     return 0;
   }
+  if (rw.install_before)
+    rw.install_before(qsrc);
   install_rtp_rewrite(qsrc, rw); /* before anything flows */
   /* The output runs before it is linked to the tee (see the 1.22 notes). */
   gst_element_sync_state_with_parent(queue);

@@ -23,6 +23,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace gws {
@@ -42,6 +43,11 @@ struct RtpRewrite {
    * (their PTS), so the consumer sees one stream. The payloaders'
    * seqnum-offset and timestamp-offset leave the caps. */
   bool continuous = false;
+  /* Called (session thread, before data flows) with the pad the rewrite
+   * goes on, so that probes it adds run before the rewrite: the
+   * consumer's pacer and key-frame requests (gws-rtp-pacer.h,
+   * gws-keyframe-requests.h). */
+  std::function<void(GstPad *)> install_before;
 };
 
 /* A fresh random SSRC (never 0). */

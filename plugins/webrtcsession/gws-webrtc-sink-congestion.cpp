@@ -93,6 +93,9 @@ SinkPrivate::on_estimate(ConsumerSession &conn) {
   if (int64_t rtt = read_rtt_us(conn.webrtcbin()))
     bw->set_rtt(rtt);
   ConsumerBandwidth::Snapshot snap = bw->snapshot();
+  if (conn.pacer())
+    conn.pacer()->set_estimate(snap.estimate_bps);
+  conn.keyframes()->set_rtt(snap.rtt_us);
   GST_DEBUG_OBJECT(self,
       "session %s: estimate %" G_GINT64_FORMAT
       " bit/s, received %" G_GINT64_FORMAT ", loss %.3f, rtt %" G_GINT64_FORMAT
@@ -136,6 +139,29 @@ set_rate(GstElement *self, EncoderBranch &b, int64_t estimate,
 }
 
 } // namespace
+
+void
+SinkPrivate::request_keyframe(
+    size_t index, const CodecInfo &codec, guint output) {
+  std::shared_ptr<InputStream> s = stream_at(index);
+  if (!s)
+    return;
+  auto it = s->branches.find(&codec);
+  if (it == s->branches.end())
+    return;
+  EncoderBranch *top = it->second.get();
+  /* The rendition it is moving to: the move waits for that one's key
+   * frame, which also repairs the consumer. */
+  int r = output ? top->output_pending_rendition(output) : -1;
+  if (r < 0)
+    r = output ? std::max(top->output_rendition(output), 0) : 0;
+  auto lit = s->renditions.find(&codec);
+  if (r > 0 && lit != s->renditions.end()
+      && static_cast<size_t>(r) <= lit->second.size())
+    lit->second[r - 1]->request_keyframe();
+  else
+    top->request_keyframe();
+}
 
 void
 SinkPrivate::drop_renditions(InputStream &s, const CodecInfo &codec) {
@@ -309,6 +335,13 @@ SinkPrivate::congestion_rendition_stats(GValue *branches, guint *encoders) {
 void
 SinkPrivate::congestion_session_stats(
     const ConsumerSession &conn, GstStructure *s) {
+  if (const KeyframeRequests *kf = conn.keyframes()) {
+    KeyframeRequests::Stats k = kf->stats();
+    gst_structure_set(s, "keyframe-requests-received", G_TYPE_UINT64,
+        k.received, "keyframe-requests-sent", G_TYPE_UINT64, k.forwarded,
+        "keyframe-requests-absorbed", G_TYPE_UINT64, k.absorbed,
+        "keyframes-sent", G_TYPE_UINT64, k.keyframes, nullptr);
+  }
   const ConsumerBandwidth *bw = conn.bandwidth();
   if (!bw)
     return;
@@ -347,6 +380,14 @@ SinkPrivate::congestion_session_stats(
       "twcc-feedback-reports", G_TYPE_UINT64, snap.feedback_reports,
       "twcc-feedback-packets", G_TYPE_UINT64, snap.feedback_packets, "overuses",
       G_TYPE_UINT64, snap.overuses, nullptr);
+  if (const RtpPacer *pacer = conn.pacer()) {
+    RtpPacer::Stats p = pacer->stats();
+    gst_structure_set(s, "pacing-bps", G_TYPE_UINT64,
+        static_cast<guint64>(p.rate_bps), "paced-packets", G_TYPE_UINT64,
+        p.packets, "pacer-dropped", G_TYPE_UINT64, p.dropped, "pacer-overflows",
+        G_TYPE_UINT64, p.overflows, "pacer-max-wait-ms", G_TYPE_DOUBLE,
+        p.max_wait_us / 1000.0, nullptr);
+  }
 }
 
 void

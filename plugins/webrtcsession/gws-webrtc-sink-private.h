@@ -208,14 +208,9 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
       const RtpRewrite &rw, const std::string &session_id, guint gen) override;
   void unlink_stream(
       size_t index, const CodecInfo &codec, guint output) override;
-  void request_keyframe(size_t index, const CodecInfo &codec) override {
-    std::shared_ptr<InputStream> s = stream_at(index);
-    if (!s)
-      return;
-    auto it = s->branches.find(&codec);
-    if (it != s->branches.end())
-      it->second->request_keyframe();
-  }
+  /* gws-webrtc-sink-congestion.cpp */
+  void request_keyframe(
+      size_t index, const CodecInfo &codec, guint output) override;
   void fail_connection(
       const std::string &id, guint gen, const std::string &reason) override {
     loop.post(
