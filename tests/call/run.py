@@ -183,11 +183,33 @@ def test_call_busy(w):
     bob.wait_frames(bob.frames["video"] + FRAMES)
 
 
+def test_viewer_watches(w):
+    """Backward compatibility: webrtcsrc, which knows nothing of calls,
+    asks the callee for a session, answers its sendrecv offer recvonly and
+    receives its audio and video."""
+    w.relay()
+    bob = Party(w, "bob", "peer-id=bob")
+    viewer = Party.__new__(Party)
+    viewer.name = "viewer"
+    viewer.frames = {"video": 0, "audio": 0}
+    viewer.proc = Proc("viewer", [
+        "gst-launch-1.0", "-m", "-v", "webrtcsrc", "name=s",
+        "ice-addresses=127.0.0.1", "uri=" + w.uri("bob"),
+        "s.video_0", "!", "queue", "!", "fakesink", "name=rv",
+        "silent=false", "sync=false",
+        "s.audio_0", "!", "queue", "!", "fakesink", "name=ra",
+        "silent=false", "sync=false"], w.logdir)
+    w.procs.append(viewer.proc)
+    bob.wait_message("gws-call-answered")
+    print("viewer received", viewer.wait_frames())
+
+
 TESTS = {
     "call-both-ways": test_call_both_ways,
     "callee-hangs-up": test_callee_hangs_up,
     "call-refused": test_call_refused,
     "call-busy": test_call_busy,
+    "viewer-watches": test_viewer_watches,
 }
 
 
@@ -217,6 +239,11 @@ def main():
     except Failure as e:
         print("FAIL {}: {}".format(name, e))
     finally:
+        # gst-launch does not read stdin (Proc.stop's "quit"): end the ones
+        # still running at once.
+        for p in world.procs:
+            if p.proc.poll() is None:
+                p.proc.terminate()
         world.close(ok)
     if ok:
         print("PASS {} ({:.1f} s)".format(name, time.monotonic() - started))
