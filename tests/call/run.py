@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from run import Failure, Proc, World, check  # noqa: E402  (tests/e2e)
 
 PYTHON = "/usr/bin/python3"
+APP = os.path.join(HERE, "app.py")
 SKIP = 77
 WAIT = 30.0
 FRAMES = 10  # of each kind, on each side, before anyone hangs up
@@ -84,7 +85,7 @@ class Party:
                               timeout)
         fields = dict(re.findall(r"([a-z-]+)=\([a-z]+\)(\"(?:[^\"\\]|\\.)*\"|"
                                  r"[^,;]*)", line))
-        return {k: v.strip('"').replace("\\ ", " ")
+        return {k: re.sub(r"\\(.)", r"\1", v.strip('"'))
                 for k, v in fields.items()}
 
     def wait_exit(self, timeout=WAIT):
@@ -204,12 +205,78 @@ def test_viewer_watches(w):
     print("viewer received", viewer.wait_frames())
 
 
+def app(w, name, *args):
+    """A webrtccall in an application (app.py), driven by its signals."""
+    env = dict(os.environ)
+    env.setdefault("GST_DEBUG", "webrtccall:5")
+    p = Proc(name, [PYTHON, APP, "--uri", w.uri()] + list(args), w.logdir,
+             env=env)
+    w.procs.append(p)
+    return p
+
+
+def test_answered_by_app(w):
+    """incoming-calls=ask: the application hears incoming-call, answers with
+    answer-call; frames flow both ways; it hangs up with hang-up and the
+    caller's pipeline ends."""
+    w.relay()
+    bob = app(w, "bob", "--peer-id", "bob", "--incoming", "ask")
+    bob.wait_event("ready")
+    alice = Party(w, "alice", "call=bob")
+    incoming = bob.wait_event("incoming-call")
+    check(incoming["peer"] != "bob", "incoming from {}".format(incoming))
+    bob.wait_event("gws-call-incoming")
+    # Nothing happens until the application answers.
+    bob.send("answer")
+    check(bob.wait_event("action", name="answer")["ok"], "answer-call")
+    bob.wait_event("gws-call-answered")
+    alice.wait_message("gws-call-answered")
+    bob.wait_frames("video", FRAMES)
+    bob.wait_frames("audio", FRAMES)
+    print("alice received", alice.wait_frames())
+    bob.send("hangup")
+    check(bob.wait_event("action", name="hangup")["ok"], "hang-up")
+    ended = bob.wait_event("gws-call-ended")
+    check(ended["by"] == "local" and ended["reason"] == "hung up",
+          "bob: {}".format(ended))
+    check_ended(alice, "remote", "hung up")
+    check(alice.wait_exit() == 0, "alice's pipeline ends with the call")
+    # No call any more: a second hang-up does nothing.
+    bob.send("hangup")
+    check(not bob.wait_event("action", name="hangup")["ok"],
+          "hang-up without a call")
+
+
+def test_refused_by_app(w):
+    """incoming-calls=ask: the application refuses with its own reason; the
+    caller hears it."""
+    w.relay()
+    bob = app(w, "bob", "--peer-id", "bob", "--incoming", "ask")
+    bob.wait_event("ready")
+    alice = Party(w, "alice", "call=bob")
+    bob.wait_event("incoming-call")
+    bob.send("refuse not now, in a meeting")
+    check(bob.wait_event("action", name="refuse")["ok"], "refuse-call")
+    refused = bob.wait_event("gws-call-refused")
+    check(refused["reason"] == "not now, in a meeting", str(refused))
+    ended = alice.wait_message("gws-call-ended")
+    check(ended["reason"] == "not now, in a meeting"
+          and ended["answered"] == "false", "alice: {}".format(ended))
+    check(alice.wait_exit() != 0, "alice's pipeline fails")
+    # Nothing rings any more.
+    bob.send("answer")
+    check(not bob.wait_event("action", name="answer")["ok"],
+          "answer-call with nothing ringing")
+
+
 TESTS = {
     "call-both-ways": test_call_both_ways,
     "callee-hangs-up": test_callee_hangs_up,
     "call-refused": test_call_refused,
     "call-busy": test_call_busy,
     "viewer-watches": test_viewer_watches,
+    "answered-by-app": test_answered_by_app,
+    "refused-by-app": test_refused_by_app,
 }
 
 
