@@ -62,7 +62,6 @@ struct CallInput {
 struct CallOutput {
   guint gen = 0;                      /* the call's number */
   std::vector<GstElement *> elements; /* depayloader, decodebin */
-  GstPad *ghost = nullptr;            /* once decodebin exposed a pad */
 };
 
 /* The call, at most one at a time (session thread only). */
@@ -102,7 +101,11 @@ struct CallPrivate : public ConsumerSession::Host {
   int next_pt = 96;
   /* Received streams (lock). */
   std::vector<CallOutput> outputs;
-  guint next_out_video = 0, next_out_audio = 0;
+  guint next_out_video = 0, next_out_audio = 0; /* this call's, so far */
+  /* The sometimes pads (our references), kept across calls: the k-th
+   * video (audio) stream of every call feeds remote_video_k, so a pipeline
+   * linked once takes call after call (lock). */
+  std::vector<GstPad *> pads_video, pads_audio;
   /* The live call's webrtcbin, to route its messages (lock). */
   GstElement *call_webrtcbin = nullptr;
 
@@ -112,6 +115,11 @@ struct CallPrivate : public ConsumerSession::Host {
   GwsSignaller *signaller = nullptr;
   std::shared_ptr<StartWait> start_wait;
   std::unique_ptr<Call> call;
+  /* The call end_call() is closing: its connection unlinks from the
+   * encoders after `call` is cleared. */
+  Call *closing = nullptr;
+  /* The call whose connection the Host methods serve. */
+  Call *linked_call() { return call ? call.get() : closing; }
   guint calls = 0;   /* calls so far; numbers them */
   bool done = false; /* a caller whose call is over */
 
@@ -165,6 +173,8 @@ struct CallPrivate : public ConsumerSession::Host {
   void post_call_message(const char *name, const Call &c, const char *extra,
       const std::string &value);
   void remove_outputs();
+  /* Removes the sometimes pads (teardown). */
+  void remove_pads();
   /* We stay a sink (our EOS: the call is over), never a source. */
   void keep_sink_flag();
   void teardown();

@@ -70,9 +70,10 @@ CallPrivate::with_connection(const std::string &id, guint gen,
 guint
 CallPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     const RtpRewrite &rw, const std::string &session_id, guint gen) {
-  if (!call || index >= call->inputs.size())
+  Call *c = linked_call();
+  if (!c || index >= c->inputs.size())
     return 0;
-  CallInput &in = *call->inputs[index];
+  CallInput &in = *c->inputs[index];
   auto it = in.branches.find(&codec);
   if (it == in.branches.end()) {
     GstCaps *caps = nullptr;
@@ -102,19 +103,25 @@ CallPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
 
 void
 CallPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
-  if (!call || index >= call->inputs.size())
+  Call *c = linked_call();
+  if (!c || index >= c->inputs.size())
     return;
-  auto &branches = call->inputs[index]->branches;
+  auto &branches = c->inputs[index]->branches;
   auto it = branches.find(&codec);
-  if (it != branches.end())
-    it->second->detach(output);
+  if (it == branches.end())
+    return;
+  it->second->detach(output);
+  /* Between calls nothing is encoded (as webrtcsink without viewers). */
+  if (it->second->outputs() == 0)
+    branches.erase(it);
 }
 
 void
 CallPrivate::request_keyframe(size_t index, const CodecInfo &codec) {
-  if (!call || index >= call->inputs.size())
+  Call *c = linked_call();
+  if (!c || index >= c->inputs.size())
     return;
-  auto &branches = call->inputs[index]->branches;
+  auto &branches = c->inputs[index]->branches;
   auto it = branches.find(&codec);
   if (it != branches.end())
     it->second->request_keyframe();
@@ -191,26 +198,43 @@ CallPrivate::on_src_pad(const std::string &id, guint gen, GstPad *pad) {
         GstElementClass *klass = GST_ELEMENT_GET_CLASS(priv->self);
         GstPadTemplate *templ = gst_element_class_get_pad_template(
             klass, e->video ? "remote_video_%u" : "remote_audio_%u");
-        std::string name;
+        GstPad *ghost = nullptr;
+        bool created = false;
         {
           std::lock_guard<std::mutex> g(priv->lock);
+          auto &pads = e->video ? priv->pads_video : priv->pads_audio;
           guint &n = e->video ? priv->next_out_video : priv->next_out_audio;
-          name = std::string(e->video ? "remote_video_" : "remote_audio_")
-                 + std::to_string(n++);
-        }
-        GstPad *ghost
-            = gst_ghost_pad_new_from_template(name.c_str(), dpad, templ);
-        gst_pad_set_active(ghost, TRUE);
-        {
-          std::lock_guard<std::mutex> g(priv->lock);
-          for (auto &o : priv->outputs) {
-            if (o.gen == e->gen && o.elements.size() > 1 && o.elements[1] == dec
-                && !o.ghost)
-              o.ghost = GST_PAD(gst_object_ref(ghost));
+          guint index = n++;
+          if (index < pads.size()) {
+            ghost = GST_PAD(gst_object_ref(pads[index]));
+          } else {
+            std::string name
+                = std::string(e->video ? "remote_video_" : "remote_audio_")
+                  + std::to_string(index);
+            ghost = gst_ghost_pad_new_no_target_from_template(
+                name.c_str(), templ);
+            gst_object_ref_sink(ghost);
+            pads.push_back(GST_PAD(gst_object_ref(ghost)));
+            created = true;
           }
         }
-        gst_element_add_pad(GST_ELEMENT(priv->self), ghost);
-        GST_INFO_OBJECT(priv->self, "exposing %s", name.c_str());
+        gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), dpad);
+        if (created) {
+          gst_pad_set_active(ghost, TRUE);
+          gst_element_add_pad(GST_ELEMENT(priv->self), ghost);
+        } else {
+          /* The pad of an earlier call: its EOS (that call's end) is
+           * flushed from it and downstream, and the stream goes on. */
+          g_autoptr(GstProxyPad) internal
+              = gst_proxy_pad_get_internal(GST_PROXY_PAD(ghost));
+          gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_start());
+          gst_pad_send_event(
+              GST_PAD(internal), gst_event_new_flush_stop(FALSE));
+        }
+        g_autofree gchar *name = gst_pad_get_name(ghost);
+        gst_object_unref(ghost);
+        GST_INFO_OBJECT(priv->self, "call %u: %s %s", e->gen,
+            created ? "exposing" : "continuing on", name);
       }),
       new Expose{this, gen, video},
       [](gpointer d, GClosure *) { delete static_cast<Expose *>(d); },
@@ -229,6 +253,21 @@ CallPrivate::on_src_pad(const std::string &id, guint gen, GstPad *pad) {
 }
 
 void
+CallPrivate::remove_pads() {
+  std::vector<GstPad *> pads;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    pads.swap(pads_video);
+    pads.insert(pads.end(), pads_audio.begin(), pads_audio.end());
+    pads_audio.clear();
+  }
+  for (GstPad *p : pads) {
+    gst_element_remove_pad(GST_ELEMENT(self), p);
+    gst_object_unref(p);
+  }
+}
+
+void
 CallPrivate::remove_outputs() {
   std::vector<CallOutput> old;
   {
@@ -237,10 +276,6 @@ CallPrivate::remove_outputs() {
     next_out_video = next_out_audio = 0;
   }
   for (CallOutput &o : old) {
-    if (o.ghost) {
-      gst_element_remove_pad(GST_ELEMENT(self), o.ghost);
-      gst_object_unref(o.ghost);
-    }
     for (GstElement *e : o.elements) {
       gst_element_set_locked_state(e, TRUE);
       gst_element_set_state(e, GST_STATE_NULL);
@@ -486,7 +521,11 @@ CallPrivate::end_call(const std::string &reason, bool by_us, bool tell_remote) {
     std::lock_guard<std::mutex> g(lock);
     call_webrtcbin = nullptr;
   }
-  c->conn.reset(); /* unlinks it from the encoders, stops its webrtcbin */
+  /* Unlinks it from the encoders (through us: linked_call()), stops its
+   * webrtcbin. */
+  closing = c.get();
+  c->conn.reset();
+  closing = nullptr;
   keep_sink_flag();
   /* What we received ends here: EOS into each received stream's chain
    * (its webrtcbin is gone, nothing else pushes there now). */
@@ -532,6 +571,7 @@ void
 CallPrivate::teardown() {
   end_call("hung up", true, false);
   remove_outputs();
+  remove_pads();
   for (auto &in : inputs_now())
     in->branches.clear();
 }

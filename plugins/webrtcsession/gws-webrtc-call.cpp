@@ -29,6 +29,7 @@
 
 #include "gws-network-check.h"
 #include "gws-webrtc-call-private.h"
+#include "gws-webrtc-sink.h"
 #include "gws-webrtcbin-events.h"
 
 #include <algorithm>
@@ -449,6 +450,9 @@ gws_webrtc_call_class_init(GwsWebRTCCallClass *klass) {
   GstBinClass *bin_class = GST_BIN_CLASS(klass);
   GST_DEBUG_CATEGORY_INIT(
       gws_webrtc_call_debug, "webrtccall", 0, "WebRTC two-way call bin");
+  /* ConsumerSession and the encoder branches log under webrtcsink's
+   * category, made in its class_init. */
+  g_type_class_unref(g_type_class_ref(GWS_TYPE_WEBRTC_SINK));
 
   gobject_class->set_property = gws_webrtc_call_set_property;
   gobject_class->get_property = gws_webrtc_call_get_property;
