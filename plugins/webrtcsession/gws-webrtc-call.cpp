@@ -27,6 +27,7 @@
  */
 #include "gws-webrtc-call.h"
 
+#include "gws-loss-recovery.h"
 #include "gws-network-check.h"
 #include "gws-webrtc-call-private.h"
 #include "gws-webrtc-sink.h"
@@ -295,6 +296,17 @@ gws_webrtc_call_handle_message(GstBin *bin, GstMessage *msg) {
   auto *self = GWS_WEBRTC_CALL(bin);
   CallPrivate *priv = self->priv;
   GstObject *src = GST_MESSAGE_SRC(msg);
+  if ((GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ASYNC_START
+          || GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ASYNC_DONE)
+      && src != GST_OBJECT(self)) {
+    /* A call is live: nothing inside prerolls. A decodebin added while
+     * PLAYING (each received stream) posts async-start until it has
+     * decoded a frame; passed on, it took the whole pipeline back to
+     * PAUSED, where it now and then stayed (tests/call second-call).
+     * The decodebin still commits its own state. */
+    gst_message_unref(msg);
+    return;
+  }
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS && src != GST_OBJECT(self)) {
     /* Ours is posted when the call is over (gws-webrtc-call-session.cpp),
      * not by the network sinks inside webrtcbin. */
@@ -441,6 +453,12 @@ gws_webrtc_call_init(GwsWebRTCCall *self) {
   self->priv = new CallPrivate(self);
   /* Its EOS says the call (or what it sends) is over. */
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
+  /* Opus decoders inside the decodebins use the sender's in-band FEC. */
+  g_signal_connect(self, "deep-element-added",
+      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer) {
+        loss_recovery_tune_decoder(element);
+      }),
+      nullptr);
 }
 
 static void
