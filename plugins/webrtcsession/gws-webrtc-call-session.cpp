@@ -222,9 +222,10 @@ CallPrivate::on_src_pad(const std::string &id, guint gen, GstPad *pad) {
         if (created) {
           gst_pad_set_active(ghost, TRUE);
           gst_element_add_pad(GST_ELEMENT(priv->self), ghost);
-        } else {
-          /* The pad of an earlier call: its EOS (that call's end) is
-           * flushed from it and downstream, and the stream goes on. */
+        } else if (GST_PAD_IS_EOS(ghost)) {
+          /* The pad of an earlier call that ended with EOS (the element
+           * was done, then started again): the EOS is flushed from it and
+           * downstream, and the stream goes on. */
           g_autoptr(GstProxyPad) internal
               = gst_proxy_pad_get_internal(GST_PROXY_PAD(ghost));
           gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_start());
@@ -527,26 +528,34 @@ CallPrivate::end_call(const std::string &reason, bool by_us, bool tell_remote) {
   c->conn.reset();
   closing = nullptr;
   keep_sink_flag();
-  /* What we received ends here: EOS into each received stream's chain
-   * (its webrtcbin is gone, nothing else pushes there now). */
-  std::vector<GstElement *> heads;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    for (auto &o : outputs) {
-      if (o.gen == c->gen && !o.elements.empty())
-        heads.push_back(GST_ELEMENT(gst_object_ref(o.elements[0])));
-    }
-  }
-  for (GstElement *e : heads) {
-    g_autoptr(GstPad) sink = gst_element_get_static_pad(e, "sink");
-    gst_pad_send_event(sink, gst_event_new_eos());
-    gst_object_unref(e);
-  }
   bool inputs_ended = true;
   {
     std::lock_guard<std::mutex> g(lock);
     for (auto &in : inputs)
       inputs_ended = inputs_ended && in->eos;
+  }
+  if (c->outgoing || inputs_ended) {
+    /* We are done (a caller after its call, a callee whose inputs
+     * ended): EOS into each received stream's chain (its webrtcbin is
+     * gone, nothing else pushes there now). A callee that goes on lets
+     * its pads go quiet instead: the next call continues on them, and an
+     * EOS would need a flush, which makes the pipeline's sinks preroll
+     * again: the pipeline fell back to PAUSED, its live sources stopped,
+     * and two pipelines in a call could each wait for the other's
+     * frames (tests/call second-call). */
+    std::vector<GstElement *> heads;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      for (auto &o : outputs) {
+        if (o.gen == c->gen && !o.elements.empty())
+          heads.push_back(GST_ELEMENT(gst_object_ref(o.elements[0])));
+      }
+    }
+    for (GstElement *e : heads) {
+      g_autoptr(GstPad) sink = gst_element_get_static_pad(e, "sink");
+      gst_pad_send_event(sink, gst_event_new_eos());
+      gst_object_unref(e);
+    }
   }
   if (c->outgoing && !c->answered) {
     /* The one call a caller is for did not happen: its pipeline cannot do

@@ -168,8 +168,8 @@ def test_callee_hangs_up(w):
 
 def test_second_call(w):
     """A callee takes call after call on the same pads: after alice's call
-    ends (EOS on bob's remote pads), carol's call flows into the same
-    sinks of bob's gst-launch pipeline."""
+    ends (bob's remote pads go quiet, no EOS), carol's call flows into the
+    same sinks of bob's gst-launch pipeline."""
     alice, bob = start_call(w)
     first = dict(bob.frames)
     alice.hang_up()
@@ -308,12 +308,7 @@ TESTS = {
 
 # Known failures: skipped (exit 77) unless GWS_RUN_KNOWN_FAILING=1, so the
 # suite gates CI on what works; each with what is known (docs/calls.md).
-KNOWN_FAILING = {
-    "second-call": "now and then (about 1 run in 4 on a loaded machine) the "
-                   "second caller never receives the callee's audio stream, "
-                   "so its gst-launch pipeline stays in PAUSED waiting for "
-                   "its audio sink's preroll; not understood yet",
-}
+KNOWN_FAILING = {}
 
 
 def main():
