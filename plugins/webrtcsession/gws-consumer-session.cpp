@@ -122,6 +122,11 @@ ConsumerSession::prepare(
       });
     }
   };
+  for (const StreamOffer &o : offers_) {
+    if (o.receive)
+      events.src_pad
+          = [host, id, gen](GstPad *pad) { host->on_src_pad(id, gen, pad); };
+  }
   watch_webrtcbin(webrtc_, std::move(events));
   return true;
 }
@@ -135,8 +140,9 @@ ConsumerSession::request_pad(size_t index, GstCaps *prefs) {
   g_object_get(pad, "transceiver", &trans, nullptr);
   if (trans) {
     g_object_set(trans, "direction",
-        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
-        prefs, nullptr);
+        offers_[index].receive ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+                               : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+        "codec-preferences", prefs, nullptr);
     loss_recovery_configure(trans, offers_[index].kind, loss_);
     gst_object_unref(trans);
   }

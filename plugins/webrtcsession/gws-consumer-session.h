@@ -43,6 +43,9 @@ struct StreamOffer {
   std::string name; /* video_0 */
   MediaKind kind;
   std::vector<std::pair<const CodecInfo *, int>> codecs; /* codec, pt */
+  /* sendrecv instead of sendonly: the peer's media on this m-line comes
+   * back through Host::on_src_pad (webrtccall, docs/calls.md). */
+  bool receive = false;
 };
 
 class ConsumerSession {
@@ -87,6 +90,10 @@ class ConsumerSession {
     virtual std::shared_ptr<ConsumerBandwidth> make_bandwidth(
         const std::string &session_id, guint gen)
         = 0;
+    /* A stream the peer sends on a `receive` m-line appeared (webrtcbin's
+     * pad-added, on a streaming thread). */
+    virtual void on_src_pad(
+        const std::string &session_id, guint gen, GstPad *pad) {}
   };
 
   /* @gen numbers the connections of one session: 0 is the first, each

@@ -3,6 +3,7 @@
 #include "gws-offline-signaller.h"
 #include "gws-signaller.h"
 #include "gws-whip.h"
+#include "gws-webrtc-call.h"
 #include "gws-webrtc-sink.h"
 #include "gws-webrtc-src.h"
 
@@ -21,6 +22,7 @@ plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(webrtcsink, plugin);
   ret |= GST_ELEMENT_REGISTER(webrtcsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER(webrtccall, plugin); /* docs/calls.md */
   /* The same elements under names no other plugin set uses: when another
    * installed plugin (gst-plugins-rs' rswebrtc) also registers webrtcsink
    * and webrtcsrc, GStreamer keeps one factory per name, the one scanned

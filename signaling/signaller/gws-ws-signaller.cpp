@@ -1095,14 +1095,26 @@ ws_add_ice(GwsSignaller *signaller, const gchar *session_id,
 }
 
 static void
-ws_end_session(GwsSignaller *signaller, const gchar *session_id) {
+ws_end_session_with_reason(
+    GwsSignaller *signaller, const gchar *session_id, const gchar *reason) {
   std::string sid = session_id;
-  post(GWS_WS_SIGNALLER(signaller), [sid](GwsWsSignaller *self) {
+  std::optional<std::string> why;
+  if (reason)
+    why = reason;
+  post(GWS_WS_SIGNALLER(signaller), [sid, why](GwsWsSignaller *self) {
     if (!self->priv->sessions.erase(sid))
       return;
-    GST_INFO_OBJECT(self, "ending session %s", sid.c_str());
-    send_end_session(self, sid, nullptr);
+    GST_INFO_OBJECT(self, "ending session %s%s%s", sid.c_str(), why ? ": " : "",
+        why ? why->c_str() : "");
+    /* The reason reaches a v1_1 peer (endSessionV1_1 `error`): a refused
+     * call says why (docs/calls.md). */
+    send_end_session(self, sid, why ? why->c_str() : nullptr);
   });
+}
+
+static void
+ws_end_session(GwsSignaller *signaller, const gchar *session_id) {
+  ws_end_session_with_reason(signaller, session_id, nullptr);
 }
 
 static void
@@ -1112,6 +1124,7 @@ gws_ws_signaller_iface_init(GwsSignallerInterface *iface) {
   iface->send_sdp = ws_send_sdp;
   iface->add_ice = ws_add_ice;
   iface->end_session = ws_end_session;
+  iface->end_session_with_reason = ws_end_session_with_reason;
 }
 
 /* ---- GObject ---- */

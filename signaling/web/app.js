@@ -39,7 +39,7 @@ const state = {
   peerId: null,
   connectCount: 0,
   producers: [], // [{ id, name, meta }]
-  play: { state: 'idle', producerId: null, name: null, sessionId: null,
+  play: { state: 'idle', producerId: null, name: null, sessionId: null, call: false,
     stats: null, video: null, endedReason: null, restart: null,
     remote: { available: false, enabled: false, sent: 0, answered: 0, errors: [] } },
   // Data channel traffic of every session: channels opened, messages in.
@@ -113,7 +113,18 @@ function renderProducers() {
     button.type = 'button';
     button.className = 'play';
     button.textContent = 'Play';
-    li.append(name, id, button);
+    // A call: our camera and microphone go back on the same connection
+    // (a webrtccall answers; a plain producer just plays, docs/calls.md).
+    const call = document.createElement('button');
+    call.type = 'button';
+    call.className = 'call';
+    call.textContent = 'Call';
+    call.title = `Call ${p.name}: camera and microphone both ways`;
+    call.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      startCall(p.id);
+    });
+    li.append(name, id, button, call);
     li.addEventListener('click', () => play(p.id));
     return li;
   }));
@@ -188,7 +199,7 @@ function renderPublish() {
   $('publish').hidden = !!publish.stream;
   $('unpublish').hidden = !publish.stream;
   $('publish-name').disabled = !!publish.stream;
-  $('local-video').hidden = !publish.stream;
+  $('local-video').hidden = !publish.stream && !(playing && playing.localStream);
   $('publish-status').textContent = publish.stream
     ? `Publishing as “${publish.name}” to ${p.sessions.length} viewer(s)` : '';
   $('viewers').replaceChildren(...p.sessions.map((s) => {
@@ -212,8 +223,26 @@ function renderPublish() {
 
 // ---- playing ---------------------------------------------------------------
 
-function play(producerId) {
-  if (playing && playing.producerId === producerId && !playing.session.closed) return;
+// Calls `producerId` with this browser's camera and microphone: the same
+// consumer session as play(), whose answer sends our tracks back.
+async function startCall(producerId) {
+  if (playing && playing.producerId === producerId && playing.localStream) return;
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 } },
+      audio: true,
+    });
+  } catch (e) {
+    notify('error', `Camera/microphone not available: ${e.message || e}`);
+    return;
+  }
+  play(producerId, stream);
+}
+
+function play(producerId, localStream = null) {
+  if (playing && playing.producerId === producerId && !playing.session.closed &&
+      !localStream && !playing.localStream) return;
   stopPlaying('switched');
   resumeId = null;
   clearNotice();
@@ -223,8 +252,13 @@ function play(producerId) {
   }
   const name = displayName(producerId, producers.get(producerId));
   const session = new ConsumerSession(relay,
-      { peerId: producerId, ...window.gwsControl.sessionOptions });
-  playing = { producerId, name, session };
+      { peerId: producerId, localStream, ...window.gwsControl.sessionOptions });
+  playing = { producerId, name, session, localStream };
+  state.play.call = !!localStream;
+  if (localStream) {
+    $('local-video').srcObject = localStream;
+    $('local-video').hidden = false;
+  }
   state.play.endedReason = null;
   const video = $('remote-video');
   session.addEventListener('track', (ev) => {
@@ -276,8 +310,15 @@ function endPlaying(text, reason, notifyRelay = false) {
 
 function stopPlaying(reason = 'stopped', notifyRelay = true) {
   if (!playing) return;
-  const { session, remote } = playing;
+  const { session, remote, localStream } = playing;
   playing = null;
+  if (localStream) {
+    localStream.getTracks().forEach((t) => t.stop());
+    if (!publish.stream) {
+      $('local-video').srcObject = null;
+      $('local-video').hidden = true;
+    }
+  }
   if (remote) remote.disable();
   $('remote-control').checked = false;
   $('remote-control').disabled = true;
@@ -369,6 +410,20 @@ function restartSession(sessionId) {
 // For tests and the console: the sessions' restart control.
 window.gwsControl = {
   restart: restartSession,
+  // Both directions of the call (or playback) now: frames decoded and
+  // audio packets received, frames and audio packets sent; null if none.
+  async callStats() {
+    const pc = playing && playing.session.pc;
+    if (!pc) return null;
+    const out = { inVideoFrames: 0, inAudioPackets: 0, outVideoFrames: 0, outAudioPackets: 0 };
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') out.inVideoFrames += s.framesDecoded || 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') out.inAudioPackets += s.packetsReceived || 0;
+      if (s.type === 'outbound-rtp' && s.kind === 'video') out.outVideoFrames += s.framesSent || 0;
+      if (s.type === 'outbound-rtp' && s.kind === 'audio') out.outAudioPackets += s.packetsSent || 0;
+    });
+    return out;
+  },
   // Restarts `sessionId` when Date.now() reaches `atMs` (two pages of one
   // browser share the clock: a way to make both sides offer at once).
   restartAt(sessionId, atMs) {

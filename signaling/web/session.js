@@ -588,10 +588,30 @@ class PeerSession extends EventTarget {
 
 // We consume a producer: startSession, then answer the producer's offer.
 export class ConsumerSession extends PeerSession {
+  // `options.localStream`: a call (docs/calls.md): the producer's sendrecv
+  // m-lines get these tracks back, one per kind, in order.
   constructor(relay, options) {
     super(relay, options);
     this.role = 'consumer';
     this.remoteStream = null;
+    this.localStream = options.localStream || null;
+  }
+
+  // A call: our camera and microphone on the offer's m-lines of their
+  // kind (sendrecv), before the answer is made. A plain offer's sendonly
+  // m-lines stay recvonly: the answer cannot send on them.
+  async _attachLocal(conn) {
+    if (!this.localStream) return;
+    const unused = [...this.localStream.getTracks()];
+    for (const t of conn.pc.getTransceivers()) {
+      const kind = t.receiver.track && t.receiver.track.kind;
+      const i = unused.findIndex((track) => track.kind === kind);
+      if (i < 0) continue;
+      const [track] = unused.splice(i, 1);
+      await t.sender.replaceTrack(track);
+      t.sender.setStreams(this.localStream);
+      t.direction = 'sendrecv';
+    }
   }
 
   // Sends startSession; the relay's sessionStarted gives us our session id
@@ -642,6 +662,7 @@ export class ConsumerSession extends PeerSession {
     this._makeCurrent(conn);
     try {
       await conn.pc.setRemoteDescription(sdp);
+      await this._attachLocal(conn);
       await conn.flushIce();
       await conn.pc.setLocalDescription(await conn.pc.createAnswer());
       if (this.closed) return;

@@ -1,0 +1,187 @@
+/* gst-webrtc-session: webrtccall's private state, shared by the element
+ * (gws-webrtc-call.cpp: properties, pads, state changes, signals) and its
+ * call (gws-webrtc-call-session.cpp: the signaller, the one peer
+ * connection, the received streams). Not installed. */
+#pragma once
+
+#include "gws-codecs.h"
+#include "gws-consumer-session.h"
+#include "gws-encoder-branch.h"
+#include "gws-ice.h"
+#include "gws-promise.h"
+#include "gws-session-loop.h"
+#include "gws-signaller-link.h"
+#include "gws-signaller.h"
+#include "gws-start-wait.h"
+#include "gws-webrtc-call.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_call_debug);
+
+enum {
+  CALL_SIGNAL_INCOMING_CALL,
+  CALL_SIGNAL_ANSWER_CALL,
+  CALL_SIGNAL_REFUSE_CALL,
+  CALL_SIGNAL_HANG_UP,
+  CALL_N_SIGNALS,
+};
+
+extern guint gws_webrtc_call_signals[CALL_N_SIGNALS];
+
+namespace gws {
+
+/* One input (request sink pad): ghost -> tee -> one EncoderBranch per
+ * codec a call negotiated (the branches stay between calls). */
+struct CallInput {
+  std::string name; /* video_0 */
+  MediaKind kind = MediaKind::Video;
+  GstPad *ghost = nullptr;              /* owned by the element */
+  GstElement *tee = nullptr;            /* our reference; a child of the bin */
+  std::map<const CodecInfo *, int> pts; /* fixed payload type per codec */
+  /* Guarded by CallPrivate::lock. */
+  GstCaps *caps = nullptr;
+  bool eos = false;
+  /* Session thread only. */
+  std::map<const CodecInfo *, std::unique_ptr<EncoderBranch>> branches;
+  ~CallInput() {
+    branches.clear();
+    if (tee)
+      gst_object_unref(tee);
+    if (caps)
+      gst_caps_unref(caps);
+  }
+};
+
+/* One received stream of the current (or last) call: webrtcbin src pad
+ * -> depayloader -> decodebin -> our sometimes pad. */
+struct CallOutput {
+  guint gen = 0;                      /* the call's number */
+  std::vector<GstElement *> elements; /* depayloader, decodebin */
+};
+
+/* The call, at most one at a time (session thread only). */
+struct Call {
+  std::string id;   /* the relay's session id */
+  std::string peer; /* the other side's peer id */
+  bool outgoing = false;
+  bool answered = false; /* we accepted, or the callee sent its offer */
+  guint gen = 0;         /* counts calls: late callbacks of an old one */
+  DescPtr offer;         /* the offer we answer (the caller's side) */
+  /* The inputs in m-line order (the ConsumerSession's stream indexes).
+   * Declared before `conn`, which unlinks from them when it goes. */
+  std::vector<std::shared_ptr<CallInput>> inputs;
+  std::unique_ptr<ConsumerSession> conn;
+  std::vector<std::pair<guint, std::string>> early_candidates;
+};
+
+/* Lock order: `lock` is a leaf; nothing is called out with it held. The
+ * call and the bin's children change on the session thread, except the
+ * received streams' chains, built on the streaming thread that reveals
+ * them (webrtcbin's pad-added). */
+struct CallPrivate : public ConsumerSession::Host {
+  explicit CallPrivate(GwsWebRTCCall *s) : self(s), loop("webrtccall") {}
+  ~CallPrivate() override;
+
+  GwsWebRTCCall *self;
+  std::mutex lock;
+  /* Settings (lock). */
+  std::string uri = "ws://127.0.0.1:8443";
+  std::string peer_id; /* ours */
+  std::string call_peer;
+  GwsCallIncoming incoming = GWS_CALL_INCOMING_ACCEPT;
+  IceConfig ice;
+  /* Inputs (lock for the vector and the guarded fields). */
+  std::vector<std::shared_ptr<CallInput>> inputs;
+  guint next_video = 0, next_audio = 0;
+  int next_pt = 96;
+  /* Received streams (lock). */
+  std::vector<CallOutput> outputs;
+  guint next_out_video = 0, next_out_audio = 0; /* this call's, so far */
+  /* The sometimes pads (our references), kept across calls: the k-th
+   * video (audio) stream of every call feeds remote_video_k, so a pipeline
+   * linked once takes call after call (lock). */
+  std::vector<GstPad *> pads_video, pads_audio;
+  /* The live call's webrtcbin, to route its messages (lock). */
+  GstElement *call_webrtcbin = nullptr;
+
+  SessionLoop loop;
+  SignallerLink link;
+  /* Session thread only. */
+  GwsSignaller *signaller = nullptr;
+  std::shared_ptr<StartWait> start_wait;
+  std::unique_ptr<Call> call;
+  /* The call end_call() is closing: its connection unlinks from the
+   * encoders after `call` is cleared. */
+  Call *closing = nullptr;
+  /* The call whose connection the Host methods serve. */
+  Call *linked_call() { return call ? call.get() : closing; }
+  guint calls = 0;   /* calls so far; numbers them */
+  bool done = false; /* a caller whose call is over */
+
+  std::vector<std::shared_ptr<CallInput>> inputs_now() {
+    std::lock_guard<std::mutex> g(lock);
+    return inputs;
+  }
+  std::shared_ptr<CallInput> input_at(size_t i) {
+    std::lock_guard<std::mutex> g(lock);
+    return i < inputs.size() ? inputs[i] : nullptr;
+  }
+
+  /* ConsumerSession::Host (session thread, on_src_pad excepted) */
+  GstBin *bin() override { return GST_BIN(self); }
+  void send_sdp(
+      const std::string &id, const GstWebRTCSessionDescription *desc) override;
+  void send_ice(const std::string &id, guint mline,
+      const std::string &candidate) override;
+  void with_connection(const std::string &id, guint gen,
+      std::function<void(ConsumerSession &)> fn) override;
+  guint link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
+      const RtpRewrite &rw, const std::string &session_id, guint gen) override;
+  void unlink_stream(
+      size_t index, const CodecInfo &codec, guint output) override;
+  void request_keyframe(size_t index, const CodecInfo &codec) override;
+  void fail_connection(
+      const std::string &id, guint gen, const std::string &reason) override;
+  std::shared_ptr<ConsumerBandwidth> make_bandwidth(
+      const std::string &, guint) override {
+    return nullptr;
+  }
+  void on_src_pad(const std::string &id, guint gen, GstPad *pad) override;
+
+  /* Session thread (gws-webrtc-call-session.cpp). */
+  void on_session_requested(
+      const std::string &id, const std::string &peer, DescPtr offer);
+  void on_session_started(const std::string &id, const std::string &peer);
+  void on_description(const std::string &id, DescPtr desc);
+  void on_candidate(
+      const std::string &id, guint mline, const std::string &candidate);
+  /* Answers the ringing call @id (an empty id: whichever rings). */
+  bool answer(const std::string &id);
+  /* Refuses the ringing call @id (empty: whichever rings). */
+  bool refuse(const std::string &id, const std::string &reason);
+  /* Ends the call: @by_us says who ended it; @tell_remote sends endSession
+   * with @reason. */
+  void end_call(const std::string &reason, bool by_us, bool tell_remote);
+  /* Starts the peer connection of the answered call once every input has
+   * caps; nothing yet otherwise (called again on each caps event). */
+  void connect_call();
+  void post_call_message(const char *name, const Call &c, const char *extra,
+      const std::string &value);
+  void remove_outputs();
+  /* Removes the sometimes pads (teardown). */
+  void remove_pads();
+  /* We stay a sink (our EOS: the call is over), never a source. */
+  void keep_sink_flag();
+  void teardown();
+
+  /* Any thread. */
+  bool start_signaller();
+  void stop_signaller();
+};
+
+} // namespace gws

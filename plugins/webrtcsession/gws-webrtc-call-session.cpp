@@ -1,0 +1,683 @@
+/* gst-webrtc-session: webrtccall's call: the signaller, the one peer
+ * connection and the received streams (see gws-webrtc-call-private.h and
+ * docs/calls.md).
+ *
+ * The sending half of a call is a ConsumerSession, the class webrtcsink
+ * uses for each consumer, with sendrecv instead of sendonly m-lines; we are
+ * its Host, as webrtcsink is. The callee offers (it is the relay's
+ * producer), the caller answers (it is the consumer that asked for the
+ * session); both send and both receive on the same m-lines. */
+#include "gws-webrtc-call-private.h"
+
+#include "gws-network-check.h"
+#include "gws-webrtcbin-events.h"
+
+#include <algorithm>
+
+#define GST_CAT_DEFAULT gws_webrtc_call_debug
+
+namespace gws {
+
+namespace {
+
+/* The codecs input @in can be sent as, in our order: every codec with an
+ * encoder for raw input, the input's own codec for pre-encoded input. */
+std::vector<const CodecInfo *>
+input_codecs(const CallInput &in, GstCaps *caps) {
+  const GstStructure *st = gst_caps_get_structure(caps, 0);
+  if (gst_structure_has_name(st, "video/x-raw")
+      || gst_structure_has_name(st, "audio/x-raw"))
+    return default_encode_order(in.kind);
+  const CodecInfo *c = codec_for_encoded_caps(caps);
+  if (c)
+    return {c};
+  return {};
+}
+
+} // namespace
+
+CallPrivate::~CallPrivate() {
+  if (signaller)
+    g_object_unref(signaller);
+}
+
+/* ---- ConsumerSession::Host ---- */
+
+void
+CallPrivate::send_sdp(
+    const std::string &id, const GstWebRTCSessionDescription *desc) {
+  if (signaller)
+    gws_signaller_send_sdp(signaller, id.c_str(), desc);
+}
+
+void
+CallPrivate::send_ice(
+    const std::string &id, guint mline, const std::string &candidate) {
+  if (signaller)
+    gws_signaller_add_ice(signaller, id.c_str(),
+        candidate.empty() ? nullptr : candidate.c_str(), mline, nullptr);
+}
+
+void
+CallPrivate::with_connection(const std::string &id, guint gen,
+    std::function<void(ConsumerSession &)> fn) {
+  loop.post([this, id, gen, fn]() {
+    if (call && call->id == id && call->conn && call->conn->gen() == gen)
+      fn(*call->conn);
+  });
+}
+
+guint
+CallPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
+    const RtpRewrite &rw, const std::string &session_id, guint gen) {
+  Call *c = linked_call();
+  if (!c || index >= c->inputs.size())
+    return 0;
+  CallInput &in = *c->inputs[index];
+  auto it = in.branches.find(&codec);
+  if (it == in.branches.end()) {
+    GstCaps *caps = nullptr;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      caps = in.caps ? gst_caps_ref(in.caps) : nullptr;
+    }
+    bool encoded = caps && codec_for_encoded_caps(caps) != nullptr;
+    if (caps)
+      gst_caps_unref(caps);
+    GError *err = nullptr;
+    auto branch = EncoderBranch::create(GST_BIN(self), in.tee, codec,
+        in.pts.at(&codec), encoded, in.name, BranchSetup{}, &err);
+    if (!branch) {
+      GST_ELEMENT_WARNING(
+          self, CORE, NEGOTIATION, ("%s", err->message), (nullptr));
+      g_clear_error(&err);
+      return 0;
+    }
+    it = in.branches.emplace(&codec, std::move(branch)).first;
+  }
+  guint out = it->second->attach(pad, connection_name(session_id, gen), rw);
+  gst_element_post_message(
+      GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  return out;
+}
+
+void
+CallPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
+  Call *c = linked_call();
+  if (!c || index >= c->inputs.size())
+    return;
+  auto &branches = c->inputs[index]->branches;
+  auto it = branches.find(&codec);
+  if (it == branches.end())
+    return;
+  it->second->detach(output);
+  /* Between calls nothing is encoded (as webrtcsink without viewers). */
+  if (it->second->outputs() == 0)
+    branches.erase(it);
+}
+
+void
+CallPrivate::request_keyframe(size_t index, const CodecInfo &codec) {
+  Call *c = linked_call();
+  if (!c || index >= c->inputs.size())
+    return;
+  auto &branches = c->inputs[index]->branches;
+  auto it = branches.find(&codec);
+  if (it != branches.end())
+    it->second->request_keyframe();
+}
+
+void
+CallPrivate::fail_connection(
+    const std::string &id, guint gen, const std::string &reason) {
+  loop.post([this, id, gen, reason]() {
+    if (!call || call->id != id || !call->conn || call->conn->gen() != gen)
+      return;
+    GST_ELEMENT_WARNING(self, STREAM, FAILED,
+        ("call with %s failed: %s", call->peer.c_str(), reason.c_str()),
+        (nullptr));
+    end_call("call failed: " + reason, true, true);
+  });
+}
+
+/* ---- received streams (streaming threads) ---- */
+
+void
+CallPrivate::on_src_pad(const std::string &id, guint gen, GstPad *pad) {
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  if (!caps)
+    caps = gst_pad_query_caps(pad, nullptr);
+  const CodecInfo *codec
+      = caps && !gst_caps_is_empty(caps)
+            ? codec_for_rtp_structure(gst_caps_get_structure(caps, 0))
+            : nullptr;
+  GST_INFO_OBJECT(
+      self, "call %s: received stream %" GST_PTR_FORMAT, id.c_str(), caps);
+  if (caps)
+    gst_caps_unref(caps);
+  GstElement *depay
+      = codec && codec_can_receive(*codec)
+            ? gst_element_factory_make(codec->depayloader, nullptr)
+            : nullptr;
+  if (!depay) {
+    GST_ELEMENT_WARNING(self, STREAM, CODEC_NOT_FOUND,
+        ("the other side of the call sends a stream we cannot decode; "
+         "ignoring it"),
+        (nullptr));
+    GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+    g_object_set(sink, "async", FALSE, "sync", FALSE, nullptr);
+    gst_bin_add(GST_BIN(self), sink);
+    gst_element_sync_state_with_parent(sink);
+    g_autoptr(GstPad) sinkpad = gst_element_get_static_pad(sink, "sink");
+    gst_pad_link(pad, sinkpad);
+    CallOutput dropped;
+    dropped.gen = gen;
+    dropped.elements = {sink};
+    std::lock_guard<std::mutex> g(lock);
+    outputs.push_back(dropped);
+    return;
+  }
+  if (g_object_class_find_property(
+          G_OBJECT_GET_CLASS(depay), "request-keyframe"))
+    g_object_set(depay, "request-keyframe", TRUE, nullptr);
+  GstElement *decode = gst_element_factory_make("decodebin", nullptr);
+  CallOutput out;
+  out.gen = gen;
+  out.elements = {depay, decode};
+  bool video = codec->kind == MediaKind::Video;
+  struct Expose {
+    CallPrivate *priv;
+    guint gen;
+    bool video;
+  };
+  g_signal_connect_data(
+      decode, "pad-added",
+      G_CALLBACK(+[](GstElement *dec, GstPad *dpad, gpointer data) {
+        auto *e = static_cast<Expose *>(data);
+        CallPrivate *priv = e->priv;
+        GstElementClass *klass = GST_ELEMENT_GET_CLASS(priv->self);
+        GstPadTemplate *templ = gst_element_class_get_pad_template(
+            klass, e->video ? "remote_video_%u" : "remote_audio_%u");
+        GstPad *ghost = nullptr;
+        bool created = false;
+        {
+          std::lock_guard<std::mutex> g(priv->lock);
+          auto &pads = e->video ? priv->pads_video : priv->pads_audio;
+          guint &n = e->video ? priv->next_out_video : priv->next_out_audio;
+          guint index = n++;
+          if (index < pads.size()) {
+            ghost = GST_PAD(gst_object_ref(pads[index]));
+          } else {
+            std::string name
+                = std::string(e->video ? "remote_video_" : "remote_audio_")
+                  + std::to_string(index);
+            ghost = gst_ghost_pad_new_no_target_from_template(
+                name.c_str(), templ);
+            gst_object_ref_sink(ghost);
+            pads.push_back(GST_PAD(gst_object_ref(ghost)));
+            created = true;
+          }
+        }
+        gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), dpad);
+        if (created) {
+          gst_pad_set_active(ghost, TRUE);
+          gst_element_add_pad(GST_ELEMENT(priv->self), ghost);
+        } else if (GST_PAD_IS_EOS(ghost)) {
+          /* The pad of an earlier call that ended with EOS (the element
+           * was done, then started again): the EOS is flushed from it and
+           * downstream, and the stream goes on. */
+          g_autoptr(GstProxyPad) internal
+              = gst_proxy_pad_get_internal(GST_PROXY_PAD(ghost));
+          gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_start());
+          gst_pad_send_event(
+              GST_PAD(internal), gst_event_new_flush_stop(FALSE));
+        }
+        g_autofree gchar *name = gst_pad_get_name(ghost);
+        gst_object_unref(ghost);
+        GST_INFO_OBJECT(priv->self, "call %u: %s %s", e->gen,
+            created ? "exposing" : "continuing on", name);
+      }),
+      new Expose{this, gen, video},
+      [](gpointer d, GClosure *) { delete static_cast<Expose *>(d); },
+      GConnectFlags(0));
+  {
+    std::lock_guard<std::mutex> g(lock);
+    outputs.push_back(out);
+  }
+  gst_bin_add_many(GST_BIN(self), depay, decode, nullptr);
+  gst_element_link(depay, decode);
+  gst_element_sync_state_with_parent(decode);
+  gst_element_sync_state_with_parent(depay);
+  g_autoptr(GstPad) depay_sink = gst_element_get_static_pad(depay, "sink");
+  if (gst_pad_link(pad, depay_sink) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT(self, "could not link the received stream");
+}
+
+void
+CallPrivate::remove_pads() {
+  std::vector<GstPad *> pads;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    pads.swap(pads_video);
+    pads.insert(pads.end(), pads_audio.begin(), pads_audio.end());
+    pads_audio.clear();
+  }
+  for (GstPad *p : pads) {
+    gst_element_remove_pad(GST_ELEMENT(self), p);
+    gst_object_unref(p);
+  }
+}
+
+void
+CallPrivate::remove_outputs() {
+  std::vector<CallOutput> old;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    old.swap(outputs);
+    next_out_video = next_out_audio = 0;
+  }
+  for (CallOutput &o : old) {
+    for (GstElement *e : o.elements) {
+      gst_element_set_locked_state(e, TRUE);
+      gst_element_set_state(e, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(self), e);
+    }
+  }
+  keep_sink_flag();
+}
+
+/* ---- the call (session thread) ---- */
+
+void
+CallPrivate::keep_sink_flag() {
+  /* GstBin flags us after our children: a webrtcbin brings a source
+   * (nicesrc) and its removal takes the last sink away. We stay a sink
+   * whose EOS the pipeline waits for (the call is over), never a source. */
+  GST_OBJECT_FLAG_UNSET(self, GST_ELEMENT_FLAG_SOURCE);
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
+}
+
+void
+CallPrivate::post_call_message(const char *name, const Call &c,
+    const char *extra, const std::string &value) {
+  GstStructure *s = gst_structure_new(name, "session-id", G_TYPE_STRING,
+      c.id.c_str(), "peer-id", G_TYPE_STRING, c.peer.c_str(), "outgoing",
+      G_TYPE_BOOLEAN, c.outgoing, nullptr);
+  if (extra)
+    gst_structure_set(s, extra, G_TYPE_STRING, value.c_str(), nullptr);
+  gst_element_post_message(
+      GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
+void
+CallPrivate::on_session_requested(
+    const std::string &id, const std::string &peer, DescPtr offer) {
+  if (call) {
+    GST_INFO_OBJECT(self, "call from %s while in a call with %s: busy",
+        peer.c_str(), call->peer.c_str());
+    if (signaller)
+      gws_signaller_end_session_with_reason(
+          signaller, id.c_str(), "busy: in another call");
+    Call busy;
+    busy.id = id;
+    busy.peer = peer;
+    post_call_message("gws-call-refused", busy, "reason", "busy");
+    return;
+  }
+  call = std::make_unique<Call>();
+  call->id = id;
+  call->peer = peer;
+  call->gen = ++calls;
+  call->offer = offer;
+  GwsCallIncoming mode;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    mode = incoming;
+  }
+  GST_INFO_OBJECT(self, "incoming call %s from %s", id.c_str(), peer.c_str());
+  post_call_message("gws-call-incoming", *call, nullptr, "");
+  g_signal_emit(self, gws_webrtc_call_signals[CALL_SIGNAL_INCOMING_CALL], 0,
+      id.c_str(), peer.c_str());
+  if (!call || call->id != id || call->answered)
+    return; /* the handler answered or refused */
+  if (mode == GWS_CALL_INCOMING_ACCEPT)
+    answer(id);
+  else if (mode == GWS_CALL_INCOMING_REFUSE)
+    refuse(id, "call refused");
+}
+
+void
+CallPrivate::on_session_started(
+    const std::string &id, const std::string &peer) {
+  if (call) {
+    GST_WARNING_OBJECT(
+        self, "a second session %s while calling: ignored", id.c_str());
+    return;
+  }
+  call = std::make_unique<Call>();
+  call->id = id;
+  call->peer = peer;
+  call->outgoing = true;
+  call->gen = ++calls;
+  GST_INFO_OBJECT(self, "calling %s (session %s)", peer.c_str(), id.c_str());
+  post_call_message("gws-call-ringing", *call, nullptr, "");
+}
+
+bool
+CallPrivate::answer(const std::string &id) {
+  if (!call || call->outgoing || call->answered
+      || (!id.empty() && id != call->id))
+    return false;
+  call->answered = true;
+  GST_INFO_OBJECT(
+      self, "answering call %s from %s", call->id.c_str(), call->peer.c_str());
+  post_call_message("gws-call-answered", *call, nullptr, "");
+  connect_call();
+  return true;
+}
+
+bool
+CallPrivate::refuse(const std::string &id, const std::string &reason) {
+  if (!call || call->outgoing || call->answered
+      || (!id.empty() && id != call->id))
+    return false;
+  std::unique_ptr<Call> c = std::move(call);
+  GST_INFO_OBJECT(self, "refusing call %s from %s: %s", c->id.c_str(),
+      c->peer.c_str(), reason.c_str());
+  if (signaller)
+    gws_signaller_end_session_with_reason(
+        signaller, c->id.c_str(), reason.c_str());
+  post_call_message("gws-call-refused", *c, "reason", reason);
+  return true;
+}
+
+void
+CallPrivate::connect_call() {
+  if (!call || !call->answered || call->conn)
+    return;
+  if (call->outgoing && !call->offer)
+    return;
+  std::vector<std::shared_ptr<CallInput>> ins = inputs_now();
+  /* Video first, then audio, in pad order: both sides list their m-lines
+   * the same way, so the caller's inputs meet the callee's. */
+  std::stable_sort(ins.begin(), ins.end(),
+      [](const std::shared_ptr<CallInput> &a,
+          const std::shared_ptr<CallInput> &b) {
+        return a->kind == MediaKind::Video && b->kind != MediaKind::Video;
+      });
+  std::vector<StreamOffer> offers;
+  for (auto &in : ins) {
+    GstCaps *caps = nullptr;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      caps = in->caps ? gst_caps_ref(in->caps) : nullptr;
+    }
+    if (!caps) {
+      GST_DEBUG_OBJECT(self, "call %s: waiting for caps on %s",
+          call->id.c_str(), in->name.c_str());
+      return; /* the caps event calls us again */
+    }
+    StreamOffer so;
+    so.name = in->name;
+    so.kind = in->kind;
+    so.receive = true;
+    for (const CodecInfo *c : input_codecs(*in, caps))
+      so.codecs.emplace_back(c, in->pts.at(c));
+    gst_caps_unref(caps);
+    if (so.codecs.empty()) {
+      end_call("cannot send " + in->name + ": no encoder for it", true, true);
+      return;
+    }
+    offers.push_back(std::move(so));
+  }
+  call->inputs = ins;
+  IceConfig ice_now;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    ice_now = ice;
+  }
+  remove_outputs(); /* the last call's */
+  auto conn = std::make_unique<ConsumerSession>(
+      *this, call->id, call->peer, offers, call->gen);
+  GError *err = nullptr;
+  if (!conn->prepare(ice_now, LossRecovery{}, &err)) {
+    std::string why = err ? err->message : "webrtcbin";
+    g_clear_error(&err);
+    GST_ELEMENT_WARNING(
+        self, CORE, MISSING_PLUGIN, ("%s", why.c_str()), (nullptr));
+    end_call("call failed: " + why, true, true);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> g(lock);
+    call_webrtcbin = conn->webrtcbin();
+  }
+  call->conn = std::move(conn);
+  keep_sink_flag();
+  if (call->offer)
+    call->conn->start_answer(call->offer.get());
+  else
+    call->conn->start_offer();
+  if (!call)
+    return; /* failed at once */
+  for (auto &[mline, cand] : call->early_candidates)
+    call->conn->on_remote_candidate(mline, cand);
+  call->early_candidates.clear();
+}
+
+void
+CallPrivate::on_description(const std::string &id, DescPtr desc) {
+  if (!call || call->id != id)
+    return;
+  if (desc->type == GST_WEBRTC_SDP_TYPE_ANSWER) {
+    if (call->conn)
+      call->conn->on_remote_description(desc.get());
+    return;
+  }
+  if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER)
+    return;
+  if (call->conn || !call->outgoing) {
+    GST_WARNING_OBJECT(self,
+        "call %s: a new offer inside the call (a restart or a "
+        "renegotiation) is not supported by webrtccall yet; ignored",
+        id.c_str());
+    return;
+  }
+  /* The callee answered our call: its offer carries its media. */
+  call->offer = desc;
+  call->answered = true;
+  post_call_message("gws-call-answered", *call, nullptr, "");
+  connect_call();
+}
+
+void
+CallPrivate::on_candidate(
+    const std::string &id, guint mline, const std::string &candidate) {
+  if (!call || call->id != id)
+    return;
+  if (call->conn)
+    call->conn->on_remote_candidate(mline, candidate);
+  else
+    call->early_candidates.emplace_back(mline, candidate);
+}
+
+void
+CallPrivate::end_call(const std::string &reason, bool by_us, bool tell_remote) {
+  if (!call)
+    return;
+  std::unique_ptr<Call> c = std::move(call);
+  GST_INFO_OBJECT(self, "call %s with %s ended (%s): %s", c->id.c_str(),
+      c->peer.c_str(), by_us ? "by us" : "by them", reason.c_str());
+  if (tell_remote && signaller)
+    gws_signaller_end_session_with_reason(
+        signaller, c->id.c_str(), reason.c_str());
+  GstStructure *s = gst_structure_new("gws-call-ended", "session-id",
+      G_TYPE_STRING, c->id.c_str(), "peer-id", G_TYPE_STRING, c->peer.c_str(),
+      "outgoing", G_TYPE_BOOLEAN, c->outgoing, "reason", G_TYPE_STRING,
+      reason.c_str(), "by", G_TYPE_STRING, by_us ? "local" : "remote",
+      "answered", G_TYPE_BOOLEAN, c->answered, nullptr);
+  gst_element_post_message(
+      GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  {
+    std::lock_guard<std::mutex> g(lock);
+    call_webrtcbin = nullptr;
+  }
+  /* Unlinks it from the encoders (through us: linked_call()), stops its
+   * webrtcbin. */
+  closing = c.get();
+  c->conn.reset();
+  closing = nullptr;
+  keep_sink_flag();
+  bool inputs_ended = true;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    for (auto &in : inputs)
+      inputs_ended = inputs_ended && in->eos;
+  }
+  if (c->outgoing || inputs_ended) {
+    /* We are done (a caller after its call, a callee whose inputs
+     * ended): EOS into each received stream's chain (its webrtcbin is
+     * gone, nothing else pushes there now). A callee that goes on lets
+     * its pads go quiet instead: the next call continues on them, and an
+     * EOS would need a flush, which makes the pipeline's sinks preroll
+     * again: the pipeline fell back to PAUSED, its live sources stopped,
+     * and two pipelines in a call could each wait for the other's
+     * frames (tests/call second-call). */
+    std::vector<GstElement *> heads;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      for (auto &o : outputs) {
+        if (o.gen == c->gen && !o.elements.empty())
+          heads.push_back(GST_ELEMENT(gst_object_ref(o.elements[0])));
+      }
+    }
+    for (GstElement *e : heads) {
+      g_autoptr(GstPad) sink = gst_element_get_static_pad(e, "sink");
+      gst_pad_send_event(sink, gst_event_new_eos());
+      gst_object_unref(e);
+    }
+  }
+  if (c->outgoing && !c->answered) {
+    /* The one call a caller is for did not happen: its pipeline cannot do
+     * its job (and its sinks, behind pads that never came, would wait for
+     * ever). */
+    done = true;
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
+        ("call to %s not answered: %s", c->peer.c_str(), reason.c_str()),
+        (nullptr));
+    return;
+  }
+  if (c->outgoing || inputs_ended) {
+    /* A caller's pipeline ends with its call; a callee's when what it
+     * sends has ended. */
+    done = c->outgoing;
+    gst_element_post_message(
+        GST_ELEMENT(self), gst_message_new_eos(GST_OBJECT(self)));
+  }
+}
+
+void
+CallPrivate::teardown() {
+  end_call("hung up", true, false);
+  remove_outputs();
+  remove_pads();
+  for (auto &in : inputs_now())
+    in->branches.clear();
+}
+
+/* ---- signaller ---- */
+
+bool
+CallPrivate::start_signaller() {
+  std::string u, me, target;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    u = uri;
+    me = peer_id;
+    target = call_peer;
+  }
+  GwsSignallerRole role = target.empty() ? GWS_SIGNALLER_ROLE_PRODUCER
+                                         : GWS_SIGNALLER_ROLE_CONSUMER;
+  GError *err = nullptr;
+  GwsSignaller *sig = gws_signaller_new_for_uri(u.c_str(), role, &err);
+  if (!sig) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+        ("no signaller for uri %s: %s", u.c_str(), err->message), (nullptr));
+    g_clear_error(&err);
+    return false;
+  }
+  GObjectClass *k = G_OBJECT_GET_CLASS(sig);
+  if (!g_object_class_find_property(k, "peer-id")
+      || !g_object_class_find_property(k, "producer-peer-id")) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+        ("the signaller of %s cannot place or take calls by peer id: use "
+         "the relay (ws://, wss://, poll+http://)",
+            u.c_str()),
+        (nullptr));
+    g_object_unref(sig);
+    return false;
+  }
+  if (!me.empty())
+    g_object_set(sig, "peer-id", me.c_str(), nullptr);
+  if (!target.empty())
+    g_object_set(sig, "producer-peer-id", target.c_str(), nullptr);
+
+  SignallerCallbacks cb;
+  cb.session_requested = [this](
+                             std::string id, std::string peer, DescPtr offer) {
+    loop.post(
+        [this, id, peer, offer]() { on_session_requested(id, peer, offer); });
+  };
+  cb.session_started = [this](std::string id, std::string peer) {
+    loop.post([this, id, peer]() { on_session_started(id, peer); });
+  };
+  cb.session_description = [this](std::string id, DescPtr desc) {
+    loop.post([this, id, desc]() { on_description(id, desc); });
+  };
+  cb.handle_ice = [this](std::string id, guint mline, std::string cand) {
+    loop.post([this, id, mline, cand]() { on_candidate(id, mline, cand); });
+  };
+  cb.session_ended = [this](std::string id, std::string reason) {
+    loop.post([this, id, reason]() {
+      if (call && call->id == id)
+        end_call(
+            reason.empty() ? std::string("hung up") : reason, false, false);
+    });
+  };
+  report_signaller_state(cb, GST_ELEMENT(self));
+  auto wait = StartWait::attach(cb, GST_ELEMENT(self), loop, sig, 60);
+  loop.run_sync([this, wait, sig]() {
+    start_wait = wait;
+    signaller = GWS_SIGNALLER(g_object_ref(sig));
+  });
+  link.connect(sig, std::move(cb));
+  GST_INFO_OBJECT(self, "%s%s via %s",
+      target.empty() ? "waiting for calls" : "calling ", target.c_str(),
+      u.c_str());
+  gws_signaller_start(sig);
+  g_object_unref(sig);
+  return true;
+}
+
+void
+CallPrivate::stop_signaller() {
+  GwsSignaller *sig = nullptr;
+  loop.run_sync([this, &sig]() {
+    if (start_wait)
+      start_wait->cancel();
+    start_wait.reset();
+    /* The other side hears of it before we leave the relay. */
+    if (call && signaller)
+      gws_signaller_end_session_with_reason(
+          signaller, call->id.c_str(), "hung up");
+    sig = signaller;
+    signaller = nullptr;
+  });
+  link.disconnect();
+  if (sig) {
+    gws_signaller_stop(sig);
+    g_object_unref(sig);
+  }
+}
+
+} // namespace gws

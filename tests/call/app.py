@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""A webrtccall in an application (tests/call/run.py drives it): the call
+answered, refused and hung up through the element's signals instead of
+gst-launch's EOS. Sends a test pattern and a tone, counts what it
+receives, and reports as JSON lines on stdout.
+
+Commands on stdin, one per line: "answer" (answer-call), "refuse REASON"
+(refuse-call), "hangup" (hang-up), "quit". Each action prints
+{"event": "action", "name": ..., "ok": bool}.
+
+Events: ready; incoming-call (session, peer: the signal);
+gws-call-* (the element messages, with their fields); frames (kind, count,
+every 10 buffers); warning / error (message); eos.
+"""
+
+import argparse
+import json
+import sys
+import threading
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import GLib, Gst  # noqa: E402
+
+_lock = threading.Lock()
+
+
+def emit(event, **fields):
+    with _lock:
+        print(json.dumps(dict(event=event, **fields)), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--uri", required=True)
+    ap.add_argument("--peer-id")
+    ap.add_argument("--call")
+    ap.add_argument("--incoming", default="accept")
+    a = ap.parse_args()
+    Gst.init(None)
+    props = "uri={} ice-addresses=127.0.0.1 incoming-calls={}".format(
+        a.uri, a.incoming)
+    if a.peer_id:
+        props += " peer-id=" + a.peer_id
+    if a.call:
+        props += " call=" + a.call
+    pipe = Gst.parse_launch(
+        "webrtccall name=c {} "
+        "videotestsrc is-live=true ! video/x-raw,width=160,height=120 ! "
+        "c.video_0 audiotestsrc is-live=true ! c.audio_0".format(props))
+    call = pipe.get_by_name("c")
+    counts = {}
+
+    def on_pad(_el, pad):
+        kind = "video" if pad.get_name().startswith("remote_video") else "audio"
+        q = Gst.ElementFactory.make("queue")
+        sink = Gst.ElementFactory.make("fakesink")
+        sink.set_property("sync", False)
+        pipe.add(q)
+        pipe.add(sink)
+        q.link(sink)
+        q.sync_state_with_parent()
+        sink.sync_state_with_parent()
+        pad.link(q.get_static_pad("sink"))
+
+        def probe(_p, _info):
+            counts[kind] = counts.get(kind, 0) + 1
+            if counts[kind] % 10 == 0:
+                emit("frames", kind=kind, count=counts[kind])
+            return Gst.PadProbeReturn.OK
+        sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, probe)
+
+    call.connect("pad-added", on_pad)
+    call.connect("incoming-call",
+                 lambda _c, sid, peer: emit("incoming-call", session=sid,
+                                            peer=peer))
+
+    loop = GLib.MainLoop()
+
+    def on_message(_bus, msg):
+        t = msg.type
+        if t == Gst.MessageType.ELEMENT and msg.get_structure() and \
+                msg.get_structure().get_name().startswith("gws-call-"):
+            s = msg.get_structure()
+            fields = {s.nth_field_name(i): s.get_value(s.nth_field_name(i))
+                      for i in range(s.n_fields())}
+            emit(s.get_name(), **fields)
+        elif t == Gst.MessageType.ERROR:
+            err, _ = msg.parse_error()
+            emit("error", message=err.message)
+            loop.quit()
+        elif t == Gst.MessageType.WARNING:
+            err, _ = msg.parse_warning()
+            emit("warning", message=err.message)
+        elif t == Gst.MessageType.EOS:
+            emit("eos")
+
+    bus = pipe.get_bus()
+    bus.add_signal_watch()
+    bus.connect("message", on_message)
+
+    def commands():
+        for line in sys.stdin:
+            words = line.strip().split(" ", 1)
+            if words[0] == "answer":
+                emit("action", name="answer",
+                     ok=call.emit("answer-call", None))
+            elif words[0] == "refuse":
+                emit("action", name="refuse",
+                     ok=call.emit("refuse-call", None,
+                                  words[1] if len(words) > 1 else None))
+            elif words[0] == "hangup":
+                emit("action", name="hangup", ok=call.emit("hang-up"))
+            elif words[0] == "quit":
+                break
+        GLib.idle_add(loop.quit)
+
+    threading.Thread(target=commands, daemon=True).start()
+    pipe.set_state(Gst.State.PLAYING)
+    emit("ready")
+    loop.run()
+    pipe.set_state(Gst.State.NULL)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
