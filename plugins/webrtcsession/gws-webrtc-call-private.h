@@ -144,7 +144,8 @@ struct CallPrivate : public ConsumerSession::Host {
       const RtpRewrite &rw, const std::string &session_id, guint gen) override;
   void unlink_stream(
       size_t index, const CodecInfo &codec, guint output) override;
-  void request_keyframe(size_t index, const CodecInfo &codec) override;
+  void request_keyframe(
+      size_t index, const CodecInfo &codec, guint output) override;
   void fail_connection(
       const std::string &id, guint gen, const std::string &reason) override;
   std::shared_ptr<ConsumerBandwidth> make_bandwidth(

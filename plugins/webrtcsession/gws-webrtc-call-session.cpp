@@ -117,7 +117,8 @@ CallPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
 }
 
 void
-CallPrivate::request_keyframe(size_t index, const CodecInfo &codec) {
+CallPrivate::request_keyframe(
+    size_t index, const CodecInfo &codec, guint /* no renditions */) {
   Call *c = linked_call();
   if (!c || index >= c->inputs.size())
     return;
