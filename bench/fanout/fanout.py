@@ -36,9 +36,10 @@ MIN_FPS = 29.0
 STOP_FPS = 15.0  # below this the producer is saturated: stop the mode
 
 
-def producer(relay, mode, n, tag):
+def producer(relay, mode, n, tag, extra=""):
     sink = ("webrtcsink uri={} ice-addresses=127.0.0.1 "
-            "video-codecs=<VP8>")
+            "video-codecs=<VP8> " + extra.replace("{", "{{").replace(
+                "}", "}}"))
     desc = f"videotestsrc is-live=true pattern=ball ! {CAPS} ! "
     if mode == "shared":
         ids = [tag] * n
@@ -65,6 +66,25 @@ def rss_kib(pid):
 
 def threads(pid):
     return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def thread_cpu(pid):
+    """CPU seconds so far per thread name (folded as in thread_names)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        name = re.sub(r"[0-9a-f]{3,}|\d+", "#", name)
+        if tid == str(pid):
+            name = "main thread"
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def thread_names(pid):
@@ -95,8 +115,8 @@ def counts(cons):
             return json.loads(line)
 
 
-def one(relay, mode, n, window, tag, perf=None):
-    prod, uris = producer(relay, mode, n, tag)
+def one(relay, mode, n, window, tag, perf=None, extra=""):
+    prod, uris = producer(relay, mode, n, tag, extra)
     time.sleep(1.5)  # producer registered
     rss0, thr0 = rss_kib(prod.pid), threads(prod.pid)
     cons = subprocess.Popen([common.PY, os.path.join(HERE, "consumers.py")] +
@@ -105,15 +125,19 @@ def one(relay, mode, n, window, tag, perf=None):
                             stderr=subprocess.DEVNULL, text=True, bufsize=1)
     res = {"consumers": n}
     try:
-        deadline = time.monotonic() + 20 + n * 0.5
+        started = time.monotonic()
+        deadline = started + 20 + n * 1.0
         c = counts(cons)
         while time.monotonic() < deadline and min(c["counts"]) == 0:
             time.sleep(0.5)
             c = counts(cons)
         res["connected"] = sum(1 for x in c["counts"] if x > 0)
+        # consumers started -> every one has a frame (or the deadline)
+        res["connect_s"] = round(time.monotonic() - started, 1)
         time.sleep(2.0)  # settle: key frames, rate control
         c0, p0, t0 = counts(cons), common.cpu_seconds(prod.pid), \
             time.monotonic()
+        th0 = thread_cpu(prod.pid)
         rec = None
         if perf:  # profile the producer over the window
             rec = subprocess.Popen(
@@ -128,6 +152,12 @@ def one(relay, mode, n, window, tag, perf=None):
         dt = t1 - t0
         rss1, thr1 = rss_kib(prod.pid), threads(prod.pid)
         res["producer_thread_names"] = thread_names(prod.pid)
+        th1 = thread_cpu(prod.pid)
+        # % of one core per thread name over the window (threads that
+        # ended inside the window are left out)
+        res["producer_cpu_pct_by_thread"] = dict(sorted(
+            ((k, round((v - th0.get(k, 0)) / dt * 100, 1))
+             for k, v in th1.items()), key=lambda kv: -kv[1]))
         fps = [(b - a) / dt for a, b in zip(c0["counts"], c1["counts"])]
         cpu = (p1 - p0) / dt * 100  # percent of one core
         res.update({
@@ -160,6 +190,9 @@ def main():
     ap.add_argument("--window", type=float, default=5.0)
     ap.add_argument("--modes", default="shared,per-consumer",
                     help="which modes to run, comma-separated")
+    ap.add_argument("--sink-props", default="",
+                    help="more webrtcsink properties, e.g. "
+                    "enable-control-channel=false")
     ap.add_argument("--perf", metavar="PREFIX",
                     help="perf record -g the producer over each window into "
                     "PREFIX.MODE.N")
@@ -173,7 +206,7 @@ def main():
             for k, n in enumerate(int(x) for x in args.counts.split(",")):
                 try:
                     r = one(relay, mode, n, args.window, f"{mode}{k}",
-                          args.perf)
+                          args.perf, args.sink_props)
                 except (RuntimeError, OSError) as e:  # e.g. a crash
                     r = {"consumers": n, "error": str(e)}
                 rows.append(r)
