@@ -186,7 +186,7 @@ def one(relay, mode, n, window, tag, perf=None, extra=""):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--counts", default="1,2,4,8,16,32,64")
+    ap.add_argument("--counts", default="1,2,4,8,16,32,64,96,128")
     ap.add_argument("--window", type=float, default=5.0)
     ap.add_argument("--modes", default="shared,per-consumer",
                     help="which modes to run, comma-separated")
