@@ -22,6 +22,7 @@ Usage: fanout.py [--counts 1,2,4] [--window S]
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -35,9 +36,10 @@ MIN_FPS = 29.0
 STOP_FPS = 15.0  # below this the producer is saturated: stop the mode
 
 
-def producer(relay, mode, n, tag):
+def producer(relay, mode, n, tag, extra=""):
     sink = ("webrtcsink uri={} ice-addresses=127.0.0.1 "
-            "video-codecs=<VP8>")
+            "video-codecs=<VP8> " + extra.replace("{", "{{").replace(
+                "}", "}}"))
     desc = f"videotestsrc is-live=true pattern=ball ! {CAPS} ! "
     if mode == "shared":
         ids = [tag] * n
@@ -53,6 +55,53 @@ def producer(relay, mode, n, tag):
     return proc, [relay.uri(i) for i in ids]
 
 
+def rss_kib(pid):
+    """Resident set size of a process, KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def threads(pid):
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def thread_cpu(pid):
+    """CPU seconds so far per thread name (folded as in thread_names)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        name = re.sub(r"[0-9a-f]{3,}|\d+", "#", name)
+        if tid == str(pid):
+            name = "main thread"
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def thread_names(pid):
+    """How many threads of each name (hex and digits folded) a process
+    has: where the per-consumer threads come from."""
+    names = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        name = re.sub(r"[0-9a-f]{3,}|\d+", "#", name)
+        names[name] = names.get(name, 0) + 1
+    return dict(sorted(names.items(), key=lambda kv: -kv[1]))
+
+
 def counts(cons):
     """Each consumer's frames so far and the consumer process's CPU."""
     cons.stdin.write("counts\n")
@@ -66,28 +115,49 @@ def counts(cons):
             return json.loads(line)
 
 
-def one(relay, mode, n, window, tag):
-    prod, uris = producer(relay, mode, n, tag)
+def one(relay, mode, n, window, tag, perf=None, extra=""):
+    prod, uris = producer(relay, mode, n, tag, extra)
     time.sleep(1.5)  # producer registered
+    rss0, thr0 = rss_kib(prod.pid), threads(prod.pid)
     cons = subprocess.Popen([common.PY, os.path.join(HERE, "consumers.py")] +
                             uris, env=common.env_with_plugin(),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, bufsize=1)
     res = {"consumers": n}
     try:
-        deadline = time.monotonic() + 20 + n * 0.5
+        started = time.monotonic()
+        deadline = started + 20 + n * 1.0
         c = counts(cons)
         while time.monotonic() < deadline and min(c["counts"]) == 0:
             time.sleep(0.5)
             c = counts(cons)
         res["connected"] = sum(1 for x in c["counts"] if x > 0)
+        # consumers started -> every one has a frame (or the deadline)
+        res["connect_s"] = round(time.monotonic() - started, 1)
         time.sleep(2.0)  # settle: key frames, rate control
         c0, p0, t0 = counts(cons), common.cpu_seconds(prod.pid), \
             time.monotonic()
+        th0 = thread_cpu(prod.pid)
+        rec = None
+        if perf:  # profile the producer over the window
+            rec = subprocess.Popen(
+                ["perf", "record", "-g", "-o", f"{perf}.{mode}.{n}",
+                 "-p", str(prod.pid), "--", "sleep", str(window)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(window)
+        if rec:
+            rec.wait()
         c1, p1, t1 = counts(cons), common.cpu_seconds(prod.pid), \
             time.monotonic()
         dt = t1 - t0
+        rss1, thr1 = rss_kib(prod.pid), threads(prod.pid)
+        res["producer_thread_names"] = thread_names(prod.pid)
+        th1 = thread_cpu(prod.pid)
+        # % of one core per thread name over the window (threads that
+        # ended inside the window are left out)
+        res["producer_cpu_pct_by_thread"] = dict(sorted(
+            ((k, round((v - th0.get(k, 0)) / dt * 100, 1))
+             for k, v in th1.items()), key=lambda kv: -kv[1]))
         fps = [(b - a) / dt for a, b in zip(c0["counts"], c1["counts"])]
         cpu = (p1 - p0) / dt * 100  # percent of one core
         res.update({
@@ -95,6 +165,8 @@ def one(relay, mode, n, window, tag):
             "producer_cpu_pct_per_consumer": round(cpu / n, 2),
             "consumer_process_cpu_pct": round(
                 (c1["cpu"] - c0["cpu"]) / dt * 100, 1),
+            "producer_rss_kib_per_consumer": round((rss1 - rss0) / n),
+            "producer_threads_per_consumer": round((thr1 - thr0) / n, 1),
             "min_fps": round(min(fps), 2),
             "mean_fps": round(sum(fps) / len(fps), 2)})
     finally:
@@ -114,18 +186,27 @@ def one(relay, mode, n, window, tag):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--counts", default="1,2,4,8,16,32,64")
+    ap.add_argument("--counts", default="1,2,4,8,16,32,64,96,128")
     ap.add_argument("--window", type=float, default=5.0)
+    ap.add_argument("--modes", default="shared,per-consumer",
+                    help="which modes to run, comma-separated")
+    ap.add_argument("--sink-props", default="",
+                    help="more webrtcsink properties, e.g. "
+                    "enable-control-channel=false")
+    ap.add_argument("--perf", metavar="PREFIX",
+                    help="perf record -g the producer over each window into "
+                    "PREFIX.MODE.N")
     args = ap.parse_args()
     common.in_private_netns()
     relay = common.Relay()
     out = {"window_s": args.window, "min_fps": MIN_FPS}
     try:
-        for mode in ("shared", "per-consumer"):
+        for mode in args.modes.split(","):
             rows, largest, saturated = [], 0, 0
             for k, n in enumerate(int(x) for x in args.counts.split(",")):
                 try:
-                    r = one(relay, mode, n, args.window, f"{mode}{k}")
+                    r = one(relay, mode, n, args.window, f"{mode}{k}",
+                          args.perf, args.sink_props)
                 except (RuntimeError, OSError) as e:  # e.g. a crash
                     r = {"consumers": n, "error": str(e)}
                 rows.append(r)

@@ -153,7 +153,7 @@ def encoder_desc(codec):
     (plugins/webrtcsession/gws-codecs.cpp), as a launch string."""
     if codec == "VP8":
         return ("vp8enc deadline=1 keyframe-max-dist=60 lag-in-frames=0 "
-                "threads=2 cpu-used=8 end-usage=cbr target-bitrate=1000000 "
+                "threads=1 cpu-used=8 end-usage=cbr target-bitrate=1000000 "
                 "! rtpvp8pay pt=96 mtu=1200")
     return ("x264enc speed-preset=ultrafast tune=zerolatency key-int-max=60 "
             "bitrate=1000 ! video/x-h264,profile=constrained-baseline,"

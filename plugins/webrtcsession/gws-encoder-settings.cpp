@@ -63,10 +63,16 @@ const EncoderSettings kTable[] = {
     /* buffer-*: the milliseconds of data libvpx's rate control plans over
      * (6000 / 4000 / 5000 by default); with 6 s a lower target set by
      * congestion control takes seconds to show on the wire while a smaller
-     * link's queue overflows. */
+     * link's queue overflows. threads=1: libvpx's VP8 encoder makes its
+     * row threads wait for each other by spinning (pause loops), so on a
+     * busy machine a thread burns its core waiting for one that is not
+     * running: threads=2 took 10x the CPU of threads=1 for the same 640x480
+     * frames with the cores shared (docs/benchmarks.md "fanout"), and one
+     * thread encodes 640x480 in under 2 ms a frame. VP9's threads block
+     * instead. */
     {"vp8enc", "VP8", false, B::Property, "target-bitrate", 1,
         "keyframe-max-dist",
-        "deadline=1 lag-in-frames=0 threads=2 cpu-used=8 end-usage=cbr "
+        "deadline=1 lag-in-frames=0 threads=1 cpu-used=8 end-usage=cbr "
         "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600",
         nullptr, true},
     {"vavp9enc", "VP9", true, B::Property, "bitrate", 1000, "key-int-max",

@@ -112,20 +112,55 @@ rewrite_buffer(GstBuffer *buf, const RtpRewrite &rw, Continuity &cont) {
   gst_rtp_buffer_unmap(&rtp);
 }
 
+/* A writable packet of our own with @buf's bytes and metadata; takes
+ * @buf. The shared tee hands the same buffer (and memory) to every
+ * output, so writing the header needs a copy. gst_buffer_make_writable()
+ * would share the memory first (registering each consumer's copy as one
+ * more parent of it: a lock and a list that every output of the tee
+ * contends for and walks, per packet) and the write map would then copy
+ * the memory anyway: one allocation and one copy here instead. */
+GstBuffer *
+own_packet(GstBuffer *buf) {
+  if (gst_buffer_is_writable(buf)) {
+    bool all = true;
+    for (guint i = 0; all && i < gst_buffer_n_memory(buf); i++)
+      all = gst_memory_is_writable(gst_buffer_peek_memory(buf, i));
+    if (all)
+      return buf; /* ours alone already (one consumer, nothing shared) */
+  }
+  GstMapInfo in;
+  if (!gst_buffer_map(buf, &in, GST_MAP_READ))
+    return gst_buffer_make_writable(buf);
+  GstBuffer *out = gst_buffer_new_allocate(nullptr, in.size, nullptr);
+  if (out)
+    gst_buffer_fill(out, 0, in.data, in.size);
+  gst_buffer_unmap(buf, &in);
+  if (!out)
+    return gst_buffer_make_writable(buf);
+  gst_buffer_copy_into(out, buf, GST_BUFFER_COPY_METADATA, 0, -1);
+  gst_buffer_unref(buf);
+  return out;
+}
+
 GstPadProbeReturn
 rewrite_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
   auto *pd = static_cast<ProbeData *>(data);
   const RtpRewrite &rw = pd->rw;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+    GstBuffer *buf = own_packet(GST_PAD_PROBE_INFO_BUFFER(info));
     rewrite_buffer(buf, rw, pd->cont);
     info->data = buf;
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list
-        = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
-    guint n = gst_buffer_list_length(list);
-    for (guint i = 0; i < n; i++)
-      rewrite_buffer(gst_buffer_list_get_writable(list, i), rw, pd->cont);
+    /* A new list of our own packets (the tee's list is shared too). */
+    GstBufferList *in = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    guint n = gst_buffer_list_length(in);
+    GstBufferList *list = gst_buffer_list_new_sized(n);
+    for (guint i = 0; i < n; i++) {
+      GstBuffer *buf = own_packet(gst_buffer_ref(gst_buffer_list_get(in, i)));
+      rewrite_buffer(buf, rw, pd->cont);
+      gst_buffer_list_add(list, buf);
+    }
+    gst_buffer_list_unref(in);
     info->data = list;
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);

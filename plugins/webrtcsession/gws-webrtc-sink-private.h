@@ -13,6 +13,7 @@
 #include "gws-encoder-branch.h"
 #include "gws-ice.h"
 #include "gws-restart.h"
+#include "gws-latency-coalescer.h"
 #include "gws-session-loop.h"
 #include "gws-signaller-link.h"
 #include "gws-signaller.h"
@@ -122,6 +123,9 @@ struct SinkSession {
 /* Lock order: `lock` is a leaf. Nothing is called out (signaller, GStreamer
  * element or pad operations, signal emission) with it held. Sessions,
  * branches and bin children change only on the session thread. */
+/* At most one LATENCY message per this interval (gws-latency-coalescer.h). */
+constexpr guint kLatencyIntervalMs = 500;
+
 struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   explicit SinkPrivate(GwsWebRTCSink *s)
       : ElementSettings(GWS_SIGNALLER_ROLE_PRODUCER), self(s),
@@ -141,6 +145,8 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   bool enable_control = true;
 
   SessionLoop loop;
+  /* The consumers' LATENCY messages, one per interval (any thread). */
+  LatencyCoalescer latency{GST_ELEMENT(self), loop, kLatencyIntervalMs};
   SignallerLink link;
   /* `video-encoders`: factories preferred over rank (lock). */
   std::vector<std::string> video_encoders;

@@ -533,8 +533,7 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     webrtcbins[it->second->output_queue(out)] = {session_id, gen};
   }
   /* New webrtcbins need the pipeline latency to time their RTCP. */
-  gst_element_post_message(
-      GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  latency.changed();
   return out;
 }
 

@@ -331,6 +331,7 @@ gws_webrtc_sink_change_state(GstElement *element, GstStateChange transition) {
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       priv->loop.stop();
+      priv->latency.reset();
       finish_dtls_warm_up();
       priv->stop_relay();
       break;
@@ -349,6 +350,14 @@ gws_webrtc_sink_handle_message(GstBin *bin, GstMessage *msg) {
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS && src != GST_OBJECT(self)) {
     /* Our EOS is posted when every input is at EOS, not by the network
      * sinks inside the consumers' webrtcbins. */
+    gst_message_unref(msg);
+    return;
+  }
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_LATENCY && src != GST_OBJECT(self)) {
+    /* Each consumer's sinks post one: passed up coalesced, so the
+     * application does not recalculate the whole pipeline's latency
+     * several times per consumer joining. */
+    priv->latency.changed();
     gst_message_unref(msg);
     return;
   }
