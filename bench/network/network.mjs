@@ -55,6 +55,9 @@ const ONLY = opt('--only', ALL.join(',')).split(',');
 // webrtcsrc's jitter-buffer latency (ms; the element's default 50), for
 // experiments: a retransmission must arrive within it.
 const SRC_LATENCY = Number(opt('--src-latency', 50));
+// More webrtcsink properties, for experiments (--sink-props
+// "congestion-control=disabled ...").
+const SINK_PROPS = (opt('--sink-props', '') || '').split(' ').filter((p) => p);
 // 320x240 at 30 frames/s at every sender: at 640x480 webrtcsink's VP8
 // encoder made 5 frames/s on this shared 2-core machine; Chromium's fake
 // camera is asked for the same size (netrig.cameraOnly).
@@ -145,7 +148,7 @@ async function sinkToSrc(rig, retransmission) {
   const props = retransmission ? [] : ['do-retransmission=false'];
   const sender = rig.peer(`net-${tag}-snd`, 'sender', {
     uri: `${relay.wsUrl}?peer-id=cam`, size: SIZE, source: SOURCE,
-    props: ['video-codecs=<VP8>', ...props],
+    props: ['video-codecs=<VP8>', ...props, ...SINK_PROPS],
   });
   await sender.waitFor(/"connected": true/, 20000);
   const receiver = rig.peer(`net-${tag}-rcv`, 'receiver', {
@@ -225,7 +228,8 @@ function chromiumReceiverFigures(a, b) {
 async function sinkToChromium(rig) {
   const relay = await rig.relay('net-sink-chromium-relay');
   const sender = rig.peer('net-sink-chromium-snd', 'sender', {
-    uri: `${relay.wsUrl}?peer-id=cam`, size: SIZE, source: SOURCE, props: ['video-codecs=<VP8>'],
+    uri: `${relay.wsUrl}?peer-id=cam`, size: SIZE, source: SOURCE,
+    props: ['video-codecs=<VP8>', ...SINK_PROPS],
   });
   await sender.waitFor(/"connected": true/, 20000);
   const { browser, page } = await guard(chromiumViewer(rig, relay, 'cam', 'net-sink-chromium-page'),
