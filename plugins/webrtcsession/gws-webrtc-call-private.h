@@ -4,6 +4,8 @@
  * connection, the received streams). Not installed. */
 #pragma once
 
+#include "gws-input-slots.h"
+
 #include "gws-codecs.h"
 #include "gws-consumer-session.h"
 #include "gws-encoder-branch.h"
@@ -97,8 +99,7 @@ struct CallPrivate : public ConsumerSession::Host {
   IceConfig ice;
   /* Inputs (lock for the vector and the guarded fields). */
   std::vector<std::shared_ptr<CallInput>> inputs;
-  guint next_video = 0, next_audio = 0;
-  int next_pt = 96;
+  InputSlots slots; /* input pad names, payload types (gws-input-slots.h) */
   /* Received streams (lock). */
   std::vector<CallOutput> outputs;
   guint next_out_video = 0, next_out_audio = 0; /* this call's, so far */

@@ -146,31 +146,26 @@ gws_webrtc_call_request_new_pad(GstElement *element, GstPadTemplate *templ,
   bool video = g_str_has_prefix(templ->name_template, "video");
   auto in = std::make_shared<CallInput>();
   in->kind = video ? MediaKind::Video : MediaKind::Audio;
+  InputSlot slot;
   {
     std::lock_guard<std::mutex> g(priv->lock);
-    guint &counter = video ? priv->next_video : priv->next_audio;
-    guint index = counter;
-    if (name && sscanf(name, video ? "video_%u" : "audio_%u", &index) == 1)
-      counter = MAX(counter, index + 1);
-    else
-      counter++;
-    g_autofree gchar *pad_name
-        = g_strdup_printf("%s_%u", video ? "video" : "audio", index);
-    for (auto &o : priv->inputs) {
-      if (o->name == pad_name)
-        return nullptr;
-    }
-    in->name = pad_name;
-    for (const auto &c : codec_table()) {
-      if (c.kind != in->kind)
-        continue;
-      if (priv->next_pt > 127) {
-        GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
-            ("too many input streams: out of RTP payload types"), (nullptr));
-        return nullptr;
-      }
-      in->pts[&c] = priv->next_pt++;
-    }
+    slot = take_input_slot(
+        priv->slots, in->kind, name,
+        [priv](const std::string &n) {
+          for (auto &o : priv->inputs) {
+            if (o->name == n)
+              return true;
+          }
+          return false;
+        },
+        &in->name, &in->pts);
+  }
+  if (slot == InputSlot::NameTaken)
+    return nullptr;
+  if (slot == InputSlot::OutOfPayloadTypes) { /* posted with no lock held */
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+        ("too many input streams: out of RTP payload types"), (nullptr));
+    return nullptr;
   }
   std::string tee_name = "input-" + in->name;
   in->tee = gst_element_factory_make("tee", tee_name.c_str());

@@ -4,6 +4,8 @@
  * signaller). Not installed. */
 #pragma once
 
+#include "gws-input-slots.h"
+
 #include "gws-codecs.h"
 #include "gws-connection-set.h"
 #include "gws-congestion-settings.h"
@@ -134,9 +136,7 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   GwsWebRTCSink *self;
   /* Inputs (lock for the vector and the guarded fields). */
   std::vector<std::shared_ptr<InputStream>> streams;
-  guint next_video = 0;
-  guint next_audio = 0;
-  int next_pt = 96;
+  InputSlots slots; /* input pad names, payload types (gws-input-slots.h) */
   /* webrtcbin (or output queue) -> session id and connection, to route
    * child messages (lock). */
   std::map<GstElement *, std::pair<std::string, guint>> webrtcbins;

@@ -178,33 +178,23 @@ gws_webrtc_sink_request_new_pad(GstElement *element, GstPadTemplate *templ,
   bool video = g_str_has_prefix(templ->name_template, "video");
   auto s = std::make_shared<InputStream>();
   s->kind = video ? MediaKind::Video : MediaKind::Audio;
-  bool out_of_payload_types = false;
+  InputSlot slot;
   {
     std::lock_guard<std::mutex> g(priv->lock);
-    guint &counter = video ? priv->next_video : priv->next_audio;
-    guint index = counter;
-    if (name && sscanf(name, video ? "video_%u" : "audio_%u", &index) == 1)
-      counter = MAX(counter, index + 1);
-    else
-      counter++;
-    g_autofree gchar *pad_name
-        = g_strdup_printf("%s_%u", video ? "video" : "audio", index);
-    for (auto &o : priv->streams) {
-      if (o->name == pad_name)
-        return nullptr;
-    }
-    s->name = pad_name;
-    for (const auto &c : codec_table()) {
-      if (c.kind != s->kind)
-        continue;
-      if (priv->next_pt > 127) {
-        out_of_payload_types = true;
-        break;
-      }
-      s->pts[&c] = priv->next_pt++;
-    }
+    slot = take_input_slot(
+        priv->slots, s->kind, name,
+        [priv](const std::string &n) {
+          for (auto &o : priv->streams) {
+            if (o->name == n)
+              return true;
+          }
+          return false;
+        },
+        &s->name, &s->pts);
   }
-  if (out_of_payload_types) { /* posted with no lock held */
+  if (slot == InputSlot::NameTaken)
+    return nullptr;
+  if (slot == InputSlot::OutOfPayloadTypes) { /* posted with no lock held */
     GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
         ("too many input streams: out of RTP payload types"), (nullptr));
     return nullptr;
