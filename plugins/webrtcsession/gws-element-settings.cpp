@@ -42,19 +42,7 @@ ElementSettings::ref_signaller() {
 
 void
 ElementSettings::check_ice_addresses(GstElement *element) {
-  IceConfig now;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    now = ice;
-  }
-  IceAddressCheck check = gws::check_ice_addresses(now);
-  {
-    std::lock_guard<std::mutex> g(lock);
-    ice.loopback_fallback = check.use_loopback;
-  }
-  if (!check.message.empty())
-    GST_ELEMENT_WARNING(
-        element, RESOURCE, SETTINGS, ("%s", check.message.c_str()), (nullptr));
+  apply_ice_address_check(element, lock, ice);
 }
 
 std::string

@@ -80,4 +80,21 @@ check_ice_addresses(const IceConfig &ice) {
   return out;
 }
 
+void
+apply_ice_address_check(GstElement *element, std::mutex &lock, IceConfig &ice) {
+  IceConfig now;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    now = ice;
+  }
+  IceAddressCheck check = check_ice_addresses(now);
+  {
+    std::lock_guard<std::mutex> g(lock);
+    ice.loopback_fallback = check.use_loopback;
+  }
+  if (!check.message.empty())
+    GST_ELEMENT_WARNING(
+        element, RESOURCE, SETTINGS, ("%s", check.message.c_str()), (nullptr));
+}
+
 } // namespace gws

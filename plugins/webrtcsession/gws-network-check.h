@@ -10,6 +10,9 @@
 
 #include "gws-ice.h"
 
+#include <gst/gst.h>
+
+#include <mutex>
 #include <string>
 
 namespace gws {
@@ -25,5 +28,11 @@ struct IceAddressCheck {
  * this machine), with a message saying so; a listed address that is not
  * this machine's gets a message too. Call it without a lock held. */
 IceAddressCheck check_ice_addresses(const IceConfig &ice);
+
+/* What an element does at NULL->READY: checks its @ice (read and updated
+ * under @lock, the check itself outside it) and posts the message as a
+ * warning on @element with no lock held. */
+void apply_ice_address_check(
+    GstElement *element, std::mutex &lock, IceConfig &ice);
 
 } // namespace gws

@@ -236,19 +236,7 @@ gws_webrtc_call_change_state(GstElement *element, GstStateChange transition) {
   CallPrivate *priv = self->priv;
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY: {
-      IceConfig now;
-      {
-        std::lock_guard<std::mutex> g(priv->lock);
-        now = priv->ice;
-      }
-      IceAddressCheck check = check_ice_addresses(now);
-      {
-        std::lock_guard<std::mutex> g(priv->lock);
-        priv->ice.loopback_fallback = check.use_loopback;
-      }
-      if (!check.message.empty())
-        GST_ELEMENT_WARNING(
-            self, RESOURCE, SETTINGS, ("%s", check.message.c_str()), (nullptr));
+      apply_ice_address_check(element, priv->lock, priv->ice);
       priv->loop.start();
       warm_up_dtls();
       break;
