@@ -7,6 +7,8 @@
  * switch happens on a decoded frame (a key frame), so the output never
  * shows the new connection's first undecodable frames, and the old chain
  * keeps the output alive until then. */
+#include <algorithm>
+
 #include "gws-webrtc-src-private.h"
 
 #define GST_CAT_DEFAULT gws_webrtc_src_debug
@@ -145,7 +147,11 @@ make_output(SrcPrivate *priv, const CodecInfo &codec, guint index, guint gen) {
   std::lock_guard<std::mutex> g(priv->lock);
   out->encoded = encoded;
   out->active_gen = gen;
+  out->claimed_gen = gen;
   priv->outputs.push_back(std::move(out));
+  auto &r = priv->reserved_outputs;
+  r.erase(
+      std::remove(r.begin(), r.end(), std::make_pair(kind, index)), r.end());
   return raw;
 }
 
@@ -251,17 +257,26 @@ SrcPrivate::on_stream_pad(guint gen, GstPad *pad) {
   Output *out = nullptr;
   guint index = 0;
   {
+    /* Pick (claim) or reserve under the lock: a connection's streams are
+     * revealed on their own streaming threads, maybe at the same time. */
     std::lock_guard<std::mutex> g(lock);
     for (auto &o : outputs) {
       if (o->kind != codec->kind)
         continue;
       index = MAX(index, o->kind_index + 1);
-      bool fed = false;
+      bool fed = o->claimed_gen == gen;
       for (const Chain &c : o->chains)
         fed = fed || c.gen == gen;
       if (!fed && !out)
         out = o.get();
     }
+    for (const auto &r : reserved_outputs)
+      if (r.first == codec->kind)
+        index = MAX(index, r.second + 1);
+    if (out)
+      out->claimed_gen = gen;
+    else
+      reserved_outputs.emplace_back(codec->kind, index);
   }
   bool created = false, ended = false;
   if (out) {

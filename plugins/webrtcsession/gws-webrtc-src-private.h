@@ -64,6 +64,10 @@ struct Output {
   GstElement *selector = nullptr; /* replaced under SrcPrivate::lock */
   MediaKind kind = MediaKind::Video;
   guint kind_index = 0; /* video_<kind_index> */
+  /* The connection whose stream last picked this output (lock): two
+   * streams of one connection, revealed on two streaming threads at
+   * once, never pick the same output. */
+  guint claimed_gen = G_MAXUINT;
   /* All three guarded by SrcPrivate::lock (written on streaming threads,
    * read on others); `encoded` is set before the output is published. */
   bool encoded = false;
@@ -91,6 +95,9 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   guint latency = DEFAULT_LATENCY_MS;
   /* Outputs (lock). */
   std::vector<std::unique_ptr<Output>> outputs;
+  /* Outputs being built outside the lock (kind, kind_index): a stream
+   * revealed meanwhile takes the next index, never the same pad name. */
+  std::vector<std::pair<MediaKind, guint>> reserved_outputs;
   guint expected_streams = 0; /* 0: not known yet */
   bool no_more_pads = false;
 
