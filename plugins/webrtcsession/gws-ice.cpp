@@ -155,6 +155,28 @@ watch_selected_pair(
   g_object_unref(ice_agent);
 }
 
+/* libnice's UPnP IGD client (on by default when libnice is built with
+ * gupnp-igd, as Debian's is) sends SSDP searches to 239.255.255.250:1900
+ * on every interface for every connection and asks the router for port
+ * mappings; its sockets and timers outlive the agent by seconds (a
+ * publisher's connection left ~16 descriptors behind). WebRTC does not
+ * need it (browsers do not use it; STUN and TURN find the way out), so it
+ * is off on every agent we make. */
+static void
+disable_upnp(GstElement *webrtcbin) {
+  GObject *ice = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  if (!ice)
+    return;
+  GObject *agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+    g_object_get(ice, "agent", &agent, nullptr);
+  if (agent && g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp"))
+    g_object_set(agent, "upnp", FALSE, nullptr);
+  g_clear_object(&agent);
+  g_object_unref(ice);
+}
+
 GstElement *
 make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
   GstElement *webrtc = gst_element_factory_make("webrtcbin", name);
@@ -190,6 +212,7 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
     gst_object_unref(gst_object_ref_sink(webrtc));
     return nullptr;
   }
+  disable_upnp(webrtc);
   watch_selected_pair(webrtc, ice.turn_servers);
   dtls_certificate_apply(webrtc, ice.certificate);
   return webrtc;

@@ -269,6 +269,24 @@ def test_vp8_video_audio(w):
     st = stats(prod)
     check(codecs_of(st) == ["OPUS", "VP8"],
           "producer did not use VP8 and OPUS: " + st["text"])
+    # libnice's UPnP client (SSDP on port 1900) is off on every agent.
+    ssdp = [p for p in udp_ports_bound() if p == 1900]
+    check(not ssdp, "an ICE agent searched for UPnP routers (port 1900 bound)")
+
+
+def udp_ports_bound():
+    """Local ports of the UDP sockets in this (the test's) namespace."""
+    ports = []
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    local = line.split()[1]
+                    ports.append(int(local.rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return ports
 
 
 def test_h264_video(w):
