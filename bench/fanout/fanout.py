@@ -25,6 +25,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,10 +50,36 @@ def producer(relay, mode, n, tag, extra=""):
         desc += "tee name=t " + " ".join(
             "t. ! queue ! " + sink.format(relay.uri(i)) for i in ids)
     proc = subprocess.Popen(["gst-launch-1.0"] + desc.split(),
-                            env=common.env_with_plugin(),
+                            env=restart_log_env(),
                             stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=restart_log(f"producer-{mode}-{n}"))
     return proc, [relay.uri(i) for i in ids]
+
+
+LOG_DIR = None  # set by main(): the warnings of each run's processes
+
+
+def restart_log_env():
+    """The plugin, and the session restart policy's warnings on stderr
+    (a lost path is a warning; counted by paths_lost())."""
+    env = common.env_with_plugin()
+    env["GST_DEBUG"] = "*:1,gws-restart:2"
+    env["GST_DEBUG_NO_COLOR"] = "1"
+    return env
+
+
+def restart_log(name):
+    return open(os.path.join(LOG_DIR, name + ".log"), "w")
+
+
+def paths_lost(name):
+    """How many times a process of this run called a path lost."""
+    try:
+        with open(os.path.join(LOG_DIR, name + ".log"),
+                  errors="replace") as f:
+            return sum(1 for line in f if "path lost" in line)
+    except OSError:
+        return 0
 
 
 def rss_kib(pid):
@@ -120,9 +147,10 @@ def one(relay, mode, n, window, tag, perf=None, extra=""):
     time.sleep(1.5)  # producer registered
     rss0, thr0 = rss_kib(prod.pid), threads(prod.pid)
     cons = subprocess.Popen([common.PY, os.path.join(HERE, "consumers.py")] +
-                            uris, env=common.env_with_plugin(),
+                            uris, env=restart_log_env(),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                            stderr=restart_log(f"consumers-{mode}-{n}"),
+                            text=True, bufsize=1)
     res = {"consumers": n}
     try:
         started = time.monotonic()
@@ -167,6 +195,11 @@ def one(relay, mode, n, window, tag, perf=None, extra=""):
                 (c1["cpu"] - c0["cpu"]) / dt * 100, 1),
             "producer_rss_kib_per_consumer": round((rss1 - rss0) / n),
             "producer_threads_per_consumer": round((thr1 - thr0) / n, 1),
+            # a late packet read as a dead path restarts a session: under
+            # CPU starvation that only adds work
+            "paths_lost": {
+                "producer": paths_lost(f"producer-{mode}-{n}"),
+                "consumers": paths_lost(f"consumers-{mode}-{n}")},
             "min_fps": round(min(fps), 2),
             "mean_fps": round(sum(fps) / len(fps), 2)})
     finally:
@@ -198,8 +231,10 @@ def main():
                     "PREFIX.MODE.N")
     args = ap.parse_args()
     common.in_private_netns()
+    global LOG_DIR
+    LOG_DIR = tempfile.mkdtemp(prefix="gws-fanout-")
     relay = common.Relay()
-    out = {"window_s": args.window, "min_fps": MIN_FPS}
+    out = {"window_s": args.window, "min_fps": MIN_FPS, "logs": LOG_DIR}
     try:
         for mode in args.modes.split(","):
             rows, largest, saturated = [], 0, 0

@@ -106,6 +106,30 @@ PathMonitor::local_address() const {
 }
 
 bool
+PathMonitor::receive_backlog() const {
+  GObject *ice = static_cast<GObject *>(g_weak_ref_get(&ice_));
+  if (!ice)
+    return false;
+  NiceAgent *agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+    g_object_get(ice, "agent", &agent, nullptr);
+  g_object_unref(ice);
+  if (!agent)
+    return false;
+  bool waiting = false;
+  for (guint stream = 1; stream <= 4 && !waiting; stream++) {
+    GSocket *socket = nice_agent_get_selected_socket(agent, stream, 1);
+    if (!socket)
+      continue;
+    /* FIONREAD: for UDP, the size of the next datagram. */
+    waiting = g_socket_get_available_bytes(socket) > 0;
+    g_object_unref(socket);
+  }
+  g_object_unref(agent);
+  return waiting;
+}
+
+bool
 PathMonitor::local_address_gone(std::string *address) const {
   std::string a = local_address();
   if (a.empty() || local_address_present(a))

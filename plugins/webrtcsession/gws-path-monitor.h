@@ -52,6 +52,12 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   /* The local socket address of the selected ICE pair ("" before one is
    * selected): the candidate's own address, or its base for srflx/relay. */
   std::string local_address() const;
+  /* Received packets wait in the kernel for the selected pair's socket:
+   * the path is alive and this process is behind reading it (starved of
+   * CPU), so a silence means nothing. FALSE when unknown (no pair yet, or
+   * a TCP or relayed pair libnice has no socket of its own for). Session
+   * thread. */
+  bool receive_backlog() const;
   /* The OS says the selected pair's local address is gone (its interface
    * is down or lost it): @address is set to it. FALSE when unknown. */
   bool local_address_gone(std::string *address) const;

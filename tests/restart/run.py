@@ -303,6 +303,35 @@ def explicit_restart(w, who):
     check_output_continuity(w, rcv)
 
 
+def case_starved(w):
+    """A receiver that is behind, not cut off: its process is stopped
+    (SIGSTOP) for 2.5 s, longer than path-timeout, while the sender keeps
+    sending, then continued. Packets waited in its socket the whole time,
+    so it must not call the path lost (the sender, which truly heard
+    nothing, may restart). Media goes on."""
+    import signal
+    snd, rcv, sid = w.start()
+    r_mark = rcv.mark()
+    os.kill(rcv.proc.pid, signal.SIGSTOP)
+    try:
+        time.sleep(2.5)  # the starvation being tested
+    finally:
+        os.kill(rcv.proc.pid, signal.SIGCONT)
+    t_back = time.monotonic()
+    after = rcv.mark()
+    # A second of frames after it continued: its ticks have judged the
+    # silence by then.
+    rcv.wait("frames 1 s after the receiver continued",
+             lambda ev: ev["event"] == "frame" and ev["t"] > t_back + 1.0,
+             since=after)
+    lost = gws(rcv, "gws-path-lost", r_mark)
+    check(not lost, "the stopped receiver called its path lost: {}".format(
+        lost))
+    notes(w, "sender: {} path-lost, {} restarts",
+          len(gws(snd, "gws-path-lost")),
+          len(gws(snd, "gws-session-restarted")))
+
+
 def case_restart_sender(w):
     """restart-session on webrtcsink with a healthy path: frames go on."""
     explicit_restart(w, "sender")
@@ -422,6 +451,7 @@ CASES = {
     "data-restart": case_data_restart,
     "new-route": case_new_route,
     "silent-drop": case_silent_drop,
+    "starved": case_starved,
 }
 
 
