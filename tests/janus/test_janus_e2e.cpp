@@ -67,6 +67,48 @@ admin(const std::string &body) {
   return json_from_string(out, nullptr);
 }
 
+/* A request to the VideoRoom plugin through the Admin API
+ * (message_plugin); true when the plugin answered without an error. */
+bool
+videoroom_admin(const std::string &request) {
+  g_autoptr(JsonNode) reply = admin(
+      "\"janus\":\"message_plugin\",\"plugin\":\"janus.plugin.videoroom\","
+      "\"request\":"
+      + request);
+  if (!reply || !JSON_NODE_HOLDS_OBJECT(reply))
+    return false;
+  JsonObject *o = json_node_get_object(reply);
+  if (g_strcmp0(json_object_get_string_member_with_default(o, "janus", ""),
+          "success"))
+    return false;
+  JsonObject *r = json_object_get_object_member(o, "response");
+  return r && !json_object_has_member(r, "error_code");
+}
+
+/* An Admin API request answered with "success". */
+bool
+admin_ok(const std::string &body) {
+  g_autoptr(JsonNode) reply = admin(body);
+  return reply && JSON_NODE_HOLDS_OBJECT(reply)
+         && !g_strcmp0(json_object_get_string_member_with_default(
+                           json_node_get_object(reply), "janus", ""),
+             "success");
+}
+
+/* Runs @argv (a command in our namespace); true when it exits with 0. */
+bool
+run(const std::vector<std::string> &args) {
+  std::vector<const char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  gint status = 0;
+  return g_spawn_sync(nullptr, const_cast<gchar **>(argv.data()), nullptr,
+             G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, nullptr, &status,
+             nullptr)
+         && g_spawn_check_wait_status(status, nullptr);
+}
+
 /* The ids in member @member of an Admin API reply. */
 std::vector<gint64>
 admin_ids(JsonNode *reply, const char *member) {
@@ -258,6 +300,20 @@ class Pipe {
     std::unique_lock<std::mutex> g(lock_);
     return cond_.wait_for(g, kWait, [&]() { return pred(); });
   }
+  /* For what must NOT happen: whether an error or @event comes within @d
+   * (a slow machine can only make this miss a regression, never fail a
+   * good run). */
+  bool error_or_event_within(
+      std::chrono::milliseconds d, const std::string &event) {
+    std::unique_lock<std::mutex> g(lock_);
+    return cond_.wait_for(
+        g, d, [&]() { return !errors_.empty() || events_[event] > 0; });
+  }
+  /* The last "gws-janus-event" message of @event, as text. */
+  std::string last(const std::string &event) {
+    std::lock_guard<std::mutex> g(lock_);
+    return last_[event];
+  }
   bool wait_event(const std::string &event, int n = 1) {
     return wait([&]() { return events_[event] >= n; });
   }
@@ -269,6 +325,10 @@ class Pipe {
   }
   bool wait_eos() {
     return wait([&]() { return eos_; });
+  }
+  int error_count() {
+    std::lock_guard<std::mutex> g(lock_);
+    return static_cast<int>(errors_.size());
   }
   bool got_eos() {
     std::lock_guard<std::mutex> g(lock_);
@@ -315,6 +375,8 @@ class Pipe {
         if (s && gst_structure_has_name(s, "gws-janus-event")) {
           std::string event = gst_structure_get_string(s, "event");
           self->events_[event]++;
+          g_autofree gchar *text = gst_structure_to_string(s);
+          self->last_[event] = text;
           gboolean receiving = FALSE;
           if (event == "media"
               && gst_structure_get_boolean(s, "receiving", &receiving)
@@ -367,6 +429,7 @@ class Pipe {
   std::condition_variable cond_;
   std::vector<std::string> errors_;
   std::map<std::string, int> events_;
+  std::map<std::string, std::string> last_;
   std::map<std::string, int> media_;
   std::map<std::string, int> frames_;
   bool eos_ = false;
@@ -560,6 +623,105 @@ TEST(JanusHangup, PublisherPublishesAgain) {
   EXPECT_TRUE(pub.wait_event("republishing")) << pub.errors();
   EXPECT_TRUE(pub.wait_event("webrtcup", 2)) << pub.errors();
   EXPECT_EQ(pub.errors(), "");
+}
+
+/* The room destroyed (the VideoRoom "destroy" request, through the Admin
+ * API) under a publisher and a subscriber naming its feed id: the
+ * publisher is told ("destroyed") and stops, with no error and no attempt
+ * to publish again; the subscriber ends with EOS, no error. */
+TEST(JanusDestroyed, EndsPublisherAndSubscriberCleanly) {
+  Pipe pub(publisher(
+      "room=7001&create=true&secret=gwsadmin&display=doomed&feed=7101"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  Pipe sub(subscriber("room=7001&feed=7101"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
+  ASSERT_TRUE(videoroom_admin(
+      "{\"request\":\"destroy\",\"room\":7001,\"secret\":\"gwsadmin\"}"));
+  EXPECT_TRUE(pub.wait_event("destroyed")) << pub.errors();
+  EXPECT_TRUE(sub.wait_eos()) << sub.errors();
+  EXPECT_EQ(sub.errors(), "");
+  /* Publishing again would fail (no such room) after the backoff. */
+  EXPECT_FALSE(
+      pub.error_or_event_within(std::chrono::seconds(3), "republishing"))
+      << pub.errors();
+}
+
+/* A subscriber following a display name when the room is destroyed: no
+ * error, no EOS; it says "destroyed" and waits, and plays the publisher
+ * again once that creates the room again (create=true) and publishes. */
+TEST(JanusDestroyed, FollowerWaitsForTheRoomToComeBack) {
+  const std::string room
+      = "room=7002&create=true&secret=gwsadmin&display=phoenix2";
+  auto pub = std::make_unique<Pipe>(publisher(room));
+  ASSERT_TRUE(pub->play());
+  Pipe sub(subscriber("room=7002&display=phoenix2"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
+  ASSERT_TRUE(videoroom_admin(
+      "{\"request\":\"destroy\",\"room\":7002,\"secret\":\"gwsadmin\"}"));
+  ASSERT_TRUE(sub.wait_event("destroyed")) << sub.errors();
+  ASSERT_TRUE(pub->wait_event("destroyed")) << pub->errors();
+  EXPECT_EQ(pub->errors(), "");
+  int before = sub.frames("video");
+  pub = std::make_unique<Pipe>(publisher(room));
+  ASSERT_TRUE(pub->play());
+  EXPECT_TRUE(sub.wait_event("attached", 2)) << sub.errors();
+  EXPECT_TRUE(sub.wait_frames("video", before + 15)) << sub.errors();
+  EXPECT_EQ(sub.errors(), "");
+  EXPECT_FALSE(sub.got_eos());
+}
+
+/* Keepalives hold the Janus session: with Janus's session timeout cut to
+ * 4 s (Admin API set_session_timeout), a publisher that sends none is timed
+ * out (our "timeout" event) and joins again, while one sending them every
+ * second keeps its first session. */
+TEST(JanusKeepalive, KeepsTheSessionAlive) {
+  struct Restore {
+    ~Restore() { admin_ok("\"janus\":\"set_session_timeout\",\"timeout\":60"); }
+  } restore;
+  ASSERT_TRUE(admin_ok("\"janus\":\"set_session_timeout\",\"timeout\":4"));
+  Pipe kept(publisher("room=1234&display=ka-on")
+            + " signaller::keepalive-interval=1");
+  Pipe idle(publisher("room=1234&display=ka-off")
+            + " signaller::keepalive-interval=0");
+  ASSERT_TRUE(kept.play());
+  ASSERT_TRUE(idle.play());
+  ASSERT_TRUE(kept.wait_event("webrtcup")) << kept.errors();
+  ASSERT_TRUE(idle.wait_event("timeout")) << idle.errors();
+  EXPECT_TRUE(idle.wait_event("joined", 2)) << idle.errors();
+  EXPECT_EQ(kept.events("timeout"), 0);
+  EXPECT_EQ(kept.events("disconnected"), 0);
+  EXPECT_EQ(kept.events("joined"), 1);
+  EXPECT_EQ(kept.errors(), "");
+}
+
+/* Losses on the way to Janus: with Janus's slowlink threshold at one lost
+ * packet (Admin API set_slowlink_threshold) and our uplink squeezed (tbf
+ * on our veth drops what exceeds 64 kbit/s), Janus reports "slowlink",
+ * which the publisher posts as an element message with its details. */
+TEST(JanusSlowlink, LossesAreReported) {
+  struct Restore {
+    ~Restore() {
+      admin_ok("\"janus\":\"set_slowlink_threshold\",\"slowlink_threshold\":0");
+      run({"tc", "qdisc", "del", "dev", "gwsjv1", "root"});
+    }
+  } restore;
+  ASSERT_TRUE(admin_ok(
+      "\"janus\":\"set_slowlink_threshold\",\"slowlink_threshold\":1"));
+  Pipe pub(publisher("room=1234&display=lossy"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  ASSERT_TRUE(run({"tc", "qdisc", "add", "dev", "gwsjv1", "root", "tbf", "rate",
+      "64kbit", "burst", "1600", "latency", "20ms"}));
+  ASSERT_TRUE(pub.wait_event("slowlink")) << pub.errors();
+  std::string ev = pub.last("slowlink");
+  EXPECT_NE(ev.find("lost=(gint64)"), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("lost=(gint64)0,"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("type=(string)"), std::string::npos) << ev;
 }
 
 /* (4) Janus restarted mid-stream: the publisher reconnects and publishes
