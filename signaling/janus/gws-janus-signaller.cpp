@@ -419,8 +419,13 @@ on_plugin_error(GwsJanusSignaller *self, Req req, const jp::Incoming &in) {
         }
         poll_again(self);
       } else if (in.error_code == kNoSuchRoom) {
-        fail(self, "no Janus room " + t.room + " at " + priv->where + ": "
-                       + what + " (create=true&secret=... creates it)");
+        /* A subscriber may start before a create=true publisher made the
+         * room: "unavailable", so webrtcsrc looks again until its
+         * wait-timeout. A publisher fails at once. */
+        fail(self,
+            "no Janus room " + t.room + " at " + priv->where + ": " + what
+                + " (create=true&secret=... creates it)",
+            priv->active.role == GWS_SIGNALLER_ROLE_CONSUMER);
       } else if (in.error_code == kUnauthorized) {
         fail(self, "Janus room " + t.room + " at " + priv->where
                        + " refused us (wrong or missing pin?): " + what);

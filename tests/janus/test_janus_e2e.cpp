@@ -143,15 +143,68 @@ hang_up_everything() {
   return n;
 }
 
+/* The VideoRoom's view of the participant called @display (Admin API
+ * handle_info, "plugin_specific": display, bitrate, streams with their
+ * codecs), as JSON text; empty when no handle has it. */
+std::string
+participant_info(const std::string &display) {
+  g_autoptr(JsonNode) sessions = admin("\"janus\":\"list_sessions\"");
+  for (gint64 s : admin_ids(sessions, "sessions")) {
+    g_autoptr(JsonNode) handles = admin(
+        "\"janus\":\"list_handles\",\"session_id\":" + std::to_string(s));
+    for (gint64 h : admin_ids(handles, "handles")) {
+      g_autoptr(JsonNode) info
+          = admin("\"janus\":\"handle_info\",\"session_id\":"
+                  + std::to_string(s) + ",\"handle_id\":" + std::to_string(h));
+      if (!info || !JSON_NODE_HOLDS_OBJECT(info))
+        continue;
+      JsonObject *o = json_node_get_object(info);
+      JsonObject *i = json_object_has_member(o, "info")
+                          ? json_object_get_object_member(o, "info")
+                          : nullptr;
+      JsonNode *ps = i && json_object_has_member(i, "plugin_specific")
+                         ? json_object_get_member(i, "plugin_specific")
+                         : nullptr;
+      if (!ps || !JSON_NODE_HOLDS_OBJECT(ps))
+        continue;
+      if (g_strcmp0(json_object_get_string_member_with_default(
+                        json_node_get_object(ps), "display", ""),
+              display.c_str()))
+        continue;
+      g_autofree gchar *text = json_to_string(ps, FALSE);
+      return text;
+    }
+  }
+  return {};
+}
+
 /* Janus in its namespace, as a child process. */
 class Janus {
  public:
-  bool start() {
+  /* Starts Janus with the test config; @extra adds settings to janus.jcfg
+   * (section, "name = value"), written to a variant file. */
+  bool start(
+      const std::vector<std::pair<std::string, std::string>> &extra = {}) {
     const char *ns = g_getenv("GWS_JANUS_NS");
     if (!ns || !prepare_config())
       return false;
     const char *config = config_.c_str();
     std::string jcfg = config_ + "/janus.jcfg";
+    if (!extra.empty()) {
+      g_autofree gchar *text = nullptr;
+      if (!g_file_get_contents(jcfg.c_str(), &text, nullptr, nullptr))
+        return false;
+      std::string out = text;
+      for (auto &[section, line] : extra) {
+        auto pos = out.find(section + ": {");
+        if (pos == std::string::npos)
+          return false;
+        out.insert(pos + section.size() + 3, "\n\t" + line);
+      }
+      jcfg = config_ + "/" + kVariant;
+      if (!g_file_set_contents(jcfg.c_str(), out.c_str(), -1, nullptr))
+        return false;
+    }
     std::string log = std::string(g_get_tmp_dir()) + "/gws-janus-"
                       + std::to_string(getpid()) + ".log";
     pid_ = fork();
@@ -163,10 +216,12 @@ class Janus {
           jcfg.c_str(), "-o", nullptr);
       _exit(127);
     }
-    /* Up when its WebSocket port accepts a connection. */
+    /* Up when its WebSocket port accepts a connection and the Admin API
+     * (the last transport to start) answers: a SIGTERM before then was
+     * seen to leave Janus hanging in its shutdown. */
     auto deadline = std::chrono::steady_clock::now() + kWait;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (port_open())
+      if (port_open() && admin_ok("\"janus\":\"get_status\""))
         return true;
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -193,11 +248,13 @@ class Janus {
     if (!config_.empty()) {
       for (const char *f : kConfigFiles)
         g_remove((config_ + "/" + f).c_str());
+      g_remove((config_ + "/" + kVariant).c_str());
       g_rmdir(config_.c_str());
     }
   }
 
  private:
+  static constexpr const char *kVariant = "janus-variant.jcfg";
   static constexpr const char *kConfigFiles[]
       = {"janus.jcfg", "janus.plugin.videoroom.jcfg",
           "janus.transport.websockets.jcfg", "janus.transport.http.jcfg"};
@@ -320,6 +377,9 @@ class Pipe {
   bool wait_frames(const std::string &kind, int n) {
     return wait([&]() { return frames_[kind] >= n; });
   }
+  bool wait_warning(const std::string &text) {
+    return wait([&]() { return warnings_.find(text) != std::string::npos; });
+  }
   bool wait_error() {
     return wait([&]() { return !errors_.empty(); });
   }
@@ -364,6 +424,13 @@ class Pipe {
         GError *err = nullptr;
         gst_message_parse_error(msg, &err, nullptr);
         self->errors_.push_back(err->message);
+        g_error_free(err);
+        break;
+      }
+      case GST_MESSAGE_WARNING: {
+        GError *err = nullptr;
+        gst_message_parse_warning(msg, &err, nullptr);
+        self->warnings_ += std::string(err->message) + "\n";
         g_error_free(err);
         break;
       }
@@ -428,6 +495,7 @@ class Pipe {
   std::mutex lock_;
   std::condition_variable cond_;
   std::vector<std::string> errors_;
+  std::string warnings_;
   std::map<std::string, int> events_;
   std::map<std::string, std::string> last_;
   std::map<std::string, int> media_;
@@ -469,6 +537,19 @@ TEST(JanusPublish, JanusReceivesVideoAndAudio) {
   EXPECT_EQ(pub.errors(), "");
 }
 
+/* What we send, told to Janus: publishing H264 only (video-codecs=<H264>)
+ * with ?bitrate=, Janus's own view of the publisher (Admin API
+ * handle_info) has that bitrate cap and the codecs we offered. */
+TEST(JanusPublish, TellsJanusCodecAndBitrate) {
+  Pipe pub(publisher("room=1236&display=told&bitrate=256000", "<H264>"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  std::string info = participant_info("told");
+  EXPECT_NE(info.find("\"bitrate\":256000"), std::string::npos) << info;
+  EXPECT_NE(info.find("\"codec\":\"h264\""), std::string::npos) << info;
+  EXPECT_NE(info.find("\"codec\":\"opus\""), std::string::npos) << info;
+}
+
 /* (2) webrtcsink -> Janus -> webrtcsrc, VP8 + Opus, the subscriber finding
  * the publisher by display name. */
 TEST(JanusSubscribe, Vp8AndOpusByDisplayName) {
@@ -503,6 +584,21 @@ TEST(JanusSubscribe, WaitsForThePublisher) {
   sub.count_outputs("src");
   ASSERT_TRUE(sub.play());
   Pipe pub(publisher("room=1234&display=late-cam"));
+  ASSERT_TRUE(pub.play());
+  EXPECT_TRUE(sub.wait_frames("video", 15)) << sub.errors() << pub.errors();
+  EXPECT_EQ(sub.errors(), "");
+}
+
+/* The subscriber starts before the room exists (and warns that it waits
+ * for it); a publisher with create=true makes it; the subscriber looks
+ * again (within its wait-timeout) and plays it. */
+TEST(JanusSubscribe, WaitsForTheRoomToBeCreated) {
+  Pipe sub(subscriber("room=7003&display=early-bird"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_warning("no Janus room 7003")) << sub.errors();
+  Pipe pub(
+      publisher("room=7003&create=true&secret=gwsadmin&display=early-bird"));
   ASSERT_TRUE(pub.play());
   EXPECT_TRUE(sub.wait_frames("video", 15)) << sub.errors() << pub.errors();
   EXPECT_EQ(sub.errors(), "");
@@ -550,6 +646,16 @@ TEST(JanusErrors, WrongRoom) {
   ASSERT_TRUE(pub.wait_error());
   EXPECT_NE(pub.errors().find("no Janus room 4321"), std::string::npos)
       << pub.errors();
+}
+
+/* A subscriber in a room that never appears: after its wait-timeout, the
+ * same clear error. */
+TEST(JanusErrors, WrongRoomSubscriber) {
+  Pipe sub(subscriber("room=4321&display=anyone", 1));
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_error());
+  EXPECT_NE(sub.errors().find("no Janus room 4321"), std::string::npos)
+      << sub.errors();
 }
 
 TEST(JanusErrors, WrongPin) {
@@ -657,6 +763,7 @@ TEST(JanusDestroyed, FollowerWaitsForTheRoomToComeBack) {
       = "room=7002&create=true&secret=gwsadmin&display=phoenix2";
   auto pub = std::make_unique<Pipe>(publisher(room));
   ASSERT_TRUE(pub->play());
+  ASSERT_TRUE(pub->wait_event("webrtcup")) << pub->errors();
   Pipe sub(subscriber("room=7002&display=phoenix2"));
   sub.count_outputs("src");
   ASSERT_TRUE(sub.play());
@@ -722,6 +829,44 @@ TEST(JanusSlowlink, LossesAreReported) {
   EXPECT_NE(ev.find("lost=(gint64)"), std::string::npos) << ev;
   EXPECT_EQ(ev.find("lost=(gint64)0,"), std::string::npos) << ev;
   EXPECT_NE(ev.find("type=(string)"), std::string::npos) << ev;
+}
+
+/* Janus restarted with token_auth and full_trickle. Without ?token= the
+ * publisher is refused with an error saying what to set; with a token
+ * added through the Admin API (add_token) it publishes and a subscriber
+ * with the token plays it. With full trickle Janus's descriptions carry no
+ * candidates (they all come as trickle messages), so media flowing both
+ * ways through Janus proves we take its trickled candidates; the other
+ * cases run with Janus's default (candidates in the description). */
+TEST(JanusTokenAndTrickle, TokenRequiredAndFullTrickle) {
+  struct Restore {
+    ~Restore() {
+      janus->stop();
+      EXPECT_TRUE(janus->start());
+    }
+  } restore;
+  janus->stop();
+  ASSERT_TRUE(janus->start(
+      {{"general", "token_auth = true"}, {"nat", "full_trickle = true"}}));
+  ASSERT_TRUE(admin_ok("\"janus\":\"add_token\",\"token\":\"gwstoken\","
+                       "\"plugins\":[\"janus.plugin.videoroom\"]"));
+  {
+    Pipe refused(publisher("room=1234&display=no-token"));
+    ASSERT_TRUE(refused.play());
+    ASSERT_TRUE(refused.wait_error());
+    EXPECT_NE(refused.errors().find("(set ?token=)"), std::string::npos)
+        << refused.errors();
+  }
+  Pipe pub(publisher("room=1234&display=tokened&token=gwstoken"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  Pipe sub(subscriber("room=1234&display=tokened&token=gwstoken"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  EXPECT_TRUE(sub.wait_frames("video", 15)) << sub.errors();
+  EXPECT_TRUE(sub.wait_frames("audio", 15)) << sub.errors();
+  EXPECT_EQ(sub.errors(), "");
+  EXPECT_EQ(pub.errors(), "");
 }
 
 /* (4) Janus restarted mid-stream: the publisher reconnects and publishes
