@@ -666,6 +666,24 @@ TEST(JanusErrors, WrongPin) {
       << pub.errors();
 }
 
+/* Janus refusing our offer (VP8 only into the H264 room): an element
+ * error with Janus's reason and code, and the "error" element message
+ * carrying both. */
+TEST(JanusErrors, CodecRefused) {
+  Pipe pub(publisher("room=1236&display=wrong-codec", "<VP8>"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_error());
+  EXPECT_NE(pub.errors().find("Janus refused our session description"),
+      std::string::npos)
+      << pub.errors();
+  EXPECT_NE(pub.errors().find("(Janus error "), std::string::npos)
+      << pub.errors();
+  ASSERT_TRUE(pub.wait_event("error"));
+  std::string ev = pub.last("error");
+  EXPECT_NE(ev.find("code=(int)"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("reason=(string)"), std::string::npos) << ev;
+}
+
 TEST(JanusErrors, RightPinPublishes) {
   Pipe pub(publisher("room=1235&pin=1111&display=pinned"));
   ASSERT_TRUE(pub.play());
