@@ -887,6 +887,45 @@ TEST(JanusTokenAndTrickle, TokenRequiredAndFullTrickle) {
   EXPECT_EQ(pub.errors(), "");
 }
 
+/* The scripts in pipelines/ (docs/janus.md): janus-publish.sh publishes
+ * its test pattern and tone, janus-play.sh plays them by display name
+ * (headless: fakesinks that end after 30 buffers each, so the script exits
+ * with 0 once both media arrived). `timeout` only bounds a hang. */
+TEST(JanusPipelines, PublishAndPlayScripts) {
+  const char *dir = g_getenv("GWS_PIPELINES_DIR");
+  ASSERT_NE(dir, nullptr) << "GWS_PIPELINES_DIR (set by meson)";
+  std::string uri = janus_uri("room=1234&display=script-cam");
+  std::string publish = std::string(dir) + "/janus-publish.sh";
+  std::string play = std::string(dir) + "/janus-play.sh";
+  gchar **env = g_get_environ();
+  env = g_environ_setenv(env, "ICE_ADDRESSES", kOurAddress, TRUE);
+  env = g_environ_setenv(env, "VIDEO_SINK", "fakesink num-buffers=30", TRUE);
+  env = g_environ_setenv(env, "AUDIO_SINK", "fakesink num-buffers=30", TRUE);
+  const char *pub_argv[] = {"sh", publish.c_str(), uri.c_str(), nullptr};
+  GPid pub = 0;
+  ASSERT_TRUE(g_spawn_async(nullptr, const_cast<gchar **>(pub_argv), env,
+      static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
+                               | G_SPAWN_STDOUT_TO_DEV_NULL),
+      nullptr, nullptr, &pub, nullptr));
+  const char *play_argv[]
+      = {"timeout", "120", "sh", play.c_str(), uri.c_str(), nullptr};
+  g_autofree gchar *out = nullptr;
+  g_autofree gchar *err = nullptr;
+  gint status = 0;
+  bool spawned = g_spawn_sync(nullptr, const_cast<gchar **>(play_argv), env,
+      G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err, &status, nullptr);
+  kill(pub, SIGINT);
+  int pub_status = 0;
+  waitpid(pub, &pub_status, 0);
+  g_spawn_close_pid(pub);
+  g_strfreev(env);
+  ASSERT_TRUE(spawned);
+  EXPECT_TRUE(g_spawn_check_wait_status(status, nullptr))
+      << "janus-play.sh: " << (out ? out : "") << (err ? err : "");
+  EXPECT_NE(std::string(out ? out : "").find("EOS"), std::string::npos)
+      << (out ? out : "");
+}
+
 /* (4) Janus restarted mid-stream: the publisher reconnects and publishes
  * again; a new subscriber plays it. */
 TEST(JanusRestart, PublisherRepublishes) {
