@@ -964,6 +964,31 @@ TEST(JanusRestart, FollowingSubscriberPlaysAgain) {
   EXPECT_EQ(pub.errors(), "");
 }
 
+/* The same in a room the publisher created (create=true): a restarted
+ * Janus has forgotten it until the publisher creates it again, so the
+ * subscriber, back first or not, may find no such room for a while; it
+ * waits for it instead of failing, then plays again. */
+TEST(JanusRestart, FollowerWaitsForACreatedRoom) {
+  const std::string room
+      = "room=7004&create=true&secret=gwsadmin&display=survivor3";
+  Pipe pub(publisher(room));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  Pipe sub(subscriber("room=7004&display=survivor3"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
+  janus->stop();
+  ASSERT_TRUE(sub.wait_event("disconnected"));
+  int before = sub.frames("video");
+  ASSERT_TRUE(janus->start());
+  EXPECT_TRUE(sub.wait_event("attached", 2)) << sub.errors();
+  EXPECT_TRUE(sub.wait_frames("video", before + 15)) << sub.errors();
+  EXPECT_FALSE(sub.got_eos());
+  EXPECT_EQ(sub.errors(), "");
+  EXPECT_EQ(pub.errors(), "");
+}
+
 int
 main(int argc, char **argv) {
   gst_init(&argc, &argv);
