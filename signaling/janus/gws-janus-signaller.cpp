@@ -148,8 +148,9 @@ struct GwsJanusSignallerPrivate {
    * republishes (a new feed id), waiting for it to come back. */
   bool follow = false;
   bool followed_once = false; /* we played it once: wait, do not fail */
-  /* Consumer following a display name: the room is gone (no such room
-   * since we played); told once, then we keep waiting for it. */
+  /* The room is gone. Publisher: destroyed, no publishing again (the
+   * signaller stops). Consumer following a display name: no such room
+   * since we played; told once, then we keep waiting for it. */
   bool room_gone = false;
   guint session_count = 0;
 };
@@ -298,7 +299,7 @@ static void
 schedule_republish(GwsJanusSignaller *self) {
   auto *priv = self->priv;
   if (priv->active.role != GWS_SIGNALLER_ROLE_PRODUCER || priv->republish_source
-      || !priv->running || !priv->handle)
+      || !priv->running || !priv->handle || priv->room_gone)
     return;
   guint delay = priv->backoff_ms;
   priv->backoff_ms
@@ -586,7 +587,14 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
     end_media_session(self, why);
     GST_INFO_OBJECT(self, "room %s destroyed: stopping until the next start",
         priv->target.room.c_str());
-    do_stop(self);
+    /* Stopped from the worker's queue, not from inside this WebSocket's
+     * message handler (stopping closes and releases the connection). */
+    priv->room_gone = true;
+    guint generation = priv->generation;
+    post(self, [generation](GwsJanusSignaller *self) {
+      if (self->priv->running && self->priv->generation == generation)
+        do_stop(self);
+    });
     return;
   }
   if (vr == "event" && in.plugin_data) {
