@@ -148,6 +148,10 @@ struct GwsJanusSignallerPrivate {
    * republishes (a new feed id), waiting for it to come back. */
   bool follow = false;
   bool followed_once = false; /* we played it once: wait, do not fail */
+  /* The room is gone. Publisher: destroyed, no publishing again (the
+   * signaller stops). Consumer following a display name: no such room
+   * since we played; told once, then we keep waiting for it. */
+  bool room_gone = false;
   guint session_count = 0;
 };
 
@@ -165,6 +169,7 @@ G_DEFINE_TYPE_WITH_CODE(
         0, "WebRTC Janus VideoRoom signaller"))
 
 static void connect_now(GwsJanusSignaller *self);
+static void do_stop(GwsJanusSignaller *self);
 static void drop_connection(GwsJanusSignaller *self);
 static void schedule_retry(GwsJanusSignaller *self);
 static std::string new_sid(GwsJanusSignaller *self);
@@ -294,7 +299,7 @@ static void
 schedule_republish(GwsJanusSignaller *self) {
   auto *priv = self->priv;
   if (priv->active.role != GWS_SIGNALLER_ROLE_PRODUCER || priv->republish_source
-      || !priv->running || !priv->handle)
+      || !priv->running || !priv->handle || priv->room_gone)
     return;
   guint delay = priv->backoff_ms;
   priv->backoff_ms
@@ -393,12 +398,35 @@ on_plugin_error(GwsJanusSignaller *self, Req req, const jp::Incoming &in) {
       fail(self, "could not create Janus room " + t.room + " at " + priv->where
                      + ": " + what);
       return;
+    case Req::WatchFeed:
+      /* The room went away under the publisher we play (destroyed). */
+      if (in.error_code == kNoSuchRoom && !priv->sid.empty())
+        publisher_gone(self, "Janus room " + t.room + " is gone");
+      else
+        GST_WARNING_OBJECT(self, "Janus: %s", what.c_str());
+      return;
     case Req::JoinPublisher:
     case Req::JoinSubscriber:
     case Req::ListParticipants:
-      if (in.error_code == kNoSuchRoom) {
-        fail(self, "no Janus room " + t.room + " at " + priv->where + ": "
-                       + what + " (create=true&secret=... creates it)");
+      if (in.error_code == kNoSuchRoom && priv->follow && priv->followed_once) {
+        /* Destroyed (or not created again yet after a Janus restart):
+         * following, we wait for the room and the publisher to come back,
+         * as for a publisher that left. */
+        if (!priv->room_gone) {
+          priv->room_gone = true;
+          GST_INFO_OBJECT(self, "room %s is gone, waiting for it to come back",
+              t.room.c_str());
+          post_event(self, "destroyed");
+        }
+        poll_again(self);
+      } else if (in.error_code == kNoSuchRoom) {
+        /* A subscriber may start before a create=true publisher made the
+         * room: "unavailable", so webrtcsrc looks again until its
+         * wait-timeout. A publisher fails at once. */
+        fail(self,
+            "no Janus room " + t.room + " at " + priv->where + ": " + what
+                + " (create=true&secret=... creates it)",
+            priv->active.role == GWS_SIGNALLER_ROLE_CONSUMER);
       } else if (in.error_code == kUnauthorized) {
         fail(self, "Janus room " + t.room + " at " + priv->where
                        + " refused us (wrong or missing pin?): " + what);
@@ -514,6 +542,7 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
     priv->sid = new_sid(self);
     if (priv->follow)
       priv->followed_once = true;
+    priv->room_gone = false;
     clear_source(priv->watch_source);
     priv->watch_source = g_timeout_source_new(kWatchFeedMs);
     g_source_set_callback(
@@ -547,8 +576,25 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
     return;
   }
   if (vr == "destroyed") {
+    /* Janus tells the room's publishers, then closes their PeerConnections
+     * (hangup): the end, not a reason to publish again. */
     post_event(self, "destroyed");
-    end_media_session(self, "Janus room " + priv->target.room + " destroyed");
+    std::string why = "Janus room " + priv->target.room + " destroyed";
+    if (!producer) {
+      publisher_gone(self, why);
+      return;
+    }
+    end_media_session(self, why);
+    GST_INFO_OBJECT(self, "room %s destroyed: stopping until the next start",
+        priv->target.room.c_str());
+    /* Stopped from the worker's queue, not from inside this WebSocket's
+     * message handler (stopping closes and releases the connection). */
+    priv->room_gone = true;
+    guint generation = priv->generation;
+    post(self, [generation](GwsJanusSignaller *self) {
+      if (self->priv->running && self->priv->generation == generation)
+        do_stop(self);
+    });
     return;
   }
   if (vr == "event" && in.plugin_data) {
@@ -662,6 +708,7 @@ on_message(GwsJanusSignaller *self, const jp::Incoming &in) {
   }
   if (k == "timeout") {
     GST_WARNING_OBJECT(self, "Janus timed our session out, reconnecting");
+    post_event(self, "timeout");
     end_media_session(self, "the Janus session timed out");
     drop_connection(self);
     set_connected(self, false);
@@ -909,6 +956,7 @@ do_start(GwsJanusSignaller *self) {
   priv->follow = priv->active.role == GWS_SIGNALLER_ROLE_CONSUMER
                  && !priv->target.display.empty() && priv->target.feed.empty();
   priv->followed_once = false;
+  priv->room_gone = false;
   priv->where = priv->target.ws_url + " (room " + priv->target.room + ")";
   priv->running = true;
   priv->generation++;
@@ -1211,8 +1259,9 @@ gws_janus_signaller_class_init(GwsJanusSignallerClass *klass) {
    * GwsJanusSignaller::element-message:
    * @self: the signaller
    * @structure: "gws-janus-event": event (joined, attached, configured,
-   *   webrtcup, media, slowlink, hangup, unpublished, destroyed,
-   *   disconnected, error), session-id, feed, room, and per event: type,
+   *   webrtcup, media, slowlink, hangup, republishing, unpublished,
+   *   destroyed, disconnected, timeout, error), session-id, feed, room, and
+   *   per event: type,
    *   mid, receiving (media); type, uplink, lost (slowlink); reason
    *   (hangup); code, reason (error).
    *

@@ -67,6 +67,48 @@ admin(const std::string &body) {
   return json_from_string(out, nullptr);
 }
 
+/* A request to the VideoRoom plugin through the Admin API
+ * (message_plugin); true when the plugin answered without an error. */
+bool
+videoroom_admin(const std::string &request) {
+  g_autoptr(JsonNode) reply = admin(
+      "\"janus\":\"message_plugin\",\"plugin\":\"janus.plugin.videoroom\","
+      "\"request\":"
+      + request);
+  if (!reply || !JSON_NODE_HOLDS_OBJECT(reply))
+    return false;
+  JsonObject *o = json_node_get_object(reply);
+  if (g_strcmp0(json_object_get_string_member_with_default(o, "janus", ""),
+          "success"))
+    return false;
+  JsonObject *r = json_object_get_object_member(o, "response");
+  return r && !json_object_has_member(r, "error_code");
+}
+
+/* An Admin API request answered with "success". */
+bool
+admin_ok(const std::string &body) {
+  g_autoptr(JsonNode) reply = admin(body);
+  return reply && JSON_NODE_HOLDS_OBJECT(reply)
+         && !g_strcmp0(json_object_get_string_member_with_default(
+                           json_node_get_object(reply), "janus", ""),
+             "success");
+}
+
+/* Runs @argv (a command in our namespace); true when it exits with 0. */
+bool
+run(const std::vector<std::string> &args) {
+  std::vector<const char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  gint status = 0;
+  return g_spawn_sync(nullptr, const_cast<gchar **>(argv.data()), nullptr,
+             G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, nullptr, &status,
+             nullptr)
+         && g_spawn_check_wait_status(status, nullptr);
+}
+
 /* The ids in member @member of an Admin API reply. */
 std::vector<gint64>
 admin_ids(JsonNode *reply, const char *member) {
@@ -101,15 +143,68 @@ hang_up_everything() {
   return n;
 }
 
+/* The VideoRoom's view of the participant called @display (Admin API
+ * handle_info, "plugin_specific": display, bitrate, streams with their
+ * codecs), as JSON text; empty when no handle has it. */
+std::string
+participant_info(const std::string &display) {
+  g_autoptr(JsonNode) sessions = admin("\"janus\":\"list_sessions\"");
+  for (gint64 s : admin_ids(sessions, "sessions")) {
+    g_autoptr(JsonNode) handles = admin(
+        "\"janus\":\"list_handles\",\"session_id\":" + std::to_string(s));
+    for (gint64 h : admin_ids(handles, "handles")) {
+      g_autoptr(JsonNode) info
+          = admin("\"janus\":\"handle_info\",\"session_id\":"
+                  + std::to_string(s) + ",\"handle_id\":" + std::to_string(h));
+      if (!info || !JSON_NODE_HOLDS_OBJECT(info))
+        continue;
+      JsonObject *o = json_node_get_object(info);
+      JsonObject *i = json_object_has_member(o, "info")
+                          ? json_object_get_object_member(o, "info")
+                          : nullptr;
+      JsonNode *ps = i && json_object_has_member(i, "plugin_specific")
+                         ? json_object_get_member(i, "plugin_specific")
+                         : nullptr;
+      if (!ps || !JSON_NODE_HOLDS_OBJECT(ps))
+        continue;
+      if (g_strcmp0(json_object_get_string_member_with_default(
+                        json_node_get_object(ps), "display", ""),
+              display.c_str()))
+        continue;
+      g_autofree gchar *text = json_to_string(ps, FALSE);
+      return text;
+    }
+  }
+  return {};
+}
+
 /* Janus in its namespace, as a child process. */
 class Janus {
  public:
-  bool start() {
+  /* Starts Janus with the test config; @extra adds settings to janus.jcfg
+   * (section, "name = value"), written to a variant file. */
+  bool start(
+      const std::vector<std::pair<std::string, std::string>> &extra = {}) {
     const char *ns = g_getenv("GWS_JANUS_NS");
     if (!ns || !prepare_config())
       return false;
     const char *config = config_.c_str();
     std::string jcfg = config_ + "/janus.jcfg";
+    if (!extra.empty()) {
+      g_autofree gchar *text = nullptr;
+      if (!g_file_get_contents(jcfg.c_str(), &text, nullptr, nullptr))
+        return false;
+      std::string out = text;
+      for (auto &[section, line] : extra) {
+        auto pos = out.find(section + ": {");
+        if (pos == std::string::npos)
+          return false;
+        out.insert(pos + section.size() + 3, "\n\t" + line);
+      }
+      jcfg = config_ + "/" + kVariant;
+      if (!g_file_set_contents(jcfg.c_str(), out.c_str(), -1, nullptr))
+        return false;
+    }
     std::string log = std::string(g_get_tmp_dir()) + "/gws-janus-"
                       + std::to_string(getpid()) + ".log";
     pid_ = fork();
@@ -121,10 +216,12 @@ class Janus {
           jcfg.c_str(), "-o", nullptr);
       _exit(127);
     }
-    /* Up when its WebSocket port accepts a connection. */
+    /* Up when its WebSocket port accepts a connection and the Admin API
+     * (the last transport to start) answers: a SIGTERM before then was
+     * seen to leave Janus hanging in its shutdown. */
     auto deadline = std::chrono::steady_clock::now() + kWait;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (port_open())
+      if (port_open() && admin_ok("\"janus\":\"get_status\""))
         return true;
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -151,11 +248,13 @@ class Janus {
     if (!config_.empty()) {
       for (const char *f : kConfigFiles)
         g_remove((config_ + "/" + f).c_str());
+      g_remove((config_ + "/" + kVariant).c_str());
       g_rmdir(config_.c_str());
     }
   }
 
  private:
+  static constexpr const char *kVariant = "janus-variant.jcfg";
   static constexpr const char *kConfigFiles[]
       = {"janus.jcfg", "janus.plugin.videoroom.jcfg",
           "janus.transport.websockets.jcfg", "janus.transport.http.jcfg"};
@@ -258,17 +357,38 @@ class Pipe {
     std::unique_lock<std::mutex> g(lock_);
     return cond_.wait_for(g, kWait, [&]() { return pred(); });
   }
+  /* For what must NOT happen: whether an error or @event comes within @d
+   * (a slow machine can only make this miss a regression, never fail a
+   * good run). */
+  bool error_or_event_within(
+      std::chrono::milliseconds d, const std::string &event) {
+    std::unique_lock<std::mutex> g(lock_);
+    return cond_.wait_for(
+        g, d, [&]() { return !errors_.empty() || events_[event] > 0; });
+  }
+  /* The last "gws-janus-event" message of @event, as text. */
+  std::string last(const std::string &event) {
+    std::lock_guard<std::mutex> g(lock_);
+    return last_[event];
+  }
   bool wait_event(const std::string &event, int n = 1) {
     return wait([&]() { return events_[event] >= n; });
   }
   bool wait_frames(const std::string &kind, int n) {
     return wait([&]() { return frames_[kind] >= n; });
   }
+  bool wait_warning(const std::string &text) {
+    return wait([&]() { return warnings_.find(text) != std::string::npos; });
+  }
   bool wait_error() {
     return wait([&]() { return !errors_.empty(); });
   }
   bool wait_eos() {
     return wait([&]() { return eos_; });
+  }
+  int error_count() {
+    std::lock_guard<std::mutex> g(lock_);
+    return static_cast<int>(errors_.size());
   }
   bool got_eos() {
     std::lock_guard<std::mutex> g(lock_);
@@ -307,6 +427,13 @@ class Pipe {
         g_error_free(err);
         break;
       }
+      case GST_MESSAGE_WARNING: {
+        GError *err = nullptr;
+        gst_message_parse_warning(msg, &err, nullptr);
+        self->warnings_ += std::string(err->message) + "\n";
+        g_error_free(err);
+        break;
+      }
       case GST_MESSAGE_EOS:
         self->eos_ = true;
         break;
@@ -315,6 +442,8 @@ class Pipe {
         if (s && gst_structure_has_name(s, "gws-janus-event")) {
           std::string event = gst_structure_get_string(s, "event");
           self->events_[event]++;
+          g_autofree gchar *text = gst_structure_to_string(s);
+          self->last_[event] = text;
           gboolean receiving = FALSE;
           if (event == "media"
               && gst_structure_get_boolean(s, "receiving", &receiving)
@@ -366,7 +495,9 @@ class Pipe {
   std::mutex lock_;
   std::condition_variable cond_;
   std::vector<std::string> errors_;
+  std::string warnings_;
   std::map<std::string, int> events_;
+  std::map<std::string, std::string> last_;
   std::map<std::string, int> media_;
   std::map<std::string, int> frames_;
   bool eos_ = false;
@@ -406,6 +537,19 @@ TEST(JanusPublish, JanusReceivesVideoAndAudio) {
   EXPECT_EQ(pub.errors(), "");
 }
 
+/* What we send, told to Janus: publishing H264 only (video-codecs=<H264>)
+ * with ?bitrate=, Janus's own view of the publisher (Admin API
+ * handle_info) has that bitrate cap and the codecs we offered. */
+TEST(JanusPublish, TellsJanusCodecAndBitrate) {
+  Pipe pub(publisher("room=1236&display=told&bitrate=256000", "<H264>"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  std::string info = participant_info("told");
+  EXPECT_NE(info.find("\"bitrate\":256000"), std::string::npos) << info;
+  EXPECT_NE(info.find("\"codec\":\"h264\""), std::string::npos) << info;
+  EXPECT_NE(info.find("\"codec\":\"opus\""), std::string::npos) << info;
+}
+
 /* (2) webrtcsink -> Janus -> webrtcsrc, VP8 + Opus, the subscriber finding
  * the publisher by display name. */
 TEST(JanusSubscribe, Vp8AndOpusByDisplayName) {
@@ -440,6 +584,21 @@ TEST(JanusSubscribe, WaitsForThePublisher) {
   sub.count_outputs("src");
   ASSERT_TRUE(sub.play());
   Pipe pub(publisher("room=1234&display=late-cam"));
+  ASSERT_TRUE(pub.play());
+  EXPECT_TRUE(sub.wait_frames("video", 15)) << sub.errors() << pub.errors();
+  EXPECT_EQ(sub.errors(), "");
+}
+
+/* The subscriber starts before the room exists (and warns that it waits
+ * for it); a publisher with create=true makes it; the subscriber looks
+ * again (within its wait-timeout) and plays it. */
+TEST(JanusSubscribe, WaitsForTheRoomToBeCreated) {
+  Pipe sub(subscriber("room=7003&display=early-bird"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_warning("no Janus room 7003")) << sub.errors();
+  Pipe pub(
+      publisher("room=7003&create=true&secret=gwsadmin&display=early-bird"));
   ASSERT_TRUE(pub.play());
   EXPECT_TRUE(sub.wait_frames("video", 15)) << sub.errors() << pub.errors();
   EXPECT_EQ(sub.errors(), "");
@@ -489,12 +648,40 @@ TEST(JanusErrors, WrongRoom) {
       << pub.errors();
 }
 
+/* A subscriber in a room that never appears: after its wait-timeout, the
+ * same clear error. */
+TEST(JanusErrors, WrongRoomSubscriber) {
+  Pipe sub(subscriber("room=4321&display=anyone", 1));
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_error());
+  EXPECT_NE(sub.errors().find("no Janus room 4321"), std::string::npos)
+      << sub.errors();
+}
+
 TEST(JanusErrors, WrongPin) {
   Pipe pub(publisher("room=1235&pin=9999"));
   ASSERT_TRUE(pub.play());
   ASSERT_TRUE(pub.wait_error());
   EXPECT_NE(pub.errors().find("wrong or missing pin"), std::string::npos)
       << pub.errors();
+}
+
+/* Janus refusing our offer (VP8 only into the H264 room): an element
+ * error with Janus's reason and code, and the "error" element message
+ * carrying both. */
+TEST(JanusErrors, CodecRefused) {
+  Pipe pub(publisher("room=1236&display=wrong-codec", "<VP8>"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_error());
+  EXPECT_NE(pub.errors().find("Janus refused our session description"),
+      std::string::npos)
+      << pub.errors();
+  EXPECT_NE(pub.errors().find("(Janus error "), std::string::npos)
+      << pub.errors();
+  ASSERT_TRUE(pub.wait_event("error"));
+  std::string ev = pub.last("error");
+  EXPECT_NE(ev.find("code=(int)"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("reason=(string)"), std::string::npos) << ev;
 }
 
 TEST(JanusErrors, RightPinPublishes) {
@@ -562,6 +749,183 @@ TEST(JanusHangup, PublisherPublishesAgain) {
   EXPECT_EQ(pub.errors(), "");
 }
 
+/* The room destroyed (the VideoRoom "destroy" request, through the Admin
+ * API) under a publisher and a subscriber naming its feed id: the
+ * publisher is told ("destroyed") and stops, with no error and no attempt
+ * to publish again; the subscriber ends with EOS, no error. */
+TEST(JanusDestroyed, EndsPublisherAndSubscriberCleanly) {
+  Pipe pub(publisher(
+      "room=7001&create=true&secret=gwsadmin&display=doomed&feed=7101"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  Pipe sub(subscriber("room=7001&feed=7101"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
+  ASSERT_TRUE(videoroom_admin(
+      "{\"request\":\"destroy\",\"room\":7001,\"secret\":\"gwsadmin\"}"));
+  EXPECT_TRUE(pub.wait_event("destroyed")) << pub.errors();
+  EXPECT_TRUE(sub.wait_eos()) << sub.errors();
+  EXPECT_EQ(sub.errors(), "");
+  /* Publishing again would fail (no such room) after the backoff. */
+  EXPECT_FALSE(
+      pub.error_or_event_within(std::chrono::seconds(3), "republishing"))
+      << pub.errors();
+}
+
+/* A subscriber following a display name when the room is destroyed: no
+ * error, no EOS; it says "destroyed" and waits, and plays the publisher
+ * again once that creates the room again (create=true) and publishes. */
+TEST(JanusDestroyed, FollowerWaitsForTheRoomToComeBack) {
+  const std::string room
+      = "room=7002&create=true&secret=gwsadmin&display=phoenix2";
+  auto pub = std::make_unique<Pipe>(publisher(room));
+  ASSERT_TRUE(pub->play());
+  ASSERT_TRUE(pub->wait_event("webrtcup")) << pub->errors();
+  Pipe sub(subscriber("room=7002&display=phoenix2"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
+  ASSERT_TRUE(videoroom_admin(
+      "{\"request\":\"destroy\",\"room\":7002,\"secret\":\"gwsadmin\"}"));
+  ASSERT_TRUE(sub.wait_event("destroyed")) << sub.errors();
+  ASSERT_TRUE(pub->wait_event("destroyed")) << pub->errors();
+  EXPECT_EQ(pub->errors(), "");
+  int before = sub.frames("video");
+  pub = std::make_unique<Pipe>(publisher(room));
+  ASSERT_TRUE(pub->play());
+  EXPECT_TRUE(sub.wait_event("attached", 2)) << sub.errors();
+  EXPECT_TRUE(sub.wait_frames("video", before + 15)) << sub.errors();
+  EXPECT_EQ(sub.errors(), "");
+  EXPECT_FALSE(sub.got_eos());
+}
+
+/* Keepalives hold the Janus session: with Janus's session timeout cut to
+ * 4 s (Admin API set_session_timeout), a publisher that sends none is timed
+ * out (our "timeout" event) and joins again, while one sending them every
+ * second keeps its first session. */
+TEST(JanusKeepalive, KeepsTheSessionAlive) {
+  struct Restore {
+    ~Restore() { admin_ok("\"janus\":\"set_session_timeout\",\"timeout\":60"); }
+  } restore;
+  ASSERT_TRUE(admin_ok("\"janus\":\"set_session_timeout\",\"timeout\":4"));
+  Pipe kept(publisher("room=1234&display=ka-on")
+            + " signaller::keepalive-interval=1");
+  Pipe idle(publisher("room=1234&display=ka-off")
+            + " signaller::keepalive-interval=0");
+  ASSERT_TRUE(kept.play());
+  ASSERT_TRUE(idle.play());
+  ASSERT_TRUE(kept.wait_event("webrtcup")) << kept.errors();
+  ASSERT_TRUE(idle.wait_event("timeout")) << idle.errors();
+  EXPECT_TRUE(idle.wait_event("joined", 2)) << idle.errors();
+  EXPECT_EQ(kept.events("timeout"), 0);
+  EXPECT_EQ(kept.events("disconnected"), 0);
+  EXPECT_EQ(kept.events("joined"), 1);
+  EXPECT_EQ(kept.errors(), "");
+}
+
+/* Losses on the way to Janus: with Janus's slowlink threshold at one lost
+ * packet (Admin API set_slowlink_threshold) and our uplink squeezed (tbf
+ * on our veth drops what exceeds 64 kbit/s), Janus reports "slowlink",
+ * which the publisher posts as an element message with its details. */
+TEST(JanusSlowlink, LossesAreReported) {
+  struct Restore {
+    ~Restore() {
+      admin_ok("\"janus\":\"set_slowlink_threshold\",\"slowlink_threshold\":0");
+      run({"tc", "qdisc", "del", "dev", "gwsjv1", "root"});
+    }
+  } restore;
+  ASSERT_TRUE(admin_ok(
+      "\"janus\":\"set_slowlink_threshold\",\"slowlink_threshold\":1"));
+  Pipe pub(publisher("room=1234&display=lossy"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  ASSERT_TRUE(run({"tc", "qdisc", "add", "dev", "gwsjv1", "root", "tbf", "rate",
+      "64kbit", "burst", "1600", "latency", "20ms"}));
+  ASSERT_TRUE(pub.wait_event("slowlink")) << pub.errors();
+  std::string ev = pub.last("slowlink");
+  EXPECT_NE(ev.find("lost=(gint64)"), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("lost=(gint64)0,"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("type=(string)"), std::string::npos) << ev;
+}
+
+/* Janus restarted with token_auth and full_trickle. Without ?token= the
+ * publisher is refused with an error saying what to set; with a token
+ * added through the Admin API (add_token) it publishes and a subscriber
+ * with the token plays it. With full trickle Janus's descriptions carry no
+ * candidates (they all come as trickle messages), so media flowing both
+ * ways through Janus proves we take its trickled candidates; the other
+ * cases run with Janus's default (candidates in the description). */
+TEST(JanusTokenAndTrickle, TokenRequiredAndFullTrickle) {
+  struct Restore {
+    ~Restore() {
+      janus->stop();
+      EXPECT_TRUE(janus->start());
+    }
+  } restore;
+  janus->stop();
+  ASSERT_TRUE(janus->start(
+      {{"general", "token_auth = true"}, {"nat", "full_trickle = true"}}));
+  ASSERT_TRUE(admin_ok("\"janus\":\"add_token\",\"token\":\"gwstoken\","
+                       "\"plugins\":[\"janus.plugin.videoroom\"]"));
+  {
+    Pipe refused(publisher("room=1234&display=no-token"));
+    ASSERT_TRUE(refused.play());
+    ASSERT_TRUE(refused.wait_error());
+    EXPECT_NE(refused.errors().find("(set ?token=)"), std::string::npos)
+        << refused.errors();
+  }
+  Pipe pub(publisher("room=1234&display=tokened&token=gwstoken"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  Pipe sub(subscriber("room=1234&display=tokened&token=gwstoken"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  EXPECT_TRUE(sub.wait_frames("video", 15)) << sub.errors();
+  EXPECT_TRUE(sub.wait_frames("audio", 15)) << sub.errors();
+  EXPECT_EQ(sub.errors(), "");
+  EXPECT_EQ(pub.errors(), "");
+}
+
+/* The scripts in pipelines/ (docs/janus.md): janus-publish.sh publishes
+ * its test pattern and tone, janus-play.sh plays them by display name
+ * (headless: fakesinks that end after 30 buffers each, so the script exits
+ * with 0 once both media arrived). `timeout` only bounds a hang. */
+TEST(JanusPipelines, PublishAndPlayScripts) {
+  const char *dir = g_getenv("GWS_PIPELINES_DIR");
+  ASSERT_NE(dir, nullptr) << "GWS_PIPELINES_DIR (set by meson)";
+  std::string uri = janus_uri("room=1234&display=script-cam");
+  std::string publish = std::string(dir) + "/janus-publish.sh";
+  std::string play = std::string(dir) + "/janus-play.sh";
+  gchar **env = g_get_environ();
+  env = g_environ_setenv(env, "ICE_ADDRESSES", kOurAddress, TRUE);
+  env = g_environ_setenv(env, "VIDEO_SINK", "fakesink num-buffers=30", TRUE);
+  env = g_environ_setenv(env, "AUDIO_SINK", "fakesink num-buffers=30", TRUE);
+  const char *pub_argv[] = {"sh", publish.c_str(), uri.c_str(), nullptr};
+  GPid pub = 0;
+  ASSERT_TRUE(g_spawn_async(nullptr, const_cast<gchar **>(pub_argv), env,
+      static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
+                               | G_SPAWN_STDOUT_TO_DEV_NULL),
+      nullptr, nullptr, &pub, nullptr));
+  const char *play_argv[]
+      = {"timeout", "120", "sh", play.c_str(), uri.c_str(), nullptr};
+  g_autofree gchar *out = nullptr;
+  g_autofree gchar *err = nullptr;
+  gint status = 0;
+  bool spawned = g_spawn_sync(nullptr, const_cast<gchar **>(play_argv), env,
+      G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err, &status, nullptr);
+  kill(pub, SIGINT);
+  int pub_status = 0;
+  waitpid(pub, &pub_status, 0);
+  g_spawn_close_pid(pub);
+  g_strfreev(env);
+  ASSERT_TRUE(spawned);
+  EXPECT_TRUE(g_spawn_check_wait_status(status, nullptr))
+      << "janus-play.sh: " << (out ? out : "") << (err ? err : "");
+  EXPECT_NE(std::string(out ? out : "").find("EOS"), std::string::npos)
+      << (out ? out : "");
+}
+
 /* (4) Janus restarted mid-stream: the publisher reconnects and publishes
  * again; a new subscriber plays it. */
 TEST(JanusRestart, PublisherRepublishes) {
@@ -586,6 +950,31 @@ TEST(JanusRestart, FollowingSubscriberPlaysAgain) {
   Pipe pub(publisher("room=1234&display=survivor2"));
   ASSERT_TRUE(pub.play());
   Pipe sub(subscriber("room=1234&display=survivor2"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
+  janus->stop();
+  ASSERT_TRUE(sub.wait_event("disconnected"));
+  int before = sub.frames("video");
+  ASSERT_TRUE(janus->start());
+  EXPECT_TRUE(sub.wait_event("attached", 2)) << sub.errors();
+  EXPECT_TRUE(sub.wait_frames("video", before + 15)) << sub.errors();
+  EXPECT_FALSE(sub.got_eos());
+  EXPECT_EQ(sub.errors(), "");
+  EXPECT_EQ(pub.errors(), "");
+}
+
+/* The same in a room the publisher created (create=true): a restarted
+ * Janus has forgotten it until the publisher creates it again, so the
+ * subscriber, back first or not, may find no such room for a while; it
+ * waits for it instead of failing, then plays again. */
+TEST(JanusRestart, FollowerWaitsForACreatedRoom) {
+  const std::string room
+      = "room=7004&create=true&secret=gwsadmin&display=survivor3";
+  Pipe pub(publisher(room));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  Pipe sub(subscriber("room=7004&display=survivor3"));
   sub.count_outputs("src");
   ASSERT_TRUE(sub.play());
   ASSERT_TRUE(sub.wait_frames("video", 10)) << sub.errors();
