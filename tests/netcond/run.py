@@ -464,6 +464,9 @@ def case_renditions():
               keep_logs=bool(os.environ.get("GWS_KEEP_LOGS")))
     ok = False
     try:
+        # The receivers each use one path; the sender has both: without
+        # this, a fast consumer's pair may leave through B's cap.
+        w.topo.isolate_paths()
         w.relay()
         w.topo.set_rate("snd", 3000, path="A")
         w.topo.set_rate("snd", 600, path="B")
@@ -500,8 +503,17 @@ def case_renditions():
                            text.replace("\\", ""))
         print("# 3 consumers, encoders {}, renditions {}, encoder rates {}"
               .format(stat(text, "encoders"), got, rates))
+        flat = text.replace("\\", "")
+        print("# per consumer: estimate {} loss {}".format(
+            re.findall(r"\bestimate-bps=\(guint64\)(\d+)", flat),
+            re.findall(r"\bloss-fraction=\(double\)([\d.e-]+)", flat)))
         mark = time.monotonic()
-        time.sleep(4)  # frames flow meanwhile
+        # Frames flow meanwhile; what each path carries (the sender's veth,
+        # after its cap) and what its cap dropped, 2 s each.
+        for path in ("A", "B"):
+            kbit, drops = tx_kbit(w, 2, path=path)
+            print("# path {}: sent {:.0f} kbit/s, cap dropped {} packets"
+                  .format(path, kbit, drops))
         for r in fast + [slow]:
             n = len([ev for ev in r.select("frame") if ev["t"] >= mark])
             print("# {}: {} frames in 4 s after the split".format(r.name, n))
@@ -538,6 +550,9 @@ def case_renditions_8():
               keep_logs=bool(os.environ.get("GWS_KEEP_LOGS")))
     ok = False
     try:
+        # The receivers each use one path; the sender has both: without
+        # this, a fast consumer's pair may leave through B's cap.
+        w.topo.isolate_paths()
         w.relay()
         w.topo.set_rate("snd", 3000, path="A")
         w.topo.set_rate("snd", 600, path="B")
