@@ -908,12 +908,7 @@ CASES = {
 # Cases that fail more often than not today, each with the issue that
 # tracks it: reported as skipped (with the reason) so that the rest of the
 # suite gates CI; run them with GWS_RUN_KNOWN_FAILING=1.
-KNOWN_FAILING = {
-    "renditions": "issue 12: the fast consumers' estimates often fall to "
-    "the 100 kbit/s floor, so the split is not reliable (5 of 10 under "
-    "load with the pacer; 0 of 2 on a quiet machine, all three estimates "
-    "at the floor: the estimator, not only CPU starvation)",
-}
+KNOWN_FAILING = {}
 
 
 def main():
