@@ -180,6 +180,21 @@ class Topology:
         return "LOWER_UP" in info.get("flags", []) and info.get(
             "operstate") in ("UP", "UNKNOWN")
 
+    def isolate_paths(self):
+        """Each path carries only its own two addresses: every veth answers
+        ARP only for the address it holds (arp_ignore=1). Without this an
+        ICE pair may cross paths: libnice pins each host candidate's socket
+        to its address's interface (IP_UNICAST_IF), so a pair from the
+        sender's B address to the receiver's A address sends over B's veth
+        (and B's cap), the receiver's B end answering ARP for its A
+        address. Tests that give each receiver one path and mean "this
+        consumer is behind that cap" need this (tests/netcond
+        renditions)."""
+        for side in ("snd", "rcv"):
+            for dev, _s, _r in self.paths.values():
+                run("ip", "netns", "exec", self.ns(side), "sysctl", "-qw",
+                    "net.ipv4.conf.{}.arp_ignore=1".format(dev))
+
     def set_default_route(self, side, path, present):
         """Adds (or deletes) a default route via `path`'s far end in one
         namespace: what the OS does when another network comes up."""
