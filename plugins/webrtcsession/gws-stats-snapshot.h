@@ -90,17 +90,22 @@ class StatsSnapshot {
   GstStructure *st_ = nullptr;
 };
 
-/* The `stats` getter of both elements: the snapshot (or, on the session
+/* Which loss counters a session's entry gets: a sender's (webrtcsink),
+ * a receiver's (webrtcsrc), or both (webrtccall). */
+enum class StatsDirection { Sending, Receiving, Both };
+
+/* The `stats` getter of the elements: the snapshot (or, on the session
  * thread itself and before the first publish, @make), then, for every
  * entry of its `sessions` list, what is read straight from that
  * connection's webrtcbin in @bin (found by the entry's `id` and
- * `connection`): the loss counters (@receiving: webrtcsrc's side) and the
- * selected candidate pair. Those reads touch element properties only, on
+ * `connection`): the loss counters of @direction and the selected
+ * candidate pair. Those reads touch element properties only, on
  * the caller's thread, so the snapshot the session thread publishes after
  * every burst of work stays cheap with many consumers. */
 inline GstStructure *
 read_element_stats(const StatsSnapshot &snapshot, bool on_session_thread,
-    const std::function<GstStructure *()> &make, GstBin *bin, bool receiving) {
+    const std::function<GstStructure *()> &make, GstBin *bin,
+    StatsDirection direction) {
   GstStructure *st = on_session_thread ? nullptr : snapshot.copy();
   if (!st)
     st = make();
@@ -122,7 +127,11 @@ read_element_stats(const StatsSnapshot &snapshot, bool on_session_thread,
     GstElement *webrtc
         = id ? gst_bin_get_by_name(bin, webrtcbin_name(id, conn).c_str())
              : nullptr;
-    loss_counters_to_structure(collect_loss_counters(webrtc), receiving, s);
+    LossCounters counters = collect_loss_counters(webrtc);
+    if (direction != StatsDirection::Receiving)
+      loss_counters_to_structure(counters, false, s);
+    if (direction != StatsDirection::Sending)
+      loss_counters_to_structure(counters, true, s);
     candidate_stats_to_structure(webrtc, s);
     if (webrtc)
       gst_object_unref(webrtc);

@@ -15,6 +15,7 @@
 #include "gws-signaller-link.h"
 #include "gws-signaller.h"
 #include "gws-start-wait.h"
+#include "gws-stats-snapshot.h"
 #include "gws-webrtc-call.h"
 
 #include <map>
@@ -121,7 +122,10 @@ struct CallPrivate : public ConsumerSession::Host {
   Call *closing = nullptr;
   /* The call whose connection the Host methods serve. */
   Call *linked_call() { return call ? call.get() : closing; }
-  guint calls = 0;   /* calls so far; numbers them */
+  guint calls = 0; /* calls so far; numbers them */
+  /* `stats` as the session thread last published it (after every burst of
+   * work; its own lock). */
+  StatsSnapshot stats_snapshot;
   bool done = false; /* a caller whose call is over */
 
   std::vector<std::shared_ptr<CallInput>> inputs_now() {
@@ -180,6 +184,8 @@ struct CallPrivate : public ConsumerSession::Host {
   /* We stay a sink (our EOS: the call is over), never a source. */
   void keep_sink_flag();
   void teardown();
+  /* `webrtccall-stats` (session thread, or no thread running). */
+  GstStructure *make_stats();
 
   /* Any thread. */
   bool start_signaller();

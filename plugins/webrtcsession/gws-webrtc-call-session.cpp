@@ -681,4 +681,29 @@ CallPrivate::stop_signaller() {
   }
 }
 
+GstStructure *
+CallPrivate::make_stats() {
+  GstStructure *st = gst_structure_new("webrtccall-stats", "calls", G_TYPE_UINT,
+      calls, "in-call", G_TYPE_BOOLEAN, call != nullptr, nullptr);
+  GValue sess = G_VALUE_INIT;
+  gst_value_list_init(&sess, 1);
+  if (call && call->conn) {
+    const ConsumerSession &c = *call->conn;
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, GST_TYPE_STRUCTURE);
+    GstStructure *ss = gst_structure_new("session", "id", G_TYPE_STRING,
+        call->id.c_str(), "peer-id", G_TYPE_STRING, call->peer.c_str(),
+        "outgoing", G_TYPE_BOOLEAN, call->outgoing, "answered", G_TYPE_BOOLEAN,
+        call->answered, "codecs", G_TYPE_STRING, c.describe().c_str(),
+        "connection", G_TYPE_UINT, c.gen(), "last-packet-ms", G_TYPE_UINT64,
+        c.monitor().silence_ms(g_get_monotonic_time()), "packets-received",
+        G_TYPE_UINT64, c.monitor().packets(), nullptr);
+    gst_value_set_structure(&v, ss);
+    gst_structure_free(ss);
+    gst_value_list_append_and_take_value(&sess, &v);
+  }
+  gst_structure_take_value(st, "sessions", &sess);
+  return st;
+}
+
 } // namespace gws

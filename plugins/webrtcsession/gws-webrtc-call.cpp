@@ -49,6 +49,7 @@ enum {
   PROP_CALL,
   PROP_INCOMING_CALLS,
   PROP_ICE_ADDRESSES,
+  PROP_STATS,
 };
 
 static GstStaticPadTemplate video_sink_template
@@ -237,6 +238,8 @@ gws_webrtc_call_change_state(GstElement *element, GstStateChange transition) {
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY: {
       apply_ice_address_check(element, priv->lock, priv->ice);
+      /* No thread runs yet: what the getter returns until it publishes. */
+      priv->stats_snapshot.publish(priv->make_stats());
       priv->loop.start();
       warm_up_dtls();
       break;
@@ -400,6 +403,15 @@ static void
 gws_webrtc_call_get_property(
     GObject *object, guint prop_id, GValue *value, GParamSpec *pspec) {
   CallPrivate *priv = GWS_WEBRTC_CALL(object)->priv;
+  if (prop_id == PROP_STATS) {
+    /* Never waits for the session thread (a streaming thread may ask
+     * while the session thread waits for it): gws-stats-snapshot.h. */
+    g_value_take_boxed(value, read_element_stats(
+                                  priv->stats_snapshot, priv->loop.is_current(),
+                                  [priv]() { return priv->make_stats(); },
+                                  GST_BIN(priv->self), StatsDirection::Both));
+    return;
+  }
   std::lock_guard<std::mutex> g(priv->lock);
   switch (prop_id) {
     case PROP_URI:
@@ -434,6 +446,9 @@ gws_webrtc_call_finalize(GObject *object) {
 static void
 gws_webrtc_call_init(GwsWebRTCCall *self) {
   self->priv = new CallPrivate(self);
+  CallPrivate *priv = self->priv;
+  priv->loop.set_after_work(
+      [priv]() { priv->stats_snapshot.publish(priv->make_stats()); });
   /* Its EOS says the call (or what it sends) is over. */
   GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
   /* Opus decoders inside the decodebins use the sender's in-band FEC. */
@@ -495,6 +510,16 @@ gws_webrtc_call_class_init(GwsWebRTCCallClass *klass) {
           "Comma-separated local addresses ICE may use (e.g. 127.0.0.1); "
           "empty: every interface",
           "", flags));
+  g_object_class_install_property(gobject_class, PROP_STATS,
+      g_param_spec_boxed("stats", "Statistics",
+          "webrtccall-stats: calls (so far), in-call, and sessions (the "
+          "call, when there is one: id, peer-id, outgoing, answered, "
+          "codecs, connection, last-packet-ms, packets-received, what was "
+          "sent and received with its losses and recoveries, and the "
+          "selected candidate pair; fields as in webrtcsink's and "
+          "webrtcsrc's stats). Reading never waits for the call's thread",
+          GST_TYPE_STRUCTURE,
+          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GwsWebRTCCall::incoming-call:

@@ -483,7 +483,8 @@ static GstStructure *
 read_stats(SinkPrivate *priv) {
   return read_element_stats(
       priv->stats_snapshot, priv->loop.is_current(),
-      [priv]() { return priv->make_stats(); }, GST_BIN(priv->self), false);
+      [priv]() { return priv->make_stats(); }, GST_BIN(priv->self),
+      StatsDirection::Sending);
 }
 
 static void

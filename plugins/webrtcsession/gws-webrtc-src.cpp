@@ -212,7 +212,8 @@ static GstStructure *
 read_stats(SrcPrivate *priv) {
   return read_element_stats(
       priv->stats_snapshot, priv->loop.is_current(),
-      [priv]() { return priv->make_stats(); }, GST_BIN(priv->self), true);
+      [priv]() { return priv->make_stats(); }, GST_BIN(priv->self),
+      StatsDirection::Receiving);
 }
 
 static void

@@ -5,7 +5,8 @@ gst-launch's EOS. Sends a test pattern and a tone, counts what it
 receives, and reports as JSON lines on stdout.
 
 Commands on stdin, one per line: "answer" (answer-call), "refuse REASON"
-(refuse-call), "hangup" (hang-up), "quit". Each action prints
+(refuse-call), "hangup" (hang-up), "stats" (prints {"event": "stats", "text": the
+`stats` structure as a string}), "quit". Each action prints
 {"event": "action", "name": ..., "ok": bool}.
 
 Events: ready; incoming-call (session, peer: the signal);
@@ -112,6 +113,9 @@ def main():
                                   words[1] if len(words) > 1 else None))
             elif words[0] == "hangup":
                 emit("action", name="hangup", ok=call.emit("hang-up"))
+            elif words[0] == "stats":
+                st = call.get_property("stats")
+                emit("stats", text=st.to_string() if st else "")
             elif words[0] == "quit":
                 break
         GLib.idle_add(loop.quit)

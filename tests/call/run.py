@@ -262,6 +262,7 @@ def test_answered_by_app(w):
     bob.wait_frames("video", FRAMES)
     bob.wait_frames("audio", FRAMES)
     print("alice received", alice.wait_frames())
+    check_call_stats(bob, incoming)
     bob.send("hangup")
     check(bob.wait_event("action", name="hangup")["ok"], "hang-up")
     ended = bob.wait_event("gws-call-ended")
@@ -273,6 +274,32 @@ def test_answered_by_app(w):
     bob.send("hangup")
     check(not bob.wait_event("action", name="hangup")["ok"],
           "hang-up without a call")
+
+
+def stat(text, name):
+    """A numeric field of a stats string, or None."""
+    m = re.search(r"[ ,]" + re.escape(name) + r"=\([a-z0-9]+\)(-?\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def check_call_stats(party, incoming):
+    """`stats` of a webrtccall in a call: the call's session, media both
+    ways (sent and received, with the loss counters of both directions),
+    the selected candidate pair."""
+    party.send("stats")
+    # The session entry is a nested structure, escaped in the string.
+    text = party.wait_event("stats")["text"].replace("\\", "")
+    print("stats:", text)
+    check("in-call=(boolean)true" in text, "in-call: " + text)
+    check(incoming["session"] in text, "the call's session: " + text)
+    for name in ("packets-sent", "rtp-packets-received", "packets-received",
+                 "nacks-sent", "nacks-received", "calls"):
+        value = stat(text, name)
+        check(value is not None, "no {} in stats: {}".format(name, text))
+    check(stat(text, "packets-sent") > 0, "nothing sent: " + text)
+    check(stat(text, "rtp-packets-received") > 0, "nothing received: " + text)
+    check("local-candidate-type=(string)host" in text,
+          "no selected pair: " + text)
 
 
 def test_refused_by_app(w):
