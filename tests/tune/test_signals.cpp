@@ -13,6 +13,8 @@
  *    registered as nvh264enc (rank none, as VA encoders are), webrtcsink
  *    picks it for H264, applies the table's settings, lets encoder-setup
  *    override them, and the consumer decodes what it makes.
+ *  - RunRelay*: the in-process relay carries a session, a taken port is a
+ *    clear error, and run-relay turned off publishes through the uri again.
  *  - StatsFieldsAreDocumented: every field of both elements' stats in a
  *    running session (congestion control on) is in docs/elements.md
  *    "`stats`, field by field" (GWS_SOURCE_ROOT). */
@@ -501,6 +503,55 @@ TEST(TuneSignals, RunRelayCarriesASessionWithoutARelayProcess) {
   gst_element_set_state(producer, GST_STATE_NULL);
   gst_object_unref(consumer);
   gst_object_unref(producer);
+}
+
+/* The signaller's uri, as a std::string. */
+std::string
+signaller_uri(GstElement *sink) {
+  GObject *sig = nullptr;
+  g_object_get(sink, "signaller", &sig, nullptr);
+  gchar *uri = nullptr;
+  if (sig)
+    g_object_get(sig, "uri", &uri, nullptr);
+  std::string out = uri ? uri : "";
+  g_free(uri);
+  if (sig)
+    g_object_unref(sig);
+  return out;
+}
+
+/* run-relay points the ws:// signaller at the in-process relay while it
+ * runs; stopped (READY -> NULL), the signaller publishes where the uri
+ * says again, so turning run-relay off needs no new uri. */
+TEST(TuneSignals, RunRelayOffPublishesThroughTheUriAgain) {
+  const std::string uri = "ws://127.0.0.1:1/?peer-id=cam1";
+  GstElement *sink = gst_element_factory_make("webrtcsink", nullptr);
+  ASSERT_NE(sink, nullptr);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(sink, bus);
+  g_object_set(
+      sink, "uri", uri.c_str(), "run-relay", TRUE, "relay-port", 0u, nullptr);
+  ASSERT_NE(
+      gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  std::string url;
+  while (GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT)) {
+    if (gst_message_has_name(m, "gws-relay-started"))
+      url = gst_structure_get_string(gst_message_get_structure(m), "url");
+    gst_message_unref(m);
+  }
+  ASSERT_FALSE(url.empty()) << "no gws-relay-started message";
+  EXPECT_EQ(signaller_uri(sink), url + "/?peer-id=cam1");
+
+  gst_element_set_state(sink, GST_STATE_NULL);
+  EXPECT_EQ(signaller_uri(sink), uri);
+  g_object_set(sink, "run-relay", FALSE, nullptr);
+  ASSERT_NE(
+      gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  EXPECT_EQ(signaller_uri(sink), uri);
+  gst_element_set_state(sink, GST_STATE_NULL);
+  gst_element_set_bus(sink, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(sink);
 }
 
 /* run-relay on a port that is taken: the state change fails with an error
