@@ -26,7 +26,7 @@ init_debug() {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
     GST_DEBUG_CATEGORY_INIT(
-        gws_dtls_debug, "gwsdtls", 0, "gst-webrtc-session DTLS certificate");
+        gws_dtls_debug, "gws-dtls", 0, "gst-webrtc-session DTLS certificate");
     g_once_init_leave(&once, 1);
   }
 }

@@ -184,7 +184,7 @@ bool
 make_process_dtls_agent() {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
-    GST_DEBUG_CATEGORY_INIT(gws_dtls_key_debug, "gwsdtlskey", 0,
+    GST_DEBUG_CATEGORY_INIT(gws_dtls_key_debug, "gws-dtls-key", 0,
         "gst-webrtc-session cached DTLS key");
     g_once_init_leave(&once, 1);
   }

@@ -102,10 +102,10 @@ EmbeddedRelay::stop() {
     });
   });
   server_ = nullptr;
+  GST_INFO_OBJECT(impl->log_object, "relay %s stopped", url_.c_str());
   if (impl->log_object)
     gst_object_unref(impl->log_object);
   impl->log_object = nullptr;
-  GST_INFO("relay %s stopped", url_.c_str());
   url_.clear();
 }
 

@@ -73,7 +73,7 @@ last_new_default_route_us() {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
     GST_DEBUG_CATEGORY_INIT(
-        gws_route_debug, "gwsroute", 0, "gst-webrtc-session route watch");
+        gws_route_debug, "gws-route", 0, "gst-webrtc-session route watch");
     g_once_init_leave(&once, 1);
   }
   std::lock_guard<std::mutex> g(lock);

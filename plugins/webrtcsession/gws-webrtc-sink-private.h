@@ -158,6 +158,9 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   GstStructure *meta = nullptr;
   /* The in-process relay: state changes only. */
   EmbeddedRelay relay;
+  /* The signaller's uri before start_relay() pointed it at the relay, and
+   * the relay's; stop_relay() puts the first back (state changes only). */
+  std::string relay_prior_uri, relay_target_uri;
   /* Session thread only. */
   bool accepting = false;
   std::map<std::string, SinkSession> sessions;

@@ -49,6 +49,11 @@ SinkPrivate::start_relay() {
               || g_str_has_prefix(element_uri.c_str(), "wss://");
     if (p && ws) {
       std::string target = relay.url() + "/" + query_of(element_uri);
+      gchar *prior = nullptr;
+      g_object_get(sig, "uri", &prior, nullptr);
+      relay_prior_uri = prior ? prior : "";
+      relay_target_uri = target;
+      g_free(prior);
       g_object_set(sig, "uri", target.c_str(), nullptr);
       GST_INFO_OBJECT(
           self, "publishing through the in-process relay: %s", target.c_str());
@@ -80,6 +85,25 @@ SinkPrivate::start_relay() {
 void
 SinkPrivate::stop_relay() {
   relay.stop();
+  if (relay_target_uri.empty())
+    return;
+  /* The signaller publishes where its uri said again (unless the
+   * application pointed it elsewhere meanwhile), so turning run-relay off
+   * needs no new uri. */
+  GwsSignaller *sig = ref_signaller();
+  if (sig) {
+    gchar *now = nullptr;
+    g_object_get(sig, "uri", &now, nullptr);
+    if (g_strcmp0(now, relay_target_uri.c_str()) == 0) {
+      g_object_set(sig, "uri", relay_prior_uri.c_str(), nullptr);
+      GST_INFO_OBJECT(self, "relay stopped: publishing through %s again",
+          relay_prior_uri.c_str());
+    }
+    g_free(now);
+    g_object_unref(sig);
+  }
+  relay_prior_uri.clear();
+  relay_target_uri.clear();
 }
 
 void

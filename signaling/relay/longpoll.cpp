@@ -215,6 +215,7 @@ LongPoll::handle(SoupServerMessage *msg, const char *path, GHashTable *query) {
     return;
   }
   if (!host_.authorized(msg, query)) {
+    host_.router->metrics().count(Refusal::Unauthorized);
     host_.log("refused long-poll request from " + remote_of(msg)
               + ": missing or wrong access token (HTTP 401)");
     soup_message_headers_replace(soup_server_message_get_response_headers(msg),
@@ -279,6 +280,7 @@ LongPoll::open(SoupServerMessage *msg, GHashTable *query) {
   host_.log("connection " + std::to_string(p.conn) + " from " + p.remote
             + " (long-poll)"
             + (claimed.empty() ? "" : " claiming \"" + claimed + "\""));
+  host_.router->metrics().longpoll_connections_total++;
   /* The welcome (or the refusal) waits in the queue for the first GET. */
   host_.router->connect(p.conn, claimed);
   respond(msg, SOUP_STATUS_OK,
@@ -341,6 +343,7 @@ LongPoll::post(Peer &peer, SoupServerMessage *msg) {
         || std::any_of(pending_closes_.begin(), pending_closes_.end(),
             [conn](const auto &c) { return c.first == conn; }))
       break;
+    host_.router->metrics().received_bytes_total += one.size();
     host_.router->receive(conn, one);
   }
   respond(msg, SOUP_STATUS_NO_CONTENT, "");
@@ -481,9 +484,11 @@ LongPoll::send(ConnectionId conn, const std::string &text) {
   if (peer.queue.size() >= kQueueCapCount
       || peer.queued_bytes + text.size()
              > kQueueCapFactor * config_.max_message_size) {
+    host_.router->metrics().count(Refusal::NotReading);
     close(conn, "not reading its messages");
     return;
   }
+  host_.router->metrics().sent_bytes_total += text.size();
   peer.queue.emplace_back(++peer.last_seq, text);
   peer.queued_bytes += text.size();
   if (peer.held && !peer.answer_due) {
@@ -576,6 +581,7 @@ LongPoll::reap() {
               + p->remote + (who.empty() ? "" : " (peer " + who + ")")
               + ": stopped polling for "
               + std::to_string((now - p->last_seen) / G_USEC_PER_SEC) + " s");
+    host_.router->metrics().count(Refusal::Silent);
     finish(*p, "stopped polling");
   }
 }

@@ -87,6 +87,9 @@ class LongPoll {
   bool draining() const { return draining_ > 0; }
 
   size_t peer_count() const { return peers_.size(); }
+  /* Connections not closed (peer_count() also holds closed ones whose last
+   * messages can still be fetched). */
+  size_t open_count() const { return by_conn_.size(); }
 
  private:
   struct Peer;

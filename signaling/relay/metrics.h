@@ -54,10 +54,13 @@ constexpr size_t kMessageTypeSlots
 constexpr size_t kUnparsedSlot = kMessageTypeSlots - 1;
 
 struct Metrics {
-  uint64_t connections_total = 0; /* WebSocket connections accepted */
+  uint64_t connections_total = 0;          /* WebSocket connections accepted */
+  uint64_t longpoll_connections_total = 0; /* long-poll connections opened */
   uint64_t sessions_started_total = 0;
   uint64_t sessions_ended_total = 0;
-  uint64_t received_bytes_total = 0; /* WebSocket payload bytes, both kinds */
+  /* Message payload bytes, both kinds (text and binary WebSocket frames,
+   * long-poll messages). */
+  uint64_t received_bytes_total = 0;
   uint64_t sent_bytes_total = 0;
   std::array<uint64_t, kMessageTypeSlots> received{}; /* by type */
   std::array<uint64_t, kMessageTypeSlots> sent{};     /* by type */

@@ -36,6 +36,7 @@ RelayServer::serve_metrics(
   MetricsView view{router_.metrics()};
   view.peers = router_.peer_counts();
   view.connections = conns_.size();
+  view.longpoll_connections = longpoll_->open_count();
   view.sessions = router_.session_count();
   view.start_time_unix = start_time_unix_;
   view.now_unix = g_get_real_time() / G_USEC_PER_SEC;

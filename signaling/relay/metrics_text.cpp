@@ -117,6 +117,13 @@ render_prometheus(const MetricsView &v) {
   w.family("gws_relay_connections_total", "counter",
       "WebSocket connections accepted (upgraded).");
   w.sample("gws_relay_connections_total", m.connections_total);
+  w.family("gws_relay_open_longpoll_connections", "gauge",
+      "Open HTTP long-poll connections (/poll).");
+  w.sample("gws_relay_open_longpoll_connections", v.longpoll_connections);
+  w.family("gws_relay_longpoll_connections_total", "counter",
+      "HTTP long-poll connections opened (POST /poll).");
+  w.sample(
+      "gws_relay_longpoll_connections_total", m.longpoll_connections_total);
   w.family("gws_relay_peers", "gauge",
       "Connected peers by registered role (a consumer that also listens "
       "counts under both; none: not registered yet).");
@@ -157,10 +164,12 @@ render_prometheus(const MetricsView &v) {
     w.sample("gws_relay_errors_total", m.errors[i], "cause",
         error_cause_name(static_cast<ErrorCause>(i)));
   w.family("gws_relay_received_bytes_total", "counter",
-      "WebSocket message payload bytes received.");
+      "Message payload bytes received (WebSocket frames and long-poll "
+      "messages).");
   w.sample("gws_relay_received_bytes_total", m.received_bytes_total);
   w.family("gws_relay_sent_bytes_total", "counter",
-      "WebSocket message payload bytes sent.");
+      "Message payload bytes sent (WebSocket frames and long-poll "
+      "messages).");
   w.sample("gws_relay_sent_bytes_total", m.sent_bytes_total);
   return w.take();
 }
@@ -179,6 +188,8 @@ render_status_json(const MetricsView &v) {
           v.now_unix > v.start_time_unix ? v.now_unix - v.start_time_unix : 0));
   member("connections", v.connections);
   member("connections_total", m.connections_total);
+  member("longpoll_connections", v.longpoll_connections);
+  member("longpoll_connections_total", m.longpoll_connections_total);
   json_builder_set_member_name(b, "peers");
   json_builder_begin_object(b);
   member("producer", v.peers.producer);

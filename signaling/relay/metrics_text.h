@@ -1,8 +1,8 @@
 /* gst-webrtc-session: the relay's counters as text: Prometheus text
  * exposition format 0.0.4 (GET /metrics) and a JSON summary (GET /status).
  * Pure functions of a MetricsView; the server builds the view and serves
- * the text (relay_server.cpp). Metric names are listed in docs/relay.md
- * ("Metrics"). */
+ * the text (metrics_http.cpp). Metric names are listed in docs/protocol.md
+ * ("Metrics and status"). */
 #pragma once
 
 #include "metrics.h"
@@ -17,9 +17,10 @@ namespace gws::relay {
 struct MetricsView {
   const Metrics &metrics;
   PeerCounts peers;
-  size_t connections = 0;      /* open WebSocket connections */
-  size_t sessions = 0;         /* open sessions */
-  int64_t start_time_unix = 0; /* when the relay started, seconds */
+  size_t connections = 0;          /* open WebSocket connections */
+  size_t longpoll_connections = 0; /* open long-poll connections */
+  size_t sessions = 0;             /* open sessions */
+  int64_t start_time_unix = 0;     /* when the relay started, seconds */
   int64_t now_unix = 0;
 };
 

@@ -922,7 +922,7 @@ def test_dtls_key_cache(w):
     cache = os.path.join(w.logdir, "cache")
     os.environ["XDG_CACHE_HOME"] = cache
     os.environ["GST_DEBUG"] = ("webrtcsink:4,webrtcsrc:4,"
-                               "webrtc-signaller-ws:4,gwsdtlskey:4")
+                               "webrtc-signaller-ws:4,gws-dtls-key:4")
     key = os.path.join(cache, "gst-webrtc-session", "dtls-rsa-2048.pem")
     w.relay()
     prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",

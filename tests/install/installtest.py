@@ -80,6 +80,16 @@ class AppSignaller(GObject.Object, Gws.Signaller):
                             flags=GObject.ParamFlags.READWRITE
                             | GObject.ParamFlags.CONSTRUCT_ONLY)
     uri = GObject.Property(type=str)
+    # The capabilities, declared as docs/signaller.md says (GLib warns at
+    # class initialisation about one left out): this one restarts sessions.
+    @GObject.Property(type=bool, default=True)
+    def session_restarts(self): return True
+    @GObject.Property(type=bool, default=False)
+    def consumer_offers(self): return False
+    @GObject.Property(type=bool, default=False)
+    def accepts_sessions(self): return False
+    @GObject.Property(type=GObject.TYPE_STRV, flags=GObject.ParamFlags.READABLE)
+    def ice_servers(self): return None
     def do_start(self): pass
     def do_stop(self): pass
     def do_send_sdp(self, sid, desc): pass
@@ -95,6 +105,9 @@ mine = AppSignaller()
 # object Python made from the typelib's library.
 sink.set_property("signaller", mine)
 assert sink.get_property("signaller") is mine
+# The installed library reads the Python object's capabilities.
+assert Gws.Signaller.get_session_restarts(mine) is True
+assert Gws.Signaller.get_consumer_offers(mine) is False
 # The plugin registered its schemes in the same registry Python sees.
 schemes = Gws.Signaller.list_schemes()
 assert "ws" in schemes and "offline" in schemes, schemes
@@ -108,9 +121,19 @@ def check_python(env, root):
     installed webrtcsink."""
     r = run([sys.executable, TEST_GI, "--check"], env=env)
     assert r.stdout.strip().endswith("ok"), r.stdout
+    assert_no_glib_warnings(r)
     r = run([sys.executable, "-c", f"ROOT = {root!r}\n" + PY_CHECK],
             env=env)
     assert r.stdout.startswith("ok "), r.stdout
+    assert_no_glib_warnings(r)
+
+
+def assert_no_glib_warnings(r):
+    """A GLib warning or critical on stderr (a capability left out, a bad
+    annotation) is a failure even when the program went on."""
+    bad = [ln for ln in r.stderr.splitlines()
+           if "Warning:" in ln or "CRITICAL" in ln or "WARNING **" in ln]
+    assert not bad, "\n".join(bad)
 
 
 # ---- TAP ----

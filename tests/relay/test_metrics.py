@@ -9,6 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from polltest import PollClient  # noqa: E402
 from relaytest import (TIMEOUT, Client, case, main,  # noqa: E402
                        skip_if, start_session)
 
@@ -174,6 +175,52 @@ async def test_metrics_need_the_token(relay):
     assert value(m, "gws_relay_refusals_total", cause="unauthorized") == 1
     m, _ = await scrape(relay, "?token=s3cret")
     assert value(m, "gws_relay_refusals_total", cause="unauthorized") == 1
+
+
+@skip_if(no_parser)
+@case()
+async def test_longpoll_connections_counted(relay):
+    """A long-poll peer counts as a connection of its own kind, its
+    messages' bytes count, and it is gone from the gauge once it leaves."""
+    before, types = await scrape(relay)
+    assert types["gws_relay_open_longpoll_connections"] == "gauge", types
+    assert types["gws_relay_longpoll_connections"] == "counter", types
+    assert value(before, "gws_relay_open_longpoll_connections") == 0
+    assert value(before, "gws_relay_longpoll_connections_total") == 0
+    producer = await PollClient.connect(relay, "peer-id=cam1",
+                                        name="poll-producer")
+    await producer.register("producer")
+    consumer = await Client.connect(relay, name="ws-consumer")
+    sid = await start_session(consumer, producer)
+    await producer.send({"type": "peer", "sessionId": sid,
+                         "sdp": {"type": "offer", "sdp": "v=0\r\n"}})
+    await consumer.expect("peer", sessionId=sid)
+
+    m, _ = await scrape(relay)
+    assert value(m, "gws_relay_open_longpoll_connections") == 1
+    assert value(m, "gws_relay_longpoll_connections_total") == 1
+    assert value(m, "gws_relay_open_connections") == 1  # the WebSocket one
+    assert value(m, "gws_relay_connections_total") == 1
+    assert value(m, "gws_relay_peers", role="producer") == 1
+    assert value(m, "gws_relay_open_sessions") == 1
+    # Both peers' messages are in the byte counters: the consumer sent one
+    # startSession, the long-poll producer more (its registration, the
+    # offer), so more than the WebSocket side alone received.
+    ws_only = len(json.dumps({"type": "startSession", "peerId": "cam1"}))
+    assert value(m, "gws_relay_received_bytes_total") > 2 * ws_only
+    sent = value(m, "gws_relay_sent_bytes_total")
+
+    await producer.close()
+    await consumer.expect("endSession", sessionId=sid)
+    m2, _ = await scrape(relay)
+    assert value(m2, "gws_relay_open_longpoll_connections") == 0
+    assert value(m2, "gws_relay_longpoll_connections_total") == 1
+    assert value(m2, "gws_relay_open_sessions") == 0
+    assert value(m2, "gws_relay_sent_bytes_total") > sent
+    status, _, body = await http_get(relay.port, "/status")
+    s = json.loads(body)
+    assert s["longpoll_connections"] == 0, s
+    assert s["longpoll_connections_total"] == 1, s
 
 
 @case()

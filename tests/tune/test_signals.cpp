@@ -12,7 +12,12 @@
  *  - FakeHardwareEncoderCarriesTheStream: with a fake hardware encoder
  *    registered as nvh264enc (rank none, as VA encoders are), webrtcsink
  *    picks it for H264, applies the table's settings, lets encoder-setup
- *    override them, and the consumer decodes what it makes. */
+ *    override them, and the consumer decodes what it makes.
+ *  - RunRelay*: the in-process relay carries a session, a taken port is a
+ *    clear error, and run-relay turned off publishes through the uri again.
+ *  - StatsFieldsAreDocumented: every field of both elements' stats in a
+ *    running session (congestion control on) is in docs/elements.md
+ *    "`stats`, field by field" (GWS_SOURCE_ROOT). */
 #include "fake-encoder.h"
 
 #include "../common/relay-process.h"
@@ -24,6 +29,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -90,16 +97,17 @@ struct Pair {
   GstElement *producer = nullptr, *consumer = nullptr, *ws = nullptr;
   Seen seen;
 
-  bool make(const Relay &relay, const std::string &codec) {
+  bool make(const Relay &relay, const std::string &codec,
+      const std::string &congestion = "disabled") {
     std::string uri = relay.url() + "/?peer-id=cam1";
     /* congestion-control=disabled: the handlers' bitrates must hold (the
      * controller moves a running encoder's bitrate with its estimate). */
     producer = launch("videotestsrc is-live=true ! "
                       "video/x-raw,width=160,height=120,framerate=30/1 ! "
-                      "webrtcsink name=ws congestion-control=disabled "
-                      "video-codecs=<"
-                      + codec + "> ice-addresses=127.0.0.1 uri=" + uri);
-    consumer = launch("webrtcsrc ice-addresses=127.0.0.1 uri=" + uri
+                      "webrtcsink name=ws congestion-control="
+                      + congestion + " video-codecs=<" + codec
+                      + "> ice-addresses=127.0.0.1 uri=" + uri);
+    consumer = launch("webrtcsrc name=wr ice-addresses=127.0.0.1 uri=" + uri
                       + " ! fakesink name=out sync=false "
                         "signal-handoffs=true async=false");
     if (!producer || !consumer)
@@ -316,6 +324,122 @@ TEST(TuneSignals, FakeHardwareEncoderCarriesTheStream) {
   gst_object_unref(enc);
 }
 
+/* The field names of docs/elements.md "`stats`, field by field": the
+ * backquoted names in the first column of its tables. */
+std::set<std::string>
+documented_stats_fields() {
+  std::set<std::string> out;
+  const char *root = g_getenv("GWS_SOURCE_ROOT");
+  if (!root) {
+    ADD_FAILURE() << "GWS_SOURCE_ROOT is not set";
+    return out;
+  }
+  g_autofree gchar *path
+      = g_build_filename(root, "docs", "elements.md", nullptr);
+  g_autofree gchar *text = nullptr;
+  if (!g_file_get_contents(path, &text, nullptr, nullptr)) {
+    ADD_FAILURE() << "cannot read " << path;
+    return out;
+  }
+  std::string doc(text);
+  size_t start = doc.find("\n## `stats`, field by field\n");
+  if (start == std::string::npos) {
+    ADD_FAILURE() << path << " has no \"`stats`, field by field\" section";
+    return out;
+  }
+  size_t end = doc.find("\n## ", start + 1);
+  std::istringstream section(doc.substr(start, end - start));
+  std::string line;
+  while (std::getline(section, line)) {
+    if (line.rfind("| `", 0) != 0)
+      continue;
+    std::string first = line.substr(1, line.find('|', 1) - 1);
+    for (size_t a = first.find('`'); a != std::string::npos;
+         a = first.find('`', a)) {
+      size_t b = first.find('`', a + 1);
+      if (b == std::string::npos)
+        break;
+      out.insert(first.substr(a + 1, b - a - 1));
+      a = b + 1;
+    }
+  }
+  return out;
+}
+
+/* Every field name in @s, and in the structures of its lists. */
+void
+collect_fields(const GstStructure *s, std::set<std::string> *out) {
+  gst_structure_foreach(
+      s,
+      [](GQuark field, const GValue *v, gpointer data) -> gboolean {
+        auto *names = static_cast<std::set<std::string> *>(data);
+        names->insert(g_quark_to_string(field));
+        if (GST_VALUE_HOLDS_LIST(v)) {
+          for (guint i = 0; i < gst_value_list_get_size(v); i++) {
+            const GValue *item = gst_value_list_get_value(v, i);
+            if (GST_VALUE_HOLDS_STRUCTURE(item))
+              collect_fields(gst_value_get_structure(item), names);
+          }
+        }
+        return TRUE;
+      },
+      out);
+}
+
+/* The stats of @element once it has a session whose fields include
+ * @field (the session thread publishes a snapshot at least every 100 ms),
+ * or the last one read after the deadline. */
+GstStructure *
+stats_with(GstElement *element, const char *field) {
+  GstStructure *st = nullptr;
+  gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  do {
+    if (st)
+      gst_structure_free(st);
+    g_object_get(element, "stats", &st, nullptr);
+    std::set<std::string> names;
+    if (st)
+      collect_fields(st, &names);
+    if (names.count(field))
+      return st;
+    g_usleep(20000);
+  } while (g_get_monotonic_time() < end);
+  return st;
+}
+
+/* Every field both elements' stats carry in a running session, congestion
+ * control on (its fields too), is documented field by field. */
+TEST(TuneSignals, StatsFieldsAreDocumented) {
+  std::set<std::string> documented = documented_stats_fields();
+  ASSERT_FALSE(documented.empty());
+  Relay relay;
+  ASSERT_TRUE(relay.start());
+  Pair p;
+  ASSERT_TRUE(p.make(relay, "VP8", "gcc"));
+  ASSERT_TRUE(p.run());
+  ASSERT_TRUE(p.frames(10)) << "no frames at the consumer";
+  GstElement *src = gst_bin_get_by_name(GST_BIN(p.consumer), "wr");
+  ASSERT_NE(src, nullptr);
+  struct Case {
+    GstElement *element;
+    const char *needs; /* a session field that shows the session is there */
+  } cases[] = {{p.ws, "estimate-bps"}, {src, "rtp-packets-received"}};
+  for (const auto &c : cases) {
+    GstStructure *st = stats_with(c.element, c.needs);
+    ASSERT_NE(st, nullptr);
+    std::set<std::string> names;
+    collect_fields(st, &names);
+    EXPECT_TRUE(names.count(c.needs))
+        << gst_structure_get_name(st) << " has no session with " << c.needs;
+    for (const auto &n : names)
+      EXPECT_TRUE(documented.count(n))
+          << gst_structure_get_name(st) << " field " << n
+          << " is not in docs/elements.md \"`stats`, field by field\"";
+    gst_structure_free(st);
+  }
+  gst_object_unref(src);
+}
+
 /* run-relay without a relay process: webrtcsink's own relay (on its own
  * thread and context: nothing here iterates the default main context)
  * carries a webrtcsrc consumer's session. The producer's uri names another
@@ -379,6 +503,55 @@ TEST(TuneSignals, RunRelayCarriesASessionWithoutARelayProcess) {
   gst_element_set_state(producer, GST_STATE_NULL);
   gst_object_unref(consumer);
   gst_object_unref(producer);
+}
+
+/* The signaller's uri, as a std::string. */
+std::string
+signaller_uri(GstElement *sink) {
+  GObject *sig = nullptr;
+  g_object_get(sink, "signaller", &sig, nullptr);
+  gchar *uri = nullptr;
+  if (sig)
+    g_object_get(sig, "uri", &uri, nullptr);
+  std::string out = uri ? uri : "";
+  g_free(uri);
+  if (sig)
+    g_object_unref(sig);
+  return out;
+}
+
+/* run-relay points the ws:// signaller at the in-process relay while it
+ * runs; stopped (READY -> NULL), the signaller publishes where the uri
+ * says again, so turning run-relay off needs no new uri. */
+TEST(TuneSignals, RunRelayOffPublishesThroughTheUriAgain) {
+  const std::string uri = "ws://127.0.0.1:1/?peer-id=cam1";
+  GstElement *sink = gst_element_factory_make("webrtcsink", nullptr);
+  ASSERT_NE(sink, nullptr);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(sink, bus);
+  g_object_set(
+      sink, "uri", uri.c_str(), "run-relay", TRUE, "relay-port", 0u, nullptr);
+  ASSERT_NE(
+      gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  std::string url;
+  while (GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT)) {
+    if (gst_message_has_name(m, "gws-relay-started"))
+      url = gst_structure_get_string(gst_message_get_structure(m), "url");
+    gst_message_unref(m);
+  }
+  ASSERT_FALSE(url.empty()) << "no gws-relay-started message";
+  EXPECT_EQ(signaller_uri(sink), url + "/?peer-id=cam1");
+
+  gst_element_set_state(sink, GST_STATE_NULL);
+  EXPECT_EQ(signaller_uri(sink), uri);
+  g_object_set(sink, "run-relay", FALSE, nullptr);
+  ASSERT_NE(
+      gst_element_set_state(sink, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  EXPECT_EQ(signaller_uri(sink), uri);
+  gst_element_set_state(sink, GST_STATE_NULL);
+  gst_element_set_bus(sink, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(sink);
 }
 
 /* run-relay on a port that is taken: the state change fails with an error
