@@ -406,6 +406,43 @@ def test_app_route(logdir):
             out.returncode, out.stderr[-400:]))
 
 
+def test_gather_timeout(logdir):
+    """Gathering that does not complete (a STUN server that never answers:
+    its address is on a link where nothing replies) is bounded by
+    gather-timeout: the offer goes out with the candidates gathered so far,
+    with a warning, and the session plays on them."""
+    # In this test's private namespace: a veth whose far end has no
+    # address, so the STUN requests to 10.99.8.2 go unanswered (libnice
+    # retries them for seconds); its near end's 10.99.8.1 is the host
+    # candidate both sides use (local traffic, no ice-addresses needed).
+    sh("ip", "link", "add", "gt0", "type", "veth", "peer", "name", "gt1")
+    sh("ip", "addr", "add", "10.99.8.1/24", "dev", "gt0")
+    sh("ip", "link", "set", "gt0", "up")
+    sh("ip", "link", "set", "gt1", "up")
+    folder = os.path.join(logdir, "exchange")
+    uri = "offline://" + folder + "?timeout=20"
+    prod = Launch("producer", PRODUCER.format(
+        uri=uri, extra="stun-server=stun://10.99.8.2:3478 "
+        "signaller::gather-timeout=500"), logdir)
+    cons = Launch("consumer", CONSUMER.format(uri=uri, extra="", frames=30),
+                  logdir)
+    try:
+        m = prod.wait_line(r"WARN.*ICE gathering not complete after 500 ms: "
+                           r"sending the (\d+) candidates")
+        if int(m.group(1)) == 0:
+            raise Failure("the offer went out with no candidate")
+        prod.wait_line(r"wrote \S*offer\.gws")
+        rc = cons.wait_exit()
+        if rc != 0 or not any("Got EOS" in l for l in cons.text):
+            raise Failure("consumer: exit {} without its frames; last lines: "
+                          "{}".format(rc, cons.text[-6:]))
+        print("gathering cut at 500 ms ({} candidates); 30 frames".format(
+            m.group(1)))
+    finally:
+        prod.stop()
+        cons.stop()
+
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 PIPELINES = os.path.join(ROOT, "pipelines")
@@ -542,6 +579,7 @@ TESTS = {
     "both-offer": (test_both_offer, True),
     "pipelines-folder": (test_pipelines_folder, True),
     "mail-route": (test_mail_route, True),
+    "gather-timeout": (test_gather_timeout, True),
 }
 
 
