@@ -252,6 +252,39 @@ def test_two_hosts_consumer_offers(logdir):
     two_hosts(logdir, "consumer")
 
 
+def test_carried_folder(logdir):
+    """Two machines that share no folder: the offer file is carried from
+    one's folder to the other's and the answer file back (copied as a
+    person with a USB stick does, not atomically), each side in its own
+    namespace."""
+    make_namespaces()
+    here = os.path.join(logdir, "camera")
+    there = os.path.join(logdir, "viewer")
+    prod = Launch("producer", PRODUCER.format(
+        uri="offline://" + here, extra=""), logdir, ns=NS + "-a")
+    cons = None
+    try:
+        prod.wait_line(r"wrote \S*offer\.gws")
+        os.makedirs(there)
+        shutil.copyfile(os.path.join(here, "offer.gws"),
+                        os.path.join(there, "offer.gws"))
+        cons = Launch("consumer", CONSUMER.format(
+            uri="offline://" + there, extra="", frames=60), logdir,
+            ns=NS + "-b")
+        cons.wait_line(r"wrote \S*answer\.gws")
+        shutil.copyfile(os.path.join(there, "answer.gws"),
+                        os.path.join(here, "answer.gws"))
+        rc = cons.wait_exit()
+        if rc != 0 or not any("Got EOS" in l for l in cons.text):
+            raise Failure("consumer: exit {} without its 60 frames; last "
+                          "lines: {}".format(rc, cons.text[-6:]))
+        print("offer carried over, answer carried back; 60 frames")
+    finally:
+        prod.stop()
+        if cons:
+            cons.stop()
+
+
 def producer_waiting(logdir, extra_query=""):
     folder = os.path.join(logdir, "exchange")
     uri = "offline://" + folder + "?timeout=4" + extra_query
@@ -572,6 +605,7 @@ TESTS = {
     "app-route": (test_app_route, True),
     "two-hosts": (test_two_hosts, False),
     "two-hosts-consumer-offers": (test_two_hosts_consumer_offers, False),
+    "carried-folder": (test_carried_folder, False),
     "corrupted": (test_corrupted, True),
     "stale-answer": (test_stale_answer, True),
     "missing-answer": (test_missing_answer, True),
