@@ -143,6 +143,16 @@ class Launch:
             if m:
                 return m
 
+    def wait_lines(self, patterns, timeout=WAIT):
+        """Lines (not seen before) matching each of @patterns, in any
+        order (lines from different threads come in either order)."""
+        deadline = time.monotonic() + timeout
+        left = list(patterns)
+        while left:
+            m = self.wait_line("|".join("(?:{})".format(p) for p in left),
+                               max(0.1, deadline - time.monotonic()))
+            left = [p for p in left if not re.search(p, m.group(0))]
+
     def wait_exit(self, timeout=WAIT):
         try:
             rc = self.proc.wait(timeout=timeout)
@@ -283,6 +293,54 @@ def test_carried_folder(logdir):
         prod.stop()
         if cons:
             cons.stop()
+
+
+def test_peer_gone(logdir):
+    """A peer killed without its bye (no channel left to say so): the other
+    side ends the session by itself once nothing has arrived for 30 s
+    (this signaller carries no restart). Two pairs at once: the producer
+    killed (the consumer gets EOS and exits), and the consumer killed (the
+    producer drops that session and offers again)."""
+    make_namespaces()
+    # A verbose fakesink: a "chain" line for each frame.
+    watched = "webrtcsrc uri={uri} ! fakesink silent=false sync=false"
+    pairs = {}
+    procs = []
+    try:
+        for name in ("producer-killed", "consumer-killed"):
+            uri = "offline://" + os.path.join(logdir, name)
+            prod = Launch(name + "-p", PRODUCER.format(uri=uri, extra=""),
+                          logdir, ns=NS + "-a")
+            cons = Launch(name + "-c", "-v " + watched.format(uri=uri),
+                          logdir, ns=NS + "-b")
+            procs += [prod, cons]
+            pairs[name] = (prod, cons)
+        for name, (prod, cons) in pairs.items():
+            prod.wait_line(r"offering in session")  # the first one
+            cons.wait_line(r"last-message = chain")
+        killed_at = time.monotonic()
+        pairs["producer-killed"][0].stop()
+        pairs["consumer-killed"][1].stop()
+        print("media flowing in both pairs; one producer and one consumer "
+              "killed (SIGKILL, no bye)")
+        prod, cons = pairs["consumer-killed"]
+        prod.wait_lines([r"WARNING.*failed: nothing received from the "
+                         r"consumer for 30 s.*the consumer is gone",
+                         r"offering in session"], timeout=75)
+        print("producer: that consumer's session ended after {:.0f} s, "
+              "offering again".format(time.monotonic() - killed_at))
+        prod, cons = pairs["producer-killed"]
+        cons.wait_line(r"WARNING.*nothing received from the producer for "
+                       r"30 s.*the producer is gone", timeout=75)
+        rc = cons.wait_exit(timeout=15)
+        if rc != 0 or not any("Got EOS" in l for l in cons.text):
+            raise Failure("consumer: exit {} without EOS; last lines: "
+                          "{}".format(rc, cons.text[-6:]))
+        print("consumer: EOS and exit 0 after {:.0f} s".format(
+            time.monotonic() - killed_at))
+    finally:
+        for p in procs:
+            p.stop()
 
 
 def producer_waiting(logdir, extra_query=""):
@@ -606,6 +664,7 @@ TESTS = {
     "two-hosts": (test_two_hosts, False),
     "two-hosts-consumer-offers": (test_two_hosts_consumer_offers, False),
     "carried-folder": (test_carried_folder, False),
+    "peer-gone": (test_peer_gone, False),
     "corrupted": (test_corrupted, True),
     "stale-answer": (test_stale_answer, True),
     "missing-answer": (test_missing_answer, True),
