@@ -16,5 +16,5 @@ else
   uri="offline://$where?offerer=$offerer"
 fi
 exec gst-launch-1.0 -e videotestsrc is-live=true ! \
-  video/x-raw,width=640,height=360,framerate=30/1 ! timeoverlay ! \
+  video/x-raw,width=640,height=360,framerate=30/1 ! $overlay \
   webrtcsink uri="$uri" $ice

@@ -13,4 +13,4 @@ if [ "$where" = "-" ]; then
 else
   uri="offline://$where?offerer=$offerer"
 fi
-exec gst-launch-1.0 webrtcsrc uri="$uri" $ice ! videoconvert ! autovideosink
+exec gst-launch-1.0 webrtcsrc uri="$uri" $ice ! videoconvert ! $video_sink

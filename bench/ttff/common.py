@@ -2,8 +2,10 @@
 network namespace, the relay, raw webrtcbin peers (the baselines) with the
 same encoder settings as webrtcsink, percentiles and process CPU time."""
 
+import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -218,3 +220,50 @@ def receiver_once(uri, latency, t0=None, extra=None, env=None):
     for p in extra or []:
         stop_proc(p)
     return result
+
+
+def probe_once(uri, latency):
+    """One probe.py receiver (webrtcsrc in a Python GI process): ms from
+    its spawn to each event it marks (see probe.py), or None."""
+    t0 = time.monotonic()
+    out = subprocess.run([PY, os.path.join(HERE, "probe.py"), uri,
+                          str(latency)], env=env_with_plugin(),
+                         capture_output=True, text=True, timeout=TIMEOUT + 10)
+    try:
+        t = json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        t = {}
+    if "frame" not in t:
+        # Not a figure, but say how far it got (on stderr, not the JSON).
+        print("probe {}: no frame; reached {}{}".format(
+            uri, [k for k in t if k != "error"] or "nothing",
+            "; error: " + t["error"] if "error" in t else ""),
+            file=sys.stderr, flush=True)
+        return None
+    return {k: round((v - t0) * 1000, 1) for k, v in t.items()
+            if isinstance(v, float)}
+
+
+PHASES = (("start-up (spawn -> PLAYING)", None, "playing"),
+          ("signalling (-> offer received)", "playing", "offer"),
+          ("offer applied (DTLS certificate, plugin loading)", "offer",
+           "applied"),
+          ("ICE (-> ice connected)", "applied", "ice"),
+          ("DTLS (-> connection-state connected)", "ice", "dtls"),
+          ("first frame (jitterbuffer, key frame, decode)", "dtls", "frame"),
+          ("  of which: -> first RTP packet (sender's key frame)", "dtls",
+           "rtp_in"),
+          ("  of which: first RTP -> out of the jitterbuffer", "rtp_in",
+           "jb_out"),
+          ("  of which: jitterbuffer -> decoded frame", "jb_out", "frame"))
+
+
+def phases(runs):
+    """The median of each PHASES span over @runs (probe_once results)."""
+    out = {}
+    for label, a, b in PHASES:
+        vals = [r[b] - (r[a] if a else 0) for r in runs
+                if b in r and (a is None or a in r)]
+        if vals:
+            out[label] = round(statistics.median(vals), 1)
+    return out

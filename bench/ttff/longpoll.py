@@ -11,6 +11,13 @@ transport as its producer and times from just before the spawn to its first
 decoded frame (common.receiver_once, as ttff.py's warm runs); the two
 transports alternate run by run so that machine load hits both alike.
 
+Breakdown: as many runs again with probe.py (webrtcsrc in a Python GI
+process marking its signaller's and webrtcbin's events), alternating the
+same way; the "signalling" phase (PLAYING -> the producer's offer
+received: connect, register, start the session, the offer relayed) is the
+only one the transport takes part in, and is reported per transport with
+the other phases (common.PHASES).
+
 Usage: longpoll.py [--runs N] [--latency MS]
 """
 import argparse
@@ -33,6 +40,7 @@ def main():
     uris = {"websocket": relay.uri("cam-ws"),
             "long-poll": relay.uri("cam-poll", scheme="poll+http")}
     results = {k: [] for k in uris}
+    probes = {k: [] for k in uris}
     prods = []
     try:
         prods = [common.producer(u) for u in uris.values()]
@@ -43,6 +51,10 @@ def main():
             for kind, u in uris.items():
                 results[kind].append(common.receiver_once(u, args.latency))
                 time.sleep(0.2)
+        for _ in range(args.runs):
+            for kind, u in uris.items():
+                probes[kind].append(common.probe_once(u, args.latency))
+                time.sleep(0.2)
     finally:
         for p in prods:
             common.stop_proc(p)
@@ -50,7 +62,12 @@ def main():
     ok = lambda v: [x for x in v if x is not None]  # noqa: E731
     out = {"runs": args.runs, "latency_ms": args.latency}
     for kind, vals in results.items():
-        out[kind] = dict(common.summary(ok(vals)), failed=vals.count(None))
+        done = ok(probes[kind])
+        out[kind] = dict(common.summary(ok(vals)), failed=vals.count(None),
+                         probe=dict(common.summary([p["frame"] for p in done]),
+                                    failed=len(probes[kind]) - len(done),
+                                    phases=common.phases(done)))
+    out["load"] = os.getloadavg()[0]
     print(json.dumps(out))
 
 

@@ -25,7 +25,6 @@ Usage: ttff.py [--runs N] [--latency MS] [--boost]
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -35,45 +34,7 @@ import common  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 from common import CAPS, TIMEOUT, producer, receiver_once  # noqa: E402,F401
-
-
-def probe_once(uri, latency):
-    t0 = time.monotonic()
-    out = subprocess.run([common.PY, os.path.join(HERE, "probe.py"), uri,
-                          str(latency)], env=common.env_with_plugin(),
-                         capture_output=True, text=True, timeout=TIMEOUT + 10)
-    try:
-        t = json.loads(out.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return None
-    if "frame" not in t:
-        return None
-    return {k: round((v - t0) * 1000, 1) for k, v in t.items()
-            if isinstance(v, float)}
-
-
-PHASES = (("start-up (spawn -> PLAYING)", None, "playing"),
-          ("signalling (-> offer received)", "playing", "offer"),
-          ("offer applied (DTLS certificate, plugin loading)", "offer",
-           "applied"),
-          ("ICE (-> ice connected)", "applied", "ice"),
-          ("DTLS (-> connection-state connected)", "ice", "dtls"),
-          ("first frame (jitterbuffer, key frame, decode)", "dtls", "frame"),
-          ("  of which: -> first RTP packet (sender's key frame)", "dtls",
-           "rtp_in"),
-          ("  of which: first RTP -> out of the jitterbuffer", "rtp_in",
-           "jb_out"),
-          ("  of which: jitterbuffer -> decoded frame", "jb_out", "frame"))
-
-
-def phases(runs):
-    out = {}
-    for label, a, b in PHASES:
-        vals = [r[b] - (r[a] if a else 0) for r in runs
-                if b in r and (a is None or a in r)]
-        if vals:
-            out[label] = round(statistics.median(vals), 1)
-    return out
+from common import phases, probe_once  # noqa: E402
 
 
 def main():

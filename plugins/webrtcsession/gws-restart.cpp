@@ -172,6 +172,14 @@ check_path(GstElement *element, guint path_lost_signal,
   return settings.auto_restart && tracker.may_attempt(now_us);
 }
 
+bool
+path_is_over(const RestartTracker &tracker, const PathMonitor &monitor,
+    const RestartSettings &settings, gint64 now_us) {
+  return settings.path_timeout_ms != 0 && monitor.packets() > 0
+         && tracker.path == RestartTracker::Path::Lost
+         && monitor.silence_ms(now_us) >= kUncarriedPathEndMs;
+}
+
 void
 post_restart_message(GstElement *element, const char *name,
     const std::string &session_id, const char *first_field, ...) {

@@ -92,6 +92,20 @@ bool check_path(GstElement *element, guint path_lost_signal,
     guint os_grace_ms = 0);
 
 constexpr guint kSenderOsGraceMs = 500;
+
+/* With a signaller that carries no restart (WHIP, WHEP, Janus, offline),
+ * a lost path cannot be mended, and webrtcbin 1.22 never reports a peer
+ * that is gone: a path silent this long ends its session (ms). 30 s is
+ * the consent lifetime of RFC 7675: a live peer that stopped hearing us
+ * would have stopped sending by then too. */
+constexpr guint64 kUncarriedPathEndMs = 30000;
+
+/* TRUE when a session whose signaller carries no restart is over: path
+ * detection is on (path-timeout), the connection received packets once,
+ * its path is lost and nothing arrived for kUncarriedPathEndMs. The caller
+ * checks the signaller (signaller_carries_restarts). */
+bool path_is_over(const RestartTracker &tracker, const PathMonitor &monitor,
+    const RestartSettings &settings, gint64 now_us);
 /* With the local address gone, this much silence is a lost path. */
 constexpr guint64 kOsSilenceMs = 150;
 /* A new default route is news for this long. */

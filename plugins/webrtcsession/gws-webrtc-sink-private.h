@@ -307,6 +307,11 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
       SinkSession &s, const GstWebRTCSessionDescription &answer);
   void restart_failed(SinkSession &s, const std::string &id,
       const std::string &why, gint64 now);
+  /* Ends each session whose path is over (path_is_over) when the
+   * signaller carries no restart: that consumer's failure (a warning and
+   * gws-session-failed), the consumer told if it can be (session
+   * thread, from tick). */
+  void end_gone_sessions(gint64 now, const RestartSettings &cfg);
   void tick();
   bool streams_ready();
   std::vector<const CodecInfo *> stream_codecs(

@@ -463,7 +463,34 @@ SinkPrivate::tick() {
   }
   for (const auto &[id, reason] : to_restart)
     start_restart(id, reason);
+  end_gone_sessions(now, cfg);
   renegotiate_inputs(); /* what waited for a connection to be stable */
+}
+
+void
+SinkPrivate::end_gone_sessions(gint64 now, const RestartSettings &cfg) {
+  std::vector<std::string> gone;
+  for (auto &kv : sessions) {
+    SinkSession &s = kv.second;
+    if (!s.conns.pending() && s.conns.current()
+        && path_is_over(
+            s.conns.restart, s.conns.current()->monitor(), cfg, now))
+      gone.push_back(kv.first);
+  }
+  if (gone.empty())
+    return;
+  GwsSignaller *sig = ref_signaller();
+  bool carries = signaller_carries_restarts(G_OBJECT(sig));
+  if (sig)
+    g_object_unref(sig);
+  if (carries)
+    return; /* restarts go on until max-restart-failures */
+  const std::string reason = "nothing received from the consumer for "
+                             + std::to_string(kUncarriedPathEndMs / 1000)
+                             + " s, and this signaller cannot carry a "
+                               "restart: the consumer is gone";
+  for (const auto &id : gone)
+    end_session(id, reason, true, true);
 }
 
 /* Our say and the application's over a new branch of @stream_name in

@@ -181,6 +181,11 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
       const std::string &id, guint mline, const std::string &candidate);
   bool start_restart(const char *reason);
   void restart_failed(const std::string &why, gint64 now);
+  /* The live session's path is over (path_is_over) and the signaller
+   * carries no restart: the session ends, as if the producer had ended it
+   * (a client's EOS), with a warning; the producer is told if it can be
+   * (session thread). */
+  void end_if_gone(gint64 now, const RestartSettings &cfg);
   void on_output_flowing(guint gen);
   void tick();
   GstStructure *make_stats();

@@ -390,8 +390,34 @@ SrcPrivate::tick() {
     return;
   }
   if (check_path(GST_ELEMENT(self), gws_webrtc_src_signals[SIGNAL_PATH_LOST],
-          session()->id(), conns.restart, session()->monitor(), cfg, now))
-    start_restart("path-lost");
+          session()->id(), conns.restart, session()->monitor(), cfg, now)
+      && start_restart("path-lost"))
+    return;
+  end_if_gone(now, cfg);
+}
+
+void
+SrcPrivate::end_if_gone(gint64 now, const RestartSettings &cfg) {
+  if (!path_is_over(conns.restart, session()->monitor(), cfg, now))
+    return;
+  GwsSignaller *sig = ref_signaller();
+  bool carries = signaller_carries_restarts(G_OBJECT(sig));
+  if (sig)
+    g_object_unref(sig);
+  if (carries)
+    return; /* restarts go on until max-restart-failures */
+  const std::string id = session()->id();
+  const std::string peer = session()->peer_id();
+  const std::string reason = "nothing received from the producer for "
+                             + std::to_string(kUncarriedPathEndMs / 1000)
+                             + " s, and this signaller cannot carry a "
+                               "restart: the producer is gone";
+  if (!serving)
+    GST_ELEMENT_WARNING(
+        self, STREAM, FAILED, ("%s", reason.c_str()), (nullptr));
+  else
+    post_session_failed(GST_ELEMENT(self), id, peer, reason);
+  end_session(id, reason, true, true);
 }
 
 GstStructure *

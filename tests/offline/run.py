@@ -14,10 +14,13 @@ Environment: GST_PLUGIN_PATH (the built plugin).
 
 import atexit
 import base64
+import email
+import email.policy
 import os
 import queue
 import re
 import shutil
+import socketserver
 import subprocess
 import sys
 import tempfile
@@ -84,11 +87,15 @@ def delete_namespaces():
 class Launch:
     """A gst-launch-1.0 process; its merged output is collected by line."""
 
-    def __init__(self, name, pipeline, logdir, ns=None, stdin=False):
-        argv = ["gst-launch-1.0", "-e"] + pipeline.split()
+    def __init__(self, name, pipeline, logdir, ns=None, stdin=False,
+                 argv=None, env_extra=None):
+        """@pipeline for gst-launch-1.0, or @argv: another program (a
+        pipelines/ script); @env_extra: more environment variables."""
+        if argv is None:
+            argv = ["gst-launch-1.0", "-e"] + pipeline.split()
         if ns:
             argv = ["ip", "netns", "exec", ns] + argv
-        env = dict(os.environ)
+        env = dict(os.environ, **(env_extra or {}))
         env["GST_DEBUG"] = "webrtc-signaller-offline:4," + env.get(
             "GST_DEBUG", "")
         env["GST_DEBUG_NO_COLOR"] = "1"
@@ -135,6 +142,16 @@ class Launch:
             m = rx.search(line)
             if m:
                 return m
+
+    def wait_lines(self, patterns, timeout=WAIT):
+        """Lines (not seen before) matching each of @patterns, in any
+        order (lines from different threads come in either order)."""
+        deadline = time.monotonic() + timeout
+        left = list(patterns)
+        while left:
+            m = self.wait_line("|".join("(?:{})".format(p) for p in left),
+                               max(0.1, deadline - time.monotonic()))
+            left = [p for p in left if not re.search(p, m.group(0))]
 
     def wait_exit(self, timeout=WAIT):
         try:
@@ -243,6 +260,87 @@ def test_two_hosts(logdir):
 
 def test_two_hosts_consumer_offers(logdir):
     two_hosts(logdir, "consumer")
+
+
+def test_carried_folder(logdir):
+    """Two machines that share no folder: the offer file is carried from
+    one's folder to the other's and the answer file back (copied as a
+    person with a USB stick does, not atomically), each side in its own
+    namespace."""
+    make_namespaces()
+    here = os.path.join(logdir, "camera")
+    there = os.path.join(logdir, "viewer")
+    prod = Launch("producer", PRODUCER.format(
+        uri="offline://" + here, extra=""), logdir, ns=NS + "-a")
+    cons = None
+    try:
+        prod.wait_line(r"wrote \S*offer\.gws")
+        os.makedirs(there)
+        shutil.copyfile(os.path.join(here, "offer.gws"),
+                        os.path.join(there, "offer.gws"))
+        cons = Launch("consumer", CONSUMER.format(
+            uri="offline://" + there, extra="", frames=60), logdir,
+            ns=NS + "-b")
+        cons.wait_line(r"wrote \S*answer\.gws")
+        shutil.copyfile(os.path.join(there, "answer.gws"),
+                        os.path.join(here, "answer.gws"))
+        rc = cons.wait_exit()
+        if rc != 0 or not any("Got EOS" in l for l in cons.text):
+            raise Failure("consumer: exit {} without its 60 frames; last "
+                          "lines: {}".format(rc, cons.text[-6:]))
+        print("offer carried over, answer carried back; 60 frames")
+    finally:
+        prod.stop()
+        if cons:
+            cons.stop()
+
+
+def test_peer_gone(logdir):
+    """A peer killed without its bye (no channel left to say so): the other
+    side ends the session by itself once nothing has arrived for 30 s
+    (this signaller carries no restart). Two pairs at once: the producer
+    killed (the consumer gets EOS and exits), and the consumer killed (the
+    producer drops that session and offers again)."""
+    make_namespaces()
+    # A verbose fakesink: a "chain" line for each frame.
+    watched = "webrtcsrc uri={uri} ! fakesink silent=false sync=false"
+    pairs = {}
+    procs = []
+    try:
+        for name in ("producer-killed", "consumer-killed"):
+            uri = "offline://" + os.path.join(logdir, name)
+            prod = Launch(name + "-p", PRODUCER.format(uri=uri, extra=""),
+                          logdir, ns=NS + "-a")
+            cons = Launch(name + "-c", "-v " + watched.format(uri=uri),
+                          logdir, ns=NS + "-b")
+            procs += [prod, cons]
+            pairs[name] = (prod, cons)
+        for name, (prod, cons) in pairs.items():
+            prod.wait_line(r"offering in session")  # the first one
+            cons.wait_line(r"last-message = chain")
+        killed_at = time.monotonic()
+        pairs["producer-killed"][0].stop()
+        pairs["consumer-killed"][1].stop()
+        print("media flowing in both pairs; one producer and one consumer "
+              "killed (SIGKILL, no bye)")
+        prod, cons = pairs["consumer-killed"]
+        prod.wait_lines([r"WARNING.*failed: nothing received from the "
+                         r"consumer for 30 s.*the consumer is gone",
+                         r"offering in session"], timeout=75)
+        print("producer: that consumer's session ended after {:.0f} s, "
+              "offering again".format(time.monotonic() - killed_at))
+        prod, cons = pairs["producer-killed"]
+        cons.wait_line(r"WARNING.*nothing received from the producer for "
+                       r"30 s.*the producer is gone", timeout=75)
+        rc = cons.wait_exit(timeout=15)
+        if rc != 0 or not any("Got EOS" in l for l in cons.text):
+            raise Failure("consumer: exit {} without EOS; last lines: "
+                          "{}".format(rc, cons.text[-6:]))
+        print("consumer: EOS and exit 0 after {:.0f} s".format(
+            time.monotonic() - killed_at))
+    finally:
+        for p in procs:
+            p.stop()
 
 
 def producer_waiting(logdir, extra_query=""):
@@ -399,15 +497,182 @@ def test_app_route(logdir):
             out.returncode, out.stderr[-400:]))
 
 
+def test_gather_timeout(logdir):
+    """Gathering that does not complete (a STUN server that never answers:
+    its address is on a link where nothing replies) is bounded by
+    gather-timeout: the offer goes out with the candidates gathered so far,
+    with a warning, and the session plays on them."""
+    # In this test's private namespace: a veth whose far end has no
+    # address, so the STUN requests to 10.99.8.2 go unanswered (libnice
+    # retries them for seconds); its near end's 10.99.8.1 is the host
+    # candidate both sides use (local traffic, no ice-addresses needed).
+    sh("ip", "link", "add", "gt0", "type", "veth", "peer", "name", "gt1")
+    sh("ip", "addr", "add", "10.99.8.1/24", "dev", "gt0")
+    sh("ip", "link", "set", "gt0", "up")
+    sh("ip", "link", "set", "gt1", "up")
+    folder = os.path.join(logdir, "exchange")
+    uri = "offline://" + folder + "?timeout=20"
+    prod = Launch("producer", PRODUCER.format(
+        uri=uri, extra="stun-server=stun://10.99.8.2:3478 "
+        "signaller::gather-timeout=500"), logdir)
+    cons = Launch("consumer", CONSUMER.format(uri=uri, extra="", frames=30),
+                  logdir)
+    try:
+        m = prod.wait_line(r"WARN.*ICE gathering not complete after 500 ms: "
+                           r"sending the (\d+) candidates")
+        if int(m.group(1)) == 0:
+            raise Failure("the offer went out with no candidate")
+        prod.wait_line(r"wrote \S*offer\.gws")
+        rc = cons.wait_exit()
+        if rc != 0 or not any("Got EOS" in l for l in cons.text):
+            raise Failure("consumer: exit {} without its frames; last lines: "
+                          "{}".format(rc, cons.text[-6:]))
+        print("gathering cut at 500 ms ({} candidates); 30 frames".format(
+            m.group(1)))
+    finally:
+        prod.stop()
+        cons.stop()
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+PIPELINES = os.path.join(ROOT, "pipelines")
+# Receivers of the pipelines/ scripts stop after some frames (EOS).
+HEADLESS = {"VIDEO_SINK": "fakesink num-buffers=60"}
+
+
+def test_pipelines_folder(logdir):
+    """pipelines/offline-publish.sh and offline-receive.sh as a user runs
+    them (headless), sharing a folder."""
+    folder = os.path.join(logdir, "exchange")
+    pub = Launch("publish", None, logdir, argv=[
+        os.path.join(PIPELINES, "offline-publish.sh"), folder])
+    rec = Launch("receive", None, logdir, env_extra=HEADLESS, argv=[
+        os.path.join(PIPELINES, "offline-receive.sh"), folder])
+    try:
+        rc = rec.wait_exit()
+        if rc != 0 or not any("Got EOS" in l for l in rec.text):
+            raise Failure("offline-receive.sh: exit {} without its 60 frames; "
+                          "last lines: {}".format(rc, rec.text[-6:]))
+        # The receiver's bye ends the publisher's session; it offers again.
+        pub.wait_line(r"ended by the other side")
+        if pub.proc.poll() is not None:
+            raise Failure("offline-publish.sh exited {}".format(
+                pub.proc.returncode))
+        print("offline-receive.sh got 60 frames from offline-publish.sh "
+              "through {}".format(folder))
+    finally:
+        pub.stop()
+        rec.stop()
+
+
+class SmtpSink(socketserver.StreamRequestHandler):
+    """The least SMTP server that takes a mail (RFC 5321's commands as
+    smtplib sends them); each message's bytes go to the server's queue."""
+
+    def reply(self, text):
+        self.wfile.write((text + "\r\n").encode())
+
+    def handle(self):
+        self.reply("220 test SMTP sink")
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            verb = line.decode(errors="replace").strip().split(" ")[0].upper()
+            if verb == "DATA":
+                self.reply("354 end with <CRLF>.<CRLF>")
+                body = []
+                while True:
+                    line = self.rfile.readline()
+                    if not line or line == b".\r\n":
+                        break
+                    body.append(line[1:] if line.startswith(b"..") else line)
+                self.server.mails.put(b"".join(body))
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            elif verb in ("EHLO", "HELO", "MAIL", "RCPT", "RSET", "NOOP"):
+                self.reply("250 ok")
+            else:
+                self.reply("502 not implemented")
+
+
+def test_mail_route(logdir):
+    """pipelines/offline-mail.py: the offer goes out by e-mail (to an SMTP
+    server in the test), is pasted into a webrtcsrc at a terminal, and
+    its answer is pasted back into the mailing program (first a damaged
+    one, which is refused and asked for again)."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpSink)
+    server.daemon_threads = True
+    server.mails = queue.Queue()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    mailer = Launch("mailer", None, logdir, stdin=True, argv=[
+        "/usr/bin/python3", os.path.join(PIPELINES, "offline-mail.py"),
+        "viewer@example.org", "127.0.0.1:{}".format(port)],
+        env_extra={"ICE_ADDRESSES": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
+    cons = Launch("consumer", CONSUMER.format(
+        uri="offline:?terminal=true&qr=false",
+        extra="ice-addresses=127.0.0.1", frames=30), logdir, stdin=True)
+    try:
+        try:
+            raw = server.mails.get(timeout=WAIT)
+        except queue.Empty:
+            raise Failure("no mail within {:.0f} s; mailer said: {}".format(
+                WAIT, mailer.text[-6:]))
+        mail = email.message_from_bytes(raw, policy=email.policy.default)
+        if mail["To"] != "viewer@example.org":
+            raise Failure("the mail went to {}".format(mail["To"]))
+        body = mail.get_body().get_content()
+        m = re.search(r"GWS1\.\S+", body)
+        if not m:
+            raise Failure("no description in the mail: {!r}".format(body))
+        offer = m.group(0)
+        if unblob(offer)[0] != "offer":
+            raise Failure("the mailed description is not an offer")
+        mailer.wait_line(r"Mailed to viewer@example\.org")
+        cons.proc.stdin.write(offer + "\n")
+        cons.proc.stdin.flush()
+        answer = cons.wait_line(r"^(GWS1\.\S+)$").group(1)
+        # A reply's answer cut short: refused, asked for again.
+        mailer.proc.stdin.write(answer[:-30] + "\n\n")
+        mailer.proc.stdin.flush()
+        mailer.wait_line(r"refused .*paste it again")
+        # The whole answer, wrapped over lines as a mail client does.
+        wrapped = "\n".join(answer[i:i + 72]
+                             for i in range(0, len(answer), 72))
+        mailer.proc.stdin.write(wrapped + "\n\n")
+        mailer.proc.stdin.flush()
+        mailer.wait_line(r"answer accepted")
+        rc = cons.wait_exit()
+        if rc != 0 or not any("Got EOS" in l for l in cons.text):
+            raise Failure("consumer: exit {} without its frames; last lines: "
+                          "{}".format(rc, cons.text[-6:]))
+        print("offer mailed ({} chars), answer pasted back (a cut one "
+              "refused first); 30 frames".format(len(offer)))
+    finally:
+        mailer.stop()
+        cons.stop()
+        server.shutdown()
+        server.server_close()
+
+
 TESTS = {
     "app-route": (test_app_route, True),
     "two-hosts": (test_two_hosts, False),
     "two-hosts-consumer-offers": (test_two_hosts_consumer_offers, False),
+    "carried-folder": (test_carried_folder, False),
+    "peer-gone": (test_peer_gone, False),
     "corrupted": (test_corrupted, True),
     "stale-answer": (test_stale_answer, True),
     "missing-answer": (test_missing_answer, True),
     "terminal": (test_terminal, True),
     "both-offer": (test_both_offer, True),
+    "pipelines-folder": (test_pipelines_folder, True),
+    "mail-route": (test_mail_route, True),
+    "gather-timeout": (test_gather_timeout, True),
 }
 
 
