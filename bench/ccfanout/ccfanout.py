@@ -32,7 +32,7 @@ the ratio B/A is per round and over the sums. Nothing passes or fails.
 
 Usage (root: network namespaces):
     ccfanout.py [--quick] [--consumers 16] [--rounds R] [--settle S]
-                [--window S]
+                [--window S] [--plugin-dir DIR]
 prints one JSON line. BUILD_DIR: the build (default <repo>/build).
 """
 
@@ -250,6 +250,8 @@ def main():
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--settle", type=float)
     ap.add_argument("--window", type=float)
+    ap.add_argument("--plugin-dir", help="the plugin to measure (default: "
+                    "the build's; a before/after comparison)")
     args = ap.parse_args()
     rounds = args.rounds or (1 if args.quick else 2)
     settle = args.settle if args.settle is not None else \
@@ -261,9 +263,13 @@ def main():
               topo=Topology(paths=("A", "S")))
     # CPU is the figure: no debug log beyond warnings of the restart policy
     w.env["GST_DEBUG"] = "*:1,gws-restart:2"
-    out = {"consumers": n, "settle_s": settle, "window_s": window, "source": SOURCE,
+    out = {"consumers": n, "settle_s": settle, "window_s": window,
+           "source": SOURCE,
            "caps_kbit": {"A": None, "B": [FAST, SLOW]}, "runs": [],
            "logs": w.logdir}
+    if args.plugin_dir:
+        w.env["GST_PLUGIN_PATH"] = args.plugin_dir
+        out["plugin_dir"] = args.plugin_dir
     ok = False
     try:
         w.topo.isolate_paths()
