@@ -6,8 +6,12 @@ encoded output (depayloader, no decoder). On "counts" from stdin, prints a
 JSON line with each consumer's frames so far (buffers at its sink)
 and this process's CPU seconds; "quit" ends it.
 
-Usage: consumers.py URI [URI ...]   (GWS_ICE_ADDRESSES: default 127.0.0.1)
+Usage: consumers.py [--addresses A1,A2,...] URI [URI ...]
+ICE addresses: GWS_ICE_ADDRESSES for every consumer (default 127.0.0.1),
+or with --addresses one per consumer, in the order of the URIs (the
+cc-fanout benchmark puts each consumer behind its own capped address).
 """
+import argparse
 import json
 import os
 import sys
@@ -28,8 +32,16 @@ def main():
         sinks[i] += 1
     # ICE addresses: 127.0.0.1 unless GWS_ICE_ADDRESSES says otherwise
     # (the Janus benchmark's veth address).
-    addresses = os.environ.get("GWS_ICE_ADDRESSES", "127.0.0.1")
-    for i, uri in enumerate(sys.argv[1:]):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--addresses", help="one ICE address per consumer")
+    ap.add_argument("uris", nargs="+")
+    args = ap.parse_args()
+    default = os.environ.get("GWS_ICE_ADDRESSES", "127.0.0.1")
+    each = args.addresses.split(",") if args.addresses else []
+    if each and len(each) != len(args.uris):
+        ap.error("--addresses: one address per URI")
+    for i, uri in enumerate(args.uris):
+        addresses = each[i] if each else default
         p = Gst.parse_launch(
             f"webrtcsrc uri={uri} ice-addresses={addresses} "
             f"video-codecs=<VP8> ! video/x-vp8 ! fakesink name=sink{i} "
@@ -43,8 +55,11 @@ def main():
     def counts():
         c = list(sinks)
         t = os.times()
+        # "counts" first: fanout.py reads the line by that prefix; "event"
+        # for the restart rig's event reader (cc-fanout)
         sys.stdout.write(json.dumps({"counts": c,
-                                     "cpu": t.user + t.system}) + "\n")
+                                     "cpu": t.user + t.system,
+                                     "event": "counts"}) + "\n")
         sys.stdout.flush()
         return False
 

@@ -13,22 +13,49 @@ GST_DEBUG_CATEGORY_STATIC(gws_keyframes_debug);
 
 namespace gws {
 
+bool
+KeyframePolicy::low() const {
+  return estimate_bps_ > 0 && estimate_bps_ < kLowEstimateBps;
+}
+
 int64_t
 KeyframePolicy::interval() const {
-  return std::max(kMinIntervalUs, 3 * rtt_us_);
+  return std::max(kMinIntervalUs << backoff_, 3 * rtt_us_);
+}
+
+void
+KeyframePolicy::set_estimate(int64_t bps) {
+  estimate_bps_ = bps;
+  if (!low())
+    backoff_ = 0;
+}
+
+void
+KeyframePolicy::forward(int64_t now) {
+  /* Kept asking: a request waited out the interval, or came soon after
+   * it ended. While the link is slow, the next one waits longer. */
+  bool kept_asking
+      = held_ || (last_forward_ >= 0 && now - last_forward_ < 2 * interval());
+  last_forward_ = now;
+  forwarded++;
+  held_ = false;
+  if (kept_asking && low()
+      && (kMinIntervalUs << (backoff_ + 1)) <= kMaxIntervalUs)
+    backoff_++;
 }
 
 bool
 KeyframePolicy::on_request(int64_t now) {
   received++;
+  if (last_request_ >= 0 && now - last_request_ >= kCalmUs)
+    backoff_ = 0;
+  last_request_ = now;
   if (last_key_ >= 0 && now - last_key_ < std::max(kInFlightUs, rtt_us_)) {
     absorbed++;
     return false;
   }
   if (last_forward_ < 0 || now - last_forward_ >= interval()) {
-    last_forward_ = now;
-    forwarded++;
-    held_ = false;
+    forward(now);
     return true;
   }
   held_ = true;
@@ -48,9 +75,7 @@ bool
 KeyframePolicy::poll(int64_t now) {
   if (!held_ || now - last_forward_ < interval())
     return false;
-  held_ = false;
-  last_forward_ = now;
-  forwarded++;
+  forward(now);
   return true;
 }
 
@@ -85,6 +110,7 @@ KeyframeRequests::install(GstPad *pad, size_t stream, const CodecInfo &codec) {
   {
     std::lock_guard<std::mutex> g(lock_);
     policy(stream).set_rtt(rtt_us_);
+    policy(stream).set_estimate(estimate_bps_);
   }
   struct Data {
     std::weak_ptr<KeyframeRequests> self;
@@ -168,6 +194,14 @@ KeyframeRequests::set_rtt(int64_t rtt_us) {
   rtt_us_ = rtt_us;
   for (KeyframePolicy &p : policies_)
     p.set_rtt(rtt_us);
+}
+
+void
+KeyframeRequests::set_estimate(int64_t bps) {
+  std::lock_guard<std::mutex> g(lock_);
+  estimate_bps_ = bps;
+  for (KeyframePolicy &p : policies_)
+    p.set_estimate(bps);
 }
 
 KeyframeRequests::Stats

@@ -22,6 +22,16 @@
  *  - held: a request inside that interval waits; it is forwarded when the
  *    interval ends (checked as the output's packets pass), unless a key
  *    frame reaches the consumer first (then it is absorbed).
+ *  - backoff: while the consumer's estimate is low (under
+ *    kLowEstimateBps) every request forwarded doubles that interval, up
+ *    to kMaxIntervalUs (0.5, 1, 2, 4 s); it is back to kMinIntervalUs once
+ *    the consumer has not asked for kCalmUs, or its estimate is no longer
+ *    low. Behind a slow, lossy link each key frame is large for the link
+ *    (a 640x480 VP8 key frame is tens of KB: most of a second at
+ *    300 kbit/s), so answering every request keeps the link congested and
+ *    the consumer asking (measured: 294 requests, 107 key frames in 60 s,
+ *    the estimate at the floor); without congestion control there is no
+ *    estimate and no backoff.
  * Retransmission first: both our webrtcsrc and browsers ask with NACK and
  * send PLI only when retransmission could not repair (or at the start);
  * this limit keeps a consumer whose repairs fail from asking faster than
@@ -51,7 +61,10 @@ namespace gws {
 class KeyframePolicy {
  public:
   static constexpr int64_t kMinIntervalUs = 500'000;
+  static constexpr int64_t kMaxIntervalUs = 4'000'000;
   static constexpr int64_t kInFlightUs = 20'000;
+  static constexpr int64_t kCalmUs = 5'000'000;
+  static constexpr int64_t kLowEstimateBps = 500'000;
 
   /* The consumer asked at @now: true when a request should go now. */
   bool on_request(int64_t now);
@@ -63,14 +76,22 @@ class KeyframePolicy {
    * switch, backlog dropped): counts for the interval. */
   void on_forced(int64_t now);
   void set_rtt(int64_t rtt_us) { rtt_us_ = rtt_us; }
+  /* The consumer's bandwidth estimate (0: none, congestion control off). */
+  void set_estimate(int64_t bps);
+  /* The current interval between forwarded requests. */
+  int64_t interval() const;
 
   guint64 received = 0;
   guint64 forwarded = 0;
   guint64 absorbed = 0;
 
  private:
-  int64_t interval() const;
+  void forward(int64_t now);
+  bool low() const;
   int64_t rtt_us_ = 0;
+  int64_t estimate_bps_ = 0;
+  int backoff_ = 0; /* the interval is kMinIntervalUs << backoff_ */
+  int64_t last_request_ = -1;
   int64_t last_forward_ = -1;
   int64_t last_key_ = -1;
   bool held_ = false;
@@ -97,6 +118,7 @@ class KeyframeRequests : public std::enable_shared_from_this<KeyframeRequests> {
    * interval unless @force. Any thread. */
   void request(size_t stream, bool force);
   void set_rtt(int64_t rtt_us);
+  void set_estimate(int64_t bps);
   Stats stats() const;
 
  private:
@@ -110,6 +132,7 @@ class KeyframeRequests : public std::enable_shared_from_this<KeyframeRequests> {
   std::vector<KeyframePolicy> policies_;
   guint64 keyframes_ = 0;
   int64_t rtt_us_ = 0;
+  int64_t estimate_bps_ = 0;
 };
 
 } // namespace gws

@@ -96,6 +96,8 @@ SinkPrivate::on_estimate(ConsumerSession &conn) {
   if (conn.pacer())
     conn.pacer()->set_estimate(snap.estimate_bps);
   conn.keyframes()->set_rtt(snap.rtt_us);
+  if (snap.has_feedback)
+    conn.keyframes()->set_estimate(snap.estimate_bps);
   GST_DEBUG_OBJECT(self,
       "session %s: estimate %" G_GINT64_FORMAT
       " bit/s, received %" G_GINT64_FORMAT ", loss %.3f, rtt %" G_GINT64_FORMAT

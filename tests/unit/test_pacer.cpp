@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 using gws::KeyframePolicy;
 using gws::PacingBudget;
 
@@ -98,4 +101,73 @@ TEST(KeyframePolicy, ForcedRequestStartsTheInterval) {
   EXPECT_FALSE(p.on_request(300'000));
   EXPECT_FALSE(p.poll(400'000));
   EXPECT_TRUE(p.poll(500'000));
+}
+
+/* A consumer asking every 100 ms, its requests forwarded by poll() as
+ * the output's packets pass every 10 ms: the times requests went. */
+static std::vector<int64_t>
+asking(KeyframePolicy &p, int64_t from, int64_t until) {
+  std::vector<int64_t> went;
+  for (int64_t t = from; t < until; t += 10'000) {
+    if ((t - from) % 100'000 == 0 && p.on_request(t))
+      went.push_back(t);
+    else if (p.poll(t))
+      went.push_back(t);
+  }
+  return went;
+}
+
+TEST(KeyframePolicy, BackoffWhileTheEstimateIsLowAndRequestsKeepComing) {
+  KeyframePolicy p;
+  p.set_estimate(250'000);
+  std::vector<int64_t> went = asking(p, 0, 12'000'000);
+  /* 0, 0.5, 1.5, 3.5, 7.5, 11.5 s: the interval doubles up to 4 s. */
+  ASSERT_EQ(went.size(), 6u);
+  EXPECT_EQ(went[0], 0);
+  for (size_t i = 1; i < went.size(); i++) {
+    int64_t gap = went[i] - went[i - 1];
+    EXPECT_EQ(gap, std::min(KeyframePolicy::kMinIntervalUs << (i - 1),
+                       KeyframePolicy::kMaxIntervalUs))
+        << "request " << i;
+  }
+  EXPECT_EQ(p.interval(), KeyframePolicy::kMaxIntervalUs);
+  EXPECT_EQ(p.received, 120u);
+}
+
+TEST(KeyframePolicy, NoBackoffWithAHighEstimateOrNone) {
+  for (int64_t estimate : {int64_t{0}, int64_t{2'000'000}}) {
+    KeyframePolicy p;
+    p.set_estimate(estimate);
+    std::vector<int64_t> went = asking(p, 0, 3'000'000);
+    EXPECT_EQ(went.size(), 6u) << estimate; /* every 500 ms */
+    EXPECT_EQ(p.interval(), KeyframePolicy::kMinIntervalUs);
+  }
+}
+
+TEST(KeyframePolicy, BackoffEndsAfterACalmPeriod) {
+  KeyframePolicy p;
+  p.set_estimate(250'000);
+  asking(p, 0, 12'000'000);
+  ASSERT_EQ(p.interval(), KeyframePolicy::kMaxIntervalUs);
+  /* No request for kCalmUs (packets still pass: the last held request
+   * goes when its interval ends): the next goes at once, and the one
+   * after it only waits the shortest interval. */
+  const int64_t t = 12'000'000 + KeyframePolicy::kCalmUs;
+  for (int64_t u = 12'000'000; u < t; u += 10'000)
+    p.poll(u);
+  EXPECT_TRUE(p.on_request(t));
+  EXPECT_FALSE(p.on_request(t + 100'000));
+  EXPECT_FALSE(p.poll(t + KeyframePolicy::kMinIntervalUs - 1));
+  EXPECT_TRUE(p.poll(t + KeyframePolicy::kMinIntervalUs));
+}
+
+TEST(KeyframePolicy, BackoffEndsWhenTheEstimateRecovers) {
+  KeyframePolicy p;
+  p.set_estimate(250'000);
+  asking(p, 0, 12'000'000);
+  ASSERT_EQ(p.interval(), KeyframePolicy::kMaxIntervalUs);
+  p.set_estimate(1'500'000);
+  EXPECT_EQ(p.interval(), KeyframePolicy::kMinIntervalUs);
+  std::vector<int64_t> went = asking(p, 12'000'000, 14'000'000);
+  EXPECT_EQ(went.size(), 4u); /* every 500 ms again */
 }
