@@ -75,7 +75,10 @@ show(const std::string &label, const Figures &f) {
  * and judges them. */
 class Levels {
  public:
-  Levels(const char *what, int n) : what_(what), n_(n) {}
+  /* @linger_fds: descriptors one ended session may keep a while longer
+   * (allowed at the end on top of the usual 2). */
+  Levels(const char *what, int n, int linger_fds = 0)
+      : what_(what), n_(n), linger_fds_(linger_fds) {}
   void step(int i) {
     if (i == n_ / 10)
       show(std::string(what_) + " start (after " + std::to_string(i) + ")",
@@ -89,7 +92,7 @@ class Levels {
      * after the peer left, and a snapshot may catch a session still up
      * (the start one usually does): judge growth beyond the higher of the
      * two earlier levels, after waiting (up to 5 s) for the teardown. */
-    int fds = std::max(start_.fds, mid_.fds);
+    int fds = std::max(start_.fds, mid_.fds) + linger_fds_;
     int threads = std::max(start_.threads, mid_.threads);
     end_ = measure();
     for (int i = 0;
@@ -112,6 +115,7 @@ class Levels {
  private:
   const char *what_;
   int n_;
+  int linger_fds_;
   Figures start_, mid_, end_;
 };
 
@@ -371,7 +375,10 @@ TEST(Soak, ConsumersJoinAndLeaveOneWebrtcsink) {
 }
 
 TEST(Soak, PublishersOneAfterAnotherIntoWebrtcsrc) {
-  int n = scaled(10, 200);
+  /* 30: with the linger allowance below, a leak of one descriptor per
+   * publisher still shows (14 publishers between the middle and the end
+   * snapshots). */
+  int n = scaled(30, 200);
   GwsSignaller *server = gws_signaller_new_for_uri(
       "whip-server://127.0.0.1:0/whip", GWS_SIGNALLER_ROLE_CONSUMER, nullptr);
   ASSERT_NE(server, nullptr);
@@ -391,7 +398,13 @@ TEST(Soak, PublishersOneAfterAnotherIntoWebrtcsrc) {
   std::string publisher = "webrtcsink name=ws ice-addresses=127.0.0.1 uri=whip+"
                           + endpoint_of(server) + kMedia;
 
-  Levels levels("publishers", n);
+  /* The last publisher's ICE agent (its UDP and TCP candidate sockets and
+   * their wake-ups, ~5 descriptors) sometimes outlives its session until
+   * the next one starts: seen 15 -> 15 -> 20 in CI, and 22 held for 15 s
+   * after the end locally, while other runs end at the start level. One
+   * session's worth is allowed; more is growth. Not found yet: what holds
+   * it. */
+  Levels levels("publishers", n, 6);
   for (int i = 0; i < n; i++) {
     levels.step(i);
     long before = rx.counter.get();
