@@ -5,6 +5,7 @@
 #include "gws-debug.h"
 #include "gws-codecs.h"
 #include "gws-network-check.h"
+#include "gws-restart.h"
 
 GWS_DEBUG_CATEGORY(gws_settings_debug, "gws-settings",
     "webrtcsink/webrtcsrc shared properties")
@@ -38,6 +39,15 @@ GwsSignaller *
 ElementSettings::ref_signaller() {
   std::lock_guard<std::mutex> g(lock);
   return signaller ? GWS_SIGNALLER(g_object_ref(signaller)) : nullptr;
+}
+
+bool
+ElementSettings::signaller_carries_restarts() {
+  GwsSignaller *sig = ref_signaller();
+  bool carries = gws::signaller_carries_restarts(G_OBJECT(sig));
+  if (sig)
+    g_object_unref(sig);
+  return carries;
 }
 
 void

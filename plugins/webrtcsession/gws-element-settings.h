@@ -88,6 +88,10 @@ class ElementSettings {
   void check_ice_addresses(GstElement *element);
 
   GwsSignaller *ref_signaller();
+  /* The signaller's protocol carries restarts and second offers
+   * (gws-restart.h signaller_carries_restarts); FALSE with none. Takes and
+   * drops its own reference: call it with no lock held. */
+  bool signaller_carries_restarts();
   /* "no signaller: ..." when there is none (the uri's error, e.g. a
    * scheme for the other element), why the signaller does not fit this
    * element's role, or "". */

@@ -36,10 +36,7 @@ SinkPrivate::renegotiate_inputs() {
   /* A second offer in a running session is what restarts use too: a
    * signaller without them (WHIP/WHEP, offline) cannot carry it. Removed
    * inputs then just stop; added ones go to later sessions. */
-  GwsSignaller *sig = ref_signaller();
-  bool carries = signaller_carries_restarts(G_OBJECT(sig));
-  if (sig)
-    g_object_unref(sig);
+  bool carries = signaller_carries_restarts();
   if (!carries)
     return;
   std::vector<std::string> ids;

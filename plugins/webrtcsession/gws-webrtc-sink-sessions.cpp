@@ -271,10 +271,7 @@ SinkPrivate::start_restart(const std::string &id, const char *reason) {
                           : "rate limit or not negotiated");
     return false;
   }
-  GwsSignaller *sig = ref_signaller();
-  bool carries = signaller_carries_restarts(G_OBJECT(sig));
-  if (sig)
-    g_object_unref(sig);
+  bool carries = signaller_carries_restarts();
   if (!carries) {
     GST_INFO_OBJECT(
         self, "session %s: the signaller cannot carry a restart", id.c_str());
@@ -479,10 +476,7 @@ SinkPrivate::end_gone_sessions(gint64 now, const RestartSettings &cfg) {
   }
   if (gone.empty())
     return;
-  GwsSignaller *sig = ref_signaller();
-  bool carries = signaller_carries_restarts(G_OBJECT(sig));
-  if (sig)
-    g_object_unref(sig);
+  bool carries = signaller_carries_restarts();
   if (carries)
     return; /* restarts go on until max-restart-failures */
   const std::string reason = "nothing received from the consumer for "

@@ -197,10 +197,7 @@ SrcPrivate::start_restart(const char *reason) {
         conns.pending() ? "one is under way" : "rate limit or not negotiated");
     return false;
   }
-  GwsSignaller *sig = ref_signaller();
-  bool carries = signaller_carries_restarts(G_OBJECT(sig));
-  if (sig)
-    g_object_unref(sig);
+  bool carries = signaller_carries_restarts();
   if (!carries) {
     GST_INFO_OBJECT(self, "the signaller cannot carry a restart");
     return false;
@@ -400,10 +397,7 @@ void
 SrcPrivate::end_if_gone(gint64 now, const RestartSettings &cfg) {
   if (!path_is_over(conns.restart, session()->monitor(), cfg, now))
     return;
-  GwsSignaller *sig = ref_signaller();
-  bool carries = signaller_carries_restarts(G_OBJECT(sig));
-  if (sig)
-    g_object_unref(sig);
+  bool carries = signaller_carries_restarts();
   if (carries)
     return; /* restarts go on until max-restart-failures */
   const std::string id = session()->id();
