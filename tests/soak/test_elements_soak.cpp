@@ -71,34 +71,52 @@ show(const std::string &label, const Figures &f) {
   fflush(stdout);
 }
 
+/* What an application's bus watch does: take the messages posted so far
+ * (each holds its source, a session's webrtcbin say, until taken). */
+void
+drain(GstElement *pipeline) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  while (GstMessage *m = gst_bus_pop(bus))
+    gst_message_unref(m);
+  gst_object_unref(bus);
+}
+
 /* Records figures at the warm-up mark, the middle and the end of @n steps,
  * and judges them. */
 class Levels {
  public:
-  /* @linger_fds: descriptors one ended session may keep a while longer
-   * (allowed at the end on top of the usual 2). */
-  Levels(const char *what, int n, int linger_fds = 0)
-      : what_(what), n_(n), linger_fds_(linger_fds) {}
+  /* @drained: a pipeline that lives through the loop, whose bus is taken
+   * before each snapshot as an application's bus watch would (a message
+   * holds its source: an ended session's webrtcbin, with its ICE agent's
+   * sockets, until the message is taken). */
+  Levels(const char *what, int n, GstElement *drained = nullptr)
+      : what_(what), n_(n), drained_(drained) {}
   void step(int i) {
     if (i == n_ / 10)
       show(std::string(what_) + " start (after " + std::to_string(i) + ")",
-          start_ = measure());
+          start_ = snapshot());
     if (i == (n_ / 10 + n_) / 2)
       show(std::string(what_) + " middle (after " + std::to_string(i) + ")",
-          mid_ = measure());
+          mid_ = snapshot());
   }
   void finish() {
     /* The last session's teardown runs on the element's session thread
      * after the peer left, and a snapshot may catch a session still up
      * (the start one usually does): judge growth beyond the higher of the
      * two earlier levels, after waiting (up to 5 s) for the teardown. */
-    int fds = std::max(start_.fds, mid_.fds) + linger_fds_;
+    int fds = std::max(start_.fds, mid_.fds);
     int threads = std::max(start_.threads, mid_.threads);
-    end_ = measure();
+    /* Wait (up to 5 s) for the lower of the two levels, so the end figure
+     * shows what stays, not a session still closing. */
+    int settled_fds = std::min(start_.fds, mid_.fds);
+    int settled_threads = std::min(start_.threads, mid_.threads);
+    end_ = snapshot();
     for (int i = 0;
-         i < 50 && (end_.fds > fds + 2 || end_.threads > threads + 2); i++) {
+         i < 50
+         && (end_.fds > settled_fds + 2 || end_.threads > settled_threads + 2);
+         i++) {
       g_usleep(100 * 1000);
-      end_ = measure();
+      end_ = snapshot();
     }
     show(std::string(what_) + " end (after " + std::to_string(n_) + ")", end_);
     EXPECT_LE(end_.fds, fds + 2) << what_ << ": descriptors " << start_.fds
@@ -113,9 +131,14 @@ class Levels {
   }
 
  private:
+  Figures snapshot() {
+    if (drained_)
+      drain(drained_);
+    return measure();
+  }
   const char *what_;
   int n_;
-  int linger_fds_;
+  GstElement *drained_;
   Figures start_, mid_, end_;
 };
 
@@ -238,16 +261,6 @@ launch(const std::string &desc, const char *name) {
   return p;
 }
 
-/* What an application's bus watch does: take the messages posted so far
- * (each holds its source, a session's webrtcbin say, until taken). */
-void
-drain(GstElement *pipeline) {
-  GstBus *bus = gst_element_get_bus(pipeline);
-  while (GstMessage *m = gst_bus_pop(bus))
-    gst_message_unref(m);
-  gst_object_unref(bus);
-}
-
 /* To NULL within 20 s, or the process ends (a deadlock). */
 void
 stop(GstElement *pipeline, const char *what) {
@@ -352,7 +365,7 @@ TEST(Soak, ConsumersJoinAndLeaveOneWebrtcsink) {
   join(anchor, "the viewer that stays");
   ASSERT_TRUE(anchor.counter.wait_for(10));
 
-  Levels levels("consumer sessions", n);
+  Levels levels("consumer sessions", n, tx);
   for (int i = 0; i < n; i++) {
     levels.step(i);
     Receiver r;
@@ -375,9 +388,8 @@ TEST(Soak, ConsumersJoinAndLeaveOneWebrtcsink) {
 }
 
 TEST(Soak, PublishersOneAfterAnotherIntoWebrtcsrc) {
-  /* 30: with the linger allowance below, a leak of one descriptor per
-   * publisher still shows (14 publishers between the middle and the end
-   * snapshots). */
+  /* 30: a leak of one descriptor per publisher shows (14 publishers
+   * between the middle and the end snapshots). */
   int n = scaled(30, 200);
   GwsSignaller *server = gws_signaller_new_for_uri(
       "whip-server://127.0.0.1:0/whip", GWS_SIGNALLER_ROLE_CONSUMER, nullptr);
@@ -398,13 +410,10 @@ TEST(Soak, PublishersOneAfterAnotherIntoWebrtcsrc) {
   std::string publisher = "webrtcsink name=ws ice-addresses=127.0.0.1 uri=whip+"
                           + endpoint_of(server) + kMedia;
 
-  /* The last publisher's ICE agent (its UDP and TCP candidate sockets and
-   * their wake-ups, ~5 descriptors) sometimes outlives its session until
-   * the next one starts: seen 15 -> 15 -> 20 in CI, and 22 held for 15 s
-   * after the end locally, while other runs end at the start level. One
-   * session's worth is allowed; more is growth. Not found yet: what holds
-   * it. */
-  Levels levels("publishers", n, 6);
+  /* The receiver's bus is taken before each snapshot: the last session's
+   * webrtcbin (its ICE agent's ~5 descriptors) is held by the messages it
+   * posted while closing until they are (15 -> 15 -> 20 in CI before). */
+  Levels levels("publishers", n, rx.pipeline);
   for (int i = 0; i < n; i++) {
     levels.step(i);
     long before = rx.counter.get();
