@@ -26,7 +26,10 @@
 //
 // Usage (as root): node bench/network/network.mjs [--quick] [--seconds N]
 //   [--losses 0,1,3,5 | --caps 3000,600,3000] [--only sink-src,chromium,...]
-//   [--src-latency MS]
+//   [--src-latency MS] [--delay MS [--jitter MS]]
+// --delay runs every path through the rig's delay line (tests/netcond
+// delayline.c, built by meson; $GWS_DELAYLINE or the build dir's) holding
+// each frame MS (+- --jitter) each way, for every window.
 // Progress on stderr; the last line on stdout is the JSON result.
 
 import os from 'node:os';
@@ -55,6 +58,8 @@ const ONLY = opt('--only', ALL.join(',')).split(',');
 // webrtcsrc's jitter-buffer latency (ms; the element's default 50), for
 // experiments: a retransmission must arrive within it.
 const SRC_LATENCY = Number(opt('--src-latency', 50));
+const DELAY_MS = Number(opt('--delay', 0));
+const JITTER_MS = Number(opt('--jitter', 0));
 // More webrtcsink properties, for experiments (--sink-props
 // "congestion-control=disabled ...").
 const SINK_PROPS = (opt('--sink-props', '') || '').split(' ').filter((p) => p);
@@ -324,7 +329,8 @@ async function main() {
   const missing = missingRequirement({ elements: true });
   const result = { seconds: SECONDS, losses: CAPS ? [] : LOSSES, caps: CAPS ?? [],
     size: SIZE, codec: 'VP8',
-    src_latency_ms: SRC_LATENCY, scenarios: {} };
+    src_latency_ms: SRC_LATENCY, delay_ms: DELAY_MS, jitter_ms: JITTER_MS,
+    scenarios: {} };
   if (missing) {
     result.error = missing;
     console.log(JSON.stringify(result));
@@ -332,8 +338,9 @@ async function main() {
   }
   for (const name of ALL.filter((n) => ONLY.includes(n))) {
     log(`network: ${name}`);
-    const rig = await Rig.create();
+    const rig = await Rig.create({ delayed: DELAY_MS > 0 ? ['A', 'B', 'S'] : [] });
     try {
+      if (DELAY_MS > 0) await rig.setDelay(DELAY_MS, JITTER_MS);
       result.scenarios[name] = await SCENARIOS[name](rig);
     } catch (e) {
       result.scenarios[name] = { error: String(e.stack || e).slice(0, 2000) };

@@ -25,9 +25,13 @@ export const PEER = path.join(sourceRoot, 'tests', 'restart', 'peer.py');
 // The topology, driven through `netpaths.py control` (one JSON line per
 // command). Closing stdin deletes the namespaces and every process in them.
 export class Rig {
-  static async create() {
+  // `delayed`: paths (e.g. ['A', 'B', 'S']) built through the delay line
+  // (tests/netcond/delayline.c, $GWS_DELAYLINE), for setDelay().
+  static async create({ delayed = [] } = {}) {
     const rig = new Rig();
-    rig.child = spawn('/usr/bin/python3', [NETPATHS, 'control'],
+    const args = [NETPATHS, 'control'];
+    if (delayed.length) args.push('--delayed', delayed.join(','));
+    rig.child = spawn('/usr/bin/python3', args,
         { stdio: ['pipe', 'pipe', 'inherit'] });
     rig._replies = [];
     rig._waiting = [];
@@ -69,6 +73,11 @@ export class Rig {
   // with a 100 ms queue; 0 removes the cap.
   setCap(kbit) {
     return this.command(`rate ${Math.round(kbit)} snd`);
+  }
+
+  // Holds every frame on the delayed paths `ms` (+- `jitterMs`) each way.
+  setDelay(ms, jitterMs = 0) {
+    return this.command(`delay ${ms} ${jitterMs}`);
   }
 
   // Bytes {path: [rx, tx]} of a side's veths.

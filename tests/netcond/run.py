@@ -110,9 +110,10 @@ def nack_pts(section):
 
 # -- the world ---------------------------------------------------------------
 
-def start(name, codec="VP8", sender=(), receiver=(), latency=None):
+def start(name, codec="VP8", sender=(), receiver=(), latency=None,
+          topo=None):
     w = World("netcond-" + name,
-              keep_logs=bool(os.environ.get("GWS_KEEP_LOGS")))
+              keep_logs=bool(os.environ.get("GWS_KEEP_LOGS")), topo=topo)
     w.relay()
     snd = w.peer("sender", "sender", "video-codecs=<{}>".format(codec),
                  *sender, paths=("A",), size=SIZE, source=SOURCE)
@@ -893,7 +894,78 @@ def case_ice_tcp():
             print("# logs: " + logdir)
 
 
+def double_stat(text, name):
+    """The largest value of a double field over the sessions of a stats
+    text (0 when absent)."""
+    text = text.replace("\\", "")
+    vals = re.findall(r"\b" + re.escape(name) + r"=\(double\)(-?[\d.e+-]+)",
+                      text)
+    return max((float(v) for v in vals), default=0.0)
+
+
+def case_delay():
+    """Delay and jitter (the rig's delay line, gws-delayline): path A runs
+    through a user-space bridge that holds each frame 60 +- 10 ms in each
+    direction (a round trip of ~120 ms, more than the receiver's 50 ms
+    starting latency), with 3% random loss both ways. The delay is real
+    (the sender's rtt-ms reads it from receiver reports), the receiver's
+    jitter buffer grows so retransmissions arrive in time, most losses are
+    recovered and video keeps flowing."""
+    topo = netpaths.Topology(paths=("A", "S"), delayed=("A",))
+    w, snd, rcv = start("delay", "VP8", topo=topo)
+    ok = False
+    try:
+        clean, clean_secs = lossy_run(w, rcv, 0, 4)
+        clean_fps = len(clean) / clean_secs
+        w.topo.set_delay("A", 60, 10)
+        deadline = time.monotonic() + 15
+        while True:
+            rtt = double_stat(stats(snd), "rtt-ms")
+            if rtt >= 90:
+                break
+            if time.monotonic() > deadline:
+                raise Failure("the sender's rtt-ms stayed {:.0f} ms with "
+                              "60 ms each way".format(rtt))
+            time.sleep(0.3)  # polling a statistic, not synchronising
+        frames, secs = lossy_run(w, rcv, 3, 15)
+        n, total, longest = freezes(frames)
+        rtext, stext = stats(rcv), stats(snd)
+        rtt = double_stat(stext, "rtt-ms")
+        fps = len(frames) / secs
+        recovered = stat(rtext, "recovered-by-retransmission")
+        lost = stat(rtext, "packets-lost")
+        latency = stat(rtext, "jitter-buffer-latency-ms")
+        print("# clean link: {:.1f} fps; rtt with the delay line {:.0f} ms"
+              .format(clean_fps, rtt))
+        print("# 60+-10 ms each way, 3% loss: {} frames in {:.1f} s ({:.1f} "
+              "fps), freezes {} ({:.0f} ms, longest {:.0f} ms)".format(
+                  len(frames), secs, fps, n, total * 1000, longest * 1000))
+        print("# receiver: nacks-sent {} recovered {} lost-for-good {} "
+              "jitter-buffer-latency-ms {}; sender: packets-retransmitted "
+              "{}".format(stat(rtext, "nacks-sent"), recovered, lost,
+                          latency, stat(stext, "packets-retransmitted")))
+        if rtt < 90:
+            raise Failure("rtt-ms {:.0f} with 60 ms each way".format(rtt))
+        if stat(stext, "packets-retransmitted") == 0:
+            raise Failure("the sender retransmitted nothing")
+        if latency <= 50:
+            raise Failure("the jitter buffer stayed at {} ms with a ~120 ms "
+                          "round trip".format(latency))
+        if recovered < 0.5 * (recovered + lost):
+            raise Failure("only {} of {} losses recovered".format(
+                recovered, recovered + lost))
+        if fps < 0.5 * clean_fps:
+            raise Failure("only {:.1f} frames/s arrived ({:.1f} on the "
+                          "clean link)".format(fps, clean_fps))
+        ok = True
+    finally:
+        logdir = w.close(ok)
+        if not ok or w.keep_logs:
+            print("# logs: " + logdir)
+
+
 CASES = {
+    "delay": case_delay,
     "fec": case_fec,
     "loss-vp8": case_loss_vp8,
     "loss-h264": case_loss_h264,

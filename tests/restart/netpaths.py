@@ -21,7 +21,9 @@ running inside them; namespaces of earlier runs whose process is gone
 
 Command line (to look around by hand):
     netpaths.py up      create, print the names, wait for Ctrl-C, delete
-    netpaths.py control create, print {"snd", "rcv", "paths"} as one JSON
+    netpaths.py control [--delayed A,B,S]
+                        create (the paths listed through the delay line),
+                        print {"snd", "rcv", "paths"} as one JSON
                         line, then obey commands on stdin, one a line, each
                         answered by one JSON line; EOF deletes everything
                         (the browser loss tests drive the rig this way):
@@ -31,6 +33,8 @@ Command line (to look around by hand):
         rate KBIT [SIDE [PATH...]]      set_rate (default: the sender
                                         side, every path; 0 removes)
         counters SIDE                   counters(SIDE)
+        delay MS [JITTER [PATH...]]     set_delay (default: every delayed
+                                        path)
 """
 
 import atexit
@@ -82,17 +86,39 @@ def _kill_ns_procs(ns, sig=signal.SIGKILL):
 def delete_stale():
     """Deletes namespaces left by runs whose process no longer exists."""
     for ns in _netns_list():
-        m = re.match(re.escape(PREFIX) + r"(\d+)-(snd|rcv|mid)$", ns)
+        m = re.match(re.escape(PREFIX) + r"(\d+)-(snd|rcv|mid|dly)$", ns)
         if m and not _pid_alive(int(m.group(1))):
             _kill_ns_procs(ns)
             run("ip", "netns", "del", ns, check=False)
 
 
+def delayline_program():
+    """The delay line's executable (tests/netcond/delayline.c), built by
+    meson: $GWS_DELAYLINE, else the one in $BUILD_DIR (default build/)."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "..")
+    exe = os.environ.get("GWS_DELAYLINE") or os.path.join(
+        root, os.environ.get("BUILD_DIR", "build"), "tests", "netcond",
+        "gws-delayline")
+    if not exe or not os.access(exe, os.X_OK):
+        raise RuntimeError("no gws-delayline: build the project (meson "
+                           "builds tests/netcond/delayline.c) and set "
+                           "GWS_DELAYLINE to it")
+    return exe
+
+
 class Topology:
     """The two namespaces and three veth pairs (or the `paths` named);
-    `close()` (also at exit) deletes them."""
+    `close()` (also at exit) deletes them.
 
-    def __init__(self, paths=None):
+    Paths named in `delayed` are not one veth pair but two, through a third
+    namespace (...-dly) where a user-space bridge holds every frame for a
+    time (gws-delayline, tests/netcond/delayline.c: this kernel has no
+    netem): `set_delay(path, ms, jitter_ms)` sets it while media flows
+    (0 at the start). The ends keep their names and addresses, so loss
+    rules, caps, counters and link cuts work on them as on a direct path."""
+
+    def __init__(self, paths=None, delayed=()):
         if os.geteuid() != 0:
             raise PermissionError("network namespaces need root")
         delete_stale()
@@ -100,6 +126,9 @@ class Topology:
         self.snd = "{}{}-snd".format(PREFIX, pid)
         self.rcv = "{}{}-rcv".format(PREFIX, pid)
         self.paths = {p: PATHS[p] for p in (paths or PATHS)}
+        self.delayed = tuple(p for p in delayed if p in self.paths)
+        self.dly = "{}{}-dly".format(PREFIX, pid) if self.delayed else None
+        self.delaylines = {}
         self.closed = False
         atexit.register(self.close)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -117,14 +146,23 @@ class Topology:
         sys.exit(128 + signum)
 
     def _create(self):
-        for ns in (self.snd, self.rcv):
+        for ns in (self.snd, self.rcv) + ((self.dly,) if self.dly else ()):
             run("ip", "netns", "add", ns)
             run("ip", "-n", ns, "link", "set", "lo", "up")
-        for _name, (dev, saddr, raddr) in self.paths.items():
+        for name, (dev, saddr, raddr) in self.paths.items():
             # Created straight inside the namespaces: the same short name
             # on both ends, no clash with the host's or another run's.
-            run("ip", "link", "add", dev, "netns", self.snd, "type", "veth",
-                "peer", "name", dev, "netns", self.rcv)
+            if name in self.delayed:
+                # snd dev <-> dly dev+"s" | bridge | dly dev+"r" <-> rcv dev
+                for side, ns in (("s", self.snd), ("r", self.rcv)):
+                    run("ip", "link", "add", dev, "netns", ns, "type",
+                        "veth", "peer", "name", dev + side, "netns",
+                        self.dly)
+                    run("ip", "-n", self.dly, "link", "set", dev + side,
+                        "up")
+            else:
+                run("ip", "link", "add", dev, "netns", self.snd, "type",
+                    "veth", "peer", "name", dev, "netns", self.rcv)
             run("ip", "-n", self.snd, "addr", "add", saddr + "/24", "dev",
                 dev)
             run("ip", "-n", self.rcv, "addr", "add", raddr + "/24", "dev",
@@ -136,17 +174,33 @@ class Topology:
         while time.monotonic() < deadline:
             if all(self.link_up(side, p) for side in ("snd", "rcv")
                    for p in self.paths):
-                return
+                break
             time.sleep(0.05)  # polling the link state, nothing to wait on
-        raise RuntimeError("veth links did not come up")
+        else:
+            raise RuntimeError("veth links did not come up")
+        for name in self.delayed:
+            dev = self.paths[name][0]
+            p = subprocess.Popen(
+                ["ip", "netns", "exec", self.dly, delayline_program(),
+                 dev + "s", dev + "r", "--delay", "0"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            self.delaylines[name] = p
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("gws-delayline did not start on path "
+                                   + name)
 
     def close(self):
         if self.closed:
             return
         self.closed = True
-        for ns in (self.snd, self.rcv):
+        spaces = (self.snd, self.rcv) + ((self.dly,) if self.dly else ())
+        for ns in spaces:
             _kill_ns_procs(ns)
-        for ns in (self.snd, self.rcv):
+        for p in self.delaylines.values():
+            p.wait()
+            p.stdin.close()
+            p.stdout.close()
+        for ns in spaces:
             run("ip", "netns", "del", ns, check=False)
 
     # -- helpers ------------------------------------------------------------
@@ -241,6 +295,17 @@ class Topology:
             "in", "iifname", dev, "meta", "l4proto", "udp", "numgen",
             "random", "mod", "100", "<", str(int(percent)), "drop")
 
+    def set_delay(self, path, ms, jitter_ms=0):
+        """Holds every frame on a `delayed` path `ms` (+- `jitter_ms`,
+        uniform, order kept) in each direction: the round trip grows by
+        twice `ms`. 0 ends the delay."""
+        p = self.delaylines[path]
+        p.stdin.write("delay {} {}\n".format(float(ms), float(jitter_ms)))
+        p.stdin.flush()
+        answer = p.stdout.readline().strip()
+        if answer != "ok":
+            raise RuntimeError("gws-delayline: " + answer)
+
     def set_rate(self, side, kbit, path="A", burst="16kb",
                  latency="100ms"):
         """Caps what `side` sends on `path` to `kbit` kbit/s with a queue of
@@ -320,6 +385,11 @@ def control(topo, lines=sys.stdin, out=sys.stdout):
                 for path in words[3:] or list(PATHS):
                     topo.set_rate(side, float(words[1]), path)
                 reply({"ok": True})
+            elif words[:1] == ["delay"] and len(words) >= 2:
+                jitter = float(words[2]) if len(words) >= 3 else 0.0
+                for path in words[3:] or list(topo.delayed):
+                    topo.set_delay(path, float(words[1]), jitter)
+                reply({"ok": True})
             elif words[:1] == ["counters"] and len(words) == 2:
                 reply({"ok": True, "counters": topo.counters(words[1])})
             elif words:
@@ -330,8 +400,14 @@ def control(topo, lines=sys.stdin, out=sys.stdout):
 
 
 def main():
-    if len(sys.argv) == 2 and sys.argv[1] == "control":
-        control(Topology())
+    if len(sys.argv) >= 2 and sys.argv[1] == "control":
+        delayed = ()
+        if sys.argv[2:3] == ["--delayed"] and len(sys.argv) == 4:
+            delayed = tuple(sys.argv[3].split(","))
+        elif len(sys.argv) != 2:
+            print(__doc__)
+            return 2
+        control(Topology(delayed=delayed))
         return 0
     if len(sys.argv) != 2 or sys.argv[1] != "up":
         print(__doc__)
