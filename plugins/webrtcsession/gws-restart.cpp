@@ -13,6 +13,11 @@ GWS_DEBUG_CATEGORY(gws_restart_debug, "gws-restart", "session restart policy")
 
 namespace gws {
 
+GstDebugCategory *
+restart_debug_category() {
+  return gws_restart_debug();
+}
+
 void
 restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
     guint prop_auto_restart, guint prop_max_failures) {

@@ -36,6 +36,9 @@ constexpr guint kHeartbeatRtcpIntervalMs = 250;
  * lost (ms). */
 constexpr guint kSenderLearningFloorMs = 2500;
 
+/* The `gws-restart` debug category (also for gws-restart-steps.h). */
+GstDebugCategory *restart_debug_category();
+
 void restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
     guint prop_auto_restart, guint prop_max_failures);
 

@@ -8,6 +8,7 @@
 
 #include "gws-codecs.h"
 #include "gws-connection-set.h"
+#include "gws-restart-steps.h"
 #include "gws-congestion-settings.h"
 #include "gws-consumer-session.h"
 #include "gws-data-channels.h"
@@ -305,8 +306,9 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
    * ufrag), not a restart's new connection begun meanwhile. */
   bool answers_renegotiation(
       SinkSession &s, const GstWebRTCSessionDescription &answer);
-  void restart_failed(SinkSession &s, const std::string &id,
-      const std::string &why, gint64 now);
+  /* The shared restart steps (gws-restart-steps.h) over session @id. */
+  RestartSteps<ConsumerSession> restart_steps(
+      SinkSession &s, const std::string &id);
   /* Ends each session whose path is over (path_is_over) when the
    * signaller carries no restart: that consumer's failure (a warning and
    * gws-session-failed), the consumer told if it can be (session

@@ -256,61 +256,34 @@ SinkPrivate::end_session(const std::string &id, const std::string &reason,
 
 /* ---- session restart (session thread) ---- */
 
+RestartSteps<ConsumerSession>
+SinkPrivate::restart_steps(SinkSession &s, const std::string &id) {
+  RestartSteps<ConsumerSession>::Hooks h;
+  h.what = "session";
+  h.peer_kind = "consumer";
+  h.peer = s.peer;
+  h.make = [this, &s, id](guint gen, std::string *error) {
+    auto conn = make_connection(id, s.peer, gen, s.conns.current(), error);
+    if (conn)
+      attach_data(s, *conn);
+    return conn;
+  };
+  h.offer = [](ConsumerSession &c) { c.start_offer(); };
+  h.carries = [this]() { return signaller_carries_restarts(); };
+  h.end = [this, id](const std::string &reason) {
+    end_session(id, reason, true, true);
+  };
+  h.max_failures = restart_max_failures();
+  return RestartSteps<ConsumerSession>(
+      GST_ELEMENT(self), s.conns, id, std::move(h));
+}
+
 bool
 SinkPrivate::start_restart(const std::string &id, const char *reason) {
   auto it = sessions.find(id);
   if (it == sessions.end())
     return false;
-  SinkSession &s = it->second;
-  gint64 now = g_get_monotonic_time();
-  if (s.conns.pending() || !s.conns.current()
-      || !s.conns.current()->has_remote()
-      || !s.conns.restart.may_attempt(now)) {
-    GST_DEBUG_OBJECT(self, "session %s: no restart now (%s)", id.c_str(),
-        s.conns.pending() ? "one is under way"
-                          : "rate limit or not negotiated");
-    return false;
-  }
-  bool carries = signaller_carries_restarts();
-  if (!carries) {
-    GST_INFO_OBJECT(
-        self, "session %s: the signaller cannot carry a restart", id.c_str());
-    return false;
-  }
-  std::string error;
-  auto conn = make_connection(
-      id, s.peer, s.conns.next_gen(), s.conns.current(), &error);
-  guint attempt = s.conns.restart.begin_attempt(now);
-  GST_INFO_OBJECT(
-      self, "session %s: restart attempt %u (%s)", id.c_str(), attempt, reason);
-  post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
-      G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, reason, nullptr);
-  if (!conn) {
-    restart_failed(s, id, error, now);
-    return false;
-  }
-  attach_data(s, *conn);
-  s.conns.begin_pending(std::move(conn), true);
-  s.conns.pending()->start_offer();
-  return true;
-}
-
-void
-SinkPrivate::restart_failed(
-    SinkSession &s, const std::string &id, const std::string &why, gint64 now) {
-  guint attempt = s.conns.restart.failures + 1;
-  s.conns.close_pending();
-  bool give_up = s.conns.restart.attempt_failed(now, restart_max_failures());
-  GST_WARNING_OBJECT(self, "session %s: restart attempt %u failed: %s",
-      id.c_str(), attempt, why.c_str());
-  post_restart_message(GST_ELEMENT(self), "gws-restart-failed", id, "attempt",
-      G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, why.c_str(), nullptr);
-  if (give_up) {
-    std::string reason = "gave up restarting after "
-                         + std::to_string(s.conns.restart.failures)
-                         + " failed attempts (last: " + why + ")";
-    end_session(id, reason, true, true);
-  }
+  return restart_steps(it->second, id).start(reason);
 }
 
 void
@@ -319,35 +292,12 @@ SinkPrivate::on_connection_failed(
   auto it = sessions.find(id);
   if (it == sessions.end())
     return;
-  SinkSession &s = it->second;
-  using Failure = ConnectionSet<ConsumerSession>::Failure;
-  switch (s.conns.on_failed(gen)) {
-    case Failure::Stale:
-    case Failure::Retiring:
-      return;
-    case Failure::Pending:
-      restart_failed(s, id, s.conns.failure_reason(reason, "consumer"),
-          g_get_monotonic_time());
-      return;
-    case Failure::DuringRestart:
-      GST_INFO_OBJECT(self,
-          "session %s: connection %u failed during a restart (%s); the new "
-          "one takes over",
-          id.c_str(), gen, reason.c_str());
-      return;
-    case Failure::Current:
-      break;
-  }
-  /* The live connection failed: a lost path, if we may restart. */
   bool auto_restart;
   {
     std::lock_guard<std::mutex> g(lock);
     auto_restart = restart.auto_restart;
   }
-  if (s.conns.may_restart_after_failure(auto_restart)
-      && start_restart(id, "path-lost"))
-    return;
-  end_session(id, reason, true, true);
+  restart_steps(it->second, id).connection_failed(gen, reason, auto_restart);
 }
 
 void
@@ -367,33 +317,10 @@ SinkPrivate::on_description(const std::string &id, DescPtr desc) {
   }
   if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER || !s.conns.current())
     return;
-  /* An offer inside a running session: the consumer restarts it. */
-  if (s.conns.pending() && s.conns.pending_ours()) {
-    GST_INFO_OBJECT(self,
-        "session %s: both sides restarted at once; ours wins (the producer's "
-        "offer does), ignoring the consumer's",
-        id.c_str());
-    return;
-  }
-  s.conns.close_pending(); /* its earlier attempt */
-  std::string error;
-  auto conn = make_connection(
-      id, s.peer, s.conns.next_gen(), s.conns.current(), &error);
-  if (!conn) {
-    GST_WARNING_OBJECT(self,
-        "session %s: cannot follow the consumer's "
-        "restart: %s",
-        id.c_str(), error.c_str());
-    return;
-  }
-  gint64 now = g_get_monotonic_time();
-  guint attempt = s.conns.restart.begin_attempt(now);
-  GST_INFO_OBJECT(self, "session %s: the consumer restarts it", id.c_str());
-  post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
-      G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, "remote", nullptr);
-  attach_data(s, *conn);
-  s.conns.begin_pending(std::move(conn), false);
-  s.conns.pending()->start_answer(desc.get());
+  /* An offer inside a running session: the consumer restarts it. Ours,
+   * if one crossed it, wins (the producer's offer does). */
+  restart_steps(s, id).follow_offer(
+      true, [&desc](ConsumerSession &c) { c.start_answer(desc.get()); });
 }
 
 void
@@ -429,27 +356,14 @@ SinkPrivate::tick() {
       continue;
     SinkSession &s = it->second;
     s.conns.retire_due(now);
-    if (s.conns.pending()) {
-      /* Carries media: connected, and the consumer's RTCP arrives. */
-      if (s.conns.pending()->connected()
-          && s.conns.pending()->monitor().packets() > 0) {
-        /* The consumer switches when it decodes the new connection's first
-         * frame; until then the old path (if alive) still feeds it. */
-        s.conns.promote(now + G_USEC_PER_SEC);
-        guint64 ms = s.conns.restart.switched(now);
-        GST_INFO_OBJECT(self,
-            "session %s: restarted in %" G_GUINT64_FORMAT " ms (connection %u)",
-            id.c_str(), ms, s.conns.current()->gen());
-        post_restart_message(GST_ELEMENT(self), "gws-session-restarted", id,
-            "restarts", G_TYPE_UINT, s.conns.restart.restarts, "switch-ms",
-            G_TYPE_UINT64, ms, nullptr);
-      } else if (now - s.conns.restart.started_us > kRestartAttemptTimeoutUs) {
-        restart_failed(s, id,
-            std::string(
-                s.conns.pending_ours() ? "" : "the consumer's restart: ")
-                + "no media on the new connection within 10 s",
-            now);
-      }
+    if (ConsumerSession *p = s.conns.pending()) {
+      /* Carries media: connected, and the consumer's RTCP arrives. The
+       * consumer switches when it decodes the new connection's first
+       * frame; until then the old path (if alive) still feeds it. */
+      if (p->connected() && p->monitor().packets() > 0)
+        restart_steps(s, id).switched(now, G_USEC_PER_SEC);
+      else
+        restart_steps(s, id).check_timeout(now);
       continue;
     }
     if (s.conns.current()

@@ -8,6 +8,7 @@
 #include "gws-freeze-meter.h"
 #include "gws-codecs.h"
 #include "gws-connection-set.h"
+#include "gws-restart-steps.h"
 #include "gws-data-channels.h"
 #include "gws-element-settings.h"
 #include "gws-ice.h"
@@ -180,7 +181,9 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   void on_candidate(
       const std::string &id, guint mline, const std::string &candidate);
   bool start_restart(const char *reason);
-  void restart_failed(const std::string &why, gint64 now);
+  /* The shared restart steps (gws-restart-steps.h) over the session
+   * (there must be one). */
+  RestartSteps<ReceiveSession> restart_steps();
   /* The live session's path is over (path_is_over) and the signaller
    * carries no restart: the session ends, as if the producer had ended it
    * (a client's EOS), with a warning; the producer is told if it can be

@@ -187,65 +187,41 @@ SrcPrivate::session_failed(
 
 /* ---- restart ---- */
 
-bool
-SrcPrivate::start_restart(const char *reason) {
-  gint64 now = g_get_monotonic_time();
+RestartSteps<ReceiveSession>
+SrcPrivate::restart_steps() {
   ReceiveSession *live = session();
-  if (!live || conns.pending() || !live->has_remote()
-      || !conns.restart.may_attempt(now)) {
-    GST_DEBUG_OBJECT(self, "no restart now (%s)",
-        conns.pending() ? "one is under way" : "rate limit or not negotiated");
-    return false;
-  }
-  bool carries = signaller_carries_restarts();
-  if (!carries) {
-    GST_INFO_OBJECT(self, "the signaller cannot carry a restart");
-    return false;
-  }
   const std::string id = live->id();
-  std::vector<MediaKind> kinds = live->kinds();
-  std::string error;
-  auto conn = make_connection(id, live->peer_id(), conns.next_gen(), &error);
-  guint attempt = conns.restart.begin_attempt(now);
-  GST_INFO_OBJECT(
-      self, "session %s: restart attempt %u (%s)", id.c_str(), attempt, reason);
-  post_restart_message(GST_ELEMENT(self), "gws-restart-started", id, "attempt",
-      G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, reason, nullptr);
-  if (!conn) {
-    restart_failed(error, now);
-    return false;
-  }
-  attach_data(*conn);
-  conns.begin_pending(std::move(conn), true);
-  conns.pending()->start_offer(kinds);
-  return true;
-}
-
-void
-SrcPrivate::restart_failed(const std::string &why, gint64 now) {
-  if (!session())
-    return;
-  RestartTracker &restart_state = conns.restart;
-  guint attempt = restart_state.failures + 1;
-  conns.close_pending();
+  const std::string peer = live->peer_id();
   guint max_failures;
   {
     std::lock_guard<std::mutex> g(lock);
     max_failures = restart.max_failures;
   }
-  bool give_up = restart_state.attempt_failed(now, max_failures);
-  std::string id = session()->id();
-  GST_WARNING_OBJECT(self, "session %s: restart attempt %u failed: %s",
-      id.c_str(), attempt, why.c_str());
-  post_restart_message(GST_ELEMENT(self), "gws-restart-failed", id, "attempt",
-      G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, why.c_str(), nullptr);
-  if (give_up) {
-    std::string reason = "gave up restarting the session with "
-                         + session()->peer_id() + " after "
-                         + std::to_string(restart_state.failures)
-                         + " failed attempts (last: " + why + ")";
-    session_failed(id, session()->peer_id(), reason);
-  }
+  RestartSteps<ReceiveSession>::Hooks h;
+  h.what = "session";
+  h.peer_kind = "producer";
+  h.peer = peer;
+  h.make = [this, id, peer](guint gen, std::string *error) {
+    auto conn = make_connection(id, peer, gen, error);
+    if (conn)
+      attach_data(*conn);
+    return conn;
+  };
+  std::vector<MediaKind> kinds = live->kinds();
+  h.offer = [kinds](ReceiveSession &c) { c.start_offer(kinds); };
+  h.carries = [this]() { return signaller_carries_restarts(); };
+  h.end = [this, id, peer](
+              const std::string &reason) { session_failed(id, peer, reason); };
+  h.max_failures = max_failures;
+  return RestartSteps<ReceiveSession>(
+      GST_ELEMENT(self), conns, id, std::move(h));
+}
+
+bool
+SrcPrivate::start_restart(const char *reason) {
+  if (!session())
+    return false;
+  return restart_steps().start(reason);
 }
 
 void
@@ -253,33 +229,12 @@ SrcPrivate::on_connection_failed(
     const std::string &id, guint gen, const std::string &reason) {
   if (!session() || session()->id() != id)
     return;
-  using Failure = ConnectionSet<ReceiveSession>::Failure;
-  switch (conns.on_failed(gen)) {
-    case Failure::Stale:
-    case Failure::Retiring:
-      return;
-    case Failure::Pending:
-      restart_failed(
-          conns.failure_reason(reason, "producer"), g_get_monotonic_time());
-      return;
-    case Failure::DuringRestart:
-      GST_INFO_OBJECT(self,
-          "session %s: connection %u failed during a restart (%s); the new "
-          "one takes over",
-          id.c_str(), gen, reason.c_str());
-      return;
-    case Failure::Current:
-      break;
-  }
   bool auto_restart;
   {
     std::lock_guard<std::mutex> g(lock);
     auto_restart = restart.auto_restart;
   }
-  if (conns.may_restart_after_failure(auto_restart)
-      && start_restart("path-lost"))
-    return;
-  session_failed(id, session()->peer_id(), reason);
+  restart_steps().connection_failed(gen, reason, auto_restart);
 }
 
 void
@@ -309,32 +264,8 @@ SrcPrivate::on_description(const std::string &id, DescPtr desc) {
   }
   /* An offer inside a running session: the producer restarts it. Its
    * offer wins over one of ours that crossed it. */
-  bool replaces_ours = conns.pending() && conns.pending_ours();
-  if (conns.pending())
-    GST_INFO_OBJECT(self, "session %s: the producer's restart replaces %s",
-        id.c_str(), replaces_ours ? "ours" : "its previous attempt");
-  conns.close_pending();
-  std::string error;
-  auto conn = make_connection(id, live->peer_id(), conns.next_gen(), &error);
-  if (!conn) {
-    GST_WARNING_OBJECT(self,
-        "session %s: cannot follow the producer's "
-        "restart: %s",
-        id.c_str(), error.c_str());
-    return;
-  }
-  gint64 now = g_get_monotonic_time();
-  /* Replacing our own attempt continues it: no new attempt begins. */
-  if (!replaces_ours) {
-    guint attempt = conns.restart.begin_attempt(now);
-    post_restart_message(GST_ELEMENT(self), "gws-restart-started", id,
-        "attempt", G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, "remote",
-        nullptr);
-  }
-  GST_INFO_OBJECT(self, "session %s: the producer restarts it", id.c_str());
-  attach_data(*conn);
-  conns.begin_pending(std::move(conn), false);
-  conns.pending()->on_remote_description(desc.get());
+  restart_steps().follow_offer(false,
+      [&desc](ReceiveSession &c) { c.on_remote_description(desc.get()); });
 }
 
 void
@@ -351,17 +282,9 @@ SrcPrivate::on_candidate(
 void
 SrcPrivate::on_output_flowing(guint gen) {
   gint64 now = g_get_monotonic_time();
-  if (conns.is_pending(gen)) {
-    /* The new connection delivers: it is the session's connection now. */
-    conns.promote(now + 2 * G_USEC_PER_SEC);
-    guint64 ms = conns.restart.switched(now);
-    GST_INFO_OBJECT(self,
-        "session %s: restarted in %" G_GUINT64_FORMAT " ms (connection %u)",
-        session()->id().c_str(), ms, gen);
-    post_restart_message(GST_ELEMENT(self), "gws-session-restarted",
-        session()->id(), "restarts", G_TYPE_UINT, conns.restart.restarts,
-        "switch-ms", G_TYPE_UINT64, ms, nullptr);
-  }
+  /* The new connection delivers: it is the session's connection now. */
+  if (conns.is_pending(gen))
+    restart_steps().switched(now, 2 * G_USEC_PER_SEC);
   /* Every output on the new connection: the old one has no more use. */
   if (conns.retiring() && conns.is_current(gen) && outputs_switched_to(gen))
     conns.close_retiring();
@@ -379,11 +302,7 @@ SrcPrivate::tick() {
   gint64 now = g_get_monotonic_time();
   conns.retire_due(now);
   if (conns.pending()) {
-    if (now - conns.restart.started_us > kRestartAttemptTimeoutUs)
-      restart_failed(
-          std::string(conns.pending_ours() ? "" : "the producer's restart: ")
-              + "no media on the new connection within 10 s",
-          now);
+    restart_steps().check_timeout(now);
     return;
   }
   if (check_path(GST_ELEMENT(self), gws_webrtc_src_signals[SIGNAL_PATH_LOST],
