@@ -188,7 +188,11 @@ make_process_dtls_agent() {
         "gst-webrtc-session cached DTLS key");
     g_once_init_leave(&once, 1);
   }
-  /* Serialises callers: the method switch below is process-wide. */
+  /* Serialises callers: the method switch below is process-wide. A
+   * deliberate exception to "nothing called out with a lock held": the
+   * dtlsdec must be created and dropped while the switch is in place, and
+   * another caller must not see it half done. Nothing it calls takes this
+   * lock, and no thread is joined under it. */
   static std::mutex lock;
   std::lock_guard<std::mutex> guard(lock);
 

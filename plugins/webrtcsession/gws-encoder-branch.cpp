@@ -43,7 +43,13 @@ class KeyframeLimiter : public std::enable_shared_from_this<KeyframeLimiter> {
 
   GstPad *pad_;
   GstClock *clock_;
-  std::mutex lock_; /* guards the fields below; leaf lock */
+  /* Guards the fields below. Nearly a leaf: the clock id is scheduled
+   * (gst_clock_id_wait_async) and unscheduled with it held, so that a
+   * stop() cannot slip between making the id and scheduling it. Safe:
+   * GstSystemClock runs the callback (on_deferred_cb, which takes this
+   * lock) on its own thread without holding its lock, and neither call
+   * waits for a running callback. */
+  std::mutex lock_;
   GstClockTime last_ = GST_CLOCK_TIME_NONE;
   GstClockID pending_ = nullptr;
   bool stopped_ = false;

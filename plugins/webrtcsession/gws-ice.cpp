@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <nice/nice.h>
 
+#include <condition_variable>
 #include <mutex>
 
 GWS_DEBUG_CATEGORY(gws_ice_debug, "gws-ice",
@@ -220,11 +221,14 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
 
 namespace {
 
-/* Guards the two below. Held while joining: the warm-up thread never
- * takes it, and every caller must wait until the thread is gone. */
+/* Guards the three below; never held while joining. Every caller of
+ * finish_dtls_warm_up() returns only once the thread is gone: one joins
+ * it, the others wait for `joining` to end on warm_up_joined. */
 std::mutex warm_up_lock;
+std::condition_variable warm_up_joined;
 GThread *warm_up_thread = nullptr;
 bool warmed_up = false;
+bool joining = false;
 
 } // namespace
 
@@ -247,12 +251,26 @@ warm_up_dtls() {
 
 void
 finish_dtls_warm_up() {
-  std::lock_guard<std::mutex> guard(warm_up_lock);
-  if (!warm_up_thread)
-    return;
-  g_thread_join(warm_up_thread);
-  warm_up_thread = nullptr;
-  warmed_up = true;
+  GThread *thread;
+  {
+    std::unique_lock<std::mutex> guard(warm_up_lock);
+    if (joining) {
+      warm_up_joined.wait(guard, [] { return !joining; });
+      return;
+    }
+    thread = warm_up_thread;
+    if (!thread)
+      return;
+    warm_up_thread = nullptr;
+    warmed_up = true; /* no second warm-up */
+    joining = true;
+  }
+  g_thread_join(thread);
+  {
+    std::lock_guard<std::mutex> guard(warm_up_lock);
+    joining = false;
+  }
+  warm_up_joined.notify_all();
 }
 
 } // namespace gws
