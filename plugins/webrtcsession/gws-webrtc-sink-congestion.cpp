@@ -225,9 +225,11 @@ SinkPrivate::apply_estimates() {
     ConsumerSession *c = kv.second.conns.current();
     if (!c || !c->bandwidth())
       continue;
+    /* A consumer without feedback yet counts at its start estimate: it
+     * starts on the rendition that suits start-bitrate (its first key
+     * frame comes from there), not on the top one, which on a slow or
+     * shared path flooded it before its first feedback. */
     ConsumerBandwidth::Snapshot snap = c->bandwidth()->snapshot();
-    if (!snap.has_feedback)
-      continue;
     for (size_t i = 0; i < c->n_streams(); i++) {
       const CodecInfo *codec = c->stream_codec(i);
       std::shared_ptr<InputStream> in = stream_at(i);

@@ -595,6 +595,11 @@ def case_renditions_picture():
         t_small = time.monotonic()
         print("# slow consumer decoding 320x240 {:.1f} s after its first "
               "caps".format(t_small - slow.select("caps")[0]["t"]))
+        # The clean one decodes the full picture (its estimate starts at
+        # start-bitrate, under what 640x480 needs, and climbs).
+        clean.wait("640x480 caps", lambda ev: ev["event"] == "caps"
+                   and "width=(int)640, height=(int)480" in ev["caps"],
+                   timeout=40)
         time.sleep(2)  # settle after the switch's key frame
         mark = time.monotonic()
         time.sleep(6)  # frames flow meanwhile: the measured window
