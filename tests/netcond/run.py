@@ -668,12 +668,15 @@ def case_renditions_8(isolate=False):
                 for i in range(4)]
         rcvs += [w.peer("slow{}".format(i), "receiver", paths=("B",))
                  for i in range(4)]
+        started = time.monotonic()
         most = 0
         for r in rcvs:
             r.wait("10 frames",
                    lambda ev: ev["event"] == "frame" and ev["n"] >= 10,
                    timeout=90)
             most = max(most, stat(stats(snd), "encoders"))
+        print("# all eight showed 10 frames {:.1f} s after they started"
+              .format(time.monotonic() - started))
         mark = time.monotonic()
         seen = []
         for _ in range(6):  # the invariant, sampled while frames flow
