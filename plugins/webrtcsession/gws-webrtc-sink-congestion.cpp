@@ -122,6 +122,9 @@ namespace {
 struct Viewer {
   guint output;
   int64_t estimate;
+  /* Its connection is up: a move asks for a key frame now (before, the
+   * key frame asked for when DTLS is up comes from the new rendition). */
+  bool connected;
 };
 
 void
@@ -228,7 +231,8 @@ SinkPrivate::apply_estimates() {
     /* A consumer without feedback yet counts at its start estimate: it
      * starts on the rendition that suits start-bitrate (its first key
      * frame comes from there), not on the top one, which on a slow or
-     * shared path flooded it before its first feedback. */
+     * shared path flooded it before its first feedback. One that did not
+     * negotiate TWCC never gets feedback: left out, as before. */
     ConsumerBandwidth::Snapshot snap = c->bandwidth()->snapshot();
     for (size_t i = 0; i < c->n_streams(); i++) {
       const CodecInfo *codec = c->stream_codec(i);
@@ -236,11 +240,13 @@ SinkPrivate::apply_estimates() {
       if (!codec || codec->kind != MediaKind::Video || !in
           || !c->stream_output(i))
         continue;
+      if (!snap.has_feedback && !c->stream_twcc_id(i))
+        continue;
       auto it = in->branches.find(codec);
       if (it == in->branches.end())
         continue;
       viewers[{i, it->second.get()}].push_back(
-          {c->stream_output(i), snap.estimate_bps});
+          {c->stream_output(i), snap.estimate_bps, c->connected()});
     }
   }
   for (auto &[key, list] : viewers) {
@@ -311,6 +317,8 @@ SinkPrivate::apply_estimates() {
       if (top->output_pending_rendition(list[j].output) == want)
         continue;
       top->switch_output(list[j].output, want);
+      if (!list[j].connected)
+        continue;
       if (want == 0)
         top->request_keyframe();
       else
