@@ -88,8 +88,9 @@ choose_picture_level(int64_t target_bps, const PictureInput &in, int current) {
 PictureScaler::PictureScaler(
     GstElement *scale, GstElement *capsfilter, GstPad *encoder_sink)
     : scale_(scale), capsfilter_(capsfilter), encoder_sink_(encoder_sink) {
-  probe_ = gst_pad_add_probe(
-      encoder_sink_, GST_PAD_PROBE_TYPE_BUFFER, drop_cb, this, nullptr);
+  probe_ = gst_pad_add_probe(encoder_sink_, GST_PAD_PROBE_TYPE_BUFFER, drop_cb,
+      new std::shared_ptr<Drop>(drop_),
+      [](gpointer data) { delete static_cast<std::shared_ptr<Drop> *>(data); });
 }
 
 PictureScaler::~PictureScaler() {
@@ -99,21 +100,21 @@ PictureScaler::~PictureScaler() {
 
 GstPadProbeReturn
 PictureScaler::drop_cb(GstPad *, GstPadProbeInfo *info, gpointer data) {
-  auto *self = static_cast<PictureScaler *>(data);
-  gint64 gap = self->min_gap_ns_.load();
+  Drop *self = static_cast<std::shared_ptr<Drop> *>(data)->get();
+  gint64 gap = self->min_gap_ns.load();
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
   GstClockTime pts = buf ? GST_BUFFER_PTS(buf) : GST_CLOCK_TIME_NONE;
   if (gap <= 0 || !GST_CLOCK_TIME_IS_VALID(pts)) {
-    self->last_pts_.store(pts);
+    self->last_pts.store(pts);
     return GST_PAD_PROBE_OK;
   }
-  guint64 last = self->last_pts_.load();
+  guint64 last = self->last_pts.load();
   /* A quarter of the gap's slack: a camera's jitter must not drop two
    * frames in a row. */
   if (GST_CLOCK_TIME_IS_VALID(last) && pts > last
       && pts - last < static_cast<guint64>(gap - gap / 4))
     return GST_PAD_PROBE_DROP;
-  self->last_pts_.store(pts);
+  self->last_pts.store(pts);
   return GST_PAD_PROBE_OK;
 }
 
@@ -155,7 +156,7 @@ PictureScaler::update(int64_t target_bps) {
                       : gst_caps_new_any();
   g_object_set(capsfilter_, "caps", caps, nullptr);
   gst_caps_unref(caps);
-  min_gap_ns_.store(
+  drop_->min_gap_ns.store(
       want >= 2 ? static_cast<gint64>(GST_SECOND / p.fps) : gint64{0});
   return true;
 }
@@ -173,9 +174,8 @@ PictureScaler::current() const {
       = GST_VIDEO_INFO_FPS_N(&info) > 0 && GST_VIDEO_INFO_FPS_D(&info) > 0
             ? double(GST_VIDEO_INFO_FPS_N(&info)) / GST_VIDEO_INFO_FPS_D(&info)
             : 0;
-  if (min_gap_ns_.load() > 0)
-    p.fps = std::min(p.fps > 0 ? p.fps : kDefaultFps,
-        double(GST_SECOND) / min_gap_ns_.load());
+  if (gint64 gap = drop_->min_gap_ns.load(); gap > 0)
+    p.fps = std::min(p.fps > 0 ? p.fps : kDefaultFps, double(GST_SECOND) / gap);
   return p;
 }
 

@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 namespace gws {
 
@@ -77,6 +78,13 @@ class PictureScaler {
   Picture current() const;
 
  private:
+  /* What the drop probe reads: its own, shared with the probe, so a
+   * buffer still in the probe when the scaler goes touches no freed
+   * memory (removing a probe does not wait for a running callback). */
+  struct Drop {
+    std::atomic<gint64> min_gap_ns{0}; /* 0: every frame passes */
+    std::atomic<guint64> last_pts{GST_CLOCK_TIME_NONE};
+  };
   static GstPadProbeReturn drop_cb(
       GstPad *pad, GstPadProbeInfo *info, gpointer data);
   PictureInput input() const;
@@ -85,10 +93,9 @@ class PictureScaler {
   GstElement *capsfilter_;
   GstPad *encoder_sink_;
   gulong probe_ = 0;
-  int level_ = 0;                     /* session thread */
-  gint64 changed_us_ = 0;             /* session thread */
-  std::atomic<gint64> min_gap_ns_{0}; /* 0: every frame passes */
-  std::atomic<guint64> last_pts_{GST_CLOCK_TIME_NONE}; /* drop probe */
+  int level_ = 0;         /* session thread */
+  gint64 changed_us_ = 0; /* session thread */
+  std::shared_ptr<Drop> drop_ = std::make_shared<Drop>();
 };
 
 } // namespace gws
