@@ -26,7 +26,7 @@
 //
 // Usage (as root): node bench/network/network.mjs [--quick] [--seconds N]
 //   [--losses 0,1,3,5 | --caps 3000,600,3000] [--only sink-src,chromium,...]
-//   [--src-latency MS] [--delay MS [--jitter MS]]
+//   [--src-latency MS] [--size WxH] [--delay MS [--jitter MS]]
 // --delay runs every path through the rig's delay line (tests/netcond
 // delayline.c, built by meson; $GWS_DELAYLINE or the build dir's) holding
 // each frame MS (+- --jitter) each way, for every window.
@@ -66,7 +66,11 @@ const SINK_PROPS = (opt('--sink-props', '') || '').split(' ').filter((p) => p);
 // 320x240 at 30 frames/s at every sender: at 640x480 webrtcsink's VP8
 // encoder made 5 frames/s on this shared 2-core machine; Chromium's fake
 // camera is asked for the same size (netrig.cameraOnly).
-const SIZE = '320x240';
+// --size 640x480 for the low end of the rendition ladder (issue 12: a
+// picture too large for its bitrate is halved; the anchor is asked for the
+// same size).
+const SIZE = opt('--size', '320x240');
+const [SIZE_W, SIZE_H] = SIZE.split('x').map(Number);
 const SOURCE = 'pattern=smpte horizontal-speed=3';
 const SETTLE_MS = 2000;
 const PAGE_OPTS = 'auto-restart=0&path-timeout=0';
@@ -146,6 +150,14 @@ function txBytes(before, after) {
   return sum;
 }
 
+// The picture a webrtcsrc receiver decodes now (its sink's last caps).
+function lastSize(receiver) {
+  const caps = receiver.events.filter((e) => e.event === 'caps');
+  const m = caps.length
+    && /width=\(int\)(\d+), height=\(int\)(\d+)/.exec(caps[caps.length - 1].caps);
+  return m ? `${m[1]}x${m[2]}` : null;
+}
+
 // -- webrtcsink -> webrtcsrc (with or without retransmission) -------------
 async function sinkToSrc(rig, retransmission) {
   const tag = retransmission ? 'sink-src' : 'floor';
@@ -191,6 +203,7 @@ async function sinkToSrc(rig, retransmission) {
         nacks_sent: rd('nacks-sent'), recovered: rd('recovered-by-retransmission'),
         plis_sent: rd('plis-sent'), bytes_estimated: true, adapt_s: adapt,
         estimate_kbit_s: statField(s1.text, 'estimate-bps') / 1000,
+        size: lastSize(receiver),
         ...capFigures(ph, c0, c1, secs) },
     });
     log(`  ${tag} ${loss}%: ${JSON.stringify(out[loss])}`);
@@ -272,7 +285,7 @@ async function sinkToChromium(rig) {
 async function chromiumToChromium(rig) {
   const relay = await rig.relay('net-chromium-relay');
   const pub = await rig.chromium('snd', relay.httpUrl);
-  await cameraOnly(pub.context, 320, 240);
+  await cameraOnly(pub.context, SIZE_W, SIZE_H);
   let viewer = null;
   const out = {};
   try {

@@ -19,6 +19,12 @@ constexpr double kThresholdDown = 0.039; /* |trend| below threshold */
 constexpr double kBeta = 0.85;           /* multiplicative decrease */
 constexpr double kIncreasePerSecond = 1.08;
 constexpr double kProbeIncreasePerSecond = 1.25;
+/* From the start until the first overuse: the estimate starts low
+ * (start-bitrate, 300 kbit/s by default, what libwebrtc starts at) so a
+ * slow or shared path is not flooded before any feedback, and doubles
+ * each second until the path first shows a queue or loss (3 s from 300
+ * kbit/s to 3 Mbit/s), standing in for libwebrtc's initial probes. */
+constexpr double kStartIncreasePerSecond = 2.0;
 constexpr int64_t kAckedWindowUs = 500'000;
 constexpr uint32_t kLossWindowPackets = 50;
 constexpr int64_t kLossWindowUs = 1'000'000;
@@ -277,7 +283,13 @@ BandwidthEstimator::update_rate(int64_t now_us) {
         /* Well below where the path last gave out (it carried that much
          * recently), or no capacity known (the start, or the path grew
          * past it): ramp faster, standing in for probes. */
-        increased = rate * std::pow(kProbeIncreasePerSecond, dt_s);
+        bool starting = overuses_ == 0 && capacity_bps_ < 0
+                        && loss_cut_send_us_ < 0 && window_lost_ == 0
+                        && loss_ < 0.02;
+        increased = rate
+                    * std::pow(starting ? kStartIncreasePerSecond
+                                        : kProbeIncreasePerSecond,
+                        dt_s);
       }
       if (acked_bps_ > 0) {
         double upper = 1.5 * acked_bps_ + 10'000;

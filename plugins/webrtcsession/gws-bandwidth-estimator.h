@@ -43,7 +43,7 @@ class BandwidthEstimator {
  public:
   struct Config {
     int64_t min_bps = 100'000;
-    int64_t start_bps = 1'000'000;
+    int64_t start_bps = 300'000;
     int64_t max_bps = 8'000'000;
   };
   /* One packet as the feedback reports it (microseconds; any origin,

@@ -64,7 +64,9 @@ congestion_install_properties(GObjectClass *klass, guint first_id) {
   g_object_class_install_property(klass, first_id + kStart,
       g_param_spec_uint("start-bitrate", "Start bitrate",
           "Rate (bit/s) a consumer's estimate starts from, before any "
-          "feedback",
+          "feedback; it then doubles each second until the path first "
+          "shows a queue or loss. A new consumer starts on the rendition "
+          "this rate suits",
           1000, G_MAXUINT, d.start_bps, rw));
   g_object_class_install_property(klass, first_id + kMax,
       g_param_spec_uint("max-bitrate", "Maximum bitrate",

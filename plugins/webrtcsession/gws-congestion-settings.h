@@ -31,7 +31,7 @@ namespace gws {
 struct CongestionSettings {
   GwsCongestionControl mode = GWS_CONGESTION_CONTROL_GCC;
   guint min_bps = 100'000;
-  guint start_bps = 1'000'000;
+  guint start_bps = 300'000;
   guint max_bps = 8'000'000;
   guint max_renditions = 3;
 

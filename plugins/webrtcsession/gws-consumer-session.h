@@ -146,6 +146,10 @@ class ConsumerSession {
   guint stream_output(size_t index) const {
     return index < streams_.size() ? streams_[index].output : 0;
   }
+  /* The TWCC header extension id stream @index negotiated, 0: none. */
+  guint8 stream_twcc_id(size_t index) const {
+    return index < streams_.size() ? streams_[index].twcc_id : 0;
+  }
   /* "video_0=VP8 audio_0=OPUS" once negotiated. */
   std::string describe() const;
 

@@ -136,7 +136,8 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
   b->name_ = stream_name + "-" + lower;
 
   std::vector<GstElement *> chain;
-  GstElement *encoder = nullptr; /* in chain */
+  GstElement *encoder = nullptr;                      /* in chain */
+  GstElement *scale = nullptr, *scale_caps = nullptr; /* in chain */
   GstElement *queue = make_named("queue", b->name_, "queue");
   /* Never block the input (shared by every codec) on one slow encoder. */
   gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
@@ -154,6 +155,14 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
       chain.push_back(
           make_named(row && row->converter ? row->converter : "videoconvert",
               b->name_, "convert"));
+      /* The picture lowered with the bitrate (gws-picture-scaler.h), for
+       * system-memory frames (not a hardware converter's). */
+      if (enc && !(row && row->converter)) {
+        scale = make_named("videoscale", b->name_, "scale");
+        scale_caps = make_named("capsfilter", b->name_, "scalecaps");
+        chain.push_back(scale);
+        chain.push_back(scale_caps);
+      }
     } else {
       chain.push_back(make_named("audioconvert", b->name_, "convert"));
       chain.push_back(make_named("audioresample", b->name_, "resample"));
@@ -246,6 +255,11 @@ EncoderBranch::create(GstBin *bin, GstElement *input_tee,
         delete static_cast<std::shared_ptr<KeyframeLimiter> *>(data);
       });
 
+  if (scale && scale_caps && encoder) {
+    g_autoptr(GstPad) enc_sink = gst_element_get_static_pad(encoder, "sink");
+    b->picture_ = std::make_unique<PictureScaler>(scale, scale_caps, enc_sink);
+  }
+
   /* Downstream first, so nothing flows into an element still stopped. */
   for (auto it = chain.rbegin(); it != chain.rend(); ++it)
     gst_element_sync_state_with_parent(*it);
@@ -275,6 +289,7 @@ EncoderBranch::~EncoderBranch() {
   }
   if (limiter_)
     limiter_->stop();
+  picture_.reset(); /* its probe, before the encoder goes */
   if (probe_id_) {
     g_autoptr(GstPad) tee_sink = gst_element_get_static_pad(tee_, "sink");
     gst_pad_remove_probe(tee_sink, probe_id_);

@@ -2,7 +2,8 @@
  *
  * For one input stream and one codec:
  *
- *   input tee -> queue -> [convert] -> [encoder] -> [parser] -> payloader
+ *   input tee -> queue -> [convert -> scale -> caps] -> [encoder] -> [parser]
+ *     -> payloader
  *     -> tee -> funnel -> queue (consumer 1) -> webrtcbin 1
  *            -> funnel -> queue (consumer 2) -> webrtcbin 2 ...
  *
@@ -21,6 +22,7 @@
 #pragma once
 
 #include "gws-codecs.h"
+#include "gws-picture-scaler.h"
 #include "gws-renditions.h"
 #include "gws-rtp-rewriter.h"
 
@@ -91,6 +93,9 @@ class EncoderBranch {
   /* The encoder (borrowed; a child of the bin), nullptr for pre-encoded
    * input. */
   GstElement *encoder() const { return encoder_; }
+  /* The picture lowered with the bitrate; nullptr for pre-encoded input,
+   * audio and hardware converters. */
+  PictureScaler *picture() const { return picture_.get(); }
   guint64 keyframes_forwarded() const;
   guint64 keyframes_dropped() const;
 
@@ -129,6 +134,7 @@ class EncoderBranch {
   GstElement *encoder_ = nullptr;
   std::shared_ptr<KeyframeLimiter> limiter_;
   gulong probe_id_ = 0;
+  std::unique_ptr<PictureScaler> picture_;
 };
 
 } // namespace gws

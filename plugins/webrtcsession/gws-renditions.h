@@ -18,7 +18,11 @@
  * lowest estimate of the rendition above, at most @max renditions (the
  * last takes everyone below), each rendition's rate the lowest estimate of
  * its consumers. The number of encoders depends on how many distinct
- * rates are needed, never on the number of consumers.
+ * rates are needed, never on the number of consumers. A rendition whose
+ * rate is too low for its picture encodes a smaller one (and at the very
+ * bottom fewer frames): gws-picture-scaler.h. A consumer without
+ * feedback yet counts at its start estimate, so it starts on the
+ * rendition that suits start-bitrate.
  *
  * Threading: the gates run in pad probes on the renditions' streaming
  * threads (atomics only); the rest on the sink's session thread. */

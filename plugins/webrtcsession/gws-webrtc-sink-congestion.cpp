@@ -15,6 +15,8 @@
 #include "gws-renditions.h"
 #include "gws-webrtc-sink-private.h"
 
+#include <gst/video/video.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -120,6 +122,9 @@ namespace {
 struct Viewer {
   guint output;
   int64_t estimate;
+  /* Its connection is up: a move asks for a key frame now (before, the
+   * key frame asked for when DTLS is up comes from the new rendition). */
+  bool connected;
 };
 
 void
@@ -131,6 +136,9 @@ set_rate(GstElement *self, EncoderBranch &b, int64_t estimate,
   int64_t bps
       = std::clamp<int64_t>(static_cast<int64_t>(estimate * kVideoShare),
           cfg.min_bps, std::max(cfg.max_bps, cfg.min_bps));
+  /* The picture first: a smaller one starts with a key frame anyway. */
+  if (b.picture())
+    b.picture()->update(bps);
   int64_t now = encoder_get_bitrate(b.encoder());
   if (now > 0 && std::llabs(bps - now) < kMinChange * now)
     return;
@@ -220,20 +228,25 @@ SinkPrivate::apply_estimates() {
     ConsumerSession *c = kv.second.conns.current();
     if (!c || !c->bandwidth())
       continue;
+    /* A consumer without feedback yet counts at its start estimate: it
+     * starts on the rendition that suits start-bitrate (its first key
+     * frame comes from there), not on the top one, which on a slow or
+     * shared path flooded it before its first feedback. One that did not
+     * negotiate TWCC never gets feedback: left out, as before. */
     ConsumerBandwidth::Snapshot snap = c->bandwidth()->snapshot();
-    if (!snap.has_feedback)
-      continue;
     for (size_t i = 0; i < c->n_streams(); i++) {
       const CodecInfo *codec = c->stream_codec(i);
       std::shared_ptr<InputStream> in = stream_at(i);
       if (!codec || codec->kind != MediaKind::Video || !in
           || !c->stream_output(i))
         continue;
+      if (!snap.has_feedback && !c->stream_twcc_id(i))
+        continue;
       auto it = in->branches.find(codec);
       if (it == in->branches.end())
         continue;
       viewers[{i, it->second.get()}].push_back(
-          {c->stream_output(i), snap.estimate_bps});
+          {c->stream_output(i), snap.estimate_bps, c->connected()});
     }
   }
   for (auto &[key, list] : viewers) {
@@ -304,6 +317,8 @@ SinkPrivate::apply_estimates() {
       if (top->output_pending_rendition(list[j].output) == want)
         continue;
       top->switch_output(list[j].output, want);
+      if (!list[j].connected)
+        continue;
       if (want == 0)
         top->request_keyframe();
       else
@@ -324,7 +339,8 @@ SinkPrivate::congestion_rendition_stats(GValue *branches, guint *encoders) {
         GstStructure *bs = gst_structure_new("branch", "stream", G_TYPE_STRING,
             s->name.c_str(), "codec", G_TYPE_STRING, codec->name, "encoder",
             G_TYPE_STRING, b.encoder_factory().c_str(), "rendition",
-            G_TYPE_UINT, static_cast<guint>(k + 1), nullptr);
+            G_TYPE_UINT, static_cast<guint>(k + 1), "consumers", G_TYPE_UINT,
+            rendition_viewers(*s, *codec, static_cast<int>(k + 1)), nullptr);
         congestion_branch_stats(b, bs);
         gst_value_set_structure(&v, bs);
         gst_structure_free(bs);
@@ -392,12 +408,53 @@ SinkPrivate::congestion_session_stats(
   }
 }
 
+guint
+SinkPrivate::rendition_viewers(
+    InputStream &s, const CodecInfo &codec, int rendition) {
+  auto it = s.branches.find(&codec);
+  if (it == s.branches.end())
+    return 0;
+  guint n = 0;
+  for (auto &kv : sessions) {
+    ConsumerSession *c = kv.second.conns.current();
+    if (!c)
+      continue;
+    for (size_t i = 0; i < c->n_streams(); i++) {
+      if (c->stream_codec(i) == &codec && stream_at(i).get() == &s
+          && c->stream_output(i)
+          && it->second->output_rendition(c->stream_output(i)) == rendition)
+        n++;
+    }
+  }
+  return n;
+}
+
 void
 SinkPrivate::congestion_branch_stats(const EncoderBranch &b, GstStructure *s) {
   if (!b.encoder())
     return;
   gst_structure_set(s, "bitrate", G_TYPE_UINT64,
       static_cast<guint64>(encoder_get_bitrate(b.encoder())), nullptr);
+  if (b.codec().kind != MediaKind::Video)
+    return;
+  Picture p = b.picture() ? b.picture()->current() : Picture{};
+  if (!b.picture()) {
+    /* No scaler (hardware converter): what the encoder gets. */
+    g_autoptr(GstPad) sink = gst_element_get_static_pad(b.encoder(), "sink");
+    g_autoptr(GstCaps) caps = sink ? gst_pad_get_current_caps(sink) : nullptr;
+    GstVideoInfo info;
+    if (caps && gst_video_info_from_caps(&info, caps)) {
+      p.width = GST_VIDEO_INFO_WIDTH(&info);
+      p.height = GST_VIDEO_INFO_HEIGHT(&info);
+      if (GST_VIDEO_INFO_FPS_D(&info) > 0)
+        p.fps
+            = double(GST_VIDEO_INFO_FPS_N(&info)) / GST_VIDEO_INFO_FPS_D(&info);
+    }
+  }
+  gst_structure_set(s, "width", G_TYPE_UINT, static_cast<guint>(p.width),
+      "height", G_TYPE_UINT, static_cast<guint>(p.height), "framerate",
+      G_TYPE_DOUBLE, p.fps, "picture-level", G_TYPE_UINT,
+      static_cast<guint>(b.picture() ? b.picture()->level() : 0), nullptr);
 }
 
 } // namespace gws

@@ -250,6 +250,9 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   /* Session thread: the lower renditions for `stats` (appended to the
    * branches list; counted in @encoders). */
   void congestion_rendition_stats(GValue *branches, guint *encoders);
+  /* Session thread: consumers of @s in @codec watching @rendition now. */
+  guint rendition_viewers(
+      InputStream &s, const CodecInfo &codec, int rendition);
   /* Session thread: stops the lower renditions of @codec on @s. */
   void drop_renditions(InputStream &s, const CodecInfo &codec);
 

@@ -469,6 +469,10 @@ SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
   }
   /* New webrtcbins need the pipeline latency to time their RTCP. */
   latency.changed();
+  /* Its rendition, once the caller has recorded the output (the
+   * consumer's first key frame, at DTLS, comes from there). */
+  if (out && codec.kind == MediaKind::Video)
+    loop.post([this]() { apply_estimates(); });
   return out;
 }
 

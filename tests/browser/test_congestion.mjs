@@ -3,7 +3,8 @@
 // its feedback flows. Chromium receiving from webrtcsink: its transport-cc
 // feedback reaches webrtcsink's estimator (the `gws-bandwidth-estimate`
 // element message, printed by gst-launch -m, is posted only from that
-// feedback). Chromium sending to webrtcsrc: webrtcsrc's feedback drives
+// feedback), and it decodes the picture size changing in-band as the
+// estimate climbs. Chromium sending to webrtcsrc: webrtcsrc's feedback drives
 // libwebrtc's estimator (its candidate pair's availableOutgoingBitrate
 // climbs from the 300 kbit/s libwebrtc starts at, which takes feedback:
 // probes and the delay-based estimate are judged from it).
@@ -54,6 +55,35 @@ test('Chromium receiving from webrtcsink: TWCC negotiated, its feedback drives o
     console.log(`# webrtcsink's estimate from Chromium's feedback: ${m[1]} bit/s ` +
         `(received ${m[2]} bit/s)`);
     assert.ok(Number(m[1]) > 0);
+    // The picture follows the rate in-band (docs/elements.md "Congestion
+    // control"): the estimate starts at 300 kbit/s, too little for
+    // 640x480 (webrtcsink sends 320x240), and climbs on this free path to
+    // where the full picture comes back, on the same track, decoded on.
+    const inbound = () => page.evaluate(async () => {
+      const pc = window.gwsControl.sessions()[0]._current.pc;
+      const report = await pc.getStats();
+      let v = null;
+      report.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') v = s;
+      });
+      return v ? { w: v.frameWidth, h: v.frameHeight, n: v.framesDecoded } : null;
+    });
+    const widths = new Set();
+    let last = await inbound();
+    const deadline = Date.now() + 40000;
+    while (!(widths.has(320) && last?.w === 640) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250)); // polling a statistic
+      last = await inbound();
+      if (last?.w) widths.add(last.w);
+    }
+    assert.ok(widths.has(320) && last?.w === 640,
+        `Chromium decoded widths ${[...widths]}, last ${JSON.stringify(last)}:\n` +
+        producer.output.slice(-2000));
+    const before = last.n;
+    await new Promise((r) => setTimeout(r, 1000)); // frames flow meanwhile
+    const after = await inbound();
+    assert.ok(after.n > before, `no frame decoded after the size change: ${JSON.stringify(after)}`);
+    console.log(`# Chromium decoded widths ${[...widths]}, then ${after.n - before} frames in 1 s at ${after.w}x${after.h}`);
   } finally {
     await browser.close();
     await producer.stop('SIGINT');

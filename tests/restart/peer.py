@@ -234,7 +234,13 @@ class Peer:
         """(sender) From now on, counts the buffers leaving webrtcsink's
         video encoder (made with the first consumer): what the leaky queue
         before it let through on a busy machine. None until found."""
-        for el in self.element.iterate_recurse():
+        try:
+            # A list, not the iterator: the bin changes under it when
+            # congestion control starts or stops a rendition (RESYNC).
+            elements = list(self.element.iterate_recurse())
+        except Gst.IteratorError:
+            return  # the bin changed meanwhile: the next `stats` looks again
+        for el in elements:
             f = el.get_factory()
             if f is None or "Encoder/Video" not in (
                     f.get_metadata("klass") or ""):
