@@ -8,6 +8,7 @@
 
 #include "gws-codecs.h"
 #include "gws-consumer-session.h"
+#include "gws-data-channels.h"
 #include "gws-encoder-branch.h"
 #include "gws-ice.h"
 #include "gws-promise.h"
@@ -31,6 +32,9 @@ enum {
   CALL_SIGNAL_ANSWER_CALL,
   CALL_SIGNAL_REFUSE_CALL,
   CALL_SIGNAL_HANG_UP,
+  CALL_SIGNAL_SEND_DATA_STRING,
+  CALL_SIGNAL_SEND_DATA_BYTES,
+  CALL_SIGNAL_DATA_RECEIVED,
   CALL_N_SIGNALS,
 };
 
@@ -79,6 +83,9 @@ struct Call {
    * Declared before `conn`, which unlinks from them when it goes. */
   std::vector<std::shared_ptr<CallInput>> inputs;
   std::unique_ptr<ConsumerSession> conn;
+  /* The call's data channels (gws-webrtc-call-data.cpp); made with its
+   * first connection, let go before the connection closes. */
+  std::shared_ptr<DataChannels> data;
   std::vector<std::pair<guint, std::string>> early_candidates;
 };
 
@@ -98,6 +105,9 @@ struct CallPrivate : public ConsumerSession::Host {
   std::string call_peer;
   GwsCallIncoming incoming = GWS_CALL_INCOMING_ACCEPT;
   IceConfig ice;
+  /* `data-channels`: the value as set, and as parsed. */
+  GValue data_channels = G_VALUE_INIT;
+  std::vector<ChannelSpec> channel_specs;
   /* Inputs (lock for the vector and the guarded fields). */
   std::vector<std::shared_ptr<CallInput>> inputs;
   InputSlots slots; /* input pad names, payload types (gws-input-slots.h) */
@@ -184,6 +194,15 @@ struct CallPrivate : public ConsumerSession::Host {
   /* We stay a sink (our EOS: the call is over), never a source. */
   void keep_sink_flag();
   void teardown();
+  /* Data channels (gws-webrtc-call-data.cpp; session thread): the
+   * call's DataChannels, its attachment to a connection (channels created
+   * just before the offer or answer), what arrives. */
+  void make_data(Call &c);
+  void attach_data(Call &c, ConsumerSession &conn);
+  void on_data_message(const std::string &id, const DataChannels::Message &m);
+  /* The send-data-* action signals (any thread). */
+  gboolean send_data(
+      const gchar *session_id, const gchar *label, GBytes *data, bool text);
   /* `webrtccall-stats` (session thread, or no thread running). */
   GstStructure *make_stats();
 

@@ -39,6 +39,8 @@ input_codecs(const CallInput &in, GstCaps *caps) {
 CallPrivate::~CallPrivate() {
   if (signaller)
     g_object_unref(signaller);
+  if (G_IS_VALUE(&data_channels))
+    g_value_unset(&data_channels);
 }
 
 /* ---- ConsumerSession::Host ---- */
@@ -453,6 +455,9 @@ CallPrivate::connect_call() {
     std::lock_guard<std::mutex> g(lock);
     call_webrtcbin = conn->webrtcbin();
   }
+  if (!call->data)
+    make_data(*call);
+  attach_data(*call, *conn);
   call->conn = std::move(conn);
   keep_sink_flag();
   if (call->offer)
@@ -526,6 +531,8 @@ CallPrivate::end_call(const std::string &reason, bool by_us, bool tell_remote) {
   /* Unlinks it from the encoders (through us: linked_call()), stops its
    * webrtcbin. */
   closing = c.get();
+  /* The channels let go before their connection closes. */
+  c->data.reset();
   c->conn.reset();
   closing = nullptr;
   keep_sink_flag();

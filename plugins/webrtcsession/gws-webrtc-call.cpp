@@ -34,6 +34,7 @@
 #include "gws-webrtcbin-events.h"
 
 #include <algorithm>
+#include <cstring>
 
 GST_DEBUG_CATEGORY(gws_webrtc_call_debug);
 #define GST_CAT_DEFAULT gws_webrtc_call_debug
@@ -50,6 +51,7 @@ enum {
   PROP_INCOMING_CALLS,
   PROP_ICE_ADDRESSES,
   PROP_STATS,
+  PROP_DATA_CHANNELS,
 };
 
 static GstStaticPadTemplate video_sink_template
@@ -367,12 +369,43 @@ gws_webrtc_call_hang_up(GwsWebRTCCall *self) {
   });
 }
 
+static gboolean
+gws_webrtc_call_send_data_string(GwsWebRTCCall *self, const gchar *session_id,
+    const gchar *label, const gchar *text) {
+  if (!text)
+    return FALSE;
+  GBytes *b = g_bytes_new(text, strlen(text));
+  gboolean ok = self->priv->send_data(session_id, label, b, true);
+  g_bytes_unref(b);
+  return ok;
+}
+
+static gboolean
+gws_webrtc_call_send_data_bytes(GwsWebRTCCall *self, const gchar *session_id,
+    const gchar *label, GBytes *data) {
+  return self->priv->send_data(session_id, label, data, false);
+}
+
 /* ---- GObject ---- */
 
 static void
 gws_webrtc_call_set_property(
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   CallPrivate *priv = GWS_WEBRTC_CALL(object)->priv;
+  if (prop_id == PROP_DATA_CHANNELS) {
+    std::vector<ChannelSpec> specs;
+    std::string error;
+    if (!parse_channel_specs(value, &specs, &error)) {
+      /* Kept as it was: a setter cannot fail otherwise. */
+      g_warning("%s: data-channels not changed: %s",
+          GST_OBJECT_NAME(GST_OBJECT(object)), error.c_str());
+      return;
+    }
+    std::lock_guard<std::mutex> g(priv->lock);
+    g_value_copy(value, &priv->data_channels);
+    priv->channel_specs = std::move(specs);
+    return;
+  }
   std::lock_guard<std::mutex> g(priv->lock);
   auto str = [value]() {
     const gchar *s = g_value_get_string(value);
@@ -431,6 +464,9 @@ gws_webrtc_call_get_property(
     case PROP_ICE_ADDRESSES:
       g_value_set_string(value, join_addresses(priv->ice.addresses).c_str());
       break;
+    case PROP_DATA_CHANNELS:
+      g_value_copy(&priv->data_channels, value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -447,6 +483,7 @@ static void
 gws_webrtc_call_init(GwsWebRTCCall *self) {
   self->priv = new CallPrivate(self);
   CallPrivate *priv = self->priv;
+  g_value_init(&priv->data_channels, GST_TYPE_ARRAY);
   priv->loop.set_after_work(
       [priv]() { priv->stats_snapshot.publish(priv->make_stats()); });
   /* Its EOS says the call (or what it sends) is over. */
@@ -521,6 +558,23 @@ gws_webrtc_call_class_init(GwsWebRTCCallClass *klass) {
           GST_TYPE_STRUCTURE,
           static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
+  g_object_class_install_property(gobject_class, PROP_DATA_CHANNELS,
+      gst_param_spec_array("data-channels", "Data channels",
+          "Data channels to open on every call, e.g. "
+          "<\"chat\", \"telemetry,ordered=false,max-retransmits=0\">: each "
+          "a label, or a label with options ordered (boolean, default true), "
+          "max-retransmits or max-packet-lifetime (ms; either makes it "
+          "unreliable), protocol (string). The callee's offer carries the "
+          "data section: a call has data channels when the callee lists at "
+          "least one; the channels the other side opens are taken too. Send "
+          "with the send-data-string / send-data-bytes action signals, "
+          "receive with data-received",
+          g_param_spec_string("channel", "Channel",
+              "A label, or label,option=value,...", nullptr,
+              static_cast<GParamFlags>(
+                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
+          flags));
+
   /**
    * GwsWebRTCCall::incoming-call:
    * @call: the element
@@ -570,6 +624,57 @@ gws_webrtc_call_class_init(GwsWebRTCCallClass *klass) {
           static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
           G_CALLBACK(gws_webrtc_call_hang_up), nullptr, nullptr, nullptr,
           G_TYPE_BOOLEAN, 0);
+  /**
+   * GwsWebRTCCall::send-data-string:
+   * @call: the element
+   * @session_id: (nullable): the call's session id, or NULL for the call
+   * @label: the data channel's label
+   * @text: the message
+   *
+   * Sends a text message on data channel @label of the call. Queued until
+   * the channel is open (and, during a restart, until it is open on the
+   * new connection); sent once.
+   *
+   * Returns: TRUE if there is a (matching) call with a connection.
+   */
+  gws_webrtc_call_signals[CALL_SIGNAL_SEND_DATA_STRING]
+      = g_signal_new_class_handler("send-data-string", G_TYPE_FROM_CLASS(klass),
+          static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+          G_CALLBACK(gws_webrtc_call_send_data_string), nullptr, nullptr,
+          nullptr, G_TYPE_BOOLEAN, 3, G_TYPE_STRING, G_TYPE_STRING,
+          G_TYPE_STRING);
+  /**
+   * GwsWebRTCCall::send-data-bytes:
+   * @call: the element
+   * @session_id: (nullable): the call's session id, or NULL for the call
+   * @label: the data channel's label
+   * @data: the message
+   *
+   * As send-data-string, for a binary message.
+   *
+   * Returns: TRUE if there is a (matching) call with a connection.
+   */
+  gws_webrtc_call_signals[CALL_SIGNAL_SEND_DATA_BYTES]
+      = g_signal_new_class_handler("send-data-bytes", G_TYPE_FROM_CLASS(klass),
+          static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+          G_CALLBACK(gws_webrtc_call_send_data_bytes), nullptr, nullptr,
+          nullptr, G_TYPE_BOOLEAN, 3, G_TYPE_STRING, G_TYPE_STRING,
+          G_TYPE_BYTES);
+  /**
+   * GwsWebRTCCall::data-received:
+   * @call: the element
+   * @session_id: the call's session id
+   * @label: the data channel's label
+   * @data: the message
+   * @is_text: TRUE for a text message (UTF-8 in @data)
+   *
+   * A message arrived on a data channel of the call. Emitted on the
+   * element's session thread: a handler may call send-data-* at once.
+   */
+  gws_webrtc_call_signals[CALL_SIGNAL_DATA_RECEIVED]
+      = g_signal_new("data-received", G_TYPE_FROM_CLASS(klass),
+          G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 4,
+          G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BYTES, G_TYPE_BOOLEAN);
 
   gst_element_class_add_static_pad_template(
       element_class, &video_sink_template);

@@ -6,15 +6,19 @@ receives, and reports as JSON lines on stdout.
 
 Commands on stdin, one per line: "answer" (answer-call), "refuse REASON"
 (refuse-call), "hangup" (hang-up), "stats" (prints {"event": "stats", "text": the
-`stats` structure as a string}), "quit". Each action prints
-{"event": "action", "name": ..., "ok": bool}.
+`stats` structure as a string}), "send-text LABEL TEXT" (send-data-string),
+"send-bytes LABEL SIZE" (send-data-bytes with SIZE bytes of a fixed
+pattern, also printed as {"event": "sent-bytes", size, sha256}), "quit".
+Each action prints {"event": "action", "name": ..., "ok": bool}.
 
 Events: ready; incoming-call (session, peer: the signal);
-gws-call-* (the element messages, with their fields); frames (kind, count,
-every 10 buffers); warning / error (message); eos.
+gws-call-* and gws-data-channel (the element messages, with their fields);
+frames (kind, count, every 10 buffers); data (data-received: session, label,
+text (bool), size, sha256, body for text); warning / error (message); eos.
 """
 
 import argparse
+import hashlib
 import json
 import sys
 import threading
@@ -32,12 +36,19 @@ def emit(event, **fields):
         print(json.dumps(dict(event=event, **fields)), flush=True)
 
 
+def pattern(size):
+    """What send-bytes sends (as tests/e2e/peer.py)."""
+    return bytes((i * 7 + 3) % 251 for i in range(size))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--uri", required=True)
     ap.add_argument("--peer-id")
     ap.add_argument("--call")
     ap.add_argument("--incoming", default="accept")
+    ap.add_argument("--data-channels",
+                    help='the data-channels value, e.g. <"chat">')
     a = ap.parse_args()
     Gst.init(None)
     props = "uri={} ice-addresses=127.0.0.1 incoming-calls={}".format(
@@ -46,6 +57,9 @@ def main():
         props += " peer-id=" + a.peer_id
     if a.call:
         props += " call=" + a.call
+    if a.data_channels:
+        props += ' data-channels="{}"'.format(
+            a.data_channels.replace('"', '\\"'))
     pipe = Gst.parse_launch(
         "webrtccall name=c {} "
         "videotestsrc is-live=true ! video/x-raw,width=160,height=120 ! "
@@ -77,12 +91,22 @@ def main():
                  lambda _c, sid, peer: emit("incoming-call", session=sid,
                                             peer=peer))
 
+    def on_data(_c, session, label, data, is_text):
+        raw = data.get_data() or b""
+        ev = {"session": session, "label": label, "text": bool(is_text),
+              "size": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+        if is_text and len(raw) <= 200:
+            ev["body"] = raw.decode("utf-8")
+        emit("data", **ev)
+    call.connect("data-received", on_data)
+
     loop = GLib.MainLoop()
 
     def on_message(_bus, msg):
         t = msg.type
         if t == Gst.MessageType.ELEMENT and msg.get_structure() and \
-                msg.get_structure().get_name().startswith("gws-call-"):
+                msg.get_structure().get_name().startswith(
+                    ("gws-call-", "gws-data-channel")):
             s = msg.get_structure()
             fields = {s.nth_field_name(i): s.get_value(s.nth_field_name(i))
                       for i in range(s.n_fields())}
@@ -116,6 +140,18 @@ def main():
             elif words[0] == "stats":
                 st = call.get_property("stats")
                 emit("stats", text=st.to_string() if st else "")
+            elif words[0] == "send-text":
+                label, text = words[1].split(" ", 1)
+                emit("action", name="send-text",
+                     ok=call.emit("send-data-string", None, label, text))
+            elif words[0] == "send-bytes":
+                label, size = words[1].split(" ", 1)
+                raw = pattern(int(size))
+                emit("sent-bytes", label=label, size=len(raw),
+                     sha256=hashlib.sha256(raw).hexdigest())
+                emit("action", name="send-bytes",
+                     ok=call.emit("send-data-bytes", None, label,
+                                  GLib.Bytes.new(raw)))
             elif words[0] == "quit":
                 break
         GLib.idle_add(loop.quit)

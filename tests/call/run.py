@@ -321,6 +321,43 @@ def test_refused_by_app(w):
           "answer-call with nothing ringing")
 
 
+def exchange_data(sender, receiver, label, text):
+    """@sender sends @text and 64 KiB of binary on @label; @receiver gets
+    both, with the same content."""
+    sender.send("send-text {} {}".format(label, text))
+    check(sender.wait_event("action", name="send-text")["ok"],
+          "{}: send-data-string".format(sender.name))
+    sender.send("send-bytes {} 65536".format(label))
+    sent = sender.wait_event("sent-bytes")
+    check(sender.wait_event("action", name="send-bytes")["ok"],
+          "{}: send-data-bytes".format(sender.name))
+    got = receiver.wait_event("data", label=label, text=True)
+    check(got["body"] == text, "{} got {}".format(receiver.name, got))
+    got = receiver.wait_event("data", label=label, text=False)
+    check(got["size"] == 65536 and got["sha256"] == sent["sha256"],
+          "{} got {} for {}".format(receiver.name, got, sent))
+
+
+def test_call_data(w):
+    """Data channels in a call: both sides list "chat"; text and a 64 KiB
+    binary message go each way on it, content intact, beside the media."""
+    w.relay()
+    bob = app(w, "bob", "--peer-id", "bob", "--data-channels", '<"chat">')
+    bob.wait_event("ready")
+    alice = app(w, "alice", "--call", "bob", "--data-channels", '<"chat">')
+    bob.wait_event("gws-call-answered")
+    alice.wait_event("gws-call-answered")
+    bob.wait_event("gws-data-channel", label="chat", open=True)
+    alice.wait_event("gws-data-channel", label="chat", open=True)
+    for party in (alice, bob):
+        party.wait_frames("video", FRAMES)
+        party.wait_frames("audio", FRAMES)
+    exchange_data(alice, bob, "chat", "hello bob, from alice")
+    exchange_data(bob, alice, "chat", "hello alice, from bob")
+    bob.send("hangup")
+    check(bob.wait_event("action", name="hangup")["ok"], "hang-up")
+
+
 TESTS = {
     "call-both-ways": test_call_both_ways,
     "callee-hangs-up": test_callee_hangs_up,
@@ -330,6 +367,7 @@ TESTS = {
     "viewer-watches": test_viewer_watches,
     "answered-by-app": test_answered_by_app,
     "refused-by-app": test_refused_by_app,
+    "call-data": test_call_data,
 }
 
 
