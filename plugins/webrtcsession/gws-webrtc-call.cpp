@@ -52,6 +52,9 @@ enum {
   PROP_ICE_ADDRESSES,
   PROP_STATS,
   PROP_DATA_CHANNELS,
+  PROP_PATH_TIMEOUT,
+  PROP_AUTO_RESTART,
+  PROP_MAX_RESTART_FAILURES,
 };
 
 static GstStaticPadTemplate video_sink_template
@@ -303,22 +306,28 @@ gws_webrtc_call_handle_message(GstBin *bin, GstMessage *msg) {
   }
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR
       && webrtcbin_of(src, GST_OBJECT(self))) {
-    /* The call's connection failed (or a closed one complains as it
-     * stops): that call ends, the element goes on. */
-    GstElement *live;
+    /* One of the call's connections failed (or a closed one complains as
+     * it stops): the call decides (a restart, or the call ends); the
+     * element goes on. */
+    GstElement *bin_of = webrtcbin_of(src, GST_OBJECT(self));
+    bool ours = false;
+    guint gen = 0;
     {
       std::lock_guard<std::mutex> g(priv->lock);
-      live = priv->call_webrtcbin;
+      auto it = priv->call_webrtcbins.find(bin_of);
+      if (it != priv->call_webrtcbins.end()) {
+        ours = true;
+        gen = it->second;
+      }
     }
-    if (live && webrtcbin_of(src, GST_OBJECT(self)) == live) {
+    if (ours) {
       GError *err = nullptr;
       gst_message_parse_error(msg, &err, nullptr);
       std::string why = err ? err->message : "error";
       g_clear_error(&err);
-      priv->loop.post([priv, live, why]() {
-        if (priv->call && priv->call->conn
-            && priv->call->conn->webrtcbin() == live)
-          priv->fail_connection(priv->call->id, priv->call->conn->gen(), why);
+      priv->loop.post([priv, gen, why]() {
+        if (priv->call)
+          priv->on_connection_failed(gen, why);
       });
     }
     gst_message_unref(msg);
@@ -427,6 +436,15 @@ gws_webrtc_call_set_property(
     case PROP_ICE_ADDRESSES:
       priv->ice.addresses = split_addresses(g_value_get_string(value));
       break;
+    case PROP_PATH_TIMEOUT:
+      priv->restart.path_timeout_ms = g_value_get_uint(value);
+      break;
+    case PROP_AUTO_RESTART:
+      priv->restart.auto_restart = g_value_get_boolean(value);
+      break;
+    case PROP_MAX_RESTART_FAILURES:
+      priv->restart.max_failures = g_value_get_uint(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -466,6 +484,15 @@ gws_webrtc_call_get_property(
       break;
     case PROP_DATA_CHANNELS:
       g_value_copy(&priv->data_channels, value);
+      break;
+    case PROP_PATH_TIMEOUT:
+      g_value_set_uint(value, priv->restart.path_timeout_ms);
+      break;
+    case PROP_AUTO_RESTART:
+      g_value_set_boolean(value, priv->restart.auto_restart);
+      break;
+    case PROP_MAX_RESTART_FAILURES:
+      g_value_set_uint(value, priv->restart.max_failures);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -574,6 +601,22 @@ gws_webrtc_call_class_init(GwsWebRTCCallClass *klass) {
               static_cast<GParamFlags>(
                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
           flags));
+
+  restart_install_properties(gobject_class, PROP_PATH_TIMEOUT,
+      PROP_AUTO_RESTART, PROP_MAX_RESTART_FAILURES);
+
+  /**
+   * GwsWebRTCCall::path-lost:
+   * @call: the element
+   * @session_id: the call's session id
+   * @silence_ms: how long nothing has arrived from the other side
+   *
+   * The call's network path is lost (also posted as a `gws-path-lost`
+   * element message). With auto-restart a restart follows.
+   */
+  gws_webrtc_call_signals[CALL_SIGNAL_PATH_LOST] = g_signal_new("path-lost",
+      G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT64);
 
   /**
    * GwsWebRTCCall::incoming-call:

@@ -12,8 +12,9 @@ pattern, also printed as {"event": "sent-bytes", size, sha256}), "quit".
 Each action prints {"event": "action", "name": ..., "ok": bool}.
 
 Events: ready; incoming-call (session, peer: the signal);
-gws-call-* and gws-data-channel (the element messages, with their fields);
-frames (kind, count, every 10 buffers); data (data-received: session, label,
+gws-* (the element messages: gws-call-*, gws-data-channel, gws-path-lost,
+gws-restart-*, gws-session-restarted..., with their fields);
+pad (name: a remote pad appeared); frames (kind, count, every 10 buffers); data (data-received: session, label,
 text (bool), size, sha256, body for text); warning / error (message); eos.
 """
 
@@ -47,12 +48,13 @@ def main():
     ap.add_argument("--peer-id")
     ap.add_argument("--call")
     ap.add_argument("--incoming", default="accept")
+    ap.add_argument("--ice-addresses", default="127.0.0.1")
     ap.add_argument("--data-channels",
                     help='the data-channels value, e.g. <"chat">')
     a = ap.parse_args()
     Gst.init(None)
-    props = "uri={} ice-addresses=127.0.0.1 incoming-calls={}".format(
-        a.uri, a.incoming)
+    props = "uri={} ice-addresses={} incoming-calls={}".format(
+        a.uri, a.ice_addresses, a.incoming)
     if a.peer_id:
         props += " peer-id=" + a.peer_id
     if a.call:
@@ -69,6 +71,7 @@ def main():
 
     def on_pad(_el, pad):
         kind = "video" if pad.get_name().startswith("remote_video") else "audio"
+        emit("pad", name=pad.get_name())
         q = Gst.ElementFactory.make("queue")
         sink = Gst.ElementFactory.make("fakesink")
         sink.set_property("sync", False)
@@ -105,8 +108,7 @@ def main():
     def on_message(_bus, msg):
         t = msg.type
         if t == Gst.MessageType.ELEMENT and msg.get_structure() and \
-                msg.get_structure().get_name().startswith(
-                    ("gws-call-", "gws-data-channel")):
+                msg.get_structure().get_name().startswith("gws-"):
             s = msg.get_structure()
             fields = {s.nth_field_name(i): s.get_value(s.nth_field_name(i))
                       for i in range(s.n_fields())}
