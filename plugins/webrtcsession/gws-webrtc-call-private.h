@@ -156,6 +156,8 @@ struct CallPrivate : public ConsumerSession::Host {
   guint calls = 0;       /* calls so far; numbers them */
   guint connections = 0; /* connections so far; numbers them */
   guint ticker = 0;      /* the restart tick (loop.every) */
+  /* An input added during a call that cannot be sent (no encoder). */
+  std::shared_ptr<CallInput> unsendable;
   /* `stats` as the session thread last published it (after every burst of
    * work; its own lock). */
   StatsSnapshot stats_snapshot;
@@ -214,10 +216,16 @@ struct CallPrivate : public ConsumerSession::Host {
   bool make_offers(const std::vector<std::shared_ptr<CallInput>> &ins,
       const ConsumerSession *like, std::vector<StreamOffer> *offers,
       std::string *error);
+  /* How many of @ins (from the first) an answer to @offer can send: the
+   * offer's i-th m-line is of inputs[i]'s kind. */
+  static size_t inputs_fitting(
+      const std::vector<std::shared_ptr<CallInput>> &ins,
+      const GstSDPMessage *offer);
   /* A new connection of call @c (its webrtcbin made, not yet negotiated),
    * with the data channels attached; nullptr with @error. */
-  std::unique_ptr<ConsumerSession> make_connection(
-      Call &c, const ConsumerSession *like, std::string *error);
+  std::unique_ptr<ConsumerSession> make_connection(Call &c,
+      const ConsumerSession *like, std::string *error,
+      size_t max_streams = G_MAXSIZE);
   /* Closes a restart's pending or retiring connection (ConnectionSet's
    * Close): its channels, its webrtcbin, its received chains. */
   void close_connection(std::unique_ptr<ConsumerSession> conn);
@@ -231,8 +239,15 @@ struct CallPrivate : public ConsumerSession::Host {
   /* An offer inside the running call: the other side restarts it. */
   void on_restart_offer(DescPtr offer);
   /* Every 100 ms: path checks, promotion of a restart's connection,
-   * retirement of the old one. */
+   * retirement of the old one, inputs waiting to be offered. */
   void tick();
+
+  /* Renegotiation inside a call (gws-webrtc-call-renegotiate.cpp; session
+   * thread): offers the inputs added since the call began, once the
+   * connection is stable; answers the other side's renegotiation offer
+   * (FALSE: @offer is not one, but a restart). */
+  void renegotiate_inputs();
+  bool on_renegotiation_offer(DescPtr offer);
   void post_call_message(const char *name, const Call &c, const char *extra,
       const std::string &value);
   /* A call, its connections closed by close_connection(). */

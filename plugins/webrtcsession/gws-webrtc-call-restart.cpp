@@ -141,8 +141,13 @@ CallPrivate::on_restart_offer(DescPtr offer) {
         c.id.c_str());
   }
   c.conns.close_pending(); /* ours, or the other side's earlier attempt */
+  /* The offer carries the other side's idea of the call's streams: ours
+   * are answered on its m-lines as far as the kinds match (a stream we
+   * added since its last offer is offered again afterwards,
+   * renegotiate_inputs()). */
+  size_t fit = inputs_fitting(c.inputs, offer->sdp);
   std::string error;
-  auto conn = make_connection(c, c.conn(), &error);
+  auto conn = make_connection(c, c.conn(), &error, fit);
   if (!conn) {
     GST_WARNING_OBJECT(self,
         "call %s: cannot follow the other side's restart: %s", c.id.c_str(),
@@ -196,6 +201,9 @@ CallPrivate::tick() {
     }
     return;
   }
+  renegotiate_inputs(); /* what waited for a stable connection */
+  if (!call)
+    return;
   /* Both sides receive media, so both may see a loss at once: the callee
    * gives the OS's word a moment (as a sender does), so that the caller's
    * restart comes first and there is one, not two crossing. */

@@ -479,11 +479,27 @@ CallPrivate::make_offers(const std::vector<std::shared_ptr<CallInput>> &ins,
   return true;
 }
 
+size_t
+CallPrivate::inputs_fitting(const std::vector<std::shared_ptr<CallInput>> &ins,
+    const GstSDPMessage *offer) {
+  size_t fit = 0;
+  while (fit < ins.size() && fit < gst_sdp_message_medias_len(offer)
+         && g_strcmp0(
+                gst_sdp_media_get_media(gst_sdp_message_get_media(offer, fit)),
+                media_kind_name(ins[fit]->kind))
+                == 0)
+    fit++;
+  return fit;
+}
+
 std::unique_ptr<ConsumerSession>
-CallPrivate::make_connection(
-    Call &c, const ConsumerSession *like, std::string *error) {
+CallPrivate::make_connection(Call &c, const ConsumerSession *like,
+    std::string *error, size_t max_streams) {
+  std::vector<std::shared_ptr<CallInput>> ins = c.inputs;
+  if (ins.size() > max_streams)
+    ins.resize(max_streams);
   std::vector<StreamOffer> offers;
-  if (!make_offers(c.inputs, like, &offers, error))
+  if (!make_offers(ins, like, &offers, error))
     return nullptr;
   IceConfig ice_now;
   {
@@ -549,7 +565,11 @@ CallPrivate::close_connection(std::unique_ptr<ConsumerSession> conn) {
 
 void
 CallPrivate::connect_call() {
-  if (!call || !call->answered || call->conn())
+  if (call && call->conn()) {
+    renegotiate_inputs(); /* an input added during the call */
+    return;
+  }
+  if (!call || !call->answered)
     return;
   if (call->outgoing && !call->offer)
     return;
@@ -573,8 +593,17 @@ CallPrivate::connect_call() {
   }
   call->inputs = ins;
   remove_outputs(); /* the last call's */
+  /* The caller answers the callee's m-lines with as many of its inputs
+   * as fit them (by position and kind); the others are offered once the
+   * call is up (renegotiate_inputs()). */
+  size_t fit = call->offer ? inputs_fitting(ins, call->offer->sdp) : ins.size();
+  if (fit < ins.size())
+    GST_INFO_OBJECT(self,
+        "call %s: %zu of our %zu inputs fit the callee's offer; the others "
+        "are offered once the call is up",
+        call->id.c_str(), fit, ins.size());
   std::string error;
-  auto conn = make_connection(*call, nullptr, &error);
+  auto conn = make_connection(*call, nullptr, &error, fit);
   if (!conn) {
     end_call(error, true, true);
     return;
@@ -606,9 +635,11 @@ CallPrivate::on_description(const std::string &id, DescPtr desc) {
   if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER)
     return;
   if (call->conn()) {
-    /* An offer inside the running call: the other side restarts it
-     * (gws-webrtc-call-restart.cpp). */
-    on_restart_offer(desc);
+    /* An offer inside the running call: the other side renegotiates the
+     * connection (gws-webrtc-call-renegotiate.cpp) or restarts the call
+     * on a new one (gws-webrtc-call-restart.cpp). */
+    if (!on_renegotiation_offer(desc))
+      on_restart_offer(desc);
     return;
   }
   if (!call->outgoing) {

@@ -7,6 +7,7 @@ receives, and reports as JSON lines on stdout.
 Commands on stdin, one per line: "answer" (answer-call), "refuse REASON"
 (refuse-call), "hangup" (hang-up), "stats" (prints {"event": "stats", "text": the
 `stats` structure as a string}), "send-text LABEL TEXT" (send-data-string),
+"add-audio" (a second live audio source on a new request pad),
 "send-bytes LABEL SIZE" (send-data-bytes with SIZE bytes of a fixed
 pattern, also printed as {"event": "sent-bytes", size, sha256}), "quit".
 Each action prints {"event": "action", "name": ..., "ok": bool}.
@@ -14,7 +15,8 @@ Each action prints {"event": "action", "name": ..., "ok": bool}.
 Events: ready; incoming-call (session, peer: the signal);
 gws-* (the element messages: gws-call-*, gws-data-channel, gws-path-lost,
 gws-restart-*, gws-session-restarted..., with their fields);
-pad (name: a remote pad appeared); frames (kind, count, every 10 buffers); data (data-received: session, label,
+pad (name: a remote pad appeared); frames (kind, count, every 10 buffers);
+pad-frames (pad, count: the same per remote pad); data (data-received: session, label,
 text (bool), size, sha256, body for text); warning / error (message); eos.
 """
 
@@ -75,6 +77,10 @@ def main():
         q = Gst.ElementFactory.make("queue")
         sink = Gst.ElementFactory.make("fakesink")
         sink.set_property("sync", False)
+        # A sink added while PLAYING must not ask the pipeline to preroll
+        # again: it stayed PAUSED (async) and a source added later (add-
+        # audio) never started.
+        sink.set_property("async", False)
         pipe.add(q)
         pipe.add(sink)
         q.link(sink)
@@ -82,10 +88,15 @@ def main():
         sink.sync_state_with_parent()
         pad.link(q.get_static_pad("sink"))
 
+        name = pad.get_name()
+
         def probe(_p, _info):
             counts[kind] = counts.get(kind, 0) + 1
             if counts[kind] % 10 == 0:
                 emit("frames", kind=kind, count=counts[kind])
+            counts[name] = counts.get(name, 0) + 1
+            if counts[name] % 10 == 0:
+                emit("pad-frames", pad=name, count=counts[name])
             return Gst.PadProbeReturn.OK
         sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, probe)
 
@@ -127,6 +138,19 @@ def main():
     bus.add_signal_watch()
     bus.connect("message", on_message)
 
+    def add_audio():
+        """A second live audio source, on a new request pad mid-call."""
+        src = Gst.parse_bin_from_description(
+            "audiotestsrc is-live=true freq=880 ! queue", True)
+        pipe.add(src)
+        pad = call.request_pad_simple("audio_%u")
+        ok = pad is not None and \
+            src.get_static_pad("src").link(pad) == Gst.PadLinkReturn.OK
+        src.sync_state_with_parent()
+        emit("action", name="add-audio", ok=ok,
+             pad=pad.get_name() if pad else None)
+        return False
+
     def commands():
         for line in sys.stdin:
             words = line.strip().split(" ", 1)
@@ -154,6 +178,8 @@ def main():
                 emit("action", name="send-bytes",
                      ok=call.emit("send-data-bytes", None, label,
                                   GLib.Bytes.new(raw)))
+            elif words[0] == "add-audio":
+                GLib.idle_add(add_audio)
             elif words[0] == "quit":
                 break
         GLib.idle_add(loop.quit)
