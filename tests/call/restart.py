@@ -167,6 +167,11 @@ def main():
     except Exception:  # a harness error is a failure too, with its trace
         message = traceback.format_exc()
     finally:
+        # The relay does not read stdin (Proc.stop's "quit"): end it at
+        # once rather than after Proc.stop's 10 s.
+        for p in w.procs:
+            if p.name == "relay" and p.proc.poll() is None:
+                p.proc.terminate()
         logs = w.close(ok)
     for n in w.notes:
         print("# " + n)
