@@ -721,17 +721,32 @@ CallPrivate::end_call(const std::string &reason, bool by_us, bool tell_remote) {
      * and two pipelines in a call could each wait for the other's
      * frames (tests/call second-call). */
     std::vector<GstElement *> heads;
+    std::vector<GstPad *> others; /* pads showing a closed connection */
     {
       std::lock_guard<std::mutex> g(lock);
       for (auto &o : outputs) {
         if (last_gen && o.gen == last_gen && !o.elements.empty())
           heads.push_back(GST_ELEMENT(gst_object_ref(o.elements[0])));
       }
+      for (auto *pads : {&pads_video, &pads_audio}) {
+        for (auto &p : *pads) {
+          if (p.gen != last_gen)
+            others.push_back(GST_PAD(gst_object_ref(p.ghost)));
+        }
+      }
     }
     for (GstElement *e : heads) {
       g_autoptr(GstPad) sink = gst_element_get_static_pad(e, "sink");
       gst_pad_send_event(sink, gst_event_new_eos());
       gst_object_unref(e);
+    }
+    /* A pad still (or already) showing a restart's other connection,
+     * whose chain closed above: its EOS goes in at the pad. */
+    for (GstPad *p : others) {
+      g_autoptr(GstProxyPad) internal
+          = gst_proxy_pad_get_internal(GST_PROXY_PAD(p));
+      gst_pad_send_event(GST_PAD(internal), gst_event_new_eos());
+      gst_object_unref(p);
     }
   }
   if (c->outgoing && !c->answered) {

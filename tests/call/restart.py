@@ -136,6 +136,13 @@ def case_path_cut(w):
     # Nothing else ended or began: one call, one session.
     check(not alice.select("gws-call-ringing", marks["alice"]),
           "alice called again")
+    # The restarted call still ends as a call does: bob hangs up, alice's
+    # pipeline (a caller's) reaches EOS on every sink.
+    m = alice.mark()
+    bob.send("hangup")
+    ended = alice.wait_event("gws-call-ended", since=m)
+    check(ended["by"] == "remote", "alice: {}".format(ended))
+    alice.wait_event("eos", since=m)
 
 
 CASES = {"path-cut": case_path_cut}
