@@ -264,7 +264,10 @@ CallPrivate::expose(GstPad *dpad, guint gen, bool video) {
   /* A restart: the pad now shows the new connection's decoded stream
    * (its first frame comes next); the old decoder's output is dropped
    * above until its connection closes. */
-  gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), dpad);
+  if (!gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), dpad))
+    GST_WARNING_OBJECT(self,
+        "connection %u: could not show %" GST_PTR_FORMAT " on %" GST_PTR_FORMAT,
+        gen, dpad, ghost);
   if (created) {
     gst_pad_set_active(ghost, TRUE);
     gst_element_add_pad(GST_ELEMENT(self), ghost);
