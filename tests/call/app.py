@@ -16,7 +16,8 @@ Events: ready; incoming-call (session, peer: the signal);
 gws-* (the element messages: gws-call-*, gws-data-channel, gws-path-lost,
 gws-restart-*, gws-session-restarted..., with their fields);
 pad (name: a remote pad appeared); frames (kind, count, every 10 buffers);
-pad-frames (pad, count: the same per remote pad); data (data-received: session, label,
+pad-frames (pad, count: the same per remote pad); sink-event (pad, type,
+detail: EOS, flush, stream-start and caps reaching a remote pad's sink); data (data-received: session, label,
 text (bool), size, sha256, body for text); warning / error (message); eos.
 """
 
@@ -99,6 +100,18 @@ def main():
                 emit("pad-frames", pad=name, count=counts[name])
             return Gst.PadProbeReturn.OK
         sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, probe)
+
+        def on_event(_p, info):
+            ev = info.get_event()
+            if ev.type in (Gst.EventType.EOS, Gst.EventType.FLUSH_START,
+                           Gst.EventType.STREAM_START, Gst.EventType.CAPS):
+                emit("sink-event", pad=name, type=ev.type.value_nick,
+                     detail=ev.get_structure().to_string()
+                     if ev.get_structure() else "")
+            return Gst.PadProbeReturn.OK
+        sink.get_static_pad("sink").add_probe(
+            Gst.PadProbeType.EVENT_DOWNSTREAM | Gst.PadProbeType.EVENT_FLUSH,
+            on_event)
 
     call.connect("pad-added", on_pad)
     call.connect("incoming-call",

@@ -49,7 +49,16 @@ def party(w, name, side, *args):
 
 
 def wait_more(proc, kind, n, since=0):
-    """`n` more buffers of `kind` than counted at `since`."""
+    """`n` more buffers of `kind` than counted at `since` (on failure, with
+    the events that reached the sinks since then)."""
+    try:
+        return _wait_more(proc, kind, n, since)
+    except Failure as e:
+        raise Failure("{}; sink events since: {}".format(
+            e, proc.select("sink-event", since)))
+
+
+def _wait_more(proc, kind, n, since=0):
     base = max([ev["count"] for ev in proc.events[:since]
                 if ev.get("event") == "frames" and ev["kind"] == kind],
                default=0)
