@@ -173,6 +173,17 @@ class ConsumerSession {
    * stream. */
   bool stable() const { return remote_set_ && !renegotiating_; }
 
+  /* The peer renegotiates this connection (webrtccall: the other side of
+   * a call added a stream; gws-consumer-renegotiation-answer.cpp). */
+  /* @offer belongs to this connection (its ICE credentials), so it is a
+   * renegotiation, not a restart. */
+  bool is_renegotiation(const GstWebRTCSessionDescription *offer) const;
+  /* Answers it on the same webrtcbin: each new m-line gets a recvonly
+   * transceiver (we have nothing to send on it; what arrives comes
+   * through Host::on_src_pad), the streams we send stay as they are.
+   * Returns the number of new m-lines we can receive. */
+  guint answer_renegotiation(const GstWebRTCSessionDescription *offer);
+
  private:
   struct Stream {
     GstPad *pad = nullptr; /* webrtcbin request sink pad */

@@ -9,6 +9,7 @@
  * session); both send and both receive on the same m-lines. */
 #include "gws-webrtc-call-private.h"
 
+#include "gws-local-addresses.h"
 #include "gws-network-check.h"
 #include "gws-webrtcbin-events.h"
 
@@ -39,6 +40,8 @@ input_codecs(const CallInput &in, GstCaps *caps) {
 CallPrivate::~CallPrivate() {
   if (signaller)
     g_object_unref(signaller);
+  if (G_IS_VALUE(&data_channels))
+    g_value_unset(&data_channels);
 }
 
 /* ---- ConsumerSession::Host ---- */
@@ -62,8 +65,10 @@ void
 CallPrivate::with_connection(const std::string &id, guint gen,
     std::function<void(ConsumerSession &)> fn) {
   loop.post([this, id, gen, fn]() {
-    if (call && call->id == id && call->conn && call->conn->gen() == gen)
-      fn(*call->conn);
+    if (!call || call->id != id)
+      return;
+    if (ConsumerSession *c = call->conns.find(gen))
+      fn(*c);
   });
 }
 
@@ -132,12 +137,8 @@ void
 CallPrivate::fail_connection(
     const std::string &id, guint gen, const std::string &reason) {
   loop.post([this, id, gen, reason]() {
-    if (!call || call->id != id || !call->conn || call->conn->gen() != gen)
-      return;
-    GST_ELEMENT_WARNING(self, STREAM, FAILED,
-        ("call with %s failed: %s", call->peer.c_str(), reason.c_str()),
-        (nullptr));
-    end_call("call failed: " + reason, true, true);
+    if (call && call->id == id)
+      on_connection_failed(gen, reason);
   });
 }
 
@@ -193,50 +194,9 @@ CallPrivate::on_src_pad(const std::string &id, guint gen, GstPad *pad) {
   };
   g_signal_connect_data(
       decode, "pad-added",
-      G_CALLBACK(+[](GstElement *dec, GstPad *dpad, gpointer data) {
+      G_CALLBACK(+[](GstElement *, GstPad *dpad, gpointer data) {
         auto *e = static_cast<Expose *>(data);
-        CallPrivate *priv = e->priv;
-        GstElementClass *klass = GST_ELEMENT_GET_CLASS(priv->self);
-        GstPadTemplate *templ = gst_element_class_get_pad_template(
-            klass, e->video ? "remote_video_%u" : "remote_audio_%u");
-        GstPad *ghost = nullptr;
-        bool created = false;
-        {
-          std::lock_guard<std::mutex> g(priv->lock);
-          auto &pads = e->video ? priv->pads_video : priv->pads_audio;
-          guint &n = e->video ? priv->next_out_video : priv->next_out_audio;
-          guint index = n++;
-          if (index < pads.size()) {
-            ghost = GST_PAD(gst_object_ref(pads[index]));
-          } else {
-            std::string name
-                = std::string(e->video ? "remote_video_" : "remote_audio_")
-                  + std::to_string(index);
-            ghost = gst_ghost_pad_new_no_target_from_template(
-                name.c_str(), templ);
-            gst_object_ref_sink(ghost);
-            pads.push_back(GST_PAD(gst_object_ref(ghost)));
-            created = true;
-          }
-        }
-        gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), dpad);
-        if (created) {
-          gst_pad_set_active(ghost, TRUE);
-          gst_element_add_pad(GST_ELEMENT(priv->self), ghost);
-        } else if (GST_PAD_IS_EOS(ghost)) {
-          /* The pad of an earlier call that ended with EOS (the element
-           * was done, then started again): the EOS is flushed from it and
-           * downstream, and the stream goes on. */
-          g_autoptr(GstProxyPad) internal
-              = gst_proxy_pad_get_internal(GST_PROXY_PAD(ghost));
-          gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_start());
-          gst_pad_send_event(
-              GST_PAD(internal), gst_event_new_flush_stop(FALSE));
-        }
-        g_autofree gchar *name = gst_pad_get_name(ghost);
-        gst_object_unref(ghost);
-        GST_INFO_OBJECT(priv->self, "call %u: %s %s", e->gen,
-            created ? "exposing" : "continuing on", name);
+        e->priv->expose(dpad, e->gen, e->video);
       }),
       new Expose{this, gen, video},
       [](gpointer d, GClosure *) { delete static_cast<Expose *>(d); },
@@ -255,17 +215,111 @@ CallPrivate::on_src_pad(const std::string &id, guint gen, GstPad *pad) {
 }
 
 void
+CallPrivate::expose(GstPad *dpad, guint gen, bool video) {
+  /* A stream nobody shows (an older connection's, once its pad follows a
+   * newer one) is dropped here: not-linked must never reach its
+   * webrtcbin's shared transport. */
+  gst_pad_add_probe(
+      dpad,
+      static_cast<GstPadProbeType>(
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [](GstPad *pad, GstPadProbeInfo *, gpointer) {
+        return gst_pad_is_linked(pad) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+      },
+      nullptr, nullptr);
+  GstPadTemplate *templ
+      = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self),
+          video ? "remote_video_%u" : "remote_audio_%u");
+  GstPad *ghost = nullptr;
+  bool created = false, stale = false;
+  guint index;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    auto &pads = video ? pads_video : pads_audio;
+    auto &counts = next_out[gen];
+    guint &n = video ? counts.first : counts.second;
+    index = n++;
+    if (index < pads.size()) {
+      /* Never back to an older connection. */
+      stale = pads[index].gen > gen;
+      if (!stale) {
+        pads[index].gen = gen;
+        ghost = GST_PAD(gst_object_ref(pads[index].ghost));
+      }
+    } else {
+      std::string name = std::string(video ? "remote_video_" : "remote_audio_")
+                         + std::to_string(index);
+      ghost = gst_ghost_pad_new_no_target_from_template(name.c_str(), templ);
+      gst_object_ref_sink(ghost);
+      pads.push_back(RemotePad{GST_PAD(gst_object_ref(ghost)), gen});
+      created = true;
+    }
+  }
+  if (stale) {
+    GST_INFO_OBJECT(self,
+        "connection %u: %s stream %u is older than what its pad shows", gen,
+        video ? "video" : "audio", index);
+    return;
+  }
+  /* A restart: the pad now shows the new connection's decoded stream
+   * (its first frame comes next); the old decoder's output is dropped
+   * above until its connection closes. */
+  if (!gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), dpad))
+    GST_WARNING_OBJECT(self,
+        "connection %u: could not show %" GST_PTR_FORMAT " on %" GST_PTR_FORMAT,
+        gen, dpad, ghost);
+  if (created) {
+    gst_pad_set_active(ghost, TRUE);
+    gst_element_add_pad(GST_ELEMENT(self), ghost);
+  } else if (GST_PAD_IS_EOS(ghost)) {
+    /* The pad of an earlier call that ended with EOS (the element was
+     * done, then started again): the EOS is flushed from it and
+     * downstream, and the stream goes on. */
+    g_autoptr(GstProxyPad) internal
+        = gst_proxy_pad_get_internal(GST_PROXY_PAD(ghost));
+    gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_start());
+    gst_pad_send_event(GST_PAD(internal), gst_event_new_flush_stop(FALSE));
+  }
+  g_autofree gchar *name = gst_pad_get_name(ghost);
+  gst_object_unref(ghost);
+  GST_INFO_OBJECT(self, "connection %u: %s %s", gen,
+      created ? "exposing" : "continuing on", name);
+}
+
+void
 CallPrivate::remove_pads() {
-  std::vector<GstPad *> pads;
+  std::vector<RemotePad> pads;
   {
     std::lock_guard<std::mutex> g(lock);
     pads.swap(pads_video);
     pads.insert(pads.end(), pads_audio.begin(), pads_audio.end());
     pads_audio.clear();
   }
-  for (GstPad *p : pads) {
-    gst_element_remove_pad(GST_ELEMENT(self), p);
-    gst_object_unref(p);
+  for (RemotePad &p : pads) {
+    gst_element_remove_pad(GST_ELEMENT(self), p.ghost);
+    gst_object_unref(p.ghost);
+  }
+}
+
+void
+CallPrivate::remove_chains(guint gen) {
+  std::vector<GstElement *> gone;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    for (auto it = outputs.begin(); it != outputs.end();) {
+      if (it->gen == gen) {
+        gone.insert(gone.end(), it->elements.begin(), it->elements.end());
+        it = outputs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    next_out.erase(gen);
+  }
+  for (GstElement *e : gone) {
+    gst_element_set_locked_state(e, TRUE);
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(self), e);
   }
 }
 
@@ -275,7 +329,7 @@ CallPrivate::remove_outputs() {
   {
     std::lock_guard<std::mutex> g(lock);
     old.swap(outputs);
-    next_out_video = next_out_audio = 0;
+    next_out.clear();
   }
   for (CallOutput &o : old) {
     for (GstElement *e : o.elements) {
@@ -319,13 +373,13 @@ CallPrivate::on_session_requested(
     if (signaller)
       gws_signaller_end_session_with_reason(
           signaller, id.c_str(), "busy: in another call");
-    Call busy;
+    Call busy(nullptr);
     busy.id = id;
     busy.peer = peer;
     post_call_message("gws-call-refused", busy, "reason", "busy");
     return;
   }
-  call = std::make_unique<Call>();
+  call = new_call();
   call->id = id;
   call->peer = peer;
   call->gen = ++calls;
@@ -355,7 +409,7 @@ CallPrivate::on_session_started(
         self, "a second session %s while calling: ignored", id.c_str());
     return;
   }
-  call = std::make_unique<Call>();
+  call = new_call();
   call->id = id;
   call->peer = peer;
   call->outgoing = true;
@@ -392,9 +446,133 @@ CallPrivate::refuse(const std::string &id, const std::string &reason) {
   return true;
 }
 
+bool
+CallPrivate::make_offers(const std::vector<std::shared_ptr<CallInput>> &ins,
+    const ConsumerSession *like, std::vector<StreamOffer> *offers,
+    std::string *error) {
+  for (size_t i = 0; i < ins.size(); i++) {
+    const auto &in = ins[i];
+    GstCaps *caps = nullptr;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      caps = in->caps ? gst_caps_ref(in->caps) : nullptr;
+    }
+    if (!caps) {
+      *error = "no caps on " + in->name;
+      return false;
+    }
+    StreamOffer so;
+    so.name = in->name;
+    so.kind = in->kind;
+    so.receive = true;
+    /* A restart keeps each stream's codec: the shared encoder goes on and
+     * the other side's decoder sees the same stream. */
+    const CodecInfo *keep = like ? like->stream_codec(i) : nullptr;
+    for (const CodecInfo *c : input_codecs(*in, caps)) {
+      if (!keep || c == keep)
+        so.codecs.emplace_back(c, in->pts.at(c));
+    }
+    gst_caps_unref(caps);
+    if (so.codecs.empty()) {
+      *error = "cannot send " + in->name + ": no encoder for it";
+      return false;
+    }
+    offers->push_back(std::move(so));
+  }
+  return true;
+}
+
+size_t
+CallPrivate::inputs_fitting(const std::vector<std::shared_ptr<CallInput>> &ins,
+    const GstSDPMessage *offer) {
+  size_t fit = 0;
+  while (fit < ins.size() && fit < gst_sdp_message_medias_len(offer)
+         && g_strcmp0(
+                gst_sdp_media_get_media(gst_sdp_message_get_media(offer, fit)),
+                media_kind_name(ins[fit]->kind))
+                == 0)
+    fit++;
+  return fit;
+}
+
+std::unique_ptr<ConsumerSession>
+CallPrivate::make_connection(Call &c, const ConsumerSession *like,
+    std::string *error, size_t max_streams) {
+  std::vector<std::shared_ptr<CallInput>> ins = c.inputs;
+  if (ins.size() > max_streams)
+    ins.resize(max_streams);
+  std::vector<StreamOffer> offers;
+  if (!make_offers(ins, like, &offers, error))
+    return nullptr;
+  IceConfig ice_now;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    ice_now = ice;
+  }
+  if (like) {
+    /* A restart gathers only on addresses whose interface is up: a pair
+     * from an address on the link that just went down may still carry
+     * packets (the kernel routes them over another link), but the path
+     * monitor takes the OS's word that its address is gone and restarts
+     * again (seen in tests/call restart-path-cut). */
+    std::vector<std::string> up;
+    for (const auto &a : ice_now.addresses) {
+      if (local_address_present(a))
+        up.push_back(a);
+    }
+    if (!up.empty() && up.size() != ice_now.addresses.size()) {
+      GST_INFO_OBJECT(self,
+          "call %s: the restart leaves out %zu local "
+          "addresses that are down",
+          c.id.c_str(), ice_now.addresses.size() - up.size());
+      ice_now.addresses = up;
+    }
+  }
+  auto conn = std::make_unique<ConsumerSession>(
+      *this, c.id, c.peer, offers, ++connections);
+  GError *err = nullptr;
+  if (!conn->prepare(ice_now, LossRecovery{}, &err)) {
+    std::string why = err ? err->message : "webrtcbin";
+    g_clear_error(&err);
+    GST_ELEMENT_WARNING(
+        self, CORE, MISSING_PLUGIN, ("%s", why.c_str()), (nullptr));
+    *error = "call failed: " + why;
+    return nullptr;
+  }
+  {
+    std::lock_guard<std::mutex> g(lock);
+    call_webrtcbins[conn->webrtcbin()] = conn->gen();
+  }
+  if (!c.data)
+    make_data(c);
+  attach_data(c, *conn);
+  return conn;
+}
+
+void
+CallPrivate::close_connection(std::unique_ptr<ConsumerSession> conn) {
+  if (!conn)
+    return;
+  guint gen = conn->gen();
+  Call *c = linked_call();
+  if (c && c->data)
+    c->data->detach(gen);
+  {
+    std::lock_guard<std::mutex> g(lock);
+    call_webrtcbins.erase(conn->webrtcbin());
+  }
+  conn.reset(); /* unlinks it from the encoders, stops its webrtcbin */
+  remove_chains(gen);
+  keep_sink_flag();
+}
+
 void
 CallPrivate::connect_call() {
-  if (!call || !call->answered || call->conn)
+  if (call && call->conn()) {
+    renegotiate_inputs(); /* an input added during the call */
+    return;
+  }
+  if (!call || !call->answered)
     return;
   if (call->outgoing && !call->offer)
     return;
@@ -406,63 +584,43 @@ CallPrivate::connect_call() {
           const std::shared_ptr<CallInput> &b) {
         return a->kind == MediaKind::Video && b->kind != MediaKind::Video;
       });
-  std::vector<StreamOffer> offers;
-  for (auto &in : ins) {
-    GstCaps *caps = nullptr;
-    {
-      std::lock_guard<std::mutex> g(lock);
-      caps = in->caps ? gst_caps_ref(in->caps) : nullptr;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    for (auto &in : ins) {
+      if (!in->caps) {
+        GST_DEBUG_OBJECT(self, "call %s: waiting for caps on %s",
+            call->id.c_str(), in->name.c_str());
+        return; /* the caps event calls us again */
+      }
     }
-    if (!caps) {
-      GST_DEBUG_OBJECT(self, "call %s: waiting for caps on %s",
-          call->id.c_str(), in->name.c_str());
-      return; /* the caps event calls us again */
-    }
-    StreamOffer so;
-    so.name = in->name;
-    so.kind = in->kind;
-    so.receive = true;
-    for (const CodecInfo *c : input_codecs(*in, caps))
-      so.codecs.emplace_back(c, in->pts.at(c));
-    gst_caps_unref(caps);
-    if (so.codecs.empty()) {
-      end_call("cannot send " + in->name + ": no encoder for it", true, true);
-      return;
-    }
-    offers.push_back(std::move(so));
   }
   call->inputs = ins;
-  IceConfig ice_now;
-  {
-    std::lock_guard<std::mutex> g(lock);
-    ice_now = ice;
-  }
   remove_outputs(); /* the last call's */
-  auto conn = std::make_unique<ConsumerSession>(
-      *this, call->id, call->peer, offers, call->gen);
-  GError *err = nullptr;
-  if (!conn->prepare(ice_now, LossRecovery{}, &err)) {
-    std::string why = err ? err->message : "webrtcbin";
-    g_clear_error(&err);
-    GST_ELEMENT_WARNING(
-        self, CORE, MISSING_PLUGIN, ("%s", why.c_str()), (nullptr));
-    end_call("call failed: " + why, true, true);
+  /* The caller answers the callee's m-lines with as many of its inputs
+   * as fit them (by position and kind); the others are offered once the
+   * call is up (renegotiate_inputs()). */
+  size_t fit = call->offer ? inputs_fitting(ins, call->offer->sdp) : ins.size();
+  if (fit < ins.size())
+    GST_INFO_OBJECT(self,
+        "call %s: %zu of our %zu inputs fit the callee's offer; the others "
+        "are offered once the call is up",
+        call->id.c_str(), fit, ins.size());
+  std::string error;
+  auto conn = make_connection(*call, nullptr, &error, fit);
+  if (!conn) {
+    end_call(error, true, true);
     return;
   }
-  {
-    std::lock_guard<std::mutex> g(lock);
-    call_webrtcbin = conn->webrtcbin();
-  }
-  call->conn = std::move(conn);
+  call->conns.start(std::move(conn));
   keep_sink_flag();
   if (call->offer)
-    call->conn->start_answer(call->offer.get());
+    call->conn()->start_answer(call->offer.get());
   else
-    call->conn->start_offer();
-  if (!call)
+    call->conn()->start_offer();
+  if (!call || !call->conn())
     return; /* failed at once */
   for (auto &[mline, cand] : call->early_candidates)
-    call->conn->on_remote_candidate(mline, cand);
+    call->conn()->on_remote_candidate(mline, cand);
   call->early_candidates.clear();
 }
 
@@ -471,16 +629,25 @@ CallPrivate::on_description(const std::string &id, DescPtr desc) {
   if (!call || call->id != id)
     return;
   if (desc->type == GST_WEBRTC_SDP_TYPE_ANSWER) {
-    if (call->conn)
-      call->conn->on_remote_description(desc.get());
+    if (call->conns.pending() && call->conns.pending()->awaiting_answer())
+      call->conns.pending()->on_remote_description(desc.get());
+    else if (call->conn())
+      call->conn()->on_remote_description(desc.get());
     return;
   }
   if (desc->type != GST_WEBRTC_SDP_TYPE_OFFER)
     return;
-  if (call->conn || !call->outgoing) {
+  if (call->conn()) {
+    /* An offer inside the running call: the other side renegotiates the
+     * connection (gws-webrtc-call-renegotiate.cpp) or restarts the call
+     * on a new one (gws-webrtc-call-restart.cpp). */
+    if (!on_renegotiation_offer(desc))
+      on_restart_offer(desc);
+    return;
+  }
+  if (!call->outgoing) {
     GST_WARNING_OBJECT(self,
-        "call %s: a new offer inside the call (a restart or a "
-        "renegotiation) is not supported by webrtccall yet; ignored",
+        "call %s: an offer from the caller before we offered; ignored",
         id.c_str());
     return;
   }
@@ -496,8 +663,12 @@ CallPrivate::on_candidate(
     const std::string &id, guint mline, const std::string &candidate) {
   if (!call || call->id != id)
     return;
-  if (call->conn)
-    call->conn->on_remote_candidate(mline, candidate);
+  /* After a restart offer or answer, candidates are the new
+   * connection's (docs/protocol.md). */
+  ConsumerSession *c
+      = call->conns.pending() ? call->conns.pending() : call->conn();
+  if (c)
+    c->on_remote_candidate(mline, candidate);
   else
     call->early_candidates.emplace_back(mline, candidate);
 }
@@ -519,14 +690,22 @@ CallPrivate::end_call(const std::string &reason, bool by_us, bool tell_remote) {
       "answered", G_TYPE_BOOLEAN, c->answered, nullptr);
   gst_element_post_message(
       GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
-  {
-    std::lock_guard<std::mutex> g(lock);
-    call_webrtcbin = nullptr;
-  }
-  /* Unlinks it from the encoders (through us: linked_call()), stops its
-   * webrtcbin. */
+  /* The channels let go before their connections close. */
+  c->data.reset();
+  /* A restart's other connections close with their received chains (the
+   * pads show the current one's, or are about to); the current one
+   * unlinks from the encoders (through us: linked_call()) and stops its
+   * webrtcbin, its chains stay (below). */
   closing = c.get();
-  c->conn.reset();
+  c->conns.close_pending();
+  c->conns.close_retiring();
+  guint last_gen = c->conn() ? c->conn()->gen() : 0;
+  std::unique_ptr<ConsumerSession> last = c->conns.take_current();
+  if (last) {
+    std::lock_guard<std::mutex> g(lock);
+    call_webrtcbins.erase(last->webrtcbin());
+  }
+  last.reset();
   closing = nullptr;
   keep_sink_flag();
   bool inputs_ended = true;
@@ -545,17 +724,32 @@ CallPrivate::end_call(const std::string &reason, bool by_us, bool tell_remote) {
      * and two pipelines in a call could each wait for the other's
      * frames (tests/call second-call). */
     std::vector<GstElement *> heads;
+    std::vector<GstPad *> others; /* pads showing a closed connection */
     {
       std::lock_guard<std::mutex> g(lock);
       for (auto &o : outputs) {
-        if (o.gen == c->gen && !o.elements.empty())
+        if (last_gen && o.gen == last_gen && !o.elements.empty())
           heads.push_back(GST_ELEMENT(gst_object_ref(o.elements[0])));
+      }
+      for (auto *pads : {&pads_video, &pads_audio}) {
+        for (auto &p : *pads) {
+          if (p.gen != last_gen)
+            others.push_back(GST_PAD(gst_object_ref(p.ghost)));
+        }
       }
     }
     for (GstElement *e : heads) {
       g_autoptr(GstPad) sink = gst_element_get_static_pad(e, "sink");
       gst_pad_send_event(sink, gst_event_new_eos());
       gst_object_unref(e);
+    }
+    /* A pad still (or already) showing a restart's other connection,
+     * whose chain closed above: its EOS goes in at the pad. */
+    for (GstPad *p : others) {
+      g_autoptr(GstProxyPad) internal
+          = gst_proxy_pad_get_internal(GST_PROXY_PAD(p));
+      gst_pad_send_event(GST_PAD(internal), gst_event_new_eos());
+      gst_object_unref(p);
     }
   }
   if (c->outgoing && !c->answered) {
@@ -652,6 +846,7 @@ CallPrivate::start_signaller() {
     signaller = GWS_SIGNALLER(g_object_ref(sig));
   });
   link.connect(sig, std::move(cb));
+  ticker = loop.every(100, [this]() { tick(); });
   GST_INFO_OBJECT(self, "%s%s via %s",
       target.empty() ? "waiting for calls" : "calling ", target.c_str(),
       u.c_str());
@@ -679,6 +874,8 @@ CallPrivate::stop_signaller() {
     gws_signaller_stop(sig);
     g_object_unref(sig);
   }
+  loop.cancel(ticker);
+  ticker = 0;
 }
 
 GstStructure *
@@ -687,17 +884,19 @@ CallPrivate::make_stats() {
       calls, "in-call", G_TYPE_BOOLEAN, call != nullptr, nullptr);
   GValue sess = G_VALUE_INIT;
   gst_value_list_init(&sess, 1);
-  if (call && call->conn) {
-    const ConsumerSession &c = *call->conn;
+  if (call && call->conn()) {
+    const ConsumerSession &c = *call->conn();
     GValue v = G_VALUE_INIT;
     g_value_init(&v, GST_TYPE_STRUCTURE);
     GstStructure *ss = gst_structure_new("session", "id", G_TYPE_STRING,
         call->id.c_str(), "peer-id", G_TYPE_STRING, call->peer.c_str(),
         "outgoing", G_TYPE_BOOLEAN, call->outgoing, "answered", G_TYPE_BOOLEAN,
         call->answered, "codecs", G_TYPE_STRING, c.describe().c_str(),
-        "connection", G_TYPE_UINT, c.gen(), "last-packet-ms", G_TYPE_UINT64,
-        c.monitor().silence_ms(g_get_monotonic_time()), "packets-received",
-        G_TYPE_UINT64, c.monitor().packets(), nullptr);
+        "connection", G_TYPE_UINT, c.gen(), "restarts", G_TYPE_UINT,
+        call->conns.restart.restarts, "path-state", G_TYPE_STRING,
+        path_state_name(call->conns.restart.path), "last-packet-ms",
+        G_TYPE_UINT64, c.monitor().silence_ms(g_get_monotonic_time()),
+        "packets-received", G_TYPE_UINT64, c.monitor().packets(), nullptr);
     gst_value_set_structure(&v, ss);
     gst_structure_free(ss);
     gst_value_list_append_and_take_value(&sess, &v);

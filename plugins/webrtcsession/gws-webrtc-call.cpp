@@ -34,6 +34,7 @@
 #include "gws-webrtcbin-events.h"
 
 #include <algorithm>
+#include <cstring>
 
 GST_DEBUG_CATEGORY(gws_webrtc_call_debug);
 #define GST_CAT_DEFAULT gws_webrtc_call_debug
@@ -50,6 +51,10 @@ enum {
   PROP_INCOMING_CALLS,
   PROP_ICE_ADDRESSES,
   PROP_STATS,
+  PROP_DATA_CHANNELS,
+  PROP_PATH_TIMEOUT,
+  PROP_AUTO_RESTART,
+  PROP_MAX_RESTART_FAILURES,
 };
 
 static GstStaticPadTemplate video_sink_template
@@ -301,22 +306,28 @@ gws_webrtc_call_handle_message(GstBin *bin, GstMessage *msg) {
   }
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR
       && webrtcbin_of(src, GST_OBJECT(self))) {
-    /* The call's connection failed (or a closed one complains as it
-     * stops): that call ends, the element goes on. */
-    GstElement *live;
+    /* One of the call's connections failed (or a closed one complains as
+     * it stops): the call decides (a restart, or the call ends); the
+     * element goes on. */
+    GstElement *bin_of = webrtcbin_of(src, GST_OBJECT(self));
+    bool ours = false;
+    guint gen = 0;
     {
       std::lock_guard<std::mutex> g(priv->lock);
-      live = priv->call_webrtcbin;
+      auto it = priv->call_webrtcbins.find(bin_of);
+      if (it != priv->call_webrtcbins.end()) {
+        ours = true;
+        gen = it->second;
+      }
     }
-    if (live && webrtcbin_of(src, GST_OBJECT(self)) == live) {
+    if (ours) {
       GError *err = nullptr;
       gst_message_parse_error(msg, &err, nullptr);
       std::string why = err ? err->message : "error";
       g_clear_error(&err);
-      priv->loop.post([priv, live, why]() {
-        if (priv->call && priv->call->conn
-            && priv->call->conn->webrtcbin() == live)
-          priv->fail_connection(priv->call->id, priv->call->conn->gen(), why);
+      priv->loop.post([priv, gen, why]() {
+        if (priv->call)
+          priv->on_connection_failed(gen, why);
       });
     }
     gst_message_unref(msg);
@@ -367,12 +378,43 @@ gws_webrtc_call_hang_up(GwsWebRTCCall *self) {
   });
 }
 
+static gboolean
+gws_webrtc_call_send_data_string(GwsWebRTCCall *self, const gchar *session_id,
+    const gchar *label, const gchar *text) {
+  if (!text)
+    return FALSE;
+  GBytes *b = g_bytes_new(text, strlen(text));
+  gboolean ok = self->priv->send_data(session_id, label, b, true);
+  g_bytes_unref(b);
+  return ok;
+}
+
+static gboolean
+gws_webrtc_call_send_data_bytes(GwsWebRTCCall *self, const gchar *session_id,
+    const gchar *label, GBytes *data) {
+  return self->priv->send_data(session_id, label, data, false);
+}
+
 /* ---- GObject ---- */
 
 static void
 gws_webrtc_call_set_property(
     GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   CallPrivate *priv = GWS_WEBRTC_CALL(object)->priv;
+  if (prop_id == PROP_DATA_CHANNELS) {
+    std::vector<ChannelSpec> specs;
+    std::string error;
+    if (!parse_channel_specs(value, &specs, &error)) {
+      /* Kept as it was: a setter cannot fail otherwise. */
+      g_warning("%s: data-channels not changed: %s",
+          GST_OBJECT_NAME(GST_OBJECT(object)), error.c_str());
+      return;
+    }
+    std::lock_guard<std::mutex> g(priv->lock);
+    g_value_copy(value, &priv->data_channels);
+    priv->channel_specs = std::move(specs);
+    return;
+  }
   std::lock_guard<std::mutex> g(priv->lock);
   auto str = [value]() {
     const gchar *s = g_value_get_string(value);
@@ -393,6 +435,15 @@ gws_webrtc_call_set_property(
       break;
     case PROP_ICE_ADDRESSES:
       priv->ice.addresses = split_addresses(g_value_get_string(value));
+      break;
+    case PROP_PATH_TIMEOUT:
+      priv->restart.path_timeout_ms = g_value_get_uint(value);
+      break;
+    case PROP_AUTO_RESTART:
+      priv->restart.auto_restart = g_value_get_boolean(value);
+      break;
+    case PROP_MAX_RESTART_FAILURES:
+      priv->restart.max_failures = g_value_get_uint(value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -431,6 +482,18 @@ gws_webrtc_call_get_property(
     case PROP_ICE_ADDRESSES:
       g_value_set_string(value, join_addresses(priv->ice.addresses).c_str());
       break;
+    case PROP_DATA_CHANNELS:
+      g_value_copy(&priv->data_channels, value);
+      break;
+    case PROP_PATH_TIMEOUT:
+      g_value_set_uint(value, priv->restart.path_timeout_ms);
+      break;
+    case PROP_AUTO_RESTART:
+      g_value_set_boolean(value, priv->restart.auto_restart);
+      break;
+    case PROP_MAX_RESTART_FAILURES:
+      g_value_set_uint(value, priv->restart.max_failures);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -447,6 +510,7 @@ static void
 gws_webrtc_call_init(GwsWebRTCCall *self) {
   self->priv = new CallPrivate(self);
   CallPrivate *priv = self->priv;
+  g_value_init(&priv->data_channels, GST_TYPE_ARRAY);
   priv->loop.set_after_work(
       [priv]() { priv->stats_snapshot.publish(priv->make_stats()); });
   /* Its EOS says the call (or what it sends) is over. */
@@ -521,6 +585,39 @@ gws_webrtc_call_class_init(GwsWebRTCCallClass *klass) {
           GST_TYPE_STRUCTURE,
           static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
+  g_object_class_install_property(gobject_class, PROP_DATA_CHANNELS,
+      gst_param_spec_array("data-channels", "Data channels",
+          "Data channels to open on every call, e.g. "
+          "<\"chat\", \"telemetry,ordered=false,max-retransmits=0\">: each "
+          "a label, or a label with options ordered (boolean, default true), "
+          "max-retransmits or max-packet-lifetime (ms; either makes it "
+          "unreliable), protocol (string). The callee's offer carries the "
+          "data section: a call has data channels when the callee lists at "
+          "least one; the channels the other side opens are taken too. Send "
+          "with the send-data-string / send-data-bytes action signals, "
+          "receive with data-received",
+          g_param_spec_string("channel", "Channel",
+              "A label, or label,option=value,...", nullptr,
+              static_cast<GParamFlags>(
+                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)),
+          flags));
+
+  restart_install_properties(gobject_class, PROP_PATH_TIMEOUT,
+      PROP_AUTO_RESTART, PROP_MAX_RESTART_FAILURES);
+
+  /**
+   * GwsWebRTCCall::path-lost:
+   * @call: the element
+   * @session_id: the call's session id
+   * @silence_ms: how long nothing has arrived from the other side
+   *
+   * The call's network path is lost (also posted as a `gws-path-lost`
+   * element message). With auto-restart a restart follows.
+   */
+  gws_webrtc_call_signals[CALL_SIGNAL_PATH_LOST] = g_signal_new("path-lost",
+      G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT64);
+
   /**
    * GwsWebRTCCall::incoming-call:
    * @call: the element
@@ -570,6 +667,57 @@ gws_webrtc_call_class_init(GwsWebRTCCallClass *klass) {
           static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
           G_CALLBACK(gws_webrtc_call_hang_up), nullptr, nullptr, nullptr,
           G_TYPE_BOOLEAN, 0);
+  /**
+   * GwsWebRTCCall::send-data-string:
+   * @call: the element
+   * @session_id: (nullable): the call's session id, or NULL for the call
+   * @label: the data channel's label
+   * @text: the message
+   *
+   * Sends a text message on data channel @label of the call. Queued until
+   * the channel is open (and, during a restart, until it is open on the
+   * new connection); sent once.
+   *
+   * Returns: TRUE if there is a (matching) call with a connection.
+   */
+  gws_webrtc_call_signals[CALL_SIGNAL_SEND_DATA_STRING]
+      = g_signal_new_class_handler("send-data-string", G_TYPE_FROM_CLASS(klass),
+          static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+          G_CALLBACK(gws_webrtc_call_send_data_string), nullptr, nullptr,
+          nullptr, G_TYPE_BOOLEAN, 3, G_TYPE_STRING, G_TYPE_STRING,
+          G_TYPE_STRING);
+  /**
+   * GwsWebRTCCall::send-data-bytes:
+   * @call: the element
+   * @session_id: (nullable): the call's session id, or NULL for the call
+   * @label: the data channel's label
+   * @data: the message
+   *
+   * As send-data-string, for a binary message.
+   *
+   * Returns: TRUE if there is a (matching) call with a connection.
+   */
+  gws_webrtc_call_signals[CALL_SIGNAL_SEND_DATA_BYTES]
+      = g_signal_new_class_handler("send-data-bytes", G_TYPE_FROM_CLASS(klass),
+          static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+          G_CALLBACK(gws_webrtc_call_send_data_bytes), nullptr, nullptr,
+          nullptr, G_TYPE_BOOLEAN, 3, G_TYPE_STRING, G_TYPE_STRING,
+          G_TYPE_BYTES);
+  /**
+   * GwsWebRTCCall::data-received:
+   * @call: the element
+   * @session_id: the call's session id
+   * @label: the data channel's label
+   * @data: the message
+   * @is_text: TRUE for a text message (UTF-8 in @data)
+   *
+   * A message arrived on a data channel of the call. Emitted on the
+   * element's session thread: a handler may call send-data-* at once.
+   */
+  gws_webrtc_call_signals[CALL_SIGNAL_DATA_RECEIVED]
+      = g_signal_new("data-received", G_TYPE_FROM_CLASS(klass),
+          G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 4,
+          G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BYTES, G_TYPE_BOOLEAN);
 
   gst_element_class_add_static_pad_template(
       element_class, &video_sink_template);

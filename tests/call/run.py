@@ -38,7 +38,7 @@ class Party:
     """One gst-launch-1.0 pipeline with a webrtccall in it."""
 
     def __init__(self, world, name, *props, send=True, num_buffers=None,
-                 merge_stderr=False):
+                 merge_stderr=False, extra=()):
         self.name = name
         nb = " num-buffers={}".format(num_buffers) if num_buffers else ""
         desc = ["webrtccall", "name=c", "ice-addresses=127.0.0.1",
@@ -52,6 +52,7 @@ class Party:
             desc += ["c.remote_{}_0".format(kind), "!", "queue", "!",
                      "fakesink", "name=r{}".format(kind[0]), "silent=false",
                      "sync=false"]
+        desc += list(extra)
         env = dict(os.environ)
         env.setdefault("GST_DEBUG", "webrtccall:5,webrtcsink:5,webrtc-signaller-ws:4")
         self.proc = Proc(name, ["gst-launch-1.0", "-e", "-m", "-v"] + desc,
@@ -180,6 +181,34 @@ def test_second_call(w):
     got = bob.wait_frames(max(first.values()) + FRAMES)
     print("bob received: first call {}, with the second {}; carol {}".format(
         first, got, carol.wait_frames()))
+
+
+def test_caller_more_inputs(w):
+    """A caller with more inputs than the callee's offer has m-lines (a
+    second audio): the call is answered with the inputs that fit, the
+    extra one is offered once the call is up (a renegotiation), and the
+    callee receives it on remote_audio_1."""
+    w.relay()
+    bob = Party(w, "bob", "peer-id=bob", extra=[
+        "c.remote_audio_1", "!", "queue", "!", "fakesink", "name=ra1",
+        "silent=false", "sync=false"])
+    alice = Party(w, "alice", "call=bob", extra=[
+        "audiotestsrc", "is-live=true", "freq=880", "!", "queue", "!",
+        "c.audio_1"])
+    bob.wait_message("gws-call-answered")
+    alice.wait_message("gws-call-answered")
+    alice.wait_message("gws-renegotiation-started")
+    bob.wait_message("gws-renegotiation-started")
+    second = [0]
+
+    def count(t):
+        if "ra1: last-message = chain" in t:
+            second[0] += 1
+        return second[0] >= FRAMES
+    bob.wait_line("{} buffers on remote_audio_1".format(FRAMES), count)
+    got = bob.wait_frames()
+    print("bob received {} and {} on remote_audio_1; alice {}".format(
+        got, second[0], alice.wait_frames()))
 
 
 def test_call_refused(w):
@@ -321,6 +350,79 @@ def test_refused_by_app(w):
           "answer-call with nothing ringing")
 
 
+def exchange_data(sender, receiver, label, text):
+    """@sender sends @text and 64 KiB of binary on @label; @receiver gets
+    both, with the same content."""
+    sender.send("send-text {} {}".format(label, text))
+    check(sender.wait_event("action", name="send-text")["ok"],
+          "{}: send-data-string".format(sender.name))
+    sender.send("send-bytes {} 65536".format(label))
+    sent = sender.wait_event("sent-bytes")
+    check(sender.wait_event("action", name="send-bytes")["ok"],
+          "{}: send-data-bytes".format(sender.name))
+    got = receiver.wait_event("data", label=label, text=True)
+    check(got["body"] == text, "{} got {}".format(receiver.name, got))
+    got = receiver.wait_event("data", label=label, text=False)
+    check(got["size"] == 65536 and got["sha256"] == sent["sha256"],
+          "{} got {} for {}".format(receiver.name, got, sent))
+
+
+def test_call_data(w):
+    """Data channels in a call: both sides list "chat"; text and a 64 KiB
+    binary message go each way on it, content intact, beside the media."""
+    w.relay()
+    bob = app(w, "bob", "--peer-id", "bob", "--data-channels", '<"chat">')
+    bob.wait_event("ready")
+    alice = app(w, "alice", "--call", "bob", "--data-channels", '<"chat">')
+    bob.wait_event("gws-call-answered")
+    alice.wait_event("gws-call-answered")
+    bob.wait_event("gws-data-channel", label="chat", open=True)
+    alice.wait_event("gws-data-channel", label="chat", open=True)
+    for party in (alice, bob):
+        party.wait_frames("video", FRAMES)
+        party.wait_frames("audio", FRAMES)
+    exchange_data(alice, bob, "chat", "hello bob, from alice")
+    exchange_data(bob, alice, "chat", "hello alice, from bob")
+    bob.send("hangup")
+    check(bob.wait_event("action", name="hangup")["ok"], "hang-up")
+
+
+def test_call_renegotiate(w):
+    """A stream added mid-call is renegotiated with the other side, each
+    way: alice (the caller) adds an audio input, bob gets it on a new pad
+    remote_audio_1; then bob adds one and alice gets it. The call, its
+    session and its first streams go on (no restart, no new call)."""
+    w.relay()
+    bob = app(w, "bob", "--peer-id", "bob")
+    bob.wait_event("ready")
+    alice = app(w, "alice", "--call", "bob")
+    sid = alice.wait_event("gws-call-answered")["session-id"]
+    for party in (alice, bob):
+        party.wait_frames("video", FRAMES)
+        party.wait_frames("audio", FRAMES)
+    for adder, other in ((alice, bob), (bob, alice)):
+        adder.send("add-audio")
+        added = adder.wait_event("action", name="add-audio")
+        check(added["ok"] and added["pad"] == "audio_1",
+              "{}: add-audio {}".format(adder.name, added))
+        started = adder.wait_event("gws-renegotiation-started")
+        check(started["session-id"] == sid, "{}: {}".format(adder.name,
+                                                            started))
+        other.wait_event("gws-renegotiation-started")
+        other.wait_event("pad", name="remote_audio_1")
+        other.wait_event("pad-frames", pad="remote_audio_1", count=FRAMES)
+        # The first streams go on.
+        for kind in ("video", "audio"):
+            n = other.frames_now(kind)
+            other.wait_frames(kind, n + FRAMES)
+    for party in (alice, bob):
+        for name in ("gws-call-ended", "gws-restart-started"):
+            got = [ev for ev in party.history if ev["event"] == name]
+            check(not got, "{}: {}".format(party.name, got))
+    bob.send("hangup")
+    check(bob.wait_event("action", name="hangup")["ok"], "hang-up")
+
+
 TESTS = {
     "call-both-ways": test_call_both_ways,
     "callee-hangs-up": test_callee_hangs_up,
@@ -330,6 +432,9 @@ TESTS = {
     "viewer-watches": test_viewer_watches,
     "answered-by-app": test_answered_by_app,
     "refused-by-app": test_refused_by_app,
+    "call-data": test_call_data,
+    "call-renegotiate": test_call_renegotiate,
+    "caller-more-inputs": test_caller_more_inputs,
 }
 
 
