@@ -53,8 +53,9 @@ template <typename Conn> class RestartSteps {
     const char *peer_kind = "peer";
     /* The other side's id (the give-up reason names it). */
     std::string peer;
-    /* A new connection numbered @gen, or nullptr with @error. */
-    std::function<Ptr(guint gen, std::string *error)> make;
+    /* A new connection (numbered the element's way), or nullptr with
+     * @error. */
+    std::function<Ptr(std::string *error)> make;
     /* Starts our restart's offer on the new (pending) connection. */
     std::function<void(Conn &)> offer;
     /* The signaller carries restarts (asked only when one may begin). */
@@ -90,7 +91,7 @@ template <typename Conn> class RestartSteps {
       return false;
     }
     std::string error;
-    Ptr conn = hooks_.make(conns_.next_gen(), &error);
+    Ptr conn = hooks_.make(&error);
     guint attempt = conns_.restart.begin_attempt(now);
     GST_CAT_INFO_OBJECT(restart_debug_category(), element_,
         "%s %s: restart attempt %u (%s)", hooks_.what, id_.c_str(), attempt,
@@ -117,10 +118,9 @@ template <typename Conn> class RestartSteps {
     post_restart_message(element_, "gws-restart-failed", id_, "attempt",
         G_TYPE_UINT, attempt, "reason", G_TYPE_STRING, why.c_str(), nullptr);
     if (give_up)
-      hooks_.end(std::string("gave up restarting the ") + hooks_.what + " with "
-                 + hooks_.peer + " after "
-                 + std::to_string(conns_.restart.failures)
-                 + " failed attempts (last: " + why + ")");
+      end(std::string("gave up restarting the ") + hooks_.what + " with "
+          + hooks_.peer + " after " + std::to_string(conns_.restart.failures)
+          + " failed attempts (last: " + why + ")");
   }
 
   /* Connection @gen failed (@reason); @auto_restart: the property. */
@@ -147,7 +147,8 @@ template <typename Conn> class RestartSteps {
     /* The live connection failed: a lost path, if we may restart. */
     if (conns_.may_restart_after_failure(auto_restart) && start("path-lost"))
       return;
-    hooks_.end(reason);
+    if (!ended_) /* start() may have given up already */
+      end(reason);
   }
 
   /* The peer's offer inside the running session: its restart. When ours
@@ -173,7 +174,7 @@ template <typename Conn> class RestartSteps {
           hooks_.peer_kind, replaces_ours ? "ours" : "its previous attempt");
     conns_.close_pending();
     std::string error;
-    Ptr conn = hooks_.make(conns_.next_gen(), &error);
+    Ptr conn = hooks_.make(&error);
     if (!conn) {
       GST_CAT_WARNING_OBJECT(restart_debug_category(), element_,
           "%s %s: cannot follow the %s's restart: %s", hooks_.what, id_.c_str(),
@@ -220,10 +221,17 @@ template <typename Conn> class RestartSteps {
   }
 
  private:
+  /* The session may be gone afterwards (with the set): touch nothing. */
+  void end(const std::string &reason) {
+    ended_ = true;
+    hooks_.end(reason);
+  }
+
   GstElement *element_;
   ConnectionSet<Conn> &conns_;
   std::string id_;
   Hooks hooks_;
+  bool ended_ = false;
 };
 
 } // namespace gws

@@ -13,6 +13,7 @@
 #include "gws-encoder-branch.h"
 #include "gws-ice.h"
 #include "gws-promise.h"
+#include "gws-restart-steps.h"
 #include "gws-restart.h"
 #include "gws-session-loop.h"
 #include "gws-signaller-link.h"
@@ -233,8 +234,11 @@ struct CallPrivate : public ConsumerSession::Host {
   void remove_chains(guint gen);
 
   /* Restarts (gws-webrtc-call-restart.cpp; session thread). */
+  /* The shared restart steps (gws-restart-steps.h) over the call (there
+   * must be one); its new connections carry at most @max_streams of the
+   * inputs. */
+  RestartSteps<ConsumerSession> restart_steps(size_t max_streams = G_MAXSIZE);
   bool start_restart(const char *reason);
-  void restart_failed(const std::string &why, gint64 now);
   void on_connection_failed(guint gen, const std::string &reason);
   /* An offer inside the running call: the other side restarts it. */
   void on_restart_offer(DescPtr offer);

@@ -262,8 +262,9 @@ SinkPrivate::restart_steps(SinkSession &s, const std::string &id) {
   h.what = "session";
   h.peer_kind = "consumer";
   h.peer = s.peer;
-  h.make = [this, &s, id](guint gen, std::string *error) {
-    auto conn = make_connection(id, s.peer, gen, s.conns.current(), error);
+  h.make = [this, &s, id](std::string *error) {
+    auto conn = make_connection(
+        id, s.peer, s.conns.next_gen(), s.conns.current(), error);
     if (conn)
       attach_data(s, *conn);
     return conn;

@@ -201,8 +201,8 @@ SrcPrivate::restart_steps() {
   h.what = "session";
   h.peer_kind = "producer";
   h.peer = peer;
-  h.make = [this, id, peer](guint gen, std::string *error) {
-    auto conn = make_connection(id, peer, gen, error);
+  h.make = [this, id, peer](std::string *error) {
+    auto conn = make_connection(id, peer, conns.next_gen(), error);
     if (conn)
       attach_data(*conn);
     return conn;
