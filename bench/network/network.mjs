@@ -204,12 +204,25 @@ async function sinkToSrc(rig, retransmission) {
 // fewer packets than usual (~90 at 1.3 Mbit/s) is a stall of the machine,
 // not of loss recovery.
 const TRACE = argv.includes('--trace');
-function logSdp(v) {
+async function logSdp(page, v) {
   for (const side of ['local', 'remote']) {
-    const lines = (v?.sdp?.[side] ?? '').split('\r\n')
-        .filter((l) => /^a=(rtcp-fb|rtpmap|fmtp|extmap|rtcp-rsize|ssrc-group)/.test(l));
+    const lines = (v?.sdp?.[side] ?? '').split('\r\n').filter((l) =>
+      /^(m=|a=(rtcp-fb|rtpmap|fmtp|extmap|rtcp-rsize|ssrc-group|sendrecv|sendonly|recvonly|inactive))/
+          .test(l));
     log(`  viewer ${side} SDP:\n    ${lines.join('\n    ')}`);
   }
+  // What the viewer sends, and whether it knows a round-trip time for what
+  // it receives (RTCP XR DLRR: remote-outbound-rtp roundTripTime).
+  const rtt = await page.evaluate(async () => {
+    const report = await window.gwsControl.sessions()[0].pc.getStats();
+    return [...report.values()].filter((r) =>
+      ['outbound-rtp', 'remote-outbound-rtp', 'remote-inbound-rtp'].includes(r.type))
+        .map((r) => ({ type: r.type, kind: r.kind, packetsSent: r.packetsSent,
+          roundTripTime: r.roundTripTime,
+          totalRoundTripTime: r.totalRoundTripTime,
+          roundTripTimeMeasurements: r.roundTripTimeMeasurements }));
+  });
+  log(`  viewer sends / RTT: ${JSON.stringify(rtt)}`);
 }
 async function traceFreezes(page, ms) {
   const t0 = monotonic();
@@ -291,7 +304,7 @@ async function sinkToChromium(rig) {
       await wait(SETTLE_MS);
       const s0 = await elementSnapshot(sender);
       const v0 = await pageVideoStats(page);
-      if (TRACE && i === 0) logSdp(v0);
+      if (TRACE && i === 0) await logSdp(page, v0);
       if (TRACE) await traceFreezes(page, SECONDS * 1000);
       else await wait(SECONDS * 1000);
       const s1 = await elementSnapshot(sender);
@@ -340,7 +353,7 @@ async function chromiumToChromium(rig) {
       const c0 = await rig.counters('snd');
       const p0 = await pageVideoStats(ppage);
       const v0 = await pageVideoStats(viewer.page);
-      if (TRACE && ph === PHASES[0]) logSdp(v0);
+      if (TRACE && ph === PHASES[0]) await logSdp(viewer.page, v0);
       if (TRACE) await traceFreezes(viewer.page, SECONDS * 1000);
       else await wait(SECONDS * 1000);
       const p1 = await pageVideoStats(ppage);
