@@ -26,7 +26,9 @@
 //
 // Usage (as root): node bench/network/network.mjs [--quick] [--seconds N]
 //   [--losses 0,1,3,5 | --caps 3000,600,3000] [--only sink-src,chromium,...]
-//   [--src-latency MS] [--size WxH] [--delay MS [--jitter MS]]
+//   [--src-latency MS] [--size WxH] [--sink-props "prop=value ..."]
+//   [--trace] [--delay MS [--jitter MS]]
+// (a loss rate may be repeated, --losses 5,5,5: one window each)
 // --delay runs every path through the rig's delay line (tests/netcond
 // delayline.c, built by meson; $GWS_DELAYLINE or the build dir's) holding
 // each frame MS (+- --jitter) each way, for every window.
@@ -50,8 +52,10 @@ const SECONDS = Number(opt('--seconds', quick ? 6 : 20));
 const LOSSES = opt('--losses', '0,1,3,5').split(',').map(Number);
 const CAPS = opt('--caps', null)?.split(',').map(Number);
 // One window per phase: a loss rate, or (--caps) a bandwidth cap.
+// A rate given twice (--losses 5,5,5) is measured twice, keyed by index.
+const lossKey = (l, i) => (LOSSES.indexOf(l) === i ? l : `${i}:${l}`);
 const PHASES = CAPS ? CAPS.map((c, i) => ({ key: `${i + 1}:cap${c}`, cap: c }))
-  : LOSSES.map((l) => ({ key: l, loss: l }));
+  : LOSSES.map((l, i) => ({ key: lossKey(l, i), loss: l }));
 const ADAPT_LIMIT_MS = 15000;
 const ALL = ['sink-src', 'sink-chromium', 'chromium', 'floor'];
 const ONLY = opt('--only', ALL.join(',')).split(',');
@@ -211,6 +215,57 @@ async function sinkToSrc(rig, retransmission) {
   return out;
 }
 
+// --trace (Chromium viewers): the viewer's SDP, the time each loss window
+// starts and every freeze the viewer counts (getStats polled every 50 ms),
+// with what its counters did in the 600 ms before, on stderr; times on the
+// monotonic clock above, for bench/network/nack_timeline.py to match with
+// the sender's GST_DEBUG=rtprtxsend:7 log. A freeze whose 600 ms show far
+// fewer packets than usual (~90 at 1.3 Mbit/s) is a stall of the machine,
+// not of loss recovery.
+const TRACE = argv.includes('--trace');
+async function logSdp(page, v) {
+  for (const side of ['local', 'remote']) {
+    const lines = (v?.sdp?.[side] ?? '').split('\r\n').filter((l) =>
+      /^(m=|a=(rtcp-fb|rtpmap|fmtp|extmap|rtcp-rsize|ssrc-group|sendrecv|sendonly|recvonly|inactive))/
+          .test(l));
+    log(`  viewer ${side} SDP:\n    ${lines.join('\n    ')}`);
+  }
+  // What the viewer sends, and whether it knows a round-trip time for what
+  // it receives (RTCP XR DLRR: remote-outbound-rtp roundTripTime).
+  const rtt = await page.evaluate(async () => {
+    const report = await window.gwsControl.sessions()[0].pc.getStats();
+    return [...report.values()].filter((r) =>
+      ['outbound-rtp', 'remote-outbound-rtp', 'remote-inbound-rtp'].includes(r.type))
+        .map((r) => ({ type: r.type, kind: r.kind, packetsSent: r.packetsSent,
+          roundTripTime: r.roundTripTime,
+          totalRoundTripTime: r.totalRoundTripTime,
+          roundTripTimeMeasurements: r.roundTripTimeMeasurements }));
+  });
+  log(`  viewer sends / RTT: ${JSON.stringify(rtt)}`);
+}
+async function traceFreezes(page, ms) {
+  const t0 = monotonic();
+  const seen = []; // [t, inbound], the last second
+  while ((monotonic() - t0) * 1000 < ms) {
+    const i = (await pageVideoStats(page))?.inbound;
+    const t = monotonic();
+    const last = seen.length ? seen[seen.length - 1][1] : null;
+    if (i && last && i.freezeCount > last.freezeCount) {
+      // What happened in the 600 ms before the poll that saw it.
+      const [, b] = seen.find(([tb]) => t - tb <= 0.6) ?? seen[0];
+      log(`  freeze at t=${t.toFixed(3)}: ${((i.totalFreezesDuration -
+          last.totalFreezesDuration) * 1000).toFixed(0)} ms; last 600 ms: nacks +${i.nackCount -
+          b.nackCount}, lost +${i.packetsLost - b.packetsLost}, rtx +${
+          i.retransmittedPacketsReceived - b.retransmittedPacketsReceived}, plis +${
+          i.pliCount - b.pliCount}, keyframes +${i.keyFramesDecoded - b.keyFramesDecoded}, packets +${
+          i.packetsReceived - b.packetsReceived}, frames +${i.framesReceived - b.framesReceived}`);
+    }
+    if (i) seen.push([t, i]);
+    while (seen.length && t - seen[0][0] > 1) seen.shift();
+    await wait(50);
+  }
+}
+
 // -- webrtcsink -> Chromium -------------------------------------------------
 async function chromiumViewer(rig, relay, producerId, name) {
   const browser = await rig.chromium('rcv', relay.httpUrl);
@@ -238,6 +293,13 @@ function chromiumReceiverFigures(a, b) {
       packets_lost_before_recovery: d(i1, i0, 'packetsLost'),
       nacks_sent: d(i1, i0, 'nackCount'), plis_sent: d(i1, i0, 'pliCount'),
       frames_dropped: d(i1, i0, 'framesDropped'),
+      keyframes_decoded: d(i1, i0, 'keyFramesDecoded'),
+      rtx_packets_received: d(i1, i0, 'retransmittedPacketsReceived'),
+      packets_received: d(i1, i0, 'packetsReceived'),
+      fec_packets_received: d(i1, i0, 'fecPacketsReceived'),
+      fec_packets_discarded: d(i1, i0, 'fecPacketsDiscarded'),
+      jitter_buffer_ms: Number((1000 * d(i1, i0, 'jitterBufferDelay') /
+          Math.max(1, d(i1, i0, 'jitterBufferEmittedCount'))).toFixed(1)),
       size: `${i1.frameWidth}x${i1.frameHeight}`,
     },
   };
@@ -254,26 +316,32 @@ async function sinkToChromium(rig) {
       sender);
   const out = {};
   try {
-    for (const loss of LOSSES) {
+    for (const [i, loss] of LOSSES.entries()) {
+      const key = lossKey(loss, i);
+      if (TRACE) log(`  loss ${loss}% set at t=${monotonic().toFixed(3)}`);
       await rig.setLoss(loss);
       await wait(SETTLE_MS);
       const s0 = await elementSnapshot(sender);
       const v0 = await pageVideoStats(page);
-      await wait(SECONDS * 1000);
+      if (TRACE && i === 0) await logSdp(page, v0);
+      if (TRACE) await traceFreezes(page, SECONDS * 1000);
+      else await wait(SECONDS * 1000);
       const s1 = await elementSnapshot(sender);
       const v1 = await pageVideoStats(page);
       const f = chromiumReceiverFigures(v1, v0);
       const sd = (x) => statField(s1.text, x) - statField(s0.text, x);
       const rtx = sd('packets-retransmitted');
-      out[loss] = summary({
+      out[key] = summary({
         ...f, framesLost: (s1.encoded - s0.encoded) - f.frames,
         packets: sd('packets-sent') - rtx, rtxPackets: rtx,
         rtxBytes: d(v1.inbound, v0.inbound, 'retransmittedBytesReceived'),
         mediaBytes: d(v1.inbound, v0.inbound, 'bytesReceived') -
             d(v1.inbound, v0.inbound, 'retransmittedBytesReceived'),
-        extra: { ...f.extra, sender_fps: Number(((s1.encoded - s0.encoded) / f.secs).toFixed(2)) },
+        extra: { ...f.extra, sender_fps: Number(((s1.encoded - s0.encoded) / f.secs).toFixed(2)),
+          nacks_received: sd('nacks-received'), plis_received: sd('plis-received'),
+          firs_received: sd('firs-received') },
       });
-      log(`  sink-chromium ${loss}%: ${JSON.stringify(out[loss])}`);
+      log(`  sink-chromium ${loss}%: ${JSON.stringify(out[key])}`);
     }
   } finally {
     await browser.close();
@@ -304,7 +372,9 @@ async function chromiumToChromium(rig) {
       const c0 = await rig.counters('snd');
       const p0 = await pageVideoStats(ppage);
       const v0 = await pageVideoStats(viewer.page);
-      await wait(SECONDS * 1000);
+      if (TRACE && ph === PHASES[0]) await logSdp(viewer.page, v0);
+      if (TRACE) await traceFreezes(viewer.page, SECONDS * 1000);
+      else await wait(SECONDS * 1000);
       const p1 = await pageVideoStats(ppage);
       const v1 = await pageVideoStats(viewer.page);
       const c1 = await rig.counters('snd');

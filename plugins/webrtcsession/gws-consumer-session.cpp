@@ -6,6 +6,7 @@
 #include "gws-restart.h"
 #include "gws-twcc.h"
 #include "gws-webrtcbin-events.h"
+#include "gws-xr-rtt.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
@@ -80,6 +81,7 @@ ConsumerSession::prepare(
   if (!webrtc_)
     return false;
   gst_object_ref_sink(webrtc_);
+  xr_rtt_attach(webrtc_);
   monitor_ = PathMonitor::attach(
       webrtc_, kHeartbeatRtcpIntervalMs, kSenderLearningFloorMs);
   bw_ = host_.make_bandwidth(id_, gen_);
@@ -186,8 +188,10 @@ ConsumerSession::start_offer() {
 void
 ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
   /* webrtcbin 1.22 gives only an m-line's first codec an rtx payload. */
-  if (loss_.retransmission)
+  if (loss_.retransmission) {
     complete_rtx_in_offer(offer->sdp);
+    xr_rtt_offer(offer->sdp);
+  }
   assign_mlines(offer->sdp);
   dtls_certificate_fix_description(webrtc_, offer);
   GST_DEBUG_OBJECT(host_.bin(), "session %s: sending offer", id_.c_str());

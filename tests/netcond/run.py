@@ -108,6 +108,11 @@ def nack_pts(section):
                                         re.M)}
 
 
+def rrtr_pts(section):
+    return {int(p) for p in re.findall(r"^a=rtcp-fb:(\d+) rrtr\r?$", section,
+                                        re.M)}
+
+
 # -- the world ---------------------------------------------------------------
 
 def start(name, codec="VP8", sender=(), receiver=(), latency=None,
@@ -235,6 +240,11 @@ def case_sdp():
                 if pt not in nack_pts(offer):
                     raise Failure("offer: {} payload {} has no nack".format(
                         name, pt))
+                # Asks a receiver for RTCP XR reference times, which
+                # webrtcsink answers with DLRR (gws-xr-rtt.h).
+                if pt not in rrtr_pts(offer):
+                    raise Failure("offer: {} payload {} has no rrtr".format(
+                        name, pt))
         chosen = codec_pts(answer, "VP8")
         if not chosen:
             raise Failure("answer did not pick VP8:\n" + answer)
@@ -248,7 +258,7 @@ def case_sdp():
 
 
 def case_sdp_off():
-    """do-retransmission=false on both: no rtx and no plain nack."""
+    """do-retransmission=false on both: no rtx, no plain nack, no rrtr."""
     w, snd, rcv = start("sdp-off", "VP8", sender=["do-retransmission=false"],
                         receiver=["do-retransmission=false"])
     ok = False
@@ -256,8 +266,9 @@ def case_sdp_off():
         side = sdps(snd)[0]
         for which in ("local-description", "remote-description"):
             sec = video_section(side[which])
-            if rtx_map(sec) or nack_pts(sec):
-                raise Failure("{} still has rtx/nack:\n{}".format(which, sec))
+            if rtx_map(sec) or nack_pts(sec) or rrtr_pts(sec):
+                raise Failure("{} still has rtx/nack/rrtr:\n{}".format(
+                    which, sec))
         ok = True
     finally:
         w.close(ok)
