@@ -145,7 +145,8 @@ check_path(GstElement *element, guint path_lost_signal,
     g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
     return settings.auto_restart && tracker.may_attempt(now_us);
   }
-  if (silence < monitor.threshold_ms(settings.path_timeout_ms)) {
+  guint64 threshold = monitor.threshold_ms(settings.path_timeout_ms);
+  if (silence < threshold) {
     if (tracker.path == RestartTracker::Path::Lost)
       tracker.path = RestartTracker::Path::Ok; /* it came back by itself */
     return false;
@@ -162,11 +163,15 @@ check_path(GstElement *element, guint path_lost_signal,
   }
   if (tracker.path == RestartTracker::Path::Ok) {
     tracker.path = RestartTracker::Path::Lost;
+    bool fast = monitor.fast_rule(settings.path_timeout_ms);
     GST_WARNING_OBJECT(element,
-        "session %s: path lost (nothing received for %" G_GUINT64_FORMAT " ms)",
-        session_id.c_str(), silence);
+        "session %s: path lost (nothing received for %" G_GUINT64_FORMAT
+        " ms; threshold %" G_GUINT64_FORMAT " ms, %s)",
+        session_id.c_str(), silence, threshold,
+        fast ? "from the peer's rhythm" : "path-timeout");
     post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
-        G_TYPE_UINT64, silence, nullptr);
+        G_TYPE_UINT64, silence, "threshold-ms", G_TYPE_UINT64, threshold,
+        "fast-rule", G_TYPE_BOOLEAN, fast, nullptr);
     g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
   }
   return settings.auto_restart && tracker.may_attempt(now_us);
