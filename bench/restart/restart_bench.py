@@ -15,6 +15,9 @@ signalling link S that is never cut; ICE may use only A and B.
   the first through the new one). Split at the receiver's `gws-path-lost`
   message: detection (last frame -> path-lost) and restart-to-switch
   (path-lost -> first frame). The link is set up again after each run.
+  Every cut (here and below) is made on a connection that has carried
+  media for 5 s at least: the path monitor learns a connection's rhythm
+  in its first 3 s, and most connections are older.
 - restart: `restart-session` emitted with both paths healthy (alternately
   on the sender and on the receiver): the largest inter-frame gap from
   0.5 s before the call to 2 s after `gws-session-restarted`, and the
@@ -35,8 +38,7 @@ Usage: restart_bench.py [--runs N] [--path-timeout MS] [--only KIND,...]
                         [--healthy-seconds S] [--pause-seconds S]
                         [--size WxH] [--debug GST_DEBUG]   (as root)
 KIND: restart, path_cut, silent_drop, silent_drop_route, healthy,
-source_pause, break_before_make (default: all but healthy and
-source_pause).
+source_pause, break_before_make (default: all but healthy).
 """
 
 import argparse
@@ -110,13 +112,25 @@ def first_path_lost(snd, rcv, s_mark, r_mark, timeout=30):
     raise Failure("no gws-path-lost within {} s".format(timeout))
 
 
+CONNECTION_AGE = 5.0
+
+
 def path_cut(w, snd, rcv, how="link-down"):
     """The path carrying media dies: `link-down` (its veth set down at the
     receiver: the OS knows at once), `silent` (every UDP packet dropped at
     both ends, links up: no word from the OS), or `silent+route` (silent,
     and a default route over the other path appears at the receiver right
-    after: the Wi-Fi -> cellular case)."""
+    after: the Wi-Fi -> cellular case). The connection in use is at least
+    CONNECTION_AGE s old when cut, as most connections are."""
     path = settle(w, rcv)
+    # The connection in use carried media for CONNECTION_AGE s at least
+    # (the path monitor learns a connection's rhythm in its first 3 s).
+    switches = [ev["t"] for ev in rcv.select("gws")
+                if ev["name"] == "gws-session-restarted"]
+    born = max(switches + [rcv.select("frame")[0]["t"]])
+    wait = born + CONNECTION_AGE - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)  # an older connection, not a synchronisation
     s_mark, r_mark = snd.mark(), rcv.mark()
     t_cut = time.monotonic()
     if how == "link-down":
@@ -251,7 +265,7 @@ def main():
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--path-timeout", type=int, default=1000)
     ap.add_argument("--only", default="restart,path_cut,silent_drop,"
-                    "silent_drop_route,break_before_make")
+                    "silent_drop_route,source_pause,break_before_make")
     ap.add_argument("--healthy-seconds", type=float, default=60)
     ap.add_argument("--pause-seconds", type=float, default=3)
     ap.add_argument("--size", default=None,
@@ -278,17 +292,19 @@ def main():
         has_restart = not any(ev["name"] == "path-timeout" for ev in
                               rcv.select("no-property"))
         only = set(args.only.split(","))
+        # The pauses last: they teach the path monitors long gaps for the
+        # next 10-20 s (a cut after them would be judged by path-timeout).
         kinds = [
             ("healthy", lambda i: healthy(w, snd, rcv,
                                           args.healthy_seconds)),
-            ("source_pause", lambda i: source_pause(w, snd, rcv,
-                                                   args.pause_seconds)),
             ("restart", lambda i: explicit_restart(
                 w, snd, rcv, "sender" if i % 2 == 0 else "receiver")),
             ("path_cut", lambda i: path_cut(w, snd, rcv)),
             ("silent_drop", lambda i: path_cut(w, snd, rcv, "silent")),
             ("silent_drop_route",
              lambda i: path_cut(w, snd, rcv, "silent+route")),
+            ("source_pause", lambda i: source_pause(w, snd, rcv,
+                                                   args.pause_seconds)),
         ]
         for kind, fn in kinds:
             if kind not in only:
