@@ -24,7 +24,9 @@ restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
           "network path counts as lost (path-lost signal, gws-path-lost "
           "message, and a restart if auto-restart). Never less than 2x the "
           "longest recent gap between the peer's packets (browsers send "
-          "RTCP 0.5-1.5 s apart). 0 disables detection",
+          "RTCP 0.5-1.5 s apart); sooner, but not under 400 ms, when the "
+          "peer's RTP and RTCP reports come often enough to prove a loss "
+          "(as from webrtcsink/webrtcsrc). 0 disables detection",
           0, 600000, 1000, rw));
   g_object_class_install_property(klass, prop_auto_restart,
       g_param_spec_boolean("auto-restart", "Auto restart",
