@@ -162,6 +162,8 @@ def path_cut(w, snd, rcv, how="link-down"):
             "detection_ms": (lost["t"] - at[0]["t"]) * 1000,
             "restart_to_switch_ms": (at[1]["t"] - lost["t"]) * 1000,
             "silence_ms_reported": lost["fields"].get("silence-ms"),
+            "path_lost_fields": {k: v for k, v in lost["fields"].items()
+                                 if k != "session-id"},
             "switch_ms_reported": done["fields"].get("switch-ms"),
             "frames_missing": missing_frames(frames, t_cut - 0.5,
                                              first["t"] + 0.5)}
