@@ -34,7 +34,9 @@ constexpr gint64 kRestartAttemptTimeoutUs = 10 * G_USEC_PER_SEC;
  * threshold. The check reads a few atomics and the ICE agent's selected
  * pair per session. */
 constexpr guint kPathCheckIntervalMs = 50;
-/* RTCP interval our webrtcbins use, so RTCP is a heartbeat (ms). */
+/* RTCP interval our webrtcbins use, so RTCP is a heartbeat (ms): the
+ * floor of rtpsession's interval, which follows the media bitrate above it
+ * (gws-path-monitor.h). */
 constexpr guint kHeartbeatRtcpIntervalMs = 250;
 /* A sender hears only RTCP, which browsers send 0.5-1.5 s apart: until it
  * has learnt its peer's rhythm, it waits this long before a path counts as
