@@ -15,6 +15,9 @@ signalling link S that is never cut; ICE may use only A and B.
   the first through the new one). Split at the receiver's `gws-path-lost`
   message: detection (last frame -> path-lost) and restart-to-switch
   (path-lost -> first frame). The link is set up again after each run.
+  Every cut (here and below) is made on a connection that has carried
+  media for 5 s at least: the path monitor learns a connection's rhythm
+  in its first 3 s, and most connections are older.
 - restart: `restart-session` emitted with both paths healthy (alternately
   on the sender and on the receiver): the largest inter-frame gap from
   0.5 s before the call to 2 s after `gws-session-restarted`, and the
@@ -23,8 +26,19 @@ signalling link S that is never cut; ICE may use only A and B.
   session ends) and back to PLAYING (a new webrtcsrc session): the gap
   from the last frame before the stop to the first frame of the new
   session, and the time from the stop to that frame.
+- healthy: nothing is cut for --healthy-seconds (default 60): every
+  `gws-path-lost` of either side is a false one, counted, with the
+  largest inter-frame gap at the receiver in that time.
+- source-pause: the sender's source stops producing for --pause-seconds
+  (default 3; its buffers
+  dropped before webrtcsink: no RTP, RTCP goes on), then resumes: every
+  `gws-path-lost` is a false one.
 
-Usage: restart_bench.py [--runs N] [--path-timeout MS]   (as root)
+Usage: restart_bench.py [--runs N] [--path-timeout MS] [--only KIND,...]
+                        [--healthy-seconds S] [--pause-seconds S]
+                        [--size WxH] [--debug GST_DEBUG]   (as root)
+KIND: restart, path_cut, silent_drop, silent_drop_route, healthy,
+source_pause, break_before_make (default: all but healthy).
 """
 
 import argparse
@@ -98,13 +112,25 @@ def first_path_lost(snd, rcv, s_mark, r_mark, timeout=30):
     raise Failure("no gws-path-lost within {} s".format(timeout))
 
 
+CONNECTION_AGE = 5.0
+
+
 def path_cut(w, snd, rcv, how="link-down"):
     """The path carrying media dies: `link-down` (its veth set down at the
     receiver: the OS knows at once), `silent` (every UDP packet dropped at
     both ends, links up: no word from the OS), or `silent+route` (silent,
     and a default route over the other path appears at the receiver right
-    after: the Wi-Fi -> cellular case)."""
+    after: the Wi-Fi -> cellular case). The connection in use is at least
+    CONNECTION_AGE s old when cut, as most connections are."""
     path = settle(w, rcv)
+    # The connection in use carried media for CONNECTION_AGE s at least
+    # (the path monitor learns a connection's rhythm in its first 3 s).
+    switches = [ev["t"] for ev in rcv.select("gws")
+                if ev["name"] == "gws-session-restarted"]
+    born = max(switches + [rcv.select("frame")[0]["t"]])
+    wait = born + CONNECTION_AGE - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)  # an older connection, not a synchronisation
     s_mark, r_mark = snd.mark(), rcv.mark()
     t_cut = time.monotonic()
     if how == "link-down":
@@ -136,6 +162,8 @@ def path_cut(w, snd, rcv, how="link-down"):
             "detection_ms": (lost["t"] - at[0]["t"]) * 1000,
             "restart_to_switch_ms": (at[1]["t"] - lost["t"]) * 1000,
             "silence_ms_reported": lost["fields"].get("silence-ms"),
+            "path_lost_fields": {k: v for k, v in lost["fields"].items()
+                                 if k != "session-id"},
             "switch_ms_reported": done["fields"].get("switch-ms"),
             "frames_missing": missing_frames(frames, t_cut - 0.5,
                                              first["t"] + 0.5)}
@@ -177,6 +205,45 @@ def break_before_make(w, snd, rcv):
             "stop_to_first_frame_ms": (first["t"] - t_stop) * 1000}
 
 
+def false_alarms(snd, rcv, s_mark, r_mark):
+    lost = [ev for p, m in ((snd, s_mark), (rcv, r_mark))
+            for ev in p.select("gws", m) if ev["name"] == "gws-path-lost"]
+    started = [ev for p, m in ((snd, s_mark), (rcv, r_mark))
+               for ev in p.select("gws", m)
+               if ev["name"] == "gws-restart-started"]
+    return lost, started
+
+
+def healthy(w, snd, rcv, seconds):
+    """Nothing cut for `seconds`: every path-lost is a false one."""
+    s_mark, r_mark = snd.mark(), rcv.mark()
+    t0 = time.monotonic()
+    time.sleep(seconds)  # the healthy stretch being watched
+    lost, started = false_alarms(snd, rcv, s_mark, r_mark)
+    gap, _at = max_gap(window(rcv, t0, time.monotonic()))
+    return {"seconds": seconds, "false_path_lost": len(lost),
+            "false_restarts": len(started),
+            "silences_ms": [ev["fields"].get("silence-ms") for ev in lost],
+            "max_gap_ms": gap * 1000}
+
+
+def source_pause(w, snd, rcv, seconds=3.0):
+    """The sender's source stops for `seconds`, then resumes."""
+    s_mark, r_mark = snd.mark(), rcv.mark()
+    snd.send("pause-src")
+    snd.wait_event("src-paused", since=s_mark)
+    time.sleep(seconds)  # the pause being watched
+    t_resume = time.monotonic()
+    snd.send("resume-src")
+    frames_after(rcv, t_resume, 30, r_mark)
+    lost, started = false_alarms(snd, rcv, s_mark, r_mark)
+    return {"seconds": seconds, "false_path_lost": len(lost),
+            "false_restarts": len(started),
+            "by": ["sender" if ev in snd.events else "receiver"
+                   for ev in lost],
+            "silences_ms": [ev["fields"].get("silence-ms") for ev in lost]}
+
+
 def measure(kind, runs, fn, out):
     results, errors = [], []
     for i in range(runs):
@@ -199,6 +266,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--path-timeout", type=int, default=1000)
+    ap.add_argument("--only", default="restart,path_cut,silent_drop,"
+                    "silent_drop_route,source_pause,break_before_make")
+    ap.add_argument("--healthy-seconds", type=float, default=60)
+    ap.add_argument("--pause-seconds", type=float, default=3)
+    ap.add_argument("--size", default=None,
+                    help="the sender's picture, e.g. 1280x720 (320x240)")
+    ap.add_argument("--debug", default="",
+                    help="more GST_DEBUG categories; keeps the logs")
     ap.add_argument("--build", default=os.environ.get(
         "BUILD_DIR", os.path.join(ROOT, "build")))
     args = ap.parse_args()
@@ -206,31 +281,44 @@ def main():
         print(json.dumps({"error": "needs root (network namespaces)"}))
         return 1
     props = ("path-timeout={}".format(args.path_timeout),)
-    w = World("bench", build_dir=args.build)
+    w = World("bench", build_dir=args.build, keep_logs=bool(args.debug))
     w.env.pop("GST_DEBUG", None)
-    w.env["GST_DEBUG"] = "webrtcsink:3,webrtcsrc:3"
+    w.env["GST_DEBUG"] = "webrtcsink:3,webrtcsrc:3" + (
+        "," + args.debug if args.debug else "")
+    if args.debug:
+        log("logs in", w.logdir)
     out = {"runs": args.runs, "path_timeout_ms": args.path_timeout}
     try:
-        snd, rcv, sid = w.start(props, props, latency=50)
+        snd, rcv, sid = w.start(props, props, latency=50, size=args.size)
         out["session"] = sid
         has_restart = not any(ev["name"] == "path-timeout" for ev in
                               rcv.select("no-property"))
-        if has_restart:
-            measure("restart", args.runs, lambda i: explicit_restart(
-                w, snd, rcv, "sender" if i % 2 == 0 else "receiver"), out)
-            measure("path_cut", args.runs,
-                    lambda i: path_cut(w, snd, rcv), out)
-            measure("silent_drop", args.runs,
-                    lambda i: path_cut(w, snd, rcv, "silent"), out)
-            measure("silent_drop_route", args.runs,
-                    lambda i: path_cut(w, snd, rcv, "silent+route"), out)
-        else:
-            for k in ("restart", "path_cut", "silent_drop",
-                      "silent_drop_route"):
-                out[k] = {"runs": [], "failed": 0, "errors": [
+        only = set(args.only.split(","))
+        # The pauses last: they teach the path monitors long gaps for the
+        # next 10-20 s (a cut after them would be judged by path-timeout).
+        kinds = [
+            ("healthy", lambda i: healthy(w, snd, rcv,
+                                          args.healthy_seconds)),
+            ("restart", lambda i: explicit_restart(
+                w, snd, rcv, "sender" if i % 2 == 0 else "receiver")),
+            ("path_cut", lambda i: path_cut(w, snd, rcv)),
+            ("silent_drop", lambda i: path_cut(w, snd, rcv, "silent")),
+            ("silent_drop_route",
+             lambda i: path_cut(w, snd, rcv, "silent+route")),
+            ("source_pause", lambda i: source_pause(w, snd, rcv,
+                                                   args.pause_seconds)),
+        ]
+        for kind, fn in kinds:
+            if kind not in only:
+                continue
+            if has_restart:
+                measure(kind, args.runs, fn, out)
+            else:
+                out[kind] = {"runs": [], "failed": 0, "errors": [
                     "the elements have no session restart (path-timeout)"]}
-        measure("break_before_make", args.runs,
-                lambda i: break_before_make(w, snd, rcv), out)
+        if "break_before_make" in only:
+            measure("break_before_make", args.runs,
+                    lambda i: break_before_make(w, snd, rcv), out)
     except Exception as e:
         out["error"] = str(e).splitlines()[0][:300]
         log(traceback.format_exc())
@@ -251,6 +339,13 @@ def main():
         "silent_drop_gap_ms": summary(col("silent_drop", "gap_ms")),
         "silent_drop_detection_ms": summary(col("silent_drop",
                                                 "detection_ms")),
+        "silent_drop_restart_to_switch_ms": summary(
+            col("silent_drop", "restart_to_switch_ms")),
+        "healthy_false_path_lost": sum(col("healthy", "false_path_lost")),
+        "healthy_seconds": sum(col("healthy", "seconds")),
+        "healthy_max_gap_ms": summary(col("healthy", "max_gap_ms")),
+        "source_pause_false_path_lost": sum(col("source_pause",
+                                                "false_path_lost")),
         "silent_drop_route_gap_ms": summary(col("silent_drop_route",
                                                 "gap_ms")),
         "silent_drop_route_detection_ms": summary(

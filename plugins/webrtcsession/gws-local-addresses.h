@@ -3,7 +3,7 @@
  *
  * A link that goes down (Wi-Fi lost, a cable pulled, a modem gone) is known
  * to the OS at once: its interface loses IFF_RUNNING, or the address goes.
- * The path monitor asks this on every tick (100 ms) for the local end of a
+ * The path monitor asks this on every tick (50 ms) for the local end of a
  * connection's selected ICE pair, so such a loss starts a restart without
  * waiting for a silence to be long enough.
  *

@@ -30,15 +30,6 @@ free_holder_closure(gpointer data, GClosure *) {
   free_holder(data);
 }
 
-/* Gaps longer than this are outages, not the peer's rhythm: they must not
- * teach the monitor that long silences are normal. */
-constexpr gint64 kMaxLearnedGapUs = 3 * G_USEC_PER_SEC / 2;
-/* The longest gap is remembered over the last 10-20 s. */
-constexpr gint64 kWindowUs = 10 * G_USEC_PER_SEC;
-/* Until a connection has received packets for this long, silences up to
- * the learning floor are not a lost path. */
-constexpr gint64 kLearningUs = 3 * G_USEC_PER_SEC;
-
 } // namespace
 
 std::shared_ptr<PathMonitor>
@@ -58,6 +49,7 @@ PathMonitor::attach(
     g_object_unref(ice);
   monitor->rtcp_interval_ms_ = rtcp_interval_ms;
   monitor->learning_floor_ms_ = learning_floor_ms;
+  monitor->name_ = GST_OBJECT_NAME(webrtcbin);
   g_signal_connect_data(webrtcbin, "deep-element-added",
       G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer data) {
         static_cast<Holder *>(data)->monitor->watch_element(element);
@@ -154,10 +146,16 @@ PathMonitor::watch_element(GstElement *element) {
         static_cast<GstPadProbeType>(
             GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
         [](GstPad *, GstPadProbeInfo *info, gpointer data) {
-          guint n = 1;
-          if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-            n = gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
-          static_cast<Holder *>(data)->monitor->on_packets(n);
+          guint n = 1, reports = 0;
+          if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+            GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+            n = gst_buffer_list_length(list);
+            for (guint i = 0; i < n; i++)
+              reports += count_reports(gst_buffer_list_get(list, i));
+          } else {
+            reports = count_reports(GST_PAD_PROBE_INFO_BUFFER(info));
+          }
+          static_cast<Holder *>(data)->monitor->on_packets(n, reports);
           return GST_PAD_PROBE_OK;
         },
         new Holder{shared_from_this()}, free_holder);
@@ -175,23 +173,33 @@ PathMonitor::watch_element(GstElement *element) {
   }
 }
 
+guint
+PathMonitor::count_reports(GstBuffer *buffer) {
+  /* The first two bytes are in the clear in SRTCP too (RFC 3711): version
+   * 2, then the first packet's type; RFC 5761 keeps RTP payload types out
+   * of 192-223 on a muxed port. A regular compound packet starts with a
+   * sender or receiver report; feedback alone (RFC 5506, what browsers
+   * send) starts with 205 or 206. DTLS and STUN have other first bytes. */
+  guint8 head[2];
+  if (!buffer || gst_buffer_extract(buffer, 0, head, 2) != 2)
+    return 0;
+  return (head[0] & 0xc0) == 0x80 && (head[1] == 200 || head[1] == 201);
+}
+
 void
-PathMonitor::on_packets(guint n) {
+PathMonitor::on_packets(guint n, guint reports) {
   gint64 now = g_get_monotonic_time();
-  gint64 last = last_us_.exchange(now);
+  last_us_.store(now);
   packets_.fetch_add(n);
   std::lock_guard<std::mutex> g(rhythm_lock_);
-  if (last == 0) {
-    first_us_ = window_start_us_ = now;
-    return;
+  if (rhythm_.on_packets(now, reports)) {
+    gint64 gap, report_gap;
+    rhythm_.closed_window(&gap, &report_gap);
+    GST_DEBUG("%s: in the last 10 s the longest gap was %" G_GINT64_FORMAT
+              " ms, between reports %" G_GINT64_FORMAT " ms (%" G_GUINT64_FORMAT
+              " reports in all)",
+        name_.c_str(), gap / 1000, report_gap / 1000, rhythm_.reports());
   }
-  if (now - window_start_us_ > kWindowUs) {
-    longest_gap_us_[1] = longest_gap_us_[0];
-    longest_gap_us_[0] = 0;
-    window_start_us_ = now;
-  }
-  longest_gap_us_[0]
-      = std::max(longest_gap_us_[0], std::min(now - last, kMaxLearnedGapUs));
 }
 
 guint64
@@ -205,24 +213,20 @@ PathMonitor::silence_ms(gint64 now_us) const {
 guint64
 PathMonitor::degraded_ms() const {
   std::lock_guard<std::mutex> g(rhythm_lock_);
-  gint64 longest = std::max(longest_gap_us_[0], longest_gap_us_[1]);
-  guint64 limit = std::max<guint64>(150, longest * 3 / 2 / 1000);
-  if (first_us_ && last_us_.load() - first_us_ < kLearningUs)
-    limit = std::max<guint64>(limit, learning_floor_ms_);
-  return limit;
+  return rhythm_.degraded_ms(learning_floor_ms_);
 }
 
 guint64
 PathMonitor::threshold_ms(guint timeout_ms) const {
   std::lock_guard<std::mutex> g(rhythm_lock_);
-  gint64 longest = std::max(longest_gap_us_[0], longest_gap_us_[1]);
-  guint64 limit = std::max<guint64>(timeout_ms, longest * 2 / 1000);
-  /* The rhythm is not known yet: the first gaps are the DTLS handshake's
-   * few milliseconds, and a browser's first receiver report may come 1.5 s
-   * later. */
-  if (first_us_ && last_us_.load() - first_us_ < kLearningUs)
-    limit = std::max<guint64>(limit, learning_floor_ms_);
-  return limit;
+  return rhythm_.threshold_ms(timeout_ms, learning_floor_ms_);
+}
+
+bool
+PathMonitor::fast_rule(guint timeout_ms) const {
+  std::lock_guard<std::mutex> g(rhythm_lock_);
+  return rhythm_.fast_threshold_ms()
+         < rhythm_.slow_threshold_ms(timeout_ms, learning_floor_ms_);
 }
 
 } // namespace gws

@@ -8,18 +8,23 @@
  * To make RTCP a heartbeat, the monitor also lowers the RTCP interval of
  * the webrtcbin's RTP sessions (default 5 s in rtpsession) to
  * @rtcp_interval_ms, so that even a stream that pauses keeps its path
- * visibly alive.
+ * visibly alive. That is a floor: above it rtpsession derives the
+ * interval from the media bitrate (measured with 250 ms: our reports
+ * 100-580 ms apart while video flows, up to ~760 ms while it pauses).
  *
- * The silence threshold adapts to the peer: max(timeout, 2 x the longest
- * gap between packets in the last 10-20 s), and, for a side that hears only
- * RTCP (a sender), at least @learning_floor_ms during a connection's first
- * 3 s of packets, before that rhythm is known. So a sender is not fooled by
- * a browser that sends its receiver reports 0.5-1.5 s apart, while a peer
- * that sends every 250 ms (ours) or RTP at the frame rate is judged on the
- * timeout alone.
+ * The silence threshold adapts to the peer's rhythm (gws-packet-rhythm.h):
+ * a slow rule (max(timeout, 2 x the longest recent gap), with a learning
+ * floor for a sender during a connection's first 3 s) and, below it, a
+ * fast rule for a peer whose packets and RTCP reports come often enough
+ * to prove a silence sooner (RTP at the frame rate and our elements'
+ * reports; not a browser's, 0.5-1.5 s apart). Each packet that leaves a
+ * nicesrc is classed by its first two bytes (clear in SRTCP too): an RTCP
+ * compound starting with a sender or receiver report, or anything else.
  *
  * Thread-safe: packets are counted on streaming threads, read anywhere. */
 #pragma once
+
+#include "gws-packet-rhythm.h"
 
 #include <gst/gst.h>
 
@@ -42,8 +47,11 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   gint64 last_packet_us() const { return last_us_.load(); }
   /* Milliseconds since the last packet (0 before the first). */
   guint64 silence_ms(gint64 now_us) const;
-  /* How long a silence means a lost path, for a configured @timeout_ms. */
+  /* How long a silence means a lost path, for a configured @timeout_ms:
+   * the slow rule, or the fast one when it applies and is shorter. */
   guint64 threshold_ms(guint timeout_ms) const;
+  /* TRUE when threshold_ms() comes from the fast rule (for logs). */
+  bool fast_rule(guint timeout_ms) const;
   /* How long a silence means a degraded path: longer than the peer's own
    * rhythm (1.5 x the longest recent gap; the learning floor while it is
    * not known) and at least 150 ms. Judged only together with the OS's
@@ -68,7 +76,8 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   PathMonitor &operator=(const PathMonitor &) = delete;
 
  private:
-  void on_packets(guint n);
+  void on_packets(guint n, guint reports);
+  static guint count_reports(GstBuffer *buffer);
   void watch_element(GstElement *element);
 
   /* webrtcbin's GstWebRTCICE, weakly: a strong ref here could make the
@@ -79,11 +88,9 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   guint learning_floor_ms_ = 0;
   std::atomic<guint64> packets_{0};
   std::atomic<gint64> last_us_{0};
-  /* The longest gaps seen, in two alternating 10 s windows (rhythm_lock_). */
+  std::string name_; /* the webrtcbin's, for logs */
   mutable std::mutex rhythm_lock_;
-  gint64 first_us_ = 0;
-  gint64 window_start_us_ = 0;
-  gint64 longest_gap_us_[2] = {0, 0};
+  PacketRhythm rhythm_; /* rhythm_lock_ */
 };
 
 } // namespace gws

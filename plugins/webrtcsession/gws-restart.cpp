@@ -29,7 +29,9 @@ restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
           "network path counts as lost (path-lost signal, gws-path-lost "
           "message, and a restart if auto-restart). Never less than 2x the "
           "longest recent gap between the peer's packets (browsers send "
-          "RTCP 0.5-1.5 s apart). 0 disables detection",
+          "RTCP 0.5-1.5 s apart); sooner, but not under 400 ms, when the "
+          "peer's RTP and RTCP reports come often enough to prove a loss "
+          "(as from webrtcsink/webrtcsrc). 0 disables detection",
           0, 600000, 1000, rw));
   g_object_class_install_property(klass, prop_auto_restart,
       g_param_spec_boolean("auto-restart", "Auto restart",
@@ -150,7 +152,8 @@ check_path(GstElement *element, guint path_lost_signal,
     g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
     return settings.auto_restart && tracker.may_attempt(now_us);
   }
-  if (silence < monitor.threshold_ms(settings.path_timeout_ms)) {
+  guint64 threshold = monitor.threshold_ms(settings.path_timeout_ms);
+  if (silence < threshold) {
     if (tracker.path == RestartTracker::Path::Lost)
       tracker.path = RestartTracker::Path::Ok; /* it came back by itself */
     return false;
@@ -167,11 +170,15 @@ check_path(GstElement *element, guint path_lost_signal,
   }
   if (tracker.path == RestartTracker::Path::Ok) {
     tracker.path = RestartTracker::Path::Lost;
+    bool fast = monitor.fast_rule(settings.path_timeout_ms);
     GST_WARNING_OBJECT(element,
-        "session %s: path lost (nothing received for %" G_GUINT64_FORMAT " ms)",
-        session_id.c_str(), silence);
+        "session %s: path lost (nothing received for %" G_GUINT64_FORMAT
+        " ms; threshold %" G_GUINT64_FORMAT " ms, %s)",
+        session_id.c_str(), silence, threshold,
+        fast ? "from the peer's rhythm" : "path-timeout");
     post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
-        G_TYPE_UINT64, silence, nullptr);
+        G_TYPE_UINT64, silence, "threshold-ms", G_TYPE_UINT64, threshold,
+        "fast-rule", G_TYPE_BOOLEAN, fast, nullptr);
     g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
   }
   return settings.auto_restart && tracker.may_attempt(now_us);

@@ -29,7 +29,14 @@ struct RestartSettings {
 
 /* A new connection that has not carried media after this long failed. */
 constexpr gint64 kRestartAttemptTimeoutUs = 10 * G_USEC_PER_SEC;
-/* RTCP interval our webrtcbins use, so RTCP is a heartbeat (ms). */
+/* How often each element's tick checks its sessions' paths (ms): a lost
+ * path is declared at most this long after its silence passed the
+ * threshold. The check reads a few atomics and the ICE agent's selected
+ * pair per session. */
+constexpr guint kPathCheckIntervalMs = 50;
+/* RTCP interval our webrtcbins use, so RTCP is a heartbeat (ms): the
+ * floor of rtpsession's interval, which follows the media bitrate above it
+ * (gws-path-monitor.h). */
 constexpr guint kHeartbeatRtcpIntervalMs = 250;
 /* A sender hears only RTCP, which browsers send 0.5-1.5 s apart: until it
  * has learnt its peer's rhythm, it waits this long before a path counts as

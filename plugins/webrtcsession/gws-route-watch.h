@@ -10,7 +10,7 @@
  * than wait for its silence to reach path-timeout.
  *
  * A process-wide rtnetlink socket (RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_ROUTE),
- * non-blocking, drained by whoever asks (the path monitors' 100 ms ticks):
+ * non-blocking, drained by whoever asks (the path monitors' 50 ms ticks):
  * no thread of its own. Opened on the first call; routes added before it
  * are not news. Thread-safe (one mutex around the socket). Linux only;
  * elsewhere (or when the socket cannot be opened) nothing ever appears. */

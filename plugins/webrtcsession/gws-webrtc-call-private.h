@@ -242,7 +242,7 @@ struct CallPrivate : public ConsumerSession::Host {
   void on_connection_failed(guint gen, const std::string &reason);
   /* An offer inside the running call: the other side restarts it. */
   void on_restart_offer(DescPtr offer);
-  /* Every 100 ms: path checks, promotion of a restart's connection,
+  /* Every kPathCheckIntervalMs: path checks, promotion of a restart's connection,
    * retirement of the old one, inputs waiting to be offered. */
   void tick();
 

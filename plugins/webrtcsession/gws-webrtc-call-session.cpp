@@ -846,7 +846,7 @@ CallPrivate::start_signaller() {
     signaller = GWS_SIGNALLER(g_object_ref(sig));
   });
   link.connect(sig, std::move(cb));
-  ticker = loop.every(100, [this]() { tick(); });
+  ticker = loop.every(kPathCheckIntervalMs, [this]() { tick(); });
   GST_INFO_OBJECT(self, "%s%s via %s",
       target.empty() ? "waiting for calls" : "calling ", target.c_str(),
       u.c_str());

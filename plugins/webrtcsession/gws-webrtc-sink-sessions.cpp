@@ -604,7 +604,7 @@ SinkPrivate::start_signaller() {
   loop.run_sync([this, wait]() { start_wait = wait; });
   link.connect(sig, std::move(cb));
   loop.run_sync([this]() { accepting = true; });
-  ticker = loop.every(100, [this]() { tick(); });
+  ticker = loop.every(kPathCheckIntervalMs, [this]() { tick(); });
   gws_signaller_start(sig);
   g_object_unref(sig);
 }

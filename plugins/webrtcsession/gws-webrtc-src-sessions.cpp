@@ -417,7 +417,7 @@ SrcPrivate::start_signaller() {
     accepting = true;
     serving = serves;
   });
-  ticker = loop.every(100, [this]() { tick(); });
+  ticker = loop.every(kPathCheckIntervalMs, [this]() { tick(); });
   gws_signaller_start(sig);
   g_object_unref(sig);
 }

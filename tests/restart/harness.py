@@ -196,11 +196,12 @@ class World:
         return p
 
     def start(self, sender_props=(), receiver_props=(), latency=None,
-              frames=30):
+              frames=30, size=None, source=None):
         """Relay, sender, receiver; returns once the receiver has `frames`
         frames. Returns (sender, receiver, session id)."""
         self.relay()
-        snd = self.peer("sender", "sender", *sender_props)
+        snd = self.peer("sender", "sender", *sender_props, size=size,
+                        source=source)
         snd.wait_event("signalling", connected=True)
         rcv = self.peer("receiver", "receiver", *receiver_props,
                         latency=latency)

@@ -15,6 +15,10 @@ Commands on stdin, one per line:
   stop-src           (receiver) set webrtcsrc's pipeline to NULL, i.e. end
                      this session (break-before-make baseline)
   start-src          (receiver) a new webrtcsrc session (PLAYING again)
+  pause-src          (sender) drop every video buffer before webrtcsink,
+                     as a source that stops producing (a paused or idle
+                     capture): no RTP goes out, RTCP goes on
+  resume-src         (sender) let the buffers through again
   stream-start       send "0", "1", ... on data channel `seq` (send-data-
                      string, every 20 ms) until
   stream-stop        which reports how many went out (stream-stopped sent)
@@ -107,6 +111,7 @@ class Peer:
             self.element.connect("data-received", self.on_data)
         self.streamed = 0
         self.stream_timer = None
+        self.src_paused = False
 
     def on_data(self, _el, _sid, label, data, is_text):
         raw = data.get_data() or b""
@@ -258,6 +263,8 @@ class Peer:
         """(sender) Counts the video buffers going into webrtcsink, from the
         streaming thread (the int is read by `stats` on the main loop)."""
         def probe(_pad, _info):
+            if self.src_paused:
+                return Gst.PadProbeReturn.DROP
             self.frames_in += 1
             return Gst.PadProbeReturn.OK
         for pad in self.element.sinkpads:
@@ -292,12 +299,24 @@ class Peer:
         emit("started")
         return False
 
+    def pause_src(self):
+        self.src_paused = True
+        emit("src-paused")
+        return False
+
+    def resume_src(self):
+        self.src_paused = False
+        emit("src-resumed")
+        return False
+
     def read_commands(self):
         handlers = {"restart": self.restart, "stats": self.stats,
                     "sdp": self.sdp,
                     "stop-src": self.stop_src, "start-src": self.start_src,
                     "stream-start": self.stream_start,
                     "stream-stop": self.stream_stop,
+                    "pause-src": self.pause_src,
+                    "resume-src": self.resume_src,
                     "quit": self.loop.quit}
         for line in sys.stdin:
             fn = handlers.get(line.strip())

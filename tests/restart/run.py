@@ -332,6 +332,38 @@ def case_starved(w):
           len(gws(snd, "gws-session-restarted")))
 
 
+def case_source_pause(w):
+    """The sender's source stops producing for 3 s (longer than
+    path-timeout), then resumes: no RTP in that time, but the RTCP
+    reports go on both ways, so neither side may call its path lost (the
+    fast rule of the path monitor must not take the pause for a silent
+    drop). Frames resume in the same session."""
+    snd, rcv, sid = w.start()
+    n = rcv.select("frame")[-1]["n"]
+    # Past the monitors' learning (3 s of packets): the fast rule applies.
+    rcv.wait("100 more frames", lambda ev: ev["event"] == "frame" and
+             ev["n"] >= n + 100)
+    s_mark, r_mark = snd.mark(), rcv.mark()
+    snd.send("pause-src")
+    snd.wait_event("src-paused", since=s_mark)
+    time.sleep(3.0)  # the pause being tested
+    after = rcv.mark()
+    snd.send("resume-src")
+    first = rcv.wait("a frame after the source resumed",
+                     lambda ev: ev["event"] == "frame", since=after)
+    rcv.wait("30 frames after the source resumed",
+             lambda ev: ev["event"] == "frame" and
+             ev["n"] >= first["n"] + 30, since=after)
+    for proc, mark in ((snd, s_mark), (rcv, r_mark)):
+        lost = gws(proc, "gws-path-lost", mark)
+        check(not lost, "{} called its path lost while the source paused: "
+              "{}".format(proc.name, lost))
+        check(not gws(proc, "gws-restart-started", mark),
+              "{} restarted while the source paused".format(proc.name))
+    no_new_session(snd, rcv, sid, 0)
+    check_output_continuity(w, rcv)
+
+
 def case_restart_sender(w):
     """restart-session on webrtcsink with a healthy path: frames go on."""
     explicit_restart(w, "sender")
@@ -452,6 +484,7 @@ CASES = {
     "new-route": case_new_route,
     "silent-drop": case_silent_drop,
     "starved": case_starved,
+    "source-pause": case_source_pause,
 }
 
 
