@@ -242,8 +242,8 @@ struct CallPrivate : public ConsumerSession::Host {
   void on_connection_failed(guint gen, const std::string &reason);
   /* An offer inside the running call: the other side restarts it. */
   void on_restart_offer(DescPtr offer);
-  /* Every kPathCheckIntervalMs: path checks, promotion of a restart's connection,
-   * retirement of the old one, inputs waiting to be offered. */
+  /* Every kPathCheckIntervalMs: path checks, promotion of a restart's
+   * connection, retirement of the old one, inputs waiting to be offered. */
   void tick();
 
   /* Renegotiation inside a call (gws-webrtc-call-renegotiate.cpp; session
