@@ -318,6 +318,17 @@ export async function waitForPlayback(page, timeoutMs = 20000) {
   return { ...size, frames: later };
 }
 
+// Waits until the <video> `selector` decodes `width` x `height`: a
+// webrtcsink viewer starts at half size while congestion control's
+// estimate ramps up from its 300 kbit/s start (full size from ~0.9 Mbit/s
+// for 640x480 at 30 fps, a few seconds on a clean link). Returns it.
+export async function waitForVideoSize(page, selector, width, height, timeoutMs = 20000) {
+  return until(page, ([sel, w, h]) => {
+    const v = document.querySelector(sel);
+    return v && v.videoWidth === w && v.videoHeight === h ? { width: w, height: h } : null;
+  }, [selector, width, height], timeoutMs, `the video to reach ${width}x${height}`);
+}
+
 // Chromium's fake camera captures 640x480; its encoder may start lower
 // (scaled down while the bandwidth estimate ramps up) but keeps 4:3.
 export function assertCameraSize({ width, height }) {
