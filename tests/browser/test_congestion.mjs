@@ -128,14 +128,18 @@ test('Chromium sending to webrtcsrc: TWCC negotiated, our feedback drives libweb
       });
       return best;
     });
+    // libwebrtc starts its estimate at 300 kbit/s and raises it only on
+    // transport feedback: twice that shows our feedback drives it. (An
+    // earlier bound of 1 Mbit/s failed once in CI at 0.89-0.97 Mbit/s,
+    // where Chromium's 640x480 camera stream sent no more than that.)
     const first = await estimate();
     let bps = first;
     const deadline = Date.now() + 20000;
-    while (bps <= 1000000 && Date.now() < deadline && consumer.running) {
+    while (bps <= 600000 && Date.now() < deadline && consumer.running) {
       await new Promise((r) => setTimeout(r, 200)); // polling a statistic
       bps = await estimate();
     }
-    assert.ok(bps > 1000000,
+    assert.ok(bps > 600000,
         `Chromium's estimate stayed at ${bps} bit/s (first ${first}):\n${consumer.output.slice(-2000)}`);
     console.log(`# Chromium's availableOutgoingBitrate with webrtcsrc's feedback: ${first} -> ${bps}`);
   } finally {
