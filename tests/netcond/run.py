@@ -277,7 +277,13 @@ def case_sdp_off():
 def case_fec():
     """do-fec on both sides: RED + ULPFEC negotiated (beside RTX), and under
     3% loss the receiver rebuilds packets from FEC."""
-    w, snd, rcv = start("fec", "VP8", sender=["do-fec=true"],
+    # Starting at 1 Mbit/s (not congestion control's 300 kbit/s): at the
+    # low start, under loss from the first second, the encoder stayed near
+    # 255 kbit/s, a packet or so per frame, and FEC (20%) protected too few
+    # for a recovery (failed once in CI: 94 FEC packets in 10 s, 0
+    # recovered).
+    w, snd, rcv = start("fec", "VP8",
+                        sender=["do-fec=true", "start-bitrate=1000000"],
                         receiver=["do-fec=true"])
     ok = False
     try:
@@ -289,8 +295,24 @@ def case_fec():
                                  re.M):
                     raise Failure("{} has no {}:\n{}".format(which, name,
                                                             sec))
-        frames, secs = lossy_run(w, rcv, 3, 10)
-        rtext, stext = stats(rcv), stats(snd)
+        # Under 3% loss both ways until the receiver has rebuilt a packet
+        # from FEC (at most 40 s): a recovery needs the FEC packet and
+        # every other packet it protects, and came only 1-3 times in 20 s
+        # at 1 Mbit/s, so a fixed window found none now and then.
+        w.topo.set_loss("snd", 3)
+        w.topo.set_loss("rcv", 3)
+        t0 = time.monotonic()
+        try:
+            rtext = wait_stat(rcv, "recovered-by-fec", lambda v: v > 0,
+                              "nothing was recovered by FEC in 40 s",
+                              timeout=40)
+        finally:
+            w.topo.set_loss("snd", 0)
+            w.topo.set_loss("rcv", 0)
+        t1 = time.monotonic()
+        secs = t1 - t0
+        frames = [ev for ev in rcv.select("frame") if t0 <= ev["t"] <= t1]
+        stext = stats(snd)
         print("# fec: {} frames in {:.1f} s, fec-protected-packets {}, "
               "recovered-by-fec {}, recovered-by-retransmission {}, "
               "lost-for-good {}".format(
@@ -298,11 +320,9 @@ def case_fec():
                   stat(rtext, "recovered-by-fec"),
                   stat(rtext, "recovered-by-retransmission"),
                   stat(rtext, "packets-lost")))
-        if len(frames) < 20 * secs:
+        if secs >= 2 and len(frames) < 20 * secs:
             raise Failure("only {} frames in {:.1f} s".format(len(frames),
                                                               secs))
-        if stat(rtext, "recovered-by-fec") == 0:
-            raise Failure("nothing was recovered by FEC")
         ok = True
     finally:
         logdir = w.close(ok)
