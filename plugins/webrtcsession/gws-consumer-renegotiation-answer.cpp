@@ -13,8 +13,8 @@
  * thread only, like the rest of ConsumerSession. */
 #include "gws-consumer-session.h"
 
-#include "gws-promise.h"
 #include "gws-renegotiation.h"
+#include "gws-session-promise.h"
 #include "gws-twcc.h"
 
 #include <gst/sdp/sdp.h>
@@ -96,37 +96,12 @@ ConsumerSession::answer_renegotiation(
       "session %s connection %u: the peer renegotiates (%u new stream(s))",
       id_.c_str(), gen_, added);
   we_offered_ = false;
-  std::string id = id_;
-  guint gen = gen_;
-  Host *host = &host_;
-  GstPromise *promise = make_promise(nullptr, [host, id, gen](
-                                                  DescPtr, std::string error) {
-    host->with_connection(id, gen, [error](ConsumerSession &s) {
-      if (!error.empty()) {
-        s.host_.fail_connection(s.id_, s.gen_,
-            "the peer's renegotiation offer was refused: " + error);
-        return;
-      }
-      std::string sid = s.id_;
-      guint sgen = s.gen_;
-      Host *h = &s.host_;
-      GstPromise *p = make_promise(
-          "answer", [h, sid, sgen](DescPtr answer, std::string err) {
-            h->with_connection(sid, sgen, [answer, err](ConsumerSession &s2) {
-              if (!answer) {
-                s2.host_.fail_connection(s2.id_, s2.gen_,
-                    "could not answer the renegotiation: " + err);
-                return;
-              }
-              s2.on_answer_created(answer.get());
-            });
-          });
-      g_signal_emit_by_name(s.webrtc_, "create-answer", nullptr, p);
-      gst_promise_unref(p);
-    });
-  });
-  g_signal_emit_by_name(webrtc_, "set-remote-description", offer, promise);
-  gst_promise_unref(promise);
+  answer_offer<ConsumerSession>(webrtc_, offer, &host_, id_, gen_,
+      "the peer's renegotiation offer was refused",
+      "could not answer the renegotiation",
+      [](ConsumerSession &s, GstWebRTCSessionDescription *answer) {
+        s.on_answer_created(answer);
+      });
   return added;
 }
 

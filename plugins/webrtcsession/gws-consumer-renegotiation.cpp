@@ -17,7 +17,7 @@
  * Session thread only, like the rest of ConsumerSession. */
 #include "gws-consumer-session.h"
 
-#include "gws-promise.h"
+#include "gws-session-promise.h"
 #include "gws-twcc.h"
 
 #include <gst/sdp/sdp.h>
@@ -154,20 +154,15 @@ ConsumerSession::renegotiate() {
   we_offered_ = true;
   GST_INFO_OBJECT(host_.bin(), "session %s connection %u: new offer (%s)",
       id_.c_str(), gen_, describe().c_str());
-  std::string id = id_;
-  guint gen = gen_;
-  Host *host = &host_;
-  GstPromise *promise
-      = make_promise("offer", [host, id, gen](DescPtr offer, std::string err) {
-          host->with_connection(id, gen, [offer, err](ConsumerSession &s) {
-            if (!offer) {
-              s.host_.fail_connection(s.id_, s.gen_,
-                  "could not create a renegotiation offer: " + err);
-              return;
-            }
-            s.on_offer_created(offer.get());
-          });
-        });
+  GstPromise *promise = session_promise<ConsumerSession>(&host_, id_, gen_,
+      "offer", [](ConsumerSession &s, DescPtr offer, const std::string &err) {
+        if (!offer) {
+          s.host_.fail_connection(
+              s.id_, s.gen_, "could not create a renegotiation offer: " + err);
+          return;
+        }
+        s.on_offer_created(offer.get());
+      });
   g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
   gst_promise_unref(promise);
 }

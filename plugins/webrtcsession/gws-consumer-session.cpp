@@ -2,8 +2,8 @@
  * gws-consumer-session.h). */
 #include "gws-consumer-session.h"
 
-#include "gws-promise.h"
 #include "gws-restart.h"
+#include "gws-session-promise.h"
 #include "gws-twcc.h"
 #include "gws-webrtcbin-events.h"
 #include "gws-xr-rtt.h"
@@ -19,23 +19,6 @@ GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_sink_debug);
 #define GST_CAT_DEFAULT gws_webrtc_sink_debug
 
 namespace gws {
-
-namespace {
-
-/* A promise whose outcome is handed to @fn on the session thread, if the
- * session still exists then. */
-GstPromise *
-session_promise(ConsumerSession::Host *host, const std::string &id, guint gen,
-    const char *field,
-    std::function<void(ConsumerSession &, DescPtr, const std::string &)> fn) {
-  return make_promise(
-      field, [host, id, gen, fn](DescPtr desc, std::string err) {
-        host->with_connection(
-            id, gen, [fn, desc, err](ConsumerSession &s) { fn(s, desc, err); });
-      });
-}
-
-} // namespace
 
 ConsumerSession::ConsumerSession(Host &host, std::string id,
     std::string peer_id, std::vector<StreamOffer> streams, guint gen)
@@ -172,8 +155,8 @@ ConsumerSession::start_offer() {
   gst_element_sync_state_with_parent(webrtc_);
   if (ready_hook_)
     ready_hook_();
-  GstPromise *promise = session_promise(&host_, id_, gen_, "offer",
-      [](ConsumerSession &s, DescPtr offer, const std::string &error) {
+  GstPromise *promise = session_promise<ConsumerSession>(&host_, id_, gen_,
+      "offer", [](ConsumerSession &s, DescPtr offer, const std::string &error) {
         if (!offer) {
           s.host_.fail_connection(
               s.id_, s.gen_, "could not create an offer: " + error);
@@ -250,27 +233,11 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
   if (ready_hook_)
     ready_hook_();
 
-  GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
-      [](ConsumerSession &s, DescPtr, const std::string &error) {
-        if (!error.empty()) {
-          s.host_.fail_connection(
-              s.id_, s.gen_, "the consumer's offer was refused: " + error);
-          return;
-        }
-        GstPromise *p = session_promise(&s.host_, s.id_, s.gen_, "answer",
-            [](ConsumerSession &s2, DescPtr answer, const std::string &err) {
-              if (!answer) {
-                s2.host_.fail_connection(
-                    s2.id_, s2.gen_, "could not create an answer: " + err);
-                return;
-              }
-              s2.on_answer_created(answer.get());
-            });
-        g_signal_emit_by_name(s.webrtc_, "create-answer", nullptr, p);
-        gst_promise_unref(p);
+  answer_offer<ConsumerSession>(webrtc_, offer, &host_, id_, gen_,
+      "the consumer's offer was refused", "could not create an answer",
+      [](ConsumerSession &s, GstWebRTCSessionDescription *answer) {
+        s.on_answer_created(answer);
       });
-  g_signal_emit_by_name(webrtc_, "set-remote-description", offer, promise);
-  gst_promise_unref(promise);
   remote_set_ = true;
   flush_candidates();
 }
@@ -295,8 +262,8 @@ ConsumerSession::on_remote_description(
   }
   if (!choose_codecs_from_answer(desc->sdp))
     return;
-  GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
-      [](ConsumerSession &s, DescPtr, const std::string &error) {
+  GstPromise *promise = session_promise<ConsumerSession>(&host_, id_, gen_,
+      nullptr, [](ConsumerSession &s, DescPtr, const std::string &error) {
         if (!error.empty()) {
           s.host_.fail_connection(
               s.id_, s.gen_, "the consumer's answer was refused: " + error);

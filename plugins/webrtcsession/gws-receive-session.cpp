@@ -3,6 +3,7 @@
 
 #include "gws-fast-start.h"
 #include "gws-restart.h"
+#include "gws-session-promise.h"
 #include "gws-twcc.h"
 #include "gws-webrtcbin-events.h"
 
@@ -12,21 +13,6 @@ GST_DEBUG_CATEGORY_EXTERN(gws_webrtc_src_debug);
 #define GST_CAT_DEFAULT gws_webrtc_src_debug
 
 namespace gws {
-
-namespace {
-
-GstPromise *
-session_promise(ReceiveSession::Host *host, const std::string &id, guint gen,
-    const char *field,
-    std::function<void(ReceiveSession &, DescPtr, const std::string &)> fn) {
-  return make_promise(
-      field, [host, id, gen, fn](DescPtr desc, std::string err) {
-        host->with_connection(
-            id, gen, [fn, desc, err](ReceiveSession &s) { fn(s, desc, err); });
-      });
-}
-
-} // namespace
 
 ReceiveSession::ReceiveSession(Host &host, std::string id, std::string peer_id,
     std::vector<const CodecInfo *> video_codecs,
@@ -128,8 +114,8 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
         "audio-codecs leave nothing this machine decodes");
     return;
   }
-  GstPromise *promise = session_promise(&host_, id_, gen_, "offer",
-      [](ReceiveSession &s, DescPtr offer, const std::string &err) {
+  GstPromise *promise = session_promise<ReceiveSession>(&host_, id_, gen_,
+      "offer", [](ReceiveSession &s, DescPtr offer, const std::string &err) {
         if (!offer) {
           s.host_.fail_connection(
               s.id_, s.gen_, "could not create an offer: " + err);
@@ -173,8 +159,8 @@ ReceiveSession::on_remote_answer(const GstWebRTCSessionDescription *answer) {
   }
   host_.set_expected_streams(accepted);
   remote_mlines_ = gst_sdp_message_medias_len(answer->sdp);
-  GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
-      [](ReceiveSession &s, DescPtr, const std::string &error) {
+  GstPromise *promise = session_promise<ReceiveSession>(&host_, id_, gen_,
+      nullptr, [](ReceiveSession &s, DescPtr, const std::string &error) {
         if (!error.empty())
           s.host_.fail_connection(
               s.id_, s.gen_, "the producer's answer was refused: " + error);
@@ -296,27 +282,11 @@ ReceiveSession::accepted_prefs(
 
 void
 ReceiveSession::answer(const GstWebRTCSessionDescription *desc) {
-  GstPromise *promise = session_promise(&host_, id_, gen_, nullptr,
-      [](ReceiveSession &s, DescPtr, const std::string &error) {
-        if (!error.empty()) {
-          s.host_.fail_connection(
-              s.id_, s.gen_, "the producer's offer was refused: " + error);
-          return;
-        }
-        GstPromise *p = session_promise(&s.host_, s.id_, s.gen_, "answer",
-            [](ReceiveSession &s2, DescPtr answer, const std::string &err) {
-              if (!answer) {
-                s2.host_.fail_connection(
-                    s2.id_, s2.gen_, "could not create an answer: " + err);
-                return;
-              }
-              s2.on_answer_created(answer.get());
-            });
-        g_signal_emit_by_name(s.webrtc_, "create-answer", nullptr, p);
-        gst_promise_unref(p);
+  answer_offer<ReceiveSession>(webrtc_, desc, &host_, id_, gen_,
+      "the producer's offer was refused", "could not create an answer",
+      [](ReceiveSession &s, GstWebRTCSessionDescription *answer) {
+        s.on_answer_created(answer);
       });
-  g_signal_emit_by_name(webrtc_, "set-remote-description", desc, promise);
-  gst_promise_unref(promise);
   remote_set_ = true;
   flush_candidates();
 }
