@@ -19,21 +19,16 @@ Environment: GWS_RELAY (relay binary), GST_PLUGIN_PATH (the built plugin).
 import os
 import re
 import sys
-import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "restart"))
-from harness import Failure, Proc, World, other  # noqa: E402
+from harness import (Failure, Proc, World, check,  # noqa: E402
+                     current_path, other)
+from casemain import main_tap  # noqa: E402  (tests/common, via harness)
 
 PYTHON = "/usr/bin/python3"
 APP = os.path.join(HERE, "app.py")
 FRAMES = 30  # video frames (and audio buffers) counted after each step
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
 
 
 def party(w, name, side, *args):
@@ -75,16 +70,6 @@ def exchange(sender, receiver, text):
           "{}: send-data-string".format(sender.name))
     got = receiver.wait_event("data", since=mark, label="chat", text=True)
     check(got["body"] == text, "{} got {}".format(receiver.name, got))
-
-
-def current_path(w, timeout=40.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        path, rates = w.media_path(1.0)
-        if path is not None:
-            return path, rates
-        check(time.monotonic() < deadline, "media not on exactly one of A "
-              "and B: bytes received per path in 1 s {}".format(rates))
 
 
 def case_path_cut(w):
@@ -181,57 +166,18 @@ KNOWN_FAILING = {
 }
 
 
+def stop_relay(w):
+    """The relay does not read stdin (Proc.stop's "quit"): end it at once
+    rather than after Proc.stop's 10 s."""
+    for p in w.procs:
+        if p.name == "relay" and p.proc.poll() is None:
+            p.proc.terminate()
+
+
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        if len(sys.argv) == 2 and sys.argv[1] == "--list":
-            print("\n".join(CASES))
-            return 0
-        print("usage: restart.py CASE (one of: {})".format(", ".join(CASES)))
-        return 2
-    name = sys.argv[1]
-    print("1..1", flush=True)
-    if name in KNOWN_FAILING and \
-            os.environ.get("GWS_RUN_KNOWN_FAILING") != "1":
-        print("ok 1 - call-restart-{} # SKIP known failure: {} "
-              "(GWS_RUN_KNOWN_FAILING=1 runs it)".format(
-                  name, KNOWN_FAILING[name]))
-        return 0
-    if os.geteuid() != 0:
-        print("ok 1 - call-restart-{} # SKIP needs root for network "
-              "namespaces".format(name))
-        return 0
-    w = World("call-" + name)
-    w.notes = []
-    ok = False
-    message = ""
-    started = time.monotonic()
-    try:
-        CASES[name](w)
-        ok = True
-    except Failure as e:
-        message = str(e)
-    except Exception:  # a harness error is a failure too, with its trace
-        message = traceback.format_exc()
-    finally:
-        # The relay does not read stdin (Proc.stop's "quit"): end it at
-        # once rather than after Proc.stop's 10 s.
-        for p in w.procs:
-            if p.name == "relay" and p.proc.poll() is None:
-                p.proc.terminate()
-        logs = w.close(ok)
-    for n in w.notes:
-        print("# " + n)
-    if ok:
-        print("ok 1 - call-restart-{} ({:.1f} s)".format(
-            name, time.monotonic() - started))
-        return 0
-    print("not ok 1 - call-restart-{}".format(name))
-    for line in message.splitlines():
-        print("# " + line)
-    print("# logs kept in " + logs)
-    for line in w.tails().splitlines():
-        print("# " + line)
-    return 1
+    return main_tap(CASES, lambda name: World("call-" + name),
+                    label=lambda name: "call-restart-" + name,
+                    known_failing=KNOWN_FAILING, before_close=stop_relay)
 
 
 if __name__ == "__main__":

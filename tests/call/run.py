@@ -17,19 +17,17 @@ Environment: GWS_RELAY (relay binary), GST_PLUGIN_PATH (the built plugin).
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from run import Failure, Proc, World, check  # noqa: E402  (tests/e2e)
+from casemain import main_exit_code  # noqa: E402  (tests/common, via e2e)
 
 PYTHON = "/usr/bin/python3"
 APP = os.path.join(HERE, "app.py")
-SKIP = 77
 WAIT = 30.0
 FRAMES = 10  # of each kind, on each side, before anyone hangs up
 
@@ -443,47 +441,18 @@ TESTS = {
 KNOWN_FAILING = {}
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in TESTS:
-        if len(sys.argv) == 2 and sys.argv[1] == "--list":
-            print("\n".join(TESTS))
-            return 0
-        print("usage: run.py TEST (one of: {})".format(", ".join(TESTS)))
-        return 2
-    name = sys.argv[1]
-    if name in KNOWN_FAILING and \
-            os.environ.get("GWS_RUN_KNOWN_FAILING") != "1":
-        print("SKIP: known failure: {} (GWS_RUN_KNOWN_FAILING=1 runs it)"
-              .format(KNOWN_FAILING[name]))
-        return SKIP
-    if os.environ.get("GWS_E2E_NETNS") != "1":
-        if os.geteuid() != 0 or not shutil.which("unshare"):
-            print("SKIP: needs root and unshare for a private network "
-                  "namespace")
-            return SKIP
-        env = dict(os.environ, GWS_E2E_NETNS="1")
-        return subprocess.call(["unshare", "-n", "--", PYTHON,
-                                os.path.abspath(__file__), name], env=env)
-    subprocess.check_call(["ip", "link", "set", "lo", "up"])
-    world = World("call-" + name)
-    ok = False
-    started = time.monotonic()
-    try:
-        TESTS[name](world)
-        ok = True
-    except Failure as e:
-        print("FAIL {}: {}".format(name, e))
-    finally:
-        # gst-launch does not read stdin (Proc.stop's "quit"): end the ones
-        # still running at once.
-        for p in world.procs:
-            if p.proc.poll() is None:
-                p.proc.terminate()
-        world.close(ok)
-    if ok:
-        print("PASS {} ({:.1f} s)".format(name, time.monotonic() - started))
-    return 0 if ok else 1
+def stop_pipelines(world):
+    """gst-launch does not read stdin (Proc.stop's "quit"): end the ones
+    still running at once."""
+    for p in world.procs:
+        if p.proc.poll() is None:
+            p.proc.terminate()
 
+
+def main():
+    return main_exit_code(TESTS, lambda name: World("call-" + name),
+                          "GWS_E2E_NETNS", known_failing=KNOWN_FAILING,
+                          before_close=stop_pipelines)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,12 +28,8 @@ PEER = os.path.join(HERE, "peer.py")
 PROXY = os.path.join(HERE, "noupgrade_proxy.py")
 PYTHON = "/usr/bin/python3"
 WAIT = 30.0  # seconds for any single expected event
-SKIP = 77
-
-
-class Failure(Exception):
-    pass
-
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from casemain import Failure, check, main_exit_code  # noqa: E402,F401
 
 class Proc:
     """A child process whose stdout lines are collected as events."""
@@ -240,11 +236,6 @@ def poll_stats(producer, what, pred, timeout=WAIT):
 
 def codecs_of(st):
     return sorted({b["codec"] for b in st["branches"]})
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
 
 
 # ---------------------------------------------------------------- tests ----
@@ -982,36 +973,7 @@ TESTS = {
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in TESTS:
-        if len(sys.argv) == 2 and sys.argv[1] == "--list":
-            print("\n".join(TESTS))
-            return 0
-        print("usage: run.py TEST (one of: {})".format(", ".join(TESTS)))
-        return 2
-    name = sys.argv[1]
-    if os.environ.get("GWS_E2E_NETNS") != "1":
-        if os.geteuid() != 0 or not shutil.which("unshare"):
-            print("SKIP: needs root and unshare for a private network "
-                  "namespace")
-            return SKIP
-        env = dict(os.environ, GWS_E2E_NETNS="1")
-        return subprocess.call(["unshare", "-n", "--", PYTHON,
-                                os.path.abspath(__file__), name], env=env)
-    subprocess.check_call(["ip", "link", "set", "lo", "up"])
-    world = World(name)
-    ok = False
-    started = time.monotonic()
-    try:
-        TESTS[name](world)
-        ok = True
-    except Failure as e:
-        print("FAIL {}: {}".format(name, e))
-    finally:
-        world.close(ok)
-    if ok:
-        print("PASS {} ({:.1f} s)".format(name, time.monotonic() - started))
-    return 0 if ok else 1
-
+    return main_exit_code(TESTS, World, "GWS_E2E_NETNS")
 
 if __name__ == "__main__":
     sys.exit(main())

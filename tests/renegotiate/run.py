@@ -24,16 +24,9 @@ import time
 
 PYTHON = "/usr/bin/python3"
 WAIT = 30.0  # seconds for any single expected event (shared, slow machine)
-SKIP = 77
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "common"))
+from casemain import Failure, check, main_exit_code  # noqa: E402,F401
 
 
 class Events:
@@ -442,36 +435,7 @@ TESTS = {
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in TESTS:
-        if len(sys.argv) == 2 and sys.argv[1] == "--list":
-            print("\n".join(TESTS))
-            return 0
-        print("usage: run.py CASE (one of: {})".format(", ".join(TESTS)))
-        return 2
-    name = sys.argv[1]
-    if os.environ.get("GWS_RENEG_NETNS") != "1":
-        if os.geteuid() != 0 or not shutil.which("unshare"):
-            print("SKIP: needs root and unshare for a private network "
-                  "namespace")
-            return SKIP
-        env = dict(os.environ, GWS_RENEG_NETNS="1")
-        return subprocess.call(["unshare", "-n", "--", PYTHON,
-                                os.path.abspath(__file__), name], env=env)
-    subprocess.check_call(["ip", "link", "set", "lo", "up"])
-    w = World(name)
-    ok = False
-    started = time.monotonic()
-    try:
-        TESTS[name](w)
-        ok = True
-    except Failure as e:
-        print("FAIL {}: {}".format(name, e))
-    finally:
-        w.close(ok)
-    if ok:
-        print("PASS {} ({:.1f} s)".format(name, time.monotonic() - started))
-    return 0 if ok else 1
-
+    return main_exit_code(TESTS, World, "GWS_RENEG_NETNS", what="CASE")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -15,13 +16,12 @@ import time
 from netpaths import Topology, media_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from casemain import Failure, check  # noqa: E402,F401  (tests/common)
+
 PEER = os.path.join(HERE, "peer.py")
 PYTHON = "/usr/bin/python3"
 WAIT = 40.0  # seconds for any single expected event (shared, slow machine)
-
-
-class Failure(Exception):
-    pass
 
 
 class Proc:
@@ -237,6 +237,32 @@ class World:
 
 def other(path):
     return "B" if path == "A" else "A"
+
+
+def wait_path(w, expected, timeout=WAIT):
+    """Polls the byte counters until `expected` carries the media."""
+    deadline = time.monotonic() + timeout
+    while True:
+        path, rates = w.media_path(1.0)
+        if path == expected:
+            return rates
+        if time.monotonic() > deadline:
+            raise Failure("media not on path {} within {:.0f} s: last "
+                          "second's bytes per path {}".format(
+                              expected, timeout, rates))
+
+
+def current_path(w, timeout=WAIT):
+    """(path, rates): the path carrying the media, once one does (a sender
+    short of CPU on a loaded machine may take a few seconds to reach its
+    rate)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        path, rates = w.media_path(1.0)
+        if path is not None:
+            return path, rates
+        check(time.monotonic() < deadline, "media not on exactly one of A "
+              "and B: bytes received per path in 1 s {}".format(rates))
 
 
 def frames_between(rcv, t0, t1=None):

@@ -14,19 +14,13 @@ Environment: GWS_RELAY (relay binary), GST_PLUGIN_PATH (the built plugin).
 import os
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (WAIT, Failure, World, gap_around, max_gap,  # noqa: E402
-                     missing_frames, other, pts_monotonic)
-
-SKIP = 77
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
+from harness import (WAIT, Failure, World, check,  # noqa: E402
+                     current_path, max_gap, missing_frames, other,
+                     pts_monotonic, wait_path)
+from casemain import main_tap  # noqa: E402  (tests/common, via harness)
 
 
 def notes(w, fmt, *args):
@@ -40,31 +34,6 @@ def caps_changes(rcv):
         if ev["caps"] not in seen:
             seen.append(ev["caps"])
     return seen
-
-
-def wait_path(w, expected, timeout=WAIT):
-    """Polls the byte counters until `expected` carries the media."""
-    deadline = time.monotonic() + timeout
-    while True:
-        path, rates = w.media_path(1.0)
-        if path == expected:
-            return rates
-        if time.monotonic() > deadline:
-            raise Failure("media not on path {} within {:.0f} s: last "
-                          "second's bytes per path {}".format(
-                              expected, timeout, rates))
-
-
-def current_path(w, timeout=WAIT):
-    """The path carrying the media, once one does (a sender short of CPU
-    on a loaded machine may take a few seconds to reach its rate)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        path, rates = w.media_path(1.0)
-        if path is not None:
-            return path, rates
-        check(time.monotonic() < deadline, "media not on exactly one of A "
-              "and B: bytes received per path in 1 s {}".format(rates))
 
 
 def gws(proc, name, since=0):
@@ -489,44 +458,7 @@ CASES = {
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        if len(sys.argv) == 2 and sys.argv[1] == "--list":
-            print("\n".join(CASES))
-            return 0
-        print("usage: run.py CASE (one of: {})".format(", ".join(CASES)))
-        return 2
-    name = sys.argv[1]
-    print("1..1", flush=True)
-    if os.geteuid() != 0:
-        print("ok 1 - {} # SKIP needs root for network namespaces".format(
-            name))
-        return 0
-    w = World(name)
-    w.notes = []
-    ok = False
-    message = ""
-    started = time.monotonic()
-    try:
-        CASES[name](w)
-        ok = True
-    except Failure as e:
-        message = str(e)
-    except Exception:  # a harness error is a failure too, with its trace
-        message = traceback.format_exc()
-    finally:
-        logs = w.close(ok)
-    for n in w.notes:
-        print("# " + n)
-    if ok:
-        print("ok 1 - {} ({:.1f} s)".format(name, time.monotonic() - started))
-        return 0
-    print("not ok 1 - {}".format(name))
-    for line in message.splitlines():
-        print("# " + line)
-    print("# logs kept in " + logs)
-    for line in w.tails().splitlines():
-        print("# " + line)
-    return 1
+    return main_tap(CASES, World)
 
 
 if __name__ == "__main__":

@@ -27,15 +27,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 PIPELINES = os.path.join(ROOT, "pipelines")
 HERE = os.path.dirname(os.path.abspath(__file__))
 WAIT = 20.0  # seconds for any single expected line
-SKIP = 77
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from casemain import Failure, Skip, main_exit_code  # noqa: E402
 
 
 class Proc:
@@ -665,42 +658,7 @@ TESTS = {
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in TESTS:
-        if len(sys.argv) == 2 and sys.argv[1] == "--list":
-            print("\n".join(TESTS))
-            return 0
-        print("usage: run.py TEST (one of: {})".format(", ".join(TESTS)))
-        return 2
-    name = sys.argv[1]
-    if os.environ.get("GWS_USABILITY_NETNS") != "1":
-        if os.geteuid() != 0 or not shutil.which("unshare"):
-            print("SKIP: needs root and unshare for a private network "
-                  "namespace")
-            return SKIP
-        env = dict(os.environ, GWS_USABILITY_NETNS="1")
-        return subprocess.call(["unshare", "-n", "--", PYTHON,
-                                os.path.abspath(__file__), name], env=env)
-    subprocess.check_call(["ip", "link", "set", "lo", "up"])
-    world = World(name)
-    ok = False
-    skipped = False
-    started = time.monotonic()
-    try:
-        TESTS[name](world)
-        ok = True
-    except Failure as e:
-        print("FAIL {}: {}".format(name, e))
-    except Skip as e:
-        print("SKIP {}: {}".format(name, e))
-        ok = skipped = True
-    finally:
-        world.close(ok)
-    if skipped:
-        return SKIP
-    if ok:
-        print("PASS {} ({:.1f} s)".format(name, time.monotonic() - started))
-    return 0 if ok else 1
-
+    return main_exit_code(TESTS, World, "GWS_USABILITY_NETNS")
 
 if __name__ == "__main__":
     sys.exit(main())
