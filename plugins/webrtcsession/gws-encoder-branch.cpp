@@ -302,11 +302,76 @@ EncoderBranch::~EncoderBranch() {
   GST_INFO_OBJECT(bin_, "removed branch %s", name_.c_str());
 }
 
+namespace {
+
+/* The chain functions of a funnel pad that takes an output's share of a
+ * shared encoder (see guard_output_pad). */
+struct OutputChain {
+  GstPadChainFunction chain;
+  GstPadChainListFunction chain_list;
+};
+
+GQuark
+output_chain_quark() {
+  static GQuark quark = g_quark_from_static_string("gws-output-chain");
+  return quark;
+}
+
+GstFlowReturn
+absorb_output_error(GstPad *pad, GstFlowReturn ret) {
+  if (ret >= GST_FLOW_OK)
+    return ret;
+  GST_INFO_OBJECT(pad,
+      "this output could not push (%s): it drops what its encoder sends "
+      "from now on; the other outputs go on",
+      gst_flow_get_name(ret));
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn
+output_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
+  auto *oc = static_cast<OutputChain *>(
+      g_object_get_qdata(G_OBJECT(pad), output_chain_quark()));
+  return absorb_output_error(pad, oc->chain(pad, parent, buffer));
+}
+
+GstFlowReturn
+output_chain_list(GstPad *pad, GstObject *parent, GstBufferList *list) {
+  auto *oc = static_cast<OutputChain *>(
+      g_object_get_qdata(G_OBJECT(pad), output_chain_quark()));
+  return absorb_output_error(pad, oc->chain_list(pad, parent, list));
+}
+
+/* One output's failure must never reach the shared encoder: the tee
+ * returns the first error any of its pads returns, and the encoder's
+ * branch (queue, source) then stops for every consumer. So the funnel pad
+ * an output takes its share through (@fpad, not linked yet) returns OK
+ * whatever the output returned; the tee pad's probe (link_tee) then drops
+ * this output's buffers. Seen: the video output's flush (detach()) went
+ * through the retiring connection's bundled transport to its audio output,
+ * still linked, whose FLUSHING stopped the audio encoder of the call, and
+ * so the audio of the new connection (docs/calls.md). */
+void
+guard_output_pad(GstPad *fpad) {
+  auto *oc
+      = new OutputChain{GST_PAD_CHAINFUNC(fpad), GST_PAD_CHAINLISTFUNC(fpad)};
+  g_object_set_qdata_full(G_OBJECT(fpad), output_chain_quark(), oc,
+      [](gpointer data) { delete static_cast<OutputChain *>(data); });
+  if (oc->chain)
+    gst_pad_set_chain_function(fpad, output_chain);
+  if (oc->chain_list)
+    gst_pad_set_chain_list_function(fpad, output_chain_list);
+}
+
+} // namespace
+
 GstPad *
 EncoderBranch::link_tee(GstElement *tee, GstElement *funnel,
     GstPad **funnel_pad, std::shared_ptr<OutputGate> gate, int rendition) {
   GstPad *tee_pad = gst_element_request_pad_simple(tee, "src_%u");
   GstPad *fpad = gst_element_request_pad_simple(funnel, "sink_%u");
+  if (fpad)
+    guard_output_pad(fpad);
   if (!tee_pad || !fpad || gst_pad_link(tee_pad, fpad) != GST_PAD_LINK_OK) {
     if (tee_pad) {
       gst_element_release_request_pad(tee, tee_pad);
@@ -321,7 +386,8 @@ EncoderBranch::link_tee(GstElement *tee, GstElement *funnel,
   install_gate(tee_pad, std::move(gate), rendition);
   /* One consumer's failure must not reach a shared encoder: once this
    * output's funnel could not push (not negotiated, flushing, ...), its tee
-   * pad drops buffers instead of returning the error to the tee. */
+   * pad drops buffers (the failing push itself returned OK to the tee,
+   * guard_output_pad). */
   GstPad *fsrc = gst_element_get_static_pad(funnel, "src");
   gst_pad_add_probe(
       tee_pad,
