@@ -154,17 +154,11 @@ ConsumerSession::renegotiate() {
   we_offered_ = true;
   GST_INFO_OBJECT(host_.bin(), "session %s connection %u: new offer (%s)",
       id_.c_str(), gen_, describe().c_str());
-  GstPromise *promise = session_promise<ConsumerSession>(&host_, id_, gen_,
-      "offer", [](ConsumerSession &s, DescPtr offer, const std::string &err) {
-        if (!offer) {
-          s.host_.fail_connection(
-              s.id_, s.gen_, "could not create a renegotiation offer: " + err);
-          return;
-        }
-        s.on_offer_created(offer.get());
+  create_offer<ConsumerSession>(webrtc_, &host_, id_, gen_,
+      "could not create a renegotiation offer",
+      [](ConsumerSession &s, GstWebRTCSessionDescription *offer) {
+        s.on_offer_created(offer);
       });
-  g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
-  gst_promise_unref(promise);
 }
 
 } // namespace gws

@@ -155,17 +155,11 @@ ConsumerSession::start_offer() {
   gst_element_sync_state_with_parent(webrtc_);
   if (ready_hook_)
     ready_hook_();
-  GstPromise *promise = session_promise<ConsumerSession>(&host_, id_, gen_,
-      "offer", [](ConsumerSession &s, DescPtr offer, const std::string &error) {
-        if (!offer) {
-          s.host_.fail_connection(
-              s.id_, s.gen_, "could not create an offer: " + error);
-          return;
-        }
-        s.on_offer_created(offer.get());
+  create_offer<ConsumerSession>(webrtc_, &host_, id_, gen_,
+      "could not create an offer",
+      [](ConsumerSession &s, GstWebRTCSessionDescription *offer) {
+        s.on_offer_created(offer);
       });
-  g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
-  gst_promise_unref(promise);
 }
 
 void

@@ -114,24 +114,18 @@ ReceiveSession::start_offer(const std::vector<MediaKind> &wanted) {
         "audio-codecs leave nothing this machine decodes");
     return;
   }
-  GstPromise *promise = session_promise<ReceiveSession>(&host_, id_, gen_,
-      "offer", [](ReceiveSession &s, DescPtr offer, const std::string &err) {
-        if (!offer) {
-          s.host_.fail_connection(
-              s.id_, s.gen_, "could not create an offer: " + err);
-          return;
-        }
+  create_offer<ReceiveSession>(webrtc_, &host_, id_, gen_,
+      "could not create an offer",
+      [](ReceiveSession &s, GstWebRTCSessionDescription *offer) {
         if (s.loss_.retransmission)
           complete_rtx_in_offer(offer->sdp);
-        dtls_certificate_fix_description(s.webrtc_, offer.get());
+        dtls_certificate_fix_description(s.webrtc_, offer);
         GST_DEBUG_OBJECT(
             s.host_.bin(), "session %s: sending our offer", s.id_.c_str());
-        s.host_.send_sdp(s.id_, offer.get());
+        s.host_.send_sdp(s.id_, offer);
         g_signal_emit_by_name(
-            s.webrtc_, "set-local-description", offer.get(), nullptr);
+            s.webrtc_, "set-local-description", offer, nullptr);
       });
-  g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
-  gst_promise_unref(promise);
 }
 
 void

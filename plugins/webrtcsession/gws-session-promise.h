@@ -1,6 +1,7 @@
 /* gst-webrtc-session: webrtcbin promises settled on a session's thread,
- * and the steps of answering an offer, shared by ConsumerSession
- * (webrtcsink's consumers, webrtccall) and ReceiveSession (webrtcsrc).
+ * and the steps of making an offer and answering one, shared by
+ * ConsumerSession (webrtcsink's consumers, webrtccall) and ReceiveSession
+ * (webrtcsrc).
  *
  * `Session` is either class; `Host` its Host, which has
  *   with_connection(id, gen, std::function<void(Session &)>): runs the
@@ -33,6 +34,28 @@ session_promise(Host *host, const std::string &id, guint gen, const char *field,
         host->with_connection(
             id, gen, [fn, desc, err](Session &s) { fn(s, desc, err); });
       });
+}
+
+/* Creates an offer on connection @gen of session @id (@webrtc, its
+ * webrtcbin). @offered gets it on the session thread; if webrtcbin
+ * cannot make one, the connection fails (Host::fail_connection) with
+ * @unoffered ("could not create an offer"), ": " and webrtcbin's error. */
+template <typename Session, typename Host>
+void
+create_offer(GstElement *webrtc, Host *host, const std::string &id, guint gen,
+    const std::string &unoffered,
+    std::function<void(Session &, GstWebRTCSessionDescription *)> offered) {
+  GstPromise *promise = session_promise<Session>(host, id, gen, "offer",
+      [host, id, gen, unoffered, offered](
+          Session &s, DescPtr offer, const std::string &err) {
+        if (!offer) {
+          host->fail_connection(id, gen, unoffered + ": " + err);
+          return;
+        }
+        offered(s, offer.get());
+      });
+  g_signal_emit_by_name(webrtc, "create-offer", nullptr, promise);
+  gst_promise_unref(promise);
 }
 
 /* Answers @offer on connection @gen of session @id: sets it as the
