@@ -156,14 +156,11 @@ def restart_case(w, cut):
 CASES = {"path-cut": case_path_cut, "silent-drop": case_silent_drop}
 
 # Known failures: skipped unless GWS_RUN_KNOWN_FAILING=1, each with what is
-# known (docs/calls.md "Limits").
-KNOWN_FAILING = {
-    "silent-drop": "about 1 run in 10 (2 of ~25 here), after the restart "
-    "the callee's remote_audio_0 receives nothing more while its video "
-    "goes on: the new connection's audio decoder was exposed (`connection "
-    "2: continuing on remote_audio_0`) and no warning was logged; not "
-    "reproduced with more debug output; cause not found",
-}
+# known (docs/calls.md "Limits"). None today: silent-drop's (the audio of
+# one side stopped for good after the restart) was a shared encoder
+# stopped by a retiring output's FLUSHING (docs/calls.md "Restart on a
+# network change").
+KNOWN_FAILING = {}
 
 
 def stop_relay(w):
