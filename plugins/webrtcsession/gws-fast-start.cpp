@@ -3,6 +3,7 @@
 #include "gws-fast-start.h"
 
 #include <gio/gio.h>
+#include <nice/nice.h>
 
 #include <mutex>
 #include <set>
@@ -108,7 +109,51 @@ preload_codecs(GTask *, gpointer, gpointer data, GCancellable *) {
   }
 }
 
+/* NiceAgent::component-state-changed, on the agent's thread (libnice
+ * emits it with its lock released): at the first ready component, paces
+ * checks at @normal (ms) again and stops listening. */
+void
+on_component_state(NiceAgent *agent, guint stream, guint component, guint state,
+    gpointer normal) {
+  if (state != NICE_COMPONENT_STATE_READY)
+    return;
+  g_signal_handlers_disconnect_by_func(
+      agent, reinterpret_cast<gpointer>(on_component_state), normal);
+  g_object_set(agent, "stun-pacing-timer", GPOINTER_TO_UINT(normal), nullptr);
+  GST_DEBUG("agent %p: stream %u component %u ready, checks paced at %u ms "
+            "again",
+      agent, stream, component, GPOINTER_TO_UINT(normal));
+}
+
 } // namespace
+
+void
+fast_start_tune_ice(GstElement *webrtcbin) {
+  init_debug();
+  GObject *ice = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  if (!ice)
+    return;
+  GObject *agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+    g_object_get(ice, "agent", &agent, nullptr);
+  g_object_unref(ice);
+  if (!agent)
+    return;
+  guint normal = 0;
+  if (NICE_IS_AGENT(agent))
+    g_object_get(agent, "stun-pacing-timer", &normal, nullptr);
+  if (normal > kFastStartIceCheckMs) {
+    g_signal_connect(agent, "component-state-changed",
+        G_CALLBACK(on_component_state), GUINT_TO_POINTER(normal));
+    g_object_set(agent, "stun-pacing-timer", kFastStartIceCheckMs, nullptr);
+    GST_DEBUG_OBJECT(webrtcbin,
+        "ICE checks paced at %u ms until connected "
+        "(then %u ms)",
+        kFastStartIceCheckMs, normal);
+  }
+  g_object_unref(agent);
+}
 
 void
 fast_start_tune_receiver(GstElement *webrtcbin) {

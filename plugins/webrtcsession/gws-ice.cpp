@@ -214,6 +214,7 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
     return nullptr;
   }
   disable_upnp(webrtc);
+  fast_start_tune_ice(webrtc); /* gws-fast-start.h */
   watch_selected_pair(webrtc, ice.turn_servers);
   dtls_certificate_apply(webrtc, ice.certificate);
   return webrtc;
