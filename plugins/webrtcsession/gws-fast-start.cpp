@@ -2,8 +2,9 @@
  * gws-fast-start.h). */
 #include "gws-fast-start.h"
 
+#include "gws-nice-api.h"
+
 #include <gio/gio.h>
-#include <nice/nice.h>
 
 #include <mutex>
 #include <set>
@@ -141,7 +142,7 @@ fast_start_tune_ice(GstElement *webrtcbin) {
   if (!agent)
     return;
   guint normal = 0;
-  if (NICE_IS_AGENT(agent))
+  if (is_nice_agent(agent))
     g_object_get(agent, "stun-pacing-timer", &normal, nullptr);
   if (normal > kFastStartIceCheckMs) {
     g_signal_connect(agent, "component-state-changed",
