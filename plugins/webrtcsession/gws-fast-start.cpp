@@ -3,6 +3,7 @@
 #include "gws-fast-start.h"
 
 #include "gws-nice-api.h"
+#include "gws-srtp-crypto.h"
 
 #include <gio/gio.h>
 
@@ -183,7 +184,9 @@ fast_start_preload_transport() {
   init_debug();
   /* What a webrtcbin 1.22 receiving or sending media makes: its own
    * plugin, rtpbin and the rtx/storage/fec helpers, DTLS-SRTP, the ICE
-   * transport, the data channel transport and its app elements. */
+   * transport, the data channel transport and its app elements. libsrtp's
+   * NSS first, so that the srtp plugin's start-up finds it open. */
+  srtp_crypto_hold(); /* gws-srtp-crypto.h */
   for (const char *name : {"webrtcbin", "rtpbin", "rtpstorage", "rtprtxsend",
            "rtprtxreceive", "rtpfunnel", "rtpulpfecdec", "rtpreddec",
            "dtlssrtpenc", "dtlssrtpdec", "srtpenc", "srtpdec", "nicesrc",
