@@ -41,7 +41,11 @@
  * `new-jitterbuffer` handler on webrtcbin's streaming thread only sets a
  * property of the new element. fast_start_preload() returns at once; the
  * loading runs on a thread of GLib's shared pool (GTask) and touches only
- * the registry (which has its own lock), never an element of ours. */
+ * the registry (which has its own lock), never an element of ours.
+ * fast_start_tune_ice() runs where the webrtcbin is made; its
+ * `component-state-changed` handler runs on libnice's thread (libnice
+ * emits it with its agent lock released) and only sets the agent's pacing
+ * property. */
 #pragma once
 
 #include "gws-codecs.h"
