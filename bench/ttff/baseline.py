@@ -9,6 +9,9 @@ times (ms) from PLAYING to offer applied, ICE connected, DTLS connected
 uncounted first run ("first": what a fresh process pays once).
 
 Usage: baseline.py RUNS LATENCY_MS   (inside a namespace with lo up)
+       baseline.py --serve LATENCY_MS: the uncounted first run at once
+       ({"first": ...}), then one run per line read from stdin, each
+       printed as one JSON line (ttff.py interleaves them with its own).
 """
 import json
 import os
@@ -133,6 +136,14 @@ def one_run(latency, timeout=20.0):
 
 
 def main():
+    if sys.argv[1] == "--serve":
+        # One run per line read from stdin, one JSON line each, so that a
+        # harness can interleave them with its own runs (same load).
+        latency = int(sys.argv[2])
+        print(json.dumps({"first": one_run(latency)}), flush=True)
+        for _ in sys.stdin:
+            print(json.dumps(one_run(latency)), flush=True)
+        return
     runs, latency = int(sys.argv[1]), int(sys.argv[2])
     first = one_run(latency)  # warm-up: DTLS certificate, plugin loading
     out = [one_run(latency) for _ in range(runs)]

@@ -16,7 +16,10 @@ itself under `unshare -n`) and prints one JSON line.
 - warm, no key cache: as warm, alternating with it, with
   GWS_DTLS_KEY_CACHE=0 (the receiver generates webrtcbin's RSA key as
   webrtcbin 1.22 does, instead of loading it from the per-user cache).
-- baseline: baseline.py, two webrtcbins in one process, same latency.
+- baseline: baseline.py, two webrtcbins in one process, same latency; one
+  long-lived process (`--serve`) whose runs are interleaved with the warm
+  ones (warm, warm without key cache, baseline, warm, ...), so that ours
+  and the floor see the same machine load.
 
 --boost: run in an autogroup of nice -20 (common.boost()).
 
@@ -37,6 +40,37 @@ from common import CAPS, TIMEOUT, producer, receiver_once  # noqa: E402,F401
 from common import phases, probe_once  # noqa: E402
 
 
+class Baseline:
+    """baseline.py --serve: one raw-webrtcbin run per call to run()."""
+
+    def __init__(self, latency):
+        self.proc = subprocess.Popen(
+            [common.PY, os.path.join(HERE, "baseline.py"), "--serve",
+             str(latency)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True)
+        self.first = self._read().get("first")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line.startswith("{"):
+                return json.loads(line)
+        raise RuntimeError("baseline.py ended early")
+
+    def run(self):
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def stop(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
@@ -49,21 +83,26 @@ def main():
     relay = common.Relay()
     res = {"runs": args.runs, "latency_ms": args.latency,
            "boost": args.boost}
+    baseline = Baseline(args.latency)
     try:
         prod = producer(relay.uri("cam"))
         time.sleep(1.5)
         uri = relay.uri("cam")
         receiver_once(uri, args.latency)  # warm-up: producer's first session
-        warm, probes, nocache = [], [], []
-        # Alternating, so both see the same machine load: with the
-        # per-user RSA key cache (the default) and without it
-        # (GWS_DTLS_KEY_CACHE=0: the key generated as webrtcbin does).
+        warm, probes, nocache, base_runs = [], [], [], []
+        # Alternating, so all three see the same machine load: with the
+        # per-user RSA key cache (the default), without it
+        # (GWS_DTLS_KEY_CACHE=0: the key generated as webrtcbin does), and
+        # the raw-webrtcbin baseline.
         for _ in range(args.runs):
             warm.append(receiver_once(uri, args.latency))
             time.sleep(0.2)
             nocache.append(receiver_once(uri, args.latency,
                                          env={"GWS_DTLS_KEY_CACHE": "0"}))
             time.sleep(0.2)
+            base_runs.append(baseline.run())
+            time.sleep(0.2)
+        baseline.stop()
         for _ in range(args.runs):
             probes.append(probe_once(uri, args.latency))
             time.sleep(0.2)
@@ -76,11 +115,9 @@ def main():
             time.sleep(0.3)
     finally:
         relay.stop()
-    base = subprocess.run([common.PY, os.path.join(HERE, "baseline.py"),
-                           str(args.runs), str(args.latency)],
-                          capture_output=True, text=True, timeout=600)
-    base_all = json.loads(base.stdout.strip().splitlines()[-1])
-    base_runs = base_all["runs"]
+        if baseline.proc.poll() is None:
+            baseline.proc.kill()
+            baseline.proc.wait()
     base_ok = [r for r in base_runs if "frame" in r]
     ok = lambda v: [x for x in v if x is not None]  # noqa: E731
     res["warm"] = dict(common.summary(ok(warm)), failed=warm.count(None))
@@ -96,7 +133,7 @@ def main():
                            failed=len(base_runs) - len(base_ok),
                            phases=phases([dict(r, playing=0.0)
                                           for r in base_ok]),
-                           first_run=base_all.get("first"))
+                           first_run=baseline.first)
     print(json.dumps(res))
 
 

@@ -3,9 +3,8 @@
 #include "gws-candidate-stats.h"
 
 #include "gws-debug.h"
+#include "gws-nice-api.h"
 #include "gws-webrtcbin-events.h"
-
-#include <nice/nice.h>
 
 #include <memory>
 #include <mutex>
@@ -74,8 +73,9 @@ tcp_type_name(NiceCandidateTransport t) {
 std::string
 address_string(const NiceAddress *addr) {
   gchar ip[NICE_ADDRESS_STRING_LEN];
-  nice_address_to_string(addr, ip);
-  return std::string(ip) + ":" + std::to_string(nice_address_get_port(addr));
+  nice_api()->address_to_string(addr, ip);
+  return std::string(ip) + ":"
+         + std::to_string(nice_api()->address_get_port(addr));
 }
 
 /* The relay protocol of the TURN server at @server among @urls. */
@@ -83,8 +83,8 @@ std::string
 relay_protocol_of(
     const std::vector<std::string> &urls, const NiceAddress &server) {
   gchar ip[NICE_ADDRESS_STRING_LEN];
-  nice_address_to_string(&server, ip);
-  guint port = nice_address_get_port(&server);
+  nice_api()->address_to_string(&server, ip);
+  guint port = nice_api()->address_get_port(&server);
   std::set<std::string> matching, all;
   for (const auto &url : urls) {
     std::string host;
@@ -126,13 +126,13 @@ on_selected_pair(NiceAgent *agent, guint stream, guint component,
   info.remote_address = address_string(&remote->addr);
   NiceCandidate *own_local = nullptr, *own_remote = nullptr;
   if (local->type == NICE_CANDIDATE_TYPE_RELAYED
-      && nice_agent_get_selected_pair(
+      && nice_api()->agent_get_selected_pair(
           agent, stream, component, &own_local, &own_remote)
       && own_local && own_local->type == NICE_CANDIDATE_TYPE_RELAYED
-      && nice_address_equal(&own_local->addr, &local->addr)) {
+      && nice_api()->address_equal(&own_local->addr, &local->addr)) {
     NiceAddress server;
-    nice_address_init(&server);
-    nice_candidate_relay_address(own_local, &server);
+    nice_api()->address_init(&server);
+    nice_api()->candidate_relay_address(own_local, &server);
     info.relay_server = address_string(&server);
     info.relay_protocol = relay_protocol_of(rec.turn_servers, server);
   }
@@ -188,7 +188,7 @@ turn_url_protocol(const std::string &url, std::string *host, guint *port) {
 void
 candidate_stats_watch(GstElement *webrtcbin, GObject *agent,
     const std::vector<std::string> &turn_servers) {
-  if (!webrtcbin || !agent || !NICE_IS_AGENT(agent))
+  if (!webrtcbin || !agent || !is_nice_agent(agent))
     return;
   auto rec = std::make_shared<Record>();
   rec->turn_servers = turn_servers;

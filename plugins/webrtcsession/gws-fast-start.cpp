@@ -2,6 +2,9 @@
  * gws-fast-start.h). */
 #include "gws-fast-start.h"
 
+#include "gws-nice-api.h"
+#include "gws-srtp-crypto.h"
+
 #include <gio/gio.h>
 
 #include <mutex>
@@ -108,7 +111,51 @@ preload_codecs(GTask *, gpointer, gpointer data, GCancellable *) {
   }
 }
 
+/* NiceAgent::component-state-changed, on the agent's thread (libnice
+ * emits it with its lock released): at the first ready component, paces
+ * checks at @normal (ms) again and stops listening. */
+void
+on_component_state(NiceAgent *agent, guint stream, guint component, guint state,
+    gpointer normal) {
+  if (state != NICE_COMPONENT_STATE_READY)
+    return;
+  g_signal_handlers_disconnect_by_func(
+      agent, reinterpret_cast<gpointer>(on_component_state), normal);
+  g_object_set(agent, "stun-pacing-timer", GPOINTER_TO_UINT(normal), nullptr);
+  GST_DEBUG("agent %p: stream %u component %u ready, checks paced at %u ms "
+            "again",
+      agent, stream, component, GPOINTER_TO_UINT(normal));
+}
+
 } // namespace
+
+void
+fast_start_tune_ice(GstElement *webrtcbin) {
+  init_debug();
+  GObject *ice = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  if (!ice)
+    return;
+  GObject *agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+    g_object_get(ice, "agent", &agent, nullptr);
+  g_object_unref(ice);
+  if (!agent)
+    return;
+  guint normal = 0;
+  if (is_nice_agent(agent))
+    g_object_get(agent, "stun-pacing-timer", &normal, nullptr);
+  if (normal > kFastStartIceCheckMs) {
+    g_signal_connect(agent, "component-state-changed",
+        G_CALLBACK(on_component_state), GUINT_TO_POINTER(normal));
+    g_object_set(agent, "stun-pacing-timer", kFastStartIceCheckMs, nullptr);
+    GST_DEBUG_OBJECT(webrtcbin,
+        "ICE checks paced at %u ms until connected "
+        "(then %u ms)",
+        kFastStartIceCheckMs, normal);
+  }
+  g_object_unref(agent);
+}
 
 void
 fast_start_tune_receiver(GstElement *webrtcbin) {
@@ -137,7 +184,9 @@ fast_start_preload_transport() {
   init_debug();
   /* What a webrtcbin 1.22 receiving or sending media makes: its own
    * plugin, rtpbin and the rtx/storage/fec helpers, DTLS-SRTP, the ICE
-   * transport, the data channel transport and its app elements. */
+   * transport, the data channel transport and its app elements. libsrtp's
+   * NSS first, so that the srtp plugin's start-up finds it open. */
+  srtp_crypto_hold(); /* gws-srtp-crypto.h */
   for (const char *name : {"webrtcbin", "rtpbin", "rtpstorage", "rtprtxsend",
            "rtprtxreceive", "rtpfunnel", "rtpulpfecdec", "rtpreddec",
            "dtlssrtpenc", "dtlssrtpdec", "srtpenc", "srtpdec", "nicesrc",

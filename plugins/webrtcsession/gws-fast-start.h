@@ -27,11 +27,25 @@
  * (gws-ice.h) that the elements start in NULL->READY, while the signaller
  * connects and waits for a session.
  *
+ * And, for every webrtcbin of ours (both elements, webrtccall), ICE's own
+ * waits: libnice sends one connectivity check per tick of its pacing timer
+ * (Ta, 20 ms by default), and on a direct path the connection takes four
+ * ticks one after the other (the controlled side's first check, the
+ * controlling side's triggered check, its nomination decision, the check
+ * carrying USE-CANDIDATE): ~70 ms of ICE on loopback where the round
+ * trips take microseconds. fast_start_tune_ice() paces at
+ * kFastStartIceCheckMs (RFC 8445's floor for Ta) until the first
+ * component is ready, then puts libnice's default back (see there).
+ *
  * Threading: fast_start_tune_receiver() runs on the session thread; its
  * `new-jitterbuffer` handler on webrtcbin's streaming thread only sets a
  * property of the new element. fast_start_preload() returns at once; the
  * loading runs on a thread of GLib's shared pool (GTask) and touches only
- * the registry (which has its own lock), never an element of ours. */
+ * the registry (which has its own lock), never an element of ours.
+ * fast_start_tune_ice() runs where the webrtcbin is made; its
+ * `component-state-changed` handler runs on libnice's thread (libnice
+ * emits it with its agent lock released) and only sets the agent's pacing
+ * property. */
 #pragma once
 
 #include "gws-codecs.h"
@@ -44,6 +58,18 @@ namespace gws {
 
 /* Consecutive packets a receiver's jitter buffer needs to start. */
 constexpr guint kFastStartPackets = 2;
+
+/* libnice's connectivity check pacing (Ta) while a webrtcbin of ours
+ * connects: RFC 8445 section 14 allows down to 5 ms. */
+constexpr guint kFastStartIceCheckMs = 5;
+
+/* Sets @webrtcbin's NiceAgent to pace its checks at kFastStartIceCheckMs
+ * until its first component is ready (nominated), then back to the
+ * agent's own setting, so that later checks (consent, late candidates)
+ * and libnice's post-check idle timer (it ticks every Ta for 5 s) cost
+ * what they did. Nothing when webrtcbin's agent is not libnice. Call
+ * before negotiation, on any thread. */
+void fast_start_tune_ice(GstElement *webrtcbin);
 
 /* Makes every jitter buffer @webrtcbin creates start on its first
  * kFastStartPackets consecutive packets. Call before negotiation. */

@@ -10,7 +10,7 @@
 
 #include <gst/webrtc/webrtc.h>
 #include <gio/gio.h>
-#include <nice/nice.h>
+#include "gws-nice-api.h"
 
 #include <condition_variable>
 #include <mutex>
@@ -116,6 +116,12 @@ add_local_addresses(GstElement *webrtcbin,
         "applied");
     return false;
   }
+  const NiceApi *nice = nice_api();
+  if (!nice) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "libnice could not be loaded: ice-addresses cannot be applied");
+    return false;
+  }
   NiceAgent *agent = nullptr;
   g_object_get(ice, "agent", &agent, nullptr);
   if (!agent) {
@@ -126,14 +132,14 @@ add_local_addresses(GstElement *webrtcbin,
   bool ok = true;
   for (const auto &a : addresses) {
     NiceAddress addr;
-    nice_address_init(&addr);
-    if (!nice_address_set_from_string(&addr, a.c_str())) {
+    nice->address_init(&addr);
+    if (!nice->address_set_from_string(&addr, a.c_str())) {
       g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
           "ice-addresses: '%s' is not an IP address", a.c_str());
       ok = false;
       break;
     }
-    nice_agent_add_local_address(agent, &addr);
+    nice->agent_add_local_address(agent, &addr);
   }
   g_object_unref(agent);
   return ok;
@@ -214,6 +220,7 @@ make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
     return nullptr;
   }
   disable_upnp(webrtc);
+  fast_start_tune_ice(webrtc); /* gws-fast-start.h */
   watch_selected_pair(webrtc, ice.turn_servers);
   dtls_certificate_apply(webrtc, ice.certificate);
   return webrtc;

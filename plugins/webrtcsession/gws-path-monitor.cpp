@@ -2,6 +2,7 @@
 #include "gws-path-monitor.h"
 
 #include "gws-local-addresses.h"
+#include "gws-nice-api.h"
 
 #include <agent.h>
 
@@ -78,19 +79,22 @@ PathMonitor::local_address() const {
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
     g_object_get(ice, "agent", &agent, nullptr);
   g_object_unref(ice);
-  if (!agent)
+  const NiceApi *nice = nice_api();
+  if (!agent || !nice) {
+    g_clear_object(&agent);
     return std::string();
+  }
   std::string out;
   /* webrtcbin's streams are numbered from 1; with BUNDLE there is one. */
   for (guint stream = 1; stream <= 4 && out.empty(); stream++) {
     NiceCandidate *local = nullptr, *remote = nullptr;
-    if (!nice_agent_get_selected_pair(agent, stream, 1, &local, &remote))
+    if (!nice->agent_get_selected_pair(agent, stream, 1, &local, &remote))
       continue;
     const NiceAddress *a = local->type == NICE_CANDIDATE_TYPE_HOST
                                ? &local->addr
                                : &local->base_addr;
     char buf[NICE_ADDRESS_STRING_LEN] = {0};
-    nice_address_to_string(a, buf);
+    nice->address_to_string(a, buf);
     out = buf;
   }
   g_object_unref(agent);
@@ -106,11 +110,14 @@ PathMonitor::receive_backlog() const {
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
     g_object_get(ice, "agent", &agent, nullptr);
   g_object_unref(ice);
-  if (!agent)
+  const NiceApi *nice = nice_api();
+  if (!agent || !nice) {
+    g_clear_object(&agent);
     return false;
+  }
   bool waiting = false;
   for (guint stream = 1; stream <= 4 && !waiting; stream++) {
-    GSocket *socket = nice_agent_get_selected_socket(agent, stream, 1);
+    GSocket *socket = nice->agent_get_selected_socket(agent, stream, 1);
     if (!socket)
       continue;
     /* FIONREAD: for UDP, the size of the next datagram. */
