@@ -61,7 +61,45 @@ add_packet(const GValue *v, std::vector<TwccPacket> &out) {
   out.push_back(p);
 }
 
+void
+set_feedback_interval(GstElement *element) {
+  GstElementFactory *factory = gst_element_get_factory(element);
+  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "rtpsession") != 0)
+    return;
+  GObject *session = nullptr;
+  g_object_get(element, "internal-session", &session, nullptr);
+  if (!session)
+    return;
+  if (g_object_class_find_property(
+          G_OBJECT_GET_CLASS(session), "twcc-feedback-interval")) {
+    g_object_set(session, "twcc-feedback-interval",
+        static_cast<guint64>(kTwccFeedbackIntervalMs) * GST_MSECOND, nullptr);
+    GST_DEBUG_OBJECT(
+        element, "TWCC feedback every %u ms", kTwccFeedbackIntervalMs);
+  }
+  g_object_unref(session);
+}
+
 } // namespace
+
+void
+twcc_tune_receiver(GstElement *webrtcbin) {
+  init_debug();
+  g_signal_connect(webrtcbin, "deep-element-added",
+      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer) {
+        set_feedback_interval(element);
+      }),
+      nullptr);
+  /* Sessions that exist already (none before negotiation). */
+  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(webrtcbin));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    set_feedback_interval(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+}
 
 guint8
 twcc_ext_id_in_media(const GstSDPMedia *media) {

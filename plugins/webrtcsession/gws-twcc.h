@@ -20,10 +20,12 @@
  *    consumer's id, so the numbering is transport-wide and per peer even
  *    though the payloader is shared;
  *  - webrtcsrc's rtpsession sees the extension in the negotiated caps and
- *    generates the feedback itself.
+ *    generates the feedback itself, every kTwccFeedbackIntervalMs
+ *    (twcc_tune_receiver()).
  *
  * Threading: the SDP helpers run on the session threads; parse_feedback()
- * on the sender rtpsession's RTCP thread (a pad probe). */
+ * on the sender rtpsession's RTCP thread (a pad probe); tune_receiver()'s
+ * handler on whatever thread adds an element inside the webrtcbin. */
 #pragma once
 
 #include <gst/gst.h>
@@ -40,6 +42,15 @@ constexpr const char *kTwccUri
 /* The id our offers and our payloaders use. */
 constexpr guint8 kTwccExtId = 3;
 
+/* How often a receiver of ours sends transport-wide feedback. rtpsession
+ * 1.22 otherwise sends one after every frame's last packet (the marker
+ * bit): 30 early RTCP packets a second per connection, each encrypted,
+ * sent, decrypted and parsed, a third of a receiver's RTCP thread and of
+ * the sender's feedback work at 96 consumers. libwebrtc's receivers send
+ * it every 100 ms by default (50-250 ms by rate), the rhythm the
+ * estimator (gws-bandwidth-estimator.h) already gets from browsers. */
+constexpr guint kTwccFeedbackIntervalMs = 100;
+
 /* The TWCC extension id an SDP media section negotiates, 0 if none. */
 guint8 twcc_ext_id_in_media(const GstSDPMedia *media);
 
@@ -53,6 +64,11 @@ guint8 twcc_answer(const GstSDPMedia *media, GstStructure *codec_pref);
 /* Adds the TWCC header extension with kTwccExtId to an RTP payloader.
  * False if rtphdrexttwcc is missing (then nothing is numbered). */
 bool twcc_add_to_payloader(GstElement *payloader);
+
+/* Makes @webrtcbin's RTP sessions (a receiver's) send transport-wide
+ * feedback every kTwccFeedbackIntervalMs instead of after every frame.
+ * Call before it negotiates (the sessions appear then). */
+void twcc_tune_receiver(GstElement *webrtcbin);
 
 /* One packet of transport-wide feedback, as the sender's rtpsession
  * reports it. Times in nanoseconds on the sender's (local) and the
