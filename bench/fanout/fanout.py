@@ -17,7 +17,8 @@ further). On a shared, busy machine even N=1 can miss 29 fps: the encoder
 alone needs about a third of a core. Runs inside a private network
 namespace (re-execs itself under `unshare -n`), prints one JSON line.
 
-Usage: fanout.py [--counts 1,2,4] [--window S]
+Usage: fanout.py [--counts 1,2,4] [--window S] [--modes shared] [--perf PREFIX]
+                 [--boost]
 """
 import argparse
 import json
@@ -114,6 +115,12 @@ def thread_cpu(pid):
     return out
 
 
+def by_thread(before, after, dt):
+    """% of one core per thread name between two thread_cpu() readings."""
+    return dict(sorted(((k, round((v - before.get(k, 0)) / dt * 100, 1))
+                        for k, v in after.items()), key=lambda kv: -kv[1]))
+
+
 def thread_names(pid):
     """How many threads of each name (hex and digits folded) a process
     has: where the per-consumer threads come from."""
@@ -165,27 +172,29 @@ def one(relay, mode, n, window, tag, perf=None, extra=""):
         time.sleep(2.0)  # settle: key frames, rate control
         c0, p0, t0 = counts(cons), common.cpu_seconds(prod.pid), \
             time.monotonic()
-        th0 = thread_cpu(prod.pid)
-        rec = None
-        if perf:  # profile the producer over the window
-            rec = subprocess.Popen(
-                ["perf", "record", "-g", "-o", f"{perf}.{mode}.{n}",
-                 "-p", str(prod.pid), "--", "sleep", str(window)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        th0, cth0 = thread_cpu(prod.pid), thread_cpu(cons.pid)
+        recs = []
+        if perf:  # profile producer and consumer process over the window
+            for pid, out in ((prod.pid, f"{perf}.{mode}.{n}"),
+                             (cons.pid, f"{perf}.{mode}.{n}.consumers")):
+                recs.append(subprocess.Popen(
+                    ["perf", "record", "-g", "-o", out,
+                     "-p", str(pid), "--", "sleep", str(window)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(window)
-        if rec:
+        for rec in recs:
             rec.wait()
         c1, p1, t1 = counts(cons), common.cpu_seconds(prod.pid), \
             time.monotonic()
         dt = t1 - t0
         rss1, thr1 = rss_kib(prod.pid), threads(prod.pid)
         res["producer_thread_names"] = thread_names(prod.pid)
-        th1 = thread_cpu(prod.pid)
+        th1, cth1 = thread_cpu(prod.pid), thread_cpu(cons.pid)
+        crss = rss_kib(cons.pid)
         # % of one core per thread name over the window (threads that
         # ended inside the window are left out)
-        res["producer_cpu_pct_by_thread"] = dict(sorted(
-            ((k, round((v - th0.get(k, 0)) / dt * 100, 1))
-             for k, v in th1.items()), key=lambda kv: -kv[1]))
+        res["producer_cpu_pct_by_thread"] = by_thread(th0, th1, dt)
+        res["consumer_cpu_pct_by_thread"] = by_thread(cth0, cth1, dt)
         fps = [(b - a) / dt for a, b in zip(c0["counts"], c1["counts"])]
         cpu = (p1 - p0) / dt * 100  # percent of one core
         res.update({
@@ -195,6 +204,11 @@ def one(relay, mode, n, window, tag, perf=None, extra=""):
                 (c1["cpu"] - c0["cpu"]) / dt * 100, 1),
             "producer_rss_kib_per_consumer": round((rss1 - rss0) / n),
             "producer_threads_per_consumer": round((thr1 - thr0) / n, 1),
+            # the consumer process's whole VmRSS (Python and GStreamer
+            # included) over N
+            "consumer_process_rss_kib_per_consumer": round(crss / n),
+            "consumer_process_threads_per_consumer": round(
+                threads(cons.pid) / n, 1),
             # a late packet read as a dead path restarts a session: under
             # CPU starvation that only adds work
             "paths_lost": {
@@ -228,13 +242,20 @@ def main():
                     "enable-control-channel=false")
     ap.add_argument("--perf", metavar="PREFIX",
                     help="perf record -g the producer over each window into "
-                    "PREFIX.MODE.N")
+                    "PREFIX.MODE.N, the consumer process into "
+                    "PREFIX.MODE.N.consumers")
+    ap.add_argument("--boost", action="store_true",
+                    help="run in an autogroup of nice -20 (common.boost()): "
+                    "on a shared machine, say so with the figures")
     args = ap.parse_args()
     common.in_private_netns()
+    if args.boost:
+        common.boost()
     global LOG_DIR
     LOG_DIR = tempfile.mkdtemp(prefix="gws-fanout-")
     relay = common.Relay()
-    out = {"window_s": args.window, "min_fps": MIN_FPS, "logs": LOG_DIR}
+    out = {"window_s": args.window, "min_fps": MIN_FPS, "logs": LOG_DIR,
+           "boost": args.boost, "loadavg_start": os.getloadavg()[0]}
     try:
         for mode in args.modes.split(","):
             rows, largest, saturated = [], 0, 0
@@ -256,6 +277,7 @@ def main():
             out[mode] = {"runs": rows, "largest_n_at_29fps": largest}
     finally:
         relay.stop()
+    out["loadavg_end"] = os.getloadavg()[0]
     print(json.dumps(out))
 
 

@@ -229,6 +229,8 @@ BandwidthEstimator::update_rate(int64_t now_us) {
                     ? 0
                     : std::min((now_us - last_rate_update_us_) / 1e6, 1.0);
   last_rate_update_us_ = now_us;
+  if (!delay_based_)
+    usage_ = Usage::Normal; /* no link: a delay is the receiver's CPU */
   switch (usage_) {
     case Usage::Over: {
       if (last_decrease_us_ >= 0 && now_us - last_decrease_us_ < rtt_us_)

@@ -26,6 +26,10 @@
  *    are not counted again; between 2 and 10 % it holds; under 2 % it
  *    grows back (25 % a second) and is lifted once it no longer binds.
  *  - target = clamp(min(delay-based, loss-based), min, max).
+ *  - Without a link (set_delay_based(false): a loopback path, where the
+ *    only queue is the receiving process's own backlog, i.e. CPU), the
+ *    delay detector still runs and reports but never changes the rate:
+ *    loss and the acknowledged-rate cap still do.
  *
  * Not done (yet): active probing or padding to find spare capacity; the
  * faster ramp while no capacity is known stands in for it.
@@ -61,6 +65,9 @@ class BandwidthEstimator {
    * is the time it arrived (the sender's clock). */
   void on_feedback(int64_t now_us, const std::vector<Packet> &packets);
   void on_rtt(int64_t rtt_us);
+  /* Whether a delay trend may change the rate (default true). */
+  void set_delay_based(bool on) { delay_based_ = on; }
+  bool delay_based() const { return delay_based_; }
 
   int64_t target_bps() const { return target_bps_; }
   int64_t delay_based_bps() const { return delay_bps_; }
@@ -132,6 +139,7 @@ class BandwidthEstimator {
   double capacity_bps_ = -1;  /* average rate at past overuses */
   double capacity_var_ = 0.4; /* normalised variance, kbit/s units */
   int64_t rtt_us_ = 100'000;
+  bool delay_based_ = true;
 };
 
 } // namespace gws

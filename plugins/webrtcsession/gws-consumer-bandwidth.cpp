@@ -136,7 +136,23 @@ ConsumerBandwidth::snapshot() const {
   s.feedback_reports = reports_;
   s.feedback_packets = packets_;
   s.overuses = estimator_.overuses();
+  s.delay_based = estimator_.delay_based();
   return s;
+}
+
+bool
+ConsumerBandwidth::path_judged() const {
+  std::lock_guard<std::mutex> guard(lock_);
+  return path_judged_;
+}
+
+void
+ConsumerBandwidth::judge_path(bool loopback) {
+  std::lock_guard<std::mutex> guard(lock_);
+  if (path_judged_)
+    return;
+  path_judged_ = true;
+  estimator_.set_delay_based(!loopback);
 }
 
 void

@@ -40,6 +40,7 @@ class ConsumerBandwidth
     guint64 feedback_reports = 0;
     guint64 feedback_packets = 0;
     guint64 overuses = 0;
+    bool delay_based = true;
   };
 
   static std::shared_ptr<ConsumerBandwidth> create(
@@ -54,6 +55,13 @@ class ConsumerBandwidth
 
   Snapshot snapshot() const;
   void set_rtt(int64_t rtt_us);
+  /* Whether the connection's path was judged yet (judge_path()). */
+  bool path_judged() const;
+  /* The connection's selected path is known: on a loopback path there is
+   * no link whose queue a delay could measure (only the receiving
+   * process's backlog when this host's CPU is short), so its delay trend
+   * stops changing the rate (BandwidthEstimator::set_delay_based). Once. */
+  void judge_path(bool loopback);
 
  private:
   ConsumerBandwidth(const BandwidthEstimator::Config &config,
@@ -70,6 +78,7 @@ class ConsumerBandwidth
   guint64 packets_ = 0;
   int64_t last_reported_bps_ = 0;
   gint64 last_report_us_ = 0;
+  bool path_judged_ = false;
 };
 
 } // namespace gws

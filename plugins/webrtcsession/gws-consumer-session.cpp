@@ -65,6 +65,7 @@ ConsumerSession::prepare(
     return false;
   gst_object_ref_sink(webrtc_);
   xr_rtt_attach(webrtc_);
+  twcc_tune_receiver(webrtc_); /* webrtccall receives too */
   monitor_ = PathMonitor::attach(
       webrtc_, kHeartbeatRtcpIntervalMs, kSenderLearningFloorMs);
   bw_ = host_.make_bandwidth(id_, gen_);

@@ -44,6 +44,7 @@ ReceiveSession::prepare(const IceConfig &ice, const LossRecovery &loss,
   if (loss.retransmission)
     loss_recovery_tune_receiver(webrtc_);
   fast_start_tune_receiver(webrtc_);
+  twcc_tune_receiver(webrtc_);
 
   Host *host = &host_;
   std::string id = id_;

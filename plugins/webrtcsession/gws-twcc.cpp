@@ -3,6 +3,7 @@
 
 #include <gst/rtp/rtp.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -61,7 +62,109 @@ add_packet(const GValue *v, std::vector<TwccPacket> &out) {
   out.push_back(p);
 }
 
+/* How long after the jitter buffer's last retransmission request the
+ * feedback stays per frame. */
+constexpr gint64 kPerFrameHoldUs = 5 * G_USEC_PER_SEC;
+
+/* One receiving RTP session's feedback rhythm (twcc_tune_receiver()). */
+struct FeedbackRhythm {
+  GObject *session; /* the rtpsession's internal RTPSession (a ref) */
+  std::atomic<gint64> last_nack_us{0};
+  std::atomic<bool> per_frame{false};
+  ~FeedbackRhythm() { g_object_unref(session); }
+};
+
+void
+set_interval(FeedbackRhythm *r, bool per_frame) {
+  r->per_frame.store(per_frame);
+  g_object_set(r->session, "twcc-feedback-interval",
+      per_frame ? GST_CLOCK_TIME_NONE
+                : static_cast<guint64>(kTwccFeedbackIntervalMs) * GST_MSECOND,
+      nullptr);
+  GST_DEBUG("RTP session %p: TWCC feedback %s", r->session,
+      per_frame ? "after every frame (retransmissions asked for)"
+                : "every interval");
+}
+
+/* On rtpsession's recv_rtp_src pad: a retransmission request from the
+ * jitter buffer (upstream) switches to feedback after every frame, which
+ * is what gets the NACK out in time (below); the first packet after
+ * kPerFrameHoldUs without one switches back. */
+GstPadProbeReturn
+rhythm_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
+  auto *r = static_cast<FeedbackRhythm *>(data);
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_UPSTREAM) {
+    const GstStructure *st
+        = gst_event_get_structure(GST_PAD_PROBE_INFO_EVENT(info));
+    if (st && gst_structure_has_name(st, "GstRTPRetransmissionRequest")) {
+      r->last_nack_us.store(g_get_monotonic_time());
+      if (!r->per_frame.load())
+        set_interval(r, true);
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  if (r->per_frame.load()
+      && g_get_monotonic_time() - r->last_nack_us.load() > kPerFrameHoldUs)
+    set_interval(r, false);
+  return GST_PAD_PROBE_OK;
+}
+
+void
+watch_session(GstElement *element) {
+  GstElementFactory *factory = gst_element_get_factory(element);
+  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "rtpsession") != 0)
+    return;
+  GObject *session = nullptr;
+  g_object_get(element, "internal-session", &session, nullptr);
+  if (!session)
+    return;
+  if (!g_object_class_find_property(
+          G_OBJECT_GET_CLASS(session), "twcc-feedback-interval")) {
+    g_object_unref(session);
+    return;
+  }
+  auto *r = new FeedbackRhythm{session};
+  set_interval(r, false);
+  /* recv_rtp_src appears when rtpbin asks for recv_rtp_sink. */
+  g_signal_connect_data(
+      element, "pad-added",
+      G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer data) {
+        if (g_strcmp0(GST_PAD_NAME(pad), "recv_rtp_src") != 0)
+          return;
+        auto *rhythm = static_cast<FeedbackRhythm *>(data);
+        gst_pad_add_probe(pad,
+            static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_EVENT_UPSTREAM
+                                         | GST_PAD_PROBE_TYPE_BUFFER
+                                         | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+            rhythm_probe, rhythm, nullptr);
+      }),
+      r,
+      [](gpointer data, GClosure *) {
+        delete static_cast<FeedbackRhythm *>(data);
+      },
+      GConnectFlags(0));
+}
+
 } // namespace
+
+void
+twcc_tune_receiver(GstElement *webrtcbin) {
+  init_debug();
+  g_signal_connect(webrtcbin, "deep-element-added",
+      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer) {
+        watch_session(element);
+      }),
+      nullptr);
+  /* Sessions that exist already (none before negotiation). */
+  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(webrtcbin));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    watch_session(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+}
 
 guint8
 twcc_ext_id_in_media(const GstSDPMedia *media) {

@@ -15,6 +15,7 @@
 #include "gws-renditions.h"
 #include "gws-webrtc-sink-private.h"
 
+#include <gio/gio.h>
 #include <gst/video/video.h>
 
 #include <algorithm>
@@ -31,6 +32,16 @@ namespace {
 constexpr double kVideoShare = 0.85;
 /* Smaller changes are not worth an encoder reconfiguration. */
 constexpr double kMinChange = 0.03;
+
+bool
+is_loopback_address(const std::string &ip) {
+  GInetAddress *a = g_inet_address_new_from_string(ip.c_str());
+  if (!a)
+    return false;
+  bool loopback = g_inet_address_get_is_loopback(a);
+  g_object_unref(a);
+  return loopback;
+}
 
 /* The round-trip time rtpsession measured from receiver reports (RFC 3550
  * LSR/DLSR), in microseconds; 0 when not known yet. */
@@ -94,6 +105,20 @@ SinkPrivate::on_estimate(ConsumerSession &conn) {
     return;
   if (int64_t rtt = read_rtt_us(conn.webrtcbin()))
     bw->set_rtt(rtt);
+  if (!bw->path_judged()) {
+    /* Known once ICE selected a pair: 127.0.0.1 or ::1 is no link. At 96
+     * loopback consumers a starved consumer process delayed every
+     * consumer's packets together and the delay detector read it as
+     * congestion: all estimates to the floor and a second encoder. */
+    std::string local = conn.monitor().local_address();
+    if (!local.empty()) {
+      bool loopback = is_loopback_address(local);
+      bw->judge_path(loopback);
+      GST_INFO_OBJECT(self, "session %s: %s path (%s)%s", conn.id().c_str(),
+          loopback ? "loopback" : "network", local.c_str(),
+          loopback ? ": delay trend does not change the rate" : "");
+    }
+  }
   ConsumerBandwidth::Snapshot snap = bw->snapshot();
   if (conn.pacer())
     conn.pacer()->set_estimate(snap.estimate_bps);
@@ -397,7 +422,8 @@ SinkPrivate::congestion_session_stats(
       snap.rtt_us / 1000.0, "target-bps", G_TYPE_UINT64, target,
       "twcc-feedback-reports", G_TYPE_UINT64, snap.feedback_reports,
       "twcc-feedback-packets", G_TYPE_UINT64, snap.feedback_packets, "overuses",
-      G_TYPE_UINT64, snap.overuses, nullptr);
+      G_TYPE_UINT64, snap.overuses, "delay-based", G_TYPE_BOOLEAN,
+      static_cast<gboolean>(snap.delay_based), nullptr);
   if (const RtpPacer *pacer = conn.pacer()) {
     RtpPacer::Stats p = pacer->stats();
     gst_structure_set(s, "pacing-bps", G_TYPE_UINT64,

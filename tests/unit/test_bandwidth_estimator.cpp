@@ -124,6 +124,42 @@ TEST(BandwidthEstimator, OveruseDecreasesBelowCapacity) {
   EXPECT_GT(settled, 350'000); /* not starved either */
 }
 
+/* No link (a loopback path, set_delay_based(false)): a receiving process
+ * that falls behind delays every arrival more and more (here 300 ms a
+ * second for 2 s on a free 20 Mbit/s path, no loss). The delay-based
+ * controller reads that as a queue and cuts; without a link the rate is
+ * left alone. Loss still bounds it. */
+TEST(BandwidthEstimator, NoDelayBasedCutWithoutLink) {
+  auto backlog = [](BandwidthEstimator &bwe) {
+    Link link(bwe, 20'000'000);
+    link.run(1);
+    int64_t before = bwe.target_bps();
+    for (int i = 1; i <= 20; i++) {
+      link.set_extra_delay_us(i * 30'000);
+      link.run(0.1);
+    }
+    return before;
+  };
+  BandwidthEstimator with_link(config(1'000'000));
+  int64_t before = backlog(with_link);
+  EXPECT_GT(with_link.overuses(), 0u);
+  EXPECT_LT(with_link.target_bps(), before);
+
+  BandwidthEstimator no_link(config(1'000'000));
+  no_link.set_delay_based(false);
+  EXPECT_FALSE(no_link.delay_based());
+  before = backlog(no_link);
+  EXPECT_EQ(no_link.overuses(), 0u);
+  EXPECT_GE(no_link.target_bps(), before);
+
+  BandwidthEstimator lossy(config(1'000'000));
+  lossy.set_delay_based(false);
+  Link lossy_link(lossy, 20'000'000);
+  lossy_link.set_loss(0.3);
+  lossy_link.run(5);
+  EXPECT_LT(lossy.target_bps(), 1'000'000);
+}
+
 /* Normal -> increase: a free path lets the estimate grow. */
 TEST(BandwidthEstimator, NormalIncreases) {
   BandwidthEstimator bwe(config(300'000));
