@@ -190,7 +190,7 @@ ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
   /* webrtcbin 1.22 gives only an m-line's first codec an rtx payload. */
   if (loss_.retransmission) {
     complete_rtx_in_offer(offer->sdp);
-    xr_rtt_offer(offer->sdp);
+    xr_rtt_add_rrtr(offer->sdp);
   }
   assign_mlines(offer->sdp);
   dtls_certificate_fix_description(webrtc_, offer);
@@ -277,6 +277,11 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
 
 void
 ConsumerSession::on_answer_created(GstWebRTCSessionDescription *answer) {
+  /* A consumer that offered (a restart, a WHEP client, a caller) learns
+   * the round trip too: Chromium's receiver follows `rrtr` in the answer
+   * to its own offer (gws-xr-rtt.h). */
+  if (loss_.retransmission)
+    xr_rtt_add_rrtr(answer->sdp);
   dtls_certificate_fix_description(webrtc_, answer);
   host_.send_sdp(id_, answer);
   g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
