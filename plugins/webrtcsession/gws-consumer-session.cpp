@@ -3,6 +3,7 @@
 #include "gws-consumer-session.h"
 
 #include "gws-promise.h"
+#include "gws-renditions.h"
 #include "gws-restart.h"
 #include "gws-twcc.h"
 #include "gws-webrtcbin-events.h"
@@ -415,6 +416,17 @@ ConsumerSession::link_streams() {
           });
         }
         keyframes->install(pad, i, *codec);
+      };
+      /* Packets lost after the payloader (leaky queue, pacer) leave no
+       * gap for this consumer to NACK in vain: its output goes on at the
+       * next key frame, asked for at once (gws-rtp-rewriter.h). */
+      rw.starts_keyframe = [codec](GstBuffer *buf) {
+        return rtp_starts_keyframe(buf, *codec);
+      };
+      std::weak_ptr<KeyframeRequests> weak = keyframes_;
+      rw.on_gap = [weak, i]() {
+        if (auto k = weak.lock())
+          k->request(i, true);
       };
     }
     st.output = host_.link_stream(i, *st.codec, st.pad, rw, id_, gen_);
