@@ -424,6 +424,7 @@ ConsumerSession::link_streams() {
         return rtp_starts_keyframe(buf, *codec);
       };
       std::weak_ptr<KeyframeRequests> weak = keyframes_;
+      rw.gap_packets = gap_packets_;
       rw.on_gap = [weak, i]() {
         if (auto k = weak.lock())
           k->request(i, true);

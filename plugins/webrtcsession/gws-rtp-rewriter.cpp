@@ -127,6 +127,8 @@ close_gaps(GstBuffer *buf, const RtpRewrite &rw, Continuity &c) {
   bool key = false;
   if (step > 1) {
     c.seq_delta = static_cast<guint16>(c.seq_delta - (step - 1));
+    if (rw.gap_packets)
+      rw.gap_packets->fetch_add(step - 1);
     key = rw.starts_keyframe(buf);
     if (!key && !c.dropping) {
       c.dropping = true;
@@ -139,6 +141,8 @@ close_gaps(GstBuffer *buf, const RtpRewrite &rw, Continuity &c) {
   if (!c.dropping)
     return true;
   c.seq_delta = static_cast<guint16>(c.seq_delta - 1);
+  if (rw.gap_packets)
+    rw.gap_packets->fetch_add(1);
   return false;
 }
 

@@ -56,6 +56,8 @@ struct RtpRewrite {
    * `on_gap` once per gap so the key frame is asked for at once. */
   std::function<bool(GstBuffer *)> starts_keyframe;
   std::function<void()> on_gap;
+  /* Counts the packets not forwarded so (lost before, skipped here). */
+  std::shared_ptr<std::atomic<guint64>> gap_packets;
   /* Called (session thread, before data flows) with the pad the rewrite
    * goes on, so that probes it adds run before the rewrite: the
    * consumer's pacer and key-frame requests (gws-rtp-pacer.h,

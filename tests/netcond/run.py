@@ -525,10 +525,12 @@ def case_overload_nack():
         requested = d(s0, s1, "retransmissions-requested")
         answered = d(s0, s1, "packets-retransmitted")
         tbf = tbf_drops(w) - tbf0
-        print("# {:.1f} s behind the cap: pacer dropped {}, tbf dropped {}; "
+        closed = d(s0, s1, "packets-lost-before-send")
+        print("# {:.1f} s behind the cap: pacer dropped {} (closed over {}), "
+              "tbf dropped {}; "
               "webrtcsrc NACKs {} (asked {} packets), webrtcsink asked {} "
               "packets, retransmitted {}; {} frames, PLIs {}, lost for good "
-              "{}".format(secs, d(s0, s1, "pacer-dropped"), tbf,
+              "{}".format(secs, d(s0, s1, "pacer-dropped"), closed, tbf,
                           d(r0, r1, "nacks-sent"),
                           d(r0, r1, "retransmissions-requested"), requested,
                           answered, len(frames), d(r0, r1, "plis-sent"),
@@ -544,6 +546,10 @@ def case_overload_nack():
             raise Failure("{} of {} packets asked for were not sent again "
                           "(dropped after the payloader, before webrtcbin?)"
                           .format(requested - answered, requested))
+        if closed < d(s0, s1, "pacer-dropped"):
+            raise Failure("the consumer's numbering closed over {} packets, "
+                          "the pacer dropped {}".format(
+                              closed, d(s0, s1, "pacer-dropped")))
         if not frames:
             raise Failure("no frame arrived behind the cap")
         ok = True

@@ -209,6 +209,7 @@ TEST(RtpRewriter, PacketsLostBeforeTheOutputLeaveNoGap) {
   };
   int gaps = 0;
   rw.on_gap = [&gaps]() { gaps++; };
+  rw.gap_packets = std::make_shared<std::atomic<guint64>>(0);
   Output out(rw);
   /* 100 starts a key frame; 103-104 lost: 105-106 wait for the key frame
    * at 107. */
@@ -227,6 +228,8 @@ TEST(RtpRewriter, PacketsLostBeforeTheOutputLeaveNoGap) {
   EXPECT_EQ(gst_pad_push_list(out.src, list), GST_FLOW_OK);
   EXPECT_EQ(gst_pad_push(out.src, key_packet(114, true)), GST_FLOW_OK);
   EXPECT_EQ(gaps, 2);
+  /* Lost before: 103, 104, 110, 113; skipped: 105, 106, 111. */
+  EXPECT_EQ(rw.gap_packets->load(), 7u);
   std::vector<guint16> seqs;
   for (GstBuffer *b : out.got) {
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
