@@ -27,6 +27,7 @@
 // Usage (as root): node bench/network/network.mjs [--quick] [--seconds N]
 //   [--losses 0,1,3,5 | --caps 3000,600,3000] [--only sink-src,chromium,...]
 //   [--src-latency MS] [--size WxH] [--sink-props "prop=value ..."]
+//   [--src-props "prop=value ..."]
 //   [--trace] [--delay MS [--jitter MS]]
 // (a loss rate may be repeated, --losses 5,5,5: one window each)
 // --delay runs every path through the rig's delay line (tests/netcond
@@ -67,6 +68,8 @@ const JITTER_MS = Number(opt('--jitter', 0));
 // More webrtcsink properties, for experiments (--sink-props
 // "congestion-control=disabled ...").
 const SINK_PROPS = (opt('--sink-props', '') || '').split(' ').filter((p) => p);
+// And webrtcsrc's (--src-props "do-fec=true").
+const SRC_PROPS = (opt('--src-props', '') || '').split(' ').filter((p) => p);
 // 320x240 at 30 frames/s at every sender: at 640x480 webrtcsink's VP8
 // encoder made 5 frames/s on this shared 2-core machine; Chromium's fake
 // camera is asked for the same size (netrig.cameraOnly).
@@ -173,7 +176,7 @@ async function sinkToSrc(rig, retransmission) {
   });
   await sender.waitFor(/"connected": true/, 20000);
   const receiver = rig.peer(`net-${tag}-rcv`, 'receiver', {
-    uri: `${relay.wsUrl}?peer-id=cam`, props, latency: SRC_LATENCY,
+    uri: `${relay.wsUrl}?peer-id=cam`, props: [...props, ...SRC_PROPS], latency: SRC_LATENCY,
   });
   await guard(receiver.waitFor(/"n": 30, /, 40000), receiver, sender);
   const out = {};
@@ -205,6 +208,8 @@ async function sinkToSrc(rig, retransmission) {
       rtxBytes: rtx * perPacket, mediaBytes: (sent - rtx) * perPacket,
       extra: { sender_fps: Number(((s1.encoded - s0.encoded) / secs).toFixed(2)),
         nacks_sent: rd('nacks-sent'), recovered: rd('recovered-by-retransmission'),
+        fec_protected: sd('fec-protected-packets'), recovered_by_fec: rd('recovered-by-fec'),
+        fec_unrecovered: rd('fec-unrecovered'),
         plis_sent: rd('plis-sent'), bytes_estimated: true, adapt_s: adapt,
         estimate_kbit_s: statField(s1.text, 'estimate-bps') / 1000,
         size: lastSize(receiver),
@@ -339,6 +344,7 @@ async function sinkToChromium(rig) {
             d(v1.inbound, v0.inbound, 'retransmittedBytesReceived'),
         extra: { ...f.extra, sender_fps: Number(((s1.encoded - s0.encoded) / f.secs).toFixed(2)),
           nacks_received: sd('nacks-received'), plis_received: sd('plis-received'),
+          fec_protected: sd('fec-protected-packets'),
           firs_received: sd('firs-received') },
       });
       log(`  sink-chromium ${loss}%: ${JSON.stringify(out[key])}`);

@@ -2,6 +2,7 @@
  * gws-consumer-session.h). */
 #include "gws-consumer-session.h"
 
+#include "gws-renditions.h"
 #include "gws-restart.h"
 #include "gws-session-promise.h"
 #include "gws-twcc.h"
@@ -168,7 +169,7 @@ ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
   /* webrtcbin 1.22 gives only an m-line's first codec an rtx payload. */
   if (loss_.retransmission) {
     complete_rtx_in_offer(offer->sdp);
-    xr_rtt_offer(offer->sdp);
+    xr_rtt_add_rrtr(offer->sdp);
   }
   assign_mlines(offer->sdp);
   dtls_certificate_fix_description(webrtc_, offer);
@@ -239,6 +240,11 @@ ConsumerSession::start_answer(const GstWebRTCSessionDescription *offer) {
 
 void
 ConsumerSession::on_answer_created(GstWebRTCSessionDescription *answer) {
+  /* A consumer that offered (a restart, a WHEP client, a caller) learns
+   * the round trip too: Chromium's receiver follows `rrtr` in the answer
+   * to its own offer (gws-xr-rtt.h). */
+  if (loss_.retransmission)
+    xr_rtt_add_rrtr(answer->sdp);
   dtls_certificate_fix_description(webrtc_, answer);
   host_.send_sdp(id_, answer);
   g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
@@ -372,6 +378,18 @@ ConsumerSession::link_streams() {
           });
         }
         keyframes->install(pad, i, *codec);
+      };
+      /* Packets lost after the payloader (leaky queue, pacer) leave no
+       * gap for this consumer to NACK in vain: its output goes on at the
+       * next key frame, asked for at once (gws-rtp-rewriter.h). */
+      rw.starts_keyframe = [codec](GstBuffer *buf) {
+        return rtp_starts_keyframe(buf, *codec);
+      };
+      std::weak_ptr<KeyframeRequests> weak = keyframes_;
+      rw.gap_packets = gap_packets_;
+      rw.on_gap = [weak, i]() {
+        if (auto k = weak.lock())
+          k->request(i, true);
       };
     }
     st.output = host_.link_stream(i, *st.codec, st.pad, rw, id_, gen_);

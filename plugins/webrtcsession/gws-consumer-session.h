@@ -141,6 +141,10 @@ class ConsumerSession {
   RtpPacer *pacer() const { return pacer_.get(); }
   /* This connection's key-frame request policy. */
   KeyframeRequests *keyframes() const { return keyframes_.get(); }
+  /* Video packets of this connection lost between the shared payloader
+   * and its webrtcbin, or skipped up to the next key frame after such a
+   * loss (gws-rtp-rewriter.h); any thread. */
+  guint64 packets_lost_before_send() const { return gap_packets_->load(); }
   size_t n_streams() const { return streams_.size(); }
   /* The shared branch output of stream @index, 0 before it is linked. */
   guint stream_output(size_t index) const {
@@ -233,6 +237,8 @@ class ConsumerSession {
   /* This connection's transport-wide sequence (gws-twcc.h). */
   std::shared_ptr<std::atomic<guint16>> twcc_seq_
       = std::make_shared<std::atomic<guint16>>(0);
+  std::shared_ptr<std::atomic<guint64>> gap_packets_
+      = std::make_shared<std::atomic<guint64>>(0);
 };
 
 } // namespace gws

@@ -324,6 +324,7 @@ collect_loss_counters(GstElement *webrtcbin) {
         } else if (strcmp(name, "rtpjitterbuffer") == 0) {
           add_jitterbuffer_stats(e, c);
         } else if (strcmp(name, "rtprtxsend") == 0) {
+          c.rtx_requests_received += uint_prop(e, "num-rtx-requests");
           c.rtx_packets_sent += uint_prop(e, "num-rtx-packets");
         } else if (strcmp(name, "rtprtxreceive") == 0) {
           c.rtx_received += uint_prop(e, "num-rtx-packets");
@@ -368,6 +369,7 @@ loss_counters_to_structure(
     gst_structure_set(s, "packets-sent", G_TYPE_UINT64, c.packets_sent,
         "remote-packets-lost", G_TYPE_INT64, c.remote_packets_lost,
         "nacks-received", G_TYPE_UINT64, c.nacks_received,
+        "retransmissions-requested", G_TYPE_UINT64, c.rtx_requests_received,
         "packets-retransmitted", G_TYPE_UINT64, c.rtx_packets_sent,
         "fec-protected-packets", G_TYPE_UINT64, c.fec_packets_sent,
         "plis-received", G_TYPE_UINT64, c.plis_received, "firs-received",

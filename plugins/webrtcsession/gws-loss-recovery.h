@@ -96,6 +96,8 @@ struct LossCounters {
   /* sending side */
   guint64 packets_sent = 0;
   guint64 nacks_received = 0;
+  guint64 rtx_requests_received = 0; /* packets asked for again (each one
+                                      * per request, answerable or not) */
   guint64 rtx_packets_sent = 0;
   guint64 fec_packets_sent = 0; /* media packets FEC protected */
   guint64 plis_received = 0;

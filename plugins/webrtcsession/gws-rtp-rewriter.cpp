@@ -20,6 +20,11 @@ struct Continuity {
   guint32 last_ts = 0;
   GstClockTime last_pts = GST_CLOCK_TIME_NONE;
   guint clock_rate = 90000;
+  /* Closing gaps (RtpRewrite::starts_keyframe): the last incoming
+   * sequence number seen (forwarded or not), and whether the output
+   * waits for a key frame. */
+  guint16 last_in_seq = 0;
+  bool dropping = false;
 };
 
 struct ProbeData {
@@ -96,11 +101,59 @@ rewrite_twcc(GstRTPBuffer *rtp, const RtpRewrite &rw) {
   }
 }
 
-void
+/* Whether @buf goes on (see RtpRewrite::starts_keyframe): false while
+ * the output waits for a key frame after packets were lost before it.
+ * Every packet not forwarded, lost before or dropped here, takes one off
+ * the sequence delta, so the consumer's numbers have no gap. */
+bool
+close_gaps(GstBuffer *buf, const RtpRewrite &rw, Continuity &c) {
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp))
+    return true;
+  guint32 ssrc = gst_rtp_buffer_get_ssrc(&rtp);
+  guint16 seq = gst_rtp_buffer_get_seq(&rtp);
+  gst_rtp_buffer_unmap(&rtp);
+  if (!c.started || ssrc != c.in_ssrc) {
+    /* The first packet, or another rendition (which starts with a key
+     * frame): continue_stream() joins it on. */
+    c.last_in_seq = seq;
+    c.dropping = false;
+    return true;
+  }
+  guint16 step = static_cast<guint16>(seq - c.last_in_seq);
+  c.last_in_seq = seq;
+  if (step == 0 || step >= 0x8000)
+    return true; /* not after the last one: leave it to the receiver */
+  bool key = false;
+  if (step > 1) {
+    c.seq_delta = static_cast<guint16>(c.seq_delta - (step - 1));
+    if (rw.gap_packets)
+      rw.gap_packets->fetch_add(step - 1);
+    key = rw.starts_keyframe(buf);
+    if (!key && !c.dropping) {
+      c.dropping = true;
+      if (rw.on_gap)
+        rw.on_gap();
+    }
+  }
+  if (c.dropping && (key || rw.starts_keyframe(buf)))
+    c.dropping = false;
+  if (!c.dropping)
+    return true;
+  c.seq_delta = static_cast<guint16>(c.seq_delta - 1);
+  if (rw.gap_packets)
+    rw.gap_packets->fetch_add(1);
+  return false;
+}
+
+/* Rewrites @buf for the consumer; false: drop it (close_gaps()). */
+bool
 rewrite_buffer(GstBuffer *buf, const RtpRewrite &rw, Continuity &cont) {
+  if (rw.continuous && rw.starts_keyframe && !close_gaps(buf, rw, cont))
+    return false;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   if (!gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp))
-    return;
+    return true;
   if (rw.continuous)
     continue_stream(&rtp, buf, cont);
   if (rw.twcc_from_id)
@@ -110,6 +163,7 @@ rewrite_buffer(GstBuffer *buf, const RtpRewrite &rw, Continuity &cont) {
   if (rw.to_pt >= 0 && gst_rtp_buffer_get_payload_type(&rtp) == rw.from_pt)
     gst_rtp_buffer_set_payload_type(&rtp, rw.to_pt);
   gst_rtp_buffer_unmap(&rtp);
+  return true;
 }
 
 /* A writable packet of our own with @buf's bytes and metadata; takes
@@ -148,8 +202,9 @@ rewrite_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
   const RtpRewrite &rw = pd->rw;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = own_packet(GST_PAD_PROBE_INFO_BUFFER(info));
-    rewrite_buffer(buf, rw, pd->cont);
     info->data = buf;
+    if (!rewrite_buffer(buf, rw, pd->cont))
+      return GST_PAD_PROBE_DROP; /* the pad unrefs info->data */
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     /* A new list of our own packets (the tee's list is shared too). */
     GstBufferList *in = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
@@ -157,11 +212,16 @@ rewrite_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
     GstBufferList *list = gst_buffer_list_new_sized(n);
     for (guint i = 0; i < n; i++) {
       GstBuffer *buf = own_packet(gst_buffer_ref(gst_buffer_list_get(in, i)));
-      rewrite_buffer(buf, rw, pd->cont);
-      gst_buffer_list_add(list, buf);
+      if (rewrite_buffer(buf, rw, pd->cont)) {
+        gst_buffer_list_add(list, buf);
+      } else {
+        gst_buffer_unref(buf);
+      }
     }
     gst_buffer_list_unref(in);
     info->data = list;
+    if (gst_buffer_list_length(list) == 0)
+      return GST_PAD_PROBE_DROP;
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
     if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {

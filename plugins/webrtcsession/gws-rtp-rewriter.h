@@ -43,6 +43,21 @@ struct RtpRewrite {
    * (their PTS), so the consumer sees one stream. The payloaders'
    * seqnum-offset and timestamp-offset leave the caps. */
   bool continuous = false;
+  /* Video (with `continuous`): the first packet of a key frame. When set,
+   * packets lost between the shared payloader and this rewrite (the
+   * output's leaky queue, the pacer's backlog bound: gws-rtp-pacer.h)
+   * leave no gap in the consumer's sequence numbers. Such a packet was
+   * never in the consumer's webrtcbin, so no retransmission can replace
+   * it: a gap only makes the receiver ask for it in vain (6690 NACKs in
+   * 20 s under overload) before it gives up and asks for a key frame.
+   * Instead the output drops up to the next key frame (a delta frame
+   * after a lost one would decode against a missing reference),
+   * numbering on as if those packets had never been, and calls
+   * `on_gap` once per gap so the key frame is asked for at once. */
+  std::function<bool(GstBuffer *)> starts_keyframe;
+  std::function<void()> on_gap;
+  /* Counts the packets not forwarded so (lost before, skipped here). */
+  std::shared_ptr<std::atomic<guint64>> gap_packets;
   /* Called (session thread, before data flows) with the pad the rewrite
    * goes on, so that probes it adds run before the rewrite: the
    * consumer's pacer and key-frame requests (gws-rtp-pacer.h,

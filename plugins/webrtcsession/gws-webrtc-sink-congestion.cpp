@@ -385,6 +385,8 @@ SinkPrivate::congestion_session_stats(
         "keyframe-requests-absorbed", G_TYPE_UINT64, k.absorbed,
         "keyframes-sent", G_TYPE_UINT64, k.keyframes, nullptr);
   }
+  gst_structure_set(s, "packets-lost-before-send", G_TYPE_UINT64,
+      conn.packets_lost_before_send(), nullptr);
   const ConsumerBandwidth *bw = conn.bandwidth();
   if (!bw)
     return;

@@ -3,6 +3,7 @@
 
 #include <gst/rtp/gstrtcpbuffer.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -102,7 +103,7 @@ on_sending_rtcp(GObject *session, GstBuffer *buffer, gboolean, gpointer data) {
   guint32 ssrc = 0;
   if (!gst_buffer_is_writable(buffer) || !report_ssrc(buffer, &ssrc))
     return FALSE;
-  std::vector<Dlrr::Block> blocks = dlrr.take(g_get_monotonic_time());
+  std::vector<Dlrr::Block> blocks = dlrr.take(ssrc, g_get_monotonic_time());
   if (blocks.empty())
     return FALSE;
   std::vector<guint8> xr = dlrr_packet(ssrc, blocks);
@@ -110,7 +111,8 @@ on_sending_rtcp(GObject *session, GstBuffer *buffer, gboolean, gpointer data) {
       buffer, gst_memory_new_wrapped(GST_MEMORY_FLAG_READONLY,
                   g_memdup2(xr.data(), xr.size()), xr.size(), 0, xr.size(),
                   nullptr, nullptr));
-  GST_LOG_OBJECT(session, "DLRR for %zu receiver(s)", blocks.size());
+  GST_LOG_OBJECT(
+      session, "DLRR from %08x for %zu receiver(s)", ssrc, blocks.size());
   return FALSE; /* no reason of ours to keep an otherwise suppressible one */
 }
 
@@ -141,21 +143,28 @@ watch_element(GstElement *element) {
 void
 Dlrr::on_rrtr(guint32 ssrc, guint64 ntp, gint64 now_us) {
   std::lock_guard<std::mutex> g(lock_);
-  pending_[ssrc] = Pending{static_cast<guint32>(ntp >> 16), now_us};
+  pending_[ssrc] = Pending{static_cast<guint32>(ntp >> 16), now_us, {}};
 }
 
 std::vector<Dlrr::Block>
-Dlrr::take(gint64 now_us) {
+Dlrr::take(guint32 sender_ssrc, gint64 now_us) {
   std::vector<Block> out;
   std::lock_guard<std::mutex> g(lock_);
-  for (const auto &[ssrc, p] : pending_) {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    Pending &p = it->second;
     gint64 delay = now_us - p.arrival_us;
-    if (delay < 0 || delay > kMaxAgeUs)
+    if (delay < 0 || delay > kMaxAgeUs) {
+      it = pending_.erase(it);
       continue;
-    out.push_back(Block{
-        ssrc, p.lrr, static_cast<guint32>(delay * 65536 / G_USEC_PER_SEC)});
+    }
+    if (std::find(p.answered_by.begin(), p.answered_by.end(), sender_ssrc)
+        == p.answered_by.end()) {
+      p.answered_by.push_back(sender_ssrc);
+      out.push_back(Block{it->first, p.lrr,
+          static_cast<guint32>(delay * 65536 / G_USEC_PER_SEC)});
+    }
+    ++it;
   }
-  pending_.clear();
   return out;
 }
 
@@ -185,23 +194,32 @@ dlrr_packet(guint32 sender_ssrc, const std::vector<Dlrr::Block> &blocks) {
 }
 
 guint
-xr_rtt_offer(GstSDPMessage *sdp) {
+xr_rtt_add_rrtr(GstSDPMessage *sdp) {
   guint added = 0;
   for (guint m = 0; m < gst_sdp_message_medias_len(sdp); m++) {
     GstSDPMedia *media
         = const_cast<GstSDPMedia *>(gst_sdp_message_get_media(sdp, m));
     if (g_strcmp0(gst_sdp_media_get_media(media), "video") != 0)
       continue;
+    /* One rrtr per payload that asks for retransmission and has none. */
+    std::vector<std::string> with_nack, with_rrtr;
     for (guint i = 0; i < gst_sdp_media_attributes_len(media); i++) {
       const GstSDPAttribute *a = gst_sdp_media_get_attribute(media, i);
       if (g_strcmp0(a->key, "rtcp-fb") != 0 || !a->value)
         continue;
-      /* One rrtr per payload that asks for retransmission. */
       const char *sp = strchr(a->value, ' ');
-      if (!sp || g_strcmp0(sp + 1, "nack") != 0)
+      if (!sp)
         continue;
-      std::string v = std::string(a->value, sp - a->value) + " rrtr";
-      gst_sdp_media_add_attribute(media, "rtcp-fb", v.c_str());
+      std::string pt(a->value, sp - a->value);
+      if (g_strcmp0(sp + 1, "nack") == 0)
+        with_nack.push_back(pt);
+      else if (g_strcmp0(sp + 1, "rrtr") == 0)
+        with_rrtr.push_back(pt);
+    }
+    for (const std::string &pt : with_nack) {
+      if (std::find(with_rrtr.begin(), with_rrtr.end(), pt) != with_rrtr.end())
+        continue;
+      gst_sdp_media_add_attribute(media, "rtcp-fb", (pt + " rrtr").c_str());
       added++;
     }
   }

@@ -14,12 +14,14 @@
  * about once per 20 s, where Chromium -> Chromium never froze (measured:
  * docs/benchmarks.md "The 5% freeze gap to Chromium, measured").
  *
- * What: xr_rtt_offer() adds `rrtr` next to each video payload's `nack` in
- * an offer. Every RRTR block arriving in a consumer's RTCP is remembered
+ * What: xr_rtt_add_rrtr() adds `rrtr` next to each video payload's `nack` in
+ * our offer, and in our answer when the consumer offered (a restart, a WHEP
+ * client): Chromium's receiver follows the answer's `rrtr` to its own offer
+ * too. Every RRTR block arriving in a consumer's RTCP is remembered
  * (the middle 32 bits of its NTP timestamp, per reporting SSRC, with the
- * local arrival time); the next RTCP packet that consumer's webrtcbin sends
- * carries one XR packet with a DLRR block answering each (the delay since
- * arrival in 1/65536 s), once.
+ * local arrival time); the next RTCP packet of each of our SSRCs that
+ * consumer's webrtcbin sends carries one XR packet with a DLRR block
+ * answering each (the delay since arrival in 1/65536 s), once per SSRC.
  *
  * Where: the `on-receiving-rtcp` and `on-sending-rtcp` signals of each
  * RTPSession of the consumer's webrtcbin (found on deep-element-added).
@@ -50,13 +52,21 @@ class Dlrr {
   };
   /* An RRTR with NTP timestamp @ntp arrived from @ssrc at @now_us. */
   void on_rrtr(guint32 ssrc, guint64 ntp, gint64 now_us);
-  /* The answers due at @now_us, each once. */
-  std::vector<Block> take(gint64 now_us);
+  /* The answers due at @now_us in the report of our @sender_ssrc: each
+   * RRTR once per sender SSRC. Once per sender, not once in all: a peer
+   * keeps the round trip per media stream, under the SSRC that sent the XR
+   * packet (Chromium's receivers of audio and video both report as SSRC 1,
+   * so the RRTR does not say which of our streams it was for), and
+   * webrtcbin sends each of our SSRCs' reports in its own RTCP packet
+   * (audio, video): answered only in whichever came first, the video
+   * receiver missed about half of the answers when audio was there too. */
+  std::vector<Block> take(guint32 sender_ssrc, gint64 now_us);
 
  private:
   struct Pending {
     guint32 lrr;
     gint64 arrival_us;
+    std::vector<guint32> answered_by; /* our SSRCs that answered it */
   };
   std::mutex lock_; /* leaf; guards pending_ */
   std::map<guint32, Pending> pending_;
@@ -67,9 +77,10 @@ class Dlrr {
 std::vector<guint8> dlrr_packet(
     guint32 sender_ssrc, const std::vector<Dlrr::Block> &blocks);
 
-/* Adds `a=rtcp-fb:PT rrtr` for every video payload of @sdp (an offer)
- * that has `nack` feedback. Returns how many were added. */
-guint xr_rtt_offer(GstSDPMessage *sdp);
+/* Adds `a=rtcp-fb:PT rrtr` for every video payload of @sdp (our offer,
+ * or our answer to a consumer's offer) that has `nack` feedback and no
+ * `rrtr` yet. Returns how many were added. */
+guint xr_rtt_add_rrtr(GstSDPMessage *sdp);
 
 /* Answers the RRTRs of every RTP session @webrtcbin has or will have.
  * Call before negotiation. */

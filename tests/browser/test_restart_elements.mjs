@@ -151,6 +151,41 @@ async function pagePlaysWebrtcsink(tag, { sinkOptions = '' } = {}) {
   }
 }
 
+// The video round trip the page's current connection has measured, and
+// whether its SDP (local or remote) asks for RTCP XR RRTR: a receive-only
+// Chromium learns the round trip only from webrtcsink's DLRR answers to its
+// RRTRs (gws-xr-rtt.h), which it sends only when `rrtr` was negotiated.
+async function pageRoundTrip(page) {
+  return page.evaluate(async () => {
+    const pc = window.gwsControl.sessions()[0].pc;
+    const report = await pc.getStats();
+    const r = [...report.values()].find((x) => x.type === 'remote-outbound-rtp' &&
+        x.kind === 'video');
+    return {
+      measurements: r?.roundTripTimeMeasurements ?? 0, total: r?.totalRoundTripTime ?? 0,
+      localRrtr: /a=rtcp-fb:\d+ rrtr/.test(pc.localDescription?.sdp ?? ''),
+      remoteRrtr: /a=rtcp-fb:\d+ rrtr/.test(pc.remoteDescription?.sdp ?? ''),
+      type: pc.localDescription?.type,
+    };
+  });
+}
+
+// The page's current connection measures the video round trip (up to 15 s:
+// Chromium sends an RRTR with each RTCP report, about every second).
+async function assertPageLearnsRoundTrip(t, page, what) {
+  const deadline = Date.now() + 15000;
+  let rtt = await pageRoundTrip(page);
+  while (rtt.measurements === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200)); // polling getStats, bounded above
+    rtt = await pageRoundTrip(page);
+  }
+  t.diagnostic(`${what}: ${rtt.measurements} round-trip measurements, ` +
+      `${(1000 * rtt.total / Math.max(1, rtt.measurements)).toFixed(1)} ms on average; the ` +
+      `page's SDP is the ${rtt.type}, rrtr local ${rtt.localRrtr} remote ${rtt.remoteRrtr}`);
+  assert.ok(rtt.measurements > 0, `the page measured the video round trip within 15 s (${what})`);
+  return rtt;
+}
+
 // The page switched to restart `n` and closed the old connection.
 async function pageRestarted(page, n) {
   await until(page, (k) => {
@@ -222,6 +257,9 @@ test('webrtcsink restarts the session with the page: new peer connection, same s
     await pageRestarted(page, 1);
     const now = await assertPlayerRestarted(t, s, 1, restarted);
     assert.equal(now.restart.connectionOrigin, 'remote', 'webrtcsink offered the new connection');
+    const rtt = await assertPageLearnsRoundTrip(t, page, 'webrtcsink offered');
+    assert.equal(rtt.type, 'answer');
+    assert.ok(rtt.remoteRrtr, "webrtcsink's offer has rtcp-fb rrtr");
     await screenshot(page, 'restart-el-sink');
   } finally {
     await s.close();
@@ -245,6 +283,11 @@ test('the page restarts the session with webrtcsink: it offers, webrtcsink answe
     await pageRestarted(page, 1);
     const now = await assertPlayerRestarted(t, s, 1, restarted);
     assert.equal(now.restart.connectionOrigin, 'local', 'the page offered the new connection');
+    // A viewer that offers learns the round trip too: webrtcsink's answer
+    // asks for RRTR (Chromium's own offer does not) and answers them.
+    const rtt = await assertPageLearnsRoundTrip(t, page, 'the page offered');
+    assert.equal(rtt.type, 'offer');
+    assert.ok(rtt.remoteRrtr, "webrtcsink's answer has rtcp-fb rrtr");
     await screenshot(page, 'restart-el-page');
   } finally {
     await s.close();

@@ -173,10 +173,11 @@ class World:
                                                self.port, peer_id)
 
     def peer(self, name, role, *props, latency=None, paths=("A", "B"),
-             size=None, source=None, uri=None):
+             size=None, source=None, uri=None, encoder=None):
         """A peer.py process; `paths` are the media paths its ICE may use,
         `size` and `source` (sender) the picture, e.g. "640x480" and
-        "pattern=snow" (videotestsrc properties), `uri` the element's
+        "pattern=snow" (videotestsrc properties), `encoder` (sender) an
+        encoder before webrtcsink (pre-encoded input), `uri` the element's
         (default: the relay's)."""
         side = "snd" if role == "sender" else "rcv"
         addrs = ",".join(self.topo.addr(side, p) for p in paths)
@@ -189,6 +190,8 @@ class World:
             argv += ["--size", size]
         if source is not None:
             argv += ["--source", source]
+        if encoder is not None:
+            argv += ["--encoder", encoder]
         for p in props:
             argv += ["--prop", p]
         p = Proc(name, self.topo.argv(side, argv), self.logdir, env=self.env)

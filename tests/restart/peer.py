@@ -75,8 +75,9 @@ class Peer:
             width, height = args.size.split("x")
             desc = ("videotestsrc is-live=true {} ! "
                     "video/x-raw,format=I420,width={},height={},"
-                    "framerate=30/1 ! webrtcsink name=el").format(
-                        args.source, width, height)
+                    "framerate=30/1 ! {}webrtcsink name=el").format(
+                        args.source, width, height,
+                        args.encoder + " ! " if args.encoder else "")
         else:
             desc = "webrtcsrc name=el latency={}".format(args.latency)
         self.pipeline = Gst.parse_launch(desc)
@@ -349,6 +350,9 @@ def main():
     ap.add_argument("--size", default="320x240", help="sender picture")
     ap.add_argument("--source", default="pattern=ball",
                     help="videotestsrc properties")
+    ap.add_argument("--encoder", default="",
+                    help="(sender) encoder description before webrtcsink: "
+                    "pre-encoded input")
     ap.add_argument("--sink-other", action="store_true",
                     help="(receiver) end non-video pads in a fakesink")
     ap.add_argument("--prop", action="append", default=[],

@@ -185,6 +185,64 @@ TEST(RtpRewriter, AnUnsharedPacketIsRewrittenInPlace) {
   EXPECT_EQ(inspect(a.got[0]).ssrc, 0xaaaau);
 }
 
+/* Packets lost between the shared payloader and a consumer's rewrite
+ * (its leaky queue, its pacer) were never in its webrtcbin, so no NACK can
+ * get them back: the output waits for the next key frame, numbering on as
+ * if they had never been, and asks for that key frame once per gap. */
+TEST(RtpRewriter, PacketsLostBeforeTheOutputLeaveNoGap) {
+  auto key_packet = [](guint16 seq, bool key) {
+    GstBuffer *buf = shared_packet(seq);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    gst_rtp_buffer_map(buf, GST_MAP_WRITE, &rtp);
+    static_cast<guint8 *>(gst_rtp_buffer_get_payload(&rtp))[0] = key ? 1 : 0;
+    gst_rtp_buffer_unmap(&rtp);
+    return buf;
+  };
+  gws::RtpRewrite rw = rewrite(0x2222, -1, 0);
+  rw.starts_keyframe = [](GstBuffer *buf) {
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp);
+    bool key
+        = static_cast<const guint8 *>(gst_rtp_buffer_get_payload(&rtp))[0] == 1;
+    gst_rtp_buffer_unmap(&rtp);
+    return key;
+  };
+  int gaps = 0;
+  rw.on_gap = [&gaps]() { gaps++; };
+  rw.gap_packets = std::make_shared<std::atomic<guint64>>(0);
+  Output out(rw);
+  /* 100 starts a key frame; 103-104 lost: 105-106 wait for the key frame
+   * at 107. */
+  const std::vector<std::pair<guint16, bool>> single
+      = {{100, true}, {101, false}, {102, false}, {105, false}, {106, false},
+          {107, true}, {108, false}};
+  for (const auto &[seq, key] : single)
+    EXPECT_EQ(gst_pad_push(out.src, key_packet(seq, key)), GST_FLOW_OK);
+  EXPECT_EQ(gaps, 1);
+  /* A list (a frame's packets) with 110 lost: 111 dropped, 112 is a key
+   * frame. A gap ending right at a key frame asks for nothing more. */
+  GstBufferList *list = gst_buffer_list_new();
+  gst_buffer_list_add(list, key_packet(109, false));
+  gst_buffer_list_add(list, key_packet(111, false));
+  gst_buffer_list_add(list, key_packet(112, true));
+  EXPECT_EQ(gst_pad_push_list(out.src, list), GST_FLOW_OK);
+  EXPECT_EQ(gst_pad_push(out.src, key_packet(114, true)), GST_FLOW_OK);
+  EXPECT_EQ(gaps, 2);
+  /* Lost before: 103, 104, 110, 113; skipped: 105, 106, 111. */
+  EXPECT_EQ(rw.gap_packets->load(), 7u);
+  std::vector<guint16> seqs;
+  for (GstBuffer *b : out.got) {
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    ASSERT_TRUE(gst_rtp_buffer_map(b, GST_MAP_READ, &rtp));
+    seqs.push_back(gst_rtp_buffer_get_seq(&rtp));
+    gst_rtp_buffer_unmap(&rtp);
+  }
+  /* 100 101 102 107 108 109 112 114, numbered without a gap. */
+  ASSERT_EQ(seqs.size(), 8u);
+  for (size_t i = 1; i < seqs.size(); i++)
+    EXPECT_EQ(seqs[i], static_cast<guint16>(seqs[0] + i)) << "packet " << i;
+}
+
 int
 main(int argc, char **argv) {
   gst_init(&argc, &argv);

@@ -36,18 +36,39 @@ TEST(XrRtt, EachRrtrAnsweredOnceWithItsDelay) {
   Dlrr d;
   /* NTP 0x0001_2345_6789_0000: the middle 32 bits are 0x23456789. */
   d.on_rrtr(7, 0x0001234567890000ull, 1'000'000);
-  std::vector<Dlrr::Block> b = d.take(1'500'000);
+  std::vector<Dlrr::Block> b = d.take(100, 1'500'000);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0].ssrc, 7u);
   EXPECT_EQ(b[0].lrr, 0x23456789u);
   EXPECT_EQ(b[0].dlrr, 32768u); /* 0.5 s in 1/65536 s */
-  EXPECT_TRUE(d.take(1'600'000).empty());
+  EXPECT_TRUE(d.take(100, 1'600'000).empty());
+}
+
+TEST(XrRtt, EachOfOurSsrcsAnswersOnce) {
+  /* Audio (100) and video (200) reports go out in separate RTCP packets;
+   * the peer keeps the round trip under the XR sender's SSRC, so each of
+   * ours answers, each once, with the delay at its own sending time. */
+  Dlrr d;
+  d.on_rrtr(1, 0x0001234567890000ull, 1'000'000);
+  std::vector<Dlrr::Block> audio = d.take(100, 1'250'000);
+  ASSERT_EQ(audio.size(), 1u);
+  EXPECT_EQ(audio[0].dlrr, 16384u);
+  std::vector<Dlrr::Block> video = d.take(200, 1'500'000);
+  ASSERT_EQ(video.size(), 1u);
+  EXPECT_EQ(video[0].ssrc, 1u);
+  EXPECT_EQ(video[0].dlrr, 32768u);
+  EXPECT_TRUE(d.take(100, 1'600'000).empty());
+  EXPECT_TRUE(d.take(200, 1'600'000).empty());
+  /* A new RRTR from the same receiver is answered again by both. */
+  d.on_rrtr(1, 0x0001234567990000ull, 2'000'000);
+  EXPECT_EQ(d.take(200, 2'000'000).size(), 1u);
+  EXPECT_EQ(d.take(100, 2'000'000).size(), 1u);
 }
 
 TEST(XrRtt, StaleRrtrNotAnswered) {
   Dlrr d;
   d.on_rrtr(7, 1, 0);
-  EXPECT_TRUE(d.take(10'000'000).empty());
+  EXPECT_TRUE(d.take(100, 10'000'000).empty());
 }
 
 TEST(XrRtt, OfferAsksForRrtrWhereNack) {
@@ -66,12 +87,15 @@ TEST(XrRtt, OfferAsksForRrtrWhereNack) {
                                 "a=rtcp-fb:111 nack\r\n",
       &sdp);
   ASSERT_NE(sdp, nullptr);
-  EXPECT_EQ(gws::xr_rtt_offer(sdp), 1u);
+  EXPECT_EQ(gws::xr_rtt_add_rrtr(sdp), 1u);
   gchar *text = gst_sdp_message_as_text(sdp);
   EXPECT_NE(strstr(text, "a=rtcp-fb:96 rrtr"), nullptr);
   EXPECT_EQ(strstr(text, "a=rtcp-fb:98 rrtr"), nullptr);
   EXPECT_EQ(strstr(text, "a=rtcp-fb:111 rrtr"), nullptr);
   g_free(text);
+  /* Once per payload: an answer to an offer that had rrtr already, or a
+   * second call, adds none. */
+  EXPECT_EQ(gws::xr_rtt_add_rrtr(sdp), 0u);
   gst_sdp_message_free(sdp);
 }
 
