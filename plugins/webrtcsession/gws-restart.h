@@ -13,6 +13,7 @@
  * See docs/protocol.md (restart on the wire) and docs/elements.md. */
 #pragma once
 
+#include "gws-net-watch.h"
 #include "gws-path-monitor.h"
 
 #include <gst/gst.h>
