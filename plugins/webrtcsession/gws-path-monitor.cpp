@@ -223,6 +223,12 @@ PathMonitor::silence_ms(gint64 now_us) const {
 }
 
 guint64
+PathMonitor::os_confirm_ms() const {
+  std::lock_guard<std::mutex> g(rhythm_lock_);
+  return rhythm_.os_confirm_ms();
+}
+
+guint64
 PathMonitor::degraded_ms() const {
   std::lock_guard<std::mutex> g(rhythm_lock_);
   return rhythm_.degraded_ms(learning_floor_ms_);

@@ -57,6 +57,9 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
    * not known) and at least 150 ms. Judged only together with the OS's
    * word (a new default route, gws-route-watch.h). */
   guint64 degraded_ms() const;
+  /* The silence that confirms the OS's word that the local address is
+   * gone (PacketRhythm::os_confirm_ms(): 50-150 ms). */
+  guint64 os_confirm_ms() const;
   /* The local socket address of the selected ICE pair ("" before one is
    * selected): the candidate's own address, or its base for srflx/relay;
    * @remote (may be NULL) gets the remote candidate's address. */

@@ -117,7 +117,7 @@ check_path(GstElement *element, guint path_lost_signal,
    * may still carry a pair whose packets the kernel routes over another
    * link (seen: local 10.99.2.2 on a downed veth, remote on the other
    * path, media flowing): it counts only together with a short silence. */
-  guint64 os_silence = os.route_gone ? 0 : kOsSilenceMs;
+  guint64 os_silence = os.route_gone ? 0 : monitor.os_confirm_ms();
   bool act_on_os = os.any() && silence >= os_silence
                    && now_us - tracker.address_gone_us
                           >= static_cast<gint64>(os_grace_ms) * 1000;
