@@ -31,7 +31,7 @@ net_change_count() {
 }
 
 NetWatch::NetWatch(GMainContext *context, std::function<void()> on_change)
-    : on_change_(std::move(on_change)) {
+    : context_(context), on_change_(std::move(on_change)) {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
     GST_DEBUG_CATEGORY_INIT(gws_net_watch_debug, "gws-net-watch", 0,
@@ -65,6 +65,10 @@ NetWatch::NetWatch(GMainContext *context, std::function<void()> on_change)
 }
 
 NetWatch::~NetWatch() {
+  if (follow_up_) {
+    g_source_destroy(follow_up_);
+    g_source_unref(follow_up_);
+  }
   if (source_) {
     g_source_destroy(source_);
     g_source_unref(source_);
@@ -102,6 +106,26 @@ NetWatch::on_readable(gint, GIOCondition, gpointer data) {
   changes.fetch_add(1);
   GST_DEBUG("%u network change message(s): checking the paths now", n);
 #endif
+  self->follow_ups_left_ = kNetFollowUpCount;
+  if (!self->follow_up_) {
+    self->follow_up_ = g_timeout_source_new(kNetFollowUpMs);
+    g_source_set_callback(
+        self->follow_up_, &NetWatch::on_follow_up, self, nullptr);
+    g_source_attach(self->follow_up_, self->context_);
+  }
+  self->on_change_();
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+NetWatch::on_follow_up(gpointer data) {
+  auto *self = static_cast<NetWatch *>(data);
+  if (self->follow_ups_left_ == 0) {
+    g_source_unref(self->follow_up_);
+    self->follow_up_ = nullptr;
+    return G_SOURCE_REMOVE;
+  }
+  self->follow_ups_left_--;
   self->on_change_();
   return G_SOURCE_CONTINUE;
 }

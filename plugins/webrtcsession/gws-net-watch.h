@@ -7,7 +7,11 @@
  * changed, RTM_DELADDR, RTM_DELROUTE): a NetWatch listens there and runs
  * the element's check as soon as a message arrives, instead of up to a
  * tick later, and makes the cached answers of those two files stale (they
- * are read again on the next question).
+ * are read again on the next question). The OS's word is confirmed by a
+ * short silence (50-150 ms, gws-restart.h), so after a change the check
+ * runs again every kNetFollowUpMs for kNetFollowUpCount times: the loss is
+ * declared within 10 ms of the silence being long enough, not on the next
+ * 50 ms tick.
  *
  * One rtnetlink socket per NetWatch (RTMGRP_LINK, RTMGRP_IPV4_IFADDR,
  * RTMGRP_IPV6_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_ROUTE), watched by a
@@ -21,6 +25,9 @@
 #include <functional>
 
 namespace gws {
+
+constexpr guint kNetFollowUpMs = 10;
+constexpr guint kNetFollowUpCount = 20;
 
 /* Counts the network changes any NetWatch of this process has read (a
  * cache made before the count moved is stale). Thread-safe. */
@@ -38,9 +45,13 @@ class NetWatch {
 
  private:
   static gboolean on_readable(gint fd, GIOCondition cond, gpointer data);
+  static gboolean on_follow_up(gpointer data);
 
   int fd_ = -1;
+  GMainContext *context_ = nullptr;
   GSource *source_ = nullptr;
+  GSource *follow_up_ = nullptr; /* the checks after a change, or NULL */
+  guint follow_ups_left_ = 0;
   std::function<void()> on_change_;
 };
 

@@ -111,19 +111,31 @@ check_path(GstElement *element, guint path_lost_signal,
     tracker.address_gone_us = 0;
   else if (!tracker.address_gone_us)
     tracker.address_gone_us = now_us;
-  /* No route to the peer (or one through a downed interface): nothing we
-   * send reaches it (RTCP, consent checks), so the path is dead whatever
-   * still comes in: act at once. An address on a downed interface alone
-   * may still carry a pair whose packets the kernel routes over another
-   * link (seen: local 10.99.2.2 on a downed veth, remote on the other
-   * path, media flowing): it counts only together with a short silence. */
-  guint64 os_silence = os.route_gone ? 0 : monitor.os_confirm_ms();
+  /* Neither word alone proves the pair dead: libnice pins each host
+   * socket to its address's interface (IP_UNICAST_IF; the kernel then
+   * sends on-link through it whatever the routes say), and the peer may
+   * send over a pair of its own choosing, so packets can keep coming over
+   * another link (seen in the restart rig: local 10.99.2.2 on a downed
+   * veth, media flowing; a pair 10.99.1.1 -> 10.99.2.2 carrying media
+   * with the route to 10.99.2.2 through a downed veth). Each counts
+   * together with a silence of three of the peer's usual gaps between
+   * arrivals (os_confirm_ms(), 50-150 ms). The route counts only when the
+   * peer's packets come that often (a receiver of video, not a sender
+   * hearing only RTCP, whose usual gaps are silences too). Both at once
+   * (the pair's own link is gone on this side: our socket cannot send,
+   * and the peer's subnet is unreachable) need no confirmation: a restart
+   * is make-before-break, so even a wrong one shows nothing. */
+  guint64 os_silence = monitor.os_confirm_ms();
+  if (os.route_gone && !os.local_gone && os_silence >= kOsConfirmMaxMs)
+    os.route_gone = false;
+  if (os.route_gone && os.local_gone)
+    os_silence = 0;
   bool act_on_os = os.any() && silence >= os_silence
                    && now_us - tracker.address_gone_us
                           >= static_cast<gint64>(os_grace_ms) * 1000;
   if (tracker.path == RestartTracker::Path::Ok && act_on_os) {
     tracker.path = RestartTracker::Path::Lost;
-    const char *reason = os.route_gone ? "route-gone" : "local-address-gone";
+    const char *reason = os.local_gone ? "local-address-gone" : "route-gone";
     GST_WARNING_OBJECT(element,
         "session %s: path lost (%s; pair %s -> %s, %" G_GUINT64_FORMAT
         " ms without a packet)",
