@@ -89,13 +89,15 @@ const char *path_state_name(RestartTracker::Path path);
  * @tracker's path state; on the first check of a loss it reports it (a
  * warning, the `gws-path-lost` message with its "reason", and the
  * element's "path-lost" signal @path_lost_signal). A loss is one of:
+ *  - "local-address-gone": the pair's local address is gone or its
+ *    interface down (gws-local-addresses.h);
  *  - "route-gone": the OS has no route to the selected pair's remote
  *    address, or one through an interface that is down
- *    (gws-route-lookup.h): at once, whatever the silence;
- *  - "local-address-gone": the pair's local address is gone or its
- *    interface down (gws-local-addresses.h), confirmed by a silence of
- *    PathMonitor::os_confirm_ms() (50-150 ms; the pair's packets may come
- *    in over another link);
+ *    (gws-route-lookup.h), and the peer's packets come often enough to
+ *    confirm it (PathMonitor::os_confirm_ms() under its 150 ms maximum);
+ *    each confirmed by a silence of os_confirm_ms() (50-150 ms: the
+ *    pair's packets may come in over another link), both together at
+ *    once;
  *  - "new-default-route": a new default route (gws-route-watch.h, at most
  *    kRouteWindowMs old) while the path is degraded
  *    (PathMonitor::degraded_ms());
