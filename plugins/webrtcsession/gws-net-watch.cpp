@@ -91,6 +91,13 @@ NetWatch::on_readable(gint, GIOCondition, gpointer data) {
       n++; /* overrun: messages lost, a change all the same */
       continue;
     }
+    if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      /* Not to be polled again and again: the tick alone checks now. */
+      GST_WARNING("rtnetlink socket failed (%s): network changes are seen "
+                  "on the tick only",
+          g_strerror(errno));
+      return G_SOURCE_REMOVE;
+    }
     if (got <= 0)
       break; /* EAGAIN: all read */
     for (auto *h = reinterpret_cast<nlmsghdr *>(buf);
