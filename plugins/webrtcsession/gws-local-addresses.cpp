@@ -1,6 +1,8 @@
 /* gst-webrtc-session: local address liveness (see gws-local-addresses.h). */
 #include "gws-local-addresses.h"
 
+#include "gws-net-watch.h"
+
 #include <glib.h>
 
 #include <arpa/inet.h>
@@ -20,6 +22,7 @@ constexpr gint64 kRefreshUs = 50000;
 struct Cache {
   std::mutex lock; /* leaf; guards the rest */
   gint64 read_us = 0;
+  guint64 changes = 0; /* net_change_count() when read */
   bool ok = false;
   std::set<std::string> usable; /* addresses on up + running interfaces */
 };
@@ -42,9 +45,11 @@ bool
 local_address_present(const std::string &ip) {
   static Cache cache;
   gint64 now = g_get_monotonic_time();
+  guint64 changes = net_change_count();
   std::lock_guard<std::mutex> g(cache.lock);
-  if (now - cache.read_us >= kRefreshUs) {
+  if (now - cache.read_us >= kRefreshUs || changes != cache.changes) {
     cache.read_us = now;
+    cache.changes = changes;
     cache.usable.clear();
     struct ifaddrs *list = nullptr;
     cache.ok = getifaddrs(&list) == 0;

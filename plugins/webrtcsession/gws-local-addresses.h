@@ -8,7 +8,8 @@
  * waiting for a silence to be long enough.
  *
  * Thread-safe; the interface list is read (getifaddrs) at most every 50 ms
- * per process, whatever the number of sessions asking. */
+ * per process, whatever the number of sessions asking, and again at once
+ * after a network change (gws-net-watch.h). */
 #pragma once
 
 #include <string>

@@ -43,9 +43,13 @@ PacketRhythm::on_packets(int64_t now_us, unsigned reports) {
     longest_gap_us_[0] = 0;
     longest_report_gap_us_[1] = longest_report_gap_us_[0];
     longest_report_gap_us_[0] = 0;
+    arrivals_[1] = arrivals_[0];
+    arrivals_[0] = 0;
+    previous_window_us_ = now_us - window_start_us_;
     window_start_us_ = now_us;
     closed = true;
   }
+  arrivals_[0]++;
   longest_gap_us_[0]
       = std::max(longest_gap_us_[0], std::min(now_us - last, kMaxLearnedGapUs));
   return closed;
@@ -109,6 +113,17 @@ PacketRhythm::degraded_ms(unsigned learning_floor_ms) const {
   if (learning())
     limit = std::max<uint64_t>(limit, learning_floor_ms);
   return limit;
+}
+
+uint64_t
+PacketRhythm::os_confirm_ms() const {
+  uint64_t n = arrivals_[0] + arrivals_[1];
+  int64_t span = (last_us_ - window_start_us_) + previous_window_us_;
+  if (!first_us_ || learning() || n == 0 || span <= 0)
+    return kOsConfirmMaxMs;
+  uint64_t mean_ms = static_cast<uint64_t>(span) / n / 1000;
+  return std::min<uint64_t>(kOsConfirmMaxMs,
+      std::max<uint64_t>(kOsConfirmMinMs, kOsConfirmFactor * mean_ms));
 }
 
 } // namespace gws

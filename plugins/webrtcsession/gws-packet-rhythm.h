@@ -41,6 +41,12 @@ constexpr unsigned kFastFloorMs = 400;
 constexpr unsigned kFastRhythmFactor = 4;
 constexpr unsigned kFastReportFactor = 2;
 constexpr unsigned kFastMinReports = 8;
+/* The silence that confirms the OS's word that a path's local address is
+ * gone (os_confirm_ms()): kOsConfirmFactor x the mean gap between arrivals,
+ * within [kOsConfirmMinMs, kOsConfirmMaxMs]. */
+constexpr unsigned kOsConfirmFactor = 3;
+constexpr unsigned kOsConfirmMinMs = 50;
+constexpr unsigned kOsConfirmMaxMs = 150;
 
 class PacketRhythm {
  public:
@@ -59,6 +65,12 @@ class PacketRhythm {
   /* A degraded path: silent longer than 1.5 x the longest recent gap (the
    * learning floor while it is not known), at least 150 ms. */
   uint64_t degraded_ms(unsigned learning_floor_ms) const;
+  /* The OS says the path's local address is gone, but its packets may
+   * still come in over another link (gws-restart.h): a silence this long
+   * (ms) confirms the loss. Three mean gaps between arrivals over the last
+   * 10-20 s (RTP at 30 fps: ~25-35 ms each), within 50-150 ms; 150 while
+   * the rhythm is not known. */
+  uint64_t os_confirm_ms() const;
 
   int64_t last_us() const { return last_us_; }
   uint64_t reports() const { return reports_; }
@@ -81,6 +93,10 @@ class PacketRhythm {
   int64_t last_report_us_ = 0;
   uint64_t reports_ = 0;
   int64_t longest_report_gap_us_[2] = {0, 0};
+  /* Arrivals (on_packets calls) in the current ([0]) and previous window,
+   * and the previous window's length. */
+  uint64_t arrivals_[2] = {0, 0};
+  int64_t previous_window_us_ = 0;
 };
 
 } // namespace gws

@@ -3,6 +3,7 @@
 
 #include "gws-local-addresses.h"
 #include "gws-nice-api.h"
+#include "gws-route-lookup.h"
 
 #include <agent.h>
 
@@ -69,7 +70,7 @@ PathMonitor::attach(
 }
 
 std::string
-PathMonitor::local_address() const {
+PathMonitor::local_address(std::string *remote_address) const {
   /* Session thread only (check_path): dropping the last ref here is
    * safe. */
   GObject *ice = static_cast<GObject *>(g_weak_ref_get(&ice_));
@@ -96,6 +97,11 @@ PathMonitor::local_address() const {
     char buf[NICE_ADDRESS_STRING_LEN] = {0};
     nice->address_to_string(a, buf);
     out = buf;
+    if (remote_address) {
+      char r[NICE_ADDRESS_STRING_LEN] = {0};
+      nice->address_to_string(&remote->addr, r);
+      *remote_address = r;
+    }
   }
   g_object_unref(agent);
   return out;
@@ -128,14 +134,20 @@ PathMonitor::receive_backlog() const {
   return waiting;
 }
 
-bool
-PathMonitor::local_address_gone(std::string *address) const {
-  std::string a = local_address();
-  if (a.empty() || local_address_present(a))
-    return false;
-  if (address)
-    *address = a;
-  return true;
+PathMonitor::OsWord
+PathMonitor::os_word() const {
+  OsWord w;
+  w.local = local_address(&w.remote);
+  if (w.local.empty())
+    return w;
+  w.local_gone = !local_address_present(w.local);
+  if (w.local_gone)
+    w.why = "local address " + w.local + " is down";
+  std::string route;
+  w.route_gone = !w.remote.empty() && !route_usable(w.remote, &route);
+  if (w.route_gone)
+    w.why += (w.why.empty() ? "" : "; ") + route;
+  return w;
 }
 
 void
@@ -215,6 +227,12 @@ PathMonitor::silence_ms(gint64 now_us) const {
   if (last == 0 || now_us <= last)
     return 0;
   return static_cast<guint64>(now_us - last) / 1000;
+}
+
+guint64
+PathMonitor::os_confirm_ms() const {
+  std::lock_guard<std::mutex> g(rhythm_lock_);
+  return rhythm_.os_confirm_ms();
 }
 
 guint64

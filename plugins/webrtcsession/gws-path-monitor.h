@@ -57,18 +57,32 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
    * not known) and at least 150 ms. Judged only together with the OS's
    * word (a new default route, gws-route-watch.h). */
   guint64 degraded_ms() const;
+  /* The silence that confirms the OS's word that the local address is
+   * gone (PacketRhythm::os_confirm_ms(): 50-150 ms). */
+  guint64 os_confirm_ms() const;
   /* The local socket address of the selected ICE pair ("" before one is
-   * selected): the candidate's own address, or its base for srflx/relay. */
-  std::string local_address() const;
+   * selected): the candidate's own address, or its base for srflx/relay;
+   * @remote (may be NULL) gets the remote candidate's address. */
+  std::string local_address(std::string *remote = nullptr) const;
   /* Received packets wait in the kernel for the selected pair's socket:
    * the path is alive and this process is behind reading it (starved of
    * CPU), so a silence means nothing. FALSE when unknown (no pair yet, or
    * a TCP or relayed pair libnice has no socket of its own for). Session
    * thread. */
   bool receive_backlog() const;
-  /* The OS says the selected pair's local address is gone (its interface
-   * is down or lost it): @address is set to it. FALSE when unknown. */
-  bool local_address_gone(std::string *address) const;
+  /* What the OS says about the selected pair (gws-local-addresses.h,
+   * gws-route-lookup.h): its local address is gone (its interface is down
+   * or lost it), and/or the route to its remote address is (no route, or
+   * one through an interface that is down). Both FALSE when unknown. */
+  struct OsWord {
+    bool local_gone = false;
+    bool route_gone = false;
+    std::string local;  /* the pair's local address */
+    std::string remote; /* its remote address */
+    std::string why;    /* for logs: what is gone */
+    bool any() const { return local_gone || route_gone; }
+  };
+  OsWord os_word() const;
 
   PathMonitor() { g_weak_ref_init(&ice_, nullptr); }
   ~PathMonitor() { g_weak_ref_clear(&ice_); }

@@ -104,28 +104,48 @@ check_path(GstElement *element, guint path_lost_signal,
   if (settings.path_timeout_ms == 0 || monitor.packets() == 0)
     return false;
   guint64 silence = monitor.silence_ms(now_us);
-  /* The OS's word first: the local end of the path went away. */
-  std::string gone;
-  bool address_gone = monitor.local_address_gone(&gone);
-  if (!address_gone)
+  /* The OS's word first: the local end of the path went away, or the
+   * route to its remote end did. */
+  PathMonitor::OsWord os = monitor.os_word();
+  if (!os.any())
     tracker.address_gone_us = 0;
   else if (!tracker.address_gone_us)
     tracker.address_gone_us = now_us;
-  /* An address on a downed interface may still carry a pair whose packets
-   * the kernel routes over another link (seen: local 10.99.2.2 on a downed
-   * veth, remote on the other path, media flowing): the OS's word counts
-   * only together with a short silence. */
-  bool act_on_os = address_gone && silence >= kOsSilenceMs
+  /* Neither word alone proves the pair dead: libnice pins each host
+   * socket to its address's interface (IP_UNICAST_IF; the kernel then
+   * sends on-link through it whatever the routes say), and the peer may
+   * send over a pair of its own choosing, so packets can keep coming over
+   * another link (seen in the restart rig: local 10.99.2.2 on a downed
+   * veth, media flowing; a pair 10.99.1.1 -> 10.99.2.2 carrying media
+   * with the route to 10.99.2.2 through a downed veth). Each counts
+   * together with a silence of three of the peer's usual gaps between
+   * arrivals (os_confirm_ms(), 50-150 ms). The route counts only when the
+   * peer's packets come that often (a receiver of video, not a sender
+   * hearing only RTCP, whose usual gaps are silences too). Both at once
+   * (the pair's own link is gone on this side: our socket cannot send,
+   * and the peer's subnet is unreachable) need no confirmation: a restart
+   * is make-before-break, so even a wrong one shows nothing. */
+  guint64 os_silence = monitor.os_confirm_ms();
+  if (os.route_gone && !os.local_gone && os_silence >= kOsConfirmMaxMs)
+    os.route_gone = false;
+  if (os.route_gone && os.local_gone)
+    os_silence = 0;
+  bool act_on_os = os.any() && silence >= os_silence
                    && now_us - tracker.address_gone_us
                           >= static_cast<gint64>(os_grace_ms) * 1000;
   if (tracker.path == RestartTracker::Path::Ok && act_on_os) {
     tracker.path = RestartTracker::Path::Lost;
+    const char *reason = os.local_gone ? "local-address-gone" : "route-gone";
     GST_WARNING_OBJECT(element,
-        "session %s: path lost (local address %s is down)", session_id.c_str(),
-        gone.c_str());
+        "session %s: path lost (%s; pair %s -> %s, %" G_GUINT64_FORMAT
+        " ms without a packet)",
+        session_id.c_str(), os.why.c_str(), os.local.c_str(), os.remote.c_str(),
+        silence);
     post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
-        G_TYPE_UINT64, silence, "local-address", G_TYPE_STRING, gone.c_str(),
-        nullptr);
+        G_TYPE_UINT64, silence, "reason", G_TYPE_STRING, reason,
+        "local-address", G_TYPE_STRING, os.local.c_str(), "remote-address",
+        G_TYPE_STRING, os.remote.c_str(), "local-address-gone", G_TYPE_BOOLEAN,
+        os.local_gone, "route-gone", G_TYPE_BOOLEAN, os.route_gone, nullptr);
     g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
     return settings.auto_restart && tracker.may_attempt(now_us);
   }
@@ -147,8 +167,8 @@ check_path(GstElement *element, guint path_lost_signal,
         "was received for %" G_GUINT64_FORMAT " ms)",
         session_id.c_str(), silence);
     post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
-        G_TYPE_UINT64, silence, "new-default-route", G_TYPE_BOOLEAN, TRUE,
-        nullptr);
+        G_TYPE_UINT64, silence, "reason", G_TYPE_STRING, "new-default-route",
+        "new-default-route", G_TYPE_BOOLEAN, TRUE, nullptr);
     g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
     return settings.auto_restart && tracker.may_attempt(now_us);
   }
@@ -177,8 +197,9 @@ check_path(GstElement *element, guint path_lost_signal,
         session_id.c_str(), silence, threshold,
         fast ? "from the peer's rhythm" : "path-timeout");
     post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
-        G_TYPE_UINT64, silence, "threshold-ms", G_TYPE_UINT64, threshold,
-        "fast-rule", G_TYPE_BOOLEAN, fast, nullptr);
+        G_TYPE_UINT64, silence, "reason", G_TYPE_STRING, "silence",
+        "threshold-ms", G_TYPE_UINT64, threshold, "fast-rule", G_TYPE_BOOLEAN,
+        fast, nullptr);
     g_signal_emit(element, path_lost_signal, 0, session_id.c_str(), silence);
   }
   return settings.auto_restart && tracker.may_attempt(now_us);

@@ -13,6 +13,7 @@
  * See docs/protocol.md (restart on the wire) and docs/elements.md. */
 #pragma once
 
+#include "gws-net-watch.h"
 #include "gws-path-monitor.h"
 
 #include <gst/gst.h>
@@ -84,14 +85,24 @@ class RestartTracker {
 const char *path_state_name(RestartTracker::Path path);
 
 /* Checks a live connection's path (session thread, from the element's
- * tick): updates @tracker's path state; on the first tick of a loss it
- * reports it (a warning, the `gws-path-lost` message and the element's
- * "path-lost" signal @path_lost_signal). A loss is either a silence past
- * the threshold or the OS's word that the selected pair's local address is
- * gone (gws-local-addresses.h) with kOsSilenceMs of silence, or a new
- * default route (gws-route-watch.h, at most kRouteWindowMs old) while the
- * path is degraded (PathMonitor::degraded_ms()), each acted on
- * after @os_grace_ms: the sender
+ * tick and at once on a network change, gws-net-watch.h): updates
+ * @tracker's path state; on the first check of a loss it reports it (a
+ * warning, the `gws-path-lost` message with its "reason", and the
+ * element's "path-lost" signal @path_lost_signal). A loss is one of:
+ *  - "local-address-gone": the pair's local address is gone or its
+ *    interface down (gws-local-addresses.h);
+ *  - "route-gone": the OS has no route to the selected pair's remote
+ *    address, or one through an interface that is down
+ *    (gws-route-lookup.h), and the peer's packets come often enough to
+ *    confirm it (PathMonitor::os_confirm_ms() under its 150 ms maximum);
+ *    each confirmed by a silence of os_confirm_ms() (50-150 ms: the
+ *    pair's packets may come in over another link), both together at
+ *    once;
+ *  - "new-default-route": a new default route (gws-route-watch.h, at most
+ *    kRouteWindowMs old) while the path is degraded
+ *    (PathMonitor::degraded_ms());
+ *  - "silence": a silence past the threshold (PathMonitor::threshold_ms()).
+ * The OS's words are acted on after @os_grace_ms: the sender
  * waits a little (kSenderOsGraceMs) so that, when both ends see the same
  * link go down, the receiver's restart comes first and there is one
  * restart, not two crossing. Returns TRUE when a restart should be
@@ -116,8 +127,6 @@ constexpr guint64 kUncarriedPathEndMs = 30000;
  * checks the signaller (signaller_carries_restarts). */
 bool path_is_over(const RestartTracker &tracker, const PathMonitor &monitor,
     const RestartSettings &settings, gint64 now_us);
-/* With the local address gone, this much silence is a lost path. */
-constexpr guint64 kOsSilenceMs = 150;
 /* A new default route is news for this long. */
 constexpr gint64 kRouteWindowMs = 10000;
 

@@ -157,6 +157,8 @@ struct CallPrivate : public ConsumerSession::Host {
   guint calls = 0;       /* calls so far; numbers them */
   guint connections = 0; /* connections so far; numbers them */
   guint ticker = 0;      /* the restart tick (loop.every) */
+  /* Runs the tick at once on a network change (session thread). */
+  std::unique_ptr<NetWatch> net_watch;
   /* An input added during a call that cannot be sent (no encoder). */
   std::shared_ptr<CallInput> unsendable;
   /* `stats` as the session thread last published it (after every burst of

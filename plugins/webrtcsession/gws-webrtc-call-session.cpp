@@ -847,6 +847,10 @@ CallPrivate::start_signaller() {
   });
   link.connect(sig, std::move(cb));
   ticker = loop.every(kPathCheckIntervalMs, [this]() { tick(); });
+  loop.run_sync([this]() {
+    net_watch
+        = std::make_unique<NetWatch>(loop.context(), [this]() { tick(); });
+  });
   GST_INFO_OBJECT(self, "%s%s via %s",
       target.empty() ? "waiting for calls" : "calling ", target.c_str(),
       u.c_str());
@@ -876,6 +880,7 @@ CallPrivate::stop_signaller() {
   }
   loop.cancel(ticker);
   ticker = 0;
+  loop.run_sync([this]() { net_watch.reset(); });
 }
 
 GstStructure *

@@ -167,6 +167,8 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
   std::map<std::string, SinkSession> sessions;
   std::vector<PendingSession> pending;
   guint ticker = 0;
+  /* Runs the tick at once on a network change (session thread). */
+  std::unique_ptr<NetWatch> net_watch;
 
   /* Input stream @index, or nullptr (any thread). */
   std::shared_ptr<InputStream> stream_at(size_t index) {

@@ -605,6 +605,10 @@ SinkPrivate::start_signaller() {
   link.connect(sig, std::move(cb));
   loop.run_sync([this]() { accepting = true; });
   ticker = loop.every(kPathCheckIntervalMs, [this]() { tick(); });
+  loop.run_sync([this]() {
+    net_watch
+        = std::make_unique<NetWatch>(loop.context(), [this]() { tick(); });
+  });
   gws_signaller_start(sig);
   g_object_unref(sig);
 }
@@ -627,6 +631,7 @@ SinkPrivate::stop_signaller() {
    * bin's children are in READY (see change_state). */
   loop.cancel(ticker);
   ticker = 0;
+  loop.run_sync([this]() { net_watch.reset(); });
   loop.run_sync([this]() {
     accepting = false;
     pending.clear();

@@ -105,6 +105,8 @@ struct SrcPrivate : public ReceiveSession::Host, public ElementSettings {
   SessionLoop loop;
   SignallerLink link;
   guint ticker = 0;
+  /* Runs the tick at once on a network change (session thread). */
+  std::unique_ptr<NetWatch> net_watch;
   /* Session thread only. */
   bool accepting = false;
   /* The signaller is a server ("accepts-sessions", a WHIP endpoint):

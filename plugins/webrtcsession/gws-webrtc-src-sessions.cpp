@@ -418,6 +418,10 @@ SrcPrivate::start_signaller() {
     serving = serves;
   });
   ticker = loop.every(kPathCheckIntervalMs, [this]() { tick(); });
+  loop.run_sync([this]() {
+    net_watch
+        = std::make_unique<NetWatch>(loop.context(), [this]() { tick(); });
+  });
   gws_signaller_start(sig);
   g_object_unref(sig);
 }
@@ -438,6 +442,7 @@ SrcPrivate::stop_signaller() {
   }
   loop.cancel(ticker);
   ticker = 0;
+  loop.run_sync([this]() { net_watch.reset(); });
   loop.run_sync([this]() {
     accepting = false;
     conns.close_all();

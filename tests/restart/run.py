@@ -166,6 +166,42 @@ def case_path_cut(w):
                   proc.name, sid, st["text"]))
 
 
+OS_REASONS = ("route-gone", "local-address-gone")
+
+
+def case_link_down_os(w):
+    """The link of the path in use goes down at the sender's end: the
+    receiver's veth loses its carrier (IFF_RUNNING), the sender's is down.
+    The OS says so at once, and the path is declared lost on its word
+    (gws-path-lost's reason is route-gone or local-address-gone, not
+    silence), then the media comes back over the other path."""
+    snd, rcv, sid = w.start()
+    path, _ = current_path(w)
+    s_mark, r_mark = snd.mark(), rcv.mark()
+    w.topo.set_link(path, False, side="snd")
+    try:
+        lost = first_path_lost(snd, rcv, s_mark, r_mark)
+        rcv.wait_gws("gws-session-restarted", timeout=60, since=r_mark)
+    finally:
+        w.topo.set_link(path, True, side="snd")
+    fields = lost["fields"]
+    by = "sender" if lost in snd.events else "receiver"
+    notes(w, "path {} down at the sender: first gws-path-lost by the {}: "
+          "{}", path, by, {k: v for k, v in fields.items()
+                           if k != "session-id"})
+    check(fields.get("session-id") == sid,
+          "gws-path-lost names session {}, the session is {}".format(
+              fields.get("session-id"), sid))
+    check(fields.get("reason") in OS_REASONS,
+          "the {}'s gws-path-lost came from {!r}, not from the OS's word "
+          "({}): {}".format(by, fields.get("reason"), " or ".join(OS_REASONS),
+                            fields))
+    check(fields.get("local-address") and fields.get("remote-address"),
+          "gws-path-lost names no address pair: {}".format(fields))
+    wait_path(w, other(path))
+    no_new_session(snd, rcv, sid, 0)
+
+
 def silent_drop(w, new_route):
     """The path in use dies silently (every UDP packet dropped, links up:
     no word from the OS), optionally with a new default route appearing
@@ -446,6 +482,7 @@ CASES = {
     "baseline": case_baseline,
     "stall": case_stall,
     "path-cut": case_path_cut,
+    "link-down-os": case_link_down_os,
     "restart-sender": case_restart_sender,
     "restart-receiver": case_restart_receiver,
     "give-up": case_give_up,

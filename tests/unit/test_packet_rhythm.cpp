@@ -145,3 +145,23 @@ TEST(PacketRhythm, TheSlowRuleFollowsTheLongestGap) {
   EXPECT_EQ(r.threshold_ms(kTimeout, 0), 1600u);
   EXPECT_EQ(r.degraded_ms(0), 1200u);
 }
+
+TEST(PacketRhythm, TheOsWordIsConfirmedByAFewMissedArrivals) {
+  /* RTP at 30 fps and reports: three mean gaps (the reports make the mean
+   * a little shorter than 33 ms), within the 50-150 ms bounds. */
+  PacketRhythm r;
+  EXPECT_EQ(r.os_confirm_ms(), gws::kOsConfirmMaxMs); /* nothing known */
+  feed_live(r, schedule(0, 2000, 33, 300));
+  EXPECT_EQ(r.os_confirm_ms(), gws::kOsConfirmMaxMs); /* still learning */
+  feed_live(r, schedule(2000, 25000, 33, 300));
+  EXPECT_GE(r.os_confirm_ms(), gws::kOsConfirmMinMs);
+  EXPECT_LE(r.os_confirm_ms(), 3u * 33u);
+  /* A sender hearing only reports every 300 ms: the upper bound. */
+  PacketRhythm s;
+  feed_live(s, schedule(0, 25000, 0, 300));
+  EXPECT_EQ(s.os_confirm_ms(), gws::kOsConfirmMaxMs);
+  /* Packets every few ms: the lower bound. */
+  PacketRhythm f;
+  feed_live(f, schedule(0, 25000, 5, 300));
+  EXPECT_EQ(f.os_confirm_ms(), gws::kOsConfirmMinMs);
+}
