@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -36,6 +37,10 @@ PlainWsLink::PlainWsLink(
       in_(std::move(early)) {}
 
 PlainWsLink::~PlainWsLink() {
+  if (to_flush_) {
+    auto &v = shared_.to_flush;
+    v.erase(std::remove(v.begin(), v.end(), this), v.end());
+  }
   if (fd_ >= 0) {
     shared_.pool->unwatch(fd_);
     ::close(fd_);
@@ -100,10 +105,14 @@ PlainWsLink::write_frame(ws::Opcode opcode, std::string_view payload) {
     return;
   char header[ws::kMaxHeader];
   size_t hn = ws::write_header(header, opcode, payload.size());
-  if (out_sent_ < out_.size()) {
-    /* Behind what is queued already. */
+  if (out_sent_ < out_.size() || shared_.corked) {
+    /* Behind what is queued already, or corked: written by uncork(). */
     out_.append(header, hn);
     out_.append(payload);
+    if (shared_.corked && !to_flush_ && !writing_) {
+      to_flush_ = true;
+      shared_.to_flush.push_back(this);
+    }
     return;
   }
   iovec iov[2];
@@ -189,12 +198,33 @@ PlainWsLink::read_some() {
     return;
   }
   auto size = static_cast<size_t>(n);
+  bool outer = !shared_.corked;
+  shared_.corked = true;
   if (in_.empty()) {
     parse(buf.data(), size, false);
   } else {
     in_.append(buf.data(), size);
     parse(in_.data(), in_.size(), true);
   }
+  if (outer)
+    uncork(shared_);
+}
+
+void
+PlainWsLink::uncork(Shared &shared) {
+  shared.corked = false;
+  /* flush() may close a link (reported later by the server, never
+   * destroyed here); nothing is added to the list while uncorked. */
+  auto links = std::move(shared.to_flush);
+  shared.to_flush.clear();
+  for (PlainWsLink *link : links) {
+    link->to_flush_ = false;
+    if (link->fd_ >= 0 && !link->writing_)
+      link->flush();
+  }
+  links.clear();
+  if (shared.to_flush.capacity() < links.capacity())
+    shared.to_flush.swap(links); /* keep the grown vector */
 }
 
 void

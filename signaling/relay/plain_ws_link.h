@@ -43,6 +43,11 @@ class PlainWsLink final : public WsLink,
     ContextPool *pool = nullptr;
     size_t max_message = 0;    /* larger messages close with 1009 */
     std::vector<char> scratch; /* recv() buffer, one per server */
+    /* While a link's input is parsed, frames to every plain link are only
+     * queued, and written once the whole read is handled: the messages of
+     * one read that go to the same peer leave in one sendmsg(). */
+    bool corked = false;
+    std::vector<PlainWsLink *> to_flush;
   };
 
   /* Takes `fd` (non-blocking, closed by the link). `early`: bytes already
@@ -78,6 +83,8 @@ class PlainWsLink final : public WsLink,
   void on_close(uint16_t code, std::string_view reason) override;
 
   void read_some();
+  /* Writes what every link queued while corked. */
+  static void uncork(Shared &shared);
   void parse(char *data, size_t size, bool own_buffer);
   void write_frame(ws::Opcode opcode, std::string_view payload);
   void flush();
@@ -102,6 +109,7 @@ class PlainWsLink final : public WsLink,
   State state_ = State::Open;
   bool writing_ = false;       /* EPOLLOUT watched */
   bool close_drained_ = false; /* close once out_ is written */
+  bool to_flush_ = false;      /* in shared_.to_flush */
 };
 
 } // namespace gws::relay
