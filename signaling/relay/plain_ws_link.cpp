@@ -19,11 +19,6 @@ namespace {
  * close answer for the kernel to take it), as libsoup's own timeout. */
 constexpr gint64 kCloseTimeoutUs = 5 * G_USEC_PER_SEC;
 
-/* A ping is due this much early: the tick that calls tick() may come a few
- * ms before a whole interval has passed since the last one, and waiting for
- * the next would space pings by two intervals. */
-constexpr gint64 kPingSlackUs = 200 * 1000;
-
 bool
 would_block(int err) {
   return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
@@ -37,6 +32,7 @@ PlainWsLink::PlainWsLink(
       in_(std::move(early)) {}
 
 PlainWsLink::~PlainWsLink() {
+  schedule(0);
   if (to_flush_) {
     auto &v = shared_.to_flush;
     v.erase(std::remove(v.begin(), v.end(), this), v.end());
@@ -53,6 +49,11 @@ PlainWsLink::start() {
     events_.on_error("cannot watch the connection's descriptor");
     shut();
     return;
+  }
+  if (shared_.ping_interval > 0) {
+    gint64 every = gint64{shared_.ping_interval} * G_USEC_PER_SEC;
+    schedule(g_get_monotonic_time() + every / 2
+             + static_cast<gint64>(g_random_double() * (every / 2)));
   }
   if (!in_.empty()) {
     std::string early;
@@ -81,22 +82,38 @@ PlainWsLink::send_close(uint16_t code, std::string_view reason) {
   if (state_ == State::Open)
     state_ = State::Closing;
   close_deadline_ = g_get_monotonic_time() + kCloseTimeoutUs;
+  schedule(close_deadline_);
 }
 
 void
-PlainWsLink::tick(gint64 now_us, unsigned ping_interval) {
-  if (state_ == State::Open && ping_interval > 0) {
-    gint64 every = gint64{ping_interval} * G_USEC_PER_SEC;
-    if (next_ping_ == 0) {
-      next_ping_ = now_us + every;
-    } else if (now_us + kPingSlackUs >= next_ping_) {
-      next_ping_ = now_us + every;
-      write_frame(ws::Opcode::Ping, {});
-    }
+PlainWsLink::schedule(gint64 at) {
+  if (timer_at_)
+    shared_.timers.erase({timer_at_, this});
+  timer_at_ = at;
+  if (at)
+    shared_.timers.emplace(at, this);
+}
+
+void
+PlainWsLink::run_timers(Shared &shared, gint64 now_us) {
+  while (!shared.timers.empty() && shared.timers.begin()->first <= now_us) {
+    PlainWsLink *link = shared.timers.begin()->second;
+    shared.timers.erase(shared.timers.begin());
+    link->timer_at_ = 0;
+    link->on_timer(now_us);
   }
-  if (state_ != State::Open && state_ != State::Closed && close_deadline_
-      && now_us >= close_deadline_)
+}
+
+void
+PlainWsLink::on_timer(gint64 now_us) {
+  if (state_ == State::Open) {
+    write_frame(ws::Opcode::Ping, {});
+    if (state_ == State::Open && shared_.ping_interval > 0)
+      schedule(now_us + gint64{shared_.ping_interval} * G_USEC_PER_SEC);
+  } else if (state_ != State::Closed && close_deadline_
+             && now_us >= close_deadline_) {
     shut();
+  }
 }
 
 void
@@ -291,8 +308,10 @@ PlainWsLink::finish(bool drain) {
     return;
   if (drain && out_sent_ < out_.size()) {
     close_drained_ = true;
-    if (!close_deadline_)
+    if (!close_deadline_) {
       close_deadline_ = g_get_monotonic_time() + kCloseTimeoutUs;
+      schedule(close_deadline_);
+    }
     return;
   }
   shut();
@@ -303,6 +322,7 @@ PlainWsLink::shut() {
   if (state_ == State::Closed)
     return;
   state_ = State::Closed;
+  schedule(0);
   if (fd_ >= 0) {
     shared_.pool->unwatch(fd_);
     ::close(fd_);

@@ -17,19 +17,27 @@
  * Close handshake as RFC 6455 asks of a server: a close from the peer is
  * answered with the same code and the descriptor is closed once the answer
  * is written; a close we start waits for the peer's close frame for at most
- * kCloseTimeoutUs (tick() enforces it), then the descriptor is closed. A
+ * kCloseTimeoutUs, then the descriptor is closed. A
  * protocol violation (ws_frame.h) is answered with its close code and
  * closed the same way.
  *
+ * Keepalive pings (every `ping_interval` seconds, the first one at a random
+ * point of the first interval so that connections opened in a burst do not
+ * ping in a burst) and close deadlines are kept in one ordered set per
+ * server (Shared::timers): RelayServer's tick runs only what is due, never
+ * a walk over every connection.
+ *
  * Threads: everything runs on the relay's thread, from the pool's dispatch
- * (fd_ready), from RelayServer's calls and its one-second tick. */
+ * (fd_ready), from RelayServer's calls and its tick (run_timers). */
 #pragma once
 
 #include "context_pool.h"
 #include "ws_frame.h"
 #include "ws_link.h"
 
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gws::relay {
@@ -41,14 +49,20 @@ class PlainWsLink final : public WsLink,
   /* What every plain link of one server shares. */
   struct Shared {
     ContextPool *pool = nullptr;
-    size_t max_message = 0;    /* larger messages close with 1009 */
-    std::vector<char> scratch; /* recv() buffer, one per server */
+    size_t max_message = 0;     /* larger messages close with 1009 */
+    unsigned ping_interval = 0; /* seconds; 0: no pings */
+    std::vector<char> scratch;  /* recv() buffer, one per server */
     /* While a link's input is parsed, frames to every plain link are only
      * queued, and written once the whole read is handled: the messages of
      * one read that go to the same peer leave in one sendmsg(). */
     bool corked = false;
     std::vector<PlainWsLink *> to_flush;
+    /* (when, link): each link's next ping or close deadline. */
+    std::set<std::pair<gint64, PlainWsLink *>> timers;
   };
+
+  /* Pings and closes what is due by `now_us`. */
+  static void run_timers(Shared &shared, gint64 now_us);
 
   /* Takes `fd` (non-blocking, closed by the link). `early`: bytes already
    * read from the connection after the HTTP request. Nothing is read or
@@ -66,7 +80,6 @@ class PlainWsLink final : public WsLink,
   void send_text(std::string_view text) override;
   void close(uint16_t code, const std::string &reason) override;
   bool can_write() override { return out_.size() == out_sent_; }
-  void tick(gint64 now_us, unsigned ping_interval) override;
 
  private:
   enum class State : guint8 {
@@ -83,6 +96,9 @@ class PlainWsLink final : public WsLink,
   void on_close(uint16_t code, std::string_view reason) override;
 
   void read_some();
+  void on_timer(gint64 now_us);
+  /* Puts the link's timer at `at` (0: none). */
+  void schedule(gint64 at);
   /* Writes what every link queued while corked. */
   static void uncork(Shared &shared);
   void parse(char *data, size_t size, bool own_buffer);
@@ -103,7 +119,7 @@ class PlainWsLink final : public WsLink,
   std::string in_;  /* the start of an incomplete frame, else empty */
   std::string out_; /* bytes the kernel did not take yet */
   size_t out_sent_ = 0;
-  gint64 next_ping_ = 0;
+  gint64 timer_at_ = 0; /* its key in shared_.timers, 0: none */
   gint64 close_deadline_ = 0;
   uint16_t peer_code_ = 0;
   State state_ = State::Open;

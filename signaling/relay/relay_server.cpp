@@ -44,9 +44,9 @@ constexpr int kListenBacklog = 4096;
 constexpr size_t kConnectionsPerGroup = 32;
 /* The plain links' recv() buffer (one per server). */
 constexpr size_t kScratchSize = 64 * 1024;
-/* Keepalive pings and close deadlines of plain links are looked at this
- * often. */
-constexpr guint kTickMs = 1000;
+/* Keepalive pings and close deadlines of plain links are run this often
+ * (only those due: PlainWsLink keeps them ordered). */
+constexpr guint kTickMs = 100;
 
 bool
 is_websocket_request(SoupServerMessage *msg) {
@@ -659,6 +659,7 @@ RelayServer::accept(SoupServerMessage *msg, GIOStream *stream) {
     if (plain_.scratch.empty()) {
       plain_.pool = &pool_;
       plain_.max_message = hard_cap;
+      plain_.ping_interval = config_.ping_interval;
       plain_.scratch.resize(kScratchSize);
     }
     auto link = std::make_unique<PlainWsLink>(plain_, fd, std::move(early), *c);
@@ -841,11 +842,7 @@ RelayServer::flush_closed() {
 gboolean
 RelayServer::on_tick(gpointer user_data) {
   auto *self = static_cast<RelayServer *>(user_data);
-  gint64 now = g_get_monotonic_time();
-  for (auto &entry : self->conns_) {
-    if (!entry.second->closed)
-      entry.second->link->tick(now, self->config_.ping_interval);
-  }
+  PlainWsLink::run_timers(self->plain_, g_get_monotonic_time());
   return G_SOURCE_CONTINUE;
 }
 

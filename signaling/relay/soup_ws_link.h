@@ -4,8 +4,8 @@
  *
  * The SoupWebsocketConnection is made inside its ContextPool group (its
  * sources live in the group's GMainContext); libsoup pings on its own
- * keepalive timer and enforces the frame-size cap. tick() only has nothing
- * to do. Threads: the relay's thread, like every link. */
+ * keepalive timer and enforces the frame-size cap. Threads: the relay's
+ * thread, like every link. */
 #pragma once
 
 #include "context_pool.h"
@@ -33,7 +33,6 @@ class SoupWsLink final : public WsLink {
   void send_text(std::string_view text) override;
   void close(uint16_t code, const std::string &reason) override;
   bool can_write() override;
-  void tick(gint64, unsigned) override {}
 
  private:
   static void on_message(

@@ -47,9 +47,6 @@ class WsLink {
   /* Whether the kernel (and the link's own queue) can take more now: false
    * means the peer is not reading what it is sent. */
   virtual bool can_write() = 0;
-  /* Called about once a second: keepalive pings every `ping_interval`
-   * seconds (0: none) and the close handshake's deadline. */
-  virtual void tick(gint64 now_us, unsigned ping_interval) = 0;
 };
 
 } // namespace gws::relay
