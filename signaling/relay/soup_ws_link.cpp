@@ -2,6 +2,8 @@
  * (see soup_ws_link.h). */
 #include "soup_ws_link.h"
 
+#include "ws_frame.h"
+
 #include <string>
 
 namespace gws::relay {
@@ -54,7 +56,9 @@ void
 SoupWsLink::close(uint16_t code, const std::string &reason) {
   if (!is_open())
     return;
-  soup_websocket_connection_close(ws_, code, reason.c_str());
+  /* The reason must fit the frame (123 bytes), cut at a character. */
+  std::string cut = ws::close_payload(code, reason).substr(2);
+  soup_websocket_connection_close(ws_, code, cut.c_str());
   pool_.touch(group_); /* its close timer */
 }
 
