@@ -273,7 +273,9 @@ PlainWsLink::parse(char *data, size_t size, bool own_buffer) {
 
 bool
 PlainWsLink::on_message(bool text, std::string_view data) {
-  events_.on_message(text, data);
+  /* Once our close is out, the peer's last messages go nowhere. */
+  if (state_ == State::Open)
+    events_.on_message(text, data);
   return state_ != State::Closed;
 }
 
