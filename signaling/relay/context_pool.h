@@ -94,6 +94,11 @@ class ContextPool {
 
   size_t group_count() const { return groups_.size(); }
 
+  /* Handles now whatever is ready (as the pool's own dispatch would), so
+   * that a caller about to judge connections by what they sent (the reaper)
+   * sees what has arrived, even when the thread was kept from running. */
+  void dispatch_ready() { run(); }
+
   /* Watches `fd` for `events` (EPOLLIN, EPOLLOUT; level-triggered) and calls
    * `handler` when it is ready, until unwatch(). rewatch() changes the
    * events. Call unwatch() before closing the descriptor. */

@@ -855,6 +855,9 @@ RelayServer::on_reap_timer(gpointer user_data) {
 void
 RelayServer::reap() {
   longpoll_->reap();
+  /* Pongs that arrived while this thread did not run (a loaded machine)
+   * must count before anyone is called silent. */
+  pool_.dispatch_ready();
   gint64 now = g_get_monotonic_time();
   auto limit = static_cast<gint64>(
       kReapAfterIntervals * config_.ping_interval * G_USEC_PER_SEC);
