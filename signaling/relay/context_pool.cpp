@@ -66,6 +66,9 @@ gio_events(guint32 ev) {
   return gio;
 }
 
+/* The group index that marks a descriptor watched with watch(). */
+constexpr guint32 kDirect = G_MAXUINT32;
+
 /* What an epoll event carries: the group's index and the descriptor. */
 guint64
 event_data(guint32 group, int fd) {
@@ -159,6 +162,41 @@ ContextPool::forget_fd(int fd) {
   it->second->registered.erase(fd);
   fd_owner_.erase(it);
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); /* gone already: fine */
+}
+
+bool
+ContextPool::watch(int fd, guint32 events, FdHandler *handler) {
+  if (fd < 0)
+    return false;
+  forget_fd(fd); /* a group's stale record of this number */
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = event_data(kDirect, fd);
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    g_warning("gws-relay: cannot watch descriptor %d: %s", fd, strerror(errno));
+    return false;
+  }
+  if (static_cast<size_t>(fd) >= handlers_.size())
+    handlers_.resize(static_cast<size_t>(fd) + 1, nullptr);
+  handlers_[static_cast<size_t>(fd)] = handler;
+  return true;
+}
+
+void
+ContextPool::rewatch(int fd, guint32 events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = event_data(kDirect, fd);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void
+ContextPool::unwatch(int fd) {
+  if (fd < 0)
+    return;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  if (static_cast<size_t>(fd) < handlers_.size())
+    handlers_[static_cast<size_t>(fd)] = nullptr;
 }
 
 void
@@ -338,6 +376,13 @@ ContextPool::run() {
   for (int i = 0; i < n; i++) {
     guint32 index = static_cast<guint32>(events[i].data.u64 >> 32);
     int fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
+    if (index == kDirect) {
+      /* Looked up now, not when the batch came: an earlier handler of this
+       * batch may have unwatched it (a failed write closes a connection). */
+      if (static_cast<size_t>(fd) < handlers_.size() && handlers_[fd])
+        handlers_[fd]->fd_ready(events[i].events);
+      continue;
+    }
     if (index >= groups_.size())
       continue;
     Group *g = groups_[index].get();

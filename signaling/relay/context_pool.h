@@ -23,8 +23,14 @@
  * next sleeps: with the wake-up descriptor unwatched, touch() is the only
  * way such a change is noticed.
  *
+ * Descriptors that need no GMainContext at all (the plain WebSocket
+ * connections of plain_ws_link.h, framed by the relay itself) are watched in
+ * the same epoll set through watch(): their readiness calls their FdHandler
+ * straight from the pool's dispatch, with no GSource, no group and no main
+ * loop iteration in between.
+ *
  * Single-threaded: everything runs on the thread that owns the parent
- * context. */
+ * context (FdHandler calls included). */
 #pragma once
 
 #include <glib.h>
@@ -42,6 +48,16 @@ namespace gws::relay {
 class ContextPool {
  public:
   struct Group;
+
+  /* A descriptor watched directly (see watch()). */
+  class FdHandler {
+   public:
+    /* `events`: EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR as epoll said. */
+    virtual void fd_ready(guint32 events) = 0;
+
+   protected:
+    ~FdHandler() = default;
+  };
 
   /* Puts `group` as the thread-default context for its lifetime. */
   class Scope {
@@ -78,6 +94,18 @@ class ContextPool {
 
   size_t group_count() const { return groups_.size(); }
 
+  /* Handles now whatever is ready (as the pool's own dispatch would), so
+   * that a caller about to judge connections by what they sent (the reaper)
+   * sees what has arrived, even when the thread was kept from running. */
+  void dispatch_ready() { run(); }
+
+  /* Watches `fd` for `events` (EPOLLIN, EPOLLOUT; level-triggered) and calls
+   * `handler` when it is ready, until unwatch(). rewatch() changes the
+   * events. Call unwatch() before closing the descriptor. */
+  bool watch(int fd, guint32 events, FdHandler *handler);
+  void rewatch(int fd, guint32 events);
+  void unwatch(int fd);
+
  private:
   struct PoolSource;
   static gboolean source_prepare(GSource *source, gint *timeout);
@@ -102,6 +130,7 @@ class ContextPool {
   std::set<std::pair<gint64, Group *>> deadlines_;
   std::unordered_map<int, Group *> fd_owner_;   /* what epoll holds, by fd */
   std::vector<std::pair<int, guint32>> wanted_; /* refresh()'s scratch */
+  std::vector<FdHandler *> handlers_;           /* watch()ed, by fd */
 };
 
 } // namespace gws::relay

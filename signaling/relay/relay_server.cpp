@@ -2,12 +2,16 @@
 #include "relay_server.h"
 
 #include "common/gws-secret.h"
+#include "soup_ws_link.h"
+#include "ws_frame.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,8 +21,8 @@ namespace gws::relay {
 
 namespace {
 
-/* libsoup closes a connection whose single frame exceeds this multiple of
- * the router's message limit; frames between the two limits reach the router,
+/* A connection whose message exceeds this multiple of the router's message
+ * limit is closed (1009); messages between the two limits reach the router,
  * which answers them with an error and keeps the connection. */
 constexpr guint64 kHardCapFactor = 16;
 /* A connection that sent nothing (no message, no pong) for this many ping
@@ -35,20 +39,14 @@ constexpr goffset kMaxStaticFile = 32 * 1024 * 1024;
 constexpr int kListenBacklog = 4096;
 /* WebSocket connections per GMainContext (see context_pool.h): a message
  * wakes only its connection's group, whose cost grows with this size; each
- * group costs one eventfd. */
+ * group costs one eventfd. Only wss:// connections (SoupWsLink) live in
+ * groups. */
 constexpr size_t kConnectionsPerGroup = 32;
-
-/* A close frame's reason must fit in 123 bytes; cut at a UTF-8 boundary. */
-std::string
-close_reason(const std::string &reason) {
-  constexpr size_t kMax = 120;
-  if (reason.size() <= kMax)
-    return reason;
-  size_t end = kMax;
-  while (end > 0 && (static_cast<unsigned char>(reason[end]) & 0xC0) == 0x80)
-    end--;
-  return reason.substr(0, end);
-}
+/* The plain links' recv() buffer (one per server). */
+constexpr size_t kScratchSize = 64 * 1024;
+/* Keepalive pings and close deadlines of plain links are run this often
+ * (only those due: PlainWsLink keeps them ordered). */
+constexpr guint kTickMs = 100;
 
 bool
 is_websocket_request(SoupServerMessage *msg) {
@@ -113,26 +111,29 @@ set_text_response(SoupServerMessage *msg, guint status, const char *text) {
 
 } // namespace
 
-struct RelayServer::Connection {
+/* One upgraded WebSocket connection; its link reports to it. */
+struct RelayServer::Connection final : WsLink::Events {
   RelayServer *server = nullptr;
   ConnectionId id = 0;
-  SoupWebsocketConnection *ws = nullptr; /* owned reference */
+  std::unique_ptr<WsLink> link;
   std::string remote;
   gint64 last_seen = 0; /* g_get_monotonic_time() of the last frame or pong */
   double binary_tokens = 0;
   gint64 binary_refilled = 0;
-  GSocket *socket = nullptr; /* owned reference; may be null */
-  gint64 stalled_since = 0;  /* first send that found the socket full */
-  gint64 stall_checked = 0;  /* when a send last asked the socket */
-  ContextPool::Group *group = nullptr; /* where its sources live */
+  gint64 stalled_since = 0; /* first send that found the socket full */
+  gint64 stall_checked = 0; /* when a send last asked the socket */
+  ContextPool::Group *group = nullptr; /* wss://: where its sources live */
+  bool closed = false;
 
-  ~Connection() {
-    if (ws) {
-      g_signal_handlers_disconnect_by_data(ws, this);
-      g_object_unref(ws);
-    }
-    g_clear_object(&socket);
+  void on_message(bool text, std::string_view data) override {
+    server->message(*this, text, data);
   }
+  void on_alive() override { last_seen = g_get_monotonic_time(); }
+  void on_error(const std::string &what) override {
+    server->log(
+        "connection " + std::to_string(id) + " from " + remote + ": " + what);
+  }
+  void on_closed(uint16_t code) override { server->closed(*this, code); }
 };
 
 void
@@ -168,7 +169,8 @@ RelayServer::~RelayServer() {
   for (guint id : request_timers_)
     remove_source(id);
   request_timers_.clear();
-  for (guint *source : {&flush_source_, &reap_source_, &shutdown_source_}) {
+  for (guint *source : {&flush_source_, &reap_source_, &shutdown_source_,
+           &closed_source_, &tick_source_}) {
     if (*source)
       remove_source(*source);
     *source = 0;
@@ -231,6 +233,7 @@ RelayServer::start(std::string &error) {
   }
   g_autoptr(GTlsCertificate) cert = nullptr;
   bool tls = !config_.cert_file.empty() || !config_.key_file.empty();
+  tls_ = tls;
   if (tls) {
     if (config_.cert_file.empty() || config_.key_file.empty()) {
       error = "TLS needs both --cert and --key";
@@ -337,6 +340,7 @@ RelayServer::start(std::string &error) {
   if (config_.ping_interval > 0)
     reap_source_
         = add_timeout(config_.ping_interval * 1000, on_reap_timer, this);
+  tick_source_ = add_timeout(kTickMs, on_tick, this);
 
   start_time_unix_ = g_get_real_time() / G_USEC_PER_SEC;
   /* Tests and scripts parse this line: keep it ending with the URL. */
@@ -580,36 +584,41 @@ RelayServer::on_upgraded(SoupServerMessage *msg, gpointer user_data) {
       self->remove_source(timer);
   }
   g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
-  if (!stream)
-    return;
-  ContextPool::Group *group = self->pool_.take_slot();
-  g_autoptr(SoupWebsocketConnection) ws = nullptr;
-  {
-    ContextPool::Scope scope(group);
-    /* libsoup copies the URI into every connection and nothing reads it
-     * back: a short one rather than the request's (with its query). */
-    static GUri *const kUri
-        = g_uri_parse("ws://relay/", G_URI_FLAGS_NONE, nullptr);
-    ws = soup_websocket_connection_new(stream, kUri,
-        SOUP_WEBSOCKET_CONNECTION_SERVER,
-        soup_message_headers_get_one(
-            soup_server_message_get_request_headers(msg), "Origin"),
-        nullptr, nullptr);
-  }
-  self->accept(msg, ws, group);
+  if (stream)
+    self->accept(msg, stream);
 }
 
+namespace {
+
+/* What libsoup read past the upgrade request (a client may send its first
+ * frames right behind it): its input stream hands back its buffer first,
+ * then whatever the socket has. */
+std::string
+take_buffered(GIOStream *stream) {
+  std::string early;
+  GInputStream *in = g_io_stream_get_input_stream(stream);
+  if (!G_IS_POLLABLE_INPUT_STREAM(in))
+    return early;
+  char buf[4096];
+  for (;;) {
+    g_autoptr(GError) err = nullptr;
+    gssize n = g_pollable_input_stream_read_nonblocking(
+        G_POLLABLE_INPUT_STREAM(in), buf, sizeof buf, nullptr, &err);
+    if (n <= 0)
+      break; /* would block, end of stream or error: the descriptor says */
+    early.append(buf, static_cast<size_t>(n));
+  }
+  return early;
+}
+
+} // namespace
+
 void
-RelayServer::accept(SoupServerMessage *msg, SoupWebsocketConnection *ws,
-    ContextPool::Group *group) {
+RelayServer::accept(SoupServerMessage *msg, GIOStream *stream) {
   auto c = std::make_unique<Connection>();
   c->server = this;
-  c->group = group;
   c->id = next_id_++;
-  c->ws = SOUP_WEBSOCKET_CONNECTION(g_object_ref(ws));
   c->remote = remote_of(msg);
-  if (GSocket *sock = soup_server_message_get_socket(msg))
-    c->socket = G_SOCKET(g_object_ref(sock));
   c->last_seen = g_get_monotonic_time();
   c->binary_tokens = config_.router.flood_burst;
   c->binary_refilled = c->last_seen;
@@ -624,30 +633,57 @@ RelayServer::accept(SoupServerMessage *msg, SoupWebsocketConnection *ws,
     g_hash_table_unref(form);
   }
 
-  {
-    ContextPool::Scope scope(group);
-    soup_websocket_connection_set_max_incoming_payload_size(
-        ws, config_.router.max_message_size * kHardCapFactor);
-    soup_websocket_connection_set_keepalive_interval(ws, config_.ping_interval);
+  guint64 hard_cap = config_.router.max_message_size * kHardCapFactor;
+  GSocket *sock = soup_server_message_get_socket(msg);
+  PlainWsLink *plain = nullptr;
+  if (tls_ || !sock) {
+    c->group = pool_.take_slot();
+    c->link = std::make_unique<SoupWsLink>(pool_, c->group, stream, sock,
+        soup_message_headers_get_one(
+            soup_server_message_get_request_headers(msg), "Origin"),
+        hard_cap, config_.ping_interval, *c);
+  } else {
+    /* Plain: keep only a descriptor of our own (libsoup closes its one
+     * when the stream goes, right after this). */
+    int fd = fcntl(g_socket_get_fd(sock), F_DUPFD_CLOEXEC, 0);
+    std::string early = take_buffered(stream);
+    /* libsoup's descriptor goes now, whoever still holds its GSocket:
+     * closing ours must end the TCP connection. */
+    g_io_stream_close(stream, nullptr, nullptr);
+    g_socket_close(sock, nullptr);
+    if (fd < 0) {
+      log("cannot take over connection from " + c->remote + ": "
+          + strerror(errno));
+      return;
+    }
+    if (plain_.scratch.empty()) {
+      plain_.pool = &pool_;
+      plain_.max_message = hard_cap;
+      plain_.ping_interval = config_.ping_interval;
+      plain_.scratch.resize(kScratchSize);
+    }
+    auto link = std::make_unique<PlainWsLink>(plain_, fd, std::move(early), *c);
+    plain = link.get();
+    c->link = std::move(link);
   }
-  pool_.touch(group);
-  g_signal_connect(ws, "message", G_CALLBACK(on_message), c.get());
-  g_signal_connect(ws, "pong", G_CALLBACK(on_pong), c.get());
-  g_signal_connect(ws, "error", G_CALLBACK(on_error), c.get());
-  g_signal_connect(ws, "closed", G_CALLBACK(on_closed), c.get());
 
   ConnectionId id = c->id;
+  Connection &conn = *c;
   router_.metrics().connections_total++;
   log("connection " + std::to_string(id) + " from " + c->remote
       + (claimed.empty() ? "" : " claiming \"" + claimed + "\""));
   conns_[id] = std::move(c);
   router_.connect(id, claimed);
+  /* Frames that came with the request are read only now that the router
+   * knows the connection. */
+  if (plain && !conn.closed)
+    plain->start();
 }
 
 RelayServer::Connection *
 RelayServer::find(ConnectionId conn) {
   auto it = conns_.find(conn);
-  return it == conns_.end() ? nullptr : it->second.get();
+  return it == conns_.end() || it->second->closed ? nullptr : it->second.get();
 }
 
 void
@@ -657,20 +693,18 @@ RelayServer::send(ConnectionId conn, const std::string &text) {
     return;
   }
   Connection *c = find(conn);
-  if (!c
-      || soup_websocket_connection_get_state(c->ws)
-             != SOUP_WEBSOCKET_STATE_OPEN)
+  if (!c || !c->link->is_open())
     return;
-  /* libsoup queues without bound what the kernel cannot take: a peer
-   * that sends but never reads would grow our memory forever. A socket
-   * still full at every send for as long as a silent peer is tolerated
-   * means the peer is not reading. The socket is asked at most every
-   * kStallCheckUs (a syscall per message otherwise). */
+  /* Nothing bounds what waits for a peer that sends but never reads
+   * (libsoup's queue, or the plain link's): it would grow our memory
+   * forever. A connection still unable to take more at every send for as
+   * long as a silent peer is tolerated means the peer is not reading. It is
+   * asked at most every kStallCheckUs (a poll() per message for wss://). */
   gint64 now = 0;
-  if (c->socket && config_.ping_interval > 0
+  if (config_.ping_interval > 0
       && (now = g_get_monotonic_time()) - c->stall_checked >= kStallCheckUs) {
     c->stall_checked = now;
-    if (g_socket_condition_check(c->socket, G_IO_OUT) & G_IO_OUT) {
+    if (c->link->can_write()) {
       c->stalled_since = 0;
     } else if (!c->stalled_since) {
       c->stalled_since = now;
@@ -685,7 +719,7 @@ RelayServer::send(ConnectionId conn, const std::string &text) {
     }
   }
   router_.metrics().sent_bytes_total += text.size();
-  soup_websocket_connection_send_text(c->ws, text.c_str());
+  c->link->send_text(text);
 }
 
 void
@@ -695,7 +729,7 @@ RelayServer::close(ConnectionId conn, const std::string &reason) {
     return;
   }
   /* Never re-enter the router from inside it: close from an idle callback,
-   * and report disconnect() when libsoup says the connection is closed. */
+   * and report disconnect() when the link says the connection is closed. */
   pending_closes_.emplace(conn, reason);
   if (!flush_source_)
     flush_source_ = add_idle(G_PRIORITY_DEFAULT_IDLE, on_flush_closes, this);
@@ -709,16 +743,11 @@ RelayServer::on_flush_closes(gpointer user_data) {
   self->pending_closes_.clear();
   for (const auto &entry : pending) {
     Connection *c = self->find(entry.first);
-    if (!c
-        || soup_websocket_connection_get_state(c->ws)
-               != SOUP_WEBSOCKET_STATE_OPEN)
+    if (!c || !c->link->is_open())
       continue;
     self->log("closing connection " + std::to_string(c->id) + " from "
               + c->remote + ": " + entry.second);
-    soup_websocket_connection_close(c->ws,
-        SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
-        close_reason(entry.second).c_str());
-    self->pool_.touch(c->group); /* its close timer */
+    c->link->close(ws::close_code::kPolicyViolation, entry.second);
   }
   return G_SOURCE_REMOVE;
 }
@@ -737,77 +766,84 @@ RelayServer::take_binary_token(Connection &c) {
 }
 
 void
-RelayServer::on_message(
-    SoupWebsocketConnection *, gint type, GBytes *data, gpointer user_data) {
-  auto *c = static_cast<Connection *>(user_data);
-  RelayServer *self = c->server;
-  c->last_seen = g_get_monotonic_time();
-  gsize size = 0;
-  auto *bytes = static_cast<const char *>(g_bytes_get_data(data, &size));
-  Metrics &metrics = self->router_.metrics();
-  metrics.received_bytes_total += size;
-  if (type == SOUP_WEBSOCKET_DATA_TEXT) {
-    self->router_.receive(c->id, std::string_view(bytes ? bytes : "", size));
+RelayServer::message(Connection &c, bool text, std::string_view data) {
+  if (c.closed)
+    return;
+  c.last_seen = g_get_monotonic_time();
+  Metrics &metrics = router_.metrics();
+  metrics.received_bytes_total += data.size();
+  if (text) {
+    router_.receive(c.id, data);
     return;
   }
   /* Binary frames never reach the router; they are refused here, with the
    * same flood limit the router applies to text. */
-  if (!self->take_binary_token(*c)) {
+  if (!take_binary_token(c)) {
     metrics.count(Refusal::Flooding);
-    self->log("connection " + std::to_string(c->id)
-              + " floods binary messages: disconnecting");
-    self->close(c->id, "flooding");
+    log("connection " + std::to_string(c.id)
+        + " floods binary messages: disconnecting");
+    close(c.id, "flooding");
     return;
   }
-  self->log("refused binary message from connection " + std::to_string(c->id));
+  log("refused binary message from connection " + std::to_string(c.id));
   metrics.count(ErrorCause::Binary);
   metrics.count_sent(protocol::Type::Error);
-  self->send(c->id, protocol::serialize(protocol::make_error(
-                        "binary messages are not supported: send JSON text "
-                        "messages")));
+  send(c.id, protocol::serialize(protocol::make_error(
+                 "binary messages are not supported: send JSON text "
+                 "messages")));
 }
 
 void
-RelayServer::on_pong(SoupWebsocketConnection *, GBytes *, gpointer user_data) {
-  static_cast<Connection *>(user_data)->last_seen = g_get_monotonic_time();
+RelayServer::closed(Connection &c, uint16_t code) {
+  /* Possibly inside a send() the router made, or inside libsoup's "closed"
+   * emission: the router hears of it from an idle callback. */
+  if (c.closed)
+    return;
+  c.closed = true;
+  closed_.emplace_back(c.id, code);
+  if (!closed_source_)
+    closed_source_ = add_idle(G_PRIORITY_DEFAULT, on_flush_closed, this);
+}
+
+gboolean
+RelayServer::on_flush_closed(gpointer user_data) {
+  auto *self = static_cast<RelayServer *>(user_data);
+  self->closed_source_ = 0;
+  self->flush_closed();
+  return G_SOURCE_REMOVE;
 }
 
 void
-RelayServer::on_error(
-    SoupWebsocketConnection *, GError *error, gpointer user_data) {
-  auto *c = static_cast<Connection *>(user_data);
-  c->server->log("connection " + std::to_string(c->id) + " from " + c->remote
-                 + ": " + error->message);
-}
-
-void
-RelayServer::on_closed(SoupWebsocketConnection *, gpointer user_data) {
-  auto *c = static_cast<Connection *>(user_data);
-  c->server->closed(*c);
-}
-
-void
-RelayServer::closed(Connection &c) {
-  ConnectionId id = c.id;
-  gushort code = soup_websocket_connection_get_close_code(c.ws);
-  log("connection " + std::to_string(id) + " from " + c.remote
-      + " closed (code " + std::to_string(code) + ")");
-  /* We are inside the connection's "closed" emission: let go of it from an
-   * idle callback rather than here. */
-  g_signal_handlers_disconnect_by_data(c.ws, &c);
-  add_idle(
-      G_PRIORITY_DEFAULT_IDLE,
-      [](gpointer ws) -> gboolean {
-        g_object_unref(ws);
-        return G_SOURCE_REMOVE;
-      },
-      c.ws);
-  c.ws = nullptr;
-  pool_.release_slot(c.group);
-  conns_.erase(id);
-  pending_closes_.erase(id);
-  router_.disconnect(id);
+RelayServer::flush_closed() {
+  /* router_.disconnect() may close more (never synchronously: closes are
+   * queued), so take the list as it is now and loop. */
+  while (!closed_.empty()) {
+    auto done = std::move(closed_);
+    closed_.clear();
+    for (const auto &entry : done) {
+      auto it = conns_.find(entry.first);
+      if (it == conns_.end())
+        continue;
+      std::unique_ptr<Connection> c = std::move(it->second);
+      conns_.erase(it);
+      log("connection " + std::to_string(entry.first) + " from " + c->remote
+          + " closed (code " + std::to_string(entry.second) + ")");
+      ContextPool::Group *group = c->group;
+      c.reset(); /* the link and its descriptor or GObjects */
+      if (group)
+        pool_.release_slot(group);
+      pending_closes_.erase(entry.first);
+      router_.disconnect(entry.first);
+    }
+  }
   maybe_finish_shutdown();
+}
+
+gboolean
+RelayServer::on_tick(gpointer user_data) {
+  auto *self = static_cast<RelayServer *>(user_data);
+  PlainWsLink::run_timers(self->plain_, g_get_monotonic_time());
+  return G_SOURCE_CONTINUE;
 }
 
 gboolean
@@ -819,23 +855,27 @@ RelayServer::on_reap_timer(gpointer user_data) {
 void
 RelayServer::reap() {
   longpoll_->reap();
+  /* Pongs that arrived while this thread did not run (a loaded machine)
+   * must count before anyone is called silent. */
+  pool_.dispatch_ready();
   gint64 now = g_get_monotonic_time();
   auto limit = static_cast<gint64>(
       kReapAfterIntervals * config_.ping_interval * G_USEC_PER_SEC);
+  std::vector<Connection *> silent;
   for (auto &entry : conns_) {
     Connection &c = *entry.second;
-    if (now - c.last_seen <= limit
-        || soup_websocket_connection_get_state(c.ws)
-               != SOUP_WEBSOCKET_STATE_OPEN)
+    if (now - c.last_seen > limit && !c.closed && c.link->is_open())
+      silent.push_back(&c);
+  }
+  for (Connection *c : silent) {
+    if (c->closed || !c->link->is_open())
       continue;
-    std::string who = router_.peer_id(c.id);
-    log("reaping connection " + std::to_string(c.id) + " from " + c.remote
+    std::string who = router_.peer_id(c->id);
+    log("reaping connection " + std::to_string(c->id) + " from " + c->remote
         + (who.empty() ? "" : " (peer " + who + ")") + ": silent for "
-        + std::to_string((now - c.last_seen) / G_USEC_PER_SEC) + " s");
+        + std::to_string((now - c->last_seen) / G_USEC_PER_SEC) + " s");
     router_.metrics().count(Refusal::Silent);
-    soup_websocket_connection_close(
-        c.ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no answer to pings");
-    pool_.touch(c.group); /* its close timer */
+    c->link->close(ws::close_code::kGoingAway, "no answer to pings");
   }
 }
 
@@ -852,17 +892,15 @@ RelayServer::shutdown(std::function<void()> done) {
   longpoll_->shutdown();
   if (server_ && !longpoll_->draining())
     soup_server_disconnect(server_.get());
-  std::vector<std::pair<SoupWebsocketConnection *, ContextPool::Group *>> open;
+  std::vector<Connection *> open;
   for (auto &entry : conns_) {
-    if (soup_websocket_connection_get_state(entry.second->ws)
-        == SOUP_WEBSOCKET_STATE_OPEN)
-      open.emplace_back(entry.second->ws, entry.second->group);
+    if (!entry.second->closed && entry.second->link->is_open())
+      open.push_back(entry.second.get());
   }
-  for (auto &o : open) {
-    soup_websocket_connection_close(
-        o.first, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "relay shutting down");
-    pool_.touch(o.second);
-  }
+  /* A close may fail at once (its link reports closed, later): the
+   * connections stay in conns_ until flush_closed(). */
+  for (Connection *c : open)
+    c->link->close(ws::close_code::kGoingAway, "relay shutting down");
   shutdown_source_ = add_timeout(kShutdownGraceMs, on_shutdown_timeout, this);
   maybe_finish_shutdown();
 }

@@ -4,9 +4,16 @@
  * (router.h): every accepted WebSocket becomes a ConnectionId, text frames go
  * to Router::receive(), and the router's output goes back out as text frames.
  * On top of the router it does what only a transport can do: the access
- * token check before the WebSocket upgrade, TLS, libsoup's hard frame-size
- * cap, keepalive pings and reaping of dead connections, refusing binary
- * frames, and (optionally) serving static files over plain HTTP GET.
+ * token check before the WebSocket upgrade, TLS, the hard frame-size cap,
+ * keepalive pings and reaping of dead connections, refusing binary frames,
+ * and (optionally) serving static files over plain HTTP GET.
+ *
+ * libsoup serves HTTP (the upgrade's request and 101 answer, long-poll,
+ * metrics, files, TLS). After the 101, a plain ws:// connection is taken
+ * over whole: its descriptor goes to a PlainWsLink (plain_ws_link.h, our own
+ * framing, watched in the ContextPool's epoll set, no GObject left); a
+ * wss:// one goes to a SoupWsLink (libsoup's SoupWebsocketConnection in a
+ * pool group). The server holds a WsLink either way.
  *
  * Single-threaded: everything runs on the thread-default GMainContext of the
  * thread that calls start() (the default context in gst-webrtc-relay; a
@@ -20,7 +27,9 @@
 
 #include "context_pool.h"
 #include "longpoll.h"
+#include "plain_ws_link.h"
 #include "router.h"
+#include "ws_link.h"
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
@@ -32,6 +41,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace gws::relay {
 
@@ -90,14 +100,9 @@ class RelayServer : public Output {
   static void on_request(SoupServer *server, SoupServerMessage *msg,
       const char *path, GHashTable *query, gpointer user_data);
   static void on_upgraded(SoupServerMessage *msg, gpointer user_data);
-  static void on_message(
-      SoupWebsocketConnection *ws, gint type, GBytes *data, gpointer user_data);
-  static void on_pong(
-      SoupWebsocketConnection *ws, GBytes *data, gpointer user_data);
-  static void on_error(
-      SoupWebsocketConnection *ws, GError *error, gpointer user_data);
-  static void on_closed(SoupWebsocketConnection *ws, gpointer user_data);
   static gboolean on_reap_timer(gpointer user_data);
+  static gboolean on_tick(gpointer user_data);
+  static gboolean on_flush_closed(gpointer user_data);
   static gboolean on_flush_closes(gpointer user_data);
   static gboolean on_shutdown_timeout(gpointer user_data);
   static void on_request_started(
@@ -109,9 +114,11 @@ class RelayServer : public Output {
   /* GET /metrics and /status (metrics_http.cpp); false: not ours. */
   bool serve_metrics(
       SoupServerMessage *msg, const char *path, GHashTable *query);
-  void accept(SoupServerMessage *msg, SoupWebsocketConnection *ws,
-      ContextPool::Group *group);
-  void closed(Connection &c);
+  /* A connection whose 101 is out; `stream` is the stolen connection. */
+  void accept(SoupServerMessage *msg, GIOStream *stream);
+  void message(Connection &c, bool text, std::string_view data);
+  void closed(Connection &c, uint16_t code);
+  void flush_closed();
   void reap();
   bool take_binary_token(Connection &c);
   Connection *find(ConnectionId conn);
@@ -134,7 +141,14 @@ class RelayServer : public Output {
   ConnectionId next_id_ = 1;
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> conns_;
   std::unordered_map<ConnectionId, std::string> pending_closes_;
+  /* Closed links, reported to the router from an idle callback (a link may
+   * close from inside a send() the router made). */
+  std::vector<std::pair<ConnectionId, uint16_t>> closed_;
   guint flush_source_ = 0;
+  guint closed_source_ = 0;
+  guint tick_source_ = 0;
+  bool tls_ = false;
+  PlainWsLink::Shared plain_; /* what every PlainWsLink shares */
   guint reap_source_ = 0;
   guint shutdown_source_ = 0;
   std::unordered_set<guint> request_timers_; /* sources to remove at exit */
