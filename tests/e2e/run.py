@@ -298,7 +298,8 @@ def test_h264_video(w):
 
 
 def test_consumer_picks_codec(w):
-    """The producer prefers VP8, the consumer accepts only H264: H264."""
+    """The producer prefers VP8, the consumer accepts only H264: H264 (and
+    the VP8 branch the producer made when its offer went out is gone)."""
     w.relay()
     prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
                   "VP8,H264")
