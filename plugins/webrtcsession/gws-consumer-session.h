@@ -8,7 +8,9 @@
  *    that the offer lists, and answer with that one.
  * Once the codec of a stream is known, the host links the shared encoder
  * branch of that codec into our webrtcbin. A failure here ends this
- * session only.
+ * session only. When we offer, the branch of each video stream's first
+ * offered codec is held from just after the offer is sent until the
+ * answer is linked, so its encoder starts while ICE and DTLS run.
  *
  * Threading: every method runs on the sink's session thread. webrtcbin
  * callbacks (promises, candidates, state) run on webrtcbin's threads; they
