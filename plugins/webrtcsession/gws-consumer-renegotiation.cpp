@@ -125,6 +125,8 @@ ConsumerSession::remove_stream(size_t index) {
   }
   if (st.output)
     host_.unlink_stream(index, *st.codec, st.output);
+  if (const CodecInfo *held = std::exchange(st.held, nullptr))
+    host_.release_stream(index, *held);
   if (st.pad) {
     GstWebRTCRTPTransceiver *trans = nullptr;
     g_object_get(st.pad, "transceiver", &trans, nullptr);

@@ -29,6 +29,7 @@ ConsumerSession::ConsumerSession(Host &host, std::string id,
 }
 
 ConsumerSession::~ConsumerSession() {
+  release_encoders();
   if (pacer_)
     pacer_->stop(); /* no queue thread waits on it while outputs go */
   if (bw_)
@@ -177,6 +178,33 @@ ConsumerSession::on_offer_created(GstWebRTCSessionDescription *offer) {
   /* Send before setting it locally: our candidates then follow the offer. */
   host_.send_sdp(id_, offer);
   g_signal_emit_by_name(webrtc_, "set-local-description", offer, nullptr);
+  /* Not before sending: the offer is not delayed. Posted, so whatever the
+   * session thread has queued (our first candidates) goes first. */
+  host_.with_connection(
+      id_, gen_, [](ConsumerSession &s) { s.hold_encoders(); });
+}
+
+void
+ConsumerSession::hold_encoders() {
+  if (remote_set_)
+    return; /* the answer came first: link_streams() made what it needs */
+  for (size_t i = 0; i < streams_.size(); i++) {
+    Stream &st = streams_[i];
+    if (st.codec || st.held || offers_[i].kind != MediaKind::Video
+        || offers_[i].codecs.empty())
+      continue;
+    const CodecInfo *first = offers_[i].codecs.front().first;
+    if (host_.hold_stream(i, *first))
+      st.held = first;
+  }
+}
+
+void
+ConsumerSession::release_encoders() {
+  for (size_t i = 0; i < streams_.size(); i++) {
+    if (const CodecInfo *held = std::exchange(streams_[i].held, nullptr))
+      host_.release_stream(i, *held);
+  }
 }
 
 void
@@ -322,7 +350,10 @@ ConsumerSession::choose_codecs_from_answer(const GstSDPMessage *sdp) {
 
 void
 ConsumerSession::on_remote_answer_set() {
-  if (!link_streams()) {
+  bool linked = link_streams();
+  /* Linked to what the answer chose: a branch of another codec goes. */
+  release_encoders();
+  if (!linked) {
     host_.fail_connection(
         id_, gen_, "could not link the encoders to this consumer");
     return;

@@ -8,7 +8,9 @@
  *    that the offer lists, and answer with that one.
  * Once the codec of a stream is known, the host links the shared encoder
  * branch of that codec into our webrtcbin. A failure here ends this
- * session only.
+ * session only. When we offer, the branch of each video stream's first
+ * offered codec is held from just after the offer is sent until the
+ * answer is linked, so its encoder starts while ICE and DTLS run.
  *
  * Threading: every method runs on the sink's session thread. webrtcbin
  * callbacks (promises, candidates, state) run on webrtcbin's threads; they
@@ -74,6 +76,15 @@ class ConsumerSession {
     virtual void unlink_stream(
         size_t index, const CodecInfo &codec, guint output)
         = 0;
+    /* Holds the shared branch of @codec for stream @index, making it now
+     * if there is none, so that its encoder starts before a consumer is
+     * linked (docs/elements.md "Fast start"); release_stream() lets go of
+     * it (a branch nobody holds and nobody watches goes). A host without
+     * warm branches does nothing. False: not held. */
+    virtual bool hold_stream(size_t index, const CodecInfo &codec) {
+      return false;
+    }
+    virtual void release_stream(size_t index, const CodecInfo &codec) {}
     /* Asks the shared encoder of stream @index / @codec that branch output
      * @output shows (or is switching to; the top one when @output is 0)
      * for a key frame (rate-limited per encoder). */
@@ -195,9 +206,10 @@ class ConsumerSession {
     int pt = 0;        /* payload type of our shared payloader */
     int remote_pt = 0; /* payload type the consumer's offer gave, if any */
     guint output = 0;  /* shared branch output id */
-    guint32 ssrc = random_ssrc(); /* this consumer's, signalled in SDP */
-    guint8 twcc_id = 0;           /* negotiated TWCC extension id, 0: none */
-    int mline = -1;               /* its m-line, once offered or answered */
+    guint32 ssrc = random_ssrc();    /* this consumer's, signalled in SDP */
+    guint8 twcc_id = 0;              /* negotiated TWCC extension id, 0: none */
+    int mline = -1;                  /* its m-line, once offered or answered */
+    const CodecInfo *held = nullptr; /* Host::hold_stream() of ours */
   };
 
   /* Our offer's m-lines for streams that have none yet. */
@@ -208,6 +220,12 @@ class ConsumerSession {
   void on_remote_answer_set();
   bool choose_codecs_from_answer(const GstSDPMessage *sdp);
   bool link_streams();
+  /* After our offer is sent: holds the branch of each unnegotiated video
+   * stream's first offered codec (Host::hold_stream), so its encoder
+   * starts while ICE and DTLS run; released once the answer is linked or
+   * with the connection. */
+  void hold_encoders();
+  void release_encoders();
   void flush_candidates();
   GstPad *request_pad(size_t index, GstCaps *prefs);
 

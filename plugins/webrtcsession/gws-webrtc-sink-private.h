@@ -80,6 +80,9 @@ struct InputStream {
   bool eos = false;
   /* Session thread only. */
   std::map<const CodecInfo *, std::unique_ptr<EncoderBranch>> branches;
+  /* Sessions holding a branch before they link to it (hold_stream()).
+   * Session thread only. */
+  std::map<const CodecInfo *, guint> holds;
   /* Lower renditions of each branch (gws-renditions.h), highest first:
    * entry k - 1 is rendition k. Session thread only. */
   std::map<const CodecInfo *, std::vector<std::unique_ptr<EncoderBranch>>>
@@ -220,6 +223,13 @@ struct SinkPrivate : public ConsumerSession::Host, public ElementSettings {
       const RtpRewrite &rw, const std::string &session_id, guint gen) override;
   void unlink_stream(
       size_t index, const CodecInfo &codec, guint output) override;
+  bool hold_stream(size_t index, const CodecInfo &codec) override;
+  void release_stream(size_t index, const CodecInfo &codec) override;
+  /* The branch of @codec in @s, made if there is none; nullptr on
+   * failure (warned). */
+  EncoderBranch *branch_for(InputStream &s, const CodecInfo &codec);
+  /* Drops the branch of @codec when nobody watches or holds it. */
+  void drop_branch_if_unused(InputStream &s, const CodecInfo &codec);
   /* gws-webrtc-sink-congestion.cpp */
   void request_keyframe(
       size_t index, const CodecInfo &codec, guint output) override;

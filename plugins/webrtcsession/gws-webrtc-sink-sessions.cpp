@@ -434,39 +434,57 @@ SinkPrivate::branch_setup(
   return setup;
 }
 
+EncoderBranch *
+SinkPrivate::branch_for(InputStream &s, const CodecInfo &codec) {
+  auto it = s.branches.find(&codec);
+  if (it != s.branches.end())
+    return it->second.get();
+  GstCaps *caps = nullptr;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    caps = s.caps ? gst_caps_ref(s.caps) : nullptr;
+  }
+  bool encoded = caps && codec_for_encoded_caps(caps) != nullptr;
+  if (caps)
+    gst_caps_unref(caps);
+  GError *err = nullptr;
+  BranchSetup setup = branch_setup(s.name, codec);
+  auto branch = EncoderBranch::create(GST_BIN(self), s.tee, codec,
+      s.pts.at(&codec), encoded, s.name, setup, &err);
+  if (!branch) {
+    GST_ELEMENT_WARNING(
+        self, CORE, NEGOTIATION, ("%s", err->message), (nullptr));
+    g_clear_error(&err);
+    return nullptr;
+  }
+  return s.branches.emplace(&codec, std::move(branch)).first->second.get();
+}
+
+void
+SinkPrivate::drop_branch_if_unused(InputStream &s, const CodecInfo &codec) {
+  auto it = s.branches.find(&codec);
+  if (it == s.branches.end() || it->second->outputs() > 0
+      || s.holds.count(&codec))
+    return;
+  /* No viewer left for this codec: stop encoding it. */
+  drop_renditions(s, codec);
+  s.branches.erase(it);
+}
+
 guint
 SinkPrivate::link_stream(size_t index, const CodecInfo &codec, GstPad *pad,
     const RtpRewrite &rw, const std::string &session_id, guint gen) {
   std::shared_ptr<InputStream> s = stream_at(index);
   if (!s)
     return 0;
-  auto it = s->branches.find(&codec);
-  if (it == s->branches.end()) {
-    GstCaps *caps = nullptr;
-    {
-      std::lock_guard<std::mutex> g(lock);
-      caps = s->caps ? gst_caps_ref(s->caps) : nullptr;
-    }
-    bool encoded = caps && codec_for_encoded_caps(caps) != nullptr;
-    if (caps)
-      gst_caps_unref(caps);
-    GError *err = nullptr;
-    BranchSetup setup = branch_setup(s->name, codec);
-    auto branch = EncoderBranch::create(GST_BIN(self), s->tee, codec,
-        s->pts.at(&codec), encoded, s->name, setup, &err);
-    if (!branch) {
-      GST_ELEMENT_WARNING(
-          self, CORE, NEGOTIATION, ("%s", err->message), (nullptr));
-      g_clear_error(&err);
-      return 0;
-    }
-    it = s->branches.emplace(&codec, std::move(branch)).first;
-  }
+  EncoderBranch *branch = branch_for(*s, codec);
+  if (!branch)
+    return 0;
   /* Unique per connection: a restart links a second one meanwhile. */
-  guint out = it->second->attach(pad, connection_name(session_id, gen), rw);
+  guint out = branch->attach(pad, connection_name(session_id, gen), rw);
   if (out) {
     std::lock_guard<std::mutex> g(lock);
-    webrtcbins[it->second->output_queue(out)] = {session_id, gen};
+    webrtcbins[branch->output_queue(out)] = {session_id, gen};
   }
   /* New webrtcbins need the pipeline latency to time their RTCP. */
   latency.changed();
@@ -490,11 +508,34 @@ SinkPrivate::unlink_stream(size_t index, const CodecInfo &codec, guint output) {
     webrtcbins.erase(it->second->output_queue(output));
   }
   it->second->detach(output);
-  /* No viewer left for this codec: stop encoding it. */
-  if (it->second->outputs() == 0) {
-    drop_renditions(*s, codec);
-    s->branches.erase(it);
-  }
+  drop_branch_if_unused(*s, codec);
+}
+
+/* A connection that offered @codec first starts its encoder while ICE and
+ * DTLS run (the first viewer of a codec no longer waits for libvpx's
+ * start-up after DTLS); a branch that exists already is just held. */
+bool
+SinkPrivate::hold_stream(size_t index, const CodecInfo &codec) {
+  std::shared_ptr<InputStream> s = stream_at(index);
+  if (!s || !branch_for(*s, codec))
+    return false;
+  s->holds[&codec]++;
+  GST_DEBUG_OBJECT(self, "%s: %s branch held before the answer",
+      s->name.c_str(), codec.name);
+  return true;
+}
+
+void
+SinkPrivate::release_stream(size_t index, const CodecInfo &codec) {
+  std::shared_ptr<InputStream> s = stream_at(index);
+  if (!s)
+    return;
+  auto it = s->holds.find(&codec);
+  if (it == s->holds.end())
+    return;
+  if (--it->second == 0)
+    s->holds.erase(it);
+  drop_branch_if_unused(*s, codec);
 }
 
 void
@@ -507,6 +548,7 @@ SinkPrivate::teardown() {
   for (const auto &id : ids)
     end_session(id, "webrtcsink stopped", false, false);
   for (auto &s : inputs()) {
+    s->holds.clear();
     s->branches.clear();
     s->renditions.clear();
   }

@@ -298,7 +298,8 @@ def test_h264_video(w):
 
 
 def test_consumer_picks_codec(w):
-    """The producer prefers VP8, the consumer accepts only H264: H264."""
+    """The producer prefers VP8, the consumer accepts only H264: H264 (and
+    the VP8 branch the producer made when its offer went out is gone)."""
     w.relay()
     prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
                   "VP8,H264")
@@ -599,7 +600,9 @@ def test_refused_token(w):
 
 def test_no_common_codec(w):
     """The producer sends only VP8, the consumer takes only H264: the
-    consumer fails with an error naming both; the producer goes on."""
+    consumer fails with an error naming both; the producer goes on, and
+    the VP8 branch it made when its offer went out is gone with the
+    session."""
     w.relay()
     prod = w.peer("producer", "producer", w.uri("cam1"), "--video-codecs",
                   "VP8")
@@ -610,6 +613,9 @@ def test_no_common_codec(w):
     check("VP8" in err["message"] and "H264" in err["message"],
           "error does not say which codecs: " + err["message"])
     prod.wait_event("consumer-removed")
+    st = stats(prod)
+    check(st["branches"] == [] and st["encoder_elements"] == 0,
+          "an encoder outlived the failed session: " + st["text"])
     good = w.peer("consumer", "consumer", w.uri("cam1"))
     good.wait_frames("video", 30)
 
