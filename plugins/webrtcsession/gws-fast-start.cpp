@@ -132,14 +132,7 @@ on_component_state(NiceAgent *agent, guint stream, guint component, guint state,
 void
 fast_start_tune_ice(GstElement *webrtcbin) {
   init_debug();
-  GObject *ice = nullptr;
-  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
-  if (!ice)
-    return;
-  GObject *agent = nullptr;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
-    g_object_get(ice, "agent", &agent, nullptr);
-  g_object_unref(ice);
+  NiceAgent *agent = webrtcbin_nice_agent(webrtcbin);
   if (!agent)
     return;
   guint normal = 0;

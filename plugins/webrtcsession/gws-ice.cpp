@@ -149,17 +149,10 @@ add_local_addresses(GstElement *webrtcbin,
 static void
 watch_selected_pair(
     GstElement *webrtcbin, const std::vector<std::string> &turn_servers) {
-  GObject *ice_agent = nullptr;
-  g_object_get(webrtcbin, "ice-agent", &ice_agent, nullptr);
-  if (!ice_agent)
-    return;
-  GObject *agent = nullptr;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice_agent), "agent"))
-    g_object_get(ice_agent, "agent", &agent, nullptr);
+  NiceAgent *agent = webrtcbin_nice_agent(webrtcbin);
   if (agent)
-    candidate_stats_watch(webrtcbin, agent, turn_servers);
+    candidate_stats_watch(webrtcbin, G_OBJECT(agent), turn_servers);
   g_clear_object(&agent);
-  g_object_unref(ice_agent);
 }
 
 /* libnice's UPnP IGD client (on by default when libnice is built with
@@ -171,17 +164,10 @@ watch_selected_pair(
  * is off on every agent we make. */
 static void
 disable_upnp(GstElement *webrtcbin) {
-  GObject *ice = nullptr;
-  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
-  if (!ice)
-    return;
-  GObject *agent = nullptr;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
-    g_object_get(ice, "agent", &agent, nullptr);
+  NiceAgent *agent = webrtcbin_nice_agent(webrtcbin);
   if (agent && g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp"))
     g_object_set(agent, "upnp", FALSE, nullptr);
   g_clear_object(&agent);
-  g_object_unref(ice);
 }
 
 GstElement *

@@ -78,4 +78,21 @@ is_nice_agent(gpointer object) {
          && G_TYPE_CHECK_INSTANCE_TYPE(object, api->agent_get_type());
 }
 
+NiceAgent *
+ice_nice_agent(GObject *ice) {
+  NiceAgent *agent = nullptr;
+  if (ice && g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+    g_object_get(ice, "agent", &agent, nullptr);
+  return agent;
+}
+
+NiceAgent *
+webrtcbin_nice_agent(GstElement *webrtcbin) {
+  GObject *ice = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  NiceAgent *agent = ice_nice_agent(ice);
+  g_clear_object(&ice);
+  return agent;
+}
+
 } // namespace gws

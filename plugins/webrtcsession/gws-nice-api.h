@@ -17,6 +17,7 @@
 #pragma once
 
 #include <glib-object.h>
+#include <gst/gst.h>
 #include <nice/nice.h>
 
 namespace gws {
@@ -42,5 +43,13 @@ const NiceApi *nice_api();
 /* NICE_IS_AGENT() without linking libnice: false when libnice is
  * missing. */
 bool is_nice_agent(gpointer object);
+
+/* The NiceAgent behind webrtcbin's ICE object @ice (its "agent" property,
+ * GstWebRTCNice in 1.22), a new reference; nullptr when the ICE
+ * implementation has none. Any thread. */
+NiceAgent *ice_nice_agent(GObject *ice);
+
+/* The same from a webrtcbin (its "ice-agent"). */
+NiceAgent *webrtcbin_nice_agent(GstElement *webrtcbin);
 
 } // namespace gws

@@ -76,9 +76,7 @@ PathMonitor::local_address(std::string *remote_address) const {
   GObject *ice = static_cast<GObject *>(g_weak_ref_get(&ice_));
   if (!ice)
     return std::string();
-  NiceAgent *agent = nullptr;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
-    g_object_get(ice, "agent", &agent, nullptr);
+  NiceAgent *agent = ice_nice_agent(ice);
   g_object_unref(ice);
   const NiceApi *nice = nice_api();
   if (!agent || !nice) {
@@ -112,9 +110,7 @@ PathMonitor::receive_backlog() const {
   GObject *ice = static_cast<GObject *>(g_weak_ref_get(&ice_));
   if (!ice)
     return false;
-  NiceAgent *agent = nullptr;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
-    g_object_get(ice, "agent", &agent, nullptr);
+  NiceAgent *agent = ice_nice_agent(ice);
   g_object_unref(ice);
   const NiceApi *nice = nice_api();
   if (!agent || !nice) {
