@@ -146,9 +146,22 @@ ConsumerSession::remove_stream(size_t index) {
   needs_offer_ = true;
 }
 
+bool
+ConsumerSession::ready_to_offer() const {
+  if (!stable() || !webrtc_)
+    return false;
+  if (g_get_monotonic_time() - linked_us_ > kCapsWaitUs)
+    return true;
+  for (const Stream &st : streams_) {
+    if (st.output && st.pad && !gst_pad_has_current_caps(st.pad))
+      return false;
+  }
+  return true;
+}
+
 void
 ConsumerSession::renegotiate() {
-  if (!needs_offer_ || !remote_set_ || renegotiating_ || !webrtc_)
+  if (!needs_offer_ || !ready_to_offer())
     return;
   needs_offer_ = false;
   renegotiating_ = true;

@@ -426,6 +426,7 @@ ConsumerSession::link_streams() {
     st.output = host_.link_stream(i, *st.codec, st.pad, rw, id_, gen_);
     if (!st.output)
       return false;
+    linked_us_ = g_get_monotonic_time();
     if (bw_ && st.twcc_id)
       bw_->watch(st.pad); /* the feedback comes up through it */
     else if (st.twcc_id)

@@ -50,6 +50,11 @@ struct StreamOffer {
   bool receive = false;
 };
 
+/* How long ConsumerSession::ready_to_offer() waits for a linked stream's
+ * caps to reach webrtcbin (they come with its first buffer, in a few ms
+ * when the input flows). */
+constexpr gint64 kCapsWaitUs = 3 * G_USEC_PER_SEC;
+
 class ConsumerSession {
  public:
   /* The sink, as seen by a session. All calls on the session thread. */
@@ -177,8 +182,8 @@ class ConsumerSession {
    * same webrtcbin: same ICE and DTLS, other m-lines copied unchanged. */
   void add_stream(StreamOffer offer);
   void remove_stream(size_t index);
-  /* Offers again if the connection is negotiated and no renegotiation
-   * is under way; otherwise does nothing (needs_offer() stays true). */
+  /* Offers again if ready_to_offer(); otherwise does nothing
+   * (needs_offer() stays true and the caller's tick comes back). */
   void renegotiate();
   bool needs_offer() const { return needs_offer_; }
   bool renegotiating() const { return renegotiating_; }
@@ -187,6 +192,14 @@ class ConsumerSession {
   /* Negotiated (an answer applied) and not renegotiating: safe to add a
    * stream. */
   bool stable() const { return remote_set_ && !renegotiating_; }
+  /* Stable, and the caps of every stream linked so far have reached
+   * webrtcbin. webrtcbin 1.22 builds each m-line of a new offer from its
+   * sink pad's caps; a pad linked but still without caps (the first
+   * buffer not through yet, just after the answer) gives caps without a
+   * payload type, and the offer fails ("Could not reuse transceiver"),
+   * which ends the connection. A pad still without caps kCapsWaitUs after
+   * its link is not waited for any longer. */
+  bool ready_to_offer() const;
 
   /* The peer renegotiates this connection (webrtccall: the other side of
    * a call added a stream; gws-consumer-renegotiation-answer.cpp). */
@@ -249,6 +262,7 @@ class ConsumerSession {
   bool needs_offer_ = false;
   bool renegotiating_ = false;
   gint64 renegotiating_since_us_ = 0;
+  gint64 linked_us_ = 0; /* when link_streams() last linked a stream */
   std::shared_ptr<ConsumerBandwidth> bw_;
   std::shared_ptr<RtpPacer> pacer_;
   std::shared_ptr<KeyframeRequests> keyframes_;

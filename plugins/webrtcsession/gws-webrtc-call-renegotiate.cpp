@@ -38,10 +38,11 @@ CallPrivate::renegotiate_inputs() {
   /* Stream i of every connection is c.inputs[i]: the connection lacks the
    * tail it was not offered (an input added since, or a restart answered
    * with fewer m-lines than we have inputs). */
-  /* Negotiated and connected: an offer right after our answer (a caller
-   * with more inputs than the callee's m-lines) failed in webrtcbin, and
-   * the failure restarted the call. */
-  if (!conn->stable() || !conn->connected())
+  /* Negotiated, connected, and what we send already flowing into
+   * webrtcbin (ConsumerSession::ready_to_offer()): an offer right after
+   * our answer (a caller with more inputs than the callee's m-lines)
+   * failed in webrtcbin, and the failure restarted the call. */
+  if (!conn->ready_to_offer() || !conn->connected())
     return; /* the tick calls us again */
   for (size_t i = conn->n_streams(); i < c.inputs.size(); i++) {
     const auto &in = c.inputs[i];

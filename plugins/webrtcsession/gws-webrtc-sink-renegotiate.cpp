@@ -64,7 +64,7 @@ SinkPrivate::renegotiate_inputs() {
     /* During a restart the new connection is made with today's inputs;
      * the old one goes away. Once it is promoted it is brought up to
      * date here. */
-    if (!c || s.conns.pending() || !c->stable())
+    if (!c || s.conns.pending() || !c->ready_to_offer())
       continue;
     for (size_t i = c->n_streams(); i < ins.size(); i++) {
       InputStream &in = *ins[i];
