@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -72,7 +73,14 @@ cb(F f) {
   return reinterpret_cast<GCallback>(+f);
 }
 
-/* Records a signaller's signals; tests wait on them. */
+/* Records a signaller's signals; tests wait on them.
+ *
+ * The signals come on the signaller's thread and may still be in flight
+ * when the Recorder goes (a server's stop emits session-ended on its
+ * worker while the test returns): what they touch is a State each handler
+ * holds a reference to (released when GLib drops the handler, after any
+ * emission under way), and once the Recorder is gone they record
+ * nothing. */
 class Recorder {
  public:
   struct Event {
@@ -84,93 +92,122 @@ class Recorder {
     bool flag = false; /* connection-changed */
   };
 
+ private:
+  struct State {
+    std::mutex lock; /* guards events, closed */
+    std::condition_variable cond;
+    std::vector<Event> events;
+    bool closed = false;
+    /* Set by the test before the signals it reacts to can come. */
+    std::function<void(const Event &)> on_event;
+  };
+  using Ref = std::shared_ptr<State>;
+
+  static void push(Ref *state, const Event &e) {
+    State &st = **state;
+    {
+      std::lock_guard<std::mutex> g(st.lock);
+      if (st.closed)
+        return;
+    }
+    if (st.on_event)
+      st.on_event(e);
+    std::lock_guard<std::mutex> g(st.lock);
+    st.events.push_back(e);
+    st.cond.notify_all();
+  }
+
+ public:
   explicit Recorder(GwsSignaller *sig)
-      : sig_(static_cast<GwsSignaller *>(g_object_ref(sig))) {
+      : state_(std::make_shared<State>()), on_event(state_->on_event),
+        sig_(static_cast<GwsSignaller *>(g_object_ref(sig))) {
     auto add = [this](const char *name, GCallback cb) {
-      handlers_.push_back(g_signal_connect(sig_, name, cb, this));
+      handlers_.push_back(g_signal_connect_data(
+          sig_, name, cb, new Ref(state_),
+          +[](gpointer data, GClosure *) { delete static_cast<Ref *>(data); },
+          GConnectFlags(0)));
     };
     add("session-requested",
         cb([](GwsSignaller *, const char *sid, const char *peer,
-               GstWebRTCSessionDescription *offer, Recorder *r) {
-          r->push({"session-requested", sid, peer ? peer : "",
-              offer ? desc_text(offer) : ""});
+               GstWebRTCSessionDescription *offer, Ref *r) {
+          push(r, {"session-requested", sid, peer ? peer : "",
+                      offer ? desc_text(offer) : ""});
         }));
     add("session-started",
-        cb([](GwsSignaller *, const char *sid, const char *peer, Recorder *r) {
-          r->push({"session-started", sid, peer ? peer : ""});
+        cb([](GwsSignaller *, const char *sid, const char *peer, Ref *r) {
+          push(r, {"session-started", sid, peer ? peer : ""});
         }));
-    add("session-description",
-        cb([](GwsSignaller *, const char *sid, GstWebRTCSessionDescription *d,
-               Recorder *r) {
-          r->push({"session-description", sid, desc_text(d),
-              gst_webrtc_sdp_type_to_string(d->type)});
-        }));
+    add("session-description", cb([](GwsSignaller *, const char *sid,
+                                      GstWebRTCSessionDescription *d, Ref *r) {
+      push(r, {"session-description", sid, desc_text(d),
+                  gst_webrtc_sdp_type_to_string(d->type)});
+    }));
     add("handle-ice", cb([](GwsSignaller *, const char *sid, guint mline,
-                             const char *mid, const char *cand, Recorder *r) {
+                             const char *mid, const char *cand, Ref *r) {
       Event e{"handle-ice", sid, cand ? cand : "", mid ? mid : ""};
       e.mline = mline;
-      r->push(e);
+      push(r, e);
     }));
-    add("session-ended", cb([](GwsSignaller *, const char *sid,
-                                const char *reason, Recorder *r) {
-      r->push({"session-ended", sid, reason ? reason : ""});
+    add("session-ended",
+        cb([](GwsSignaller *, const char *sid, const char *reason, Ref *r) {
+          push(r, {"session-ended", sid, reason ? reason : ""});
+        }));
+    add("error", cb([](GwsSignaller *, const char *msg, Ref *r) {
+      push(r, {"error", "", msg ? msg : ""});
     }));
-    add("error", cb([](GwsSignaller *, const char *msg, Recorder *r) {
-      r->push({"error", "", msg ? msg : ""});
-    }));
-    add("connection-changed", cb([](GwsSignaller *, gboolean up, Recorder *r) {
+    add("connection-changed", cb([](GwsSignaller *, gboolean up, Ref *r) {
       Event e{"connection-changed"};
       e.flag = up;
-      r->push(e);
+      push(r, e);
     }));
   }
   ~Recorder() {
+    {
+      std::lock_guard<std::mutex> g(state_->lock);
+      state_->closed = true;
+    }
     for (gulong h : handlers_)
       g_signal_handler_disconnect(sig_, h);
     g_object_unref(sig_);
   }
+  Recorder(const Recorder &) = delete;
+  Recorder &operator=(const Recorder &) = delete;
 
+ private:
+  Ref state_;
+
+ public:
   /* Called with every event, on the signaller's thread (to act as a bin). */
-  std::function<void(const Event &)> on_event;
-
-  void push(const Event &e) {
-    if (on_event)
-      on_event(e);
-    std::lock_guard<std::mutex> g(lock_);
-    events_.push_back(e);
-    cond_.notify_all();
-  }
+  std::function<void(const Event &)> &on_event;
 
   /* Waits for the @n-th (1-based) event called @name; false on timeout. */
   bool wait(const std::string &name, Event *out = nullptr, size_t n = 1) {
-    std::unique_lock<std::mutex> g(lock_);
-    bool ok = cond_.wait_for(g, kWait, [&]() { return count(name) >= n; });
+    std::unique_lock<std::mutex> g(state_->lock);
+    bool ok
+        = state_->cond.wait_for(g, kWait, [&]() { return count(name) >= n; });
     if (ok && out) {
       size_t seen = 0;
-      for (const auto &e : events_)
+      for (const auto &e : state_->events)
         if (e.name == name && ++seen == n)
           *out = e;
     }
     return ok;
   }
   size_t count_of(const std::string &name) {
-    std::lock_guard<std::mutex> g(lock_);
+    std::lock_guard<std::mutex> g(state_->lock);
     return count(name);
   }
 
  private:
   size_t count(const std::string &name) const {
     size_t n = 0;
-    for (const auto &e : events_)
+    for (const auto &e : state_->events)
       n += e.name == name;
     return n;
   }
 
   GwsSignaller *sig_;
   std::vector<gulong> handlers_;
-  std::mutex lock_;
-  std::condition_variable cond_;
-  std::vector<Event> events_;
 };
 
 /* Synchronous HTTP from the test thread. */
