@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdarg>
+#include <utility>
 
 GWS_DEBUG_CATEGORY(gws_restart_debug, "gws-restart", "session restart policy")
 #define GST_CAT_DEFAULT gws_restart_debug()
@@ -103,6 +104,20 @@ check_path(GstElement *element, guint path_lost_signal,
   /* Nothing to judge before the first packet or with detection off. */
   if (settings.path_timeout_ms == 0 || monitor.packets() == 0)
     return false;
+  /* This process did not run since the last check: judged next time
+   * (kLateCheckUs; seen: a receiver stopped for 2.5 s with packets
+   * waiting for it called its path lost on waking, 1 run in ~10). */
+  gint64 last = std::exchange(tracker.last_check_us, now_us);
+  if (last && now_us - last > kLateCheckUs && !tracker.skipped_late) {
+    tracker.skipped_late = true;
+    GST_DEBUG_OBJECT(element,
+        "session %s: checked %" G_GINT64_FORMAT " ms after the last check "
+        "(this process was not running, or the path was not checked during "
+        "a restart): judged at the next check",
+        session_id.c_str(), (now_us - last) / 1000);
+    return false;
+  }
+  tracker.skipped_late = false;
   guint64 silence = monitor.silence_ms(now_us);
   /* The OS's word first: the local end of the path went away, or the
    * route to its remote end did. */
