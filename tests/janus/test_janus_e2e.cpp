@@ -927,11 +927,16 @@ TEST(JanusPipelines, PublishAndPlayScripts) {
 }
 
 /* (4) Janus restarted mid-stream: the publisher reconnects and publishes
- * again; a new subscriber plays it. */
+ * again; a new subscriber plays it. Mid-stream: once Janus receives both
+ * media, not at its "webrtcup" (in one CI run of ~5, Janus stopped ~40 ms
+ * after our offer, perhaps before our side of the handshake ended; the
+ * publisher then never offered again and its pipeline did not reach NULL:
+ * not reproduced in 30 runs alone; docs/janus.md "Not done yet"). */
 TEST(JanusRestart, PublisherRepublishes) {
   Pipe pub(publisher("room=1234&display=survivor"));
   ASSERT_TRUE(pub.play());
   ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  ASSERT_TRUE(pub.wait_event("media", 2)) << pub.errors();
   janus->stop();
   ASSERT_TRUE(pub.wait_event("disconnected"));
   ASSERT_TRUE(janus->start());
