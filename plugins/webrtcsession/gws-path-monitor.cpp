@@ -69,20 +69,26 @@ PathMonitor::attach(
   return monitor;
 }
 
-std::string
-PathMonitor::local_address(std::string *remote_address) const {
-  /* Session thread only (check_path): dropping the last ref here is
-   * safe. */
+NiceAgent *
+PathMonitor::agent() const {
+  /* Session thread only (check_path): dropping the last ref of the ICE
+   * object here is safe. */
   GObject *ice = static_cast<GObject *>(g_weak_ref_get(&ice_));
   if (!ice)
-    return std::string();
+    return nullptr;
   NiceAgent *agent = ice_nice_agent(ice);
   g_object_unref(ice);
-  const NiceApi *nice = nice_api();
-  if (!agent || !nice) {
+  if (agent && !nice_api())
     g_clear_object(&agent);
+  return agent;
+}
+
+std::string
+PathMonitor::local_address(std::string *remote_address) const {
+  NiceAgent *agent = this->agent();
+  if (!agent)
     return std::string();
-  }
+  const NiceApi *nice = nice_api();
   std::string out;
   /* webrtcbin's streams are numbered from 1; with BUNDLE there is one. */
   for (guint stream = 1; stream <= 4 && out.empty(); stream++) {
@@ -107,16 +113,10 @@ PathMonitor::local_address(std::string *remote_address) const {
 
 bool
 PathMonitor::receive_backlog() const {
-  GObject *ice = static_cast<GObject *>(g_weak_ref_get(&ice_));
-  if (!ice)
+  NiceAgent *agent = this->agent();
+  if (!agent)
     return false;
-  NiceAgent *agent = ice_nice_agent(ice);
-  g_object_unref(ice);
   const NiceApi *nice = nice_api();
-  if (!agent || !nice) {
-    g_clear_object(&agent);
-    return false;
-  }
   bool waiting = false;
   for (guint stream = 1; stream <= 4 && !waiting; stream++) {
     GSocket *socket = nice->agent_get_selected_socket(agent, stream, 1);

@@ -33,6 +33,9 @@
 #include <mutex>
 #include <string>
 
+/* libnice's agent (nice/agent.h), without its headers here. */
+typedef struct _NiceAgent NiceAgent;
+
 namespace gws {
 
 class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
@@ -93,6 +96,9 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   void on_packets(guint n, guint reports);
   static guint count_reports(GstBuffer *buffer);
   void watch_element(GstElement *element);
+  /* The NiceAgent of the ICE object, a new reference; nullptr when the
+   * ICE object is gone or libnice could not be loaded (nice_api()). */
+  NiceAgent *agent() const;
 
   /* webrtcbin's GstWebRTCICE, weakly: a strong ref here could make the
    * monitor's last owner (a probe's destroy notify, on whatever thread

@@ -240,8 +240,8 @@ def settled_encoders(producer, consumers, encoders=1, timeout=15.0):
     start-bitrate until its first feedback, under the others' ramped-up
     estimates: it may start on a lower rendition (a second encoder, with
     however many consumers) and move up a moment later, after which the
-    rendition stops (docs/elements.md, "Congestion control"). A per-consumer encoder
-    never settles."""
+    rendition stops (docs/elements.md, "Congestion control"). A
+    per-consumer encoder never settles."""
     return poll_stats(
         producer, "{} consumers on {} encoder(s)".format(consumers, encoders),
         lambda st: st["consumers"] == consumers
