@@ -104,19 +104,23 @@ check_path(GstElement *element, guint path_lost_signal,
   /* Nothing to judge before the first packet or with detection off. */
   if (settings.path_timeout_ms == 0 || monitor.packets() == 0)
     return false;
-  /* This process did not run since the last check: judged next time
+  /* This process did not run since the last check: judged a tick later
    * (kLateCheckUs; seen: a receiver stopped for 2.5 s with packets
-   * waiting for it called its path lost on waking, 1 run in ~10). */
+   * waiting for it called its path lost on waking, 1 run in ~10). A
+   * check right after the late one (another trigger on waking) waits
+   * too: what was read meanwhile is not through our threads yet. */
   gint64 last = std::exchange(tracker.last_check_us, now_us);
   if (last && now_us - last > kLateCheckUs && !tracker.skipped_late) {
     tracker.skipped_late = true;
+    tracker.judge_from_us = now_us + kPathCheckIntervalMs * 1000;
     GST_DEBUG_OBJECT(element,
         "session %s: checked %" G_GINT64_FORMAT " ms after the last check "
         "(this process was not running, or the path was not checked during "
-        "a restart): judged at the next check",
+        "a restart): judged a tick later",
         session_id.c_str(), (now_us - last) / 1000);
-    return false;
   }
+  if (now_us < tracker.judge_from_us)
+    return false;
   tracker.skipped_late = false;
   guint64 silence = monitor.silence_ms(now_us);
   /* The OS's word first: the local end of the path went away, or the

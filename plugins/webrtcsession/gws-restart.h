@@ -76,10 +76,12 @@ class RestartTracker {
   /* The newest default route this session acted on
    * (gws-route-watch.h): one route, at most one restart. */
   gint64 route_acted_us = 0;
-  /* When check_path() last ran for this session, and whether it passed
-   * over that check as late (kLateCheckUs). */
+  /* When check_path() last ran for this session; whether it passed over
+   * a late check (kLateCheckUs) and judges nothing before
+   * judge_from_us. */
   gint64 last_check_us = 0;
   bool skipped_late = false;
+  gint64 judge_from_us = 0;
 
  private:
   gint64 next_allowed_us_ = 0;
@@ -122,9 +124,10 @@ constexpr guint kSenderOsGraceMs = 500;
  * a process that did not run meanwhile (stopped, or starved of CPU): the
  * silence it measures is ours, and the packets that came meanwhile may be
  * read already but not yet through our threads (so the socket shows no
- * backlog either). check_path() then judges nothing; the next check does,
- * late or not. (The first check after a restart's switch is late too, the
- * path not being checked meanwhile: one tick later, no harm.) */
+ * backlog either). check_path() then judges nothing for a tick
+ * (kPathCheckIntervalMs); the first check after that does, late or not. (The
+ * first check after a restart's switch is late too, the path not being checked
+ * meanwhile: one tick later, no harm.) */
 constexpr gint64 kLateCheckUs = 4 * kPathCheckIntervalMs * 1000;
 
 /* With a signaller that carries no restart (WHIP, WHEP, Janus, offline),
