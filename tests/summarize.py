@@ -32,6 +32,36 @@ def format_check(report_path):
     return not bad
 
 
+# Lines of a failed test's output that say why, for the digest printed
+# right above the summary line (CI shows only the end of its output).
+WHY = re.compile(r"ERROR|FAIL|Failure|SUMMARY|Sanitizer|assert|Timeout|"
+                 r"timed out|Traceback|Error:|error:|deadly signal|"
+                 r"Expected|Which is|Value of|invariant broken|out-of-memory|"
+                 r"leak|reproducer", re.I)
+
+
+def why_failed(json_log, per_test=4, width=220):
+    """(test name, [reason lines]) for each failed test in meson's log."""
+    if not os.path.exists(json_log):
+        return []
+    import json
+    out = []
+    with open(json_log) as f:
+        for line in f:
+            t = json.loads(line)
+            if t.get("result") in ("OK", "SKIP", "EXPECTEDFAIL"):
+                continue
+            text = (t.get("stdout") or "") + "\n" + (t.get("stderr") or "")
+            hits = [l.strip() for l in text.splitlines()
+                    if WHY.search(l) and l.strip()]
+            if not hits:
+                hits = [l.strip() for l in text.splitlines() if l.strip()]
+            out.append((t.get("name"),
+                        [h[:width] for h in hits[-per_test:]]
+                        or [str(t.get("result"))]))
+    return out[:6]
+
+
 def main():
     log, report = sys.argv[1], sys.argv[2]
     passed = failed = skipped = 0
@@ -67,6 +97,9 @@ def main():
     if crashed and not failed:
         print("FAILED (whole program):", " ".join(crashed))
         failed += len(crashed)
+    for name, lines in why_failed(json_log):
+        for line in lines:
+            print(f"  why {name}: {line}")
     if format_check(report):
         passed += 1
     else:

@@ -6,6 +6,7 @@
 #include <gst/video/video-enumtypes.h>
 #include <json-glib/json-glib.h>
 
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -66,6 +67,19 @@ get_number(JsonObject *o, const char *name, double *out) {
     *out = json_node_get_double(n);
   else
     return false;
+  /* json-glib reads 1e999 as infinity. */
+  return std::isfinite(*out);
+}
+
+/* A number member that is a whole number within [lo, hi] (a peer's
+ * 1e300 or -1 must not reach a cast to an integer type: undefined). */
+bool
+get_integer(
+    JsonObject *o, const char *name, double lo, double hi, gint64 *out) {
+  double d = 0;
+  if (!get_number(o, name, &d) || d < lo || d > hi)
+    return false;
+  *out = static_cast<gint64>(d);
   return true;
 }
 
@@ -82,8 +96,8 @@ get_string(JsonObject *o, const char *name) {
  * are ignored: a newer client may know more modifiers. */
 GstNavigationModifierType
 parse_modifiers(JsonObject *o) {
-  double num = 0;
-  if (get_number(o, "modifier_state", &num))
+  gint64 num = 0;
+  if (get_integer(o, "modifier_state", 0, G_MAXUINT, &num))
     return static_cast<GstNavigationModifierType>(static_cast<guint>(num));
   const char *text = get_string(o, "modifier_state");
   if (!text)
@@ -130,14 +144,15 @@ navigation_from_json(JsonObject *o, std::string *error) {
     return nullptr;
   }
   GstNavigationModifierType state = parse_modifiers(o);
-  double x = 0, y = 0, button = 0, dx = 0, dy = 0, ident = 0;
+  double x = 0, y = 0, dx = 0, dy = 0;
   double pressure = 1.0;
+  gint64 button = 0, ident = 0;
   bool has_xy = get_number(o, "x", &x) && get_number(o, "y", &y);
   get_number(o, "delta_x", &dx);
   get_number(o, "delta_y", &dy);
   get_number(o, "pressure", &pressure);
-  bool has_button = get_number(o, "button", &button);
-  bool has_ident = get_number(o, "identifier", &ident);
+  bool has_button = get_integer(o, "button", G_MININT, G_MAXINT, &button);
+  bool has_ident = get_integer(o, "identifier", 0, G_MAXUINT, &ident);
   const char *key = get_string(o, "key");
   auto need = [&](bool ok, const char *what) {
     if (!ok)
@@ -247,6 +262,10 @@ json_to_value(JsonNode *n, GValue *v, std::string *error) {
       g_value_set_int64(v, i);
     }
   } else if (t == G_TYPE_DOUBLE) {
+    if (!std::isfinite(json_node_get_double(n))) {
+      *error = "a number too large for a double";
+      return false;
+    }
     g_value_init(v, G_TYPE_DOUBLE);
     g_value_set_double(v, json_node_get_double(n));
   } else if (t == G_TYPE_BOOLEAN) {
@@ -329,12 +348,12 @@ control_parse_request(
       break;
     }
     JsonObject *o = json_node_get_object(root);
-    double id = 0;
-    if (!get_number(o, "id", &id) || id < 0) {
+    /* Up to 2^53: every such id survives a JavaScript number. */
+    if (!get_integer(o, "id", 0, 9007199254740992.0, &out->id)) {
+      out->id = -1;
       *error = "request without a numeric \"id\"";
       break;
     }
-    out->id = static_cast<gint64>(id);
     if (const char *mid = get_string(o, "mid"))
       out->mid = mid;
     JsonNode *rn = json_object_get_member(o, "request");
@@ -489,8 +508,8 @@ control_parse_message(const std::string &text, std::string *type, gint64 *id,
     JsonObject *o = json_node_get_object(root);
     const char *t = get_string(o, "type");
     *type = t ? t : "";
-    double n = -1;
-    *id = get_number(o, "id", &n) ? static_cast<gint64>(n) : -1;
+    if (!get_integer(o, "id", 0, 9007199254740992.0, id))
+      *id = -1;
     const char *e = get_string(o, "error");
     *error = e ? e : "";
   }

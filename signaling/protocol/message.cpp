@@ -2,7 +2,9 @@
 #include "message.h"
 
 #include <array>
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace gws::protocol {
 namespace {
@@ -360,6 +362,33 @@ adopt_json(JsonNode *node) {
   });
 }
 
+bool
+json_numbers_finite(JsonNode *root) {
+  std::vector<JsonNode *> todo{root};
+  while (!todo.empty()) {
+    JsonNode *n = todo.back();
+    todo.pop_back();
+    if (!n)
+      continue;
+    if (JSON_NODE_HOLDS_OBJECT(n)) {
+      JsonObjectIter it;
+      JsonNode *member = nullptr;
+      json_object_iter_init(&it, json_node_get_object(n));
+      while (json_object_iter_next(&it, nullptr, &member))
+        todo.push_back(member);
+    } else if (JSON_NODE_HOLDS_ARRAY(n)) {
+      JsonArray *a = json_node_get_array(n);
+      for (guint i = 0; i < json_array_get_length(a); i++)
+        todo.push_back(json_array_get_element(a, i));
+    } else if (JSON_NODE_HOLDS_VALUE(n)
+               && json_node_get_value_type(n) == G_TYPE_DOUBLE
+               && !std::isfinite(json_node_get_double(n))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Json
 parse_json_object(std::string_view text) {
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
@@ -367,7 +396,7 @@ parse_json_object(std::string_view text) {
           parser, text.data(), static_cast<gssize>(text.size()), nullptr))
     return nullptr;
   JsonNode *root = json_parser_get_root(parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root) || !json_numbers_finite(root))
     return nullptr;
   return adopt_json(json_node_ref(root));
 }
@@ -394,6 +423,10 @@ parse(std::string_view text) {
   JsonNode *root = json_parser_get_root(parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
     result.error = "a message must be a JSON object";
+    return result;
+  }
+  if (!json_numbers_finite(root)) {
+    result.error = "malformed JSON: a number too large for a double";
     return result;
   }
   JsonObject *obj = json_node_get_object(root);

@@ -52,7 +52,13 @@ std::optional<Version> parse_version(std::string_view name);
 /* An immutable JSON value shared between messages (meta, sdp, ice). */
 using Json = std::shared_ptr<JsonNode>;
 Json adopt_json(JsonNode *node); /* takes ownership of one reference */
-Json parse_json_object(std::string_view text); /* nullptr when not an object */
+/* nullptr when not an object (or not one json_numbers_finite() takes) */
+Json parse_json_object(std::string_view text);
+/* False when a number in the tree is infinite: json-glib reads one too
+ * large for a double (1e999) as infinity and writes it back as "inf.0",
+ * which is not JSON, so a message holding one is refused rather than
+ * forwarded broken. */
+bool json_numbers_finite(JsonNode *root);
 std::string json_to_string(const Json &node);
 
 struct PeerEntry {

@@ -28,3 +28,6 @@
   } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional: set-up once before the first input (gst_init, say). */
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(
+    int *argc, char ***argv);

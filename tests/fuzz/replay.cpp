@@ -44,6 +44,8 @@ main(int argc, char **argv) {
       collect(argv[i], files);
   }
   std::sort(files.begin(), files.end());
+  if (LLVMFuzzerInitialize)
+    LLVMFuzzerInitialize(&argc, &argv);
   if (files.empty()) {
     fprintf(stderr, "no inputs found\n");
     return 1;

@@ -28,6 +28,19 @@ done
 export ASAN_OPTIONS
 export LSAN_OPTIONS=suppressions=$here/../sanitizers/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$here/../sanitizers/ubsan.supp
-exec "$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+start=$(mktemp)
+trap 'rm -f "$start"' EXIT
+rc=0
+"$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
   -max_len=8192 -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 \
-  -artifact_prefix="$artifacts/$name-" "${flags[@]}" "$work" "$seeds"
+  -artifact_prefix="$artifacts/$name-" "${flags[@]}" "$work" "$seeds" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  # The input that failed, small enough to carry in a log line (CI shows
+  # only the end of its output; tests/summarize.py repeats this line).
+  newest=$(find "$artifacts" -name "$name-*" -newer "$start" | head -n 1)
+  if [ -n "$newest" ]; then
+    echo "reproducer $(basename "$newest") ($(stat -c %s "$newest") bytes)," \
+      "base64: $(head -c 150 "$newest" | base64 -w 0)" >&2
+  fi
+  exit 1
+fi

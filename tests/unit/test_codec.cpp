@@ -73,6 +73,26 @@ TEST(Codec, RefusesMalformedInputWithReasons) {
       std::string::npos);
 }
 
+/* json-glib reads 1e999 as infinity and would write it back as "inf.0",
+ * which is not JSON: the relay must not forward that (found by fuzz-message,
+ * tests/fuzz/corpus/message/number-overflows-to-inf.json). */
+TEST(Codec, RefusesNumbersTooLargeForADouble) {
+  EXPECT_NE(refusal(R"({"type":"peer","sessionId":"a",)"
+                    R"("ice":{"candidate":"x","v":[1,-1e999]}})")
+                .find("too large"),
+      std::string::npos);
+  EXPECT_NE(refusal(R"({"type":"setPeerStatus","roles":[],)"
+                    R"("meta":{"a":{"b":1E400}}})")
+                .find("too large"),
+      std::string::npos);
+  EXPECT_FALSE(parse_json_object(R"({"a":1e999})"));
+  auto m
+      = must_parse(R"({"type":"setPeerStatus","roles":[],)"
+                   R"("meta":{"big":1.7976931348623157e308,"tiny":1e-999}})");
+  ASSERT_TRUE(m.meta);
+  EXPECT_TRUE(parse(serialize(m)).message.has_value());
+}
+
 TEST(Codec, PeerNeedsExactlyOneWellFormedPayload) {
   refusal(R"({"type":"peer","sessionId":"s"})");
   refusal(R"({"type":"peer","sessionId":"s","sdp":{"type":"offer","sdp":"x"},)"

@@ -140,6 +140,38 @@ TEST(ControlProtocol, BadRequestsSayWhyAndKeepTheId) {
   EXPECT_NE(e.find("structure name"), std::string::npos);
 }
 
+/* Numbers a peer may send that no integer holds: refused with a reason,
+ * never cast (undefined behaviour, which UBSan reports). */
+TEST(ControlProtocol, OutOfRangeNumbersAreRefused) {
+  EXPECT_NE(parse_error(R"({"id":1e999,"request":{}})").find("id"),
+      std::string::npos);
+  EXPECT_NE(
+      parse_error(R"({"id":-3,"request":{}})").find("id"), std::string::npos);
+  gint64 id = -1;
+  std::string e = parse_error(
+      R"({"id":21,"request":{"type":"navigationEvent","event":)"
+      R"({"event":"MouseButtonPress","x":1,"y":2,"button":1e300}}})",
+      &id);
+  EXPECT_EQ(id, 21);
+  EXPECT_NE(e.find("button"), std::string::npos);
+  e = parse_error(R"({"id":22,"request":{"type":"navigationEvent","event":)"
+                  R"({"event":"TouchDown","x":1,"y":2,"identifier":-1}}})",
+      &id);
+  EXPECT_NE(e.find("identifier"), std::string::npos);
+  e = parse_error(R"({"id":23,"request":{"type":"navigationEvent","event":)"
+                  R"({"event":"MouseMove","x":1e999,"y":2}}})",
+      &id);
+  EXPECT_NE(e.find("x and y"), std::string::npos);
+  ControlRequest req
+      = parse_ok(R"({"id":24,"request":{"type":"navigationEvent","event":)"
+                 R"({"event":"MouseMove","x":1,"y":2,"modifier_state":-5}}})");
+  EXPECT_EQ(req.id, 24);
+  std::string type, error;
+  ASSERT_TRUE(control_parse_message(
+      R"({"type":"ControlResponseMessage","id":1e999})", &type, &id, &error));
+  EXPECT_EQ(id, -1);
+}
+
 TEST(ControlProtocol, Response) {
   EXPECT_EQ(
       control_response(4, ""), R"({"type":"ControlResponseMessage","id":4})");
