@@ -68,6 +68,8 @@ ConsumerSession::prepare(
   gst_object_ref_sink(webrtc_);
   xr_rtt_attach(webrtc_);
   twcc_tune_receiver(webrtc_); /* webrtccall receives too */
+  if (loss.fec)
+    twcc_mend_red(webrtc_); /* 1.22.0's RED drops TWCC numbering */
   monitor_ = PathMonitor::attach(
       webrtc_, kHeartbeatRtcpIntervalMs, kSenderLearningFloorMs);
   bw_ = host_.make_bandwidth(id_, gen_);

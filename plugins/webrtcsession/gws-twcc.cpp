@@ -191,6 +191,144 @@ twcc_ext_id_in_media(const GstSDPMedia *media) {
   return 0;
 }
 
+guint8
+twcc_ext_id_in_caps(const GstStructure *s) {
+  gint n = s ? gst_structure_n_fields(s) : 0;
+  for (gint i = 0; i < n; i++) {
+    const gchar *name = gst_structure_nth_field_name(s, i);
+    if (!g_str_has_prefix(name, "extmap-"))
+      continue;
+    const GValue *v = gst_structure_get_value(s, name);
+    const gchar *uri = nullptr;
+    if (G_VALUE_HOLDS_STRING(v)) {
+      uri = g_value_get_string(v);
+    } else if (GST_VALUE_HOLDS_ARRAY(v) && gst_value_array_get_size(v) >= 2) {
+      const GValue *u = gst_value_array_get_value(v, 1);
+      if (G_VALUE_HOLDS_STRING(u))
+        uri = g_value_get_string(u);
+    }
+    gint64 id = g_ascii_strtoll(name + strlen("extmap-"), nullptr, 10);
+    if (g_strcmp0(uri, kTwccUri) == 0 && id >= 1 && id <= 14)
+      return static_cast<guint8>(id);
+  }
+  return 0;
+}
+
+namespace {
+
+/* What one rtpredenc's probe knows: the negotiated TWCC id and the RED
+ * payload type, from the caps it sends. */
+struct RedMend {
+  std::atomic<guint> ext_id{0};
+  std::atomic<gint> red_pt{-1};
+};
+
+/* A RED packet as 1.22.0 makes it with TWCC: a one-byte-header block whose
+ * only element is id 1, two bytes. Moves that element to @id. */
+void
+mend_red_packet(GstBuffer *buf, const RedMend &m) {
+  guint id = m.ext_id.load();
+  gint pt = m.red_pt.load();
+  if (id == 0 || id == 1 || pt < 0)
+    return;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp))
+    return;
+  guint16 bits = 0;
+  gpointer data = nullptr;
+  guint wordlen = 0;
+  if (gst_rtp_buffer_get_payload_type(&rtp) == pt
+      && gst_rtp_buffer_get_extension_data(&rtp, &bits, &data, &wordlen)
+      && bits == 0xBEDE && wordlen == 1) {
+    auto *p = static_cast<guint8 *>(data);
+    if (p[0] == 0x11 && p[3] == 0) /* id 1, two bytes, then padding */
+      p[0] = static_cast<guint8>((id << 4) | 1);
+  }
+  gst_rtp_buffer_unmap(&rtp);
+}
+
+GstPadProbeReturn
+red_src_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
+  auto *m = static_cast<RedMend *>(data);
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_CAPS) {
+      GstCaps *caps = nullptr;
+      gst_event_parse_caps(ev, &caps);
+      const GstStructure *s = gst_caps_get_structure(caps, 0);
+      gint pt = -1;
+      m->ext_id = twcc_ext_id_in_caps(s);
+      m->red_pt = gst_structure_get_int(s, "payload", &pt) ? pt : -1;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  if (m->ext_id.load() <= 1)
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    mend_red_packet(buf, *m);
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list
+        = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    GST_PAD_PROBE_INFO_DATA(info) = list;
+    for (guint i = 0; i < gst_buffer_list_length(list); i++)
+      mend_red_packet(gst_buffer_list_get_writable(list, i), *m);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void
+mend_red_encoder(GstElement *element) {
+  GstElementFactory *f = gst_element_get_factory(element);
+  if (!f
+      || g_strcmp0(
+             gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)), "rtpredenc")
+             != 0)
+    return;
+  GstPad *src = gst_element_get_static_pad(element, "src");
+  if (!src)
+    return;
+  GST_DEBUG_OBJECT(element, "mending its TWCC extension id");
+  gst_pad_add_probe(src,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER
+                                   | GST_PAD_PROBE_TYPE_BUFFER_LIST
+                                   | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      red_src_probe, new RedMend,
+      [](gpointer d) { delete static_cast<RedMend *>(d); });
+  gst_object_unref(src);
+}
+
+/* The FEC encoder comes as a bin (webrtcbin's, rtpulpfecenc ! rtpredenc)
+ * added whole to rtpbin: its children are already inside. */
+void
+mend_red_in(GstElement *element) {
+  if (!GST_IS_BIN(element)) {
+    mend_red_encoder(element);
+    return;
+  }
+  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(element));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    mend_red_encoder(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+}
+
+} // namespace
+
+void
+twcc_mend_red(GstElement *webrtcbin) {
+  init_debug();
+  g_signal_connect(webrtcbin, "deep-element-added",
+      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer) {
+        mend_red_in(element);
+      }),
+      nullptr);
+}
+
 void
 twcc_offer(GstStructure *codec_pref) {
   std::string field = "extmap-" + std::to_string(kTwccExtId);

@@ -88,6 +88,26 @@ bool twcc_add_to_payloader(GstElement *payloader);
  * sessions appear then). */
 void twcc_tune_receiver(GstElement *webrtcbin);
 
+/* The TWCC extension id a caps structure names (`extmap-N` with the TWCC
+ * URI, as a string or as webrtcbin's (direction, uri, attributes) array),
+ * 0 if none. */
+guint8 twcc_ext_id_in_caps(const GstStructure *s);
+
+/* Mends what GStreamer 1.22.0's rtpredenc (Debian 12's) does to TWCC when
+ * FEC is on: every packet of such a stream leaves wrapped in a RED packet
+ * whose TWCC element has id 1 whatever id was negotiated (fixed upstream
+ * in 1.22.1, commit 2048a0a4d9). rtpsession, which numbers the elements
+ * with the negotiated id, numbers none of them; the receiver has nothing
+ * to report, and the sender's congestion control gets no feedback at all
+ * and keeps its start rate. A probe on each rtpredenc @webrtcbin makes
+ * moves that element to the id the stream's caps name, before rtpsession
+ * numbers it; a no-op on a fixed GStreamer (the element already has that
+ * id). Call before negotiation, for a webrtcbin that sends with FEC.
+ * Threading: the handler runs on whatever thread adds the FEC encoder (a
+ * streaming or the session thread), the probe on the encoder's streaming
+ * thread (the id is an atomic the caps event sets). */
+void twcc_mend_red(GstElement *webrtcbin);
+
 /* One packet of transport-wide feedback, as the sender's rtpsession
  * reports it. Times in nanoseconds on the sender's (local) and the
  * receiver's (remote) clocks; remote is -1 when the packet was lost. */

@@ -316,11 +316,18 @@ def case_fec():
         stext = stats(snd)
         print("# fec: {} frames in {:.1f} s, fec-protected-packets {}, "
               "recovered-by-fec {}, recovered-by-retransmission {}, "
-              "lost-for-good {}".format(
+              "lost-for-good {}, twcc-feedback-reports {}".format(
                   len(frames), secs, stat(stext, "fec-protected-packets"),
                   stat(rtext, "recovered-by-fec"),
                   stat(rtext, "recovered-by-retransmission"),
-                  stat(rtext, "packets-lost")))
+                  stat(rtext, "packets-lost"),
+                  stat(stext, "twcc-feedback-reports")))
+        # RED packets carry the transport-wide numbers too (GStreamer
+        # 1.22.0's rtpredenc gave them the wrong extension id, mended by
+        # twcc_mend_red()): without them congestion control gets no
+        # feedback at all and keeps its start rate.
+        if stat(stext, "twcc-feedback-reports") == 0:
+            raise Failure("no transport-wide feedback with FEC on")
         if secs >= 2 and len(frames) < 20 * secs:
             raise Failure("only {} frames in {:.1f} s".format(len(frames),
                                                               secs))

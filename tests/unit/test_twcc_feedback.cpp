@@ -327,6 +327,79 @@ TEST_F(TwccFeedback, LossyLinkReadsTheDroppedPackets) {
   EXPECT_NEAR(s.loss, 0.25, 0.04);
 }
 
+/* With FEC on, webrtcbin wraps every packet in a RED packet (rtpredenc,
+ * inside a bin it adds to its rtpbin). GStreamer 1.22.0 gives the wrapper's
+ * TWCC element id 1 whatever the caps negotiated, so rtpsession numbered
+ * none of them; twcc_mend_red() moves it to the negotiated id. A real
+ * rtpredenc, added the way webrtcbin adds it. */
+TEST(TwccRed, WrapperCarriesTheNegotiatedId) {
+  GstElement *pipe = gst_pipeline_new(nullptr);
+  GstElement *outer = gst_bin_new("webrtcbin-like");
+  gst_bin_add(GST_BIN(pipe), outer);
+  gws::twcc_mend_red(outer);
+  GstElement *src = gst_element_factory_make("appsrc", nullptr);
+  GstElement *sink = gst_element_factory_make("appsink", nullptr);
+  GstElement *fec = gst_bin_new(nullptr); /* as webrtcbin builds it */
+  GstElement *red = gst_element_factory_make("rtpredenc", nullptr);
+  ASSERT_TRUE(src && sink && red);
+  g_object_set(red, "pt", 122, nullptr);
+  gst_bin_add(GST_BIN(fec), red);
+  gst_element_add_pad(
+      fec, gst_ghost_pad_new("sink", gst_element_get_static_pad(red, "sink")));
+  gst_element_add_pad(
+      fec, gst_ghost_pad_new("src", gst_element_get_static_pad(red, "src")));
+  gst_bin_add_many(GST_BIN(outer), src, fec, sink, nullptr);
+  ASSERT_TRUE(gst_element_link_many(src, fec, sink, nullptr));
+  GstCaps *caps = gst_caps_new_simple("application/x-rtp", "media",
+      G_TYPE_STRING, "video", "encoding-name", G_TYPE_STRING, "VP8",
+      "clock-rate", G_TYPE_INT, 90000, "payload", G_TYPE_INT, 96, "extmap-5",
+      G_TYPE_STRING, gws::kTwccUri, nullptr);
+  g_object_set(src, "caps", caps, "format", GST_FORMAT_TIME, nullptr);
+  gst_caps_unref(caps);
+  ASSERT_NE(
+      gst_element_set_state(pipe, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+
+  GstBuffer *in = gst_rtp_buffer_new_allocate(100, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  ASSERT_TRUE(gst_rtp_buffer_map(in, GST_MAP_READWRITE, &rtp));
+  gst_rtp_buffer_set_payload_type(&rtp, 96);
+  gst_rtp_buffer_set_ssrc(&rtp, 1234);
+  guint8 seq[2] = {0, 7};
+  ASSERT_TRUE(gst_rtp_buffer_add_extension_onebyte_header(&rtp, 5, seq, 2));
+  gst_rtp_buffer_unmap(&rtp);
+  GST_BUFFER_PTS(in) = 0;
+  g_signal_emit_by_name(src, "push-buffer", in, nullptr);
+  gst_buffer_unref(in);
+
+  GstSample *out = nullptr;
+  g_signal_emit_by_name(sink, "try-pull-sample", 5 * GST_SECOND, &out);
+  ASSERT_NE(out, nullptr);
+  ASSERT_TRUE(
+      gst_rtp_buffer_map(gst_sample_get_buffer(out), GST_MAP_READ, &rtp));
+  EXPECT_EQ(gst_rtp_buffer_get_payload_type(&rtp), 122); /* RED */
+  gpointer data = nullptr;
+  guint size = 0;
+  EXPECT_TRUE(
+      gst_rtp_buffer_get_extension_onebyte_header(&rtp, 5, 0, &data, &size));
+  EXPECT_EQ(size, 2u);
+  EXPECT_FALSE(
+      gst_rtp_buffer_get_extension_onebyte_header(&rtp, 1, 0, &data, &size));
+  gst_rtp_buffer_unmap(&rtp);
+  gst_sample_unref(out);
+  gst_element_set_state(pipe, GST_STATE_NULL);
+  gst_object_unref(pipe);
+}
+
+TEST(TwccRed, IdFromCaps) {
+  GstStructure *s = gst_structure_new("application/x-rtp", "extmap-2",
+      G_TYPE_STRING, "urn:ietf:params:rtp-hdrext:sdes:mid", "extmap-7",
+      G_TYPE_STRING, gws::kTwccUri, nullptr);
+  EXPECT_EQ(gws::twcc_ext_id_in_caps(s), 7);
+  gst_structure_remove_field(s, "extmap-7");
+  EXPECT_EQ(gws::twcc_ext_id_in_caps(s), 0);
+  gst_structure_free(s);
+}
+
 } // namespace
 
 int
