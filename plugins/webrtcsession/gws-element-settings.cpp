@@ -50,6 +50,15 @@ ElementSettings::signaller_carries_restarts() {
   return carries;
 }
 
+bool
+ElementSettings::signaller_carries_renegotiations() {
+  GwsSignaller *sig = ref_signaller();
+  bool carries = gws::signaller_carries_renegotiations(G_OBJECT(sig));
+  if (sig)
+    g_object_unref(sig);
+  return carries;
+}
+
 void
 ElementSettings::check_ice_addresses(GstElement *element) {
   apply_ice_address_check(element, lock, ice);

@@ -92,6 +92,9 @@ class ElementSettings {
    * (gws-restart.h signaller_carries_restarts); FALSE with none. Takes and
    * drops its own reference: call it with no lock held. */
   bool signaller_carries_restarts();
+  /* Second offers on the same connection (gws-restart.h
+   * signaller_carries_renegotiations); same locking rule. */
+  bool signaller_carries_renegotiations();
   /* "no signaller: ..." when there is none (the uri's error, e.g. a
    * scheme for the other element), why the signaller does not fit this
    * element's role, or "". */

@@ -56,6 +56,21 @@ signaller_carries_restarts(GObject *signaller) {
   return gws_signaller_get_session_restarts(GWS_SIGNALLER(signaller));
 }
 
+bool
+signaller_carries_renegotiations(GObject *signaller) {
+  if (!signaller || !GWS_IS_SIGNALLER(signaller))
+    return false;
+  GParamSpec *spec = g_object_class_find_property(
+      G_OBJECT_GET_CLASS(signaller), "renegotiations");
+  if (spec && spec->value_type == G_TYPE_BOOLEAN
+      && (spec->flags & G_PARAM_READABLE)) {
+    gboolean yes = FALSE;
+    g_object_get(signaller, "renegotiations", &yes, nullptr);
+    return yes;
+  }
+  return signaller_carries_restarts(signaller);
+}
+
 guint
 RestartTracker::begin_attempt(gint64 now_us) {
   started_us = now_us;

@@ -55,6 +55,14 @@ void restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
  * WHIP and WHEP cannot). */
 bool signaller_carries_restarts(GObject *signaller);
 
+/* TRUE when @signaller's protocol carries a renegotiation (a second offer
+ * on the same connection, e.g. for an input added or released): its own
+ * boolean "renegotiations" property where it has one (an optional
+ * capability, outside the interface: the Janus signaller's is TRUE, as
+ * Janus takes a publisher's new offer in a `configure` but no restart),
+ * else "session-restarts". */
+bool signaller_carries_renegotiations(GObject *signaller);
+
 class RestartTracker {
  public:
   enum class Path { Ok, Lost, Restarting };

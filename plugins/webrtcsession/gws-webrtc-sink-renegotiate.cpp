@@ -33,10 +33,10 @@ SinkPrivate::renegotiate_inputs() {
   }
   if (!work)
     return;
-  /* A second offer in a running session is what restarts use too: a
-   * signaller without them (WHIP/WHEP, offline) cannot carry it. Removed
-   * inputs then just stop; added ones go to later sessions. */
-  bool carries = signaller_carries_restarts();
+  /* A second offer in a running session: a signaller without them
+   * (WHIP/WHEP, offline) cannot carry it. Removed inputs then just stop;
+   * added ones go to later sessions. */
+  bool carries = signaller_carries_renegotiations();
   if (!carries)
     return;
   std::vector<std::string> ids;

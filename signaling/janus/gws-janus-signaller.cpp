@@ -64,6 +64,7 @@ enum {
   PROP_SESSION_RESTARTS,
   PROP_CONSUMER_OFFERS,
   PROP_ICE_SERVERS,
+  PROP_RENEGOTIATIONS,
 };
 
 constexpr guint kFollowPollMs = 500;
@@ -92,6 +93,7 @@ enum class Req {
   CreateRoom,
   JoinPublisher,
   Publish,
+  Configure, /* publisher: a renegotiation offer for the same session */
   ListParticipants,
   WatchFeed, /* subscriber: is our publisher still there? */
   JoinSubscriber,
@@ -144,6 +146,10 @@ struct GwsJanusSignallerPrivate {
 
   std::string feed; /* producer: our publisher id; consumer: whom we play */
   std::string sid;  /* our one media session, empty when none */
+  /* Publisher: the session already published and its offer's ICE ufrag;
+   * a later offer of that session with that ufrag is a renegotiation. */
+  std::string published_sid;
+  std::string published_ufrag;
   /* Consumer by display name (no feed id): follow that publisher across
    * republishes (a new feed id), waiting for it to come back. */
   bool follow = false;
@@ -447,6 +453,7 @@ on_plugin_error(GwsJanusSignaller *self, Req req, const jp::Incoming &in) {
       }
       return;
     case Req::Publish:
+    case Req::Configure:
     case Req::Start:
       post_event(self, "error", [&](GstStructure *s) {
         gst_structure_set(s, "code", G_TYPE_INT, in.error_code, "reason",
@@ -569,10 +576,18 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
           self, "publisher " + priv->feed + " left room " + priv->target.room);
       return;
     }
-    GST_WARNING_OBJECT(self,
-        "Janus renegotiates the subscription to feed %s; not supported, "
-        "the media may stop",
+    post_event(self, "updated");
+    if (in.jsep_type != "offer" || priv->sid.empty()) {
+      GST_DEBUG_OBJECT(self, "subscription to feed %s updated, no offer",
+          priv->feed.c_str());
+      return;
+    }
+    /* The publisher's streams changed (one it stopped sending is now an
+     * inactive m-line): Janus offers again on the same PeerConnection,
+     * and our answer goes back in a start request, as the first one. */
+    GST_INFO_OBJECT(self, "Janus renegotiates the subscription to feed %s",
         priv->feed.c_str());
+    emit_description(self, "offer", in.jsep_sdp);
     return;
   }
   if (vr == "destroyed") {
@@ -608,8 +623,8 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
         return;
       }
     }
-    if (!in.jsep_type.empty() && req == Req::Publish && producer
-        && in.jsep_type == "answer") {
+    if (!in.jsep_type.empty() && (req == Req::Publish || req == Req::Configure)
+        && producer && in.jsep_type == "answer") {
       post_event(self, "configured");
       emit_description(self, "answer", in.jsep_sdp);
       return;
@@ -1011,41 +1026,53 @@ janus_send_sdp(GwsSignaller *signaller, const gchar *session_id,
   g_autofree gchar *text = gst_sdp_message_as_text(desc->sdp);
   std::string sdp = text ? text : "";
   GstWebRTCSDPType type = desc->type;
-  post(GWS_JANUS_SIGNALLER(signaller),
-      [sid, sdp, type](GwsJanusSignaller *self) {
-        auto *priv = self->priv;
-        if (sid != priv->sid || !priv->handle) {
-          GST_DEBUG_OBJECT(self, "session %s is gone, dropping its description",
-              sid.c_str());
-          return;
-        }
-        if (priv->active.role == GWS_SIGNALLER_ROLE_PRODUCER) {
-          if (type != GST_WEBRTC_SDP_TYPE_OFFER) {
-            GST_WARNING_OBJECT(self, "a publisher sends offers to Janus");
-            return;
-          }
-          std::string video, audio;
-          jp::offer_codecs(sdp, video, audio);
-          GST_INFO_OBJECT(self, "publishing (video %s, audio %s)",
-              video.empty() ? "none" : video.c_str(),
-              audio.empty() ? "none" : audio.c_str());
-          /* Janus refuses a codec list naming one the room does not allow
-           * (error 430), and picks the room's best among those offered by
-           * itself: tell it the codec only when we offer just one. */
-          auto single = [](const std::string &list) {
-            return list.find(',') == std::string::npos ? list : std::string();
-          };
-          send_plugin(self, Req::Publish,
-              jp::body_publish(priv->target, single(video), single(audio)),
-              "offer", sdp);
-        } else {
-          if (type != GST_WEBRTC_SDP_TYPE_ANSWER) {
-            GST_WARNING_OBJECT(self, "a subscriber answers Janus's offer");
-            return;
-          }
-          send_plugin(self, Req::Start, jp::body_start(), "answer", sdp);
-        }
-      });
+  post(GWS_JANUS_SIGNALLER(signaller), [sid, sdp, type](
+                                           GwsJanusSignaller *self) {
+    auto *priv = self->priv;
+    if (sid != priv->sid || !priv->handle) {
+      GST_DEBUG_OBJECT(
+          self, "session %s is gone, dropping its description", sid.c_str());
+      return;
+    }
+    if (priv->active.role == GWS_SIGNALLER_ROLE_PRODUCER) {
+      if (type != GST_WEBRTC_SDP_TYPE_OFFER) {
+        GST_WARNING_OBJECT(self, "a publisher sends offers to Janus");
+        return;
+      }
+      std::string ufrag = jp::sdp_ice_ufrag(sdp);
+      if (priv->published_sid == sid && priv->published_ufrag == ufrag) {
+        /* Janus refuses a second publish (434, already published): a
+         * changed offer on the same connection (an input added or
+         * released) is a configure. */
+        GST_INFO_OBJECT(
+            self, "renegotiating the published session %s", sid.c_str());
+        send_plugin(self, Req::Configure, jp::body_configure(), "offer", sdp);
+        return;
+      }
+      priv->published_sid = sid;
+      priv->published_ufrag = ufrag;
+      std::string video, audio;
+      jp::offer_codecs(sdp, video, audio);
+      GST_INFO_OBJECT(self, "publishing (video %s, audio %s)",
+          video.empty() ? "none" : video.c_str(),
+          audio.empty() ? "none" : audio.c_str());
+      /* Janus refuses a codec list naming one the room does not allow
+       * (error 430), and picks the room's best among those offered by
+       * itself: tell it the codec only when we offer just one. */
+      auto single = [](const std::string &list) {
+        return list.find(',') == std::string::npos ? list : std::string();
+      };
+      send_plugin(self, Req::Publish,
+          jp::body_publish(priv->target, single(video), single(audio)), "offer",
+          sdp);
+    } else {
+      if (type != GST_WEBRTC_SDP_TYPE_ANSWER) {
+        GST_WARNING_OBJECT(self, "a subscriber answers Janus's offer");
+        return;
+      }
+      send_plugin(self, Req::Start, jp::body_start(), "answer", sdp);
+    }
+  });
 }
 
 static void
@@ -1169,6 +1196,9 @@ gws_janus_signaller_get_property(
     case PROP_ICE_SERVERS:
       g_value_set_boxed(value, nullptr);
       break;
+    case PROP_RENEGOTIATIONS:
+      g_value_set_boolean(value, TRUE);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1254,12 +1284,24 @@ gws_janus_signaller_class_init(GwsJanusSignallerClass *klass) {
       oc, PROP_SESSION_RESTARTS, "session-restarts");
   g_object_class_override_property(oc, PROP_CONSUMER_OFFERS, "consumer-offers");
   g_object_class_override_property(oc, PROP_ICE_SERVERS, "ice-servers");
+  /* Optional capability (gws-restart.h signaller_carries_renegotiations):
+   * no restart, but a publisher's changed offer on the same connection
+   * goes to Janus in a `configure`, and Janus's `updated` offers reach a
+   * subscriber. */
+  g_object_class_install_property(oc, PROP_RENEGOTIATIONS,
+      g_param_spec_boolean("renegotiations", "Renegotiations",
+          "Always TRUE: a publisher's new offer on the same connection (an "
+          "input added or released) is sent to Janus as a configure, and "
+          "Janus's updated offers are answered (no session restarts, which "
+          "need a new connection)",
+          TRUE,
+          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GwsJanusSignaller::element-message:
    * @self: the signaller
    * @structure: "gws-janus-event": event (joined, attached, configured,
-   *   webrtcup, media, slowlink, hangup, republishing, unpublished,
+   *   webrtcup, media, slowlink, hangup, republishing, unpublished, updated,
    *   destroyed, disconnected, timeout, error), session-id, feed, room, and
    *   per event: type,
    *   mid, receiving (media); type, uplink, lost (slowlink); reason

@@ -380,6 +380,22 @@ body_start() {
 }
 
 std::string
+body_configure() {
+  return finish(begin_body("configure"));
+}
+
+std::string
+sdp_ice_ufrag(const std::string &sdp) {
+  static const std::string key = "a=ice-ufrag:";
+  size_t at = sdp.find(key);
+  if (at == std::string::npos)
+    return "";
+  at += key.size();
+  size_t end = sdp.find_first_of("\r\n", at);
+  return sdp.substr(at, end == std::string::npos ? end : end - at);
+}
+
+std::string
 body_list_participants(const Target &t) {
   JsonBuilder *b = begin_body("listparticipants");
   add_id(b, "room", t.room);

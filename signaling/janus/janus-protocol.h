@@ -65,6 +65,11 @@ std::string body_publish(const Target &t, const std::string &videocodec,
     const std::string &audiocodec);
 std::string body_join_subscriber(const Target &t, const std::string &feed);
 std::string body_start();
+/* configure: a publisher's renegotiation (its new offer goes as the jsep). */
+std::string body_configure();
+/* The first a=ice-ufrag of an SDP, empty when none: a renegotiation keeps
+ * it, a restart (a new connection) does not. */
+std::string sdp_ice_ufrag(const std::string &sdp);
 std::string body_list_participants(const Target &t);
 std::string body_leave();
 

@@ -565,6 +565,90 @@ TEST(JanusSubscribe, Vp8AndOpusByDisplayName) {
   EXPECT_EQ(sub.errors(), "");
 }
 
+/* A publisher whose input goes away mid-stream (its audio pad released):
+ * webrtcsink renegotiates, the signaller sends Janus the new offer in a
+ * `configure` (before: a second `publish`, which Janus refuses with 434,
+ * and the session ended), Janus answers, and the subscriber keeps playing
+ * the video. No error on either side, no restart, no new session. (Janus
+ * 1.1.2 tells the room's publishers, not the subscribers, so no `updated`
+ * offer comes here.) */
+TEST(JanusRenegotiation, PublisherDropsItsAudio) {
+  Pipe pub(publisher("room=1234&display=drops-audio"));
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  Pipe sub(subscriber("room=1234&display=drops-audio"));
+  sub.count_outputs("src");
+  ASSERT_TRUE(sub.play());
+  ASSERT_TRUE(sub.wait_frames("video", 15)) << sub.errors();
+  ASSERT_TRUE(sub.wait_frames("audio", 15)) << sub.errors();
+
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pub.get()), "sink");
+  ASSERT_NE(sink, nullptr);
+  GstPad *pad = gst_element_get_static_pad(sink, "audio_0");
+  ASSERT_NE(pad, nullptr);
+  GstPad *peer = gst_pad_get_peer(pad);
+  ASSERT_NE(peer, nullptr);
+  GstElement *asrc = gst_pad_get_parent_element(peer);
+  gst_element_set_locked_state(asrc, TRUE);
+  gst_element_set_state(asrc, GST_STATE_NULL);
+  gst_pad_unlink(peer, pad);
+  gst_bin_remove(GST_BIN(pub.get()), asrc);
+  gst_element_release_request_pad(sink, pad);
+  gst_object_unref(asrc);
+  gst_object_unref(peer);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+
+  EXPECT_TRUE(pub.wait_event("configured", 2)) << pub.errors();
+  int video = sub.frames("video");
+  EXPECT_TRUE(sub.wait_frames("video", video + 30)) << sub.errors();
+  EXPECT_EQ(pub.events("joined"), 1);
+  EXPECT_EQ(sub.events("attached"), 1);
+  EXPECT_FALSE(sub.got_eos());
+  EXPECT_EQ(pub.errors(), "");
+  EXPECT_EQ(sub.errors(), "");
+}
+
+/* The other way: an input added to a running publisher (video first,
+ * audio requested and linked later) reaches Janus by renegotiation: Janus
+ * answers the `configure` and lists an audio stream for the publisher. */
+TEST(JanusRenegotiation, PublisherAddsAudio) {
+  Pipe pub("videotestsrc is-live=true ! video/x-raw,width=320,height=240,"
+           "framerate=30/1 ! sink.video_0 webrtcsink name=sink ice-addresses="
+           + std::string(kOurAddress) + " uri=\""
+           + janus_uri("room=1234&display=adds-audio") + "\"");
+  ASSERT_TRUE(pub.play());
+  ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
+  EXPECT_EQ(participant_info("adds-audio").find("\"type\":\"audio\""),
+      std::string::npos);
+
+  GstElement *asrc = gst_parse_bin_from_description(
+      "audiotestsrc is-live=true ! queue", TRUE, nullptr);
+  ASSERT_NE(asrc, nullptr);
+  gst_bin_add(GST_BIN(pub.get()), asrc);
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pub.get()), "sink");
+  GstPad *pad = gst_element_request_pad_simple(sink, "audio_%u");
+  ASSERT_NE(pad, nullptr);
+  GstPad *src = gst_element_get_static_pad(asrc, "src");
+  EXPECT_EQ(gst_pad_link(src, pad), GST_PAD_LINK_OK);
+  gst_element_sync_state_with_parent(asrc);
+  gst_object_unref(src);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+
+  EXPECT_TRUE(pub.wait_event("configured", 2)) << pub.errors();
+  std::string info;
+  for (int i = 0; i < 50; i++) { /* Janus applies the answer's streams */
+    info = participant_info("adds-audio");
+    if (info.find("\"type\":\"audio\"") != std::string::npos)
+      break;
+    g_usleep(100000);
+  }
+  EXPECT_NE(info.find("\"type\":\"audio\""), std::string::npos) << info;
+  EXPECT_EQ(pub.events("joined"), 1);
+  EXPECT_EQ(pub.errors(), "");
+}
+
 /* H264 in a room configured for H264, the subscriber naming the feed id. */
 TEST(JanusSubscribe, H264ByFeedId) {
   Pipe pub(publisher("room=1236&display=cam-h264&feed=4242", "<H264>"));
