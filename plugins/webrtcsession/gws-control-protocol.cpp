@@ -6,8 +6,10 @@
 #include <gst/video/video-enumtypes.h>
 #include <json-glib/json-glib.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <utility>
 
 namespace gws {
@@ -298,6 +300,56 @@ json_to_structure(JsonObject *o, GstStructure *st, std::string *error) {
   return ok;
 }
 
+/* GStreamer interns a structure's name and its field names (GLib quarks),
+ * and an interned name lives as long as the process: a consumer sending
+ * custom events under ever new names would grow a producer that runs for
+ * months without end (200,000 names: 86 MB, docs/testing.md). Names
+ * already known cost nothing; new ones come out of a budget for the
+ * process, after which such requests are refused (with a reason). */
+constexpr guint kMaxNewCustomNames = 4096;
+std::atomic<guint> new_custom_names{0};
+
+constexpr int kMaxCustomDepth = 64;
+
+/* Adds the names in @n not interned yet to @out; false when @n nests
+ * deeper than kMaxCustomDepth (refused: building it recurses as deep). */
+bool
+collect_new_names(JsonNode *n, std::set<std::string> &out, int depth = 0) {
+  if (depth > kMaxCustomDepth)
+    return false;
+  if (JSON_NODE_HOLDS_ARRAY(n)) {
+    JsonArray *a = json_node_get_array(n);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+      if (!collect_new_names(json_array_get_element(a, i), out, depth + 1))
+        return false;
+    }
+    return true;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT(n))
+    return true;
+  JsonObjectIter it;
+  const gchar *name = nullptr;
+  JsonNode *member = nullptr;
+  json_object_iter_init(&it, json_node_get_object(n));
+  while (json_object_iter_next(&it, &name, &member)) {
+    if (!g_quark_try_string(name))
+      out.insert(name);
+    if (!collect_new_names(member, out, depth + 1))
+      return false;
+  }
+  return true;
+}
+
+bool
+reserve_new_names(guint n) {
+  guint used = new_custom_names.load();
+  do {
+    if (used + n > kMaxNewCustomNames)
+      return false;
+  } while (!new_custom_names.compare_exchange_weak(used, used + n));
+  return true;
+}
+
 GstEvent *
 custom_from_json(JsonObject *req, std::string *error) {
   const char *name = get_string(req, "structureName");
@@ -306,8 +358,22 @@ custom_from_json(JsonObject *req, std::string *error) {
                   : "customUpstreamEvent without a structureName";
     return nullptr;
   }
-  GstStructure *st = gst_structure_new_empty(name);
   JsonNode *fields = json_object_get_member(req, "structure");
+  std::set<std::string> fresh;
+  if (!g_quark_try_string(name))
+    fresh.insert(name);
+  if (fields && !collect_new_names(fields, fresh)) {
+    *error = "a custom event's structure may nest "
+             + std::to_string(kMaxCustomDepth) + " levels at most";
+    return nullptr;
+  }
+  if (!fresh.empty() && !reserve_new_names(fresh.size())) {
+    *error = "too many distinct names in custom events (this process took "
+             + std::to_string(kMaxNewCustomNames)
+             + " new ones, each kept for its life): use names it knows";
+    return nullptr;
+  }
+  GstStructure *st = gst_structure_new_empty(name);
   if (fields && JSON_NODE_HOLDS_OBJECT(fields)
       && !json_to_structure(json_node_get_object(fields), st, error)) {
     gst_structure_free(st);

@@ -172,6 +172,41 @@ TEST(ControlProtocol, OutOfRangeNumbersAreRefused) {
   EXPECT_EQ(id, -1);
 }
 
+/* Every new name a custom event carries is interned for the life of the
+ * process: a budget of new names bounds what consumers can make a
+ * producer keep; known names always pass. (Last in this file: it spends
+ * the process's budget.) */
+TEST(ControlProtocolZ, NewNamesHaveABudget) {
+  std::string known = R"({"id":1,"request":{"type":"customUpstreamEvent",)"
+                      R"("structureName":"known-event","structure":{"a":1}}})";
+  parse_ok(known);
+  std::string deep = "1";
+  for (int i = 0; i < 70; i++)
+    deep = "{\"a\":" + deep + "}";
+  EXPECT_NE(parse_error(R"({"id":2,"request":{"type":"customUpstreamEvent",)"
+                        R"("structureName":"deep","structure":)"
+                        + deep + "}}")
+                .find("nest"),
+      std::string::npos);
+  int accepted = 0;
+  std::string error;
+  for (int i = 0; i < 5000 && error.empty(); i++) {
+    ControlRequest req;
+    std::string text = R"({"id":3,"request":{"type":"customUpstreamEvent",)"
+                       R"("structureName":"budget-)"
+                       + std::to_string(i) + R"(","structure":{"f)"
+                       + std::to_string(i) + R"(":1}}})";
+    if (control_parse_request(text, &req, &error))
+      accepted++;
+  }
+  EXPECT_GT(accepted, 1000);
+  EXPECT_LT(accepted, 2100); /* two new names each, 4096 in all */
+  EXPECT_NE(error.find("too many distinct names"), std::string::npos) << error;
+  parse_ok(known); /* names it knows still pass */
+  parse_ok(R"({"id":4,"request":{"type":"customUpstreamEvent",)"
+           R"("structureName":"budget-7","structure":{"f7":2}}})");
+}
+
 TEST(ControlProtocol, Response) {
   EXPECT_EQ(
       control_response(4, ""), R"({"type":"ControlResponseMessage","id":4})");
