@@ -1019,6 +1019,58 @@ janus_stop(GwsSignaller *signaller) {
   post(GWS_JANUS_SIGNALLER(signaller), do_stop);
 }
 
+/* Our offer (publisher) or answer (subscriber) for session @sid, on the
+ * worker thread. */
+static void
+send_description(GwsJanusSignaller *self, const std::string &sid,
+    const std::string &sdp, GstWebRTCSDPType type) {
+  auto *priv = self->priv;
+  if (sid != priv->sid || !priv->handle) {
+    GST_DEBUG_OBJECT(
+        self, "session %s is gone, dropping its description", sid.c_str());
+    return;
+  }
+  if (priv->active.role != GWS_SIGNALLER_ROLE_PRODUCER) {
+    if (type != GST_WEBRTC_SDP_TYPE_ANSWER) {
+      GST_WARNING_OBJECT(self, "a subscriber answers Janus's offer");
+      return;
+    }
+    /* The first answer and those to Janus's updated offers alike. */
+    send_plugin(self, Req::Start, jp::body_start(), "answer", sdp);
+    return;
+  }
+  if (type != GST_WEBRTC_SDP_TYPE_OFFER) {
+    GST_WARNING_OBJECT(self, "a publisher sends offers to Janus");
+    return;
+  }
+  std::string ufrag = jp::sdp_ice_ufrag(sdp);
+  if (priv->published_sid == sid && priv->published_ufrag == ufrag) {
+    /* Janus refuses a second publish (434, already published): a changed
+     * offer on the same connection (an input added or released) is a
+     * configure. */
+    GST_INFO_OBJECT(
+        self, "renegotiating the published session %s", sid.c_str());
+    send_plugin(self, Req::Configure, jp::body_configure(), "offer", sdp);
+    return;
+  }
+  priv->published_sid = sid;
+  priv->published_ufrag = ufrag;
+  std::string video, audio;
+  jp::offer_codecs(sdp, video, audio);
+  GST_INFO_OBJECT(self, "publishing (video %s, audio %s)",
+      video.empty() ? "none" : video.c_str(),
+      audio.empty() ? "none" : audio.c_str());
+  /* Janus refuses a codec list naming one the room does not allow (error
+   * 430), and picks the room's best among those offered by itself: tell
+   * it the codec only when we offer just one. */
+  auto single = [](const std::string &list) {
+    return list.find(',') == std::string::npos ? list : std::string();
+  };
+  send_plugin(self, Req::Publish,
+      jp::body_publish(priv->target, single(video), single(audio)), "offer",
+      sdp);
+}
+
 static void
 janus_send_sdp(GwsSignaller *signaller, const gchar *session_id,
     const GstWebRTCSessionDescription *desc) {
@@ -1026,53 +1078,9 @@ janus_send_sdp(GwsSignaller *signaller, const gchar *session_id,
   g_autofree gchar *text = gst_sdp_message_as_text(desc->sdp);
   std::string sdp = text ? text : "";
   GstWebRTCSDPType type = desc->type;
-  post(GWS_JANUS_SIGNALLER(signaller), [sid, sdp, type](
-                                           GwsJanusSignaller *self) {
-    auto *priv = self->priv;
-    if (sid != priv->sid || !priv->handle) {
-      GST_DEBUG_OBJECT(
-          self, "session %s is gone, dropping its description", sid.c_str());
-      return;
-    }
-    if (priv->active.role == GWS_SIGNALLER_ROLE_PRODUCER) {
-      if (type != GST_WEBRTC_SDP_TYPE_OFFER) {
-        GST_WARNING_OBJECT(self, "a publisher sends offers to Janus");
-        return;
-      }
-      std::string ufrag = jp::sdp_ice_ufrag(sdp);
-      if (priv->published_sid == sid && priv->published_ufrag == ufrag) {
-        /* Janus refuses a second publish (434, already published): a
-         * changed offer on the same connection (an input added or
-         * released) is a configure. */
-        GST_INFO_OBJECT(
-            self, "renegotiating the published session %s", sid.c_str());
-        send_plugin(self, Req::Configure, jp::body_configure(), "offer", sdp);
-        return;
-      }
-      priv->published_sid = sid;
-      priv->published_ufrag = ufrag;
-      std::string video, audio;
-      jp::offer_codecs(sdp, video, audio);
-      GST_INFO_OBJECT(self, "publishing (video %s, audio %s)",
-          video.empty() ? "none" : video.c_str(),
-          audio.empty() ? "none" : audio.c_str());
-      /* Janus refuses a codec list naming one the room does not allow
-       * (error 430), and picks the room's best among those offered by
-       * itself: tell it the codec only when we offer just one. */
-      auto single = [](const std::string &list) {
-        return list.find(',') == std::string::npos ? list : std::string();
-      };
-      send_plugin(self, Req::Publish,
-          jp::body_publish(priv->target, single(video), single(audio)), "offer",
-          sdp);
-    } else {
-      if (type != GST_WEBRTC_SDP_TYPE_ANSWER) {
-        GST_WARNING_OBJECT(self, "a subscriber answers Janus's offer");
-        return;
-      }
-      send_plugin(self, Req::Start, jp::body_start(), "answer", sdp);
-    }
-  });
+  post(GWS_JANUS_SIGNALLER(signaller),
+      [sid, sdp, type](
+          GwsJanusSignaller *self) { send_description(self, sid, sdp, type); });
 }
 
 static void
