@@ -577,6 +577,13 @@ on_plugin_event(GwsJanusSignaller *self, const jp::Incoming &in, Req req) {
       return;
     }
     post_event(self, "updated");
+    if (!jp::any_media_stream_active(in)) {
+      /* The publisher is leaving (its data channel outlives its media):
+       * its `unpublished` or `leaving` ends this, not this offer, which
+       * would turn every output of ours inactive. */
+      GST_DEBUG_OBJECT(self, "feed %s has no media left", priv->feed.c_str());
+      return;
+    }
     if (in.jsep_type != "offer" || priv->sid.empty()) {
       GST_DEBUG_OBJECT(self, "subscription to feed %s updated, no offer",
           priv->feed.c_str());

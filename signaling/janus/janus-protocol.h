@@ -136,6 +136,9 @@ std::string find_publisher(
 /* A subscriber's "updated" event: whether any stream is still active
  * (none: the publisher left or unpublished). */
 bool any_stream_active(const Incoming &in);
+/* The same for audio and video streams only (a data channel stays active
+ * when the publisher has left). */
+bool any_media_stream_active(const Incoming &in);
 
 /* A random transaction id. */
 std::string new_transaction();

@@ -33,6 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::string feed = jp::find_publisher(*in, "", "a");
     (void)jp::find_publisher(*in, "1", "");
     (void)jp::any_stream_active(*in);
+    (void)jp::any_media_stream_active(*in);
     (void)jp::data_id(*in, "id");
     FUZZ_CHECK(feed.empty() || in->plugin_data, "a feed from nowhere");
     return 0;

@@ -228,6 +228,33 @@ TEST(JanusIncoming, UpdatedWithoutActiveStreamsMeansGone) {
       err);
   ASSERT_TRUE(still);
   EXPECT_TRUE(jp::any_stream_active(*still));
+  /* A publisher leaving: its media inactive, its data channel not. */
+  auto leaving = jp::parse(
+      R"({"janus":"event","plugindata":{"data":{"videoroom":"updated",)"
+      R"("streams":[{"type":"video","mid":"0","active":false},)"
+      R"({"type":"audio","mid":"1","active":false},)"
+      R"({"type":"data","mid":"2"}]}}})",
+      err);
+  ASSERT_TRUE(leaving);
+  EXPECT_TRUE(jp::any_stream_active(*leaving));
+  EXPECT_FALSE(jp::any_media_stream_active(*leaving));
+  auto video_left = jp::parse(
+      R"({"janus":"event","plugindata":{"data":{"videoroom":"updated",)"
+      R"("streams":[{"type":"video","mid":"0","active":true},)"
+      R"({"type":"audio","mid":"1","active":false}]}}})",
+      err);
+  ASSERT_TRUE(video_left);
+  EXPECT_TRUE(jp::any_media_stream_active(*video_left));
+}
+
+TEST(JanusMessages, RenegotiationHelpers) {
+  g_autoptr(JsonNode) n = json(jp::body_configure());
+  EXPECT_STREQ(
+      json_object_get_string_member(object_of(n), "request"), "configure");
+  EXPECT_EQ(
+      jp::sdp_ice_ufrag("v=0\r\na=ice-ufrag:abcd\r\na=ice-pwd:x\r\n"), "abcd");
+  EXPECT_EQ(jp::sdp_ice_ufrag("v=0\na=ice-ufrag:ef"), "ef");
+  EXPECT_EQ(jp::sdp_ice_ufrag("v=0\r\n"), "");
 }
 
 TEST(JanusMessages, PublishTellsCodecBitrateAndName) {
