@@ -42,21 +42,22 @@ ElementSettings::ref_signaller() {
 }
 
 bool
-ElementSettings::signaller_carries_restarts() {
+ElementSettings::ask_signaller(bool (*question)(GObject *signaller)) {
   GwsSignaller *sig = ref_signaller();
-  bool carries = gws::signaller_carries_restarts(G_OBJECT(sig));
+  bool answer = question(G_OBJECT(sig));
   if (sig)
     g_object_unref(sig);
-  return carries;
+  return answer;
+}
+
+bool
+ElementSettings::signaller_carries_restarts() {
+  return ask_signaller(gws::signaller_carries_restarts);
 }
 
 bool
 ElementSettings::signaller_carries_renegotiations() {
-  GwsSignaller *sig = ref_signaller();
-  bool carries = gws::signaller_carries_renegotiations(G_OBJECT(sig));
-  if (sig)
-    g_object_unref(sig);
-  return carries;
+  return ask_signaller(gws::signaller_carries_renegotiations);
 }
 
 void

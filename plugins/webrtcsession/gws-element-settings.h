@@ -95,6 +95,9 @@ class ElementSettings {
   /* Second offers on the same connection (gws-restart.h
    * signaller_carries_renegotiations); same locking rule. */
   bool signaller_carries_renegotiations();
+  /* @question about the signaller (null when none), with a reference held
+   * and no lock. */
+  bool ask_signaller(bool (*question)(GObject *signaller));
   /* "no signaller: ..." when there is none (the uri's error, e.g. a
    * scheme for the other element), why the signaller does not fit this
    * element's role, or "". */

@@ -2,6 +2,7 @@
 #include "gws-loss-recovery.h"
 
 #include "gws-adaptive-latency.h"
+#include "gws-element-watch.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -225,11 +226,7 @@ loss_recovery_tune_receiver(GstElement *webrtcbin) {
 
 void
 loss_recovery_tune_decoder(GstElement *element) {
-  GstElementFactory *f = gst_element_get_factory(element);
-  if (!f
-      || g_strcmp0(
-             gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)), "opusdec")
-             != 0)
+  if (strcmp(element_factory_name(element), "opusdec") != 0)
     return;
   g_object_set(element, "use-inband-fec", TRUE, "plc", TRUE, nullptr);
 }
@@ -316,9 +313,7 @@ collect_loss_counters(GstElement *webrtcbin) {
     switch (gst_iterator_next(it, &item)) {
       case GST_ITERATOR_OK: {
         GstElement *e = GST_ELEMENT(g_value_get_object(&item));
-        GstElementFactory *f = gst_element_get_factory(e);
-        const char *name
-            = f ? gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)) : "";
+        const char *name = element_factory_name(e);
         if (strcmp(name, "rtpsession") == 0) {
           add_session_stats(e, c);
         } else if (strcmp(name, "rtpjitterbuffer") == 0) {

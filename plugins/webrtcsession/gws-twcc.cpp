@@ -1,6 +1,8 @@
 /* gst-webrtc-session: TWCC plumbing (see gws-twcc.h). */
 #include "gws-twcc.h"
 
+#include "gws-element-watch.h"
+
 #include <gst/rtp/rtp.h>
 
 #include <atomic>
@@ -111,8 +113,7 @@ rhythm_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
 
 void
 watch_session(GstElement *element) {
-  GstElementFactory *factory = gst_element_get_factory(element);
-  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "rtpsession") != 0)
+  if (strcmp(element_factory_name(element), "rtpsession") != 0)
     return;
   GObject *session = nullptr;
   g_object_get(element, "internal-session", &session, nullptr);
@@ -150,20 +151,7 @@ watch_session(GstElement *element) {
 void
 twcc_tune_receiver(GstElement *webrtcbin) {
   init_debug();
-  g_signal_connect(webrtcbin, "deep-element-added",
-      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer) {
-        watch_session(element);
-      }),
-      nullptr);
-  /* Sessions that exist already (none before negotiation). */
-  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(webrtcbin));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    watch_session(GST_ELEMENT(g_value_get_object(&item)));
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
+  watch_elements(webrtcbin, watch_session); /* none before negotiation */
 }
 
 guint8
@@ -280,11 +268,7 @@ red_src_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
 
 void
 mend_red_encoder(GstElement *element) {
-  GstElementFactory *f = gst_element_get_factory(element);
-  if (!f
-      || g_strcmp0(
-             gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)), "rtpredenc")
-             != 0)
+  if (strcmp(element_factory_name(element), "rtpredenc") != 0)
     return;
   GstPad *src = gst_element_get_static_pad(element, "src");
   if (!src)
@@ -299,34 +283,12 @@ mend_red_encoder(GstElement *element) {
   gst_object_unref(src);
 }
 
-/* The FEC encoder comes as a bin (webrtcbin's, rtpulpfecenc ! rtpredenc)
- * added whole to rtpbin: its children are already inside. */
-void
-mend_red_in(GstElement *element) {
-  if (!GST_IS_BIN(element)) {
-    mend_red_encoder(element);
-    return;
-  }
-  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(element));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    mend_red_encoder(GST_ELEMENT(g_value_get_object(&item)));
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
-}
-
 } // namespace
 
 void
 twcc_mend_red(GstElement *webrtcbin) {
   init_debug();
-  g_signal_connect(webrtcbin, "deep-element-added",
-      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer) {
-        mend_red_in(element);
-      }),
-      nullptr);
+  watch_elements(webrtcbin, mend_red_encoder);
 }
 
 void

@@ -1,6 +1,8 @@
 /* gst-webrtc-session: RTCP XR RRTR -> DLRR (see gws-xr-rtt.h). */
 #include "gws-xr-rtt.h"
 
+#include "gws-element-watch.h"
+
 #include <gst/rtp/gstrtcpbuffer.h>
 
 #include <algorithm>
@@ -118,11 +120,7 @@ on_sending_rtcp(GObject *session, GstBuffer *buffer, gboolean, gpointer data) {
 
 void
 watch_element(GstElement *element) {
-  GstElementFactory *f = gst_element_get_factory(element);
-  if (!f
-      || g_strcmp0(
-             gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)), "rtpsession")
-             != 0)
+  if (strcmp(element_factory_name(element), "rtpsession") != 0)
     return;
   GObject *session = nullptr;
   g_object_get(element, "internal-session", &session, nullptr);
@@ -229,19 +227,7 @@ xr_rtt_add_rrtr(GstSDPMessage *sdp) {
 void
 xr_rtt_attach(GstElement *webrtcbin) {
   init_debug();
-  g_signal_connect(webrtcbin, "deep-element-added",
-      G_CALLBACK(+[](GstBin *, GstBin *, GstElement *element, gpointer) {
-        watch_element(element);
-      }),
-      nullptr);
-  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(webrtcbin));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    watch_element(GST_ELEMENT(g_value_get_object(&item)));
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
+  watch_elements(webrtcbin, watch_element);
 }
 
 } // namespace gws

@@ -567,10 +567,14 @@ find_publisher(
   return {};
 }
 
+namespace {
+
+/* Whether a stream of an "updated" event's list is active; with
+ * @media_only, data streams do not count. Nothing said: assume so. */
 bool
-any_stream_active(const Incoming &in) {
+stream_active(const Incoming &in, bool media_only) {
   if (!in.plugin_data || !json_object_has_member(in.plugin_data, "streams"))
-    return true; /* nothing said: assume so */
+    return true;
   JsonNode *n = json_object_get_member(in.plugin_data, "streams");
   if (!JSON_NODE_HOLDS_ARRAY(n))
     return true;
@@ -580,36 +584,27 @@ any_stream_active(const Incoming &in) {
     if (!JSON_NODE_HOLDS_OBJECT(e))
       continue;
     JsonObject *o = json_node_get_object(e);
+    if (media_only) {
+      const char *type = get_str(o, "type");
+      if (g_strcmp0(type, "audio") != 0 && g_strcmp0(type, "video") != 0)
+        continue;
+    }
     if (!json_object_has_member(o, "active") || get_bool(o, "active"))
       return true;
   }
   return false;
 }
 
+} // namespace
+
+bool
+any_stream_active(const Incoming &in) {
+  return stream_active(in, false);
+}
+
 bool
 any_media_stream_active(const Incoming &in) {
-  if (!in.plugin_data || !json_object_has_member(in.plugin_data, "streams"))
-    return true;
-  JsonNode *n = json_object_get_member(in.plugin_data, "streams");
-  if (!JSON_NODE_HOLDS_ARRAY(n))
-    return true;
-  JsonArray *a = json_node_get_array(n);
-  for (guint i = 0; i < json_array_get_length(a); i++) {
-    JsonNode *e = json_array_get_element(a, i);
-    if (!JSON_NODE_HOLDS_OBJECT(e))
-      continue;
-    JsonObject *o = json_node_get_object(e);
-    JsonNode *t = json_object_get_member(o, "type");
-    const char *type = t && JSON_NODE_HOLDS_VALUE(t)
-                               && json_node_get_value_type(t) == G_TYPE_STRING
-                           ? json_node_get_string(t)
-                           : "";
-    if (g_strcmp0(type, "audio") != 0 && g_strcmp0(type, "video") != 0)
-      continue;
-    if (!json_object_has_member(o, "active") || get_bool(o, "active"))
-      return true;
-  }
-  return false;
+  return stream_active(in, true);
 }
 
 std::string

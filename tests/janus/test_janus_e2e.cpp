@@ -506,11 +506,13 @@ class Pipe {
 /* A publisher of video (every codec webrtcsink has, unless @video_codecs
  * says which) and Opus. */
 std::string
-publisher(const std::string &query, const std::string &video_codecs = {}) {
+publisher(const std::string &query, const std::string &video_codecs = {},
+    bool audio = true) {
   return "videotestsrc is-live=true ! video/x-raw,width=320,height=240,"
-         "framerate=30/1 ! sink.video_0 audiotestsrc is-live=true ! "
-         "sink.audio_0 webrtcsink name=sink ice-addresses="
-         + std::string(kOurAddress) + " uri=\"" + janus_uri(query) + "\""
+         "framerate=30/1 ! sink.video_0 "
+         + std::string(audio ? "audiotestsrc is-live=true ! sink.audio_0 " : "")
+         + "webrtcsink name=sink ice-addresses=" + std::string(kOurAddress)
+         + " uri=\"" + janus_uri(query) + "\""
          + (video_codecs.empty() ? ""
                                  : " video-codecs=\"" + video_codecs + "\"");
 }
@@ -613,10 +615,7 @@ TEST(JanusRenegotiation, PublisherDropsItsAudio) {
  * audio requested and linked later) reaches Janus by renegotiation: Janus
  * answers the `configure` and lists an audio stream for the publisher. */
 TEST(JanusRenegotiation, PublisherAddsAudio) {
-  Pipe pub("videotestsrc is-live=true ! video/x-raw,width=320,height=240,"
-           "framerate=30/1 ! sink.video_0 webrtcsink name=sink ice-addresses="
-           + std::string(kOurAddress) + " uri=\""
-           + janus_uri("room=1234&display=adds-audio") + "\"");
+  Pipe pub(publisher("room=1234&display=adds-audio", {}, false));
   ASSERT_TRUE(pub.play());
   ASSERT_TRUE(pub.wait_event("webrtcup")) << pub.errors();
   EXPECT_EQ(participant_info("adds-audio").find("\"type\":\"audio\""),
