@@ -6,6 +6,7 @@
 #include "gws-debug.h"
 #include "gws-candidate-stats.h"
 #include "gws-signaller.h"
+#include "gws-srtp-crypto.h"
 #include "gws-dtls-key-cache.h"
 
 #include <gst/webrtc/webrtc.h>
@@ -172,6 +173,9 @@ disable_upnp(GstElement *webrtcbin) {
 
 GstElement *
 make_webrtcbin(const char *name, const IceConfig &ice, GError **error) {
+  /* Before anything of ours can load the srtp plugin (gws-srtp-crypto.h):
+   * waits if the warm-up thread is opening the context right now. */
+  srtp_crypto_hold();
   GstElement *webrtc = gst_element_factory_make("webrtcbin", name);
   if (!webrtc) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,

@@ -16,8 +16,15 @@
  * references. Nothing when libsrtp does not use NSS (another build) or is
  * missing; nothing is linked (the libraries are looked up at run time).
  *
- * Threading: call it on the DTLS warm-up thread (gws-ice.h), before the
- * srtp plugin is loaded; it runs once per process. */
+ * Threading: it runs once per process; a second caller waits for the
+ * first. It must be done before the srtp plugin is loaded, never while:
+ * that plugin's start-up (srtp_init()'s self-tests) opens and shuts NSS,
+ * and NSS initialising on one thread while it shuts down on another
+ * crashed the process (twice in CI, "Caught a segmentation fault while
+ * loading plugin file: libgstsrtp.so", in the offline tests, whose
+ * sessions start at once: the session thread's first webrtcbin loaded
+ * srtp while the warm-up thread opened this context). So both the DTLS
+ * warm-up thread (gws-ice.h) and make_webrtcbin() call it first. */
 #pragma once
 
 namespace gws {
