@@ -3,8 +3,14 @@
 Python, one GStreamer, one DTLS certificate), each its own pipeline
 `webrtcsrc video-codecs=<VP8> ! video/x-vp8 ! fakesink sync=false`: the
 encoded output (depayloader, no decoder). On "counts" from stdin, prints a
-JSON line with each consumer's frames so far (buffers at its sink)
-and this process's CPU seconds; "quit" ends it.
+JSON line with each consumer's frames so far and this process's CPU
+seconds; "waiting" makes the next "counts" also write the `stats` of every
+consumer without a frame yet on stderr; "quit" ends it.
+
+Frames are webrtcsrc's own count (`stats` `frames`: buffers its video pad
+pushed), read only when asked: a `handoff` signal per frame would take
+Python's interpreter lock on every consumer's streaming thread 30 times a
+second, load-generator work that is not the plugin's.
 
 Usage: consumers.py [--addresses A1,A2,...] URI [URI ...]
 ICE addresses: GWS_ICE_ADDRESSES for every consumer (default 127.0.0.1),
@@ -26,10 +32,8 @@ from gi.repository import GLib, Gst  # noqa: E402
 def main():
     Gst.init(None)
     loop = GLib.MainLoop()
-    pipes, sinks = [], []  # sinks: frames counted per consumer
-
-    def on_frame(_sink, _buf, _pad, i):
-        sinks[i] += 1
+    pipes, srcs = [], []
+    dump_waiting = []  # non-empty: the next "counts" dumps waiting stats
     # ICE addresses: 127.0.0.1 unless GWS_ICE_ADDRESSES says otherwise
     # (the Janus benchmark's veth address).
     ap = argparse.ArgumentParser()
@@ -43,17 +47,23 @@ def main():
     for i, uri in enumerate(args.uris):
         addresses = each[i] if each else default
         p = Gst.parse_launch(
-            f"webrtcsrc uri={uri} ice-addresses={addresses} "
-            f"video-codecs=<VP8> ! video/x-vp8 ! fakesink name=sink{i} "
-            "sync=false async=false signal-handoffs=true")
+            f"webrtcsrc name=src uri={uri} ice-addresses={addresses} "
+            f"video-codecs=<VP8> ! video/x-vp8 ! fakesink "
+            "sync=false async=false")
         pipes.append(p)
-        sinks.append(0)
-        p.get_by_name(f"sink{i}").connect("handoff", on_frame, i)
+        srcs.append(p.get_by_name("src"))
     for p in pipes:
         p.set_state(Gst.State.PLAYING)
 
     def counts():
-        c = list(sinks)
+        c = []
+        for i, src in enumerate(srcs):
+            st = src.get_property("stats")
+            ok, frames = st.get_uint64("frames") if st else (False, 0)
+            c.append(frames if ok else 0)
+            if c[-1] == 0 and dump_waiting:
+                sys.stderr.write(f"consumer {i} has no frame yet: {st}\n")
+        dump_waiting.clear()
         t = os.times()
         # "counts" first: fanout.py reads the line by that prefix; "event"
         # for the restart rig's event reader (cc-fanout)
@@ -67,6 +77,8 @@ def main():
         for line in sys.stdin:
             if line.strip() == "counts":
                 GLib.idle_add(counts)
+            elif line.strip() == "waiting":
+                dump_waiting.append(True)
             elif line.strip() == "quit":
                 break
         GLib.idle_add(loop.quit)

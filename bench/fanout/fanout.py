@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,18 @@ def thread_names(pid):
     return dict(sorted(names.items(), key=lambda kv: -kv[1]))
 
 
+def backtraces(pid, name):
+    """Every thread's stack of a process into the run's logs (NAME.gdb),
+    when gdb is installed: what a consumer that never got a frame waits
+    for."""
+    if not shutil.which("gdb"):
+        return
+    with open(os.path.join(LOG_DIR, name + ".gdb"), "w") as out:
+        subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx",
+                        "-ex", "thread apply all bt"],
+                       stdout=out, stderr=subprocess.STDOUT, timeout=300)
+
+
 def counts(cons):
     """Each consumer's frames so far and the consumer process's CPU."""
     cons.stdin.write("counts\n")
@@ -167,6 +180,12 @@ def one(relay, mode, n, window, tag, perf=None, extra=""):
             time.sleep(0.5)
             c = counts(cons)
         res["connected"] = sum(1 for x in c["counts"] if x > 0)
+        if res["connected"] < n:  # their stats into the consumers' log
+            cons.stdin.write("waiting\n")
+            cons.stdin.flush()
+            counts(cons)
+            backtraces(cons.pid, f"consumers-{mode}-{n}")
+            backtraces(prod.pid, f"producer-{mode}-{n}")
         # consumers started -> every one has a frame (or the deadline)
         res["connect_s"] = round(time.monotonic() - started, 1)
         time.sleep(2.0)  # settle: key frames, rate control
