@@ -207,6 +207,8 @@ check_path(GstElement *element, guint path_lost_signal,
     return settings.auto_restart && tracker.may_attempt(now_us);
   }
   guint64 threshold = monitor.threshold_ms(settings.path_timeout_ms);
+  if (monitor.media_packets() == 0)
+    threshold = MAX(threshold, kHandshakeSilenceMs);
   if (silence < threshold) {
     if (tracker.path == RestartTracker::Path::Lost)
       tracker.path = RestartTracker::Path::Ok; /* it came back by itself */
@@ -214,8 +216,11 @@ check_path(GstElement *element, guint path_lost_signal,
   }
   /* Packets wait in the socket: we are behind (a process starved of CPU
    * reads late), the path is not silent. Restarting then would only add
-   * work (seen: 120 restarts with 96 consumers on 2 cores). */
-  if (tracker.path == RestartTracker::Path::Ok && monitor.receive_backlog()) {
+   * work (seen: 120 restarts with 96 consumers on 2 cores). Not forever:
+   * a reader that never catches up is stuck (seen: one of 128 consumers,
+   * its receive thread stopped after 4 RTP packets, excused for 146 s). */
+  if (tracker.path == RestartTracker::Path::Ok && silence < kBacklogExcuseMaxMs
+      && monitor.receive_backlog()) {
     GST_DEBUG_OBJECT(element,
         "session %s: %" G_GUINT64_FORMAT " ms without a packet read, but "
         "packets wait in the socket: behind, not lost",
@@ -227,9 +232,11 @@ check_path(GstElement *element, guint path_lost_signal,
     bool fast = monitor.fast_rule(settings.path_timeout_ms);
     GST_WARNING_OBJECT(element,
         "session %s: path lost (nothing received for %" G_GUINT64_FORMAT
-        " ms; threshold %" G_GUINT64_FORMAT " ms, %s)",
+        " ms; threshold %" G_GUINT64_FORMAT " ms, %s; %" G_GUINT64_FORMAT
+        " packets received, %" G_GUINT64_FORMAT " of them SRTP/SRTCP)",
         session_id.c_str(), silence, threshold,
-        fast ? "from the peer's rhythm" : "path-timeout");
+        fast ? "from the peer's rhythm" : "path-timeout", monitor.packets(),
+        monitor.media_packets());
     post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
         G_TYPE_UINT64, silence, "reason", G_TYPE_STRING, "silence",
         "threshold-ms", G_TYPE_UINT64, threshold, "fast-rule", G_TYPE_BOOLEAN,
