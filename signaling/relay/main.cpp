@@ -31,6 +31,8 @@ struct Options {
   gint poll_hold = 25;
   gdouble flood_rate = 200.0;
   gdouble flood_burst = 400.0;
+  gdouble flood_session_rate = 5.0;
+  gdouble flood_session_burst = 32.0;
 
   ~Options() {
     g_free(host);
@@ -119,6 +121,16 @@ main(int argc, char **argv) {
           "Messages a peer may send in a burst (default 400); beyond the "
           "rate and burst it is disconnected",
           "N"},
+      {"flood-session-rate", 0, 0, G_OPTION_ARG_DOUBLE, &o.flood_session_rate,
+          "More messages per second for each session a peer is in (default "
+          "5)",
+          "N"},
+      {"flood-session-burst", 0, 0, G_OPTION_ARG_DOUBLE,
+          &o.flood_session_burst,
+          "More burst for each session a peer is in, given as it starts "
+          "(default 32: a producer answering 160 consumers at once sends "
+          "~4 messages for each)",
+          "N"},
       {"web-root", 0, 0, G_OPTION_ARG_FILENAME, &o.web_root,
           "Serve static files from this directory over HTTP GET on the same "
           "port",
@@ -201,6 +213,11 @@ main(int argc, char **argv) {
     return 2;
   }
   config.poll_hold = static_cast<unsigned>(o.poll_hold);
+  if (!(o.flood_session_rate >= 0) || !(o.flood_session_burst >= 0)) {
+    fprintf(stderr, "gst-webrtc-relay: --flood-session-rate and "
+                    "--flood-session-burst must be >= 0\n");
+    return 2;
+  }
   if (!(o.flood_rate > 0) || !(o.flood_burst >= 1)) {
     fprintf(stderr, "gst-webrtc-relay: --flood-rate must be > 0 and "
                     "--flood-burst >= 1\n");
@@ -208,6 +225,8 @@ main(int argc, char **argv) {
   }
   config.router.flood_rate = o.flood_rate;
   config.router.flood_burst = o.flood_burst;
+  config.router.flood_session_rate = o.flood_session_rate;
+  config.router.flood_session_burst = o.flood_session_burst;
 
   std::unique_ptr<GMainLoop, LoopUnref> loop(g_main_loop_new(nullptr, FALSE));
   gws::relay::RelayServer server(std::move(config));

@@ -183,8 +183,10 @@ Router::take_token(Peer &peer) {
   auto now = now_();
   double elapsed = std::chrono::duration<double>(now - peer.refilled).count();
   peer.refilled = now;
-  peer.tokens = std::min(
-      config_.flood_burst, peer.tokens + elapsed * config_.flood_rate);
+  double sessions = static_cast<double>(peer.sessions.size());
+  double burst = config_.flood_burst + sessions * config_.flood_session_burst;
+  double rate = config_.flood_rate + sessions * config_.flood_session_rate;
+  peer.tokens = std::min(burst, peer.tokens + elapsed * rate);
   if (peer.tokens < 1.0)
     return false;
   peer.tokens -= 1.0;
@@ -201,7 +203,10 @@ Router::receive(ConnectionId conn, std::string_view text) {
     metrics_.count(Refusal::Flooding);
     send_error(*peer, ErrorCause::Flooding,
         "too many messages (more than "
-            + std::to_string(int(config_.flood_rate)) + "/s): disconnecting");
+            + std::to_string(int(config_.flood_rate
+                                 + config_.flood_session_rate
+                                       * double(peer->sessions.size())))
+            + "/s): disconnecting");
     peer->closing = true;
     out_.close(conn, "flooding");
     return;
@@ -426,6 +431,9 @@ Router::on_start_session(Peer &peer, Message &msg) {
   std::string sid = session->id;
   peer.sessions.insert(sid);
   target->sessions.insert(sid);
+  /* The new session's negotiation has its own allowance (RouterConfig). */
+  peer.tokens += config_.flood_session_burst;
+  target->tokens += config_.flood_session_burst;
   bool caller_produces = session->producer == peer.conn;
   sessions_[sid] = std::move(session);
   metrics_.sessions_started_total++;

@@ -44,6 +44,12 @@ struct RouterConfig {
   size_t max_message_size = 64 * 1024; /* bytes; larger frames are refused */
   double flood_rate = 200.0;           /* messages per second, sustained */
   double flood_burst = 400.0;          /* messages in a burst */
+  /* Each session a peer is in adds to both (a producer serving 160
+   * consumers sends an offer and candidates for each, at once), and
+   * brings its burst as fresh tokens when it starts. Sessions need both
+   * peers, so a peer alone cannot raise its own limit. */
+  double flood_session_rate = 5.0;
+  double flood_session_burst = 32.0;
   size_t max_peer_id_length = 128;
 };
 

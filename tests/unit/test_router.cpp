@@ -378,6 +378,40 @@ TEST_F(RouterTest, FloodingPeerIsDisconnectedOthersUnaffected) {
   EXPECT_EQ(out.closed.count(3), 0u);
 }
 
+/* A producer answering many consumers at once sends an offer and a few
+ * candidates in each session: each session adds to its allowance (the
+ * fan-out benchmark's producer, with 160 consumers starting together,
+ * was closed as flooding). Without sessions the limit is the same. */
+TEST_F(RouterTest, EachSessionAddsToThePeersFloodAllowance) {
+  auto now = relay::Clock::now();
+  router.set_clock([&now] { return now; });
+  join(1, "cam");
+  say(1, R"({"type":"setPeerStatus","roles":["producer"],"meta":null})");
+  std::vector<std::string> sids;
+  for (ConnectionId c = 2; c < 2 + 160; c++) {
+    join(c);
+    say(c, R"({"type":"startSession","peerId":"cam"})");
+    sids.push_back(out.take(c).session_id);
+  }
+  for (const auto &sid : sids) {
+    say(1, R"({"type":"peer","sessionId":")" + sid
+               + R"(","sdp":{"type":"offer","sdp":"v=0\r\n"}})");
+    for (int i = 0; i < 3; i++)
+      say(1, R"({"type":"peer","sessionId":")" + sid
+                 + R"(","ice":{"candidate":"candidate:1","sdpMid":"0",)"
+                   R"("sdpMLineIndex":0}})");
+  }
+  EXPECT_EQ(out.closed.count(1), 0u)
+      << "640 messages for 160 new sessions are not a flood";
+  EXPECT_FALSE(out.empty(2)) << "the offers were relayed";
+
+  /* The allowance is the sessions': a peer in none floods at 401. */
+  join(500);
+  for (int i = 0; i < 401; i++)
+    say(500, R"({"type":"list"})");
+  EXPECT_EQ(out.closed.count(500), 1u);
+}
+
 /* The counters behind /metrics (metrics.h): the router counts every
  * message by type both ways, every error reply by cause, refusals it
  * decides, and sessions; the sent counts match what the transport got. */
