@@ -161,16 +161,16 @@ PathMonitor::watch_element(GstElement *element) {
         static_cast<GstPadProbeType>(
             GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
         [](GstPad *, GstPadProbeInfo *info, gpointer data) {
-          guint n = 1, media = 0, reports = 0;
+          guint n = 1, after = 0, reports = 0;
           if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
             GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
             n = gst_buffer_list_length(list);
             for (guint i = 0; i < n; i++)
-              classify(gst_buffer_list_get(list, i), &media, &reports);
+              classify(gst_buffer_list_get(list, i), &after, &reports);
           } else {
-            classify(GST_PAD_PROBE_INFO_BUFFER(info), &media, &reports);
+            classify(GST_PAD_PROBE_INFO_BUFFER(info), &after, &reports);
           }
-          static_cast<Holder *>(data)->monitor->on_packets(n, media, reports);
+          static_cast<Holder *>(data)->monitor->on_packets(n, after, reports);
           return GST_PAD_PROBE_OK;
         },
         new Holder{shared_from_this()}, free_holder);
@@ -189,30 +189,35 @@ PathMonitor::watch_element(GstElement *element) {
 }
 
 void
-PathMonitor::classify(GstBuffer *buffer, guint *media, guint *reports) {
+PathMonitor::classify(GstBuffer *buffer, guint *after, guint *reports) {
   /* The first two bytes are in the clear in SRTCP too (RFC 3711): version
    * 2, then the first packet's type; RFC 5761 keeps RTP payload types out
    * of 192-223 on a muxed port. A regular compound packet starts with a
    * sender or receiver report; feedback alone (RFC 5506, what browsers
-   * send) starts with 205 or 206. DTLS (20-63) and STUN (0-3) have other
-   * first bytes (RFC 7983). */
+   * send) starts with 205 or 206. DTLS records (20-63) start with their
+   * content type, 23 for application data; STUN (0-3) stays in libnice
+   * (RFC 7983). */
   guint8 head[2];
   if (!buffer || gst_buffer_extract(buffer, 0, head, 2) != 2)
     return;
+  if (head[0] == 23) {
+    (*after)++;
+    return;
+  }
   if ((head[0] & 0xc0) != 0x80)
     return;
-  (*media)++;
+  (*after)++;
   if (head[1] == 200 || head[1] == 201)
     (*reports)++;
 }
 
 void
-PathMonitor::on_packets(guint n, guint media, guint reports) {
+PathMonitor::on_packets(guint n, guint after, guint reports) {
   gint64 now = g_get_monotonic_time();
   last_us_.store(now);
   packets_.fetch_add(n);
-  if (media)
-    media_packets_.fetch_add(media);
+  if (after)
+    post_handshake_packets_.fetch_add(after);
   std::lock_guard<std::mutex> g(rhythm_lock_);
   if (rhythm_.on_packets(now, reports)) {
     gint64 gap, report_gap;

@@ -46,9 +46,12 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
       guint rtcp_interval_ms, guint learning_floor_ms = 0);
 
   guint64 packets() const { return packets_.load(); }
-  /* Of those, SRTP and SRTCP (first byte 128-191, RFC 7983); the rest
-   * is the DTLS handshake's (and DTLS for the data channel). */
-  guint64 media_packets() const { return media_packets_.load(); }
+  /* Of those, what only flows once the DTLS handshake is done: SRTP and
+   * SRTCP (first byte 128-191, RFC 7983) and DTLS application data (the
+   * data channel's SCTP, record type 23); the rest is the handshake's. */
+  guint64 post_handshake_packets() const {
+    return post_handshake_packets_.load();
+  }
   /* Monotonic time (us) of the last packet, 0 before the first. */
   gint64 last_packet_us() const { return last_us_.load(); }
   /* Milliseconds since the last packet (0 before the first). */
@@ -96,10 +99,11 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   PathMonitor &operator=(const PathMonitor &) = delete;
 
  private:
-  void on_packets(guint n, guint media, guint reports);
-  /* Adds @buffer to @media when it is SRTP or SRTCP, and to @reports when
-   * it is an RTCP compound starting with a sender or receiver report. */
-  static void classify(GstBuffer *buffer, guint *media, guint *reports);
+  void on_packets(guint n, guint after, guint reports);
+  /* Adds @buffer to @after when it is SRTP, SRTCP or DTLS application
+   * data, and to @reports when it is an RTCP compound starting with a
+   * sender or receiver report. */
+  static void classify(GstBuffer *buffer, guint *after, guint *reports);
   void watch_element(GstElement *element);
   /* The NiceAgent of the ICE object, a new reference; nullptr when the
    * ICE object is gone or libnice could not be loaded (nice_api()). */
@@ -112,7 +116,7 @@ class PathMonitor : public std::enable_shared_from_this<PathMonitor> {
   guint rtcp_interval_ms_ = 0;
   guint learning_floor_ms_ = 0;
   std::atomic<guint64> packets_{0};
-  std::atomic<guint64> media_packets_{0};
+  std::atomic<guint64> post_handshake_packets_{0};
   std::atomic<gint64> last_us_{0};
   std::string name_; /* the webrtcbin's, for logs */
   mutable std::mutex rhythm_lock_;

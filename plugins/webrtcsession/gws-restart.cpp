@@ -207,7 +207,7 @@ check_path(GstElement *element, guint path_lost_signal,
     return settings.auto_restart && tracker.may_attempt(now_us);
   }
   guint64 threshold = monitor.threshold_ms(settings.path_timeout_ms);
-  if (monitor.media_packets() == 0)
+  if (monitor.post_handshake_packets() == 0)
     threshold = MAX(threshold, kHandshakeSilenceMs);
   if (silence < threshold) {
     if (tracker.path == RestartTracker::Path::Lost)
@@ -233,10 +233,11 @@ check_path(GstElement *element, guint path_lost_signal,
     GST_WARNING_OBJECT(element,
         "session %s: path lost (nothing received for %" G_GUINT64_FORMAT
         " ms; threshold %" G_GUINT64_FORMAT " ms, %s; %" G_GUINT64_FORMAT
-        " packets received, %" G_GUINT64_FORMAT " of them SRTP/SRTCP)",
+        " packets received, %" G_GUINT64_FORMAT
+        " of them after the DTLS handshake)",
         session_id.c_str(), silence, threshold,
         fast ? "from the peer's rhythm" : "path-timeout", monitor.packets(),
-        monitor.media_packets());
+        monitor.post_handshake_packets());
     post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
         G_TYPE_UINT64, silence, "reason", G_TYPE_STRING, "silence",
         "threshold-ms", G_TYPE_UINT64, threshold, "fast-rule", G_TYPE_BOOLEAN,
