@@ -125,8 +125,7 @@ main(int argc, char **argv) {
           "More messages per second for each session a peer is in (default "
           "5)",
           "N"},
-      {"flood-session-burst", 0, 0, G_OPTION_ARG_DOUBLE,
-          &o.flood_session_burst,
+      {"flood-session-burst", 0, 0, G_OPTION_ARG_DOUBLE, &o.flood_session_burst,
           "More burst for each session a peer is in, given as it starts "
           "(default 32: a producer answering 160 consumers at once sends "
           "~4 messages for each)",

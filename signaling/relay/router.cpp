@@ -203,9 +203,9 @@ Router::receive(ConnectionId conn, std::string_view text) {
     metrics_.count(Refusal::Flooding);
     send_error(*peer, ErrorCause::Flooding,
         "too many messages (more than "
-            + std::to_string(int(config_.flood_rate
-                                 + config_.flood_session_rate
-                                       * double(peer->sessions.size())))
+            + std::to_string(int(
+                config_.flood_rate
+                + config_.flood_session_rate * double(peer->sessions.size())))
             + "/s): disconnecting");
     peer->closing = true;
     out_.close(conn, "flooding");

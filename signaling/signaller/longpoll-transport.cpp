@@ -390,6 +390,18 @@ LongPollTransport::on_posted(SoupMessage *msg, GBytes *body, GError *error) {
     }
     if (closed_)
       return;
+    if (!error && status == SOUP_STATUS_GONE) {
+      /* The relay closed this connection (a refused claim, flooding):
+       * its last messages, the reason among them, wait for our GET,
+       * which reports the close once it has delivered them. Reporting it
+       * here instead lost the reason (seen: a claim refused before the
+       * first GET came back looked like a dropped connection, and the
+       * signaller reconnected instead of reporting the refusal). */
+      GST_INFO_OBJECT(options_.log_object,
+          "the relay closed this connection; reading its last messages");
+      outgoing_.clear();
+      return;
+    }
     lost(std::string("could not send to the relay: ")
          + (error ? error->message
                   : "HTTP " + std::to_string(status) + " " + body_text(body)));
