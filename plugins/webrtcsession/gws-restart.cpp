@@ -32,7 +32,8 @@ restart_install_properties(GObjectClass *klass, guint prop_path_timeout,
           "longest recent gap between the peer's packets (browsers send "
           "RTCP 0.5-1.5 s apart); sooner, but not under 400 ms, when the "
           "peer's RTP and RTCP reports come often enough to prove a loss "
-          "(as from webrtcsink/webrtcsrc). 0 disables detection",
+          "(as from webrtcsink/webrtcsrc); not under 10 s before the DTLS "
+          "handshake is done. 0 disables detection",
           0, 600000, 1000, rw));
   g_object_class_install_property(klass, prop_auto_restart,
       g_param_spec_boolean("auto-restart", "Auto restart",
@@ -207,7 +208,9 @@ check_path(GstElement *element, guint path_lost_signal,
     return settings.auto_restart && tracker.may_attempt(now_us);
   }
   guint64 threshold = monitor.threshold_ms(settings.path_timeout_ms);
-  if (monitor.post_handshake_packets() == 0)
+  guint64 after_handshake = monitor.post_handshake_packets();
+  bool in_handshake = after_handshake == 0;
+  if (in_handshake)
     threshold = MAX(threshold, kHandshakeSilenceMs);
   if (silence < threshold) {
     if (tracker.path == RestartTracker::Path::Lost)
@@ -229,15 +232,17 @@ check_path(GstElement *element, guint path_lost_signal,
   }
   if (tracker.path == RestartTracker::Path::Ok) {
     tracker.path = RestartTracker::Path::Lost;
-    bool fast = monitor.fast_rule(settings.path_timeout_ms);
+    bool fast = !in_handshake && monitor.fast_rule(settings.path_timeout_ms);
     GST_WARNING_OBJECT(element,
         "session %s: path lost (nothing received for %" G_GUINT64_FORMAT
         " ms; threshold %" G_GUINT64_FORMAT " ms, %s; %" G_GUINT64_FORMAT
         " packets received, %" G_GUINT64_FORMAT
         " of them after the DTLS handshake)",
         session_id.c_str(), silence, threshold,
-        fast ? "from the peer's rhythm" : "path-timeout", monitor.packets(),
-        monitor.post_handshake_packets());
+        in_handshake ? "during the DTLS handshake"
+        : fast       ? "from the peer's rhythm"
+                     : "path-timeout",
+        monitor.packets(), after_handshake);
     post_restart_message(element, "gws-path-lost", session_id, "silence-ms",
         G_TYPE_UINT64, silence, "reason", G_TYPE_STRING, "silence",
         "threshold-ms", G_TYPE_UINT64, threshold, "fast-rule", G_TYPE_BOOLEAN,

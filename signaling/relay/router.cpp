@@ -178,6 +178,13 @@ Router::connect(ConnectionId conn, const std::string &claimed_id) {
   return true;
 }
 
+double
+Router::flood_rate(const Peer &peer) const {
+  return config_.flood_rate
+         + config_.flood_session_rate
+               * static_cast<double>(peer.sessions.size());
+}
+
 bool
 Router::take_token(Peer &peer) {
   auto now = now_();
@@ -185,8 +192,7 @@ Router::take_token(Peer &peer) {
   peer.refilled = now;
   double sessions = static_cast<double>(peer.sessions.size());
   double burst = config_.flood_burst + sessions * config_.flood_session_burst;
-  double rate = config_.flood_rate + sessions * config_.flood_session_rate;
-  peer.tokens = std::min(burst, peer.tokens + elapsed * rate);
+  peer.tokens = std::min(burst, peer.tokens + elapsed * flood_rate(peer));
   if (peer.tokens < 1.0)
     return false;
   peer.tokens -= 1.0;
@@ -202,10 +208,7 @@ Router::receive(ConnectionId conn, std::string_view text) {
   if (!take_token(*peer)) {
     metrics_.count(Refusal::Flooding);
     send_error(*peer, ErrorCause::Flooding,
-        "too many messages (more than "
-            + std::to_string(int(
-                config_.flood_rate
-                + config_.flood_session_rate * double(peer->sessions.size())))
+        "too many messages (more than " + std::to_string(int(flood_rate(*peer)))
             + "/s): disconnecting");
     peer->closing = true;
     out_.close(conn, "flooding");

@@ -109,6 +109,9 @@ class Router {
   void announce(const Peer &peer);
   bool claim_id(Peer &peer, const std::string &id, std::string &why);
   bool valid_peer_id(const std::string &id, std::string &why) const;
+  /* Messages per second @peer may send: RouterConfig's rate and its
+   * sessions' share. */
+  double flood_rate(const Peer &peer) const;
   bool take_token(Peer &peer);
 
   void send(const Peer &peer, const protocol::Message &msg);
